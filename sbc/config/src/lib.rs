@@ -1,0 +1,1 @@
+//! Edge SBC configuration (being written).

@@ -1,0 +1,17 @@
+//! Shared vocabulary of the Edge SBC.
+//!
+//! This crate holds only the words the other crates must agree on; it has no logic
+//! beyond parsing and printing those words and depends on nothing. The protocol cores
+//! (`sbc-sip`, later `sbc-media`) are sans-IO: they never own a socket, so whatever
+//! they want sent comes out as a [`Transmit`], and the daemon — the only crate that
+//! owns sockets — writes it to the wire.
+//!
+//! * [`Transport`] — UDP, TCP or TLS, with the `udp:` / `tcp:` / `tls:` prefixes used
+//!   in config listeners and trunk peers ([`TransportAddr`]).
+//! * [`Transmit`] — bytes to send, from which local listener, to which remote address.
+
+mod transmit;
+mod transport;
+
+pub use transmit::Transmit;
+pub use transport::{ParseTransportAddrError, Transport, TransportAddr};
