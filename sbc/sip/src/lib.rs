@@ -1,1 +1,21 @@
-//! SIP (being written).
+//! Sans-IO SIP for the Edge SBC.
+//!
+//! * [`wire`] turns bytes into a [`Message`] and back. It is this crate's own parser,
+//!   not rsip's: rsip 0.4 rejects valid RFC 4475 messages, accepts invalid ones, has no
+//!   compact headers or extension methods and ignores Content-Length (see the README).
+//!   Parsing is one pass over the received bytes that records spans; nothing is copied
+//!   and unknown headers are relayed byte-exact.
+//! * [`grammar`] gives typed, borrowing views of header values (Via, From/To, Contact,
+//!   CSeq, URIs) that understand folded lines and white space around separators.
+//! * [`StreamFramer`] splits a TCP/TLS byte stream into messages by Content-Length.
+//!
+//! Nothing in this crate reads a clock or owns a socket: the daemon feeds it bytes and
+//! time and sends what it is asked to send.
+
+pub mod grammar;
+pub mod wire;
+
+pub use wire::{
+    FrameError, Framing, HeaderName, HeaderRef, Known, Limits, Message, Method, ParseError,
+    StreamEvent, StreamFramer, reject_response,
+};

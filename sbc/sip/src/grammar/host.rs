@@ -1,0 +1,129 @@
+//! `host` and `hostport` (RFC 3261 §25.1).
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::GrammarError;
+use super::chars::is_hostname;
+
+/// A host: a name, an IPv4 address or a bracketed IPv6 reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host<'a> {
+    Name(&'a str),
+    V4(Ipv4Addr),
+    V6(Ipv6Addr),
+}
+
+impl Host<'_> {
+    /// Parses a whole `host`. A dotted all-numeric string must be a valid IPv4 address
+    /// (`10.0.0.300` is neither an address nor a host name: a top label starts with a letter).
+    pub fn parse(s: &str) -> Result<Host<'_>, GrammarError> {
+        if let Some(inner) = s.strip_prefix('[') {
+            let inner = inner
+                .strip_suffix(']')
+                .ok_or(GrammarError::BadHost(s.to_owned()))?;
+            return inner
+                .parse::<Ipv6Addr>()
+                .map(Host::V6)
+                .map_err(|_| GrammarError::BadHost(s.to_owned()));
+        }
+        if s.is_empty() || !s.bytes().all(is_hostname) {
+            return Err(GrammarError::BadHost(s.to_owned()));
+        }
+        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return s
+                .parse::<Ipv4Addr>()
+                .map(Host::V4)
+                .map_err(|_| GrammarError::BadHost(s.to_owned()));
+        }
+        if s.starts_with('.') || s.contains("..") {
+            return Err(GrammarError::BadHost(s.to_owned()));
+        }
+        Ok(Host::Name(s))
+    }
+
+    /// The address, when the host is one.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match *self {
+            Host::Name(_) => None,
+            Host::V4(a) => Some(IpAddr::V4(a)),
+            Host::V6(a) => Some(IpAddr::V6(a)),
+        }
+    }
+}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Name(n) => f.write_str(n),
+            Host::V4(a) => write!(f, "{a}"),
+            Host::V6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+/// Splits `host[:port]` and parses both parts.
+pub fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), GrammarError> {
+    let (host, port) = if s.starts_with('[') {
+        match s.find(']') {
+            Some(end) => {
+                let (h, rest) = s.split_at(end + 1);
+                match rest.strip_prefix(':') {
+                    Some(p) => (h, Some(p)),
+                    None if rest.is_empty() => (h, None),
+                    None => return Err(GrammarError::BadHost(s.to_owned())),
+                }
+            }
+            None => return Err(GrammarError::BadHost(s.to_owned())),
+        }
+    } else {
+        match s.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        }
+    };
+    let port = match port {
+        None => None,
+        Some(p) => Some(parse_port(p)?),
+    };
+    Ok((Host::parse(host)?, port))
+}
+
+pub(crate) fn parse_port(p: &str) -> Result<u16, GrammarError> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(GrammarError::BadPort(p.to_owned()));
+    }
+    p.parse::<u16>()
+        .map_err(|_| GrammarError::BadPort(p.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(Host::parse("example.com"), Ok(Host::Name("example.com")));
+        assert_eq!(Host::parse("example.com."), Ok(Host::Name("example.com.")));
+        assert_eq!(
+            Host::parse("192.0.2.1"),
+            Ok(Host::V4(Ipv4Addr::new(192, 0, 2, 1)))
+        );
+        assert!(matches!(Host::parse("[2001:db8::10]"), Ok(Host::V6(_))));
+        assert!(Host::parse("10.0.0.300").is_err());
+        assert!(Host::parse("[2001:db8::10").is_err());
+        assert!(Host::parse("exa mple.com").is_err());
+        assert!(Host::parse("").is_err());
+    }
+
+    #[test]
+    fn hostports() {
+        assert_eq!(
+            parse_hostport("[2001:db8::10]:5070").map(|(_, p)| p),
+            Ok(Some(5070))
+        );
+        assert_eq!(parse_hostport("h.example.com").map(|(_, p)| p), Ok(None));
+        assert!(parse_hostport("h.example.com:99999").is_err());
+        assert!(parse_hostport("h.example.com:").is_err());
+    }
+}
