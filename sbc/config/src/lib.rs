@@ -1,1 +1,151 @@
-//! Edge SBC configuration (being written).
+//! Edge SBC configuration: the TOML file, its validation, and the lookups the daemon
+//! makes against it.
+//!
+//! # Reading a file
+//!
+//! [`Config::load`] reads a file; [`Config::from_toml_str`] takes the text and the
+//! directory relative paths are resolved against. Both run two passes:
+//!
+//! 1. **Parse** into [`ConfigFile`] — serde structs mirroring the file, every section
+//!    `deny_unknown_fields`. TOML syntax errors, unknown keys, wrong types and missing
+//!    keys stop here (one error; the parser cannot go on).
+//! 2. **Validate** into [`Config`] — every value checked, defaults applied, paths made
+//!    absolute, names cross-referenced, regexes compiled. This pass reports *every*
+//!    error, not just the first.
+//!
+//! A [`Config`] exists only if both passes succeeded and is read-only; to change it,
+//! edit a [`ConfigFile`] (also [`serde::Serialize`]) and call [`Config::validate`].
+//!
+//! ```
+//! # use sbc_config::Config;
+//! let text = r#"
+//! [system]
+//! name = "edge-1"
+//! [management]
+//! listen = "127.0.0.1:8443"
+//! [[realm]]
+//! name = "outside"
+//! listen = ["udp:192.0.2.10:5060"]
+//! media_ip = "192.0.2.10"
+//! media_ports = "20000-29999"
+//! [[trunk]]
+//! name = "carrier"
+//! realm = "outside"
+//! peers = ["udp:198.51.100.20:5060"]
+//! [[route]]
+//! from = "carrier"
+//! match_user = "^\\+?49(\\d+)$"
+//! rewrite_user = "0$1"
+//! to = "carrier"
+//! "#;
+//! let config = Config::from_toml_str(text, "/etc/sbc").map_err(|e| e.to_string())?;
+//! let carrier = config.trunk_for_source("198.51.100.20".parse()?).expect("a peer");
+//! let (route, user) = config.route_for(&carrier.name, "+4930123").expect("a route");
+//! assert_eq!((route.to.as_str(), user.as_str()), ("carrier", "030123"));
+//! assert_eq!(config.system().state_dir, std::path::Path::new("/etc/sbc/state"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The file
+//!
+//! `config/sbc.toml` is the commented default; `config/examples/` shows a carrier and a
+//! PBX with TLS, registering phones and IPv6. Optional keys and their defaults:
+//!
+//! | key | meaning | default |
+//! |---|---|---|
+//! | `system.name` | `[A-Za-z0-9_.-]+` | required |
+//! | `system.state_dir` | relative to the file's directory | `"state"` |
+//! | `management.listen` | `ip:port` of the HTTPS UI/API | required |
+//! | `management.allow` | CIDRs, non-empty; a bare address is one host | `["127.0.0.0/8", "::1/128"]` |
+//! | `firewall.enabled` | program nftables | `true` |
+//! | `firewall.table` | the SBC's own `inet` table | `"sbc"` |
+//! | `sip.max_message_size` | bytes, `1024..=1048576` | `65535` |
+//! | `sip.max_headers` | header fields, `16..=1024` | `128` |
+//! | `realm.listen` | `udp:`/`tcp:`/`tls:` `ip:port`, non-empty | required |
+//! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
+//! | `realm.public_ip` | advertised instead of local addresses (1:1 NAT) | none |
+//! | `realm.tls_cert`, `realm.tls_key` | PEM paths; required with a `tls:` listener | none |
+//! | `realm.open` | accept requests from non-peers (phones) | `false` |
+//! | `trunk.codecs` | PCMU, PCMA, G722, opus, telephone-event (any case) | all |
+//! | `trunk.dtmf` | `"rfc4733"` or `"sip-info"` | `"rfc4733"` |
+//! | `trunk.srtp` | `"off"`, `"optional"` or `"required"` | `"off"` |
+//! | `route.match_user` | regex on the request-URI user (unanchored) | every user |
+//! | `route.rewrite_user` | new user in full; `$0`..`$9`, `$$` | unchanged |
+//!
+//! Sections `[firewall]` and `[sip]` may be left out entirely. There must be at least
+//! one `[[realm]]`; trunks and routes may be absent.
+//!
+//! # What validation guarantees
+//!
+//! * Realm and trunk names are unique, and also unique *across* the two (a route's
+//!   `from` may name either).
+//! * Listeners bind specific addresses (never `0.0.0.0`/`::`, never port 0) and no two
+//!   share a socket; `tcp:` and `tls:` on one `ip:port` conflict. No UDP listener lies
+//!   inside a media range on the same IP, and realms sharing a `media_ip` have disjoint
+//!   port ranges.
+//! * Every trunk names an existing realm, has at least one peer, and each peer is
+//!   reachable from a listener of the realm with the peer's transport and IP family.
+//!   Within one realm a peer IP belongs to one trunk only; trunks of different realms
+//!   may share one (everything is on 127.0.0.1 in the dev config).
+//! * Routes name an existing trunk or realm in `from` and a trunk in `to`; `match_user`
+//!   compiles; `rewrite_user` refers only to groups `match_user` has.
+//! * TLS file paths are resolved but not opened: the daemon checks them when it starts.
+//!
+//! # Lookups
+//!
+//! * [`Config::realm`], [`Config::trunk`] by name; [`Config::realm_of`] a trunk's realm;
+//!   [`Config::realm_for_listener`] the realm owning a local listener.
+//! * [`Config::trunk_for_source_in`] (realm, source IP) → trunk: requests from a peer's
+//!   IP, any port, any transport, belong to its trunk. [`Config::trunk_for_source`] does
+//!   the same without the realm and yields `None` for an IP shared across realms.
+//! * [`Config::route_for`] (source name, user) → (route, new user): routes are tried in
+//!   file order, the first that applies wins. A route applies when its `from` is the
+//!   source itself or — for a trunk — the trunk's realm, and its regex (compiled once,
+//!   at validation) matches. `None` means no route: the request should be refused.
+//!
+//! # Errors
+//!
+//! A [`ConfigError`] is a key path and a typed [`ConfigErrorKind`] carrying the bad
+//! value; it displays as `path: message`. [`ConfigErrors`] displays one per line, in
+//! file order:
+//!
+//! ```text
+//! system.name: must not be empty
+//! realm[0].media_ports: invalid port range "20001-29999": start 20001 must be even (...)
+//! trunk[1].peers[0]: invalid address "10.0.0.300:5060"
+//! route[1].to: unknown trunk "pbx2"
+//! ```
+//!
+//! Parse errors carry the TOML parser's message and position, located by key path
+//! where the scanner in `locate` can tell:
+//!
+//! ```text
+//! trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, ... (line 23, column 1)
+//! realm[1].open: invalid type: string "yes", expected a boolean (line 18, column 8)
+//! trunk[1]: missing field `realm` (line 25, column 1)
+//! ```
+
+mod cidr;
+mod error;
+mod load;
+mod locate;
+mod model;
+mod ports;
+mod route;
+mod schema;
+mod validate;
+
+pub use cidr::{Cidr, CidrError};
+pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, LineCol};
+pub use model::{
+    Codec, Config, DtmfMode, Firewall, Management, Realm, SipLimits, SrtpMode, System, TlsFiles,
+    Trunk,
+};
+pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};
+pub use route::{Rewrite, Route, UserPattern};
+pub use schema::{
+    ConfigFile, DEFAULT_FIREWALL_TABLE, DEFAULT_MANAGEMENT_ALLOW, DEFAULT_MAX_HEADERS,
+    DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_STATE_DIR, FirewallSection, MAX_HEADERS_RANGE,
+    MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection, RouteSection, SipSection,
+    SystemSection, TrunkSection,
+};

@@ -13,6 +13,7 @@
 //! time and sends what it is asked to send.
 
 pub mod grammar;
+pub mod uas;
 pub mod wire;
 
 pub use wire::{

@@ -48,6 +48,7 @@ known_headers! {
     Unsupported => "Unsupported";
     Allow => "Allow";
     Accept => "Accept";
+    AcceptEncoding => "Accept-Encoding";
     Date => "Date";
     Subject => "Subject", b's';
     UserAgent => "User-Agent";

@@ -45,33 +45,60 @@ pub(crate) fn leading_crlfs(buf: &[u8]) -> usize {
 
 impl Message {
     /// Parses one message: a whole datagram, or one framed stream message.
-    pub fn parse(mut buf: Vec<u8>, framing: Framing, limits: &Limits) -> Result<Message, ParseError> {
+    pub fn parse(buf: Vec<u8>, framing: Framing, limits: &Limits) -> Result<Message, ParseError> {
+        Message::parse_or_return(buf, framing, limits).map_err(|(e, _)| e)
+    }
+
+    /// Like [`Message::parse`], but a refused message's bytes come back with the error,
+    /// so the caller can still answer it (see [`reject_response`](super::reject_response))
+    /// without having copied the buffer up front.
+    pub fn parse_or_return(
+        mut buf: Vec<u8>,
+        framing: Framing,
+        limits: &Limits,
+    ) -> Result<Message, (ParseError, Vec<u8>)> {
         if buf.len() > limits.max_message_size {
-            return Err(ParseError::TooLarge {
+            let error = ParseError::TooLarge {
                 size: buf.len(),
                 limit: limits.max_message_size,
-            });
+            };
+            return Err((error, buf));
         }
-        let (skip, head_end) = find_head(&buf).ok_or(ParseError::NoEndOfHeaders)?;
+        let Some((skip, head_end)) = find_head(&buf) else {
+            return Err((ParseError::NoEndOfHeaders, buf));
+        };
+        if std::str::from_utf8(&buf[skip..head_end]).is_err() {
+            return Err((ParseError::NotUtf8, buf));
+        }
         let mut rest = buf.split_off(head_end);
         buf.drain(..skip);
-        // The head keeps its final CRLF CRLF; spans never include it.
-        let head = String::from_utf8(buf).map_err(|_| ParseError::NotUtf8)?;
-        let (start, fields) = scan_head(&head, limits)?;
-        let content_length = content_length(&head, &fields)?;
+        let head = match String::from_utf8(buf) {
+            Ok(h) => h,
+            // Checked just above; kept as an error path rather than a panic.
+            Err(e) => return Err((ParseError::NotUtf8, rejoin(e.into_bytes(), rest))),
+        };
+        let parsed = scan_head(&head, limits)
+            .and_then(|(start, fields)| Ok((start, content_length(&head, &fields)?, fields)));
+        let (start, content_length, fields) = match parsed {
+            Ok(p) => p,
+            Err(e) => return Err((e, rejoin(head.into_bytes(), rest))),
+        };
         let body = match (content_length, framing) {
             (Some(n), _) if n > rest.len() => {
-                return Err(ParseError::BodyTruncated {
+                let error = ParseError::BodyTruncated {
                     declared: n,
                     available: rest.len(),
-                });
+                };
+                return Err((error, rejoin(head.into_bytes(), rest)));
             }
             (Some(n), _) => {
                 rest.truncate(n);
                 rest
             }
             (None, Framing::Datagram) => rest,
-            (None, Framing::Stream) => return Err(ParseError::MissingContentLength),
+            (None, Framing::Stream) => {
+                return Err((ParseError::MissingContentLength, rejoin(head.into_bytes(), rest)));
+            }
         };
         let msg = Message {
             head,
@@ -79,9 +106,16 @@ impl Message {
             fields,
             body,
         };
-        validate(&msg)?;
-        Ok(msg)
+        match validate(&msg) {
+            Ok(()) => Ok(msg),
+            Err(e) => Err((e, rejoin(msg.head.into_bytes(), msg.body))),
+        }
     }
+}
+
+fn rejoin(mut head: Vec<u8>, body: Vec<u8>) -> Vec<u8> {
+    head.extend_from_slice(&body);
+    head
 }
 
 fn scan_head(head: &str, limits: &Limits) -> Result<(StartLine, Vec<Field>), ParseError> {

@@ -1,0 +1,295 @@
+//! The validated configuration: typed values, defaults applied, paths resolved, cross
+//! references checked. Only [`Config::validate`] builds one, so holding a [`Config`]
+//! means holding a consistent one.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use sbc_core::TransportAddr;
+
+use crate::cidr::Cidr;
+use crate::ports::PortRange;
+use crate::route::Route;
+use crate::schema::ConfigFile;
+
+/// A valid configuration. Read-only: to change it, edit [`Config::file`] and validate
+/// the result again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub(crate) file: ConfigFile,
+    pub(crate) base_dir: PathBuf,
+    pub(crate) system: System,
+    pub(crate) management: Management,
+    pub(crate) firewall: Firewall,
+    pub(crate) sip: SipLimits,
+    pub(crate) realms: Vec<Realm>,
+    pub(crate) trunks: Vec<Trunk>,
+    pub(crate) routes: Vec<Route>,
+    /// Trunk indices by peer IP (canonical form), in file order. Validation refuses an
+    /// IP on two trunks of the same realm.
+    pub(crate) peer_index: HashMap<IpAddr, Vec<usize>>,
+}
+
+/// `[system]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct System {
+    pub name: String,
+    /// Absolute: resolved against the config file's directory.
+    pub state_dir: PathBuf,
+}
+
+/// `[management]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Management {
+    pub listen: SocketAddr,
+    pub allow: Vec<Cidr>,
+}
+
+impl Management {
+    /// Whether a client at `ip` may reach the management interface.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.allow.iter().any(|c| c.contains(ip))
+    }
+}
+
+/// `[firewall]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Firewall {
+    pub enabled: bool,
+    /// The nftables table (family `inet`) the SBC owns; it touches no other.
+    pub table: String,
+}
+
+/// `[sip]`: limits on received messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SipLimits {
+    /// Bytes, headers and body together; larger messages are dropped (UDP) or the
+    /// connection closed (TCP/TLS).
+    pub max_message_size: usize,
+    /// Header fields per message.
+    pub max_headers: usize,
+}
+
+/// `[[realm]]`: one network side of the SBC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Realm {
+    pub name: String,
+    /// Specific addresses (never unspecified), each unique across all realms.
+    pub listen: Vec<TransportAddr>,
+    pub media_ip: IpAddr,
+    pub media_ports: PortRange,
+    /// Advertised in SIP and SDP instead of the local addresses (1:1 NAT).
+    pub public_ip: Option<IpAddr>,
+    /// Present whenever a `tls:` listener exists.
+    pub tls: Option<TlsFiles>,
+    /// Accept requests from sources that are not trunk peers (registering phones).
+    pub open: bool,
+}
+
+impl Realm {
+    /// The address to write into SDP for media anchored in this realm.
+    pub fn advertised_media_ip(&self) -> IpAddr {
+        self.public_ip.unwrap_or(self.media_ip)
+    }
+
+    /// Whether `addr` is one of this realm's listeners.
+    pub fn listens_on(&self, addr: &TransportAddr) -> bool {
+        self.listen.contains(addr)
+    }
+}
+
+/// Certificate chain and private key (PEM), absolute paths. Their existence is checked
+/// by the daemon when it starts, not by validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// `[[trunk]]`: a set of peers (a carrier, a PBX) reached through one realm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trunk {
+    pub name: String,
+    /// Name of an existing realm (see [`Config::realm_of`]).
+    pub realm: String,
+    /// Where calls for this trunk go, in order. Requests from these IPs (any port, any
+    /// transport) belong to this trunk.
+    pub peers: Vec<TransportAddr>,
+    /// Allowed codecs in order of preference; `None` allows all.
+    pub codecs: Option<Vec<Codec>>,
+    pub dtmf: DtmfMode,
+    pub srtp: SrtpMode,
+}
+
+impl Trunk {
+    /// Whether `ip` is the IP of one of this trunk's peers.
+    pub fn has_peer_ip(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.peers.iter().any(|p| p.addr.ip().to_canonical() == ip)
+    }
+
+    /// Whether the trunk's codec policy allows `codec`.
+    pub fn allows_codec(&self, codec: Codec) -> bool {
+        self.codecs.as_ref().is_none_or(|c| c.contains(&codec))
+    }
+}
+
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vm])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The spellings accepted in the file.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            /// The spelling used in the file.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// Case-insensitive lookup of a name as written in the file.
+            pub fn from_name(s: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str().eq_ignore_ascii_case(s))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// A codec a trunk may allow (`codecs = [...]`). Names match the SDP encoding name.
+    Codec {
+        Pcmu = "PCMU",
+        Pcma = "PCMA",
+        G722 = "G722",
+        Opus = "opus",
+        /// RFC 4733 DTMF events.
+        TelephoneEvent = "telephone-event",
+    }
+}
+
+named_enum! {
+    /// How DTMF is carried on a trunk (`dtmf = ...`).
+    DtmfMode {
+        /// RTP telephone-events, RFC 4733 (default).
+        Rfc4733 = "rfc4733",
+        /// SIP INFO, application/dtmf-relay or application/dtmf.
+        SipInfo = "sip-info",
+    }
+}
+
+named_enum! {
+    /// SRTP policy of a trunk (`srtp = ...`).
+    SrtpMode {
+        /// Plain RTP only (default); SRTP offers are answered with RTP.
+        Off = "off",
+        /// Offer SRTP (SDES), accept RTP.
+        Optional = "optional",
+        /// SRTP only; calls that cannot negotiate it fail.
+        Required = "required",
+    }
+}
+
+impl Config {
+    /// The unvalidated file this config was built from.
+    pub fn file(&self) -> &ConfigFile {
+        &self.file
+    }
+
+    /// The directory relative paths were resolved against (absolute).
+    pub fn base_dir(&self) -> &Path {
+        &self.base_dir
+    }
+
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
+    pub fn management(&self) -> &Management {
+        &self.management
+    }
+
+    pub fn firewall(&self) -> &Firewall {
+        &self.firewall
+    }
+
+    pub fn sip(&self) -> &SipLimits {
+        &self.sip
+    }
+
+    /// Realms in file order (at least one).
+    pub fn realms(&self) -> &[Realm] {
+        &self.realms
+    }
+
+    /// Trunks in file order.
+    pub fn trunks(&self) -> &[Trunk] {
+        &self.trunks
+    }
+
+    /// Routes in file order (the order they are evaluated in).
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    pub fn realm(&self, name: &str) -> Option<&Realm> {
+        self.realms.iter().find(|r| r.name == name)
+    }
+
+    pub fn trunk(&self, name: &str) -> Option<&Trunk> {
+        self.trunks.iter().find(|t| t.name == name)
+    }
+
+    /// The realm a trunk belongs to.
+    pub fn realm_of(&self, trunk: &Trunk) -> &Realm {
+        // Invariant: validation refused any trunk whose realm does not exist, and a
+        // `Trunk` is only reachable through the `Config` it was validated in.
+        self.realm(&trunk.realm)
+            .expect("validated trunk names an existing realm")
+    }
+
+    /// The trunk a request from `ip` (any source port, any transport) belongs to, if
+    /// exactly one trunk has a peer at `ip`.
+    ///
+    /// Trunks of *different* realms may share a peer IP (the default config puts
+    /// every peer on 127.0.0.1); such an IP is ambiguous here and yields `None`. The
+    /// daemon knows the realm of the listener a request arrived on and should prefer
+    /// [`Config::trunk_for_source_in`], which is never ambiguous.
+    /// IPv4-mapped IPv6 sources (`::ffff:192.0.2.1`) match IPv4 peers.
+    pub fn trunk_for_source(&self, ip: IpAddr) -> Option<&Trunk> {
+        match self.peer_index.get(&ip.to_canonical())?.as_slice() {
+            [only] => self.trunks.get(*only),
+            _ => None,
+        }
+    }
+
+    /// The trunk of realm `realm` a request from `ip` (any source port, any transport)
+    /// belongs to. Validation guarantees at most one.
+    pub fn trunk_for_source_in(&self, realm: &str, ip: IpAddr) -> Option<&Trunk> {
+        self.peer_index
+            .get(&ip.to_canonical())?
+            .iter()
+            .filter_map(|&i| self.trunks.get(i))
+            .find(|t| t.realm == realm)
+    }
+
+    /// The realm owning the local listener a message arrived on.
+    pub fn realm_for_listener(&self, local: &TransportAddr) -> Option<&Realm> {
+        self.realms.iter().find(|r| r.listens_on(local))
+    }
+}

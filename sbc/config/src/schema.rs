@@ -1,0 +1,142 @@
+//! The file as written: serde structs mirroring the TOML, one per section.
+//!
+//! Values that need checking (addresses, ranges, names, regexes) stay strings here so
+//! that validation ([`crate::validate`]) can report every bad value with its key path
+//! instead of stopping at the first one. Optional keys are `Option`s, so that a file
+//! read and written back (the management API persists edits) keeps only what the
+//! operator wrote; defaults are applied by validation. Unknown keys are refused.
+
+use serde::{Deserialize, Serialize};
+
+/// A whole configuration file, unvalidated. Turn it into a [`crate::Config`] with
+/// [`crate::Config::validate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub system: SystemSection,
+    pub management: ManagementSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<FirewallSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sip: Option<SipSection>,
+    #[serde(default, rename = "realm", skip_serializing_if = "Vec::is_empty")]
+    pub realms: Vec<RealmSection>,
+    #[serde(default, rename = "trunk", skip_serializing_if = "Vec::is_empty")]
+    pub trunks: Vec<TrunkSection>,
+    #[serde(default, rename = "route", skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteSection>,
+}
+
+/// `[system]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSection {
+    pub name: String,
+    /// Default [`DEFAULT_STATE_DIR`], relative to the config file's directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<String>,
+}
+
+/// `[management]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagementSection {
+    pub listen: String,
+    /// Default [`DEFAULT_MANAGEMENT_ALLOW`] (loopback only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+}
+
+/// `[firewall]` (optional section).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallSection {
+    /// Default `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Default [`DEFAULT_FIREWALL_TABLE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+}
+
+/// `[sip]` (optional section): limits applied to every received message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipSection {
+    /// Default [`DEFAULT_MAX_MESSAGE_SIZE`], range [`MAX_MESSAGE_SIZE_RANGE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_message_size: Option<i64>,
+    /// Default [`DEFAULT_MAX_HEADERS`], range [`MAX_HEADERS_RANGE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_headers: Option<i64>,
+}
+
+/// `[[realm]]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealmSection {
+    pub name: String,
+    pub listen: Vec<String>,
+    pub media_ip: String,
+    pub media_ports: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<String>,
+    /// Default `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
+}
+
+/// `[[trunk]]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkSection {
+    pub name: String,
+    pub realm: String,
+    pub peers: Vec<String>,
+    /// Default: every codec the SBC knows, in the offer's order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codecs: Option<Vec<String>>,
+    /// Default `"rfc4733"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtmf: Option<String>,
+    /// Default `"off"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srtp: Option<String>,
+}
+
+/// `[[route]]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite_user: Option<String>,
+    pub to: String,
+}
+
+pub const DEFAULT_STATE_DIR: &str = "state";
+pub const DEFAULT_MANAGEMENT_ALLOW: &[&str] = &["127.0.0.0/8", "::1/128"];
+pub const DEFAULT_FIREWALL_TABLE: &str = "sbc";
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 65535;
+pub const MAX_MESSAGE_SIZE_RANGE: std::ops::RangeInclusive<i64> = 1024..=1_048_576;
+pub const DEFAULT_MAX_HEADERS: usize = 128;
+pub const MAX_HEADERS_RANGE: std::ops::RangeInclusive<i64> = 16..=1024;
+
+impl ConfigFile {
+    /// Read the TOML text into the unvalidated structs. Errors are TOML syntax, unknown
+    /// keys, wrong types and missing keys, located by key path and line/column.
+    pub fn from_toml_str(text: &str) -> Result<ConfigFile, crate::ConfigErrors> {
+        toml::from_str(text).map_err(|e| crate::load::toml_error(text, &e))
+    }
+
+    /// Print the file back as TOML (comments are not kept).
+    pub fn to_toml_string(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+}

@@ -1,0 +1,203 @@
+//! `[[realm]]`: listeners, media address and ports, TLS files.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use sbc_core::{Transport, TransportAddr};
+
+use super::Validator;
+use crate::error::ConfigErrorKind as K;
+use crate::model::{Realm, TlsFiles};
+use crate::ports::PortRange;
+use crate::schema::RealmSection;
+
+/// A realm's outcome, with what the trunk checks need even when the realm is invalid.
+pub(super) struct RealmOut {
+    pub(super) realm: Option<Realm>,
+    /// The name as written, so that a trunk naming an invalid realm reports only the
+    /// realm's own error.
+    pub(super) raw_name: String,
+    /// Listeners that parsed; `listen_ok` if all did.
+    pub(super) listeners: Vec<TransportAddr>,
+    pub(super) listen_ok: bool,
+}
+
+/// `transport:ip:port` with a specific IP and a non-zero port.
+pub(super) fn transport_addr(
+    v: &mut Validator<'_>,
+    path: &str,
+    value: &str,
+) -> Option<TransportAddr> {
+    let parsed = value
+        .parse::<TransportAddr>()
+        .map_err(|reason| K::InvalidTransportAddr {
+            value: value.to_owned(),
+            reason,
+        });
+    let addr = v.check(path, parsed)?;
+    let value = value.to_owned();
+    if addr.addr.ip().is_unspecified() {
+        v.err(path, K::UnspecifiedAddress { value });
+        None
+    } else if addr.addr.port() == 0 {
+        v.err(path, K::ZeroPort { value });
+        None
+    } else {
+        Some(addr)
+    }
+}
+
+/// TCP and TLS listeners are both TCP sockets: they cannot share an address.
+fn socket_key(a: &TransportAddr) -> (bool, SocketAddr) {
+    (a.transport.is_stream(), a.addr)
+}
+
+pub(super) fn realms(v: &mut Validator<'_>, raw: &[RealmSection]) -> Vec<RealmOut> {
+    if raw.is_empty() {
+        v.err("realm", K::NoRealm);
+    }
+    let mut sockets: HashMap<(bool, SocketAddr), String> = HashMap::new();
+    let mut media: Vec<(IpAddr, PortRange, String)> = Vec::new();
+    let mut out: Vec<RealmOut> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, r)| realm(v, i, r, &mut sockets, &mut media))
+        .collect();
+    // A UDP signalling socket inside a media range would collide with the port pool.
+    for (i, r) in out.iter_mut().enumerate() {
+        for (j, a) in r.listeners.iter().enumerate() {
+            let hit = media.iter().find(|(ip, ports, _)| {
+                a.transport == Transport::Udp && *ip == a.addr.ip() && ports.contains(a.addr.port())
+            });
+            if let Some((_, _, other)) = hit {
+                let kind = K::ListenerInMediaPorts {
+                    value: a.to_string(),
+                    other: other.clone(),
+                };
+                v.err(format!("realm[{i}].listen[{j}]"), kind);
+                r.realm = None;
+            }
+        }
+    }
+    out
+}
+
+fn realm(
+    v: &mut Validator<'_>,
+    i: usize,
+    r: &RealmSection,
+    sockets: &mut HashMap<(bool, SocketAddr), String>,
+    media: &mut Vec<(IpAddr, PortRange, String)>,
+) -> RealmOut {
+    let p = format!("realm[{i}]");
+    let name = v.name(&format!("{p}.name"), p.clone(), &r.name);
+
+    let mut listeners = Vec::new();
+    let mut listen_ok = !r.listen.is_empty();
+    if r.listen.is_empty() {
+        v.err(format!("{p}.listen"), K::Empty);
+    }
+    for (j, s) in r.listen.iter().enumerate() {
+        let lp = format!("{p}.listen[{j}]");
+        let Some(a) = transport_addr(v, &lp, s) else {
+            listen_ok = false;
+            continue;
+        };
+        if let Some(first) = sockets.get(&socket_key(&a)) {
+            let kind = K::DuplicateListener {
+                value: s.clone(),
+                first: first.clone(),
+            };
+            v.err(&lp, kind);
+            listen_ok = false;
+            continue;
+        }
+        sockets.insert(socket_key(&a), lp);
+        listeners.push(a);
+    }
+
+    let media_ip = v.ip(&format!("{p}.media_ip"), &r.media_ip);
+    let mp = format!("{p}.media_ports");
+    let parsed = r
+        .media_ports
+        .parse::<PortRange>()
+        .map_err(|reason| K::InvalidPortRange {
+            value: r.media_ports.clone(),
+            reason,
+        });
+    let mut media_ports = v.check(&mp, parsed);
+    if let (Some(ip), Some(ports)) = (media_ip, media_ports) {
+        if let Some((_, _, other)) = media
+            .iter()
+            .find(|(o, op, _)| *o == ip && op.overlaps(&ports))
+        {
+            let kind = K::OverlappingPorts {
+                value: r.media_ports.clone(),
+                other: other.clone(),
+            };
+            v.err(&mp, kind);
+            media_ports = None;
+        } else {
+            media.push((ip, ports, mp));
+        }
+    }
+
+    let public_ip = match &r.public_ip {
+        Some(s) => v.ip(&format!("{p}.public_ip"), s).map(Some),
+        None => Some(None),
+    };
+    let has_tls = listeners.iter().any(|a| a.transport == Transport::Tls);
+    let tls = tls_files(v, &p, r, has_tls);
+
+    let realm = (|| {
+        Some(Realm {
+            name: name?,
+            listen: listen_ok.then(|| listeners.clone())?,
+            media_ip: media_ip?,
+            media_ports: media_ports?,
+            public_ip: public_ip?,
+            tls: tls?,
+            open: r.open.unwrap_or(false),
+        })
+    })();
+    RealmOut {
+        realm,
+        raw_name: r.name.clone(),
+        listeners,
+        listen_ok,
+    }
+}
+
+/// `Some(None)`: no files and none needed; `None`: an error was recorded.
+fn tls_files(
+    v: &mut Validator<'_>,
+    p: &str,
+    r: &RealmSection,
+    has_tls: bool,
+) -> Option<Option<TlsFiles>> {
+    let (cp, kp) = (format!("{p}.tls_cert"), format!("{p}.tls_key"));
+    match (&r.tls_cert, &r.tls_key) {
+        (Some(cert), Some(key)) => {
+            let cert = v.path(&cp, cert);
+            let key = v.path(&kp, key);
+            Some(Some(TlsFiles {
+                cert: cert?,
+                key: key?,
+            }))
+        }
+        (Some(_), None) => {
+            v.err(kp, K::TlsFilesNotPaired);
+            None
+        }
+        (None, Some(_)) => {
+            v.err(cp, K::TlsFilesNotPaired);
+            None
+        }
+        (None, None) if has_tls => {
+            v.err(cp, K::MissingTlsFile);
+            v.err(kp, K::MissingTlsFile);
+            None
+        }
+        (None, None) => Some(None),
+    }
+}

@@ -1,0 +1,168 @@
+//! `[[trunk]]`: realm reference, peers (reachable, unique per realm), codec policy,
+//! DTMF and SRTP modes.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::Validator;
+use super::realms::{RealmOut, transport_addr};
+use crate::error::ConfigErrorKind as K;
+use crate::model::{Codec, DtmfMode, SrtpMode, Trunk};
+use crate::schema::TrunkSection;
+
+fn family(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() { "IPv4" } else { "IPv6" }
+}
+
+pub(super) fn trunks(
+    v: &mut Validator<'_>,
+    raw: &[TrunkSection],
+    realms: &[RealmOut],
+) -> (Vec<Option<Trunk>>, HashMap<IpAddr, Vec<usize>>) {
+    let mut peer_index: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+    let trunks = (0..raw.len())
+        .map(|i| trunk(v, i, raw, realms, &mut peer_index))
+        .collect();
+    (trunks, peer_index)
+}
+
+fn trunk(
+    v: &mut Validator<'_>,
+    i: usize,
+    all: &[TrunkSection],
+    realms: &[RealmOut],
+    peer_index: &mut HashMap<IpAddr, Vec<usize>>,
+) -> Option<Trunk> {
+    let t = &all[i];
+    let p = format!("trunk[{i}]");
+    let name = v.name(&format!("{p}.name"), p.clone(), &t.name);
+    let realm = realms.iter().find(|r| r.raw_name == t.realm);
+    if realm.is_none() {
+        v.err(
+            format!("{p}.realm"),
+            K::UnknownRealm {
+                name: t.realm.clone(),
+            },
+        );
+    }
+
+    let mut peers = Vec::new();
+    let mut peers_ok = !t.peers.is_empty();
+    if t.peers.is_empty() {
+        v.err(format!("{p}.peers"), K::Empty);
+    }
+    for (j, s) in t.peers.iter().enumerate() {
+        let pp = format!("{p}.peers[{j}]");
+        let Some(a) = transport_addr(v, &pp, s) else {
+            peers_ok = false;
+            continue;
+        };
+        // Source IP (any port) identifies the trunk within its realm.
+        let ip = a.addr.ip().to_canonical();
+        let owners = peer_index.entry(ip).or_default();
+        let same_realm = owners.iter().find(|&&o| o != i && all[o].realm == t.realm);
+        if let Some(&other) = same_realm {
+            v.err(
+                &pp,
+                K::DuplicatePeer {
+                    ip,
+                    first: format!("trunk[{other}]"),
+                },
+            );
+            peers_ok = false;
+            continue;
+        }
+        if !owners.contains(&i) {
+            owners.push(i);
+        }
+        // The peer must be reachable from a listener of its transport and family.
+        if let Some(r) = realm.filter(|r| r.listen_ok) {
+            let reachable = r
+                .listeners
+                .iter()
+                .any(|l| l.transport == a.transport && l.addr.is_ipv4() == a.addr.is_ipv4());
+            if !reachable {
+                let kind = K::NoListenerForPeer {
+                    peer: s.clone(),
+                    realm: t.realm.clone(),
+                    transport: a.transport,
+                    family: family(a.addr.ip()),
+                };
+                v.err(&pp, kind);
+                peers_ok = false;
+                continue;
+            }
+        }
+        peers.push(a);
+    }
+
+    let codecs = match &t.codecs {
+        Some(list) => codecs(v, &format!("{p}.codecs"), list).map(Some),
+        None => Some(None),
+    };
+    let dtmf = choice(
+        v,
+        &format!("{p}.dtmf"),
+        t.dtmf.as_deref(),
+        DtmfMode::from_name,
+        DtmfMode::NAMES,
+    );
+    let srtp = choice(
+        v,
+        &format!("{p}.srtp"),
+        t.srtp.as_deref(),
+        SrtpMode::from_name,
+        SrtpMode::NAMES,
+    );
+
+    Some(Trunk {
+        name: name?,
+        realm: realm.map(|r| r.raw_name.clone())?,
+        peers: peers_ok.then_some(peers)?,
+        codecs: codecs?,
+        dtmf: dtmf?.unwrap_or(DtmfMode::Rfc4733),
+        srtp: srtp?.unwrap_or(SrtpMode::Off),
+    })
+}
+
+fn codecs(v: &mut Validator<'_>, p: &str, list: &[String]) -> Option<Vec<Codec>> {
+    if list.is_empty() {
+        v.err(p, K::Empty);
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (j, s) in list.iter().enumerate() {
+        let cp = format!("{p}[{j}]");
+        match Codec::from_name(s) {
+            None => {
+                v.err(cp, K::UnknownCodec { value: s.clone() });
+                ok = false;
+            }
+            Some(c) if out.contains(&c) => {
+                v.err(cp, K::DuplicateCodec { value: s.clone() });
+                ok = false;
+            }
+            Some(c) => out.push(c),
+        }
+    }
+    ok.then_some(out)
+}
+
+/// An optional keyword: `Some(None)` when absent, `None` after recording an error.
+fn choice<T>(
+    v: &mut Validator<'_>,
+    path: &str,
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    expected: &'static [&'static str],
+) -> Option<Option<T>> {
+    let Some(s) = value else {
+        return Some(None);
+    };
+    let parsed = parse(s).ok_or_else(|| K::InvalidChoice {
+        value: s.to_owned(),
+        expected,
+    });
+    v.check(path, parsed).map(Some)
+}

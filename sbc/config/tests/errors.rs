@@ -1,0 +1,277 @@
+//! Bad configurations: each reports exactly the expected errors, with key path and message.
+
+use sbc_config::{Config, ConfigErrorKind, ConfigErrors};
+use sbc_core::ParseTransportAddrError;
+
+/// A valid file; each case edits it with (find, replace) pairs.
+const BASE: &str = r#"[system]
+name = "t"
+
+[management]
+listen = "127.0.0.1:8443"
+allow = ["127.0.0.0/8"]
+
+[[realm]]
+name = "outside"
+listen = ["udp:192.0.2.10:5060", "tcp:192.0.2.10:5060"]
+media_ip = "192.0.2.10"
+media_ports = "20000-29999"
+
+[[realm]]
+name = "inside"
+listen = ["udp:10.0.0.1:5060"]
+media_ip = "10.0.0.1"
+media_ports = "30000-39999"
+
+[[trunk]]
+name = "carrier"
+realm = "outside"
+peers = ["udp:198.51.100.20:5060"]
+
+[[trunk]]
+name = "pbx"
+realm = "inside"
+peers = ["udp:10.0.0.20:5060"]
+
+[[route]]
+from = "carrier"
+match_user = "^\\+?49(\\d+)$"
+rewrite_user = "0$1"
+to = "pbx"
+
+[[route]]
+from = "pbx"
+to = "carrier"
+"#;
+
+fn edit(edits: &[(&str, &str)]) -> String {
+    let mut text = BASE.to_owned();
+    for (find, replace) in edits {
+        assert!(text.contains(find), "edit target {find:?} is in BASE");
+        text = text.replacen(find, replace, 1);
+    }
+    text
+}
+
+fn errors(text: &str) -> Vec<String> {
+    match Config::from_toml_str(text, "/etc/sbc") {
+        Ok(_) => Vec::new(),
+        Err(e) => e.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+#[test]
+fn base_is_valid() {
+    assert_eq!(errors(BASE), Vec::<String>::new());
+}
+
+/// (what is wrong, edits to `BASE`, expected errors as displayed).
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
+#[test]
+fn each_bad_config_reports_its_errors() {
+    #[rustfmt::skip]
+    let cases: &[Case] = &[
+        ("bad peer address",
+         &[("udp:10.0.0.20:5060", "udp:10.0.0.300:5060")],
+         &[r#"trunk[1].peers[0]: invalid address "10.0.0.300:5060""#]),
+        ("unknown transport",
+         &[("udp:10.0.0.20:5060", "sctp:10.0.0.20:5060")],
+         &[r#"trunk[1].peers[0]: unknown transport "sctp" (expected udp, tcp or tls) in "sctp:10.0.0.20:5060""#]),
+        ("no transport",
+         &[("udp:10.0.0.20:5060", "10.0.0.20")],
+         &[r#"trunk[1].peers[0]: invalid address "10.0.0.20": expected transport:address:port, e.g. "udp:192.0.2.1:5060""#]),
+        ("unknown trunk in route",
+         &[("to = \"carrier\"", "to = \"pbx2\"")],
+         &[r#"route[1].to: unknown trunk "pbx2""#]),
+        ("route to a realm",
+         &[("to = \"carrier\"", "to = \"outside\"")],
+         &[r#"route[1].to: "outside" is a realm; to must name a trunk"#]),
+        ("unknown route source",
+         &[("from = \"pbx\"", "from = \"nobody\"")],
+         &[r#"route[1].from: unknown trunk or realm "nobody""#]),
+        ("bad regex",
+         &[(r#""^\\+?49(\\d+)$""#, r#""^(\\d+$""#)],
+         &[r#"route[0].match_user: invalid regex "^(\d+$": unclosed group"#]),
+        ("$2 without a second group",
+         &[("\"0$1\"", "\"0$2\"")],
+         &[r#"route[0].rewrite_user: "$2" refers to group 2 but match_user has only 1 group"#]),
+        ("$1 without match_user",
+         &[("match_user = \"^\\\\+?49(\\\\d+)$\"\n", "")],
+         &[r#"route[0].rewrite_user: "$1" refers to group 1 but match_user has no groups"#]),
+        ("stray $ in rewrite",
+         &[("\"0$1\"", "\"0$x\"")],
+         &[r#"route[0].rewrite_user: invalid "$" at byte 1 in "0$x" (use $0..$9, or $$ for a literal $)"#]),
+        ("odd media port start",
+         &[("20000-29999", "20001-29999")],
+         &[r#"realm[0].media_ports: invalid port range "20001-29999": start 20001 must be even (RTP on even ports, RTCP on the next odd one)"#]),
+        ("privileged media ports",
+         &[("20000-29999", "80-2000")],
+         &[r#"realm[0].media_ports: invalid port range "80-2000": ports must be within 1024..=65535"#]),
+        ("single media port",
+         &[("20000-29999", "20000-20000")],
+         &[r#"realm[0].media_ports: invalid port range "20000-20000": the range must hold at least 2 ports (one RTP/RTCP pair)"#]),
+        ("overlapping media ports on one address",
+         &[("media_ip = \"10.0.0.1\"", "media_ip = \"192.0.2.10\""), ("30000-39999", "29000-30999")],
+         &[r#"realm[1].media_ports: "29000-30999" overlaps realm[0].media_ports (same media_ip)"#]),
+        ("signalling port inside the media range",
+         &[("udp:192.0.2.10:5060", "udp:192.0.2.10:20000")],
+         &[r#"realm[0].listen[0]: "udp:192.0.2.10:20000" lies in realm[0].media_ports"#]),
+        ("duplicate realm names",
+         &[("name = \"inside\"", "name = \"outside\""), ("realm = \"inside\"", "realm = \"outside\"")],
+         &[r#"realm[1].name: duplicate name "outside" (already used by realm[0])"#]),
+        ("trunk named like a realm",
+         &[("name = \"carrier\"", "name = \"inside\""), ("from = \"carrier\"", "from = \"inside\""),
+           ("to = \"carrier\"", "to = \"inside\"")],
+         &[r#"trunk[0].name: duplicate name "inside" (already used by realm[1])"#]),
+        ("duplicate listener across realms",
+         &[("[\"udp:10.0.0.1:5060\"]", "[\"udp:192.0.2.10:5060\"]")],
+         &[r#"realm[1].listen[0]: "udp:192.0.2.10:5060" is already a listener of realm[0].listen[0]"#]),
+        ("tls and tcp on one socket",
+         &[("\"tcp:192.0.2.10:5060\"]", "\"tcp:192.0.2.10:5060\", \"tls:192.0.2.10:5060\"]")],
+         &[r#"realm[0].listen[2]: "tls:192.0.2.10:5060" is already a listener of realm[0].listen[1]"#]),
+        ("unspecified listener",
+         &[("udp:10.0.0.1:5060", "udp:0.0.0.0:5060")],
+         &[r#"realm[1].listen[0]: "udp:0.0.0.0:5060" is an unspecified address; use the interface's own address"#]),
+        ("empty listen",
+         &[("[\"udp:10.0.0.1:5060\"]", "[]")],
+         &["realm[1].listen: must not be empty"]),
+        ("tls listener without cert",
+         &[("\"tcp:192.0.2.10:5060\"]", "\"tcp:192.0.2.10:5060\", \"tls:192.0.2.10:5061\"]")],
+         &["realm[0].tls_cert: required because the realm has a tls: listener",
+           "realm[0].tls_key: required because the realm has a tls: listener"]),
+        ("cert without key",
+         &[("media_ip = \"10.0.0.1\"", "media_ip = \"10.0.0.1\"\ntls_cert = \"in.pem\"")],
+         &["realm[1].tls_key: tls_cert and tls_key must be given together"]),
+        ("bad CIDR: host bits",
+         &[("[\"127.0.0.0/8\"]", "[\"::1/128\", \"10.0.0.1/8\"]")],
+         &[r#"management.allow[1]: invalid CIDR "10.0.0.1/8": host bits set (the network is 10.0.0.0/8)"#]),
+        ("bad CIDR: prefix",
+         &[("[\"127.0.0.0/8\"]", "[\"10.0.0.0/33\"]")],
+         &[r#"management.allow[0]: invalid CIDR "10.0.0.0/33": prefix /33 is longer than 32"#]),
+        ("empty management allow",
+         &[("[\"127.0.0.0/8\"]", "[]")],
+         &["management.allow: must not be empty"]),
+        ("bad management listen",
+         &[("\"127.0.0.1:8443\"", "\"localhost:8443\"")],
+         &[r#"management.listen: invalid socket address "localhost:8443" (expected ip:port)"#]),
+        ("bad system name",
+         &[("name = \"t\"", "name = \"edge 1\"")],
+         &[r#"system.name: invalid name "edge 1" (use letters, digits, '_', '.' and '-')"#]),
+        ("empty state_dir",
+         &[("name = \"t\"", "name = \"t\"\nstate_dir = \"\"")],
+         &["system.state_dir: must not be empty"]),
+        ("unknown codec",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ncodecs = [\"pcma\", \"G729\", \"PCMA\"]")],
+         &[r#"trunk[1].codecs[1]: unknown codec "G729" (known: PCMU, PCMA, G722, opus, telephone-event)"#,
+           r#"trunk[1].codecs[2]: codec "PCMA" is listed twice"#]),
+        ("bad dtmf and srtp",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf = \"inband\"\nsrtp = \"maybe\"")],
+         &[r#"trunk[1].dtmf: invalid value "inband" (expected "rfc4733" or "sip-info")"#,
+           r#"trunk[1].srtp: invalid value "maybe" (expected "off", "optional" or "required")"#]),
+        ("unknown realm",
+         &[("realm = \"inside\"", "realm = \"lan\"")],
+         &[r#"trunk[1].realm: unknown realm "lan""#]),
+        ("peer unreachable from its realm",
+         &[("udp:198.51.100.20:5060", "udp:[2001:db8::20]:5060")],
+         &[r#"trunk[0].peers[0]: realm "outside" has no udp listener on IPv6 for peer "udp:[2001:db8::20]:5060""#]),
+        ("peer ip on two trunks of one realm",
+         &[("to = \"carrier\"\n", "to = \"carrier\"\n\n[[trunk]]\nname = \"c2\"\nrealm = \"outside\"\npeers = [\"tcp:198.51.100.20:5070\"]\n")],
+         &["trunk[2].peers[0]: peer address 198.51.100.20 already belongs to trunk[0] in the same realm"]),
+        ("sip limits out of range",
+         &[("[[realm]]", "[sip]\nmax_message_size = 100\nmax_headers = 5000\n\n[[realm]]")],
+         &["sip.max_message_size: 100 is out of range 1024..=1048576",
+           "sip.max_headers: 5000 is out of range 16..=1024"]),
+        ("bad firewall table",
+         &[("[[realm]]", "[firewall]\ntable = \"my table\"\n\n[[realm]]")],
+         &[r#"firewall.table: invalid table name "my table" (use letters, digits and '_', starting with a letter)"#]),
+        // Deserialization errors: the TOML parser's message, with key path and position.
+        ("unknown key names the key",
+         &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `dtmf`, `srtp` (line 23, column 1)"]),
+        ("unknown section",
+         &[("[management]", "[managment]")],
+         &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `sip`, `realm`, `trunk`, `route` (line 4, column 2)"]),
+        ("wrong type",
+         &[("media_ip = \"10.0.0.1\"", "media_ip = \"10.0.0.1\"\nopen = \"yes\"")],
+         &["realm[1].open: invalid type: string \"yes\", expected a boolean (line 18, column 8)"]),
+        ("wrong type in an array",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\n  \"udp:10.0.0.20:5060\",\n  5060,\n]")],
+         &["trunk[1].peers: invalid type: integer `5060`, expected a string (line 30, column 3)"]),
+        ("missing required key",
+         &[("realm = \"inside\"\n", "")],
+         &["trunk[1]: missing field `realm` (line 25, column 1)"]),
+        ("syntax error",
+         &[("[management]", "[management")],
+         &["invalid table header; expected `.`, `]` (line 4, column 12)"]),
+    ];
+    let mut failures = Vec::new();
+    for (name, edits, expected) in cases {
+        let got = errors(&edit(edits));
+        if got != *expected {
+            failures.push(format!(
+                "{name}:\n  expected {expected:#?}\n  got      {got:#?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn no_realm_at_all() {
+    let text = "[system]\nname = \"x\"\n[management]\nlisten = \"127.0.0.1:8443\"\n";
+    assert_eq!(errors(text), ["realm: at least one [[realm]] is required"]);
+}
+
+#[test]
+fn five_errors_are_all_reported_in_file_order() {
+    let text = edit(&[
+        ("name = \"t\"", "name = \"\""),
+        ("[\"127.0.0.0/8\"]", "[\"127.0.0.1/8\"]"),
+        ("20000-29999", "20001-29999"),
+        ("udp:10.0.0.20:5060", "udp:10.0.0.300:5060"),
+        ("to = \"carrier\"", "to = \"pbx2\""),
+    ]);
+    let err = Config::from_toml_str(&text, "/etc/sbc").expect_err("five errors");
+    assert_eq!(err.len(), 5);
+    let expected = [
+        "system.name: must not be empty",
+        r#"management.allow[0]: invalid CIDR "127.0.0.1/8": host bits set (the network is 127.0.0.0/8)"#,
+        r#"realm[0].media_ports: invalid port range "20001-29999": start 20001 must be even (RTP on even ports, RTCP on the next odd one)"#,
+        r#"trunk[1].peers[0]: invalid address "10.0.0.300:5060""#,
+        r#"route[1].to: unknown trunk "pbx2""#,
+    ];
+    assert_eq!(
+        err.to_string(),
+        expected.join("\n"),
+        "Display: one error per line"
+    );
+}
+
+#[test]
+fn errors_carry_the_bad_value() {
+    let text = edit(&[("udp:10.0.0.20:5060", "udp:10.0.0.300:5060")]);
+    let ConfigErrors(errs) = Config::from_toml_str(&text, "/etc/sbc").expect_err("bad address");
+    assert_eq!(errs[0].path, "trunk[1].peers[0]");
+    assert_eq!(
+        errs[0].kind,
+        ConfigErrorKind::InvalidTransportAddr {
+            value: "udp:10.0.0.300:5060".into(),
+            reason: ParseTransportAddrError::BadAddress("10.0.0.300:5060".into()),
+        }
+    );
+}
+
+#[test]
+fn unreadable_file_names_the_file() {
+    let err = Config::load("/nonexistent/sbc.toml").expect_err("missing file");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("cannot read /nonexistent/sbc.toml: "),
+        "{text}"
+    );
+}
