@@ -38,7 +38,11 @@ a=sendrecv\r\n";
 fn parse_and_serialize(c: &mut Criterion) {
     let limits = Limits::default();
     let bytes = INVITE.as_bytes().to_vec();
-    assert!(bytes.len() >= 900, "the reference INVITE is {} bytes", bytes.len());
+    assert!(
+        bytes.len() >= 900,
+        "the reference INVITE is {} bytes",
+        bytes.len()
+    );
     let mut group = c.benchmark_group("sip");
     group.throughput(Throughput::Elements(1));
     group.bench_function("parse_900B_invite", |b| {

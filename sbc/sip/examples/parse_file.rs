@@ -15,7 +15,8 @@ fn main() {
         match Message::parse_or_return(bytes, Framing::Datagram, &Limits::default()) {
             Ok(m) => eprintln!(
                 "{path}: ok {} {} headers, body {} bytes",
-                m.method().map_or_else(|| m.status().unwrap_or(0).to_string(), |x| x.to_string()),
+                m.method()
+                    .map_or_else(|| m.status().unwrap_or(0).to_string(), |x| x.to_string()),
                 m.headers().count(),
                 m.body().len()
             ),

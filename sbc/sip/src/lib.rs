@@ -13,9 +13,14 @@
 //! time and sends what it is asked to send.
 
 pub mod grammar;
+pub mod transaction;
 pub mod uas;
 pub mod wire;
 
+pub use transaction::{
+    ClientTxId, Peer, ServerTxId, Timer, TimerConfig, TransactionError, TransactionEvent,
+    TransactionLayer, TxId,
+};
 pub use wire::{
     FrameError, Framing, HeaderName, HeaderRef, Known, Limits, Message, Method, ParseError,
     StreamEvent, StreamFramer, reject_response,

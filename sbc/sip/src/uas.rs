@@ -75,7 +75,9 @@ impl Refusal {
 }
 
 /// Runs the §8.2 checks in the RFC's order: URI scheme (416), Require (420), body type
-/// (415). ACK is never refused (it gets no response) and CANCEL ignores Require (§8.2.2.3).
+/// (415), then whether an answer can carry a session description at all (406, RFC 4475
+/// §3.3.15). ACK is never refused (it gets no response) and CANCEL ignores Require
+/// (§8.2.2.3).
 pub fn screen(req: &Message, caps: &Capabilities) -> Result<(), Refusal> {
     let Some(method) = req.method() else {
         return Ok(());
@@ -87,7 +89,10 @@ pub fn screen(req: &Message, caps: &Capabilities) -> Result<(), Refusal> {
         Some(Ok(Uri::Sip(_))) => {}
         Some(Ok(Uri::Other { scheme, .. })) if scheme.eq_ignore_ascii_case("tel") => {}
         Some(Ok(Uri::Other { scheme, .. })) => {
-            return Err(Refusal::new(416, format!("URI scheme \"{scheme}\" not supported")));
+            return Err(Refusal::new(
+                416,
+                format!("URI scheme \"{scheme}\" not supported"),
+            ));
         }
         // The parser refuses requests with a malformed Request-URI before this point.
         Some(Err(_)) | None => return Err(Refusal::new(400, "malformed Request-URI")),
@@ -113,8 +118,9 @@ pub fn screen(req: &Message, caps: &Capabilities) -> Result<(), Refusal> {
         if let Some(ct) = req.header(Known::ContentType) {
             let supported = parse_content_type(ct).is_ok_and(|(t, s)| {
                 caps.accept.iter().any(|a| {
-                    a.split_once('/')
-                        .is_some_and(|(at, asub)| at.eq_ignore_ascii_case(t) && asub.eq_ignore_ascii_case(s))
+                    a.split_once('/').is_some_and(|(at, asub)| {
+                        at.eq_ignore_ascii_case(t) && asub.eq_ignore_ascii_case(s)
+                    })
                 })
             });
             let encoded = req
@@ -128,11 +134,34 @@ pub fn screen(req: &Message, caps: &Capabilities) -> Result<(), Refusal> {
             }
         }
     }
+    if matches!(method, Method::Invite | Method::Update) && !accepts_sdp(req) {
+        return Err(Refusal::new(
+            406,
+            "Accept does not allow application/sdp answers",
+        ));
+    }
     Ok(())
+}
+
+/// Whether the request's Accept (absent means `application/sdp`, §20.1) admits SDP.
+fn accepts_sdp(req: &Message) -> bool {
+    let mut values = req.header_values(Known::Accept).peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    values.flat_map(|v| v.split(',')).any(|range| {
+        let media = range.split(';').next().unwrap_or_default().trim();
+        media.eq_ignore_ascii_case("application/sdp")
+            || media.eq_ignore_ascii_case("application/*")
+            || media == "*/*"
+    })
 }
 
 /// Methods whose body the SBC itself reads (session descriptions); other bodies (INFO,
 /// MESSAGE ...) are relayed as they are.
 fn consumes_body(m: &Method) -> bool {
-    matches!(m, Method::Invite | Method::Update | Method::Prack | Method::Options)
+    matches!(
+        m,
+        Method::Invite | Method::Update | Method::Prack | Method::Options
+    )
 }

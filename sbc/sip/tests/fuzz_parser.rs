@@ -20,7 +20,11 @@ fn corpus() -> Vec<Vec<u8>> {
         .filter_map(|e| std::fs::read(e.path()).ok())
         .collect();
     out.sort();
-    assert!(out.len() >= 40, "RFC 4475 corpus incomplete: {} files", out.len());
+    assert!(
+        out.len() >= 40,
+        "RFC 4475 corpus incomplete: {} files",
+        out.len()
+    );
     out
 }
 
@@ -36,11 +40,26 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip { at, byte }),
         any::<usize>().prop_map(|at| Mutation::Truncate { at }),
-        (any::<usize>(), prop::collection::vec(
-            prop_oneof![Just(b'\r'), Just(b'\n'), Just(b' '), Just(b':'), Just(b';'), Just(b','),
-                        Just(b'"'), Just(b'<'), Just(b'>'), Just(b'%'), Just(b'\\'), any::<u8>()],
-            0..8
-        ))
+        (
+            any::<usize>(),
+            prop::collection::vec(
+                prop_oneof![
+                    Just(b'\r'),
+                    Just(b'\n'),
+                    Just(b' '),
+                    Just(b':'),
+                    Just(b';'),
+                    Just(b','),
+                    Just(b'"'),
+                    Just(b'<'),
+                    Just(b'>'),
+                    Just(b'%'),
+                    Just(b'\\'),
+                    any::<u8>()
+                ],
+                0..8
+            )
+        )
             .prop_map(|(at, bytes)| Mutation::Splice { at, bytes }),
         (any::<usize>(), 0usize..16).prop_map(|(at, len)| Mutation::Delete { at, len }),
     ]
@@ -75,14 +94,27 @@ fn check_datagram(bytes: Vec<u8>) {
     match Message::parse_or_return(bytes, Framing::Datagram, &limits) {
         Ok(m) => {
             let printed = m.to_bytes();
-            let again = Message::parse(printed.clone(), Framing::Datagram, &limits)
-                .unwrap_or_else(|e| panic!("printed message does not parse again: {e}\n{}", String::from_utf8_lossy(&printed)));
+            let again =
+                Message::parse(printed.clone(), Framing::Datagram, &limits).unwrap_or_else(|e| {
+                    panic!(
+                        "printed message does not parse again: {e}\n{}",
+                        String::from_utf8_lossy(&printed)
+                    )
+                });
             assert_eq!(again.method(), m.method());
             assert_eq!(again.request_uri(), m.request_uri());
             assert_eq!(again.status(), m.status());
             assert_eq!(again.body(), m.body());
-            let a: Vec<_> = again.headers().filter(|h| h.name != "Content-Length").map(|h| (h.name.to_owned(), h.value.to_owned())).collect();
-            let b: Vec<_> = m.headers().filter(|h| h.name != "Content-Length").map(|h| (h.name.to_owned(), h.value.to_owned())).collect();
+            let a: Vec<_> = again
+                .headers()
+                .filter(|h| h.name != "Content-Length")
+                .map(|h| (h.name.to_owned(), h.value.to_owned()))
+                .collect();
+            let b: Vec<_> = m
+                .headers()
+                .filter(|h| h.name != "Content-Length")
+                .map(|h| (h.name.to_owned(), h.value.to_owned()))
+                .collect();
             assert_eq!(a, b);
         }
         Err((e, bytes)) => {
@@ -96,7 +128,10 @@ fn check_datagram(bytes: Vec<u8>) {
 }
 
 fn check_stream(bytes: &[u8], chunk: usize) {
-    let limits = Limits { max_message_size: 4096, max_headers: 64 };
+    let limits = Limits {
+        max_message_size: 4096,
+        max_headers: 64,
+    };
     let mut f = StreamFramer::new(limits);
     for piece in bytes.chunks(chunk.max(1)) {
         f.push(piece);

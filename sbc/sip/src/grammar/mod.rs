@@ -26,7 +26,10 @@ pub use via::Via;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GrammarError {
     #[error("expected {expected} at \"{found}\"")]
-    Unexpected { expected: &'static str, found: String },
+    Unexpected {
+        expected: &'static str,
+        found: String,
+    },
     #[error("unterminated {0}")]
     Unterminated(&'static str),
     #[error("invalid URI \"{0}\"")]

@@ -125,8 +125,10 @@ mod tests {
 
     #[test]
     fn quoted_display_name_with_escapes() {
-        let a = NameAddr::parse("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8")
-            .expect("valid");
+        let a = NameAddr::parse(
+            "\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8",
+        )
+        .expect("valid");
         assert_eq!(a.display, Some("\"J Rosenberg \\\\\\\"\""));
         assert_eq!(a.tag(), Some("98asjd8"));
         assert!(a.bracketed);

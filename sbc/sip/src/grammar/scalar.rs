@@ -106,10 +106,7 @@ pub fn parse_content_type(s: &str) -> Result<(&str, &str), GrammarError> {
 }
 
 /// A comma-separated list of tokens (Require, Supported, Allow, Proxy-Require ...).
-pub fn for_each_token<'a>(
-    s: &'a str,
-    mut f: impl FnMut(&'a str),
-) -> Result<(), GrammarError> {
+pub fn for_each_token<'a>(s: &'a str, mut f: impl FnMut(&'a str)) -> Result<(), GrammarError> {
     let mut c = Cursor::new(s);
     c.skip_lws();
     if c.at_end() {

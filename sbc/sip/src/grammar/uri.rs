@@ -12,7 +12,10 @@ use super::host::{Host, parse_hostport};
 pub enum Uri<'a> {
     Sip(SipUri<'a>),
     /// Any other scheme: `tel:`, `urn:`, `isbn:` ... kept as written.
-    Other { scheme: &'a str, rest: &'a str },
+    Other {
+        scheme: &'a str,
+        rest: &'a str,
+    },
 }
 
 /// A `sip:` or `sips:` URI.
@@ -145,7 +148,9 @@ fn headers_are_valid(headers: &str, present: bool) -> bool {
         return true;
     }
     headers.split('&').all(|h| match h.split_once('=') {
-        Some((n, v)) => !n.is_empty() && is_escaped_with(n, is_header) && is_escaped_with(v, is_header),
+        Some((n, v)) => {
+            !n.is_empty() && is_escaped_with(n, is_header) && is_escaped_with(v, is_header)
+        }
         None => false,
     })
 }
@@ -188,8 +193,14 @@ mod tests {
         let u = sip(
             "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com",
         );
-        assert_eq!(u.user, Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"));
-        assert_eq!(u.password, Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
+        assert_eq!(
+            u.user,
+            Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*")
+        );
+        assert_eq!(
+            u.password,
+            Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
+        );
         assert_eq!(u.host, Host::Name("example.com"));
     }
 
@@ -224,7 +235,10 @@ mod tests {
                 rest: "//192.0.2.103:3002"
             })
         );
-        assert_eq!(Uri::parse("tel:+1-201-555-0123").map(|u| u.scheme()), Ok("tel"));
+        assert_eq!(
+            Uri::parse("tel:+1-201-555-0123").map(|u| u.scheme()),
+            Ok("tel")
+        );
     }
 
     #[test]

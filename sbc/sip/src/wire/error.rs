@@ -65,7 +65,17 @@ impl ParseError {
                 | ParseError::TooManyHeaders { .. }
                 | ParseError::NotUtf8
                 | ParseError::BareLineFeed
-        ) || matches!(self, ParseError::BadHeader { name: "Content-Length", .. })
-            || matches!(self, ParseError::DuplicateHeader { name: "Content-Length" })
+        ) || matches!(
+            self,
+            ParseError::BadHeader {
+                name: "Content-Length",
+                ..
+            }
+        ) || matches!(
+            self,
+            ParseError::DuplicateHeader {
+                name: "Content-Length"
+            }
+        )
     }
 }

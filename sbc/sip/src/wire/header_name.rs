@@ -123,8 +123,14 @@ mod tests {
     fn compact_and_long_forms() {
         assert_eq!(HeaderName::from_token("v"), HeaderName::Known(Known::Via));
         assert_eq!(HeaderName::from_token("V"), HeaderName::Known(Known::Via));
-        assert_eq!(HeaderName::from_token("cAlL-iD"), HeaderName::Known(Known::CallId));
-        assert_eq!(HeaderName::from_token("l"), HeaderName::Known(Known::ContentLength));
+        assert_eq!(
+            HeaderName::from_token("cAlL-iD"),
+            HeaderName::Known(Known::CallId)
+        );
+        assert_eq!(
+            HeaderName::from_token("l"),
+            HeaderName::Known(Known::ContentLength)
+        );
         assert_eq!(
             HeaderName::from_token("X-Custom"),
             HeaderName::Other("X-Custom".into())

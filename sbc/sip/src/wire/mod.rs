@@ -18,4 +18,4 @@ pub use limits::Limits;
 pub use message::{HeaderRef, Message};
 pub use method::Method;
 pub use parse::Framing;
-pub use reject::reject_response;
+pub use reject::{reason_phrase, reject_response};

@@ -97,7 +97,10 @@ impl Message {
             }
             (None, Framing::Datagram) => rest,
             (None, Framing::Stream) => {
-                return Err((ParseError::MissingContentLength, rejoin(head.into_bytes(), rest)));
+                return Err((
+                    ParseError::MissingContentLength,
+                    rejoin(head.into_bytes(), rest),
+                ));
             }
         };
         let msg = Message {
@@ -174,8 +177,7 @@ fn bad_line(head: &str, start: usize, end: usize) -> ParseError {
 
 fn header_line(head: &str, start: usize, end: usize) -> Result<Field, ParseError> {
     let b = head.as_bytes();
-    let colon = start
-        + memchr(b':', &b[start..end]).ok_or_else(|| bad_line(head, start, end))?;
+    let colon = start + memchr(b':', &b[start..end]).ok_or_else(|| bad_line(head, start, end))?;
     let name_end = trim_end(b, start, colon);
     let name = &head[start..name_end];
     if name.is_empty() || !name.bytes().all(is_token) {
@@ -285,7 +287,10 @@ fn check_version(v: &str) -> Result<(), ParseError> {
 
 fn content_length(head: &str, fields: &[Field]) -> Result<Option<usize>, ParseError> {
     let mut found = None;
-    for f in fields.iter().filter(|f| f.known == Some(Known::ContentLength)) {
+    for f in fields
+        .iter()
+        .filter(|f| f.known == Some(Known::ContentLength))
+    {
         if found.is_some() {
             return Err(ParseError::DuplicateHeader {
                 name: "Content-Length",

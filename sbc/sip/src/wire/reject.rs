@@ -21,7 +21,9 @@ pub fn reject_response(buf: &[u8], error: &ParseError, agent: &str) -> Option<Ve
     let (method, _) = first.split_once(' ')?;
     if method.is_empty()
         || method.eq_ignore_ascii_case("ACK")
-        || first.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+        || first
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
         || !method.bytes().all(crate::grammar::chars::is_token)
     {
         return None;
@@ -63,7 +65,7 @@ pub fn reject_response(buf: &[u8], error: &ParseError, agent: &str) -> Option<Ve
         return None;
     }
     let code = error.status_code();
-    let mut out = format!("SIP/2.0 {code} {}\r\n", reason(code)).into_bytes();
+    let mut out = format!("SIP/2.0 {code} {}\r\n", reason_phrase(code)).into_bytes();
     out.extend_from_slice(echo.as_bytes());
     out.extend_from_slice(
         format!(
@@ -97,9 +99,9 @@ fn unfolded_lines(head: &str) -> impl Iterator<Item = String> + '_ {
 
 fn tag_for(buf: &[u8]) -> String {
     // FNV-1a: stable per request, so retransmissions get the same tag.
-    let h = buf
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let h = buf.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     format!("{h:016x}")
 }
 
@@ -114,7 +116,7 @@ fn quote(s: &str) -> String {
 }
 
 /// The reason phrase the SBC uses for a status code.
-pub fn reason(code: u16) -> &'static str {
+pub fn reason_phrase(code: u16) -> &'static str {
     match code {
         100 => "Trying",
         200 => "OK",

@@ -27,7 +27,13 @@ const SINGLE: [Known; 7] = [
 
 /// Fields every request and response must carry (§8.1.1). Max-Forwards is not among
 /// them: RFC 2543 peers omit it, and RFC 4475 §3.3.7 asks that they be served.
-const MANDATORY: [Known; 5] = [Known::Via, Known::From, Known::To, Known::CallId, Known::CSeq];
+const MANDATORY: [Known; 5] = [
+    Known::Via,
+    Known::From,
+    Known::To,
+    Known::CallId,
+    Known::CSeq,
+];
 
 pub(crate) fn validate(msg: &Message) -> Result<(), ParseError> {
     for name in MANDATORY {

@@ -1,0 +1,361 @@
+//! [`TransactionLayer`]: the transactions, their indexes, and the TU-facing calls.
+//! Messages from the network are placed by `inbound.rs`.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use sbc_core::Transmit;
+
+use super::build::cancel_for;
+use super::ctx::{Ctx, Flow, Outbox};
+use super::entry::{ClientMachine, ClientTx, ServerMachine, ServerTx};
+use super::error::TransactionError;
+use super::events::{ClientTxId, Peer, ServerTxId, TransactionEvent, TxId};
+use super::invite_client::InviteClient;
+use super::key::{ClientKey, MergeKey, ServerKey};
+use super::non_invite_client::NonInviteClient;
+use super::timer::{Timer, TimerConfig};
+use crate::{Message, Method};
+
+/// The RFC 3261 §17 transaction layer of one SIP endpoint. See the [module
+/// docs](super) for the run loop.
+#[derive(Debug)]
+pub struct TransactionLayer {
+    pub(crate) config: TimerConfig,
+    next_id: u64,
+    pub(crate) clients: HashMap<ClientTxId, ClientTx>,
+    pub(crate) servers: HashMap<ServerTxId, ServerTx>,
+    pub(crate) client_keys: HashMap<ClientKey, ClientTxId>,
+    pub(crate) server_keys: HashMap<ServerKey, ServerTxId>,
+    pub(crate) merge_keys: HashMap<MergeKey, ServerTxId>,
+    pub(crate) out: Outbox,
+}
+
+impl Default for TransactionLayer {
+    fn default() -> Self {
+        TransactionLayer::new(TimerConfig::default())
+    }
+}
+
+impl TransactionLayer {
+    pub fn new(config: TimerConfig) -> Self {
+        TransactionLayer {
+            config,
+            next_id: 0,
+            clients: HashMap::new(),
+            servers: HashMap::new(),
+            client_keys: HashMap::new(),
+            server_keys: HashMap::new(),
+            merge_keys: HashMap::new(),
+            out: Outbox::default(),
+        }
+    }
+
+    pub fn config(&self) -> &TimerConfig {
+        &self.config
+    }
+
+    /// Starts a client transaction for `request` towards `peer` and sends it. The
+    /// request must carry its final top Via with an RFC 3261 branch (see
+    /// [`new_branch`](super::new_branch)) and From, To, Call-ID and CSeq; ACK is
+    /// refused (an ACK for a 2xx has no transaction: use [`Self::send_stateless`]).
+    pub fn start_client(
+        &mut self,
+        now: Instant,
+        request: Message,
+        peer: Peer,
+    ) -> Result<ClientTxId, TransactionError> {
+        let key = ClientKey::for_request(&request)?;
+        if self.client_keys.contains_key(&key) {
+            return Err(TransactionError::DuplicateTransaction {
+                branch: key.branch.into(),
+                method: key.method.as_str().into(),
+            });
+        }
+        let id = ClientTxId(self.next_id());
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            peer,
+            id,
+            out: &mut self.out,
+        };
+        let machine = if key.method == Method::Invite {
+            ClientMachine::Invite(InviteClient::start(&mut ctx, request))
+        } else {
+            ClientMachine::NonInvite(NonInviteClient::start(&mut ctx, &request))
+        };
+        self.client_keys.insert(key.clone(), id);
+        self.clients.insert(
+            id,
+            ClientTx {
+                peer,
+                key,
+                machine,
+                cancel: None,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Sends `response` in server transaction `tx`, to the peer the request came from.
+    /// Refused when the transaction's state does not allow it: after a final response
+    /// (except further 2xx to an INVITE, RFC 6026 Accepted), or for a CANCEL, which
+    /// the layer answers itself.
+    pub fn respond(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        response: Message,
+    ) -> Result<(), TransactionError> {
+        self.respond_ref(now, tx, &response)
+    }
+
+    pub(crate) fn respond_ref(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        response: &Message,
+    ) -> Result<(), TransactionError> {
+        if response.is_request() {
+            return Err(TransactionError::NotAResponse);
+        }
+        let entry = self
+            .servers
+            .get_mut(&tx)
+            .ok_or(TransactionError::UnknownServer { tx })?;
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            peer: entry.peer,
+            id: tx,
+            out: &mut self.out,
+        };
+        if entry.machine.respond(&mut ctx, response)? == Flow::Terminate {
+            self.remove_server(tx);
+        }
+        Ok(())
+    }
+
+    /// Cancels the pending INVITE client transaction `tx` (§9.1): builds the CANCEL
+    /// from the INVITE and runs it in its own client transaction, whose id is returned
+    /// (asking again returns the same id). Before any provisional response the CANCEL
+    /// is held back until one arrives, and dropped if a final response comes first.
+    /// If the INVITE still has no final response 64*T1 after the CANCEL went out, the
+    /// INVITE transaction ends with [`TransactionEvent::Timeout`] ([`Timer::Cancel`]).
+    pub fn cancel(&mut self, now: Instant, tx: ClientTxId) -> Result<ClientTxId, TransactionError> {
+        let entry = self
+            .clients
+            .get(&tx)
+            .ok_or(TransactionError::UnknownClient { tx })?;
+        let ClientMachine::Invite(invite) = &entry.machine else {
+            return Err(TransactionError::NotInvite { tx });
+        };
+        if let Some(cancel) = entry.cancel {
+            return Ok(cancel);
+        }
+        if invite.has_final() {
+            return Err(TransactionError::AlreadyFinal { tx });
+        }
+        let request = cancel_for(invite.request())?;
+        let key = ClientKey {
+            branch: entry.key.branch.clone(),
+            method: Method::Cancel,
+        };
+        if self.client_keys.contains_key(&key) {
+            return Err(TransactionError::DuplicateTransaction {
+                branch: key.branch.into(),
+                method: "CANCEL".into(),
+            });
+        }
+        let (peer, calling) = (entry.peer, invite.is_calling());
+        let id = ClientTxId(self.next_id());
+        self.client_keys.insert(key.clone(), id);
+        self.clients.insert(
+            id,
+            ClientTx {
+                peer,
+                key,
+                machine: ClientMachine::NonInvite(NonInviteClient::deferred(&request)),
+                cancel: None,
+            },
+        );
+        if let Some(entry) = self.clients.get_mut(&tx) {
+            entry.cancel = Some(id);
+        }
+        if !calling {
+            self.send_cancel(now, tx, id);
+        }
+        Ok(id)
+    }
+
+    /// Sends `message` outside any transaction: the ACK for a 2xx (§13.2.2.4), or a
+    /// response to a request that has no transaction.
+    pub fn send_stateless(&mut self, message: &Message, peer: Peer) {
+        self.out.send(peer, message.to_bytes());
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((tx, timer)) = self.out.timers.pop_due(now) {
+            match tx {
+                TxId::Client(id) => self.step_client(now, id, |m, ctx| m.on_timer(ctx, timer)),
+                TxId::Server(id) => self.step_server(now, id, |m, ctx| m.on_timer(ctx, timer)),
+            }
+        }
+    }
+
+    /// When [`Self::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.out.timers.next()
+    }
+
+    /// The next message to put on the wire.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.transmits.pop_front()
+    }
+
+    /// The next thing the TU must know.
+    pub fn poll_event(&mut self) -> Option<TransactionEvent> {
+        self.out.events.pop_front()
+    }
+
+    /// Live transactions, client and server.
+    pub fn len(&self) -> usize {
+        self.clients.len() + self.servers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // ---- internals -------------------------------------------------------------------
+
+    pub(crate) fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Runs one step of client transaction `id` and applies its outcome.
+    pub(crate) fn step_client(
+        &mut self,
+        now: Instant,
+        id: ClientTxId,
+        step: impl FnOnce(&mut ClientMachine, &mut Ctx<'_, ClientTxId>) -> Flow,
+    ) {
+        let Some(entry) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            peer: entry.peer,
+            id,
+            out: &mut self.out,
+        };
+        match step(&mut entry.machine, &mut ctx) {
+            Flow::Terminate => self.remove_client(id),
+            Flow::Continue => self.sync_cancel(now, id),
+        }
+    }
+
+    pub(crate) fn step_server(
+        &mut self,
+        now: Instant,
+        id: ServerTxId,
+        step: impl FnOnce(&mut ServerMachine, &mut Ctx<'_, ServerTxId>) -> Flow,
+    ) {
+        let Some(entry) = self.servers.get_mut(&id) else {
+            return;
+        };
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            peer: entry.peer,
+            id,
+            out: &mut self.out,
+        };
+        if step(&mut entry.machine, &mut ctx) == Flow::Terminate {
+            self.remove_server(id);
+        }
+    }
+
+    /// A deferred CANCEL goes out once its INVITE is Proceeding, and is dropped once
+    /// the INVITE has a final response (§9.1).
+    fn sync_cancel(&mut self, now: Instant, id: ClientTxId) {
+        let Some(ClientTx {
+            machine: ClientMachine::Invite(invite),
+            cancel: Some(cancel),
+            ..
+        }) = self.clients.get(&id)
+        else {
+            return;
+        };
+        let cancel = *cancel;
+        if !self
+            .clients
+            .get(&cancel)
+            .is_some_and(|c| c.machine.is_deferred())
+        {
+            return;
+        }
+        if invite.has_final() {
+            self.remove_client(cancel);
+        } else if !invite.is_calling() {
+            self.send_cancel(now, id, cancel);
+        }
+    }
+
+    fn send_cancel(&mut self, now: Instant, invite: ClientTxId, cancel: ClientTxId) {
+        self.step_client(now, cancel, |m, ctx| {
+            if let ClientMachine::NonInvite(m) = m {
+                m.send_first(ctx);
+            }
+            Flow::Continue
+        });
+        let timeout = self.config.timeout();
+        self.out
+            .timers
+            .arm(invite.into(), Timer::Cancel, now, timeout);
+    }
+
+    pub(crate) fn remove_client(&mut self, id: ClientTxId) {
+        let Some(entry) = self.clients.remove(&id) else {
+            return;
+        };
+        if self.client_keys.get(&entry.key) == Some(&id) {
+            self.client_keys.remove(&entry.key);
+        }
+        self.out.timers.clear(id.into());
+        self.out
+            .events
+            .push_back(TransactionEvent::Terminated { tx: id.into() });
+        if let Some(cancel) = entry.cancel {
+            if self
+                .clients
+                .get(&cancel)
+                .is_some_and(|c| c.machine.is_deferred())
+            {
+                self.remove_client(cancel);
+            }
+        }
+    }
+
+    pub(crate) fn remove_server(&mut self, id: ServerTxId) {
+        let Some(entry) = self.servers.remove(&id) else {
+            return;
+        };
+        if self.server_keys.get(&entry.key) == Some(&id) {
+            self.server_keys.remove(&entry.key);
+        }
+        if let Some(merge) = &entry.merge {
+            if self.merge_keys.get(merge) == Some(&id) {
+                self.merge_keys.remove(merge);
+            }
+        }
+        self.out.timers.clear(id.into());
+        self.out
+            .events
+            .push_back(TransactionEvent::Terminated { tx: id.into() });
+    }
+}
