@@ -1,1 +1,56 @@
-fn main() {}
+//! `sbc`: the Edge SBC daemon.
+//!
+//! This is the only crate that owns sockets, clocks, threads and signals. Its run loop:
+//!
+//! 1. [`run`] loads and validates the config, binds every realm's listeners
+//!    ([`transport`]), and starts the [`core`] task.
+//! 2. Listener tasks read datagrams and streams, frame and parse them, answer what the
+//!    parser refuses (400/505/513 with a Warning) and pass good messages to the core.
+//! 3. The core task owns the sans-IO transaction layer and the request policy
+//!    ([`policy`]): it feeds messages and time in, and writes what comes out to the
+//!    sockets. A single task owns all SIP state, so nothing in it is locked.
+//! 4. SIGTERM/SIGINT stop the daemon; SIGHUP re-reads the config file and, when it is
+//!    valid, swaps it in for new requests (a bad file is refused with every error logged,
+//!    and the running config stays).
+
+mod check;
+mod cli;
+mod core;
+mod ids;
+mod logging;
+mod policy;
+mod run;
+mod transport;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args().skip(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sbc: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        cli::Command::CheckConfig { config } => check::run(&config),
+        cli::Command::Run { config } => {
+            logging::init();
+            match run::run(&config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        cli::Command::Version => {
+            eprintln!("sbc {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        cli::Command::Help => {
+            eprintln!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -125,16 +125,14 @@ impl<'a> Cursor<'a> {
                     }
                     Some(_) => self.pos += 2,
                 },
-                Some(b'\r') => {
-                    // Only a fold (CRLF WSP) may appear inside a quoted string.
+                // Only a fold (CRLF WSP) may appear inside a quoted string.
+                Some(b'\r')
                     if b.get(self.pos + 1) == Some(&b'\n')
-                        && matches!(b.get(self.pos + 2), Some(b' ' | b'\t'))
-                    {
-                        self.pos += 3;
-                    } else {
-                        return Err(GrammarError::Unterminated("quoted string"));
-                    }
+                        && matches!(b.get(self.pos + 2), Some(b' ' | b'\t')) =>
+                {
+                    self.pos += 3;
                 }
+                Some(b'\r' | b'\n') => return Err(GrammarError::Unterminated("quoted string")),
                 Some(_) => self.pos += 1,
             }
         }

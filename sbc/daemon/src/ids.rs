@@ -1,0 +1,26 @@
+//! Random tokens for tags and branches. Not cryptographic: they must only be unique
+//! and unguessable enough that a peer cannot predict another dialog's tag.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// 64 random-looking bits: SipHash, keyed randomly per process, of a counter.
+pub fn random_u64() -> u64 {
+    thread_local! {
+        static KEYS: RandomState = RandomState::new();
+    }
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    KEYS.with(|k| {
+        let mut h = k.build_hasher();
+        h.write_u64(n);
+        h.finish()
+    })
+}
+
+/// A tag for a To/From header: 16 hex digits.
+pub fn tag() -> String {
+    format!("{:016x}", random_u64())
+}
