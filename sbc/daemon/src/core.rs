@@ -127,12 +127,22 @@ impl Core {
             TransactionEvent::Request { tx, request, peer } => self.on_request(tx, &request, &peer),
             TransactionEvent::Cancel {
                 invite: Some(invite),
-                request,
                 ..
             } => {
                 // Nothing is relayed yet, so a pending INVITE can only be one the policy
-                // has not answered; answer it 487 as §9.2 requires.
-                self.answer(invite, &request, 487, Vec::new(), None);
+                // has not answered; end it with 487 as §9.2 requires.
+                let tag = ids::tag();
+                match self
+                    .layer
+                    .response_to(invite, 487, wire::reason_phrase(487), Some(&tag))
+                {
+                    Ok(response) => {
+                        if let Err(e) = self.layer.respond(Instant::now(), invite, response) {
+                            warn!(%invite, "487 not sent: {e}");
+                        }
+                    }
+                    Err(e) => warn!(%invite, "487 not built: {e}"),
+                }
             }
             TransactionEvent::Ack { peer, .. } => {
                 debug!(%peer.remote, "ACK outside any dialog ignored")

@@ -61,6 +61,9 @@ pub(crate) struct ServerTx {
     pub(crate) to_tag: Option<Box<str>>,
     /// Set when the transaction is registered for merge detection (§8.2.2.2).
     pub(crate) merge: Option<MergeKey>,
+    /// Via, From, To, Call-ID and CSeq of the request, for
+    /// [`TransactionLayer::response_to`](super::TransactionLayer::response_to).
+    pub(crate) template: Message,
     pub(crate) machine: ServerMachine,
 }
 

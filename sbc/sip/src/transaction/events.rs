@@ -85,7 +85,11 @@ pub enum TransactionEvent {
     /// A new CANCEL (§9.2). The layer has already answered it — 200 OK when it matched
     /// an INVITE server transaction, 481 otherwise — so `tx` takes no response.
     /// `invite` is the matched INVITE transaction when it has not sent its final
-    /// response yet: the TU should answer it 487 (and cancel its own outgoing leg).
+    /// response yet: the TU should answer it 487 (and cancel its own outgoing leg),
+    /// building the 487 from the INVITE — [`response_to`] does that from the
+    /// transaction — never from this CANCEL, whose Via and CSeq differ.
+    ///
+    /// [`response_to`]: super::TransactionLayer::response_to
     /// `None` means there is nothing left to cancel.
     Cancel {
         tx: ServerTxId,

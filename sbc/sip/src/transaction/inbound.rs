@@ -8,7 +8,7 @@ use super::ctx::Ctx;
 use super::entry::{ServerMachine, ServerTx};
 use super::events::{Peer, ServerTxId, TransactionEvent};
 use super::invite_server::InviteServer;
-use super::key::{ClientKey, RequestKeys};
+use super::key::{ClientKey, MergeKey, RequestKeys};
 use super::layer::TransactionLayer;
 use super::non_invite_server::NonInviteServer;
 use crate::{Message, Method};
@@ -28,7 +28,10 @@ impl TransactionLayer {
 
     fn on_response(&mut self, now: Instant, response: Message, peer: Peer) {
         let Some(key) = ClientKey::for_response(&response) else {
-            tracing::debug!(remote = %peer.remote, "response without a usable Via branch or CSeq dropped");
+            tracing::debug!(
+                remote = %peer.remote,
+                "response without a usable Via branch or CSeq dropped"
+            );
             return;
         };
         match self.client_keys.get(&key).copied() {
@@ -42,7 +45,10 @@ impl TransactionLayer {
 
     fn on_request(&mut self, now: Instant, request: Message, peer: Peer) {
         let Some(keys) = RequestKeys::of(&request) else {
-            tracing::debug!(remote = %peer.remote, "request with unusable Via/From/To/CSeq dropped");
+            tracing::debug!(
+                remote = %peer.remote,
+                "request with unusable Via/From/To/CSeq dropped"
+            );
             return;
         };
         let method = request.method().cloned();
@@ -100,10 +106,13 @@ impl TransactionLayer {
         } else {
             ServerMachine::NonInvite(NonInviteServer::new())
         };
-        let merge = if merged { None } else { keys.merge };
-        self.insert_server(id, peer, keys.key, keys.to_tag, merge, machine);
+        let merge = if merged { None } else { keys.merge.clone() };
+        self.insert_server(id, peer, &request, keys, merge, machine);
         if merged {
-            tracing::debug!(remote = %peer.remote, "merged request answered 482 (RFC 3261 §8.2.2.2)");
+            tracing::debug!(
+                remote = %peer.remote,
+                "merged request answered 482 (RFC 3261 §8.2.2.2)"
+            );
             let tag = derived_tag(&request);
             let loop_detected = response_for(&request, 482, "Loop Detected", Some(&tag));
             self.respond_internal(now, id, &loop_detected);
@@ -142,7 +151,7 @@ impl TransactionLayer {
         let response = response_for(&request, status, reason, Some(&tag));
         let id = ServerTxId(self.next_id());
         let machine = ServerMachine::NonInvite(NonInviteServer::new());
-        self.insert_server(id, peer, keys.key, keys.to_tag, None, machine);
+        self.insert_server(id, peer, &request, keys, None, machine);
         let pending = matched.and_then(|(invite, proceeding, _)| proceeding.then_some(invite));
         self.out.events.push_back(TransactionEvent::Cancel {
             tx: id,
@@ -157,11 +166,12 @@ impl TransactionLayer {
         &mut self,
         id: ServerTxId,
         peer: Peer,
-        key: super::key::ServerKey,
-        to_tag: Option<Box<str>>,
-        merge: Option<super::key::MergeKey>,
+        request: &Message,
+        keys: RequestKeys,
+        merge: Option<MergeKey>,
         machine: ServerMachine,
     ) {
+        let RequestKeys { key, to_tag, .. } = keys;
         self.server_keys.insert(key.clone(), id);
         if let Some(m) = &merge {
             self.merge_keys.insert(m.clone(), id);
@@ -173,6 +183,7 @@ impl TransactionLayer {
                 key,
                 to_tag,
                 merge,
+                template: response_for(request, 100, "Trying", None),
                 machine,
             },
         );

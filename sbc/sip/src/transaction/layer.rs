@@ -8,13 +8,13 @@ use sbc_core::Transmit;
 
 use super::build::cancel_for;
 use super::ctx::{Ctx, Flow, Outbox};
-use super::entry::{ClientMachine, ClientTx, ServerMachine, ServerTx};
+use super::entry::{ClientMachine, ClientTx, ServerTx};
 use super::error::TransactionError;
 use super::events::{ClientTxId, Peer, ServerTxId, TransactionEvent, TxId};
 use super::invite_client::InviteClient;
 use super::key::{ClientKey, MergeKey, ServerKey};
 use super::non_invite_client::NonInviteClient;
-use super::timer::{Timer, TimerConfig};
+use super::timer::TimerConfig;
 use crate::{Message, Method};
 
 /// The RFC 3261 §17 transaction layer of one SIP endpoint. See the [module
@@ -22,7 +22,7 @@ use crate::{Message, Method};
 #[derive(Debug)]
 pub struct TransactionLayer {
     pub(crate) config: TimerConfig,
-    next_id: u64,
+    pub(crate) next_id: u64,
     pub(crate) clients: HashMap<ClientTxId, ClientTx>,
     pub(crate) servers: HashMap<ServerTxId, ServerTx>,
     pub(crate) client_keys: HashMap<ClientKey, ClientTxId>,
@@ -137,12 +137,32 @@ impl TransactionLayer {
         Ok(())
     }
 
+    /// A response to the request that opened server transaction `tx`, built like
+    /// [`response_for`](super::response_for) from the Via, From, To, Call-ID and CSeq
+    /// the transaction kept. For when the TU no longer holds that request — above all
+    /// the 487 for an INVITE after [`TransactionEvent::Cancel`], which must be built
+    /// from the INVITE, not from the CANCEL (their Via stacks and CSeq methods differ).
+    pub fn response_to(
+        &self,
+        tx: ServerTxId,
+        code: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+    ) -> Result<Message, TransactionError> {
+        let entry = self
+            .servers
+            .get(&tx)
+            .ok_or(TransactionError::UnknownServer { tx })?;
+        Ok(super::response_for(&entry.template, code, reason, to_tag))
+    }
+
     /// Cancels the pending INVITE client transaction `tx` (§9.1): builds the CANCEL
     /// from the INVITE and runs it in its own client transaction, whose id is returned
     /// (asking again returns the same id). Before any provisional response the CANCEL
     /// is held back until one arrives, and dropped if a final response comes first.
     /// If the INVITE still has no final response 64*T1 after the CANCEL went out, the
-    /// INVITE transaction ends with [`TransactionEvent::Timeout`] ([`Timer::Cancel`]).
+    /// INVITE transaction ends with [`TransactionEvent::Timeout`] and
+    /// [`Timer::Cancel`](super::Timer::Cancel).
     pub fn cancel(&mut self, now: Instant, tx: ClientTxId) -> Result<ClientTxId, TransactionError> {
         let entry = self
             .clients
@@ -227,135 +247,5 @@ impl TransactionLayer {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    // ---- internals -------------------------------------------------------------------
-
-    pub(crate) fn next_id(&mut self) -> u64 {
-        self.next_id += 1;
-        self.next_id
-    }
-
-    /// Runs one step of client transaction `id` and applies its outcome.
-    pub(crate) fn step_client(
-        &mut self,
-        now: Instant,
-        id: ClientTxId,
-        step: impl FnOnce(&mut ClientMachine, &mut Ctx<'_, ClientTxId>) -> Flow,
-    ) {
-        let Some(entry) = self.clients.get_mut(&id) else {
-            return;
-        };
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            peer: entry.peer,
-            id,
-            out: &mut self.out,
-        };
-        match step(&mut entry.machine, &mut ctx) {
-            Flow::Terminate => self.remove_client(id),
-            Flow::Continue => self.sync_cancel(now, id),
-        }
-    }
-
-    pub(crate) fn step_server(
-        &mut self,
-        now: Instant,
-        id: ServerTxId,
-        step: impl FnOnce(&mut ServerMachine, &mut Ctx<'_, ServerTxId>) -> Flow,
-    ) {
-        let Some(entry) = self.servers.get_mut(&id) else {
-            return;
-        };
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            peer: entry.peer,
-            id,
-            out: &mut self.out,
-        };
-        if step(&mut entry.machine, &mut ctx) == Flow::Terminate {
-            self.remove_server(id);
-        }
-    }
-
-    /// A deferred CANCEL goes out once its INVITE is Proceeding, and is dropped once
-    /// the INVITE has a final response (§9.1).
-    fn sync_cancel(&mut self, now: Instant, id: ClientTxId) {
-        let Some(ClientTx {
-            machine: ClientMachine::Invite(invite),
-            cancel: Some(cancel),
-            ..
-        }) = self.clients.get(&id)
-        else {
-            return;
-        };
-        let cancel = *cancel;
-        if !self
-            .clients
-            .get(&cancel)
-            .is_some_and(|c| c.machine.is_deferred())
-        {
-            return;
-        }
-        if invite.has_final() {
-            self.remove_client(cancel);
-        } else if !invite.is_calling() {
-            self.send_cancel(now, id, cancel);
-        }
-    }
-
-    fn send_cancel(&mut self, now: Instant, invite: ClientTxId, cancel: ClientTxId) {
-        self.step_client(now, cancel, |m, ctx| {
-            if let ClientMachine::NonInvite(m) = m {
-                m.send_first(ctx);
-            }
-            Flow::Continue
-        });
-        let timeout = self.config.timeout();
-        self.out
-            .timers
-            .arm(invite.into(), Timer::Cancel, now, timeout);
-    }
-
-    pub(crate) fn remove_client(&mut self, id: ClientTxId) {
-        let Some(entry) = self.clients.remove(&id) else {
-            return;
-        };
-        if self.client_keys.get(&entry.key) == Some(&id) {
-            self.client_keys.remove(&entry.key);
-        }
-        self.out.timers.clear(id.into());
-        self.out
-            .events
-            .push_back(TransactionEvent::Terminated { tx: id.into() });
-        if let Some(cancel) = entry.cancel {
-            if self
-                .clients
-                .get(&cancel)
-                .is_some_and(|c| c.machine.is_deferred())
-            {
-                self.remove_client(cancel);
-            }
-        }
-    }
-
-    pub(crate) fn remove_server(&mut self, id: ServerTxId) {
-        let Some(entry) = self.servers.remove(&id) else {
-            return;
-        };
-        if self.server_keys.get(&entry.key) == Some(&id) {
-            self.server_keys.remove(&entry.key);
-        }
-        if let Some(merge) = &entry.merge {
-            if self.merge_keys.get(merge) == Some(&id) {
-                self.merge_keys.remove(merge);
-            }
-        }
-        self.out.timers.clear(id.into());
-        self.out
-            .events
-            .push_back(TransactionEvent::Terminated { tx: id.into() });
     }
 }

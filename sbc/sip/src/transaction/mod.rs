@@ -16,8 +16,9 @@
 //!     on a message:  layer.handle_message(now, Message::parse(..)?, peer)
 //!     on timeout:    layer.handle_timeout(now)
 //!     TU calls:      layer.start_client / respond / cancel / send_stateless
-//!     drain:         while let Some(t) = layer.poll_transmit() { socket(t.local).send_to(t.remote) }
-//!                    while let Some(e) = layer.poll_event()    { tu.handle(e) }   // may call back in
+//!     drain:         while let Some(t) = layer.poll_transmit() { send t.payload from
+//!                        t.local to t.remote over t.transport }
+//!                    while let Some(e) = layer.poll_event() { tu.handle(e) } // may call in
 //!     re-read poll_timeout() (any call may arm an earlier timer)
 //! }
 //! ```
@@ -29,13 +30,13 @@
 //!
 //! | machine | states | timers |
 //! |---|---|---|
-//! | INVITE client (§17.1.1) | Calling, Proceeding, Completed, Accepted (RFC 6026) | A, B, D, M, Cancel |
+//! | INVITE client (§17.1.1) | Calling, Proceeding, Completed, Accepted¹ | A, B, D, M, Cancel |
 //! | non-INVITE client (§17.1.2) | Trying, Proceeding, Completed | E, F, K |
-//! | INVITE server (§17.2.1) | Proceeding, Completed, Confirmed, Accepted (RFC 6026) | Trying, G, H, I, L |
+//! | INVITE server (§17.2.1) | Proceeding, Completed, Confirmed, Accepted¹ | Trying, G, H, I, L |
 //! | non-INVITE server (§17.2.2) | Trying, Proceeding, Completed | J |
 //!
-//! On TCP and TLS ([`sbc_core::Transport::is_reliable`]) A, E and G never fire and D, I,
-//! J, K are zero: a transaction reaching those states terminates at once.
+//! ¹ RFC 6026. On TCP and TLS ([`sbc_core::Transport::is_reliable`]) A, E and G never
+//! fire and D, I, J, K are zero: a transaction reaching those states terminates at once.
 //!
 //! # What the layer does by itself
 //!
@@ -43,7 +44,7 @@
 //! * ACKs non-2xx final responses to its INVITEs (§17.1.1.3), re-ACKing retransmissions;
 //! * answers CANCEL: 200 when it matches an INVITE server transaction, 481 when not
 //!   (§9.2), then reports [`TransactionEvent::Cancel`]; answering the INVITE 487 is the
-//!   TU's job;
+//!   TU's job ([`TransactionLayer::response_to`] builds it from the INVITE);
 //! * answers merged requests 482 (§8.2.2.2) without involving the TU;
 //! * builds and sends CANCEL on [`TransactionLayer::cancel`], waiting for a provisional
 //!   response first (§9.1).
@@ -80,6 +81,7 @@ mod invite_client;
 mod invite_server;
 mod key;
 mod layer;
+mod lifecycle;
 mod non_invite_client;
 mod non_invite_server;
 mod queue;

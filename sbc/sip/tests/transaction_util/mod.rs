@@ -12,8 +12,12 @@ use sbc_sip::{
 };
 
 pub fn parse(text: &str) -> Message {
-    Message::parse(text.as_bytes().to_vec(), Framing::Datagram, &Limits::default())
-        .unwrap_or_else(|e| panic!("test message does not parse: {e}\n{text}"))
+    Message::parse(
+        text.as_bytes().to_vec(),
+        Framing::Datagram,
+        &Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("test message does not parse: {e}\n{text}"))
 }
 
 pub fn parse_bytes(bytes: &[u8]) -> Message {
@@ -209,7 +213,7 @@ pub fn status(m: &Message) -> u16 {
     m.status().expect("a response")
 }
 
-pub fn header<'a>(m: &'a Message, name: Known) -> &'a str {
+pub fn header(m: &Message, name: Known) -> &str {
     m.header(name)
         .unwrap_or_else(|| panic!("{} missing", name.as_str()))
 }
