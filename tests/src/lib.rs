@@ -1,1 +1,47 @@
-//! The network-namespace test lab (being written).
+//! The network-namespace test lab of the Edge SBC.
+//!
+//! Integration tests (in `tests/tests/`) run the real `sbc` binary in a topology of network
+//! namespaces joined by veth pairs, against real peers:
+//!
+//! ```text
+//!  carrier 10.91.1.2 ── 10.91.1.1 [sbc, ip_forward=0] 10.91.2.1 ── 10.91.2.2 pbx
+//! ```
+//!
+//! * [`Lab::new`] builds the topology (unique namespace names per lab, so tests run in parallel)
+//!   and removes it on drop, also when the test panics.
+//! * [`Lab::start_sbc`] runs `target/release/sbc` (or `$SBC_BIN`) in the sbc namespace with a
+//!   config such as [`standard_config`] and waits until its listeners are open.
+//! * [`Lab::sipp`] runs sipp scenarios from `tests/scenarios/`; [`Lab::udp_burst`],
+//!   [`Lab::tcp_exchange`] and [`Lab::send_datagram_and_collect`] send raw bytes.
+//! * Everything a lab writes lives in a scratch directory that is kept under
+//!   `tests/artifacts/<test-name>/` when the test fails.
+//!
+//! The lab needs root; without it [`Lab::new`] fails with a message saying so. The binary is
+//! not built by the tests: run `cargo build --release` first (scripts/test does).
+
+pub mod artifacts;
+pub mod child;
+pub mod cmd;
+pub mod config;
+pub mod error;
+pub mod lab;
+pub mod listeners;
+pub mod messages;
+pub mod netio;
+pub mod netns;
+pub mod prng;
+pub mod probe;
+pub mod sbc;
+pub mod sipp;
+pub mod topology;
+
+pub use artifacts::Artifacts;
+pub use child::LabChild;
+pub use config::{StandardConfig, standard_config};
+pub use error::{LabError, Result};
+pub use lab::Lab;
+pub use netio::{Datagram, TcpEnd, TcpOutcome, TcpSession, UdpBurst};
+pub use prng::Prng;
+pub use sbc::{SbcProcess, Signal};
+pub use sipp::{Sipp, SippOutcome, SippTransport};
+pub use topology::Ns;

@@ -152,7 +152,9 @@ mod tests {
         );
         assert_eq!(
             "udp:10.0.0.300:5060".parse::<TransportAddr>(),
-            Err(ParseTransportAddrError::BadAddress("10.0.0.300:5060".into()))
+            Err(ParseTransportAddrError::BadAddress(
+                "10.0.0.300:5060".into()
+            ))
         );
         assert_eq!(
             "sctp:10.0.0.1:5060".parse::<TransportAddr>(),

@@ -65,6 +65,17 @@ pub(crate) fn is_word(b: u8) -> bool {
     WORD[b as usize]
 }
 
+/// Index of the first `b` in `s`: memchr, much faster than `str::find(char)` on the
+/// short strings of a header value.
+pub(crate) fn find(s: &str, b: u8) -> Option<usize> {
+    memchr::memchr(b, s.as_bytes())
+}
+
+/// `s` split around the first `b` (which must be ASCII), like `str::split_once`.
+pub(crate) fn split_once(s: &str, b: u8) -> Option<(&str, &str)> {
+    find(s, b).map(|i| (&s[..i], &s[i + 1..]))
+}
+
 /// True when `s` is a non-empty `token`.
 pub fn is_token_str(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token)

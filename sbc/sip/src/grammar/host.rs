@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::GrammarError;
-use super::chars::is_hostname;
+use super::chars::{find, is_hostname, split_once};
 
 /// A host: a name, an IPv4 address or a bracketed IPv6 reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,26 +18,28 @@ impl Host<'_> {
     /// Parses a whole `host`. A dotted all-numeric string must be a valid IPv4 address
     /// (`10.0.0.300` is neither an address nor a host name: a top label starts with a letter).
     pub fn parse(s: &str) -> Result<Host<'_>, GrammarError> {
-        if let Some(inner) = s.strip_prefix('[') {
-            let inner = inner
-                .strip_suffix(']')
-                .ok_or(GrammarError::BadHost(s.to_owned()))?;
-            return inner
-                .parse::<Ipv6Addr>()
-                .map(Host::V6)
-                .map_err(|_| GrammarError::BadHost(s.to_owned()));
+        let bad = || GrammarError::BadHost(s.to_owned());
+        let b = s.as_bytes();
+        if b.first() == Some(&b'[') {
+            let inner = s[1..].strip_suffix(']').ok_or_else(bad)?;
+            return inner.parse::<Ipv6Addr>().map(Host::V6).map_err(|_| bad());
         }
-        if s.is_empty() || !s.bytes().all(is_hostname) {
-            return Err(GrammarError::BadHost(s.to_owned()));
+        // One pass: every byte a host-name byte; note whether all are digits or dots.
+        let mut numeric = true;
+        for &c in b {
+            if !is_hostname(c) {
+                return Err(bad());
+            }
+            numeric &= c.is_ascii_digit() || c == b'.';
         }
-        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return s
-                .parse::<Ipv4Addr>()
-                .map(Host::V4)
-                .map_err(|_| GrammarError::BadHost(s.to_owned()));
+        if b.is_empty() {
+            return Err(bad());
         }
-        if s.starts_with('.') || s.contains("..") {
-            return Err(GrammarError::BadHost(s.to_owned()));
+        if numeric {
+            return s.parse::<Ipv4Addr>().map(Host::V4).map_err(|_| bad());
+        }
+        if b[0] == b'.' || memchr::memmem::find(b, b"..").is_some() {
+            return Err(bad());
         }
         Ok(Host::Name(s))
     }
@@ -64,20 +66,16 @@ impl fmt::Display for Host<'_> {
 
 /// Splits `host[:port]` and parses both parts.
 pub fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), GrammarError> {
-    let (host, port) = if s.starts_with('[') {
-        match s.find(']') {
-            Some(end) => {
-                let (h, rest) = s.split_at(end + 1);
-                match rest.strip_prefix(':') {
-                    Some(p) => (h, Some(p)),
-                    None if rest.is_empty() => (h, None),
-                    None => return Err(GrammarError::BadHost(s.to_owned())),
-                }
-            }
+    let (host, port) = if s.as_bytes().first() == Some(&b'[') {
+        let end = find(s, b']').ok_or_else(|| GrammarError::BadHost(s.to_owned()))?;
+        let (h, rest) = s.split_at(end + 1);
+        match rest.strip_prefix(':') {
+            Some(p) => (h, Some(p)),
+            None if rest.is_empty() => (h, None),
             None => return Err(GrammarError::BadHost(s.to_owned())),
         }
     } else {
-        match s.split_once(':') {
+        match split_once(s, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (s, None),
         }

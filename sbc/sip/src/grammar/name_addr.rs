@@ -81,7 +81,7 @@ fn parse_one<'a>(c: &mut Cursor<'a>) -> Result<NameAddr<'a>, GrammarError> {
     // addr-spec form: the URI ends at the first `;`, `,` or white space, and may not carry
     // URI headers (RFC 3261 §20: a URI with `,` `;` or `?` must be bracketed).
     let uri_text = c.take_while(|b| is_uric(b) && b != b';' && b != b',');
-    if uri_text.contains('?') {
+    if super::chars::find(uri_text, b'?').is_some() {
         return Err(GrammarError::BadUri(uri_text.to_owned()));
     }
     let uri = Uri::parse(uri_text)?;

@@ -4,7 +4,9 @@
 use std::fmt;
 
 use super::GrammarError;
-use super::chars::{is_escaped_with, is_header, is_param, is_password, is_uric, is_user};
+use super::chars::{
+    find, is_escaped_with, is_header, is_param, is_password, is_uric, is_user, split_once,
+};
 use super::host::{Host, parse_hostport};
 
 /// A parsed URI, borrowing from the message.
@@ -36,9 +38,8 @@ pub struct SipUri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a complete URI (no surrounding white space or brackets).
     pub fn parse(s: &'a str) -> Result<Uri<'a>, GrammarError> {
-        let (scheme, rest) = s
-            .split_once(':')
-            .ok_or_else(|| GrammarError::BadUri(s.to_owned()))?;
+        let (scheme, rest) =
+            split_once(s, b':').ok_or_else(|| GrammarError::BadUri(s.to_owned()))?;
         if !is_scheme(scheme) {
             return Err(GrammarError::BadUri(s.to_owned()));
         }
@@ -82,14 +83,14 @@ impl<'a> SipUri<'a> {
     fn parse_after_scheme(secure: bool, s: &'a str) -> Result<SipUri<'a>, GrammarError> {
         let bad = || GrammarError::BadUri(s.to_owned());
         // `@` cannot appear unescaped after the userinfo, so the first one ends it.
-        let (userinfo, hostpart) = match s.find('@') {
+        let (userinfo, hostpart) = match find(s, b'@') {
             Some(i) => (Some(&s[..i]), &s[i + 1..]),
             None => (None, s),
         };
         let (user, password) = match userinfo {
             None => (None, None),
             Some(ui) => {
-                let (u, p) = match ui.split_once(':') {
+                let (u, p) = match split_once(ui, b':') {
                     Some((u, p)) => (u, Some(p)),
                     None => (ui, None),
                 };
@@ -104,16 +105,16 @@ impl<'a> SipUri<'a> {
                 (Some(u), p)
             }
         };
-        let (before_headers, headers) = match hostpart.split_once('?') {
-            Some((b, h)) => (b, h),
-            None => (hostpart, ""),
+        let (before_headers, headers, has_headers) = match split_once(hostpart, b'?') {
+            Some((b, h)) => (b, h, true),
+            None => (hostpart, "", false),
         };
-        let (hostport, params) = match before_headers.find(';') {
+        let (hostport, params) = match find(before_headers, b';') {
             Some(i) => before_headers.split_at(i),
             None => (before_headers, ""),
         };
         let (host, port) = parse_hostport(hostport).map_err(|_| bad())?;
-        if !params_are_valid(params) || !headers_are_valid(headers, hostpart.contains('?')) {
+        if !params_are_valid(params) || !headers_are_valid(headers, has_headers) {
             return Err(bad());
         }
         Ok(SipUri {

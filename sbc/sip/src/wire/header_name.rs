@@ -10,12 +10,16 @@ macro_rules! known_headers {
         pub enum Known { $( $variant, )* }
 
         impl Known {
+            /// How many known headers there are (for per-header tables).
+            pub(crate) const COUNT: usize = [$( Known::$variant, )*].len();
+
             /// The canonical long form, used when printing.
             pub const fn as_str(self) -> &'static str {
                 match self { $( Known::$variant => $long, )* }
             }
 
-            fn lookup(name: &str) -> Option<Known> {
+            /// The header a name (long or compact form, any case) denotes, if known.
+            pub(crate) fn lookup(name: &str) -> Option<Known> {
                 if name.len() == 1 {
                     let c = name.as_bytes()[0].to_ascii_lowercase();
                     $( $( if c == $compact { return Some(Known::$variant); } )? )*

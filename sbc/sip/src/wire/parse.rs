@@ -8,7 +8,7 @@
 use memchr::{memchr, memmem};
 
 use super::error::ParseError;
-use super::header_name::{HeaderName, Known};
+use super::header_name::Known;
 use super::limits::Limits;
 use super::message::{Field, Message, StartLine, Text};
 use super::method::Method;
@@ -67,14 +67,10 @@ impl Message {
         let Some((skip, head_end)) = find_head(&buf) else {
             return Err((ParseError::NoEndOfHeaders, buf));
         };
-        if std::str::from_utf8(&buf[skip..head_end]).is_err() {
-            return Err((ParseError::NotUtf8, buf));
-        }
         let mut rest = buf.split_off(head_end);
         buf.drain(..skip);
         let head = match String::from_utf8(buf) {
             Ok(h) => h,
-            // Checked just above; kept as an error path rather than a panic.
             Err(e) => return Err((ParseError::NotUtf8, rejoin(e.into_bytes(), rest))),
         };
         let parsed = scan_head(&head, limits)
@@ -187,10 +183,7 @@ fn header_line(head: &str, start: usize, end: usize) -> Result<Field, ParseError
     while v < end && matches!(b[v], b' ' | b'\t') {
         v += 1;
     }
-    let known = match HeaderName::from_token(name) {
-        HeaderName::Known(k) => Some(k),
-        HeaderName::Other(_) => None,
-    };
+    let known = Known::lookup(name);
     Ok(Field {
         known,
         name: Text::span(start, name_end),
@@ -222,8 +215,8 @@ fn start_line(head: &str, end: usize) -> Result<StartLine, ParseError> {
         });
     }
     // Request-Line = Method SP Request-URI SP SIP-Version: exactly two single spaces.
-    let first = line.find(' ').ok_or_else(bad)?;
-    let last = line.rfind(' ').ok_or_else(bad)?;
+    let first = memchr(b' ', line.as_bytes()).ok_or_else(bad)?;
+    let last = memchr::memrchr(b' ', line.as_bytes()).ok_or_else(bad)?;
     if first == last {
         return Err(bad());
     }
@@ -236,7 +229,7 @@ fn start_line(head: &str, end: usize) -> Result<StartLine, ParseError> {
     if !is_version(version) {
         return Err(bad());
     }
-    if uri.is_empty() || uri.contains([' ', '\t']) {
+    if uri.is_empty() || memchr::memchr2(b' ', b'\t', uri.as_bytes()).is_some() {
         return Err(ParseError::BadRequestUri { uri: uri.into() });
     }
     check_version(version)?;
@@ -255,7 +248,7 @@ fn start_line(head: &str, end: usize) -> Result<StartLine, ParseError> {
 
 /// `("SIP/2.0", "200 OK")` when the line starts with a SIP version and a space.
 fn strip_version_prefix(line: &str) -> Option<(&str, &str)> {
-    let sp = line.find(' ')?;
+    let sp = memchr(b' ', line.as_bytes())?;
     let version = &line[..sp];
     is_version(version).then(|| (version, &line[sp + 1..]))
 }

@@ -36,26 +36,30 @@ const MANDATORY: [Known; 5] = [
 ];
 
 pub(crate) fn validate(msg: &Message) -> Result<(), ParseError> {
+    // One pass: count each known header and check its grammar.
+    let mut count = [0u8; Known::COUNT];
+    for f in msg.headers() {
+        let Some(known) = f.known else { continue };
+        let c = &mut count[known as usize];
+        *c = c.saturating_add(1);
+        check_field(known, f.value).map_err(|error| ParseError::BadHeader {
+            name: known.as_str(),
+            error,
+        })?;
+    }
     for name in MANDATORY {
-        if !msg.has_header(name) {
+        if count[name as usize] == 0 {
             return Err(ParseError::MissingHeader {
                 name: name.as_str(),
             });
         }
     }
     for name in SINGLE {
-        if msg.header_values(name).nth(1).is_some() {
+        if count[name as usize] > 1 {
             return Err(ParseError::DuplicateHeader {
                 name: name.as_str(),
             });
         }
-    }
-    for f in msg.headers() {
-        let Some(known) = f.known else { continue };
-        check_field(known, f.value).map_err(|error| ParseError::BadHeader {
-            name: known.as_str(),
-            error,
-        })?;
     }
     if let Some(method) = msg.method() {
         // Invariant: CSeq exists (MANDATORY) and parsed (check_field above).
