@@ -40,35 +40,43 @@ static URIC: [bool; 256] = table(b";/?:@&=+$,-_.!~*'()%#[]", true);
 /// `word` (Call-ID parts).
 static WORD: [bool; 256] = table(b"-.!%*_+`'~()<>:\\\"/[]?{}", true);
 
+#[inline]
 pub(crate) fn is_token(b: u8) -> bool {
     TOKEN[b as usize]
 }
+#[inline]
 pub(crate) fn is_user(b: u8) -> bool {
     USER[b as usize]
 }
+#[inline]
 pub(crate) fn is_password(b: u8) -> bool {
     PASSWORD[b as usize]
 }
+#[inline]
 pub(crate) fn is_param(b: u8) -> bool {
     PARAM[b as usize]
 }
+#[inline]
 pub(crate) fn is_header(b: u8) -> bool {
     HEADER[b as usize]
 }
+#[inline]
 pub(crate) fn is_hostname(b: u8) -> bool {
     HOSTNAME[b as usize]
 }
+#[inline]
 pub(crate) fn is_uric(b: u8) -> bool {
     URIC[b as usize]
 }
+#[inline]
 pub(crate) fn is_word(b: u8) -> bool {
     WORD[b as usize]
 }
 
-/// Index of the first `b` in `s`: memchr, much faster than `str::find(char)` on the
-/// short strings of a header value.
+/// Index of the first `b` in `s`. A plain byte loop: header values and URIs are short,
+/// where it beats both `str::find(char)` and memchr's SIMD set-up.
 pub(crate) fn find(s: &str, b: u8) -> Option<usize> {
-    memchr::memchr(b, s.as_bytes())
+    s.as_bytes().iter().position(|&c| c == b)
 }
 
 /// `s` split around the first `b` (which must be ASCII), like `str::split_once`.
@@ -82,7 +90,7 @@ pub fn is_token_str(s: &str) -> bool {
 }
 
 /// Checks that `s` is made of `allowed` characters and well-formed `%HH` escapes.
-pub(crate) fn is_escaped_with(s: &str, allowed: fn(u8) -> bool) -> bool {
+pub(crate) fn is_escaped_with(s: &str, allowed: impl Fn(u8) -> bool) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {

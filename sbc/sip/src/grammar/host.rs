@@ -24,22 +24,22 @@ impl Host<'_> {
             let inner = s[1..].strip_suffix(']').ok_or_else(bad)?;
             return inner.parse::<Ipv6Addr>().map(Host::V6).map_err(|_| bad());
         }
-        // One pass: every byte a host-name byte; note whether all are digits or dots.
+        // One pass: every byte a host-name byte, no empty label; note whether all are
+        // digits or dots.
         let mut numeric = true;
+        let mut previous = b'.';
         for &c in b {
-            if !is_hostname(c) {
+            if !is_hostname(c) || (c == b'.' && previous == b'.') {
                 return Err(bad());
             }
             numeric &= c.is_ascii_digit() || c == b'.';
+            previous = c;
         }
         if b.is_empty() {
             return Err(bad());
         }
         if numeric {
-            return s.parse::<Ipv4Addr>().map(Host::V4).map_err(|_| bad());
-        }
-        if b[0] == b'.' || memchr::memmem::find(b, b"..").is_some() {
-            return Err(bad());
+            return parse_ipv4(b).map(Host::V4).ok_or_else(bad);
         }
         Ok(Host::Name(s))
     }
@@ -62,6 +62,25 @@ impl fmt::Display for Host<'_> {
             Host::V6(a) => write!(f, "[{a}]"),
         }
     }
+}
+
+/// A dotted quad of decimal octets without leading zeros (as `Ipv4Addr::from_str`, in a
+/// fraction of its instructions: every Via, Contact and Request-URI carries one).
+fn parse_ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut n = 0;
+    for part in b.split(|&c| c == b'.') {
+        if n == 4 || part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        let mut v: u16 = 0;
+        for &d in part {
+            v = v * 10 + u16::from(d - b'0');
+        }
+        octets[n] = u8::try_from(v).ok()?;
+        n += 1;
+    }
+    (n == 4).then(|| Ipv4Addr::from(octets))
 }
 
 /// Splits `host[:port]` and parses both parts.
@@ -109,6 +128,15 @@ mod tests {
         );
         assert!(matches!(Host::parse("[2001:db8::10]"), Ok(Host::V6(_))));
         assert!(Host::parse("10.0.0.300").is_err());
+        assert!(Host::parse("10.0.0").is_err());
+        assert!(Host::parse("10.0.0.1.2").is_err());
+        assert!(Host::parse("10..0.1").is_err());
+        assert!(Host::parse("010.0.0.1").is_err());
+        assert_eq!(Host::parse("0.0.0.0"), Ok(Host::V4(Ipv4Addr::UNSPECIFIED)));
+        assert_eq!(
+            Host::parse("255.255.255.255"),
+            Ok(Host::V4(Ipv4Addr::BROADCAST))
+        );
         assert!(Host::parse("[2001:db8::10").is_err());
         assert!(Host::parse("exa mple.com").is_err());
         assert!(Host::parse("").is_err());

@@ -29,14 +29,32 @@ impl<'a> CSeq<'a> {
 
 /// A `delta-seconds`/`1*DIGIT` value that must fit in 32 bits (Expires, Content-Length).
 pub fn parse_u32(s: &str, what: &'static str) -> Result<u32, GrammarError> {
-    let t = s.trim_matches([' ', '\t']);
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(GrammarError::NotANumber {
-            what,
-            value: s.to_owned(),
-        });
+    let t = s.trim_ascii();
+    if t.is_empty() || t.len() > 10 {
+        let error = if t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty() {
+            GrammarError::OutOfRange {
+                what,
+                value: s.to_owned(),
+            }
+        } else {
+            GrammarError::NotANumber {
+                what,
+                value: s.to_owned(),
+            }
+        };
+        return Err(error);
     }
-    t.parse::<u32>().map_err(|_| GrammarError::OutOfRange {
+    let mut v: u64 = 0;
+    for b in t.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(GrammarError::NotANumber {
+                what,
+                value: s.to_owned(),
+            });
+        }
+        v = v * 10 + u64::from(b - b'0');
+    }
+    u32::try_from(v).map_err(|_| GrammarError::OutOfRange {
         what,
         value: s.to_owned(),
     })
@@ -53,7 +71,7 @@ pub fn parse_max_forwards(s: &str) -> Result<u8, GrammarError> {
 
 /// `callid = word [ "@" word ]` (§25.1).
 pub fn validate_call_id(s: &str) -> Result<(), GrammarError> {
-    let (a, b) = match s.split_once('@') {
+    let (a, b) = match super::chars::split_once(s, b'@') {
         Some((a, b)) => (a, Some(b)),
         None => (s, None),
     };

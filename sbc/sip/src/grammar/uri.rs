@@ -137,18 +137,55 @@ impl<'a> SipUri<'a> {
     }
 }
 
+/// `*( ";" pname [ "=" pvalue ] )`: every name non-empty, every character a paramchar or
+/// a complete escape. One pass over the bytes.
 fn params_are_valid(params: &str) -> bool {
-    params.split(';').skip(1).all(|p| {
-        let (n, v) = p.split_once('=').unwrap_or((p, ""));
-        !n.is_empty() && is_escaped_with(n, is_param) && is_escaped_with(v, is_param)
-    })
+    let b = params.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // b[i] == ';' (the text starts with one, and the loop stops at the next).
+        i += 1;
+        let name_start = i;
+        i = skip_escaped(b, i, |c| is_param(c) && c != b'=');
+        if i == name_start || i == usize::MAX {
+            return false;
+        }
+        if b.get(i) == Some(&b'=') {
+            i = skip_escaped(b, i + 1, is_param);
+            if i == usize::MAX {
+                return false;
+            }
+        }
+        if i < b.len() && b[i] != b';' {
+            return false;
+        }
+    }
+    true
+}
+
+/// Skips characters for which `ok` holds and `%HH` escapes; `usize::MAX` on a broken escape.
+fn skip_escaped(b: &[u8], mut i: usize, ok: impl Fn(u8) -> bool) -> usize {
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            if i + 2 >= b.len() || !b[i + 1].is_ascii_hexdigit() || !b[i + 2].is_ascii_hexdigit() {
+                return usize::MAX;
+            }
+            i += 3;
+        } else if c != b';' && ok(c) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    i
 }
 
 fn headers_are_valid(headers: &str, present: bool) -> bool {
     if !present {
         return true;
     }
-    headers.split('&').all(|h| match h.split_once('=') {
+    headers.split('&').all(|h| match split_once(h, b'=') {
         Some((n, v)) => {
             !n.is_empty() && is_escaped_with(n, is_header) && is_escaped_with(v, is_header)
         }

@@ -38,11 +38,17 @@ const MANDATORY: [Known; 5] = [
 pub(crate) fn validate(msg: &Message) -> Result<(), ParseError> {
     // One pass: count each known header and check its grammar.
     let mut count = [0u8; Known::COUNT];
+    let mut cseq_method = "";
     for f in msg.headers() {
         let Some(known) = f.known else { continue };
         let c = &mut count[known as usize];
         *c = c.saturating_add(1);
-        check_field(known, f.value).map_err(|error| ParseError::BadHeader {
+        let checked = if known == Known::CSeq {
+            CSeq::parse(f.value).map(|c| cseq_method = c.method)
+        } else {
+            check_field(known, f.value)
+        };
+        checked.map_err(|error| ParseError::BadHeader {
             name: known.as_str(),
             error,
         })?;
@@ -62,15 +68,11 @@ pub(crate) fn validate(msg: &Message) -> Result<(), ParseError> {
         }
     }
     if let Some(method) = msg.method() {
-        // Invariant: CSeq exists (MANDATORY) and parsed (check_field above).
-        let cseq = msg.cseq().map_err(|error| ParseError::BadHeader {
-            name: "CSeq",
-            error,
-        })?;
-        if cseq.method != method.as_str() {
+        // CSeq is present exactly once (checked above), so `cseq_method` is its method.
+        if cseq_method != method.as_str() {
             return Err(ParseError::CSeqMethodMismatch {
                 method: method.as_str().into(),
-                cseq: cseq.method.into(),
+                cseq: cseq_method.into(),
             });
         }
     }
