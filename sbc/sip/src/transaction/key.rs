@@ -2,7 +2,11 @@
 //!
 //! * Responses → client transactions (§17.1.3): the top Via branch and the CSeq method.
 //! * Requests → server transactions (§17.2.3): with a magic-cookie branch, the branch,
-//!   the top Via sent-by and the method (ACK counting as INVITE). Without it (RFC 2543
+//!   the top Via sent-by and the method (ACK counting as INVITE) — hardened with the
+//!   Call-ID and CSeq number, which a retransmission, its ACK and its CANCEL all share
+//!   (§9.1, §17.1.1.3): a peer that reuses a branch for a new request (RFC 4475 §3.3.2 and
+//!   §3.3.3 do exactly that) gets a new transaction, not another request's answer, and
+//!   nobody can absorb someone else's transaction by guessing only its branch. Without it (RFC 2543
 //!   peers), Request-URI, From tag, Call-ID, CSeq number, top Via and method, with the
 //!   To tag compared after the lookup (an ACK's To tag is the one of the response, not
 //!   of the INVITE, so it cannot be part of the hashed key).
@@ -104,6 +108,8 @@ pub(crate) enum ServerKey {
     Rfc3261 {
         branch: Box<str>,
         sent_by: SentBy,
+        call_id: Box<str>,
+        cseq: u32,
         method: Method,
     },
     /// RFC 2543 fallback; the To tag is compared after the lookup.
@@ -173,6 +179,8 @@ impl RequestKeys {
             Some(branch) if via.is_rfc3261() => ServerKey::Rfc3261 {
                 branch: branch.into(),
                 sent_by: SentBy::of(&via),
+                call_id: call_id.into(),
+                cseq: cseq.seq,
                 method: tx_method,
             },
             _ => ServerKey::Rfc2543 {
@@ -235,6 +243,26 @@ mod tests {
         ))
         .expect("keys");
         assert_ne!(inv.key, other_port.key);
+        let other_call = RequestKeys::of(&req(
+            "SIP/2.0/UDP host.example:5060;branch=z9hG4bK1",
+            "INVITE",
+            "<sip:b@x>",
+        ))
+        .map(|k| k.key);
+        assert_eq!(other_call, Some(inv.key.clone()));
+    }
+
+    #[test]
+    fn a_reused_branch_with_another_call_id_is_another_transaction() {
+        let a = req("SIP/2.0/UDP h;branch=z9hG4bKkdjuw", "OPTIONS", "<sip:b@x>");
+        let text = String::from_utf8_lossy(&a.to_bytes()).replace("Call-ID: c@x", "Call-ID: d@x");
+        let b = Message::parse(text.into_bytes(), Framing::Datagram, &Limits::default())
+            .expect("valid");
+        let (ka, kb) = (
+            RequestKeys::of(&a).expect("keys"),
+            RequestKeys::of(&b).expect("keys"),
+        );
+        assert_ne!(ka.key, kb.key);
     }
 
     #[test]
