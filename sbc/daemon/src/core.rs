@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sbc_config::Config;
-use sbc_core::{Transmit, Transport};
 use sbc_sip::transaction::{
     Peer, ServerTxId, TimerConfig, TransactionEvent, TransactionLayer, response_for,
 };
@@ -21,7 +20,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, info_span, warn};
 
-use crate::transport::Inbound;
+use crate::transport::{Inbound, Outbound};
 use crate::{ids, policy};
 
 /// Commands from the signal handler.
@@ -38,8 +37,7 @@ pub struct Core {
     config: Arc<Config>,
     caps: Capabilities,
     layer: TransactionLayer,
-    udp: HashMap<SocketAddr, Arc<UdpSocket>>,
-    streams: HashMap<(SocketAddr, SocketAddr), mpsc::Sender<Vec<u8>>>,
+    outbound: Outbound,
 }
 
 impl Core {
@@ -49,8 +47,7 @@ impl Core {
             config,
             caps,
             layer: TransactionLayer::new(TimerConfig::default()),
-            udp,
-            streams: HashMap::new(),
+            outbound: Outbound::new(udp),
         }
     }
 
@@ -103,12 +100,8 @@ impl Core {
                 local,
                 remote,
                 writer,
-            } => {
-                self.streams.insert((local, remote), writer);
-            }
-            Inbound::Disconnected { local, remote } => {
-                self.streams.remove(&(local, remote));
-            }
+            } => self.outbound.connected(local, remote, writer),
+            Inbound::Disconnected { local, remote } => self.outbound.disconnected(local, remote),
         }
     }
 
@@ -118,7 +111,7 @@ impl Core {
             self.on_event(ev);
         }
         while let Some(t) = self.layer.poll_transmit() {
-            self.send(t);
+            self.outbound.send(t);
         }
     }
 
@@ -198,27 +191,6 @@ impl Core {
         }
         if let Err(e) = self.layer.respond(Instant::now(), tx, response) {
             warn!(%tx, "response not sent: {e}");
-        }
-    }
-
-    fn send(&mut self, t: Transmit) {
-        match t.transport {
-            Transport::Udp => match self.udp.get(&t.local) {
-                Some(socket) => {
-                    if let Err(e) = socket.try_send_to(&t.payload, t.remote) {
-                        warn!(local = %t.local, remote = %t.remote, "udp send failed: {e}");
-                    }
-                }
-                None => warn!(local = %t.local, "no UDP socket for transmit"),
-            },
-            Transport::Tcp | Transport::Tls => match self.streams.get(&(t.local, t.remote)) {
-                Some(w) => {
-                    if w.try_send(t.payload).is_err() {
-                        warn!(remote = %t.remote, "connection backlog full or closed: message dropped");
-                    }
-                }
-                None => warn!(remote = %t.remote, "no connection to {}: message dropped", t.remote),
-            },
         }
     }
 }

@@ -6,6 +6,7 @@
 //! core sends goes straight to the socket (UDP) or to the connection's writer task (TCP).
 
 mod ingest;
+mod outbound;
 pub mod tcp;
 pub mod udp;
 
@@ -16,6 +17,7 @@ use sbc_sip::transaction::Peer;
 use tokio::sync::mpsc;
 
 pub use ingest::Ingest;
+pub use outbound::Outbound;
 
 /// What listener tasks tell the core.
 #[derive(Debug)]
