@@ -12,6 +12,7 @@
 //! Nothing in this crate reads a clock or owns a socket: the daemon feeds it bytes and
 //! time and sends what it is asked to send.
 
+pub mod b2bua;
 pub mod grammar;
 pub mod transaction;
 pub mod uas;

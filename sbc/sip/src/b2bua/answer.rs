@@ -1,0 +1,344 @@
+//! Responses to the B leg's INVITE, mapped onto the A leg: provisional, 2xx, failures,
+//! failover; and CANCEL from A.
+
+use std::time::Instant;
+
+use super::call::{AwaitingAck, CallState, EndReason, ForwardAck, Purpose};
+use super::dialog::{contact_uri, record_route};
+use super::engine::{CallTimer, Engine, EngineEvent};
+use super::headers::copy_crossing;
+use super::hook::{BodyRole, SessionHook};
+use super::ids::{CallId, Side};
+use crate::wire::{Known, Message, Method};
+
+/// Final responses after which the next peer of the trunk is tried (when B has not
+/// answered provisionally yet).
+fn fails_over(code: u16) -> bool {
+    matches!(code, 408 | 503)
+}
+
+/// The code A gets for B's final failure. Redirects and authentication challenges
+/// belong to B's side (their Contact and realm would leak it): A sees neither.
+fn mapped_failure(code: u16) -> u16 {
+    match code {
+        300..=399 => 480,
+        401 | 407 => 403,
+        c => c,
+    }
+}
+
+impl Engine {
+    /// A response to the B leg's INVITE.
+    pub(crate) fn invite_response(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        response: Message,
+        hook: &mut dyn SessionHook,
+    ) {
+        let Some(code) = response.status() else {
+            return;
+        };
+        match code {
+            100 => {}
+            101..=199 => self.provisional(now, id, &response, hook),
+            200..=299 => self.answered(now, id, response, hook),
+            _ => {
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.b_invite = None;
+                }
+                self.failed(now, id, code, &response, hook);
+            }
+        }
+    }
+
+    fn provisional(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        response: &Message,
+        hook: &mut dyn SessionHook,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.provisional_seen = true;
+        if call.cancelled {
+            return;
+        }
+        let Some(a_tx) = call.a_invite else { return };
+        let Some(code) = response.status() else {
+            return;
+        };
+        let Ok(mut out) = self.layer.response_to(
+            a_tx,
+            code,
+            response.reason().unwrap_or(""),
+            Some(&call.a.local_tag),
+        ) else {
+            return;
+        };
+        out.push_header(Known::Contact, call.a.contact.as_str());
+        copy_crossing(response, &mut out, call.plan.trust_identity);
+        out.push_header(Known::Server, self.agent.as_str());
+        if !response.body().is_empty() {
+            let role = if call.offer_in_invite {
+                BodyRole::Answer
+            } else {
+                BodyRole::Offer
+            };
+            match hook.relay_body(
+                id,
+                Side::B,
+                role,
+                response.header(Known::ContentType),
+                response.body(),
+            ) {
+                Ok(body) => out.set_body(body),
+                // An early answer the media plane cannot take: relay the progress alone.
+                Err(_) => {
+                    out.set_body(Vec::new());
+                    out.remove_header(Known::ContentType);
+                }
+            }
+        }
+        let _ = self.layer.respond(now, a_tx, out);
+    }
+
+    fn answered(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        response: Message,
+        hook: &mut dyn SessionHook,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let to_tag = response.to().ok().and_then(|t| t.tag().map(str::to_owned));
+        // A 2xx retransmission, or a second fork answering: only the first 2xx counts.
+        if call.state != CallState::Calling || call.cancelled {
+            if to_tag.is_some() && to_tag == call.b.remote_tag {
+                if let Some(ack) = call.b_ack.clone() {
+                    self.layer.send_stateless(&ack, call.b.peer);
+                }
+            } else {
+                self.ack_and_bye_fork(now, id, &response);
+            }
+            return;
+        }
+        call.b.remote_tag = to_tag;
+        call.b.remote_party = response.header(Known::To).unwrap_or_default().to_owned();
+        if let Some(target) = contact_uri(&response) {
+            call.b.remote_target = target;
+        }
+        call.b.route_set = record_route(&response).into_iter().rev().collect();
+        call.b_invite = None;
+        call.state = CallState::Answered;
+        let b_ack =
+            call.b
+                .request_with_cseq(Method::Ack, call.b_invite_cseq, &self.tokens.branch());
+        let late_offer = !call.offer_in_invite;
+        let Some(a_tx) = call.a_invite.take() else {
+            return;
+        };
+        let Ok(mut out) = self.layer.response_to(
+            a_tx,
+            response.status().unwrap_or(200),
+            response.reason().unwrap_or("OK"),
+            Some(&call.a.local_tag),
+        ) else {
+            return;
+        };
+        out.push_header(Known::Contact, call.a.contact.as_str());
+        copy_crossing(&response, &mut out, call.plan.trust_identity);
+        out.push_header(Known::Server, self.agent.as_str());
+        if !response.body().is_empty() {
+            let role = if late_offer {
+                BodyRole::Offer
+            } else {
+                BodyRole::Answer
+            };
+            match hook.relay_body(
+                id,
+                Side::B,
+                role,
+                response.header(Known::ContentType),
+                response.body(),
+            ) {
+                Ok(body) => out.set_body(body),
+                Err(e) => {
+                    // B answered with a session the SBC cannot relay: confirm and end
+                    // B's dialog, and fail A's INVITE.
+                    self.layer.send_stateless(&b_ack, self.calls[&id].b.peer);
+                    self.send_bye(now, id, Side::B);
+                    let why = e.0;
+                    if let Some(call) = self.calls.get_mut(&id) {
+                        call.a_invite = Some(a_tx);
+                    }
+                    self.reject_a(now, id, 488, &why, EndReason::Failed(why.clone()), hook);
+                    return;
+                }
+            }
+        }
+        let call = self.calls.get_mut(&id).expect("call looked up above");
+        if late_offer {
+            // The ACK to B must carry the answer that A's ACK brings.
+            call.b_ack = Some(b_ack);
+        } else {
+            self.layer.send_stateless(&b_ack, call.b.peer);
+            call.b_ack = Some(b_ack);
+        }
+        let interval = self.layer.config().t1;
+        let cseq = call.a.remote_cseq.unwrap_or(0);
+        call.awaiting_ack.push(AwaitingAck {
+            side: Side::A,
+            server_tx: a_tx,
+            cseq,
+            response: out.clone(),
+            interval,
+            give_up: now + interval * 64,
+            forward_ack: late_offer.then_some(ForwardAck {
+                cseq: call.b_invite_cseq,
+            }),
+        });
+        let reliable = call.a.peer.transport.is_reliable();
+        let _ = self.layer.respond(now, a_tx, out);
+        if !reliable {
+            self.arm(now + interval, id, CallTimer::OkRetransmit(a_tx));
+        }
+        self.arm(now + interval * 64, id, CallTimer::AckTimeout(a_tx));
+        self.events
+            .push_back(EngineEvent::CallAnswered { call: id });
+    }
+
+    fn failed(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        code: u16,
+        response: &Message,
+        hook: &mut dyn SessionHook,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.cancelled {
+            self.maybe_finish(id, hook);
+            return;
+        }
+        if fails_over(code) && !call.provisional_seen && call.target + 1 < call.plan.targets.len() {
+            self.next_target(now, id, hook);
+            return;
+        }
+        let Some(a_tx) = call.a_invite.take() else {
+            return;
+        };
+        let mapped = mapped_failure(code);
+        let reason = if mapped == code {
+            response.reason().unwrap_or("").to_owned()
+        } else {
+            crate::wire::reason_phrase(mapped).to_owned()
+        };
+        if let Ok(mut out) = self
+            .layer
+            .response_to(a_tx, mapped, &reason, Some(&call.a.local_tag))
+        {
+            for name in [Known::RetryAfter, Known::Unsupported, Known::MinSe] {
+                for v in response.header_values(name) {
+                    out.push_header(name, v);
+                }
+            }
+            out.push_header(Known::Server, self.agent.as_str());
+            let _ = self.layer.respond(now, a_tx, out);
+        }
+        self.end_call(id, EndReason::Rejected(mapped), hook);
+    }
+
+    /// Tries the next peer of the destination trunk with a fresh B leg.
+    fn next_target(&mut self, now: Instant, id: CallId, hook: &mut dyn SessionHook) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.target += 1;
+        let (plan, index, request) = (call.plan.clone(), call.target, call.a_request.clone());
+        let old = (call.b.call_id.clone(), call.b.local_tag.clone());
+        let b = self.b_dialog(&plan, index, &request);
+        self.dialogs.remove(&old);
+        self.dialogs
+            .insert((b.call_id.clone(), b.local_tag.clone()), (id, Side::B));
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.b = b;
+        }
+        self.send_b_invite(now, id, hook);
+    }
+
+    /// The B INVITE got no final response at all (Timer B, or a CANCEL never answered).
+    pub(crate) fn invite_timeout(&mut self, now: Instant, id: CallId, hook: &mut dyn SessionHook) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.b_invite = None;
+        }
+        let timeout = Message::response(408, "Request Timeout");
+        self.failed(now, id, 408, &timeout, hook);
+    }
+
+    /// A cancelled its INVITE: answer it 487 and cancel B.
+    pub(crate) fn cancel_from_a(
+        &mut self,
+        now: Instant,
+        a_tx: crate::transaction::ServerTxId,
+        hook: &mut dyn SessionHook,
+    ) {
+        let Some(id) = self
+            .calls
+            .values()
+            .find(|c| c.a_invite == Some(a_tx))
+            .map(|c| c.id)
+        else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.cancelled = true;
+        call.state = CallState::Ending;
+        if let Some(tx) = call.a_invite.take() {
+            if let Ok(r) =
+                self.layer
+                    .response_to(tx, 487, "Request Terminated", Some(&call.a.local_tag))
+            {
+                let _ = self.layer.respond(now, tx, r);
+            }
+        }
+        call.end_reason = Some(EndReason::Cancelled);
+        match call.b_invite {
+            Some(b_tx) => {
+                let _ = self.layer.cancel(now, b_tx);
+            }
+            None => self.maybe_finish(id, hook),
+        }
+    }
+
+    /// A 2xx from a fork other than the one answered: confirm it and end it at once.
+    fn ack_and_bye_fork(&mut self, now: Instant, id: CallId, response: &Message) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let mut fork = call.b.clone();
+        fork.remote_tag = response.to().ok().and_then(|t| t.tag().map(str::to_owned));
+        fork.remote_party = response.header(Known::To).unwrap_or_default().to_owned();
+        if let Some(target) = contact_uri(response) {
+            fork.remote_target = target;
+        }
+        fork.route_set = record_route(response).into_iter().rev().collect();
+        let ack = fork.request_with_cseq(Method::Ack, call.b_invite_cseq, &self.tokens.branch());
+        self.layer.send_stateless(&ack, fork.peer);
+        let bye = fork.request(Method::Bye, &self.tokens.branch());
+        if let Ok(tx) = self.layer.start_client(now, bye, fork.peer) {
+            self.clients.insert(tx, (id, Purpose::Bye));
+            if let Some(call) = self.calls.get_mut(&id) {
+                call.open_clients += 1;
+            }
+        }
+    }
+}

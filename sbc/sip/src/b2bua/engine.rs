@@ -1,0 +1,248 @@
+//! [`Engine`]: the transaction layer and the B2BUA, driven together.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use sbc_core::Transmit;
+
+use super::call::{Call, EndReason, Purpose};
+use super::hook::SessionHook;
+use super::ids::{CallId, Side, Tokens};
+use crate::transaction::{
+    ClientTxId, Peer, ServerTxId, TimerConfig, TransactionEvent, TransactionLayer,
+};
+use crate::wire::{Known, Message};
+
+/// What the daemon configures.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub timers: TimerConfig,
+    /// The SBC's User-Agent / Server value.
+    pub agent: String,
+    /// Random seed for tags, Call-IDs and branches.
+    pub seed: u64,
+}
+
+/// What the engine tells the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineEvent {
+    /// A request outside any dialog: the daemon answers it ([`Engine::answer`]) or
+    /// relays it ([`Engine::relay`]); one of the two must follow.
+    Request {
+        tx: ServerTxId,
+        request: Message,
+        peer: Peer,
+    },
+    /// A call was set up towards B.
+    CallStarted { call: CallId },
+    /// B answered.
+    CallAnswered { call: CallId },
+    /// The call is over and forgotten.
+    CallEnded { call: CallId, reason: EndReason },
+}
+
+/// B2BUA timers (the transaction layer has its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum CallTimer {
+    /// Retransmit a 2xx until its ACK (RFC 3261 §13.3.1.4: T1, doubling to T2).
+    OkRetransmit(ServerTxId),
+    /// Give up on the ACK after 64*T1 (§13.3.1.4) and end the call.
+    AckTimeout(ServerTxId),
+}
+
+/// The SIP core of the SBC: owns every transaction and every call.
+///
+/// Run it like the transaction layer: feed [`handle_message`](Engine::handle_message)
+/// and [`handle_timeout`](Engine::handle_timeout), then drain
+/// [`poll_event`](Engine::poll_event) (answering each `Request`) and
+/// [`poll_transmit`](Engine::poll_transmit), and sleep until
+/// [`poll_timeout`](Engine::poll_timeout).
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) layer: TransactionLayer,
+    pub(crate) tokens: Tokens,
+    pub(crate) agent: String,
+    pub(crate) calls: HashMap<CallId, Call>,
+    /// (Call-ID, our tag) of each leg -> the call and side.
+    pub(crate) dialogs: HashMap<(String, String), (CallId, Side)>,
+    pub(crate) clients: HashMap<ClientTxId, (CallId, Purpose)>,
+    pub(crate) timers: BTreeMap<(Instant, u64), (CallId, CallTimer)>,
+    pub(crate) timer_seq: u64,
+    pub(crate) events: VecDeque<EngineEvent>,
+    next_call: u64,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Self {
+        Engine {
+            layer: TransactionLayer::new(config.timers),
+            tokens: Tokens::new(config.seed),
+            agent: config.agent,
+            calls: HashMap::new(),
+            dialogs: HashMap::new(),
+            clients: HashMap::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            events: VecDeque::new(),
+            next_call: 0,
+        }
+    }
+
+    /// A message arrived from `peer`.
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        msg: Message,
+        peer: Peer,
+        hook: &mut dyn SessionHook,
+    ) {
+        self.layer.handle_message(now, msg, peer);
+        self.pump(now, hook);
+    }
+
+    /// Time has come for [`poll_timeout`](Engine::poll_timeout).
+    pub fn handle_timeout(&mut self, now: Instant, hook: &mut dyn SessionHook) {
+        self.layer.handle_timeout(now);
+        while let Some((&(at, seq), _)) = self.timers.first_key_value() {
+            if at > now {
+                break;
+            }
+            if let Some((call, timer)) = self.timers.remove(&(at, seq)) {
+                self.on_timer(now, call, timer, hook);
+            }
+        }
+        self.pump(now, hook);
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let own = self.timers.first_key_value().map(|(&(at, _), _)| at);
+        match (own, self.layer.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.layer.poll_transmit()
+    }
+
+    pub fn poll_event(&mut self) -> Option<EngineEvent> {
+        self.events.pop_front()
+    }
+
+    /// Calls in progress.
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Live transactions (for tests: zero once everything has ended).
+    pub fn transaction_count(&self) -> usize {
+        self.layer.len()
+    }
+
+    /// Answers an out-of-dialog request the engine reported: `code` with extra headers,
+    /// and a Warning with `why` for failures.
+    pub fn answer(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        code: u16,
+        headers: Vec<(Known, String)>,
+        why: Option<&str>,
+    ) {
+        let tag = self.tokens.tag();
+        let Ok(mut response) =
+            self.layer
+                .response_to(tx, code, crate::wire::reason_phrase(code), Some(&tag))
+        else {
+            return;
+        };
+        for (name, value) in headers {
+            response.push_header(name, value);
+        }
+        response.push_header(Known::Server, self.agent.as_str());
+        if let Some(why) = why.filter(|_| code >= 400) {
+            response.push_header(Known::Warning, warning(&self.agent, why));
+        }
+        let _ = self.layer.respond(now, tx, response);
+    }
+
+    /// Processes everything the transaction layer has to say, until it is quiet.
+    pub(crate) fn pump(&mut self, now: Instant, hook: &mut dyn SessionHook) {
+        while let Some(ev) = self.layer.poll_event() {
+            self.on_transaction_event(now, ev, hook);
+        }
+    }
+
+    fn on_transaction_event(
+        &mut self,
+        now: Instant,
+        ev: TransactionEvent,
+        hook: &mut dyn SessionHook,
+    ) {
+        match ev {
+            TransactionEvent::Request { tx, request, peer } => {
+                if has_to_tag(&request) {
+                    self.in_dialog_request(now, tx, request, peer, hook);
+                } else {
+                    self.events
+                        .push_back(EngineEvent::Request { tx, request, peer });
+                }
+            }
+            TransactionEvent::Cancel { invite, .. } => {
+                if let Some(invite) = invite {
+                    self.cancel_from_a(now, invite, hook);
+                }
+            }
+            TransactionEvent::Ack { request, peer } => self.ack(now, &request, peer, hook),
+            TransactionEvent::Response { tx, response } => self.response(now, tx, response, hook),
+            TransactionEvent::StrayResponse { response, peer } => {
+                self.stray_response(&response, peer)
+            }
+            TransactionEvent::Timeout { tx, .. } => self.client_timeout(now, tx, hook),
+            TransactionEvent::Terminated {
+                tx: crate::transaction::TxId::Client(tx),
+            } => self.client_terminated(tx, hook),
+            TransactionEvent::ServerTimeout { .. } | TransactionEvent::Terminated { .. } => {}
+        }
+    }
+
+    pub(crate) fn new_call_id(&mut self) -> CallId {
+        self.next_call += 1;
+        CallId(self.next_call)
+    }
+
+    pub(crate) fn arm(&mut self, at: Instant, call: CallId, timer: CallTimer) {
+        self.timer_seq += 1;
+        self.timers.insert((at, self.timer_seq), (call, timer));
+    }
+
+    pub(crate) fn disarm(&mut self, call: CallId, timer: CallTimer) {
+        self.timers.retain(|_, v| *v != (call, timer));
+    }
+
+    pub(crate) fn t2(&self) -> Duration {
+        self.layer.config().t2
+    }
+}
+
+/// A Warning header value (RFC 3261 §20.43, code 399: miscellaneous).
+pub(crate) fn warning(agent: &str, text: &str) -> String {
+    let agent: String = agent
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
+        .collect();
+    format!(
+        "399 {} \"{text}\"",
+        if agent.is_empty() { "sbc" } else { &agent }
+    )
+}
+
+pub(crate) fn has_to_tag(m: &Message) -> bool {
+    m.to().is_ok_and(|t| t.tag().is_some())
+}

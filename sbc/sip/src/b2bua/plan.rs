@@ -1,0 +1,41 @@
+//! What the daemon's policy decides for a request it lets through: where it goes and as
+//! whom the SBC presents itself on each side.
+
+use crate::transaction::Peer;
+
+/// The SBC's identity on one side of a call (one realm): what it writes in Via and
+/// Contact there. Nothing of one side's identity is ever written on the other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegIdentity {
+    /// `host[:port]` written in Via and Contact: the realm's `public_ip` when set, else
+    /// the listener address.
+    pub advertised: String,
+}
+
+/// One place a request may go, tried in order (failover).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Transport, the SBC's listener on that side, and the peer's address.
+    pub peer: Peer,
+    /// `host[:port]` for the Request-URI and To (the peer's configured address).
+    pub host: String,
+}
+
+/// How to relay a request: the outcome of routing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayPlan {
+    /// The SBC on the side the request came from.
+    pub inbound: LegIdentity,
+    /// The SBC on the side it goes to.
+    pub outbound: LegIdentity,
+    /// Peers of the destination trunk, in order; later ones are tried when earlier ones
+    /// time out or answer 408/503 before any provisional response.
+    pub targets: Vec<Target>,
+    /// The Request-URI user on the outbound side (after `rewrite_user`).
+    pub user: String,
+    /// Whether P-Asserted-Identity from the source may cross (a trusted trunk).
+    pub trust_identity: bool,
+    /// Names for logs: source (trunk or realm) and destination trunk.
+    pub from_name: String,
+    pub to_name: String,
+}

@@ -1,0 +1,189 @@
+//! Ending calls: BYE on the legs that are up, answers for whatever is still pending, and
+//! forgetting the call once its last transaction is over.
+
+use std::time::Instant;
+
+use super::call::{CallState, EndReason, Purpose};
+use super::engine::{CallTimer, Engine, EngineEvent};
+use super::hook::SessionHook;
+use super::ids::{CallId, Side};
+use crate::transaction::{ClientTxId, ServerTxId};
+use crate::wire::Method;
+
+impl Engine {
+    /// Ends an established (or answering) call: BYE to every leg that should get one.
+    pub(crate) fn hang_up(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        reason: EndReason,
+        hook: &mut dyn SessionHook,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.state == CallState::Ending {
+            return;
+        }
+        let was_answered = matches!(call.state, CallState::Answered | CallState::Confirmed);
+        let byes: Vec<Side> = match &reason {
+            EndReason::Bye(side) => vec![side.other()],
+            EndReason::DialogLost(side) => vec![side.other()],
+            _ => vec![Side::A, Side::B],
+        };
+        call.state = CallState::Ending;
+        call.end_reason.get_or_insert(reason);
+        // Answer relayed requests still waiting for the other leg.
+        let pending: Vec<(ServerTxId, Side)> = self
+            .clients
+            .values()
+            .filter(|(c, _)| *c == id)
+            .filter_map(|(_, p)| match p {
+                Purpose::Relay(r) => Some((r.server_tx, r.from)),
+                _ => None,
+            })
+            .collect();
+        for (tx, side) in pending {
+            let tag = self.calls[&id].dialog(side).local_tag.clone();
+            if let Ok(r) = self
+                .layer
+                .response_to(tx, 487, "Request Terminated", Some(&tag))
+            {
+                let _ = self.layer.respond(now, tx, r);
+            }
+        }
+        let waiting: Vec<ServerTxId> = self.calls[&id]
+            .awaiting_ack
+            .iter()
+            .map(|w| w.server_tx)
+            .collect();
+        for tx in waiting {
+            self.disarm(id, CallTimer::OkRetransmit(tx));
+            self.disarm(id, CallTimer::AckTimeout(tx));
+        }
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.awaiting_ack.clear();
+        }
+        if was_answered {
+            for side in byes {
+                self.send_bye(now, id, side);
+            }
+        }
+        self.release(id, hook);
+        self.maybe_finish(id, hook);
+    }
+
+    /// Sends BYE on one leg of a call.
+    pub(crate) fn send_bye(&mut self, now: Instant, id: CallId, side: Side) {
+        let branch = self.tokens.branch();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let dialog = call.dialog_mut(side);
+        let bye = dialog.request(Method::Bye, &branch);
+        let peer = dialog.peer;
+        if let Ok(tx) = self.layer.start_client(now, bye, peer) {
+            self.clients.insert(tx, (id, Purpose::Bye));
+            call.open_clients += 1;
+        }
+    }
+
+    /// Ends a call that never got up (rejected, failed): no BYE, just forget it once its
+    /// transactions are over.
+    pub(crate) fn end_call(&mut self, id: CallId, reason: EndReason, hook: &mut dyn SessionHook) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.state = CallState::Ending;
+        call.end_reason.get_or_insert(reason);
+        self.release(id, hook);
+        self.maybe_finish(id, hook);
+    }
+
+    fn release(&mut self, id: CallId, hook: &mut dyn SessionHook) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            if !call.released {
+                call.released = true;
+                hook.call_ended(id);
+            }
+        }
+    }
+
+    /// Forgets an ending call whose transactions are all over.
+    pub(crate) fn maybe_finish(&mut self, id: CallId, hook: &mut dyn SessionHook) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.state != CallState::Ending
+            || call.open_clients > 0
+            || call.a_invite.is_some()
+            || !call.awaiting_ack.is_empty()
+        {
+            return;
+        }
+        self.release(id, hook);
+        let Some(call) = self.calls.remove(&id) else {
+            return;
+        };
+        self.dialogs
+            .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
+        self.dialogs
+            .remove(&(call.b.call_id.clone(), call.b.local_tag.clone()));
+        self.timers.retain(|_, (c, _)| *c != id);
+        let reason = call.end_reason.unwrap_or(EndReason::Failed("ended".into()));
+        self.events
+            .push_back(EngineEvent::CallEnded { call: id, reason });
+    }
+
+    /// A client transaction is gone: the call has one less thing to wait for.
+    pub(crate) fn client_terminated(&mut self, tx: ClientTxId, hook: &mut dyn SessionHook) {
+        let Some((id, _)) = self.clients.remove(&tx) else {
+            return;
+        };
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.open_clients = call.open_clients.saturating_sub(1);
+            if call.b_invite == Some(tx) {
+                call.b_invite = None;
+            }
+        }
+        self.maybe_finish(id, hook);
+    }
+
+    pub(crate) fn on_timer(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        timer: CallTimer,
+        hook: &mut dyn SessionHook,
+    ) {
+        match timer {
+            CallTimer::OkRetransmit(tx) => {
+                let t2 = self.t2();
+                let Some(call) = self.calls.get_mut(&id) else {
+                    return;
+                };
+                let Some(w) = call.awaiting_ack.iter_mut().find(|w| w.server_tx == tx) else {
+                    return;
+                };
+                let response = w.response.clone();
+                w.interval = (w.interval * 2).min(t2);
+                let next = now + w.interval;
+                let give_up = w.give_up;
+                let _ = self.layer.respond(now, tx, response);
+                if next < give_up {
+                    self.arm(next, id, CallTimer::OkRetransmit(tx));
+                }
+            }
+            CallTimer::AckTimeout(tx) => {
+                let Some(call) = self.calls.get_mut(&id) else {
+                    return;
+                };
+                let before = call.awaiting_ack.len();
+                call.awaiting_ack.retain(|w| w.server_tx != tx);
+                if call.awaiting_ack.len() != before {
+                    self.hang_up(now, id, EndReason::AckTimeout, hook);
+                }
+            }
+        }
+    }
+}
