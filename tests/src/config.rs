@@ -8,7 +8,8 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, SIP_PORT};
+use crate::pki::CertFiles;
+use crate::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, SIP_PORT, SIP_TLS_PORT};
 
 /// Management listen address inside the sbc namespace.
 pub const MGMT_LISTEN: SocketAddr =
@@ -30,6 +31,11 @@ pub struct StandardConfig {
     pub management_listen: SocketAddr,
     /// TOML appended verbatim (extra trunks, routes, keys under test).
     pub extra: String,
+    /// A `tls:` listener on the outside realm (port [`SIP_TLS_PORT`]) with these files,
+    /// and further realm keys (`tls_verify_client`, ...) verbatim.
+    pub outside_tls: Option<(CertFiles, String)>,
+    /// The routes carrier -> pbx and pbx -> carrier.
+    pub routes: bool,
 }
 
 impl Default for StandardConfig {
@@ -39,6 +45,8 @@ impl Default for StandardConfig {
             firewall: false,
             management_listen: MGMT_LISTEN,
             extra: String::new(),
+            outside_tls: None,
+            routes: true,
         }
     }
 }
@@ -47,6 +55,26 @@ impl StandardConfig {
     /// Turns the nftables firewall on or off.
     pub fn firewall(mut self, enabled: bool) -> Self {
         self.firewall = enabled;
+        self
+    }
+
+    /// Adds a `tls:10.91.1.1:5061` listener to realm "outside" serving `files`.
+    pub fn outside_tls(mut self, files: &CertFiles) -> Self {
+        self.outside_tls = Some((files.clone(), String::new()));
+        self
+    }
+
+    /// Appends raw TOML to realm "outside" (after [`StandardConfig::outside_tls`]).
+    pub fn outside_tls_keys(mut self, toml: &str) -> Self {
+        if let Some((_, keys)) = &mut self.outside_tls {
+            keys.push_str(toml);
+        }
+        self
+    }
+
+    /// Leaves out the routes: every request that is not for the SBC itself gets 404.
+    pub fn without_routes(mut self) -> Self {
+        self.routes = false;
         self
     }
 
@@ -84,24 +112,24 @@ peers = ["udp:{carrier}:{port}"]
 name = "pbx"
 realm = "inside"
 peers = ["udp:{pbx}:{port}"]
-
-[[route]]
-from = "carrier"
-to = "pbx"
-
-[[route]]
-from = "pbx"
-to = "carrier"
 "#,
             name = self.name,
             mgmt = self.management_listen,
             firewall = self.firewall,
-            outside = realm("outside", SBC_OUTSIDE_IP, OUTSIDE_MEDIA_PORTS),
-            inside = realm("inside", SBC_INSIDE_IP, INSIDE_MEDIA_PORTS),
+            outside = realm(
+                "outside",
+                SBC_OUTSIDE_IP,
+                OUTSIDE_MEDIA_PORTS,
+                self.outside_tls.as_ref()
+            ),
+            inside = realm("inside", SBC_INSIDE_IP, INSIDE_MEDIA_PORTS, None),
             carrier = CARRIER_IP,
             pbx = PBX_IP,
             port = SIP_PORT,
         );
+        if self.routes {
+            out.push_str("\n[[route]]\nfrom = \"carrier\"\nto = \"pbx\"\n\n[[route]]\nfrom = \"pbx\"\nto = \"carrier\"\n");
+        }
         out.push_str(&self.extra);
         out
     }
@@ -112,16 +140,33 @@ pub fn standard_config() -> String {
     StandardConfig::default().render()
 }
 
-/// One `[[realm]]` table listening on UDP and TCP port 5060 of `ip`.
-fn realm(name: &str, ip: Ipv4Addr, media_ports: &str) -> String {
-    format!(
-        r#"
+/// One `[[realm]]` table listening on UDP and TCP port 5060 of `ip`, and with `tls` on TLS
+/// port 5061 too.
+fn realm(name: &str, ip: Ipv4Addr, media_ports: &str, tls: Option<&(CertFiles, String)>) -> String {
+    let Some((files, keys)) = tls else {
+        return format!(
+            r#"
 [[realm]]
 name = "{name}"
 listen = ["udp:{ip}:{SIP_PORT}", "tcp:{ip}:{SIP_PORT}"]
 media_ip = "{ip}"
 media_ports = "{media_ports}"
 "#
+        );
+    };
+    format!(
+        r#"
+[[realm]]
+name = "{name}"
+listen = ["udp:{ip}:{SIP_PORT}", "tcp:{ip}:{SIP_PORT}", "tls:{ip}:{SIP_TLS_PORT}"]
+media_ip = "{ip}"
+media_ports = "{media_ports}"
+tls_cert = "{cert}"
+tls_key = "{key}"
+{keys}
+"#,
+        cert = files.cert.display(),
+        key = files.key.display(),
     )
 }
 

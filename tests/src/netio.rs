@@ -1,4 +1,4 @@
-//! Raw UDP and TCP exchanges from inside a lab namespace, through `tools/netio.py`.
+//! Raw UDP, TCP and TLS exchanges from inside a lab namespace, through `tools/netio.py`.
 //!
 //! Sockets opened by the test process would live in the root namespace, so a small Python
 //! helper runs in the target namespace instead (see the script's docstring for its protocol).
@@ -67,6 +67,8 @@ pub enum TcpEnd {
     Stalled,
     /// Could not connect.
     Refused,
+    /// Connected, but the TLS handshake failed (see [`TcpOutcome::error`]).
+    TlsFailed,
 }
 
 impl TcpEnd {
@@ -85,6 +87,8 @@ pub struct TcpOutcome {
     pub end: TcpEnd,
     /// Everything received.
     pub reply: Vec<u8>,
+    /// Why the TLS handshake failed (TLS sessions only).
+    pub error: Option<String>,
 }
 
 impl TcpOutcome {
@@ -224,6 +228,31 @@ impl Lab {
         self.tcp_start(session)?.finish()
     }
 
+    /// Starts a TLS session in the background: like [`Lab::tcp_start`] over TLS, the
+    /// server verified against the CA bundle `ca` by the IP address of `session.to`.
+    pub fn tls_start(&self, session: &TcpSession<'_>, ca: &Path) -> Result<RunningTcp> {
+        let frames = self.write_frames(session.writes)?;
+        let mut argv = netio_argv("tls", session.to, session.from, &frames, session.wait)?;
+        argv.push(format!("--ca={}", ca.display()));
+        if !session.flood.is_empty() {
+            let flood = self.artifacts().unique_path("flood", ".bin");
+            self.artifacts().write(&flood, session.flood)?;
+            argv.push(format!("--flood={}", flood.display()));
+            argv.push(format!("--flood-max={}", session.flood_max));
+        }
+        let child = self.spawn_command(self.command(session.ns, &argv), "netio-tls")?;
+        Ok(RunningTcp {
+            child,
+            // Connect, handshake + sends + final read each get `wait`; plus start-up.
+            budget: session.wait * 5 + Duration::from_secs(10),
+        })
+    }
+
+    /// Runs a TLS session to its end (see [`Lab::tls_start`]).
+    pub fn tls_exchange(&self, session: &TcpSession<'_>, ca: &Path) -> Result<TcpOutcome> {
+        self.tls_start(session, ca)?.finish()
+    }
+
     /// Writes a frames file (4-byte big-endian length + bytes, per frame) into the lab dir.
     fn write_frames(&self, frames: &[Vec<u8>]) -> Result<PathBuf> {
         let mut data = Vec::with_capacity(frames.iter().map(|f| f.len() + 4).sum());
@@ -291,7 +320,7 @@ fn parse_tcp(stdout: &str) -> Result<TcpOutcome> {
         tool: "netio.py tcp".to_owned(),
         output: stdout.to_owned(),
     };
-    let (mut sent, mut end, mut reply) = (None, None, None);
+    let (mut sent, mut end, mut reply, mut error) = (None, None, None, None);
     for line in stdout.lines() {
         let (key, value) = line.split_once(' ').unwrap_or((line, ""));
         match key {
@@ -303,15 +332,22 @@ fn parse_tcp(stdout: &str) -> Result<TcpOutcome> {
                     "open" => TcpEnd::Open,
                     "stalled" => TcpEnd::Stalled,
                     "refused" => TcpEnd::Refused,
+                    "tls-failed" => TcpEnd::TlsFailed,
                     _ => return Err(bad()),
                 });
             }
             "reply" => reply = decode_hex(value),
+            "error" => error = Some(value.to_owned()),
             _ => {}
         }
     }
     match (sent, end, reply) {
-        (Some(sent), Some(end), Some(reply)) => Ok(TcpOutcome { sent, end, reply }),
+        (Some(sent), Some(end), Some(reply)) => Ok(TcpOutcome {
+            sent,
+            end,
+            reply,
+            error,
+        }),
         _ => Err(bad()),
     }
 }
@@ -352,5 +388,9 @@ mod tests {
         assert_eq!(outcome.end, TcpEnd::Reset);
         assert_eq!(outcome.reply_text(), "OK");
         assert!(parse_tcp("sent 1\nend weird\nreply \n").is_err());
+        let failed = parse_tcp("error certificate verify failed\nsent 0\nend tls-failed\nreply \n")
+            .expect("well-formed");
+        assert_eq!(failed.end, TcpEnd::TlsFailed);
+        assert_eq!(failed.error.as_deref(), Some("certificate verify failed"));
     }
 }

@@ -33,7 +33,8 @@ pub struct Sipp<'lab> {
     lab: &'lab Lab,
     ns: Ns,
     scenario: PathBuf,
-    target: SocketAddr,
+    /// Where to send (a UAC); `None` for a UAS that only listens.
+    target: Option<SocketAddr>,
     transport: SippTransport,
     local_ip: IpAddr,
     calls: u32,
@@ -83,7 +84,7 @@ impl Lab {
             lab: self,
             ns,
             scenario: scenarios_dir().join(scenario),
-            target,
+            target: Some(target),
             transport: SippTransport::Udp,
             local_ip: IpAddr::V4(ns.ip()),
             calls: 1,
@@ -95,6 +96,12 @@ impl Lab {
 }
 
 impl Sipp<'_> {
+    /// Listens instead of sending (a UAS): no target address.
+    pub fn listen(mut self) -> Self {
+        self.target = None;
+        self
+    }
+
     /// Uses TCP (`-t t1`).
     pub fn tcp(mut self) -> Self {
         self.transport = SippTransport::Tcp;
@@ -140,6 +147,12 @@ impl Sipp<'_> {
 
     /// Runs sipp to completion (in its own directory of the lab, where its traces stay).
     pub fn run(self) -> Result<SippOutcome> {
+        self.spawn()?.finish()
+    }
+
+    /// Starts sipp in the background (a UAS waiting for calls); [`RunningSipp::finish`]
+    /// waits for it and collects its traces.
+    pub fn spawn(self) -> Result<RunningSipp> {
         let sipp = cmd::require_tool("sipp", "apt-get install sip-tester (or run scripts/setup)")?;
         if !self.scenario.is_file() {
             return Err(LabError::io(
@@ -156,9 +169,11 @@ impl Sipp<'_> {
             SippTransport::Udp => "u1",
             SippTransport::Tcp => "t1",
         };
-        let mut argv: Vec<String> = vec![
-            sipp.display().to_string(),
-            self.target.to_string(),
+        let mut argv: Vec<String> = vec![sipp.display().to_string()];
+        if let Some(target) = self.target {
+            argv.push(target.to_string());
+        }
+        argv.extend([
             "-sf".into(),
             self.scenario.display().to_string(),
             "-i".into(),
@@ -177,7 +192,7 @@ impl Sipp<'_> {
             "-trace_err".into(),
             "-error_file".into(),
             errors.display().to_string(),
-        ];
+        ]);
         if let Some(recv_timeout) = self.recv_timeout {
             argv.push("-recv_timeout".into());
             argv.push(recv_timeout.as_millis().max(1).to_string());
@@ -185,15 +200,36 @@ impl Sipp<'_> {
         argv.extend(self.extra);
         let mut command = self.lab.command(self.ns, &argv);
         command.current_dir(&dir);
-        let mut child = LabChild::spawn(command, &dir.join("sipp"))?;
-        // sipp enforces its own timeout; this only guards against a hung sipp.
-        let status = child.wait_timeout(self.timeout + Duration::from_secs(15))?;
+        let child = LabChild::spawn(command, &dir.join("sipp"))?;
+        Ok(RunningSipp {
+            child,
+            messages,
+            errors,
+            budget: self.timeout + Duration::from_secs(15),
+        })
+    }
+}
+
+/// A sipp started with [`Sipp::spawn`]; killed on drop if not finished.
+#[derive(Debug)]
+pub struct RunningSipp {
+    child: LabChild,
+    messages: PathBuf,
+    errors: PathBuf,
+    budget: Duration,
+}
+
+impl RunningSipp {
+    /// Waits for sipp to exit (it enforces its own timeout; this only guards against a hung
+    /// sipp) and collects its traces.
+    pub fn finish(mut self) -> Result<SippOutcome> {
+        let status = self.child.wait_timeout(self.budget)?;
         Ok(SippOutcome {
             status,
-            messages: read_lossy(&messages),
-            errors: read_lossy(&errors),
-            stdout: child.stdout(),
-            stderr: child.stderr(),
+            messages: read_lossy(&self.messages),
+            errors: read_lossy(&self.errors),
+            stdout: self.child.stdout(),
+            stderr: self.child.stderr(),
         })
     }
 }

@@ -15,6 +15,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The SIP port every lab peer and listener uses.
 pub const SIP_PORT: u16 = 5060;
+/// The SIP-over-TLS port of the SBC's outside realm, when the config asks for TLS.
+pub const SIP_TLS_PORT: u16 = 5061;
 
 /// The carrier's address (a trunk peer on the outside).
 pub const CARRIER_IP: Ipv4Addr = Ipv4Addr::new(10, 91, 1, 2);

@@ -16,11 +16,17 @@ that many bytes). Results go to stdout as lines parsed by tests/src/netio.rs.
       peer closes or WAIT seconds pass. Prints "sent N", "end E" and "reply HEX" (all bytes
       received), where E is: closed (peer sent FIN), reset (RST / broken pipe), open (still
       connected at the end), stalled (peer stopped reading and stayed connected), refused.
+
+  netio.py tls --to IP:PORT --ca FILE [--server-name NAME] [same options as tcp]
+      Like tcp, over TLS: the server's certificate must verify against the CA bundle FILE and
+      carry NAME (default: the IP of --to, as an IP SAN). A failed handshake ends with
+      "end tls-failed" and an "error TEXT" line.
 """
 
 import argparse
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -85,7 +91,23 @@ def udp(args):
     print("done")
 
 
-def tcp(args):
+def tls_wrap(sock, args):
+    """The TLS client side of `sock`, verified against --ca; raises on a failed handshake."""
+    context = ssl.create_default_context(cafile=args.ca)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    name = args.server_name or parse_addr(args.to)[0]
+    return context.wrap_socket(sock, server_hostname=name)
+
+
+def readable(sock):
+    """Whether a read would not block (TLS may hold decrypted bytes the fd does not show)."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    ready, _, _ = select.select([sock], [], [], 0)
+    return bool(ready)
+
+
+def tcp(args, tls=False):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if args.bind:
         sock.bind(parse_addr(args.bind))
@@ -97,20 +119,33 @@ def tcp(args):
         sock.connect(parse_addr(args.to))
     except (ConnectionRefusedError, socket.timeout, OSError):
         end = "refused"
+    if end is None and tls:
+        try:
+            sock = tls_wrap(sock, args)
+        except (ssl.SSLError, ssl.CertificateError, OSError) as e:
+            end = "tls-failed"
+            print(f"error {e}")
 
     def drain():
         """Reads what is available; returns 'closed'/'reset' if the peer went away."""
-        while True:
-            ready, _, _ = select.select([sock], [], [], 0)
-            if not ready:
-                return None
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                return "reset"
-            if not chunk:
-                return "closed"
-            received.extend(chunk)
+        # A readable TLS socket may hold only records without application data (session
+        # tickets): read without blocking, or recv would wait for data that never comes.
+        sock.settimeout(0)
+        try:
+            while True:
+                if not readable(sock):
+                    return None
+                try:
+                    chunk = sock.recv(65536)
+                except (ssl.SSLWantReadError, BlockingIOError):
+                    return None
+                except (ConnectionResetError, ssl.SSLError):
+                    return "reset"
+                if not chunk:
+                    return "closed"
+                received.extend(chunk)
+        finally:
+            sock.settimeout(args.wait)
 
     if end is None:
         flood = b""
@@ -128,7 +163,7 @@ def tcp(args):
                 sock.sendall(flood)
                 sent += len(flood)
                 end = drain()
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             end = "reset"
         except socket.timeout:
             end = "stalled"
@@ -142,7 +177,10 @@ def tcp(args):
             if remaining <= 0:
                 end = final
                 break
-            ready, _, _ = select.select([sock], [], [], remaining)
+            if isinstance(sock, ssl.SSLSocket) and sock.pending():
+                ready = True
+            else:
+                ready, _, _ = select.select([sock], [], [], remaining)
             if ready:
                 end = drain()
     sock.close()
@@ -154,7 +192,7 @@ def tcp(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="mode", required=True)
-    for mode in ("udp", "tcp"):
+    for mode in ("udp", "tcp", "tls"):
         p = sub.add_parser(mode)
         p.add_argument("--to", required=True)
         p.add_argument("--bind")
@@ -166,8 +204,14 @@ def main():
         else:
             p.add_argument("--flood")
             p.add_argument("--flood-max", type=int, default=0)
+        if mode == "tls":
+            p.add_argument("--ca", required=True)
+            p.add_argument("--server-name")
     args = parser.parse_args()
-    udp(args) if args.mode == "udp" else tcp(args)
+    if args.mode == "udp":
+        udp(args)
+    else:
+        tcp(args, tls=args.mode == "tls")
     sys.stdout.flush()
 
 

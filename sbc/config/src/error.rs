@@ -132,6 +132,22 @@ pub enum ConfigErrorKind {
     #[error("tls_cert and tls_key must be given together")]
     TlsFilesNotPaired,
 
+    #[error("tls_client_cert and tls_client_key must be given together")]
+    TlsClientFilesNotPaired,
+
+    /// A `tls_*` key where it cannot apply (a trunk without `tls:` peers, a realm
+    /// without `tls:` listeners, a client CA while client certificates are not asked for).
+    #[error("has no effect: {why}")]
+    TlsKeyWithoutEffect { why: &'static str },
+
+    /// `tls_verify_client` asks for client certificates but names no CA to verify them.
+    #[error("required because tls_verify_client is \"{mode}\"")]
+    MissingClientCa { mode: &'static str },
+
+    /// `tls_server_name` is not a DNS name.
+    #[error("invalid DNS name \"{value}\": {reason}")]
+    InvalidServerName { value: String, reason: &'static str },
+
     #[error("unknown realm \"{name}\"")]
     UnknownRealm { name: String },
 

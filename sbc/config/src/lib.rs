@@ -65,10 +65,20 @@
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
 //! | `realm.public_ip` | advertised instead of local addresses (1:1 NAT) | none |
 //! | `realm.tls_cert`, `realm.tls_key` | PEM paths; required with a `tls:` listener | none |
+//! | `realm.tls_verify_client` | `"none"`, `"optional"` or `"required"` (client certificates) | `"none"` |
+//! | `realm.tls_client_ca` | PEM bundle; required unless `tls_verify_client` is `"none"` | none |
+//! | `trunk.tls_ca` | PEM bundle verifying the trunk's `tls:` peers | system roots |
+//! | `trunk.tls_server_name` | DNS name the peers' certificates carry | the peer's IP (IP SAN) |
+//! | `trunk.tls_client_cert`, `trunk.tls_client_key` | PEM paths, together: mutual TLS | none |
 //! | `realm.open` | accept requests from non-peers (phones) | `false` |
 //! | `trunk.codecs` | PCMU, PCMA, G722, opus, telephone-event (any case) | all |
 //! | `trunk.dtmf` | `"rfc4733"` or `"sip-info"` | `"rfc4733"` |
 //! | `trunk.srtp` | `"off"`, `"optional"` or `"required"` | `"off"` |
+//! | `trunk.options_interval` | seconds between OPTIONS health checks of each peer, `0..=3600`; `0` is off | `0` |
+//! | `trunk.options_down_after` | failed OPTIONS in a row (no answer, 408, 503) before a peer is Down, `1..=100` | `3` |
+//! | `trunk.options_up_after` | answered OPTIONS in a row before a Down peer is Up again, `1..=100` | `2` |
+//! | `trunk.max_calls` | concurrent calls from and to the trunk, `1..=1000000` | unlimited |
+//! | `trunk.max_cps` | new calls per second from and to the trunk, `1..=10000` (burst: the same number) | unlimited |
 //! | `route.match_user` | regex on the request-URI user (unanchored) | every user |
 //! | `route.rewrite_user` | new user in full; `$0`..`$9`, `$$` | unchanged |
 //!
@@ -90,6 +100,10 @@
 //! * Routes name an existing trunk or realm in `from` and a trunk in `to`; `match_user`
 //!   compiles; `rewrite_user` refers only to groups `match_user` has.
 //! * TLS file paths are resolved but not opened: the daemon checks them when it starts.
+//!   `tls_*` keys that cannot apply are errors naming the key: trunk keys on a trunk with
+//!   no `tls:` peer, client-verification keys on a realm with no `tls:` listener, a
+//!   `tls_client_ca` while `tls_verify_client` is `"none"`. Certificate and key paths
+//!   come in pairs; `tls_server_name` is a DNS name (not an IP address).
 //!
 //! # Lookups
 //!
@@ -127,6 +141,7 @@
 
 mod cidr;
 mod error;
+mod health;
 mod load;
 mod locate;
 mod model;
@@ -137,9 +152,14 @@ mod validate;
 
 pub use cidr::{Cidr, CidrError};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, LineCol};
+pub use health::{
+    DEFAULT_OPTIONS_DOWN_AFTER, DEFAULT_OPTIONS_INTERVAL, DEFAULT_OPTIONS_UP_AFTER,
+    MAX_CALLS_RANGE, MAX_CPS_RANGE, OPTIONS_INTERVAL_RANGE, OPTIONS_THRESHOLD_RANGE, OptionsPing,
+    TrunkLimits,
+};
 pub use model::{
     Codec, Config, DtmfMode, Firewall, Management, Realm, SipLimits, SrtpMode, System, TlsFiles,
-    Trunk,
+    Trunk, TrunkTls, VerifyClient,
 };
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};
 pub use route::{Rewrite, Route, UserPattern};

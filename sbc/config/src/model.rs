@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use sbc_core::TransportAddr;
 
 use crate::cidr::Cidr;
+use crate::health::{OptionsPing, TrunkLimits};
 use crate::ports::PortRange;
 use crate::route::Route;
 use crate::schema::ConfigFile;
@@ -84,6 +85,11 @@ pub struct Realm {
     pub public_ip: Option<IpAddr>,
     /// Present whenever a `tls:` listener exists.
     pub tls: Option<TlsFiles>,
+    /// Whether TLS clients must present a certificate (`tls_verify_client`).
+    pub tls_verify_client: VerifyClient,
+    /// CAs client certificates are verified against (`tls_client_ca`, absolute). Present
+    /// exactly when `tls_verify_client` is not [`VerifyClient::None`].
+    pub tls_client_ca: Option<PathBuf>,
     /// Accept requests from sources that are not trunk peers (registering phones).
     pub open: bool,
 }
@@ -121,6 +127,25 @@ pub struct Trunk {
     pub codecs: Option<Vec<Codec>>,
     pub dtmf: DtmfMode,
     pub srtp: SrtpMode,
+    /// How the SBC connects to the trunk's `tls:` peers. All `None` for a trunk without
+    /// one (validation refuses `tls_*` keys there).
+    pub tls: TrunkTls,
+    /// OPTIONS health checks of the peers; `None`: off (`options_interval = 0`).
+    pub options: Option<OptionsPing>,
+    /// `max_calls`, `max_cps`.
+    pub limits: TrunkLimits,
+}
+
+/// `tls_*` keys of a trunk: how its `tls:` peers are verified and what the SBC presents.
+/// The files are opened by the daemon when it starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrunkTls {
+    /// Trust anchors (PEM bundle, absolute path); `None`: the system roots.
+    pub ca: Option<PathBuf>,
+    /// The DNS name peers' certificates must carry; `None`: the peer's IP address.
+    pub server_name: Option<String>,
+    /// Client certificate chain and key for mutual TLS; `None`: no client certificate.
+    pub client: Option<TlsFiles>,
 }
 
 impl Trunk {
@@ -190,6 +215,19 @@ named_enum! {
         Rfc4733 = "rfc4733",
         /// SIP INFO, application/dtmf-relay or application/dtmf.
         SipInfo = "sip-info",
+    }
+}
+
+named_enum! {
+    /// Client-certificate policy of a realm's TLS listeners (`tls_verify_client = ...`).
+    VerifyClient {
+        /// No certificate is asked for (default).
+        None = "none",
+        /// A certificate is asked for; one that is presented must verify against
+        /// `tls_client_ca`, but clients without one are served.
+        Optional = "optional",
+        /// Clients without a certificate that verifies are refused in the handshake.
+        Required = "required",
     }
 }
 

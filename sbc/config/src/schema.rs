@@ -85,6 +85,13 @@ pub struct RealmSection {
     pub tls_cert: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<String>,
+    /// PEM bundle of the CAs client certificates are verified against; required when
+    /// `tls_verify_client` is `"optional"` or `"required"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_ca: Option<String>,
+    /// `"none"` (default), `"optional"` or `"required"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_verify_client: Option<String>,
     /// Default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
@@ -106,6 +113,36 @@ pub struct TrunkSection {
     /// Default `"off"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub srtp: Option<String>,
+    /// PEM bundle the certificates of `tls:` peers are verified against. Default: the
+    /// system roots (`/etc/ssl/certs/ca-certificates.crt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<String>,
+    /// DNS name the certificates of `tls:` peers must carry. Default: the peer's IP
+    /// address (an IP SAN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_server_name: Option<String>,
+    /// Client certificate chain (PEM) presented to `tls:` peers (mutual TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_cert: Option<String>,
+    /// Private key (PEM) of `tls_client_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_key: Option<String>,
+    /// Seconds between OPTIONS health checks of each peer; 0 (default) is off. Range
+    /// [`crate::health::OPTIONS_INTERVAL_RANGE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options_interval: Option<i64>,
+    /// Failed OPTIONS in a row before a peer is Down (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options_down_after: Option<i64>,
+    /// Answered OPTIONS in a row before a Down peer is Up again (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options_up_after: Option<i64>,
+    /// Concurrent calls from and to the trunk (default: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_calls: Option<i64>,
+    /// New calls per second from and to the trunk (default: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cps: Option<i64>,
 }
 
 /// `[[route]]`

@@ -65,6 +65,17 @@ fn base_is_valid() {
     assert_eq!(errors(BASE), Vec::<String>::new());
 }
 
+/// Gives realm "outside" a `tls:` listener with its certificate and key.
+const TLS_LISTENER: (&str, &str) = (
+    "\"tcp:192.0.2.10:5060\"]",
+    "\"tcp:192.0.2.10:5060\", \"tls:192.0.2.10:5061\"]\ntls_cert = \"o.pem\"\ntls_key = \"o.key\"",
+);
+/// Makes the carrier a `tls:` peer (needs [`TLS_LISTENER`]).
+const TLS_PEER: (&str, &str) = (
+    "peers = [\"udp:198.51.100.20:5060\"]",
+    "peers = [\"tls:198.51.100.20:5061\"]",
+);
+
 /// (what is wrong, edits to `BASE`, expected errors as displayed).
 type Case = (
     &'static str,
@@ -147,6 +158,38 @@ fn each_bad_config_reports_its_errors() {
         ("cert without key",
          &[("media_ip = \"10.0.0.1\"", "media_ip = \"10.0.0.1\"\ntls_cert = \"in.pem\"")],
          &["realm[1].tls_key: tls_cert and tls_key must be given together"]),
+        ("tls key on a trunk without tls: peer",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ntls_ca = \"ca.pem\"\ntls_client_key = \"c.key\"")],
+         &["trunk[1].tls_ca: has no effect: no peer of the trunk is tls:",
+           "trunk[1].tls_client_key: has no effect: no peer of the trunk is tls:"]),
+        ("client cert without key",
+         &[TLS_LISTENER, TLS_PEER, (TLS_PEER.1, "peers = [\"tls:198.51.100.20:5061\"]\ntls_client_cert = \"c.pem\"")],
+         &["trunk[0].tls_client_key: tls_client_cert and tls_client_key must be given together"]),
+        ("client key without cert",
+         &[TLS_LISTENER, TLS_PEER, (TLS_PEER.1, "peers = [\"tls:198.51.100.20:5061\"]\ntls_client_key = \"c.key\"")],
+         &["trunk[0].tls_client_cert: tls_client_cert and tls_client_key must be given together"]),
+        ("server name is an IP",
+         &[TLS_LISTENER, TLS_PEER, (TLS_PEER.1, "peers = [\"tls:198.51.100.20:5061\"]\ntls_server_name = \"198.51.100.20\"")],
+         &[r#"trunk[0].tls_server_name: invalid DNS name "198.51.100.20": an IP address; leave tls_server_name out to verify the peer's IP"#]),
+        ("server name with a bad label",
+         &[TLS_LISTENER, TLS_PEER, (TLS_PEER.1, "peers = [\"tls:198.51.100.20:5061\"]\ntls_server_name = \"sip..carrier.example\"")],
+         &[r#"trunk[0].tls_server_name: invalid DNS name "sip..carrier.example": each dot-separated label must have 1 to 63 characters"#]),
+        ("empty tls_ca",
+         &[TLS_LISTENER, TLS_PEER, (TLS_PEER.1, "peers = [\"tls:198.51.100.20:5061\"]\ntls_ca = \"\"")],
+         &["trunk[0].tls_ca: must not be empty"]),
+        ("verify_client without a tls: listener",
+         &[("media_ip = \"10.0.0.1\"", "media_ip = \"10.0.0.1\"\ntls_verify_client = \"required\"\ntls_client_ca = \"ca.pem\"")],
+         &["realm[1].tls_verify_client: has no effect: the realm has no tls: listener",
+           "realm[1].tls_client_ca: has no effect: the realm has no tls: listener"]),
+        ("verify_client required without a CA",
+         &[TLS_LISTENER, ("tls_key = \"o.key\"", "tls_key = \"o.key\"\ntls_verify_client = \"required\"")],
+         &[r#"realm[0].tls_client_ca: required because tls_verify_client is "required""#]),
+        ("client CA while client certificates are not asked for",
+         &[TLS_LISTENER, ("tls_key = \"o.key\"", "tls_key = \"o.key\"\ntls_client_ca = \"ca.pem\"")],
+         &[r#"realm[0].tls_client_ca: has no effect: tls_verify_client is "none""#]),
+        ("bad verify_client",
+         &[TLS_LISTENER, ("tls_key = \"o.key\"", "tls_key = \"o.key\"\ntls_verify_client = \"always\"\ntls_client_ca = \"ca.pem\"")],
+         &[r#"realm[0].tls_verify_client: invalid value "always" (expected "none", "optional" or "required")"#]),
         ("bad CIDR: host bits",
          &[("[\"127.0.0.0/8\"]", "[\"::1/128\", \"10.0.0.1/8\"]")],
          &[r#"management.allow[1]: invalid CIDR "10.0.0.1/8": host bits set (the network is 10.0.0.0/8)"#]),
@@ -186,13 +229,23 @@ fn each_bad_config_reports_its_errors() {
          &[("[[realm]]", "[sip]\nmax_message_size = 100\nmax_headers = 5000\n\n[[realm]]")],
          &["sip.max_message_size: 100 is out of range 1024..=1048576",
            "sip.max_headers: 5000 is out of range 16..=1024"]),
+        ("health check and limit keys out of range",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\noptions_interval = 3601\noptions_down_after = 0\noptions_up_after = 101\nmax_calls = 0\nmax_cps = -1")],
+         &["trunk[1].options_interval: 3601 is out of range 0..=3600",
+           "trunk[1].options_down_after: 0 is out of range 1..=100",
+           "trunk[1].options_up_after: 101 is out of range 1..=100",
+           "trunk[1].max_calls: 0 is out of range 1..=1000000",
+           "trunk[1].max_cps: -1 is out of range 1..=10000"]),
+        ("health check interval of the wrong type",
+         &[("realm = \"outside\"\n", "realm = \"outside\"\noptions_interval = \"30s\"\n")],
+         &["trunk[0].options_interval: invalid type: string \"30s\", expected i64 (line 23, column 20)"]),
         ("bad firewall table",
          &[("[[realm]]", "[firewall]\ntable = \"my table\"\n\n[[realm]]")],
          &[r#"firewall.table: invalid table name "my table" (use letters, digits and '_', starting with a letter)"#]),
         // Deserialization errors: the TOML parser's message, with key path and position.
         ("unknown key names the key",
          &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
-         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `dtmf`, `srtp` (line 23, column 1)"]),
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `dtmf`, `srtp`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
          &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `sip`, `realm`, `trunk`, `route` (line 4, column 2)"]),

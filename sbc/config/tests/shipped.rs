@@ -120,6 +120,8 @@ fn example_tls_paths_resolve_against_the_file() {
     let dir = std::path::absolute(&dir).expect("absolute");
     assert_eq!(tls.cert, dir.join("certs/outside.pem"));
     assert_eq!(tls.key, dir.join("certs/outside.key"));
+    let pbx = c.trunk("pbx").expect("pbx trunk");
+    assert_eq!(pbx.tls.ca, Some(dir.join("certs/pbx-ca.pem")));
     assert_eq!(
         c.realm("outside").map(|r| r.advertised_media_ip()),
         Some(IpAddr::from([198, 51, 100, 7]))

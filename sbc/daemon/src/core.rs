@@ -1,27 +1,25 @@
 //! The core task: owner of all SIP state.
 //!
-//! It feeds what the listeners parsed into the sans-IO [`TransactionLayer`], answers new
-//! requests with the [`policy`](crate::policy), and writes every transmit the layer
-//! produces to its socket. Time reaches the layer only as arguments: the loop sleeps
-//! until [`TransactionLayer::poll_timeout`] and then calls `handle_timeout(now)`.
+//! It feeds what the listeners parsed into the sans-IO [`Engine`] (transactions and the
+//! B2BUA), decides each new request with the [`policy`](crate::policy), and writes every
+//! transmit the engine produces to its socket. Time reaches the engine only as
+//! arguments: the loop sleeps until [`Engine::poll_timeout`] and then calls
+//! `handle_timeout(now)`.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use sbc_config::Config;
-use sbc_sip::transaction::{
-    Peer, ServerTxId, TimerConfig, TransactionEvent, TransactionLayer, response_for,
-};
+use sbc_sip::b2bua::{Engine, EngineConfig, EngineEvent, PassThrough};
+use sbc_sip::transaction::{Peer, ServerTxId, TimerConfig};
 use sbc_sip::uas::Capabilities;
-use sbc_sip::{Known, Message, wire};
-use tokio::net::UdpSocket;
+use sbc_sip::{Known, Message};
 use tokio::sync::mpsc;
 use tracing::{debug, info, info_span, warn};
 
+use crate::policy::{self, Decision};
 use crate::transport::{Inbound, Outbound};
-use crate::{ids, policy};
+use crate::trunks::{ReleaseHook, Trunks};
 
 /// Commands from the signal handler.
 #[derive(Debug)]
@@ -36,18 +34,32 @@ const BATCH: usize = 64;
 pub struct Core {
     config: Arc<Config>,
     caps: Capabilities,
-    layer: TransactionLayer,
+    engine: Engine,
+    /// Signalling only for now: session descriptions cross unchanged until the media
+    /// plane anchors them. Wrapped to learn when calls are released (call limits).
+    hook: ReleaseHook<PassThrough>,
     outbound: Outbound,
+    /// Health of trunk peers (OPTIONS) and per-trunk call limits.
+    trunks: Trunks,
 }
 
 impl Core {
-    pub fn new(config: Arc<Config>, udp: HashMap<SocketAddr, Arc<UdpSocket>>) -> Self {
-        let caps = Capabilities::sbc(format!("sbc/{}", env!("CARGO_PKG_VERSION")));
+    pub fn new(config: Arc<Config>, outbound: Outbound) -> Self {
+        let agent = format!("sbc/{}", env!("CARGO_PKG_VERSION"));
+        let caps = Capabilities::sbc(agent.clone());
+        let trunks = Trunks::new(Instant::now(), &config, agent.clone());
+        let engine = Engine::new(EngineConfig {
+            timers: TimerConfig::default(),
+            agent,
+            seed: crate::ids::random_u64(),
+        });
         Core {
             config,
             caps,
-            layer: TransactionLayer::new(TimerConfig::default()),
-            outbound: Outbound::new(udp),
+            engine,
+            hook: ReleaseHook::new(PassThrough),
+            outbound,
+            trunks,
         }
     }
 
@@ -57,7 +69,13 @@ impl Core {
         mut control: mpsc::Receiver<Control>,
     ) {
         loop {
-            let deadline = self.layer.poll_timeout();
+            let deadline = [
+                self.engine.poll_timeout(),
+                self.trunks.health.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
@@ -79,7 +97,11 @@ impl Core {
                     Some(Control::Reload(config)) => self.reload(config),
                     Some(Control::Shutdown) | None => return,
                 },
-                () = sleep => self.layer.handle_timeout(Instant::now()),
+                () = sleep => {
+                    let now = Instant::now();
+                    self.engine.handle_timeout(now, &mut self.hook);
+                    self.trunks.health.handle_timeout(now);
+                }
             }
             self.drain();
         }
@@ -89,65 +111,89 @@ impl Core {
         if crate::run::listeners(&config) != crate::run::listeners(&self.config) {
             warn!("reload: listener changes take effect after a restart; other changes apply now");
         }
+        self.trunks.reload(Instant::now(), &config);
         self.config = config;
-        info!("configuration reloaded; new requests use it");
+        info!("configuration reloaded; new calls use it, calls in progress keep theirs");
+        self.trunks.log_summary(&self.config);
     }
 
     fn on_inbound(&mut self, ev: Inbound) {
         match ev {
-            Inbound::Message { msg, peer } => self.layer.handle_message(Instant::now(), msg, peer),
+            Inbound::Message { msg, peer } => {
+                self.engine
+                    .handle_message(Instant::now(), msg, peer, &mut self.hook)
+            }
             Inbound::Connected {
                 local,
                 remote,
                 writer,
             } => self.outbound.connected(local, remote, writer),
             Inbound::Disconnected { local, remote } => self.outbound.disconnected(local, remote),
+            Inbound::ConnectFailed {
+                transport,
+                local,
+                remote,
+                reason,
+            } => self
+                .outbound
+                .connect_failed(transport, local, remote, &reason),
         }
     }
 
-    /// Handles every event and sends every transmit the layer has queued.
+    /// Handles every engine event and sends every transmit, until both are exhausted
+    /// (deciding a request produces transmits and may produce events).
     fn drain(&mut self) {
-        while let Some(ev) = self.layer.poll_event() {
-            self.on_event(ev);
-        }
-        while let Some(t) = self.layer.poll_transmit() {
-            self.outbound.send(t);
+        loop {
+            let mut busy = false;
+            while let Some(ev) = self.engine.poll_event() {
+                busy = true;
+                self.on_event(ev);
+            }
+            for call in self.hook.take_released() {
+                self.trunks.limits.released(call);
+            }
+            busy |= self
+                .trunks
+                .health
+                .send_probes(Instant::now(), &mut self.engine);
+            self.trunks.health.log_changes();
+            while let Some(t) = self.engine.poll_transmit() {
+                busy = true;
+                self.outbound.send(t);
+            }
+            if !busy {
+                return;
+            }
         }
     }
 
-    fn on_event(&mut self, ev: TransactionEvent) {
+    fn on_event(&mut self, ev: EngineEvent) {
         match ev {
-            TransactionEvent::Request { tx, request, peer } => self.on_request(tx, &request, &peer),
-            TransactionEvent::Cancel {
-                invite: Some(invite),
-                ..
-            } => {
-                // Nothing is relayed yet, so a pending INVITE can only be one the policy
-                // has not answered; end it with 487 as §9.2 requires.
-                let tag = ids::tag();
-                match self
-                    .layer
-                    .response_to(invite, 487, wire::reason_phrase(487), Some(&tag))
+            EngineEvent::Request { tx, request, peer } => self.on_request(tx, &request, peer),
+            EngineEvent::CallStarted { call } => debug!(%call, "call started"),
+            EngineEvent::CallAnswered { call } => info!(%call, "call answered"),
+            EngineEvent::CallEnded { call, reason } => {
+                self.trunks.limits.released(call);
+                info!(%call, ?reason, "call ended");
+            }
+            EngineEvent::Response { tx, response } => {
+                if !self
+                    .trunks
+                    .health
+                    .handle_response(Instant::now(), tx, &response)
                 {
-                    Ok(response) => {
-                        if let Err(e) = self.layer.respond(Instant::now(), invite, response) {
-                            warn!(%invite, "487 not sent: {e}");
-                        }
-                    }
-                    Err(e) => warn!(%invite, "487 not built: {e}"),
+                    debug!(%tx, status = response.status(), "response to an own request");
                 }
             }
-            TransactionEvent::Ack { peer, .. } => {
-                debug!(%peer.remote, "ACK outside any dialog ignored")
+            EngineEvent::Timeout { tx } => {
+                if !self.trunks.health.handle_timeout_of(Instant::now(), tx) {
+                    debug!(%tx, "own request timed out");
+                }
             }
-            TransactionEvent::StrayResponse { response, peer } => {
-                debug!(%peer.remote, status = response.status(), "stray response dropped");
-            }
-            other => debug!(?other, "transaction event"),
         }
     }
 
-    fn on_request(&mut self, tx: ServerTxId, request: &Message, peer: &Peer) {
+    fn on_request(&mut self, tx: ServerTxId, request: &Message, peer: Peer) {
         let method = request.method().map(|m| m.to_string()).unwrap_or_default();
         let span = info_span!(
             "tx",
@@ -158,39 +204,45 @@ impl Core {
             transport = %peer.transport,
         );
         let _enter = span.enter();
-        let answer = policy::decide(&self.config, &self.caps, request, peer);
-        if answer.code >= 300 {
-            info!(code = answer.code, "refused: {}", answer.why);
-        } else {
-            debug!(code = answer.code, "{}", answer.why);
-        }
-        let warning = (answer.code >= 400).then_some(answer.why);
-        self.answer(tx, request, answer.code, answer.headers, warning);
-    }
-
-    fn answer(
-        &mut self,
-        tx: ServerTxId,
-        request: &Message,
-        code: u16,
-        headers: Vec<(Known, String)>,
-        warning: Option<String>,
-    ) {
-        let mut response =
-            response_for(request, code, wire::reason_phrase(code), Some(&ids::tag()));
-        for (name, value) in headers {
-            response.push_header(name, value);
-        }
-        response.push_header(Known::Server, self.caps.agent.as_str());
-        if let Some(w) = warning {
-            let text = w.replace(['"', '\\'], "'");
-            response.push_header(
-                Known::Warning,
-                format!("399 {} \"{text}\"", self.config.system().name),
-            );
-        }
-        if let Err(e) = self.layer.respond(Instant::now(), tx, response) {
-            warn!(%tx, "response not sent: {e}");
+        let now = Instant::now();
+        match policy::decide(
+            &self.config,
+            &self.caps,
+            request,
+            &peer,
+            &self.trunks.health,
+        ) {
+            Decision::Answer(answer) => {
+                if answer.code >= 300 {
+                    info!(code = answer.code, "refused: {}", answer.why);
+                } else {
+                    debug!(code = answer.code, "{}", answer.why);
+                }
+                self.engine
+                    .answer(now, tx, answer.code, answer.headers, Some(&answer.why));
+            }
+            Decision::Relay(plan) => {
+                if let Err(refusal) = self
+                    .trunks
+                    .limits
+                    .admit(now, &plan.from_name, &plan.to_name)
+                {
+                    info!(code = 503, "refused: {refusal}");
+                    let retry = vec![(Known::RetryAfter, refusal.retry_after.to_string())];
+                    let why = refusal.to_string();
+                    self.engine.answer(now, tx, 503, retry, Some(&why));
+                    return;
+                }
+                info!(from = %plan.from_name, to = %plan.to_name, user = %plan.user, "relaying");
+                let (from, to) = (plan.from_name.clone(), plan.to_name.clone());
+                match self
+                    .engine
+                    .relay(now, tx, request, peer, *plan, &mut self.hook)
+                {
+                    Ok(call) => self.trunks.limits.relayed(call, &from, &to),
+                    Err(e) => warn!("not relayed: {e}"),
+                }
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Random tokens for tags and branches. Not cryptographic: they must only be unique
-//! and unguessable enough that a peer cannot predict another dialog's tag.
+//! Randomness for the engine's seed. Not cryptographic: tags and branches derived from it
+//! must only be unique and unguessable enough that a peer cannot predict another dialog's.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -18,9 +18,4 @@ pub fn random_u64() -> u64 {
         h.write_u64(n);
         h.finish()
     })
-}
-
-/// A tag for a To/From header: 16 hex digits.
-pub fn tag() -> String {
-    format!("{:016x}", random_u64())
 }

@@ -21,6 +21,7 @@ mod logging;
 mod policy;
 mod run;
 mod transport;
+mod trunks;
 
 use std::process::ExitCode;
 

@@ -1,22 +1,41 @@
-//! What the SBC answers to a new request, decided from the config alone.
+//! What the SBC answers to a new request, decided from the config and the health of
+//! trunk peers (call limits are checked by the core afterwards: they count).
 //!
 //! The order follows what a perimeter element must do cheaply first:
 //! 1. a source that is no trunk's peer, on a realm that is not open, gets 403 and nothing
 //!    more is read (scanners cost one lookup);
 //! 2. RFC 3261 §8.2 screening: 416 (URI scheme), 420 (Require), 415 (body type);
 //! 3. OPTIONS addressed to the SBC itself is answered 200 with Allow/Accept/Supported;
-//! 4. a request with a To tag belongs to a dialog the SBC does not have: 481;
 //! 5. Max-Forwards 0: 483 (§16.3);
-//! 6. a request with no matching `[[route]]`: 404; with a route: 501 until the B2BUA lands.
+//! 6. an INVITE with a matching `[[route]]` is relayed to the route's trunk (its peers in
+//!    order, for failover, leaving out peers whose OPTIONS health checks say Down; 503
+//!    with Retry-After when all are); without a route: 404. Other methods outside a
+//!    dialog are not relayed (501) until registration relay lands.
 
 use std::net::IpAddr;
 
-use sbc_config::{Config, Realm};
-use sbc_core::TransportAddr;
+use sbc_config::{Config, Realm, Trunk};
+use sbc_core::{Transport, TransportAddr};
+use sbc_sip::b2bua::{LegIdentity, RelayPlan, Target};
 use sbc_sip::grammar::Uri;
 use sbc_sip::transaction::Peer;
 use sbc_sip::uas::{Capabilities, screen};
 use sbc_sip::{Known, Message, Method};
+
+use crate::trunks::Health;
+
+/// What to do with a new request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Answer(Answer),
+    Relay(Box<RelayPlan>),
+}
+
+impl From<Answer> for Decision {
+    fn from(a: Answer) -> Self {
+        Decision::Answer(a)
+    }
+}
 
 /// The answer to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,14 +56,21 @@ impl Answer {
     }
 }
 
-/// Decides the answer to a new (non-ACK, non-CANCEL) request.
-pub fn decide(config: &Config, caps: &Capabilities, req: &Message, peer: &Peer) -> Answer {
+/// Decides what to do with a new (non-ACK, non-CANCEL) request outside any dialog.
+/// `health` tells which trunk peers are Down.
+pub fn decide(
+    config: &Config,
+    caps: &Capabilities,
+    req: &Message,
+    peer: &Peer,
+    health: &Health,
+) -> Decision {
     let local = TransportAddr {
         transport: peer.transport,
         addr: peer.local,
     };
     let Some(realm) = config.realm_for_listener(&local) else {
-        return Answer::new(403, "listener not in any realm");
+        return Answer::new(403, "listener not in any realm").into();
     };
     let trunk = config.trunk_for_source_in(&realm.name, peer.remote.ip());
     if trunk.is_none() && !realm.open {
@@ -55,14 +81,16 @@ pub fn decide(config: &Config, caps: &Capabilities, req: &Message, peer: &Peer) 
                 peer.remote.ip(),
                 realm.name
             ),
-        );
+        )
+        .into();
     }
     if let Err(r) = screen(req, caps) {
         return Answer {
             code: r.code,
             headers: r.headers,
             why: r.reason,
-        };
+        }
+        .into();
     }
     let uri = req.request_uri_parsed().and_then(Result::ok);
     if req.method() == Some(&Method::Options)
@@ -76,13 +104,11 @@ pub fn decide(config: &Config, caps: &Capabilities, req: &Message, peer: &Peer) 
                 (Known::Supported, caps.supported_header()),
             ],
             why: "OPTIONS to the SBC".into(),
-        };
-    }
-    if req.to().is_ok_and(|to| to.tag().is_some()) {
-        return Answer::new(481, "no such dialog");
+        }
+        .into();
     }
     if req.max_forwards() == Some(0) {
-        return Answer::new(483, "Max-Forwards exhausted");
+        return Answer::new(483, "Max-Forwards exhausted").into();
     }
     let from = trunk.map_or(realm.name.as_str(), |t| t.name.as_str());
     let user = match &uri {
@@ -90,15 +116,111 @@ pub fn decide(config: &Config, caps: &Capabilities, req: &Message, peer: &Peer) 
         Some(Uri::Other { rest, .. }) => rest,
         None => "",
     };
-    match config.route_for(from, user) {
-        None => Answer::new(404, format!("no route from {from} for \"{user}\"")),
-        Some((route, _)) => Answer::new(
-            501,
+    let Some((route, new_user)) = config.route_for(from, user) else {
+        return Answer::new(404, format!("no route from {from} for \"{user}\"")).into();
+    };
+    if req.method() != Some(&Method::Invite) {
+        return Answer::new(501, "only calls (INVITE) are relayed").into();
+    }
+    let Some(dest) = config.trunk(&route.to) else {
+        return Answer::new(500, format!("route names unknown trunk {}", route.to)).into();
+    };
+    let dest_realm = config.realm_of(dest);
+    let targets = targets(dest, dest_realm);
+    if targets.is_empty() {
+        return Answer::new(
+            503,
             format!(
-                "route to trunk {} found, but calls are not relayed by this build",
-                route.to
+                "trunk {} has no peer reachable from realm {}",
+                dest.name, dest_realm.name
             ),
-        ),
+        )
+        .into();
+    }
+    let targets: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| {
+            !health.is_down(
+                &dest.name,
+                &TransportAddr {
+                    transport: t.peer.transport,
+                    addr: t.peer.remote,
+                },
+            )
+        })
+        .collect();
+    if targets.is_empty() {
+        return Answer {
+            code: 503,
+            headers: vec![(
+                Known::RetryAfter,
+                health.retry_after(&dest.name).to_string(),
+            )],
+            why: format!(
+                "every peer of trunk {} is down (OPTIONS health checks)",
+                dest.name
+            ),
+        }
+        .into();
+    }
+    Decision::Relay(Box::new(RelayPlan {
+        inbound: LegIdentity {
+            advertised: advertised(realm, peer.local),
+        },
+        outbound: LegIdentity {
+            advertised: advertised(dest_realm, targets[0].peer.local),
+        },
+        targets,
+        user: new_user,
+        trust_identity: false,
+        from_name: from.to_owned(),
+        to_name: dest.name.clone(),
+    }))
+}
+
+/// The trunk's peers as targets: each through the realm's listener of the same transport
+/// and address family.
+pub(crate) fn targets(trunk: &Trunk, realm: &Realm) -> Vec<Target> {
+    trunk
+        .peers
+        .iter()
+        .filter_map(|p| {
+            let listener = realm
+                .listen
+                .iter()
+                .find(|l| l.transport == p.transport && l.addr.is_ipv4() == p.addr.is_ipv4())
+                // A TLS peer needs a TLS listener; UDP/TCP peers may use either plain one.
+                .or_else(|| {
+                    (p.transport != Transport::Tls).then(|| {
+                        realm.listen.iter().find(|l| {
+                            l.transport != Transport::Tls && l.addr.is_ipv4() == p.addr.is_ipv4()
+                        })
+                    })?
+                })?;
+            Some(Target {
+                peer: Peer {
+                    transport: p.transport,
+                    local: listener.addr,
+                    remote: p.addr,
+                },
+                host: host_port(p.addr),
+                request_uri: None,
+            })
+        })
+        .collect()
+}
+
+/// `host:port` the SBC writes in Via and Contact on a realm: the public address when
+/// the realm is behind 1:1 NAT, else the listener's.
+pub(crate) fn advertised(realm: &Realm, local: std::net::SocketAddr) -> String {
+    let ip = realm.public_ip.unwrap_or(local.ip());
+    host_port(std::net::SocketAddr::new(ip, local.port()))
+}
+
+fn host_port(a: std::net::SocketAddr) -> String {
+    match a {
+        std::net::SocketAddr::V4(v4) => v4.to_string(),
+        std::net::SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
     }
 }
 

@@ -15,7 +15,10 @@ use tokio::sync::{Semaphore, mpsc};
 use tracing::{error, info, warn};
 
 use crate::core::{Control, Core};
-use crate::transport::{CORE_QUEUE, Ingest, tcp, udp};
+use crate::transport::{
+    CORE_QUEUE, Connector, Ingest, KEEPALIVE_INTERVAL, Outbound, StreamCtx, TlsClients,
+    server_config, tcp, tls, udp,
+};
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(path: &Path) -> anyhow::Result<()> {
@@ -59,6 +62,12 @@ async fn serve(path: &Path, config: Config) -> anyhow::Result<()> {
     let (inbound_tx, inbound_rx) = mpsc::channel(CORE_QUEUE);
     let mut udp_sockets = HashMap::new();
     let slots = Arc::new(Semaphore::new(tcp::MAX_CONNECTIONS));
+    let streams = StreamCtx {
+        ingest: ingest.clone(),
+        core: inbound_tx.clone(),
+    };
+    // Trunks' TLS client side (CAs, client certificates): a bad file refuses start-up.
+    let tls_clients = Arc::new(TlsClients::from_config(&config)?);
     for realm in config.realms() {
         for l in &realm.listen {
             match l.transport {
@@ -80,24 +89,29 @@ async fn serve(path: &Path, config: Config) -> anyhow::Result<()> {
                     let listener = TcpListener::bind(l.addr)
                         .await
                         .with_context(|| format!("realm {}: binding {l}", realm.name))?;
-                    tokio::spawn(tcp::serve(
-                        listener,
-                        l.addr,
-                        ingest.clone(),
-                        inbound_tx.clone(),
-                        slots.clone(),
-                    ));
+                    tokio::spawn(tcp::serve(listener, l.addr, streams.clone(), slots.clone()));
                 }
                 Transport::Tls => {
-                    warn!(realm = %realm.name, "{l}: TLS listeners arrive with the B2BUA; not listening");
-                    continue;
+                    let config = server_config(realm)
+                        .with_context(|| format!("realm {}: TLS certificate", realm.name))?;
+                    let listener = TcpListener::bind(l.addr)
+                        .await
+                        .with_context(|| format!("realm {}: binding {l}", realm.name))?;
+                    let (ctx, slots) = (streams.clone(), slots.clone());
+                    tokio::spawn(tls::serve(listener, l.addr, config, ctx, slots));
                 }
             }
             info!(realm = %realm.name, "listening on {l}");
         }
     }
     let (control_tx, control_rx) = mpsc::channel(8);
-    let core = Core::new(Arc::new(config), udp_sockets);
+    let outbound = Outbound::new(udp_sockets).with_connector(Connector {
+        ctx: streams,
+        tls: tls_clients,
+        slots,
+        keepalive: KEEPALIVE_INTERVAL,
+    });
+    let core = Core::new(Arc::new(config), outbound);
     let core_task = tokio::spawn(core.run(inbound_rx, control_rx));
     info!(config = %path.display(), "sbc started");
 

@@ -12,8 +12,12 @@
 //! Nothing in this crate reads a clock or owns a socket: the daemon feeds it bytes and
 //! time and sends what it is asked to send.
 
+pub mod auth;
 pub mod b2bua;
 pub mod grammar;
+pub mod health;
+pub mod registrar;
+pub mod registration;
 pub mod transaction;
 pub mod uas;
 pub mod wire;

@@ -33,7 +33,7 @@ impl Capabilities {
                 Method::Register,
             ],
             accept: vec!["application/sdp"],
-            supported: vec!["100rel", "timer", "replaces", "path"],
+            supported: vec!["100rel", "timer"],
             agent: agent.into(),
         }
     }
@@ -164,4 +164,33 @@ fn consumes_body(m: &Method) -> bool {
         m,
         Method::Invite | Method::Update | Method::Prack | Method::Options
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Framing, Limits};
+
+    fn invite(require: &str) -> Message {
+        let text = format!(
+            "INVITE sip:bob@example.com SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx\r\n\
+             From: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n\
+             Call-ID: c\r\nCSeq: 1 INVITE\r\nRequire: {require}\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        Message::parse(text.into_bytes(), Framing::Datagram, &Limits::default())
+            .expect("valid test message")
+    }
+
+    #[test]
+    fn the_b2bua_extensions_are_accepted() {
+        // RFC 3262 and RFC 4028 are implemented by the B2BUA (b2bua::prack_*,
+        // b2bua::session_timer): requiring them is fine.
+        let caps = Capabilities::sbc("sbc");
+        assert_eq!(screen(&invite("100rel, timer"), &caps), Ok(()));
+        let refused = screen(&invite("100rel, foo"), &caps).expect_err("foo is unknown");
+        assert_eq!(refused.code, 420);
+        assert_eq!(refused.headers, vec![(Known::Unsupported, "foo".into())]);
+    }
 }

@@ -6,6 +6,7 @@
 //! yields `None`; a section is built only from values that all parsed, and the
 //! [`Config`] only when no error was recorded.
 
+mod health;
 mod realms;
 mod routes;
 mod trunks;

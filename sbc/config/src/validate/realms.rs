@@ -7,7 +7,7 @@ use sbc_core::{Transport, TransportAddr};
 
 use super::Validator;
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Realm, TlsFiles};
+use crate::model::{Realm, TlsFiles, VerifyClient};
 use crate::ports::PortRange;
 use crate::schema::RealmSection;
 
@@ -148,6 +148,7 @@ fn realm(
     };
     let has_tls = listeners.iter().any(|a| a.transport == Transport::Tls);
     let tls = tls_files(v, &p, r, has_tls);
+    let client_auth = client_auth(v, &p, r, has_tls);
 
     let realm = (|| {
         Some(Realm {
@@ -157,6 +158,8 @@ fn realm(
             media_ports: media_ports?,
             public_ip: public_ip?,
             tls: tls?,
+            tls_verify_client: client_auth.as_ref()?.0,
+            tls_client_ca: client_auth?.1,
             open: r.open.unwrap_or(false),
         })
     })();
@@ -199,5 +202,62 @@ fn tls_files(
             None
         }
         (None, None) => Some(None),
+    }
+}
+
+/// `tls_verify_client` and `tls_client_ca`: the policy and, unless it is `none`, the CA.
+/// `None` after recording an error.
+fn client_auth(
+    v: &mut Validator<'_>,
+    p: &str,
+    r: &RealmSection,
+    has_tls: bool,
+) -> Option<(VerifyClient, Option<std::path::PathBuf>)> {
+    let (vp, cp) = (
+        format!("{p}.tls_verify_client"),
+        format!("{p}.tls_client_ca"),
+    );
+    let without_listener = || K::TlsKeyWithoutEffect {
+        why: "the realm has no tls: listener",
+    };
+    if !has_tls {
+        if r.tls_verify_client.is_some() {
+            v.err(&vp, without_listener());
+        }
+        if r.tls_client_ca.is_some() {
+            v.err(&cp, without_listener());
+        }
+        return (r.tls_verify_client.is_none() && r.tls_client_ca.is_none())
+            .then_some((VerifyClient::None, None));
+    }
+    let mode = match &r.tls_verify_client {
+        None => Some(VerifyClient::None),
+        Some(s) => {
+            let parsed = VerifyClient::from_name(s).ok_or_else(|| K::InvalidChoice {
+                value: s.clone(),
+                expected: VerifyClient::NAMES,
+            });
+            v.check(&vp, parsed)
+        }
+    };
+    // `Some(None)`: an empty path, already reported.
+    let ca = r.tls_client_ca.as_deref().map(|s| v.path(&cp, s));
+    let ca = match ca {
+        Some(None) => return None,
+        Some(Some(path)) => Some(path),
+        None => None,
+    };
+    match (mode?, ca) {
+        (VerifyClient::None, None) => Some((VerifyClient::None, None)),
+        (VerifyClient::None, Some(_)) => {
+            let why = "tls_verify_client is \"none\"";
+            v.err(cp, K::TlsKeyWithoutEffect { why });
+            None
+        }
+        (m, None) => {
+            v.err(cp, K::MissingClientCa { mode: m.as_str() });
+            None
+        }
+        (m, Some(ca)) => Some((m, Some(ca))),
     }
 }

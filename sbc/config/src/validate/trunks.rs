@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::Validator;
 use super::realms::{RealmOut, transport_addr};
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Codec, DtmfMode, SrtpMode, Trunk};
+use crate::model::{Codec, DtmfMode, SrtpMode, TlsFiles, Trunk, TrunkTls};
 use crate::schema::TrunkSection;
 
 fn family(ip: IpAddr) -> &'static str {
@@ -115,6 +115,13 @@ fn trunk(
         SrtpMode::NAMES,
     );
 
+    let has_tls_peer = t.peers.iter().any(|s| {
+        s.split_once(':')
+            .is_some_and(|(t, _)| t.eq_ignore_ascii_case("tls"))
+    });
+    let tls = tls(v, &p, t, has_tls_peer);
+    let health = super::health::health_and_limits(v, &p, t);
+
     Some(Trunk {
         name: name?,
         realm: realm.map(|r| r.raw_name.clone())?,
@@ -122,7 +129,110 @@ fn trunk(
         codecs: codecs?,
         dtmf: dtmf?.unwrap_or(DtmfMode::Rfc4733),
         srtp: srtp?.unwrap_or(SrtpMode::Off),
+        tls: tls?,
+        options: health?.0,
+        limits: health?.1,
     })
+}
+
+/// The `tls_*` keys: paths resolved, the server name checked, client files paired. Each
+/// key is an error on a trunk none of whose peers is `tls:`.
+fn tls(v: &mut Validator<'_>, p: &str, t: &TrunkSection, has_tls_peer: bool) -> Option<TrunkTls> {
+    let keys = [
+        ("tls_ca", &t.tls_ca),
+        ("tls_server_name", &t.tls_server_name),
+        ("tls_client_cert", &t.tls_client_cert),
+        ("tls_client_key", &t.tls_client_key),
+    ];
+    if !has_tls_peer {
+        let mut ok = true;
+        for (key, value) in keys {
+            if value.is_some() {
+                let why = "no peer of the trunk is tls:";
+                v.err(format!("{p}.{key}"), K::TlsKeyWithoutEffect { why });
+                ok = false;
+            }
+        }
+        return ok.then(TrunkTls::default);
+    }
+    let ca = match &t.tls_ca {
+        Some(s) => v.path(&format!("{p}.tls_ca"), s).map(Some),
+        None => Some(None),
+    };
+    let server_name = match &t.tls_server_name {
+        Some(s) => v
+            .check(format!("{p}.tls_server_name"), dns_name(s))
+            .map(Some),
+        None => Some(None),
+    };
+    let (cp, kp) = (
+        format!("{p}.tls_client_cert"),
+        format!("{p}.tls_client_key"),
+    );
+    let client = match (&t.tls_client_cert, &t.tls_client_key) {
+        (Some(cert), Some(key)) => {
+            let cert = v.path(&cp, cert);
+            let key = v.path(&kp, key);
+            cert.zip(key)
+                .map(|(cert, key)| Some(TlsFiles { cert, key }))
+        }
+        (Some(_), None) => {
+            v.err(kp, K::TlsClientFilesNotPaired);
+            None
+        }
+        (None, Some(_)) => {
+            v.err(cp, K::TlsClientFilesNotPaired);
+            None
+        }
+        (None, None) => Some(None),
+    };
+    Some(TrunkTls {
+        ca: ca?,
+        server_name: server_name?,
+        client: client?,
+    })
+}
+
+/// A DNS name as certificates carry it (RFC 1123 labels; a trailing dot is dropped,
+/// letters are lowercased). IP addresses are refused: the peer's IP is the default.
+fn dns_name(value: &str) -> Result<String, K> {
+    let bad = |reason| K::InvalidServerName {
+        value: value.to_owned(),
+        reason,
+    };
+    let name = value.strip_suffix('.').unwrap_or(value);
+    if name.is_empty() {
+        return Err(K::Empty);
+    }
+    if name.parse::<IpAddr>().is_ok() {
+        return Err(bad(
+            "an IP address; leave tls_server_name out to verify the peer's IP",
+        ));
+    }
+    if name.len() > 253 {
+        return Err(bad("longer than 253 characters"));
+    }
+    for label in name.split('.') {
+        let ok_chars = label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if label.is_empty() || label.len() > 63 {
+            return Err(bad("each dot-separated label must have 1 to 63 characters"));
+        }
+        if !ok_chars || label.starts_with('-') || label.ends_with('-') {
+            return Err(bad(
+                "use letters, digits and '-' (not at either end of a label)",
+            ));
+        }
+    }
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(bad("the last label must not be all digits"));
+    }
+    Ok(name.to_ascii_lowercase())
 }
 
 fn codecs(v: &mut Validator<'_>, p: &str, list: &[String]) -> Option<Vec<Codec>> {

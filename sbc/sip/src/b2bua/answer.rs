@@ -6,9 +6,13 @@ use std::time::Instant;
 use super::call::{AwaitingAck, CallState, EndReason, ForwardAck, Purpose};
 use super::dialog::{contact_uri, record_route};
 use super::engine::{CallTimer, Engine, EngineEvent};
-use super::headers::copy_crossing;
+use super::headers::{copy_crossing, lists};
 use super::hook::{BodyRole, SessionHook};
 use super::ids::{CallId, Side};
+use super::prack_uac::FromB;
+use super::prack_uas::HeldOk;
+use super::session_timer::{Refresher, fill_in, hide_timer, requested};
+use crate::transaction::ServerTxId;
 use crate::wire::{Known, Message, Method};
 
 /// Final responses after which the next peer of the trunk is tried (when B has not
@@ -63,11 +67,20 @@ impl Engine {
             return;
         };
         call.provisional_seen = true;
-        if call.cancelled {
+        if call.cancelled || call.state != CallState::Calling {
             return;
         }
         let Some(a_tx) = call.a_invite else { return };
         let Some(code) = response.status() else {
+            return;
+        };
+        // An offer from B in a reliable 18x: its PRACK carries the answer, which only a
+        // reliable 18x to A can bring back (in A's PRACK).
+        let defer = !call.offer_in_invite && !response.body().is_empty() && call.rel_a.is_some();
+        let FromB::Relay { deferred } = self.provisional_from_b(now, id, response, defer) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
         let Ok(mut out) = self.layer.response_to(
@@ -81,12 +94,15 @@ impl Engine {
         out.push_header(Known::Contact, call.a.contact.as_str());
         copy_crossing(response, &mut out, call.plan.trust_identity);
         out.push_header(Known::Server, self.agent.as_str());
+        if !call.timer.a_supports {
+            hide_timer(&mut out);
+        }
+        let role = if call.offer_in_invite {
+            BodyRole::Answer
+        } else {
+            BodyRole::Offer
+        };
         if !response.body().is_empty() {
-            let role = if call.offer_in_invite {
-                BodyRole::Answer
-            } else {
-                BodyRole::Offer
-            };
             match hook.relay_body(
                 id,
                 Side::B,
@@ -94,7 +110,10 @@ impl Engine {
                 response.header(Known::ContentType),
                 response.body(),
             ) {
-                Ok(body) => out.set_body(body),
+                Ok(body) => {
+                    call.a.last_sdp = Some(body.clone());
+                    out.set_body(body);
+                }
                 // An early answer the media plane cannot take: relay the progress alone.
                 Err(_) => {
                     out.set_body(Vec::new());
@@ -102,7 +121,8 @@ impl Engine {
                 }
             }
         }
-        let _ = self.layer.respond(now, a_tx, out);
+        let offer = role == BodyRole::Offer && !out.body().is_empty();
+        self.provisional_to_a(now, id, a_tx, out, offer, deferred);
     }
 
     fn answered(
@@ -133,13 +153,17 @@ impl Engine {
             call.b.remote_target = target;
         }
         call.b.route_set = record_route(&response).into_iter().rev().collect();
-        call.b_invite = None;
+        if let Some(tx) = call.b_invite.take() {
+            self.clients.insert(tx, (id, Purpose::InviteAnswered));
+            call.open_clients = call.open_clients.saturating_sub(1);
+        }
         call.state = CallState::Answered;
+        call.timer.b_allows_update = lists(&response, Known::Allow, "UPDATE");
         let b_ack =
             call.b
                 .request_with_cseq(Method::Ack, call.b_invite_cseq, &self.tokens.branch());
-        let late_offer = !call.offer_in_invite;
-        let Some(a_tx) = call.a_invite.take() else {
+        let late_offer = !call.offer_in_invite && !call.early_answer;
+        let Some(a_tx) = call.a_invite else {
             return;
         };
         let Ok(mut out) = self.layer.response_to(
@@ -153,6 +177,12 @@ impl Engine {
         out.push_header(Known::Contact, call.a.contact.as_str());
         copy_crossing(&response, &mut out, call.plan.trust_identity);
         out.push_header(Known::Server, self.agent.as_str());
+        if call.timer.a_supports {
+            let asked = call.timer.retry_se.or_else(|| requested(&call.a_request));
+            fill_in(&mut out, asked);
+        } else {
+            hide_timer(&mut out);
+        }
         if !response.body().is_empty() {
             let role = if late_offer {
                 BodyRole::Offer
@@ -166,31 +196,62 @@ impl Engine {
                 response.header(Known::ContentType),
                 response.body(),
             ) {
-                Ok(body) => out.set_body(body),
+                Ok(body) => {
+                    call.a.last_sdp = Some(body.clone());
+                    out.set_body(body);
+                }
                 Err(e) => {
                     // B answered with a session the SBC cannot relay: confirm and end
                     // B's dialog, and fail A's INVITE.
-                    self.layer.send_stateless(&b_ack, self.calls[&id].b.peer);
+                    self.layer.send_stateless(&b_ack, call.b.peer);
                     self.send_bye(now, id, Side::B);
                     let why = e.0;
-                    if let Some(call) = self.calls.get_mut(&id) {
-                        call.a_invite = Some(a_tx);
-                    }
                     self.reject_a(now, id, 488, &why, EndReason::Failed(why.clone()), hook);
                     return;
                 }
             }
         }
-        let call = self.calls.get_mut(&id).expect("call looked up above");
-        if late_offer {
-            // The ACK to B must carry the answer that A's ACK brings.
-            call.b_ack = Some(b_ack);
-        } else {
+        if !late_offer {
+            // With a late offer, the ACK to B waits for A's, which carries the answer.
             self.layer.send_stateless(&b_ack, call.b.peer);
             call.b_ack = Some(b_ack);
         }
+        // The session timer as the requester sees the 2xx: A, as relayed to it, or the
+        // SBC itself when A does not support timers.
+        let a_supports = self.calls.get(&id).is_some_and(|c| c.timer.a_supports);
+        let view = if a_supports { &out } else { &response };
+        self.session_refreshed(now, id, Refresher::A, Side::B, view);
+        self.events
+            .push_back(EngineEvent::CallAnswered { call: id });
+        let call = self.calls.get_mut(&id).expect("call looked up above");
+        if call.rel_a.as_ref().is_some_and(|r| r.holds_final()) {
+            // RFC 3262 §3: not before the reliable 18x with a body is PRACKed.
+            call.held_ok = Some(HeldOk {
+                response: out,
+                late_offer,
+            });
+            return;
+        }
+        self.final_to_a(id);
+        self.send_ok_to_a(now, id, a_tx, out, late_offer);
+    }
+
+    /// Sends B's 2xx, mapped, to A and retransmits it until A's ACK (§13.3.1.4).
+    pub(crate) fn send_ok_to_a(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        a_tx: ServerTxId,
+        out: Message,
+        late_offer: bool,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.a_invite = None;
         let interval = self.layer.config().t1;
-        let cseq = call.a.remote_cseq.unwrap_or(0);
+        // A's ACK repeats its INVITE's CSeq (PRACKs may have come in between).
+        let cseq = call.a_request.cseq().map(|c| c.seq).unwrap_or(0);
         call.awaiting_ack.push(AwaitingAck {
             side: Side::A,
             server_tx: a_tx,
@@ -208,8 +269,6 @@ impl Engine {
             self.arm(now + interval, id, CallTimer::OkRetransmit(a_tx));
         }
         self.arm(now + interval * 64, id, CallTimer::AckTimeout(a_tx));
-        self.events
-            .push_back(EngineEvent::CallAnswered { call: id });
     }
 
     fn failed(
@@ -231,6 +290,13 @@ impl Engine {
             self.next_target(now, id, hook);
             return;
         }
+        if code == 422 && self.retry_after_422(now, id, response, hook) {
+            return;
+        }
+        self.final_to_a(id);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         let Some(a_tx) = call.a_invite.take() else {
             return;
         };
@@ -269,6 +335,7 @@ impl Engine {
             .insert((b.call_id.clone(), b.local_tag.clone()), (id, Side::B));
         if let Some(call) = self.calls.get_mut(&id) {
             call.b = b;
+            call.b_forks.clear();
         }
         self.send_b_invite(now, id, hook);
     }
@@ -286,7 +353,7 @@ impl Engine {
     pub(crate) fn cancel_from_a(
         &mut self,
         now: Instant,
-        a_tx: crate::transaction::ServerTxId,
+        a_tx: ServerTxId,
         hook: &mut dyn SessionHook,
     ) {
         let Some(id) = self
@@ -297,26 +364,7 @@ impl Engine {
         else {
             return;
         };
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        call.cancelled = true;
-        call.state = CallState::Ending;
-        if let Some(tx) = call.a_invite.take() {
-            if let Ok(r) =
-                self.layer
-                    .response_to(tx, 487, "Request Terminated", Some(&call.a.local_tag))
-            {
-                let _ = self.layer.respond(now, tx, r);
-            }
-        }
-        call.end_reason = Some(EndReason::Cancelled);
-        match call.b_invite {
-            Some(b_tx) => {
-                let _ = self.layer.cancel(now, b_tx);
-            }
-            None => self.maybe_finish(id, hook),
-        }
+        self.abort_invite(now, id, 487, None, EndReason::Cancelled, hook);
     }
 
     /// A 2xx from a fork other than the one answered: confirm it and end it at once.

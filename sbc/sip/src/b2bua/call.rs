@@ -5,6 +5,9 @@ use std::time::Instant;
 use super::dialog::Dialog;
 use super::ids::{CallId, Side};
 use super::plan::RelayPlan;
+use super::prack_uac::EarlyFork;
+use super::prack_uas::{HeldOk, ReliableA};
+use super::session_timer::SessionTimer;
 use crate::transaction::{ClientTxId, ServerTxId};
 use crate::wire::{Message, Method};
 
@@ -36,6 +39,11 @@ pub enum EndReason {
     DialogLost(Side),
     /// A failure in the SBC itself (a body refused by the media plane ...).
     Failed(String),
+    /// A never acknowledged a reliable provisional response (RFC 3262 §3): its INVITE
+    /// was answered 500.
+    PrackTimeout,
+    /// The session interval passed without a refresh (RFC 4028 §10).
+    SessionExpired,
 }
 
 /// An in-dialog request relayed from one leg to the other, awaiting its response.
@@ -47,7 +55,16 @@ pub struct Relay {
     pub method: Method,
     /// The request carried an SDP offer (so a 2xx carries the answer).
     pub offer_in_request: bool,
+    /// CSeq number of the request as relayed (on the other leg).
     pub cseq: u32,
+    /// CSeq number of the request as received (its ACK repeats it).
+    pub in_cseq: u32,
+    /// A final response arrived: the transaction only lingers (RFC 6026), and a
+    /// retransmitted 2xx is re-ACKed, not relayed again.
+    pub answered: bool,
+    /// Session-Expires of the request when its sender supports session timers: put in
+    /// a 2xx that lacks one, making the sender the refresher (RFC 4028 §8.2, as a proxy).
+    pub session_expires: Option<u32>,
 }
 
 /// A 2xx to an INVITE the SBC sent and retransmits until the ACK comes (§13.3.1.4).
@@ -73,12 +90,28 @@ pub struct ForwardAck {
 /// A client transaction of a call and what it is for.
 #[derive(Debug, Clone)]
 pub enum Purpose {
-    /// The initial INVITE to B (target index).
+    /// The initial INVITE to B.
     Invite,
+    /// The initial INVITE to B once answered: it lingers (RFC 6026 Accepted, 64*T1) to
+    /// pass on 2xx retransmissions and forks, but the call no longer waits for it.
+    InviteAnswered,
     /// An in-dialog request relayed from the other leg.
     Relay(Relay),
     /// A BYE the SBC sends to end the call.
     Bye,
+    /// A PRACK the SBC sends for a reliable provisional response of B (RFC 3262 §4).
+    Prack,
+    /// A session refresh the SBC sends itself as the refresher (RFC 4028 §10).
+    Refresh(Refresh),
+}
+
+/// A session refresh of the SBC's own on the B leg.
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    pub method: Method,
+    pub cseq: u32,
+    /// A final response arrived (see [`Relay::answered`]).
+    pub answered: bool,
 }
 
 /// One call.
@@ -105,12 +138,27 @@ pub struct Call {
     pub cancelled: bool,
     /// The ACK sent for B's 2xx (re-sent when the 2xx is retransmitted).
     pub b_ack: Option<Message>,
+    /// The last ACK sent to A for a 2xx of A's (to a relayed re-INVITE).
+    pub a_ack: Option<Message>,
     pub awaiting_ack: Vec<AwaitingAck>,
     /// Client transactions of this call still open (BYEs included).
     pub open_clients: usize,
     pub end_reason: Option<EndReason>,
     /// The media plane has been told the call is over.
     pub released: bool,
+    /// RFC 3262 on the A leg: present when A's INVITE allows reliable provisional
+    /// responses (Supported or Require: 100rel).
+    pub rel_a: Option<ReliableA>,
+    /// RFC 3262 on the B leg: the RSeq last taken from each early dialog of B.
+    pub b_forks: Vec<EarlyFork>,
+    /// B's 2xx, mapped for A, held until A PRACKs the reliable provisional response
+    /// with a body still unacknowledged (RFC 3262 §3).
+    pub held_ok: Option<HeldOk>,
+    /// The initial offer/answer completed in the early dialog (INVITE without SDP, B's
+    /// offer in a reliable 18x, A's answer in its PRACK): the 2xx carries no new offer.
+    pub early_answer: bool,
+    /// RFC 4028 session timer state.
+    pub timer: SessionTimer,
 }
 
 impl Call {
@@ -118,6 +166,22 @@ impl Call {
         match side {
             Side::A => &self.a,
             Side::B => &self.b,
+        }
+    }
+
+    /// The last ACK sent on leg `side`.
+    pub fn last_ack(&self, side: Side) -> Option<&Message> {
+        match side {
+            Side::A => self.a_ack.as_ref(),
+            Side::B => self.b_ack.as_ref(),
+        }
+    }
+
+    /// Records the ACK just sent on leg `side`.
+    pub fn set_last_ack(&mut self, side: Side, ack: Message) {
+        match side {
+            Side::A => self.a_ack = Some(ack),
+            Side::B => self.b_ack = Some(ack),
         }
     }
 

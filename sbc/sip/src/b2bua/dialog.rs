@@ -30,6 +30,9 @@ pub struct Dialog {
     pub contact: String,
     /// Our Via `host:port` on this leg.
     pub via_host: String,
+    /// The last session description the SBC sent on this leg (re-sent in a re-INVITE
+    /// when the SBC refreshes the session itself, RFC 4028 §7.4).
+    pub last_sdp: Option<Vec<u8>>,
 }
 
 impl Dialog {

@@ -1,6 +1,6 @@
 //! [`Engine`]: the transaction layer and the B2BUA, driven together.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use sbc_core::Transmit;
@@ -39,6 +39,11 @@ pub enum EngineEvent {
     CallAnswered { call: CallId },
     /// The call is over and forgotten.
     CallEnded { call: CallId, reason: EndReason },
+    /// A response to a request the daemon sent itself ([`Engine::send_request`]):
+    /// provisional ones, then the final one.
+    Response { tx: ClientTxId, response: Message },
+    /// A request the daemon sent itself got no final response (Timer B/F).
+    Timeout { tx: ClientTxId },
 }
 
 /// B2BUA timers (the transaction layer has its own).
@@ -48,6 +53,16 @@ pub(crate) enum CallTimer {
     OkRetransmit(ServerTxId),
     /// Give up on the ACK after 64*T1 (§13.3.1.4) and end the call.
     AckTimeout(ServerTxId),
+    /// Retransmit the reliable provisional response with this RSeq to A until its
+    /// PRACK (RFC 3262 §3: T1, doubling).
+    RelRetransmit(u32),
+    /// No PRACK 64*T1 after the reliable provisional response with this RSeq: reject
+    /// A's INVITE with a 5xx (RFC 3262 §3).
+    PrackTimeout(u32),
+    /// The session interval passed without a refresh: end the call (RFC 4028 §10).
+    SessionExpires,
+    /// The SBC is the refresher: refresh at half the interval (RFC 4028 §10).
+    SessionRefresh,
 }
 
 /// The SIP core of the SBC: owns every transaction and every call.
@@ -69,6 +84,8 @@ pub struct Engine {
     pub(crate) timers: BTreeMap<(Instant, u64), (CallId, CallTimer)>,
     pub(crate) timer_seq: u64,
     pub(crate) events: VecDeque<EngineEvent>,
+    /// Client transactions of requests the daemon sent itself.
+    own: HashSet<ClientTxId>,
     next_call: u64,
 }
 
@@ -84,6 +101,7 @@ impl Engine {
             timers: BTreeMap::new(),
             timer_seq: 0,
             events: VecDeque::new(),
+            own: HashSet::new(),
             next_call: 0,
         }
     }
@@ -128,6 +146,49 @@ impl Engine {
 
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
         self.events.pop_front()
+    }
+
+    /// Sends a request of the daemon's own outside any call (an OPTIONS health check, a
+    /// REGISTER): its responses come back as [`EngineEvent::Response`], or
+    /// [`EngineEvent::Timeout`]. The request must carry its Via with a fresh branch
+    /// ([`Engine::tokens`]).
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        request: Message,
+        peer: Peer,
+    ) -> Result<ClientTxId, crate::transaction::TransactionError> {
+        let tx = self.layer.start_client(now, request, peer)?;
+        self.own.insert(tx);
+        Ok(tx)
+    }
+
+    /// A response to the request of server transaction `tx` (Via, From, To with
+    /// `to_tag`, Call-ID, CSeq copied from it), for the daemon to complete and
+    /// [`respond`](Engine::respond) with.
+    pub fn response_to(
+        &self,
+        tx: ServerTxId,
+        code: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+    ) -> Option<Message> {
+        self.layer.response_to(tx, code, reason, to_tag).ok()
+    }
+
+    /// Sends a response the daemon built for an out-of-dialog request it was given.
+    pub fn respond(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        response: Message,
+    ) -> Result<(), crate::transaction::TransactionError> {
+        self.layer.respond(now, tx, response)
+    }
+
+    /// Tags, Call-IDs and branches for requests the daemon builds.
+    pub fn tokens(&mut self) -> &mut Tokens {
+        &mut self.tokens
     }
 
     /// Calls in progress.
@@ -195,6 +256,16 @@ impl Engine {
                 }
             }
             TransactionEvent::Ack { request, peer } => self.ack(now, &request, peer, hook),
+            TransactionEvent::Response { tx, response } if self.own.contains(&tx) => {
+                self.events
+                    .push_back(EngineEvent::Response { tx, response });
+            }
+            TransactionEvent::Timeout { tx, .. } if self.own.contains(&tx) => {
+                self.events.push_back(EngineEvent::Timeout { tx });
+            }
+            TransactionEvent::Terminated {
+                tx: crate::transaction::TxId::Client(tx),
+            } if self.own.remove(&tx) => {}
             TransactionEvent::Response { tx, response } => self.response(now, tx, response, hook),
             TransactionEvent::StrayResponse { response, peer } => {
                 self.stray_response(&response, peer)

@@ -75,3 +75,37 @@ fn relayed_tags(src: &Message, name: Known) -> Vec<String> {
     }
     out
 }
+
+/// Whether `name` (Supported, Require, Allow ...) of `msg` lists `tag`.
+pub(crate) fn lists(msg: &Message, name: Known, tag: &str) -> bool {
+    let mut found = false;
+    for v in msg.header_values(name) {
+        // A list that does not parse past some point lists nothing more.
+        let _ = for_each_token(v, |t| found |= t.eq_ignore_ascii_case(tag));
+    }
+    found
+}
+
+/// Whether `msg` says it supports option `tag` (in Supported or Require).
+pub(crate) fn supports(msg: &Message, tag: &str) -> bool {
+    lists(msg, Known::Supported, tag) || lists(msg, Known::Require, tag)
+}
+
+/// Removes option `tag` from every `name` header of `msg` (dropping headers left empty).
+pub(crate) fn remove_tag(msg: &mut Message, name: Known, tag: &str) {
+    if !lists(msg, name, tag) {
+        return;
+    }
+    let mut kept = Vec::new();
+    for v in msg.header_values(name) {
+        let _ = for_each_token(v, |t| {
+            if !t.eq_ignore_ascii_case(tag) {
+                kept.push(t.to_owned());
+            }
+        });
+    }
+    msg.remove_header(name);
+    if !kept.is_empty() {
+        msg.push_header(name, kept.join(", "));
+    }
+}

@@ -8,7 +8,8 @@ use super::engine::{CallTimer, Engine};
 use super::headers::copy_crossing;
 use super::hook::{BodyRole, SessionHook};
 use super::ids::{CallId, Side};
-use crate::transaction::{ClientTxId, Peer, ServerTxId};
+use super::session_timer::{Refresher, fill_in, hide_timer, requested};
+use crate::transaction::{Peer, ServerTxId};
 use crate::wire::{Known, Message, Method};
 
 /// Methods whose body is a session description the media plane must see.
@@ -19,7 +20,7 @@ fn carries_session(method: &Method) -> bool {
     )
 }
 
-fn is_sdp(msg: &Message) -> bool {
+pub(crate) fn is_sdp(msg: &Message) -> bool {
     !msg.body().is_empty()
         && msg.header(Known::ContentType).is_some_and(|ct| {
             ct.trim_start()
@@ -70,13 +71,31 @@ impl Engine {
             self.hang_up(now, id, EndReason::Bye(side), hook);
             return;
         }
+        if method == Method::Prack {
+            // PRACK is hop-by-hop: the SBC answers it on each leg (RFC 3262).
+            self.prack_request(now, id, side, tx, &request, hook);
+            return;
+        }
         if call.state == CallState::Ending {
             self.answer(now, tx, 481, Vec::new(), Some("call is ending"));
             return;
         }
+        if side == Side::A && call.state == CallState::Calling && method != Method::Invite {
+            // B's dialog is not established: nothing to relay on (a non-2xx final that
+            // leaves A's early dialog as it is, RFC 3311 §5.2).
+            self.answer(
+                now,
+                tx,
+                500,
+                vec![(Known::RetryAfter, "1".into())],
+                Some("not before the call is answered"),
+            );
+            return;
+        }
         let offer = carries_session(&method) && is_sdp(&request);
         if matches!(method, Method::Invite | Method::Update) {
-            let busy = self.clients.values().any(|(c, p)| *c == id && matches!(p, Purpose::Relay(r) if matches!(r.method, Method::Invite | Method::Update)));
+            let busy = self.offer_in_progress(id);
+            let call = self.calls.get_mut(&id).expect("call looked up above");
             if busy || call.state != CallState::Confirmed && method == Method::Invite {
                 // §14.2: an offer crossing another in progress.
                 self.answer(
@@ -96,6 +115,21 @@ impl Engine {
         let mut out = call.dialog_mut(other).request(method.clone(), &branch);
         copy_crossing(&request, &mut out, call.plan.trust_identity);
         out.push_header(Known::UserAgent, self.agent.as_str());
+        if other == Side::A && !call.timer.a_supports {
+            hide_timer(&mut out);
+        }
+        if let Some(n) = call.timer.current {
+            // The SBC refreshes B for an A without timers: A's re-INVITE or UPDATE
+            // carries the SBC's timer, or B's answer would switch it off (RFC 4028 §7.4).
+            let ours = n.refresher == Refresher::Sbc && other == Side::B;
+            if ours
+                && matches!(method, Method::Invite | Method::Update)
+                && !out.has_header(Known::SessionExpires)
+            {
+                out.push_header(Known::SessionExpires, format!("{};refresher=uac", n.secs));
+                out.push_header(Known::Supported, "timer");
+            }
+        }
         if offer {
             match hook.relay_body(
                 id,
@@ -104,7 +138,10 @@ impl Engine {
                 request.header(Known::ContentType),
                 request.body(),
             ) {
-                Ok(body) => out.set_body(body),
+                Ok(body) => {
+                    call.dialog_mut(other).last_sdp = Some(body.clone());
+                    out.set_body(body);
+                }
                 Err(e) => {
                     self.answer(now, tx, 488, Vec::new(), Some(&e.0));
                     return;
@@ -113,6 +150,9 @@ impl Engine {
         }
         let peer = call.dialog(other).peer;
         let cseq_out = call.dialog(other).local_cseq;
+        let session_expires = matches!(method, Method::Invite | Method::Update)
+            .then(|| requested(&request))
+            .flatten();
         match self.layer.start_client(now, out, peer) {
             Ok(ctx) => {
                 let relay = Relay {
@@ -121,6 +161,9 @@ impl Engine {
                     method,
                     offer_in_request: offer,
                     cseq: cseq_out,
+                    in_cseq: cseq,
+                    session_expires,
+                    answered: false,
                 };
                 self.clients.insert(ctx, (id, Purpose::Relay(relay)));
                 if let Some(call) = self.calls.get_mut(&id) {
@@ -146,11 +189,13 @@ impl Engine {
         if code == 100 {
             return;
         }
+        let from = relay.from;
+        let answering = from.other();
+        let refresh =
+            matches!(relay.method, Method::Invite | Method::Update) && (200..300).contains(&code);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        let from = relay.from;
-        let answering = from.other();
         if relay.method == Method::Invite && (200..300).contains(&code) {
             call.dialog_mut(answering).refresh_target(&response);
         }
@@ -168,6 +213,15 @@ impl Engine {
         }
         copy_crossing(&response, &mut out, call.plan.trust_identity);
         out.push_header(Known::Server, self.agent.as_str());
+        if refresh {
+            fill_in(&mut out, relay.session_expires);
+        }
+        // The session timer as the requester sees the 2xx: the SBC itself when A does
+        // not support timers.
+        let hidden = from == Side::A && !call.timer.a_supports;
+        if hidden {
+            hide_timer(&mut out);
+        }
         if carries_session(&relay.method) && is_sdp(&response) {
             let role = if relay.offer_in_request {
                 BodyRole::Answer
@@ -181,13 +235,23 @@ impl Engine {
                 response.header(Known::ContentType),
                 response.body(),
             ) {
-                Ok(body) => out.set_body(body),
+                Ok(body) => {
+                    call.dialog_mut(from).last_sdp = Some(body.clone());
+                    out.set_body(body);
+                }
                 Err(_) => {
                     out.set_body(Vec::new());
                     out.remove_header(Known::ContentType);
                 }
             }
         }
+        let established = matches!(call.state, CallState::Answered | CallState::Confirmed);
+        if refresh && established {
+            // A successful re-INVITE or UPDATE refreshes the session (RFC 4028 §10).
+            let view = if hidden { &response } else { &out };
+            self.session_refreshed(now, id, Refresher::from(from), answering, view);
+        }
+        let call = self.calls.get_mut(&id).expect("call looked up above");
         let reliable = call.dialog(from).peer.transport.is_reliable();
         if relay.method == Method::Invite && (200..300).contains(&code) {
             // ACK the answering leg now, or once the ACK with the answer arrives.
@@ -198,6 +262,7 @@ impl Engine {
             );
             let forward_ack = if relay.offer_in_request {
                 self.layer.send_stateless(&ack, call.dialog(answering).peer);
+                call.set_last_ack(answering, ack);
                 None
             } else {
                 Some(ForwardAck { cseq: relay.cseq })
@@ -206,7 +271,7 @@ impl Engine {
             call.awaiting_ack.push(AwaitingAck {
                 side: from,
                 server_tx: relay.server_tx,
-                cseq: call.dialog(from).remote_cseq.unwrap_or(0),
+                cseq: relay.in_cseq,
                 response: out.clone(),
                 interval,
                 give_up: now + interval * 64,
@@ -248,132 +313,5 @@ impl Engine {
             }
         }
         self.hang_up(now, id, EndReason::DialogLost(relay.from.other()), hook);
-    }
-
-    /// An ACK for a 2xx: stops its retransmission; forwards the answer it carries.
-    pub(crate) fn ack(
-        &mut self,
-        now: Instant,
-        request: &Message,
-        _peer: Peer,
-        hook: &mut dyn SessionHook,
-    ) {
-        let call_id = request.call_id().unwrap_or_default();
-        let to_tag = request
-            .to()
-            .ok()
-            .and_then(|t| t.tag().map(str::to_owned))
-            .unwrap_or_default();
-        let Some((id, side)) = self.find_dialog(call_id, &to_tag) else {
-            return;
-        };
-        let cseq = request.cseq().map(|c| c.seq).unwrap_or(0);
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        let Some(pos) = call
-            .awaiting_ack
-            .iter()
-            .position(|w| w.side == side && w.cseq == cseq)
-        else {
-            return;
-        };
-        let waiting = call.awaiting_ack.remove(pos);
-        if call.state == CallState::Answered && side == Side::A {
-            call.state = CallState::Confirmed;
-        }
-        if let Some(fwd) = waiting.forward_ack {
-            let other = side.other();
-            let mut ack = match (&call.b_ack, other) {
-                (Some(b_ack), Side::B) if fwd.cseq == call.b_invite_cseq => b_ack.clone(),
-                _ => call.dialog(other).request_with_cseq(
-                    Method::Ack,
-                    fwd.cseq,
-                    &self.tokens.branch(),
-                ),
-            };
-            if is_sdp(request) {
-                if let Ok(body) = hook.relay_body(
-                    id,
-                    side,
-                    BodyRole::Answer,
-                    request.header(Known::ContentType),
-                    request.body(),
-                ) {
-                    if let Some(ct) = request.header(Known::ContentType) {
-                        ack.set_header(Known::ContentType, ct);
-                    }
-                    ack.set_body(body);
-                }
-            }
-            self.layer.send_stateless(&ack, call.dialog(other).peer);
-            if other == Side::B {
-                call.b_ack = Some(ack);
-            }
-        }
-        self.disarm(id, CallTimer::OkRetransmit(waiting.server_tx));
-        self.disarm(id, CallTimer::AckTimeout(waiting.server_tx));
-        self.maybe_finish(id, hook);
-        let _ = now;
-    }
-
-    /// A response that matched no transaction: a retransmitted 2xx of an INVITE whose
-    /// transaction has ended. Re-ACK it when it belongs to a call.
-    pub(crate) fn stray_response(&mut self, response: &Message, _peer: Peer) {
-        if !response.status().is_some_and(|c| (200..300).contains(&c)) {
-            return;
-        }
-        if response.cseq().map(|c| c.method) != Ok("INVITE") {
-            return;
-        }
-        let call_id = response.call_id().unwrap_or_default();
-        let from_tag = response
-            .from()
-            .ok()
-            .and_then(|f| f.tag().map(str::to_owned))
-            .unwrap_or_default();
-        let Some((id, Side::B)) = self.find_dialog(call_id, &from_tag) else {
-            return;
-        };
-        if let Some(call) = self.calls.get(&id) {
-            if let Some(ack) = &call.b_ack {
-                self.layer.send_stateless(ack, call.b.peer);
-            }
-        }
-    }
-
-    /// Dispatches a response to the client transaction it belongs to.
-    pub(crate) fn response(
-        &mut self,
-        now: Instant,
-        tx: ClientTxId,
-        response: Message,
-        hook: &mut dyn SessionHook,
-    ) {
-        let Some((id, purpose)) = self.clients.get(&tx).cloned() else {
-            return;
-        };
-        match purpose {
-            Purpose::Invite => self.invite_response(now, id, response, hook),
-            Purpose::Relay(relay) => self.relay_response(now, id, relay, response, hook),
-            Purpose::Bye => {}
-        }
-    }
-
-    /// A client transaction got no response.
-    pub(crate) fn client_timeout(
-        &mut self,
-        now: Instant,
-        tx: ClientTxId,
-        hook: &mut dyn SessionHook,
-    ) {
-        let Some((id, purpose)) = self.clients.get(&tx).cloned() else {
-            return;
-        };
-        match purpose {
-            Purpose::Invite => self.invite_timeout(now, id, hook),
-            Purpose::Relay(relay) => self.relay_timeout(now, id, relay, hook),
-            Purpose::Bye => {}
-        }
     }
 }

@@ -18,11 +18,34 @@
 //!   with its Call-ID, tags, CSeq, route set and the SBC's Via/Contact; responses mapped
 //!   back; offers crossing each other get 491; 408/481 or no answer ends the call;
 //! * BYE from either side: 200 at once, BYE to the other side;
-//! * extra 2xx from other forks: ACK and BYE.
+//! * extra 2xx from other forks: ACK and BYE;
+//! * reliable provisional responses (RFC 3262), each leg on its own (`prack_uac.rs`,
+//!   `prack_uas.rs`): the SBC offers `100rel` to B and PRACKs B's reliable 18x itself,
+//!   relaying each to A once; towards an A that allows 100rel every 18x goes reliably
+//!   (RSeq, retransmitted until A's PRACK, one at a time, the others queued), A's PRACK
+//!   is answered by the SBC, B's 2xx waits for the PRACK of an 18x with SDP, and no
+//!   PRACK within 64*T1 fails A's INVITE with 500 ([`EndReason::PrackTimeout`]);
+//! * session timers (RFC 4028, `session_timer.rs`): a watchdog per call re-armed by
+//!   every successful re-INVITE/UPDATE and ending the call with BYE to both legs
+//!   ([`EndReason::SessionExpired`]); the SBC refreshes B itself when A does not
+//!   support timers and B makes A's side the refresher; a 422 from B is retried once.
 //!
 //! Headers cross only through [`headers::copy_crossing`]; session descriptions only
 //! through the [`SessionHook`], where the media plane anchors and rewrites them.
+//!
+//! # Offer/answer in early dialogs
+//!
+//! | A's INVITE | B's 18x | what happens |
+//! |---|---|---|
+//! | with SDP | answer, reliable or not | PRACK to B without body; the answer goes to A in an 18x, reliable if A allows |
+//! | without SDP, A allows 100rel | offer, reliable | B's PRACK waits; A gets the offer in a reliable 18x and answers in its PRACK, which the SBC relays in the PRACK to B; the 2xx then carries no new offer |
+//! | without SDP, A does not allow 100rel | — | `100rel` is not offered to B (A could not answer an early offer); a reliable 18x B sends anyway is PRACKed without body |
+//!
+//! An offer in A's PRACK (after an answer in the 18x) is refused with 488 on the PRACK
+//! (the 18x still counts as acknowledged). Other requests from A in its early dialog
+//! (UPDATE, INFO ...) get 500 with Retry-After: B's dialog does not exist yet.
 
+mod ack;
 mod answer;
 mod call;
 mod dialog;
@@ -33,6 +56,9 @@ mod ids;
 mod in_dialog;
 mod outgoing;
 mod plan;
+mod prack_uac;
+mod prack_uas;
+mod session_timer;
 mod teardown;
 
 pub use call::{CallState, EndReason};

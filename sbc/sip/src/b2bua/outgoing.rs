@@ -5,10 +5,12 @@ use std::time::Instant;
 use super::call::{Call, CallState, EndReason, Purpose};
 use super::dialog::{Dialog, contact_uri, record_route};
 use super::engine::{Engine, EngineEvent};
-use super::headers::copy_crossing;
+use super::headers::{copy_crossing, supports};
 use super::hook::{BodyRole, SessionHook};
-use super::ids::Side;
+use super::ids::{CallId, Side};
 use super::plan::RelayPlan;
+use super::prack_uas::ReliableA;
+use super::session_timer::{SessionTimer, apply_retry};
 use crate::grammar::Uri;
 use crate::transaction::{Peer, ServerTxId};
 use crate::wire::{Known, Message, Method};
@@ -35,7 +37,7 @@ impl Engine {
         peer: Peer,
         plan: RelayPlan,
         hook: &mut dyn SessionHook,
-    ) -> Result<(), RelayError> {
+    ) -> Result<CallId, RelayError> {
         if request.method() != Some(&Method::Invite) {
             self.answer(now, tx, 501, Vec::new(), Some("only calls are relayed"));
             return Err(RelayError::NotInvite);
@@ -72,15 +74,24 @@ impl Engine {
             offer_in_invite: !request.body().is_empty(),
             cancelled: false,
             b_ack: None,
+            a_ack: None,
             awaiting_ack: Vec::new(),
             open_clients: 0,
             end_reason: None,
             released: false,
+            rel_a: supports(request, "100rel").then(|| ReliableA::new(&mut self.tokens)),
+            b_forks: Vec::new(),
+            held_ok: None,
+            early_answer: false,
+            timer: SessionTimer {
+                a_supports: supports(request, "timer"),
+                ..SessionTimer::default()
+            },
         };
         self.calls.insert(id, call);
         self.events.push_back(EngineEvent::CallStarted { call: id });
         self.send_b_invite(now, id, hook);
-        Ok(())
+        Ok(id)
     }
 
     /// The A leg, as the UAS of the received INVITE sees it (§12.1.1).
@@ -111,6 +122,7 @@ impl Engine {
             peer,
             contact: contact_for(&plan.inbound.advertised, peer.transport),
             via_host: plan.inbound.advertised.clone(),
+            last_sdp: None,
         })
     }
 
@@ -143,11 +155,15 @@ impl Engine {
             remote_party: format!("<sip:{to_user}@{}>", target.host),
             local_cseq: 0,
             remote_cseq: None,
-            remote_target: format!("sip:{}@{}{transport_param}", plan.user, target.host),
+            remote_target: target
+                .request_uri
+                .clone()
+                .unwrap_or_else(|| format!("sip:{}@{}{transport_param}", plan.user, target.host)),
             route_set: Vec::new(),
             peer: target.peer,
             contact: contact_for(host, target.peer.transport),
             via_host: host.clone(),
+            last_sdp: None,
         }
     }
 
@@ -170,11 +186,26 @@ impl Engine {
             .map_or(70, |m| m.saturating_sub(1));
         invite.set_header(Known::MaxForwards, max_forwards.to_string());
         copy_crossing(&call.a_request, &mut invite, call.plan.trust_identity);
+        // The SBC's own options on this leg: it PRACKs B's reliable 18x itself (but an
+        // offer from B in one needs A's answer, which only a reliable 18x to A brings
+        // back), and keeps session timers (RFC 4028) whatever A supports.
+        invite.remove_header(Known::Supported);
+        if call.offer_in_invite || call.rel_a.is_some() {
+            invite.push_header(Known::Supported, "100rel, timer");
+        } else {
+            invite.push_header(Known::Supported, "timer");
+        }
+        if let Some(min) = call.timer.retry_se {
+            apply_retry(&mut invite, min);
+        }
         invite.push_header(Known::UserAgent, agent);
         if !call.a_request.body().is_empty() {
             let ct = call.a_request.header(Known::ContentType);
             match hook.relay_body(id, Side::A, BodyRole::Offer, ct, call.a_request.body()) {
-                Ok(body) => invite.set_body(body),
+                Ok(body) => {
+                    call.b.last_sdp = Some(body.clone());
+                    invite.set_body(body);
+                }
                 Err(e) => {
                     let why = e.0;
                     self.reject_a(now, id, 488, &why, EndReason::Failed(why.clone()), hook);

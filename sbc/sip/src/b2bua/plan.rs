@@ -19,6 +19,9 @@ pub struct Target {
     pub peer: Peer,
     /// `host[:port]` for the Request-URI and To (the peer's configured address).
     pub host: String,
+    /// The whole Request-URI, when it is not `sip:<user>@<host>` (a registered phone's
+    /// Contact).
+    pub request_uri: Option<String>,
 }
 
 /// How to relay a request: the outcome of routing.

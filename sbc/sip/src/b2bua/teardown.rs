@@ -4,11 +4,11 @@
 use std::time::Instant;
 
 use super::call::{CallState, EndReason, Purpose};
-use super::engine::{CallTimer, Engine, EngineEvent};
+use super::engine::{CallTimer, Engine, EngineEvent, warning};
 use super::hook::SessionHook;
 use super::ids::{CallId, Side};
 use crate::transaction::{ClientTxId, ServerTxId};
-use crate::wire::Method;
+use crate::wire::{Known, Method};
 
 impl Engine {
     /// Ends an established (or answering) call: BYE to every leg that should get one.
@@ -25,6 +25,17 @@ impl Engine {
         if call.state == CallState::Ending {
             return;
         }
+        if call.a_invite.is_some() {
+            // A has no answer yet (B may have one, held for A's PRACK): end it as an
+            // unanswered call.
+            let code = if matches!(reason, EndReason::Bye(_)) {
+                487
+            } else {
+                500
+            };
+            self.abort_invite(now, id, code, None, reason, hook);
+            return;
+        }
         let was_answered = matches!(call.state, CallState::Answered | CallState::Confirmed);
         let byes: Vec<Side> = match &reason {
             EndReason::Bye(side) => vec![side.other()],
@@ -39,7 +50,7 @@ impl Engine {
             .values()
             .filter(|(c, _)| *c == id)
             .filter_map(|(_, p)| match p {
-                Purpose::Relay(r) => Some((r.server_tx, r.from)),
+                Purpose::Relay(r) if !r.answered => Some((r.server_tx, r.from)),
                 _ => None,
             })
             .collect();
@@ -68,6 +79,55 @@ impl Engine {
             for side in byes {
                 self.send_bye(now, id, side);
             }
+        }
+        self.release(id, hook);
+        self.maybe_finish(id, hook);
+    }
+
+    /// Ends a call before A got its 2xx: answers A's INVITE with `code`, and CANCELs
+    /// B's INVITE, or ACKs and BYEs B's 2xx when B has answered (held for A's PRACK).
+    pub(crate) fn abort_invite(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        code: u16,
+        why: Option<&str>,
+        reason: EndReason,
+        hook: &mut dyn SessionHook,
+    ) {
+        self.final_to_a(id);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.cancelled = true;
+        call.state = CallState::Ending;
+        call.end_reason.get_or_insert(reason);
+        if let Some(tx) = call.a_invite.take() {
+            let phrase = crate::wire::reason_phrase(code);
+            if let Ok(mut r) = self
+                .layer
+                .response_to(tx, code, phrase, Some(&call.a.local_tag))
+            {
+                r.push_header(Known::Server, self.agent.as_str());
+                if let Some(why) = why {
+                    r.push_header(Known::Warning, warning(&self.agent, why));
+                }
+                let _ = self.layer.respond(now, tx, r);
+            }
+        }
+        if let Some(b_tx) = call.b_invite {
+            let _ = self.layer.cancel(now, b_tx);
+        } else if let Some(held) = call.held_ok.take() {
+            if held.late_offer {
+                let ack = call.b.request_with_cseq(
+                    Method::Ack,
+                    call.b_invite_cseq,
+                    &self.tokens.branch(),
+                );
+                self.layer.send_stateless(&ack, call.b.peer);
+                call.b_ack = Some(ack);
+            }
+            self.send_bye(now, id, Side::B);
         }
         self.release(id, hook);
         self.maybe_finish(id, hook);
@@ -137,11 +197,13 @@ impl Engine {
 
     /// A client transaction is gone: the call has one less thing to wait for.
     pub(crate) fn client_terminated(&mut self, tx: ClientTxId, hook: &mut dyn SessionHook) {
-        let Some((id, _)) = self.clients.remove(&tx) else {
+        let Some((id, purpose)) = self.clients.remove(&tx) else {
             return;
         };
         if let Some(call) = self.calls.get_mut(&id) {
-            call.open_clients = call.open_clients.saturating_sub(1);
+            if !matches!(purpose, Purpose::InviteAnswered) {
+                call.open_clients = call.open_clients.saturating_sub(1);
+            }
             if call.b_invite == Some(tx) {
                 call.b_invite = None;
             }
@@ -184,6 +246,10 @@ impl Engine {
                     self.hang_up(now, id, EndReason::AckTimeout, hook);
                 }
             }
+            CallTimer::RelRetransmit(rseq) => self.rel_retransmit(now, id, rseq),
+            CallTimer::PrackTimeout(rseq) => self.prack_timeout(now, id, rseq, hook),
+            CallTimer::SessionExpires => self.session_expired(now, id, hook),
+            CallTimer::SessionRefresh => self.send_refresh(now, id),
         }
     }
 }

@@ -102,6 +102,7 @@ impl Harness {
                 .map(|t| Target {
                     peer: Harness::b_peer(t),
                     host: (*t).into(),
+                    request_uri: None,
                 })
                 .collect(),
             user: "4930123".into(),
@@ -117,6 +118,42 @@ impl Harness {
         self.engine
             .handle_message(self.now, msg, Harness::a_peer(), &mut self.hook);
         self.drain();
+    }
+
+    /// Delivers a parsed message from A.
+    pub fn deliver_msg_from_a(&mut self, msg: Message) {
+        self.engine
+            .handle_message(self.now, msg, Harness::a_peer(), &mut self.hook);
+        self.drain();
+    }
+
+    /// Requests with `method` sent to `to` since the last take (everything else sent
+    /// to `to` is dropped).
+    pub fn requests_to(&mut self, to: &str, method: &str) -> Vec<Message> {
+        self.take_to(to)
+            .into_iter()
+            .filter(|m| m.method().map(|x| x.as_str()) == Some(method))
+            .collect()
+    }
+
+    /// The one request with `method` sent to `to`, retransmissions (same branch) aside.
+    pub fn request_to_once(&mut self, to: &str, method: &str) -> Message {
+        let mut found = self.requests_to(to, method);
+        let branch = |m: &Message| m.header(Known::Via).unwrap_or_default().to_owned();
+        assert!(!found.is_empty(), "expected a {method} to {to}");
+        let first = branch(&found[0]);
+        assert!(
+            found.iter().all(|m| branch(m) == first),
+            "expected one {method} to {to}, got {found:?}"
+        );
+        found.remove(0)
+    }
+
+    /// Asserts the call and every transaction are gone.
+    pub fn assert_drained(&mut self) {
+        self.settle();
+        assert_eq!(self.engine.call_count(), 0, "calls left");
+        assert_eq!(self.engine.transaction_count(), 0, "transactions left");
     }
 
     /// Delivers a message from B (peer address `remote`).
@@ -217,6 +254,11 @@ impl Harness {
 
 /// An INVITE from A with an SDP offer.
 pub fn invite_from_a(call_id: &str, cseq: u32, with_sdp: bool) -> String {
+    invite_from_a_with(call_id, cseq, with_sdp, "")
+}
+
+/// An INVITE from A with extra header lines (`extra`, each ending in CRLF).
+pub fn invite_from_a_with(call_id: &str, cseq: u32, with_sdp: bool, extra: &str) -> String {
     let body = if with_sdp { SDP_A } else { "" };
     let ct = if with_sdp {
         "Content-Type: application/sdp\r\n"
@@ -239,7 +281,7 @@ pub fn invite_from_a(call_id: &str, cseq: u32, with_sdp: bool) -> String {
          Record-Route: <sip:proxy.carrier.example.com;lr>\r\n\
          X-Carrier-Secret: do-not-leak\r\n\
          User-Agent: CarrierSwitch/9\r\n\
-         {ct}Content-Length: {}\r\n\r\n{body}",
+         {extra}{ct}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
 }
@@ -251,6 +293,18 @@ pub fn in_dialog_from_a(
     cseq: u32,
     to_tag: &str,
     body: &str,
+) -> String {
+    in_dialog_from_a_with(method, call_id, cseq, to_tag, body, "")
+}
+
+/// An in-dialog request from A with extra header lines (each ending in CRLF).
+pub fn in_dialog_from_a_with(
+    method: &str,
+    call_id: &str,
+    cseq: u32,
+    to_tag: &str,
+    body: &str,
+    extra: &str,
 ) -> String {
     let ct = if body.is_empty() {
         ""
@@ -267,7 +321,7 @@ pub fn in_dialog_from_a(
          Call-ID: {call_id}\r\n\
          CSeq: {cseq} {method}\r\n\
          Contact: <sip:alice@{A_PEER}>\r\n\
-         {ct}Content-Length: {}\r\n\r\n{body}",
+         {extra}{ct}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
 }
@@ -338,4 +392,36 @@ pub fn to_tag(m: &Message) -> String {
         .ok()
         .and_then(|t| t.tag().map(str::to_owned))
         .expect("To tag")
+}
+
+/// `m` with extra header fields.
+pub fn with(mut m: Message, headers: &[(Known, &str)]) -> Message {
+    for (name, value) in headers {
+        m.push_header(*name, *value);
+    }
+    m
+}
+
+/// A response of A to a request the SBC sent to A (BYE, UPDATE, re-INVITE ...).
+pub fn a_response(request: &Message, code: u16, reason: &str) -> Message {
+    let mut text = format!("SIP/2.0 {code} {reason}\r\n");
+    for v in request.header_values(Known::Via) {
+        text.push_str(&format!("Via: {v}\r\n"));
+    }
+    for name in [Known::From, Known::To, Known::CallId, Known::CSeq] {
+        text.push_str(&format!(
+            "{}: {}\r\n",
+            name.as_str(),
+            request.header(name).unwrap_or_default()
+        ));
+    }
+    text.push_str("Content-Length: 0\r\n\r\n");
+    parse(&text)
+}
+
+/// Whether `name` of `m` lists `token` (Supported, Require, Allow ...).
+pub fn lists(m: &Message, name: Known, token: &str) -> bool {
+    m.header_values(name)
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
 }

@@ -1,0 +1,150 @@
+//! Certificates and keys from PEM files, and the rustls configurations built from them:
+//! one [`ServerConfig`] per realm with `tls:` listeners.
+//!
+//! Every error names the file it is about, so that start-up can refuse with a line an
+//! operator can act on (`realm outside: /etc/sbc/certs/outside.pem: no certificate found`).
+//! Everything uses the *ring* provider, TLS 1.2 and 1.3.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use rustls_pki_types::pem::{self, PemObject};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use sbc_config::{Realm, VerifyClient};
+
+/// A TLS file that cannot be used, or a configuration rustls refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("{}: cannot read certificates: {reason}", path.display())]
+    Certs { path: PathBuf, reason: pem::Error },
+    #[error("{}: no certificate found (expected PEM \"BEGIN CERTIFICATE\" blocks)", path.display())]
+    NoCerts { path: PathBuf },
+    #[error("{}: cannot read private key: {reason}", path.display())]
+    Key { path: PathBuf, reason: pem::Error },
+    #[error("{}: no usable CA certificate ({ignored} could not be parsed)", path.display())]
+    NoRoots { path: PathBuf, ignored: usize },
+    /// rustls refused the pair: the key does not match the certificate, or its
+    /// algorithm is not supported.
+    #[error("{} with {}: {reason}", cert.display(), key.display())]
+    Pair {
+        cert: PathBuf,
+        key: PathBuf,
+        reason: rustls::Error,
+    },
+    #[error("{}: {reason}", path.display())]
+    ClientVerifier {
+        path: PathBuf,
+        reason: rustls::server::VerifierBuilderError,
+    },
+    /// The system CA bundle is needed (a `tls:` trunk peer without `tls_ca`) but unusable.
+    #[error(
+        "a {what} is verified against the system CAs, but {reason} (install ca-certificates, or set tls_ca)"
+    )]
+    SystemRoots { what: &'static str, reason: String },
+    #[error("invalid server name \"{name}\"")]
+    ServerName { name: String },
+    #[error("the TLS protocol versions are not supported by the crypto provider: {0}")]
+    Versions(rustls::Error),
+    /// A realm with `tls:` listeners but no certificate (validation prevents it).
+    #[error("no tls_cert/tls_key configured")]
+    NoFiles,
+    /// Client certificates are asked for without a CA (validation prevents it).
+    #[error("tls_verify_client needs tls_client_ca")]
+    NoClientCa,
+    #[error("trunk {trunk}: {error}")]
+    Trunk {
+        trunk: String,
+        error: Box<TlsSetupError>,
+    },
+}
+
+/// The crypto provider of every TLS configuration: *ring*.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The protocol versions offered and accepted.
+pub const VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+/// Every certificate of a PEM file, in order (a chain: leaf first).
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let certs_err = |reason| TlsSetupError::Certs {
+        path: path.to_owned(),
+        reason,
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(certs_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(certs_err)?;
+    if certs.is_empty() {
+        return Err(TlsSetupError::NoCerts {
+            path: path.to_owned(),
+        });
+    }
+    Ok(certs)
+}
+
+/// The first private key of a PEM file: PKCS#8, PKCS#1 (RSA) or SEC1 (EC).
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|reason| TlsSetupError::Key {
+        path: path.to_owned(),
+        reason,
+    })
+}
+
+/// A trust store from a PEM bundle; certificates that do not parse are skipped (system
+/// bundles carry a few), but at least one must.
+pub fn load_roots(path: &Path) -> Result<RootCertStore, TlsSetupError> {
+    let mut roots = RootCertStore::empty();
+    let (added, ignored) = roots.add_parsable_certificates(load_certs(path)?);
+    if added == 0 {
+        return Err(TlsSetupError::NoRoots {
+            path: path.to_owned(),
+            ignored,
+        });
+    }
+    Ok(roots)
+}
+
+/// The server side of a realm's `tls:` listeners: its certificate and key, and the
+/// client-certificate policy (`tls_verify_client`, `tls_client_ca`).
+pub fn server_config(realm: &Realm) -> Result<Arc<ServerConfig>, TlsSetupError> {
+    let files = realm.tls.as_ref().ok_or(TlsSetupError::NoFiles)?;
+    let chain = load_certs(&files.cert)?;
+    let key = load_key(&files.key)?;
+    let builder = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(VERSIONS)
+        .map_err(TlsSetupError::Versions)?;
+    let builder = match (realm.tls_verify_client, &realm.tls_client_ca) {
+        (VerifyClient::None, _) => builder.with_no_client_auth(),
+        // Validation requires the CA; never fall back to accepting any client.
+        (_, None) => return Err(TlsSetupError::NoClientCa),
+        (mode, Some(ca)) => {
+            let roots = Arc::new(load_roots(ca)?);
+            let verifier = WebPkiClientVerifier::builder_with_provider(roots, provider());
+            let verifier = match mode {
+                VerifyClient::Optional => verifier.allow_unauthenticated(),
+                _ => verifier,
+            };
+            let verifier = verifier
+                .build()
+                .map_err(|reason| TlsSetupError::ClientVerifier {
+                    path: ca.clone(),
+                    reason,
+                })?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let config = builder
+        .with_single_cert(chain, key)
+        .map_err(|reason| TlsSetupError::Pair {
+            cert: files.cert.clone(),
+            key: files.key.clone(),
+            reason,
+        })?;
+    Ok(Arc::new(config))
+}

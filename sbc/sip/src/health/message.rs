@@ -1,0 +1,83 @@
+//! The OPTIONS probe (RFC 3261 §11) and what its answer says about the peer.
+
+use sbc_core::Transport;
+
+use super::config::ProbeTarget;
+use super::state::ProbeFailure;
+use crate::transaction::new_branch;
+use crate::wire::{Known, Message, Method};
+
+/// The parts of a probe that vary between requests.
+#[derive(Debug)]
+pub(crate) struct ProbeFields<'a> {
+    pub(crate) call_id: &'a str,
+    pub(crate) from_tag: &'a str,
+    pub(crate) cseq: u32,
+    pub(crate) branch_random: u64,
+    pub(crate) user_agent: Option<&'a str>,
+}
+
+/// The peer's address as a URI: `sip:` (with `;transport=tcp` for TCP) or `sips:` for
+/// TLS (RFC 3261 §19.1, §26.2.2).
+pub(crate) fn peer_uri(target: &ProbeTarget) -> String {
+    let addr = target.peer.remote;
+    match target.peer.transport {
+        Transport::Udp => format!("sip:{addr}"),
+        Transport::Tcp => format!("sip:{addr};transport=tcp"),
+        Transport::Tls => format!("sips:{addr}"),
+    }
+}
+
+/// An OPTIONS out of any dialog (§11.1, §8.1.1): Request-URI and To the peer's address,
+/// From the SBC on that side with a tag, one Via with a fresh branch and `rport`
+/// (RFC 3581), Max-Forwards 70, Contact, and Accept naming the one body type the SBC
+/// handles (§11.1: what the answer's capabilities should be described for).
+pub(crate) fn options_request(target: &ProbeTarget, f: &ProbeFields<'_>) -> Message {
+    let uri = peer_uri(target);
+    let scheme = if target.peer.transport == Transport::Tls {
+        "sips"
+    } else {
+        "sip"
+    };
+    let mut m = Message::request(Method::Options, &uri);
+    m.push_header(
+        Known::Via,
+        format!(
+            "SIP/2.0/{} {};branch={};rport",
+            target.peer.transport.via_token(),
+            target.advertised,
+            new_branch(f.branch_random)
+        ),
+    );
+    m.push_header(Known::MaxForwards, "70");
+    m.push_header(
+        Known::From,
+        format!("<{scheme}:sbc@{}>;tag={}", target.advertised, f.from_tag),
+    );
+    m.push_header(Known::To, format!("<{uri}>"));
+    m.push_header(Known::CallId, f.call_id);
+    m.push_header(Known::CSeq, format!("{} OPTIONS", f.cseq));
+    let transport = match target.peer.transport {
+        Transport::Tcp => ";transport=tcp",
+        Transport::Udp | Transport::Tls => "",
+    };
+    m.push_header(
+        Known::Contact,
+        format!("<{scheme}:{}{transport}>", target.advertised),
+    );
+    m.push_header(Known::Accept, "application/sdp");
+    if let Some(ua) = f.user_agent {
+        m.push_header(Known::UserAgent, ua);
+    }
+    m
+}
+
+/// Whether a final response to an OPTIONS shows the peer alive: any answer but 408
+/// (Request Timeout) and 503 (Service Unavailable). 404, 405, 403 or 481 come from a
+/// peer that parses and answers SIP, which is what a trunk needs.
+pub fn is_alive(status: u16) -> Result<(), ProbeFailure> {
+    match status {
+        408 | 503 => Err(ProbeFailure::Status(status)),
+        _ => Ok(()),
+    }
+}
