@@ -31,6 +31,9 @@ fn expected(file: &str) -> Option<u16> {
         "zeromf.dat" => Some(483),
         // A request with a To tag belongs to a dialog the SBC does not have.
         "wsinv.dat" => Some(481),
+        // REGISTER on a realm that relays no registrations (no `registrar`).
+        "escnull.dat" | "dblreq.dat" | "unksm2.dat" | "regaut01.dat" | "cparam01.dat"
+        | "cparam02.dat" | "regescrt.dat" => Some(403),
         // The rest passes screening and finds no route.
         _ => Some(404),
     }

@@ -197,6 +197,14 @@ pub enum ConfigErrorKind {
 
     #[error("invalid table name \"{value}\" (use letters, digits and '_', starting with a letter)")]
     InvalidTableName { value: String },
+
+    /// A realm's `registrar` is a trunk of the same realm (REGISTER would loop back).
+    #[error("trunk \"{name}\" is on this realm; the registrar must be on another one")]
+    RegistrarOnOwnRealm { name: String },
+
+    /// A user name or domain with characters SIP would need to escape or quote.
+    #[error("invalid \"{value}\": white space, quotes, '<', '>', '@' and ';' are not allowed")]
+    InvalidSipToken { value: String },
 }
 
 fn transport_addr_message(value: &str, reason: &ParseTransportAddrError) -> String {

@@ -71,6 +71,8 @@
 //! | `trunk.tls_server_name` | DNS name the peers' certificates carry | the peer's IP (IP SAN) |
 //! | `trunk.tls_client_cert`, `trunk.tls_client_key` | PEM paths, together: mutual TLS | none |
 //! | `realm.open` | accept requests from non-peers (phones) | `false` |
+//! | `realm.registrar` | trunk (on another realm) REGISTERs from this realm are relayed to | none |
+//! | `realm.nat_keepalive` | seconds of registration granted to phones, `10..=3600` | `60` |
 //! | `trunk.codecs` | PCMU, PCMA, G722, opus, telephone-event (any case) | all |
 //! | `trunk.dtmf` | `"rfc4733"` or `"sip-info"` | `"rfc4733"` |
 //! | `trunk.srtp` | `"off"`, `"optional"` or `"required"` | `"off"` |
@@ -79,6 +81,10 @@
 //! | `trunk.options_up_after` | answered OPTIONS in a row before a Down peer is Up again, `1..=100` | `2` |
 //! | `trunk.max_calls` | concurrent calls from and to the trunk, `1..=1000000` | unlimited |
 //! | `trunk.max_cps` | new calls per second from and to the trunk, `1..=10000` (burst: the same number) | unlimited |
+//! | `trunk.register.user`, `.password` | the SBC registers itself at the trunk (digest) | no registration |
+//! | `trunk.register.auth_user` | authentication user name | `user` |
+//! | `trunk.register.domain` | AOR and Request-URI domain | the first peer's address |
+//! | `trunk.register.expires` | seconds asked for, `60..=86400` | `3600` |
 //! | `route.match_user` | regex on the request-URI user (unanchored) | every user |
 //! | `route.rewrite_user` | new user in full; `$0`..`$9`, `$$` | unchanged |
 //!
@@ -159,13 +165,13 @@ pub use health::{
 };
 pub use model::{
     Codec, Config, DtmfMode, Firewall, Management, Realm, SipLimits, SrtpMode, System, TlsFiles,
-    Trunk, TrunkTls, VerifyClient,
+    Trunk, TrunkRegistration, TrunkTls, VerifyClient,
 };
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};
 pub use route::{Rewrite, Route, UserPattern};
 pub use schema::{
     ConfigFile, DEFAULT_FIREWALL_TABLE, DEFAULT_MANAGEMENT_ALLOW, DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_STATE_DIR, FirewallSection, MAX_HEADERS_RANGE,
-    MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection, RouteSection, SipSection,
-    SystemSection, TrunkSection,
+    MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection, RegisterSection, RouteSection,
+    SipSection, SystemSection, TrunkSection,
 };

@@ -92,6 +92,10 @@ pub struct Realm {
     pub tls_client_ca: Option<PathBuf>,
     /// Accept requests from sources that are not trunk peers (registering phones).
     pub open: bool,
+    /// The trunk REGISTERs arriving on this realm are relayed to (`registrar`).
+    pub registrar: Option<String>,
+    /// Registration interval granted to phones (`nat_keepalive`).
+    pub nat_keepalive: std::time::Duration,
 }
 
 impl Realm {
@@ -134,6 +138,31 @@ pub struct Trunk {
     pub options: Option<OptionsPing>,
     /// `max_calls`, `max_cps`.
     pub limits: TrunkLimits,
+    /// The SBC's own registration at this trunk (`[trunk.register]`).
+    pub register: Option<TrunkRegistration>,
+}
+
+/// `[trunk.register]`, validated.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TrunkRegistration {
+    pub user: String,
+    pub auth_user: String,
+    pub password: String,
+    /// AOR and Request-URI domain (a host name, or the first peer's `ip[:port]`).
+    pub domain: String,
+    pub expires: u32,
+}
+
+impl fmt::Debug for TrunkRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrunkRegistration")
+            .field("user", &self.user)
+            .field("auth_user", &self.auth_user)
+            .field("password", &"(hidden)")
+            .field("domain", &self.domain)
+            .field("expires", &self.expires)
+            .finish()
+    }
 }
 
 /// `tls_*` keys of a trunk: how its `tls:` peers are verified and what the SBC presents.

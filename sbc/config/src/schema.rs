@@ -95,6 +95,14 @@ pub struct RealmSection {
     /// Default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
+    /// A trunk name: REGISTER requests arriving on this realm are relayed to it (phones
+    /// registering through the SBC). Default: none (REGISTER is not relayed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registrar: Option<String>,
+    /// Seconds of registration granted to phones of this realm, so they refresh (and keep
+    /// their NAT binding open) that often. Default 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_keepalive: Option<i64>,
 }
 
 /// `[[trunk]]`
@@ -143,6 +151,28 @@ pub struct TrunkSection {
     /// New calls per second from and to the trunk (default: unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_cps: Option<i64>,
+    /// The SBC registers itself at this trunk (`[trunk.register]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<RegisterSection>,
+}
+
+/// `[trunk.register]`: the SBC's own registration at a trunk (digest authentication).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterSection {
+    /// The user part of the address of record.
+    pub user: String,
+    pub password: String,
+    /// Authentication user name. Default: `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_user: Option<String>,
+    /// Domain of the address of record and of the Request-URI. Default: the first
+    /// peer's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Seconds asked for. Default 3600.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<i64>,
 }
 
 /// `[[route]]`

@@ -17,7 +17,9 @@ use sbc_sip::{Known, Message};
 use tokio::sync::mpsc;
 use tracing::{debug, info, info_span, warn};
 
+use crate::gate::{Gate, Verdict};
 use crate::policy::{self, Decision};
+use crate::registrations::Registrations;
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
 
@@ -41,16 +43,27 @@ pub struct Core {
     outbound: Outbound,
     /// Health of trunk peers (OPTIONS) and per-trunk call limits.
     trunks: Trunks,
+    /// The SBC's own registrations and the phones' relayed ones.
+    registrations: Registrations,
+    agent: String,
+    /// Set by a shutdown: the loop ends then, or as soon as every registration is undone.
+    stop_at: Option<Instant>,
+    /// Stateless refusal of sources that are no trunk's peers.
+    gate: Gate,
 }
+
+/// How long a shutdown waits for REGISTERs with expires=0 to be answered.
+const UNREGISTER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Core {
     pub fn new(config: Arc<Config>, outbound: Outbound) -> Self {
         let agent = format!("sbc/{}", env!("CARGO_PKG_VERSION"));
         let caps = Capabilities::sbc(agent.clone());
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
+        let registrations = Registrations::new(&config, &agent);
         let engine = Engine::new(EngineConfig {
             timers: TimerConfig::default(),
-            agent,
+            agent: agent.clone(),
             seed: crate::ids::random_u64(),
         });
         Core {
@@ -60,6 +73,10 @@ impl Core {
             hook: ReleaseHook::new(PassThrough),
             outbound,
             trunks,
+            registrations,
+            agent,
+            stop_at: None,
+            gate: Gate::default(),
         }
     }
 
@@ -68,10 +85,14 @@ impl Core {
         mut inbound: mpsc::Receiver<Inbound>,
         mut control: mpsc::Receiver<Control>,
     ) {
+        // Start what needs no trigger: the first REGISTERs of the SBC's own registrations.
+        self.drain();
         loop {
             let deadline = [
                 self.engine.poll_timeout(),
                 self.trunks.health.poll_timeout(),
+                self.registrations.poll_timeout(),
+                self.stop_at,
             ]
             .into_iter()
             .flatten()
@@ -93,17 +114,28 @@ impl Core {
                         }
                     }
                 }
-                c = control.recv() => match c {
+                c = control.recv(), if self.stop_at.is_none() => match c {
                     Some(Control::Reload(config)) => self.reload(config),
-                    Some(Control::Shutdown) | None => return,
+                    Some(Control::Shutdown) | None => {
+                        if self.stop_at.is_none() {
+                            self.registrations.unregister_all();
+                            self.stop_at = Some(Instant::now() + UNREGISTER_GRACE);
+                        }
+                    }
                 },
                 () = sleep => {
                     let now = Instant::now();
                     self.engine.handle_timeout(now, &mut self.hook);
                     self.trunks.health.handle_timeout(now);
+                    self.registrations.handle_timeout(now);
                 }
             }
             self.drain();
+            if let Some(at) = self.stop_at {
+                if Instant::now() >= at || self.registrations.is_idle() {
+                    return;
+                }
+            }
         }
     }
 
@@ -112,6 +144,7 @@ impl Core {
             warn!("reload: listener changes take effect after a restart; other changes apply now");
         }
         self.trunks.reload(Instant::now(), &config);
+        self.registrations.reload(&config, &self.agent);
         self.config = config;
         info!("configuration reloaded; new calls use it, calls in progress keep theirs");
         self.trunks.log_summary(&self.config);
@@ -120,8 +153,20 @@ impl Core {
     fn on_inbound(&mut self, ev: Inbound) {
         match ev {
             Inbound::Message { msg, peer } => {
-                self.engine
-                    .handle_message(Instant::now(), msg, peer, &mut self.hook)
+                let now = Instant::now();
+                match self.gate.check(now, &self.config, &msg, &peer, &self.agent) {
+                    Verdict::Pass => self.engine.handle_message(now, msg, peer, &mut self.hook),
+                    Verdict::Refuse { response, why } => {
+                        debug!("refused statelessly (403): {why}");
+                        self.outbound.send(sbc_core::Transmit {
+                            transport: peer.transport,
+                            local: peer.local,
+                            remote: peer.remote,
+                            payload: response.to_bytes(),
+                        });
+                    }
+                    Verdict::Drop => {}
+                }
             }
             Inbound::Connected {
                 local,
@@ -134,9 +179,22 @@ impl Core {
                 local,
                 remote,
                 reason,
-            } => self
-                .outbound
-                .connect_failed(transport, local, remote, &reason),
+            } => {
+                self.outbound
+                    .connect_failed(transport, local, remote, &reason);
+                // RFC 3261 §17.1.4: what waited on this connection fails now (failover,
+                // an error to the caller) instead of after Timer B/F.
+                let failed = self.engine.transport_error(
+                    Instant::now(),
+                    transport,
+                    local,
+                    remote,
+                    &mut self.hook,
+                );
+                if failed > 0 {
+                    info!(%remote, %reason, "{failed} transaction(s) failed: no {transport} connection");
+                }
+            }
         }
     }
 
@@ -157,6 +215,7 @@ impl Core {
                 .health
                 .send_probes(Instant::now(), &mut self.engine);
             self.trunks.health.log_changes();
+            busy |= self.registrations.send(Instant::now(), &mut self.engine);
             while let Some(t) = self.engine.poll_transmit() {
                 busy = true;
                 self.outbound.send(t);
@@ -177,16 +236,22 @@ impl Core {
                 info!(%call, ?reason, "call ended");
             }
             EngineEvent::Response { tx, response } => {
-                if !self
-                    .trunks
-                    .health
-                    .handle_response(Instant::now(), tx, &response)
+                let now = Instant::now();
+                if !self.trunks.health.handle_response(now, tx, &response)
+                    && !self
+                        .registrations
+                        .handle_response(now, tx, &response, &mut self.engine)
                 {
                     debug!(%tx, status = response.status(), "response to an own request");
                 }
             }
             EngineEvent::Timeout { tx } => {
-                if !self.trunks.health.handle_timeout_of(Instant::now(), tx) {
+                let now = Instant::now();
+                if !self.trunks.health.handle_timeout_of(now, tx)
+                    && !self
+                        .registrations
+                        .handle_timeout_of(now, tx, &mut self.engine)
+                {
                     debug!(%tx, "own request timed out");
                 }
             }
@@ -211,6 +276,7 @@ impl Core {
             request,
             &peer,
             &self.trunks.health,
+            self.registrations.relay(),
         ) {
             Decision::Answer(answer) => {
                 if answer.code >= 300 {
@@ -220,6 +286,11 @@ impl Core {
                 }
                 self.engine
                     .answer(now, tx, answer.code, answer.headers, Some(&answer.why));
+            }
+            Decision::Register(plan) => {
+                info!(realm = %plan.realm, registrar = %plan.trunk, "relaying REGISTER");
+                self.registrations
+                    .register(now, tx, request, peer, &plan, &mut self.engine);
             }
             Decision::Relay(plan) => {
                 if let Err(refusal) = self

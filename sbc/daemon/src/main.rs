@@ -16,9 +16,11 @@
 mod check;
 mod cli;
 mod core;
+mod gate;
 mod ids;
 mod logging;
 mod policy;
+mod registrations;
 mod run;
 mod transport;
 mod trunks;

@@ -18,6 +18,7 @@ use sbc_config::{Config, Realm, Trunk};
 use sbc_core::{Transport, TransportAddr};
 use sbc_sip::b2bua::{LegIdentity, RelayPlan, Target};
 use sbc_sip::grammar::Uri;
+use sbc_sip::registrar::{Binding, RegisterPlan, RegistrarRelay};
 use sbc_sip::transaction::Peer;
 use sbc_sip::uas::{Capabilities, screen};
 use sbc_sip::{Known, Message, Method};
@@ -29,6 +30,8 @@ use crate::trunks::Health;
 pub enum Decision {
     Answer(Answer),
     Relay(Box<RelayPlan>),
+    /// A phone's REGISTER, for the registration relay.
+    Register(Box<RegisterPlan>),
 }
 
 impl From<Answer> for Decision {
@@ -64,6 +67,7 @@ pub fn decide(
     req: &Message,
     peer: &Peer,
     health: &Health,
+    phones: &RegistrarRelay,
 ) -> Decision {
     let local = TransportAddr {
         transport: peer.transport,
@@ -110,12 +114,21 @@ pub fn decide(
     if req.max_forwards() == Some(0) {
         return Answer::new(483, "Max-Forwards exhausted").into();
     }
+    if req.method() == Some(&Method::Register) {
+        return register(config, realm, peer);
+    }
     let from = trunk.map_or(realm.name.as_str(), |t| t.name.as_str());
     let user = match &uri {
         Some(Uri::Sip(u)) => u.user.unwrap_or_default(),
         Some(Uri::Other { rest, .. }) => rest,
         None => "",
     };
+    if let Some(binding) = phones
+        .by_token(user)
+        .filter(|b| trunk.is_some_and(|t| t.name == b.trunk))
+    {
+        return to_phone(config, realm, peer, req, binding, from);
+    }
     let Some((route, new_user)) = config.route_for(from, user) else {
         return Answer::new(404, format!("no route from {from} for \"{user}\"")).into();
     };
@@ -175,6 +188,68 @@ pub fn decide(
         trust_identity: false,
         from_name: from.to_owned(),
         to_name: dest.name.clone(),
+    }))
+}
+
+/// A REGISTER on a realm with a `registrar`: relayed to that trunk's first live peer.
+fn register(config: &Config, realm: &Realm, peer: &Peer) -> Decision {
+    let Some(name) = &realm.registrar else {
+        return Answer::new(403, format!("realm {} relays no registrations", realm.name)).into();
+    };
+    let Some(trunk) = config.trunk(name) else {
+        return Answer::new(500, format!("registrar trunk {name} is not configured")).into();
+    };
+    let trunk_realm = config.realm_of(trunk);
+    let Some(target) = targets(trunk, trunk_realm).into_iter().next() else {
+        return Answer::new(503, format!("registrar trunk {name} has no reachable peer")).into();
+    };
+    Decision::Register(Box::new(RegisterPlan {
+        inbound: LegIdentity {
+            advertised: advertised(realm, peer.local),
+        },
+        outbound: LegIdentity {
+            advertised: advertised(trunk_realm, target.peer.local),
+        },
+        target,
+        nat_expires: u32::try_from(realm.nat_keepalive.as_secs()).unwrap_or(u32::MAX),
+        realm: realm.name.clone(),
+        trunk: trunk.name.clone(),
+    }))
+}
+
+/// A call from the registrar trunk to a phone registered through the SBC: to the phone's
+/// observed address, with its registered Contact as the Request-URI.
+fn to_phone(
+    config: &Config,
+    realm: &Realm,
+    peer: &Peer,
+    req: &Message,
+    binding: &Binding,
+    from: &str,
+) -> Decision {
+    if req.method() != Some(&Method::Invite) {
+        return Answer::new(501, "only calls (INVITE) are relayed").into();
+    }
+    let Some(phone_realm) = config.realm(&binding.realm) else {
+        return Answer::new(480, format!("realm {} of the phone is gone", binding.realm)).into();
+    };
+    let user = binding.aor.split('@').next().unwrap_or_default().to_owned();
+    Decision::Relay(Box::new(RelayPlan {
+        inbound: LegIdentity {
+            advertised: advertised(realm, peer.local),
+        },
+        outbound: LegIdentity {
+            advertised: advertised(phone_realm, binding.phone.local),
+        },
+        targets: vec![Target {
+            peer: binding.phone,
+            host: host_port(binding.phone.remote),
+            request_uri: Some(binding.phone_contact.clone()),
+        }],
+        user,
+        trust_identity: false,
+        from_name: from.to_owned(),
+        to_name: binding.realm.clone(),
     }))
 }
 

@@ -182,7 +182,6 @@ fn a_phone_registers_through_the_sbc_with_digest_and_nat_keepalive() {
                 401,
                 "WWW-Authenticate: Digest realm=\"pbx\", nonce=\"n\"\r\n",
             ),
-            60,
             &mut tokens,
         )
         .expect("401 for the phone");
@@ -211,7 +210,6 @@ fn a_phone_registers_through_the_sbc_with_digest_and_nat_keepalive() {
             t0,
             ctx,
             &upstream_response(&up2, 200, &granted),
-            60,
             &mut tokens,
         )
         .expect("200");
@@ -270,7 +268,6 @@ fn unregistering_removes_the_binding() {
         t0,
         ctx,
         &upstream_response(&up, 200, &format!("Contact: {contact}\r\n")),
-        60,
         &mut tokens,
     );
     assert_eq!(relay.bindings().count(), 1);
@@ -288,7 +285,7 @@ fn unregistering_removes_the_binding() {
     );
     relay.forwarded(ctx);
     let (_, r) = relay
-        .handle_response(t0, ctx, &upstream_response(&bye, 200, ""), 60, &mut tokens)
+        .handle_response(t0, ctx, &upstream_response(&bye, 200, ""), &mut tokens)
         .expect("200");
     assert_eq!(r.status(), Some(200));
     assert_eq!(relay.bindings().count(), 0);

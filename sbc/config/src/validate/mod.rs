@@ -8,6 +8,7 @@
 
 mod health;
 mod realms;
+mod registration;
 mod routes;
 mod trunks;
 
@@ -143,6 +144,7 @@ pub(crate) fn validate(file: ConfigFile, base_dir: &Path) -> Result<Config, Conf
     let realms = realms::realms(&mut v, &file.realms);
     let (trunks, peer_index) = trunks::trunks(&mut v, &file.trunks, &realms);
     let routes = routes::routes(&mut v, &file.routes, &file.realms, &file.trunks);
+    registration::registrars(&mut v, &file.realms, &file.trunks);
 
     let config = (|| {
         Some(Config {

@@ -149,6 +149,7 @@ fn realm(
     let has_tls = listeners.iter().any(|a| a.transport == Transport::Tls);
     let tls = tls_files(v, &p, r, has_tls);
     let client_auth = client_auth(v, &p, r, has_tls);
+    let nat_keepalive = super::registration::nat_keepalive(v, &p, r);
 
     let realm = (|| {
         Some(Realm {
@@ -161,6 +162,8 @@ fn realm(
             tls_verify_client: client_auth.as_ref()?.0,
             tls_client_ca: client_auth?.1,
             open: r.open.unwrap_or(false),
+            registrar: r.registrar.clone(),
+            nat_keepalive: nat_keepalive?,
         })
     })();
     RealmOut {

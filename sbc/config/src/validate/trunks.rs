@@ -121,6 +121,11 @@ fn trunk(
     });
     let tls = tls(v, &p, t, has_tls_peer);
     let health = super::health::health_and_limits(v, &p, t);
+    let first_peer = peers.first().map(|a| match a.addr {
+        std::net::SocketAddr::V4(v4) => v4.to_string(),
+        std::net::SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+    });
+    let register = super::registration::register(v, &p, t.register.as_ref(), first_peer);
 
     Some(Trunk {
         name: name?,
@@ -132,6 +137,7 @@ fn trunk(
         tls: tls?,
         options: health?.0,
         limits: health?.1,
+        register: register?,
     })
 }
 

@@ -114,11 +114,17 @@ impl Engine {
         let Some((id, purpose)) = self.clients.get(&tx).cloned() else {
             return;
         };
-        if response.status().is_some_and(|c| c >= 200) {
+        let is_final = response.status().is_some_and(|c| c >= 200);
+        if is_final {
             match self.clients.get_mut(&tx) {
                 Some((_, Purpose::Relay(r))) => r.answered = true,
                 Some((_, Purpose::Refresh(r))) => r.answered = true,
                 _ => {}
+            }
+            // Answered: the call no longer waits for this transaction (which may linger
+            // in the layer to absorb retransmissions).
+            if let Some(call) = self.calls.get_mut(&id) {
+                call.open.remove(&tx);
             }
         }
         match purpose {
@@ -134,6 +140,9 @@ impl Engine {
             Purpose::Relay(relay) => self.relay_response(now, id, relay, response, hook),
             Purpose::Refresh(refresh) => self.refresh_response(now, id, refresh, &response, hook),
             Purpose::Bye | Purpose::Prack => {}
+        }
+        if is_final {
+            self.maybe_finish(id, hook);
         }
     }
 
@@ -159,13 +168,14 @@ impl Engine {
         &mut self,
         now: Instant,
         tx: ClientTxId,
+        unreachable: bool,
         hook: &mut dyn SessionHook,
     ) {
         let Some((id, purpose)) = self.clients.get(&tx).cloned() else {
             return;
         };
         match purpose {
-            Purpose::Invite => self.invite_timeout(now, id, hook),
+            Purpose::Invite => self.invite_timeout(now, id, unreachable, hook),
             Purpose::Relay(relay) => self.relay_timeout(now, id, relay, hook),
             // §10: no answer to a refresh ends the session.
             Purpose::Refresh(_) => self.hang_up(now, id, EndReason::DialogLost(Side::B), hook),

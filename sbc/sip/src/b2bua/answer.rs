@@ -155,7 +155,7 @@ impl Engine {
         call.b.route_set = record_route(&response).into_iter().rev().collect();
         if let Some(tx) = call.b_invite.take() {
             self.clients.insert(tx, (id, Purpose::InviteAnswered));
-            call.open_clients = call.open_clients.saturating_sub(1);
+            call.open.remove(&tx);
         }
         call.state = CallState::Answered;
         call.timer.b_allows_update = lists(&response, Known::Allow, "UPDATE");
@@ -341,12 +341,21 @@ impl Engine {
     }
 
     /// The B INVITE got no final response at all (Timer B, or a CANCEL never answered).
-    pub(crate) fn invite_timeout(&mut self, now: Instant, id: CallId, hook: &mut dyn SessionHook) {
+    /// `unreachable`: the transport failed (§8.1.3.1 treats that as 503), else it timed
+    /// out (408).
+    pub(crate) fn invite_timeout(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        unreachable: bool,
+        hook: &mut dyn SessionHook,
+    ) {
         if let Some(call) = self.calls.get_mut(&id) {
             call.b_invite = None;
         }
-        let timeout = Message::response(408, "Request Timeout");
-        self.failed(now, id, 408, &timeout, hook);
+        let code = if unreachable { 503 } else { 408 };
+        let failure = Message::response(code, crate::wire::reason_phrase(code));
+        self.failed(now, id, code, &failure, hook);
     }
 
     /// A cancelled its INVITE: answer it 487 and cancel B.
@@ -385,7 +394,7 @@ impl Engine {
         if let Ok(tx) = self.layer.start_client(now, bye, fork.peer) {
             self.clients.insert(tx, (id, Purpose::Bye));
             if let Some(call) = self.calls.get_mut(&id) {
-                call.open_clients += 1;
+                call.open.insert(tx);
             }
         }
     }

@@ -141,8 +141,10 @@ pub struct Call {
     /// The last ACK sent to A for a 2xx of A's (to a relayed re-INVITE).
     pub a_ack: Option<Message>,
     pub awaiting_ack: Vec<AwaitingAck>,
-    /// Client transactions of this call still open (BYEs included).
-    pub open_clients: usize,
+    /// Client transactions of this call still waiting for their final response (BYEs
+    /// included). One that has its final answer may linger in the transaction layer (Timer
+    /// D, K, RFC 6026 M) to absorb retransmissions, but the call no longer waits for it.
+    pub open: std::collections::HashSet<ClientTxId>,
     pub end_reason: Option<EndReason>,
     /// The media plane has been told the call is over.
     pub released: bool,

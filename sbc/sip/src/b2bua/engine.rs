@@ -42,7 +42,8 @@ pub enum EngineEvent {
     /// A response to a request the daemon sent itself ([`Engine::send_request`]):
     /// provisional ones, then the final one.
     Response { tx: ClientTxId, response: Message },
-    /// A request the daemon sent itself got no final response (Timer B/F).
+    /// A request the daemon sent itself got no final response (Timer B/F), or could
+    /// not be sent ([`Engine::transport_error`]).
     Timeout { tx: ClientTxId },
 }
 
@@ -130,6 +131,25 @@ impl Engine {
             }
         }
         self.pump(now, hook);
+    }
+
+    /// The daemon could not open the `transport` connection from `local` to `remote`
+    /// (RFC 3261 §17.1.4): the client transactions waiting on it fail at once
+    /// ([`TransactionLayer::transport_error`]) and the engine acts as on their
+    /// timeout — a call's INVITE fails over to the next target or is answered to A
+    /// (408), an in-dialog request ends its call, a request of the daemon's own comes
+    /// back as [`EngineEvent::Timeout`]. Returns how many transactions failed.
+    pub fn transport_error(
+        &mut self,
+        now: Instant,
+        transport: sbc_core::Transport,
+        local: std::net::SocketAddr,
+        remote: std::net::SocketAddr,
+        hook: &mut dyn SessionHook,
+    ) -> usize {
+        let failed = self.layer.transport_error(now, transport, local, remote);
+        self.pump(now, hook);
+        failed
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -270,7 +290,10 @@ impl Engine {
             TransactionEvent::StrayResponse { response, peer } => {
                 self.stray_response(&response, peer)
             }
-            TransactionEvent::Timeout { tx, .. } => self.client_timeout(now, tx, hook),
+            TransactionEvent::Timeout { tx, timer } => {
+                let unreachable = timer == crate::transaction::Timer::Transport;
+                self.client_timeout(now, tx, unreachable, hook)
+            }
             TransactionEvent::Terminated {
                 tx: crate::transaction::TxId::Client(tx),
             } => self.client_terminated(tx, hook),

@@ -167,7 +167,7 @@ impl Engine {
                 };
                 self.clients.insert(ctx, (id, Purpose::Relay(relay)));
                 if let Some(call) = self.calls.get_mut(&id) {
-                    call.open_clients += 1;
+                    call.open.insert(ctx);
                 }
             }
             Err(e) => self.answer(now, tx, 500, Vec::new(), Some(&format!("not relayed: {e}"))),

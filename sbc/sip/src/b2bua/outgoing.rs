@@ -76,7 +76,7 @@ impl Engine {
             b_ack: None,
             a_ack: None,
             awaiting_ack: Vec::new(),
-            open_clients: 0,
+            open: Default::default(),
             end_reason: None,
             released: false,
             rel_a: supports(request, "100rel").then(|| ReliableA::new(&mut self.tokens)),
@@ -219,7 +219,7 @@ impl Engine {
             Ok(tx) => {
                 if let Some(call) = self.calls.get_mut(&id) {
                     call.b_invite = Some(tx);
-                    call.open_clients += 1;
+                    call.open.insert(tx);
                 }
                 self.clients.insert(tx, (id, Purpose::Invite));
             }

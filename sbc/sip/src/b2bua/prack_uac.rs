@@ -121,7 +121,7 @@ impl Engine {
             prack.set_body(body);
         }
         if let Ok(tx) = self.layer.start_client(now, prack, call.b.peer) {
-            call.open_clients += 1;
+            call.open.insert(tx);
             self.clients.insert(tx, (id, Purpose::Prack));
         }
     }

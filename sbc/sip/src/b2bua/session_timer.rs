@@ -269,7 +269,7 @@ impl Engine {
         let cseq = call.b.local_cseq;
         let peer = call.b.peer;
         if let Ok(tx) = self.layer.start_client(now, request, peer) {
-            call.open_clients += 1;
+            call.open.insert(tx);
             self.clients.insert(
                 tx,
                 (

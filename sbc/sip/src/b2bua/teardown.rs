@@ -144,7 +144,7 @@ impl Engine {
         let peer = dialog.peer;
         if let Ok(tx) = self.layer.start_client(now, bye, peer) {
             self.clients.insert(tx, (id, Purpose::Bye));
-            call.open_clients += 1;
+            call.open.insert(tx);
         }
     }
 
@@ -175,7 +175,7 @@ impl Engine {
             return;
         };
         if call.state != CallState::Ending
-            || call.open_clients > 0
+            || !call.open.is_empty()
             || call.a_invite.is_some()
             || !call.awaiting_ack.is_empty()
         {
@@ -197,13 +197,11 @@ impl Engine {
 
     /// A client transaction is gone: the call has one less thing to wait for.
     pub(crate) fn client_terminated(&mut self, tx: ClientTxId, hook: &mut dyn SessionHook) {
-        let Some((id, purpose)) = self.clients.remove(&tx) else {
+        let Some((id, _)) = self.clients.remove(&tx) else {
             return;
         };
         if let Some(call) = self.calls.get_mut(&id) {
-            if !matches!(purpose, Purpose::InviteAnswered) {
-                call.open_clients = call.open_clients.saturating_sub(1);
-            }
+            call.open.remove(&tx);
             if call.b_invite == Some(tx) {
                 call.b_invite = None;
             }

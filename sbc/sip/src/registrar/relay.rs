@@ -40,6 +40,8 @@ struct Pending {
     key: Option<(String, String)>,
     requested: u32,
     remove_all: Option<String>,
+    /// The plan's `nat_expires`: what the phone will be granted.
+    nat_expires: u32,
 }
 
 /// The registration relay: every phone binding, by (AOR, contact) and by token.
@@ -184,6 +186,7 @@ impl RegistrarRelay {
             key,
             requested: expires,
             remove_all,
+            nat_expires: plan.nat_expires,
         });
         RegisterAction::Forward {
             request: out,
@@ -224,7 +227,6 @@ impl RegistrarRelay {
         now: Instant,
         tx: ClientTxId,
         resp: &Message,
-        nat_expires: u32,
         tokens: &mut Tokens,
     ) -> Option<(ServerTxId, Message)> {
         let code = resp.status()?;
@@ -259,7 +261,7 @@ impl RegistrarRelay {
             );
             match granted.filter(|g| *g > 0 && p.requested > 0) {
                 Some(g) => {
-                    let down = g.min(nat_expires).max(1);
+                    let down = g.min(p.nat_expires).max(1);
                     if let Some(b) = self.bindings.get_mut(&key) {
                         b.upstream_until = Some(now + Duration::from_secs(u64::from(g)));
                         b.phone_until = now + Duration::from_secs(u64::from(down));

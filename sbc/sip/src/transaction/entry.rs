@@ -42,6 +42,14 @@ impl ClientMachine {
         }
     }
 
+    /// §17.1.4: the transport failed to carry this transaction's request.
+    pub(crate) fn on_transport_error(&mut self, ctx: &mut Ctx<'_, ClientTxId>) -> Flow {
+        match self {
+            ClientMachine::Invite(m) => m.on_transport_error(ctx),
+            ClientMachine::NonInvite(m) => m.on_transport_error(ctx),
+        }
+    }
+
     pub(crate) fn is_deferred(&self) -> bool {
         matches!(self, ClientMachine::NonInvite(m) if m.is_deferred())
     }

@@ -110,8 +110,12 @@ pub enum TransactionEvent {
     /// re-ACK a stray 2xx for a dialog it knows (and BYE one it does not).
     StrayResponse { response: Message, peer: Peer },
     /// Client transaction `tx` got no final response: Timer B (INVITE) or F
-    /// (non-INVITE) fired, or [`Timer::Cancel`] (a CANCELled INVITE never answered).
-    /// The TU treats it as a 408 (§8.1.3.1). The transaction is gone.
+    /// (non-INVITE) fired, or [`Timer::Cancel`] (a CANCELled INVITE never answered) —
+    /// the TU treats it as a 408 (§8.1.3.1) — or, with [`Timer::Transport`], its
+    /// request could not be sent ([`transport_error`], §17.1.4), which the TU treats
+    /// as a 503. [`Terminated`](Self::Terminated) follows; the transaction is gone.
+    ///
+    /// [`transport_error`]: super::TransactionLayer::transport_error
     Timeout { tx: ClientTxId, timer: Timer },
     /// Timer H fired: the peer never ACKed the non-2xx final response of INVITE server
     /// transaction `tx` (§17.2.1). The transaction is gone.

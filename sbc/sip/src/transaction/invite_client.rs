@@ -7,6 +7,7 @@
 //!      │  └──300-699: ACK───────────────────────────▲
 //!      └──2xx (also from Proceeding)──▶ Accepted ──M──▶ Terminated
 //!   Calling ──B──▶ Terminated (Timeout)
+//!   Calling/Proceeding ──transport error──▶ Terminated (Timeout, §17.1.4)
 //! ```
 
 use std::time::Duration;
@@ -138,6 +139,20 @@ impl InviteClient {
             // Timers are disarmed on every transition, so nothing else can fire.
             _ => Flow::Continue,
         }
+    }
+
+    /// The transport could not carry the INVITE (§17.1.4): without a final response
+    /// the transaction tells the TU and terminates at once; with one (Completed,
+    /// Accepted) it has nothing left to send and lives on until Timer D/M.
+    pub(crate) fn on_transport_error(&mut self, ctx: &mut Ctx<'_, ClientTxId>) -> Flow {
+        if self.has_final() {
+            return Flow::Continue;
+        }
+        ctx.emit(TransactionEvent::Timeout {
+            tx: ctx.id,
+            timer: Timer::Transport,
+        });
+        Flow::Terminate
     }
 
     /// Leaves Calling/Proceeding for a final state.

@@ -15,6 +15,8 @@
 //!     wait for a datagram/stream message, or until layer.poll_timeout()
 //!     on a message:  layer.handle_message(now, Message::parse(..)?, peer)
 //!     on timeout:    layer.handle_timeout(now)
+//!     on a connection that could not be opened:
+//!                    layer.transport_error(now, transport, local, remote)
 //!     TU calls:      layer.start_client / respond / cancel / send_stateless
 //!     drain:         while let Some(t) = layer.poll_transmit() { send t.payload from
 //!                        t.local to t.remote over t.transport }
@@ -47,7 +49,10 @@
 //!   TU's job ([`TransactionLayer::response_to`] builds it from the INVITE);
 //! * answers merged requests 482 (§8.2.2.2) without involving the TU;
 //! * builds and sends CANCEL on [`TransactionLayer::cancel`], waiting for a provisional
-//!   response first (§9.1).
+//!   response first (§9.1);
+//! * fails the client transactions of a flow the daemon reports broken
+//!   ([`TransactionLayer::transport_error`], §17.1.4): [`TransactionEvent::Timeout`] with
+//!   [`Timer::Transport`] at once, not Timer B/F 64*T1 later.
 //!
 //! # What it leaves to the TU
 //!
@@ -86,6 +91,7 @@ mod non_invite_client;
 mod non_invite_server;
 mod queue;
 mod timer;
+mod transport;
 
 pub use build::{new_branch, response_for};
 pub use error::TransactionError;

@@ -6,6 +6,7 @@
 //!   (Deferred ──start──▶) Trying ──1xx──▶ Proceeding ──200-699──▶ Completed ──K──▶ Terminated
 //!                           └──────────200-699──────────────────────▲
 //!   Trying/Proceeding ──F──▶ Terminated (Timeout)
+//!   Trying/Proceeding ──transport error──▶ Terminated (Timeout, §17.1.4)
 //! ```
 
 use std::time::Duration;
@@ -67,6 +68,22 @@ impl NonInviteClient {
         }
         ctx.arm(Timer::F, ctx.config.timeout());
         self.state = State::Trying { interval };
+    }
+
+    /// The transport could not carry the request (§17.1.4): in Trying or Proceeding
+    /// the transaction tells the TU and terminates at once. A deferred CANCEL has sent
+    /// nothing yet (it ends with its INVITE), a completed one has its answer.
+    pub(crate) fn on_transport_error(&mut self, ctx: &mut Ctx<'_, ClientTxId>) -> Flow {
+        match self.state {
+            State::Trying { .. } | State::Proceeding => {
+                ctx.emit(TransactionEvent::Timeout {
+                    tx: ctx.id,
+                    timer: Timer::Transport,
+                });
+                Flow::Terminate
+            }
+            State::Deferred | State::Completed => Flow::Continue,
+        }
     }
 
     pub(crate) fn on_response(&mut self, ctx: &mut Ctx<'_, ClientTxId>, response: Message) -> Flow {

@@ -47,11 +47,21 @@ pub enum Timer {
     /// RFC 3261 §9.1: an INVITE that still has no final response 64*T1 after its CANCEL
     /// was sent is considered cancelled and its client transaction is destroyed.
     Cancel,
+    /// Never armed: the transport failed (RFC 3261 §17.1.4, §18.4) — a TCP/TLS
+    /// connection for the request could not be opened (refused, timed out, the TLS
+    /// handshake or the peer's certificate failed). "The client transaction SHOULD
+    /// inform the TU that a transport failure has occurred, and the client transaction
+    /// SHOULD transition directly to the Terminated state"; the daemon reports it with
+    /// [`TransactionLayer::transport_error`](super::TransactionLayer::transport_error)
+    /// and the TU gets [`TransactionEvent::Timeout`](super::TransactionEvent::Timeout)
+    /// with this timer at once instead of Timer B/F 64*T1 later. §8.1.3.1: the TU
+    /// treats it like a 503 (Service Unavailable).
+    Transport,
 }
 
 impl Timer {
     /// Every variant, for clearing all timers of a transaction.
-    pub const ALL: [Timer; 14] = [
+    pub const ALL: [Timer; 15] = [
         Timer::A,
         Timer::B,
         Timer::D,
@@ -66,6 +76,7 @@ impl Timer {
         Timer::M,
         Timer::Trying,
         Timer::Cancel,
+        Timer::Transport,
     ];
 }
 

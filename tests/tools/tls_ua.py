@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""A scripted SIP user agent over TLS for the sbc-lab tests (Debian's sipp has no TLS).
+
+Runs inside a lab namespace via `ip netns exec`. Real SIP, kept small: one call, messages
+framed on the stream by Content-Length, Via with a z9hG4bK branch, CSeq counting up,
+Max-Forwards, Contact with transport=tls; CRLF keep-alive pings answered (RFC 5626).
+
+  tls_ua.py call --to IP:PORT --bind IP --ca FILE [--server-name NAME] --user USER
+                 [--hold-ms N] [--wait S]
+      Connects from --bind (ephemeral port), verifies the server's certificate against the
+      CA bundle FILE for NAME (default: the IP of --to, an IP SAN), sends an INVITE with an
+      SDP offer, reads 1xx and the final response, ACKs a 2xx to its Contact (in-dialog:
+      the To tag of the 2xx, the Record-Route set), holds N ms (default 500), sends BYE
+      and expects 200. An in-dialog request from the other side meanwhile is answered
+      200 (a BYE ends the call: the script then sends no BYE of its own).
+
+  tls_ua.py serve --listen IP:PORT --cert FILE --key FILE [--wait S]
+      Accepts TLS connections with that certificate (chain) and key, answers an INVITE
+      100/180/200 with an SDP answer, takes the ACK, answers BYE 200 (the call is then
+      over), OPTIONS 200, anything else 501. A failed handshake is noted and the next
+      connection accepted. Prints "note listening" once the socket listens.
+
+Output, one line each, on stdout (flushed): "sent HEX" and "recv HEX" per SIP message,
+"note TEXT" for events, and last "result ok" or "result fail TEXT". The exit code is 0
+for ok, 1 otherwise. Everything ends after --wait seconds (default 15) at the latest.
+"""
+
+import argparse
+import secrets
+import select
+import socket
+import ssl
+import sys
+import time
+
+COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact",
+           "l": "content-length", "c": "content-type", "k": "supported"}
+
+
+class Failure(Exception):
+    """Ends the script with "result fail TEXT"."""
+
+
+def out(kind, text):
+    print(f"{kind} {text}", flush=True)
+
+
+def parse_addr(text):
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+def token():
+    return secrets.token_hex(6)
+
+
+class Message:
+    """One SIP message: start line, (lower-case name, value) headers, body."""
+
+    def __init__(self, raw):
+        head, _, self.body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("utf-8", "replace").split("\r\n")
+        self.start = lines[0]
+        self.headers = []
+        for line in lines[1:]:
+            if line[:1] in (" ", "\t") and self.headers:  # folded continuation
+                name, value = self.headers[-1]
+                self.headers[-1] = (name, value + " " + line.strip())
+            elif ":" in line:
+                name, value = line.split(":", 1)
+                name = name.strip().lower()
+                self.headers.append((COMPACT.get(name, name), value.strip()))
+
+    def is_request(self):
+        return not self.start.startswith("SIP/2.0 ")
+
+    def method(self):
+        return self.start.split(" ", 1)[0] if self.is_request() else None
+
+    def status(self):
+        parts = self.start.split(" ")
+        return int(parts[1]) if not self.is_request() and len(parts) > 1 else None
+
+    def all(self, name):
+        return [v for n, v in self.headers if n == name]
+
+    def get(self, name):
+        values = self.all(name)
+        return values[0] if values else ""
+
+    def cseq(self):
+        number, _, method = self.get("cseq").partition(" ")
+        return int(number or 0), method.strip()
+
+
+def header_param(value, name):
+    """The value of ;name= in a header value (outside <...>)."""
+    rest = value.rsplit(">", 1)[-1]
+    for part in rest.split(";")[1:]:
+        key, _, val = part.partition("=")
+        if key.strip().lower() == name:
+            return val.strip()
+    return None
+
+
+def uri_of(value):
+    """The URI of a name-addr (<...>) or addr-spec header value."""
+    if "<" in value:
+        return value.split("<", 1)[1].split(">", 1)[0]
+    return value.split(";", 1)[0].strip()
+
+
+class Stream:
+    """A TLS stream of SIP messages, framed by Content-Length."""
+
+    def __init__(self, sock, deadline):
+        self.sock = sock
+        self.deadline = deadline
+        self.buf = bytearray()
+        sock.setblocking(False)
+
+    def send(self, text):
+        data = text.encode()
+        self.sock.setblocking(True)
+        try:
+            self.sock.sendall(data)
+        finally:
+            self.sock.setblocking(False)
+        out("sent", data.hex())
+
+    def _frame(self):
+        """A complete message from the buffer, or None."""
+        while True:
+            if self.buf.startswith(b"\r\n\r\n"):  # RFC 5626 ping: pong
+                del self.buf[:4]
+                self.sock.setblocking(True)
+                self.sock.sendall(b"\r\n")
+                self.sock.setblocking(False)
+                continue
+            if self.buf.startswith(b"\r\n") and len(self.buf) >= 4:
+                del self.buf[:2]
+                continue
+            break
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        length = 0
+        for line in bytes(self.buf[:end]).split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() in (b"content-length", b"l"):
+                try:
+                    length = int(value.strip() or b"0")
+                except ValueError:
+                    raise Failure(f"bad Content-Length {value!r}")
+        total = end + 4 + length
+        if len(self.buf) < total:
+            return None
+        raw = bytes(self.buf[:total])
+        del self.buf[:total]
+        out("recv", raw.hex())
+        return Message(raw)
+
+    def receive(self, until=None):
+        """The next message; None when `until` (default: the deadline) passes first."""
+        until = min(until or self.deadline, self.deadline)
+        while True:
+            msg = self._frame()
+            if msg:
+                return msg
+            if not self.sock.pending():
+                remaining = until - time.monotonic()
+                if remaining <= 0:
+                    return None
+                ready, _, _ = select.select([self.sock], [], [], remaining)
+                if not ready:
+                    continue
+            try:
+                chunk = self.sock.recv(65536)
+            except (ssl.SSLWantReadError, BlockingIOError):
+                continue
+            except (ConnectionResetError, ssl.SSLError) as e:
+                raise Failure(f"connection lost: {e}")
+            if not chunk:
+                raise Failure("connection closed by the peer")
+            self.buf.extend(chunk)
+
+
+def response(req, code, reason, to_tag=None, extra="", body=""):
+    """A response to `req` (RFC 3261 §8.2.6): Via, From, To (+ tag), Call-ID, CSeq."""
+    lines = [f"SIP/2.0 {code} {reason}"]
+    lines += [f"Via: {v}" for v in req.all("via")]
+    to = req.get("to")
+    if to_tag and header_param(to, "tag") is None:
+        to += f";tag={to_tag}"
+    lines += [f"From: {req.get('from')}", f"To: {to}",
+              f"Call-ID: {req.get('call-id')}", f"CSeq: {req.get('cseq')}"]
+    lines += [x for x in extra.split("\r\n") if x]
+    if body:
+        lines.append("Content-Type: application/sdp")
+    lines.append(f"Content-Length: {len(body.encode())}")
+    return "\r\n".join(lines) + "\r\n\r\n" + body
+
+
+def sdp(ip, session, port):
+    return (f"v=0\r\no={session} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
+
+
+class Caller:
+    """The UAC of one call (the `call` mode)."""
+
+    def __init__(self, args):
+        self.args = args
+        self.deadline = time.monotonic() + args.wait
+        self.call_id = f"{token()}@{args.bind}"
+        self.from_tag = token()
+        self.cseq = 0
+        self.ended_by_peer = False
+
+    def connect(self):
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.bind((self.args.bind, 0))
+        raw.settimeout(max(1.0, self.deadline - time.monotonic()))
+        try:
+            raw.connect(parse_addr(self.args.to))
+            context = ssl.create_default_context(cafile=self.args.ca)
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            name = self.args.server_name or parse_addr(self.args.to)[0]
+            sock = context.wrap_socket(raw, server_hostname=name)
+        except (OSError, ssl.SSLError) as e:
+            raise Failure(f"cannot connect: {e}")
+        self.local = f"{self.args.bind}:{sock.getsockname()[1]}"
+        out("note", f"connected from {self.local}, {sock.version()}")
+        self.stream = Stream(sock, self.deadline)
+
+    def request(self, method, uri, to, cseq=None, branch=None, routes=(), body=""):
+        if cseq is None:
+            self.cseq += 1
+            cseq = self.cseq
+        branch = branch or f"z9hG4bK{token()}"
+        lines = [f"{method} {uri} SIP/2.0",
+                 f"Via: SIP/2.0/TLS {self.local};branch={branch}",
+                 "Max-Forwards: 70"]
+        lines += [f"Route: {r}" for r in routes]
+        lines += [f'From: "TLS Caller" <sip:+4989555000@{self.args.bind}>;tag={self.from_tag}',
+                  f"To: {to}", f"Call-ID: {self.call_id}", f"CSeq: {cseq} {method}",
+                  f"Contact: <sip:caller@{self.local};transport=tls>",
+                  "User-Agent: sbc-lab-tls-ua"]
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines.append(f"Content-Length: {len(body.encode())}")
+        self.stream.send("\r\n".join(lines) + "\r\n\r\n" + body)
+        return branch
+
+    def answer_request(self, req):
+        """An in-dialog request from the other side: 200 (BYE ends the call)."""
+        if req.method() == "ACK":
+            return
+        self.stream.send(response(req, 200, "OK"))
+        if req.method() == "BYE":
+            out("note", "BYE from the peer answered 200")
+            self.ended_by_peer = True
+
+    def wait_response(self, branch, method, until=None):
+        """The next response of the transaction (branch, method); requests meanwhile
+        are answered. None when `until` passes first."""
+        while True:
+            msg = self.stream.receive(until)
+            if msg is None:
+                return None
+            if msg.is_request():
+                self.answer_request(msg)
+                if self.ended_by_peer:
+                    return None
+                continue
+            if header_param(msg.get("via"), "branch") == branch and msg.cseq()[1] == method:
+                return msg
+            out("note", f"unrelated response ignored: {msg.start}")
+
+    def run(self):
+        self.connect()
+        host, port = parse_addr(self.args.to)
+        uri = f"sip:{self.args.user}@{host}:{port};transport=tls"
+        to = f"<sip:{self.args.user}@{host}>"
+        offer = sdp(self.args.bind, "tlscaller", 40000)
+        branch = self.request("INVITE", uri, to, body=offer)
+        while True:
+            final = self.wait_response(branch, "INVITE")
+            if final is None:
+                raise Failure("no final response to the INVITE")
+            code = final.status()
+            out("note", f"INVITE got {code}")
+            if code >= 200:
+                break
+        if code >= 300:
+            # §17.1.1.3: the ACK of a non-2xx is part of the INVITE transaction.
+            self.request("ACK", uri, final.get("to"), cseq=1, branch=branch)
+            raise Failure(f"INVITE answered {code}")
+        target = uri_of(final.get("contact"))
+        if not target:
+            raise Failure("2xx without Contact")
+        routes = list(reversed(final.all("record-route")))
+        dialog_to = final.get("to")
+        self.request("ACK", target, dialog_to, cseq=1, routes=routes)
+        hold_until = time.monotonic() + self.args.hold_ms / 1000.0
+        while time.monotonic() < hold_until and not self.ended_by_peer:
+            msg = self.stream.receive(hold_until)
+            if msg is None:
+                break
+            if msg.is_request():
+                self.answer_request(msg)
+            elif msg.status() and 200 <= msg.status() < 300 and msg.cseq()[1] == "INVITE":
+                # A retransmitted 2xx: our ACK crossed it; ACK again.
+                self.request("ACK", target, dialog_to, cseq=1, routes=routes)
+        if self.ended_by_peer:
+            return
+        bye = self.request("BYE", target, dialog_to, routes=routes)
+        reply = self.wait_response(bye, "BYE")
+        while reply is not None and reply.status() < 200:
+            reply = self.wait_response(bye, "BYE")
+        if self.ended_by_peer:
+            return
+        if reply is None or reply.status() != 200:
+            raise Failure(f"BYE answered {reply.status() if reply else 'never'}")
+        out("note", "BYE answered 200")
+
+
+class Callee:
+    """The UAS side (the `serve` mode): a TLS trunk peer answering calls."""
+
+    def __init__(self, args):
+        self.args = args
+        self.deadline = time.monotonic() + args.wait
+        self.listen = args.listen
+        self.tag = token()
+        self.done = False
+
+    def run(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.args.cert, self.args.key)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(parse_addr(self.listen))
+        listener.listen(8)
+        out("note", "listening")
+        while not self.done:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise Failure("no completed call before the deadline")
+            ready, _, _ = select.select([listener], [], [], remaining)
+            if not ready:
+                continue
+            raw, remote = listener.accept()
+            raw.settimeout(5)
+            try:
+                sock = context.wrap_socket(raw, server_side=True)
+            except (OSError, ssl.SSLError) as e:
+                out("note", f"handshake with {remote[0]}:{remote[1]} failed: {e}")
+                raw.close()
+                continue
+            out("note", f"accepted {remote[0]}:{remote[1]}, {sock.version()}")
+            try:
+                self.serve(Stream(sock, self.deadline))
+            except Failure as e:
+                out("note", f"connection ended: {e}")
+            sock.close()
+
+    def serve(self, stream):
+        contact = f"Contact: <sip:pbx@{self.listen};transport=tls>"
+        while not self.done:
+            req = stream.receive()
+            if req is None:
+                raise Failure("deadline")
+            method = req.method()
+            if method is None or method == "ACK":
+                if method == "ACK":
+                    out("note", "ACK received")
+                continue
+            if method == "INVITE":
+                stream.send(response(req, 100, "Trying"))
+                stream.send(response(req, 180, "Ringing", self.tag, contact))
+                ip = self.listen.rpartition(":")[0]
+                stream.send(response(req, 200, "OK", self.tag, contact, sdp(ip, "tlspbx", 50000)))
+            elif method == "BYE":
+                stream.send(response(req, 200, "OK", self.tag))
+                out("note", "BYE answered 200")
+                self.done = True
+            elif method in ("OPTIONS", "CANCEL"):
+                stream.send(response(req, 200, "OK", self.tag))
+            else:
+                stream.send(response(req, 501, "Not Implemented", self.tag))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="mode", required=True)
+    call = sub.add_parser("call")
+    call.add_argument("--to", required=True)
+    call.add_argument("--bind", required=True)
+    call.add_argument("--ca", required=True)
+    call.add_argument("--server-name")
+    call.add_argument("--user", required=True)
+    call.add_argument("--hold-ms", type=int, default=500)
+    serve = sub.add_parser("serve")
+    serve.add_argument("--listen", required=True)
+    serve.add_argument("--cert", required=True)
+    serve.add_argument("--key", required=True)
+    for p in (call, serve):
+        p.add_argument("--wait", type=float, default=15.0)
+    args = parser.parse_args()
+    try:
+        (Caller if args.mode == "call" else Callee)(args).run()
+    except Failure as e:
+        out("result", f"fail {e}")
+        return 1
+    out("result", "ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
