@@ -9,9 +9,16 @@
 //! * [`Transport`] — UDP, TCP or TLS, with the `udp:` / `tcp:` / `tls:` prefixes used
 //!   in config listeners and trunk peers ([`TransportAddr`]).
 //! * [`Transmit`] — bytes to send, from which local listener, to which remote address.
+//! * [`Side`] — the A (incoming) and B (outgoing) leg of a call, for signalling and media.
+//! * [`MediaOp`] / [`MediaEvent`] — the control plane's commands to the media plane and
+//!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`]).
 
+mod media;
+mod side;
 mod transmit;
 mod transport;
 
+pub use media::{LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, StreamKey, StreamStats};
+pub use side::Side;
 pub use transmit::Transmit;
 pub use transport::{ParseTransportAddrError, Transport, TransportAddr};

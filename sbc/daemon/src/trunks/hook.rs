@@ -6,7 +6,7 @@
 //! core's hook is wrapped in this and the ids it collects go to
 //! [`Limits::released`](super::Limits::released).
 
-use sbc_sip::b2bua::{BodyRole, CallId, NotAcceptable, SessionHook, Side};
+use sbc_sip::b2bua::{Body, CallId, NotAcceptable, RelayPlan, SessionHook};
 
 /// `inner`, plus the calls released since the last [`take_released`](Self::take_released).
 #[derive(Debug, Default)]
@@ -30,15 +30,16 @@ impl<H: SessionHook> ReleaseHook<H> {
 }
 
 impl<H: SessionHook> SessionHook for ReleaseHook<H> {
-    fn relay_body(
-        &mut self,
-        call: CallId,
-        from: Side,
-        role: BodyRole,
-        content_type: Option<&str>,
-        body: &[u8],
-    ) -> Result<Vec<u8>, NotAcceptable> {
-        self.inner.relay_body(call, from, role, content_type, body)
+    fn call_started(&mut self, call: CallId, plan: &RelayPlan) {
+        self.inner.call_started(call, plan);
+    }
+
+    fn relay_body(&mut self, body: Body<'_>) -> Result<Vec<u8>, NotAcceptable> {
+        self.inner.relay_body(body)
+    }
+
+    fn answered(&mut self, call: CallId, fork: Option<&str>) {
+        self.inner.answered(call, fork);
     }
 
     fn call_ended(&mut self, call: CallId) {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::call::{CallState, EndReason, Purpose};
 use super::engine::{CallTimer, Engine};
-use super::hook::{BodyRole, SessionHook};
+use super::hook::{Body, BodyRole, SessionHook};
 use super::ids::{CallId, Side};
 use super::in_dialog::is_sdp;
 use crate::transaction::{ClientTxId, Peer};
@@ -55,13 +55,14 @@ impl Engine {
                 ),
             };
             if is_sdp(request) {
-                if let Ok(body) = hook.relay_body(
-                    id,
-                    side,
-                    BodyRole::Answer,
-                    request.header(Known::ContentType),
-                    request.body(),
-                ) {
+                if let Ok(body) = hook.relay_body(Body {
+                    call: id,
+                    from: side,
+                    role: BodyRole::Answer,
+                    fork: None,
+                    content_type: request.header(Known::ContentType),
+                    bytes: request.body(),
+                }) {
                     if let Some(ct) = request.header(Known::ContentType) {
                         ack.set_header(Known::ContentType, ct);
                     }

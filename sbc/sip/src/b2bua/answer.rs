@@ -7,7 +7,7 @@ use super::call::{AwaitingAck, CallState, EndReason, ForwardAck, Purpose};
 use super::dialog::{contact_uri, record_route};
 use super::engine::{CallTimer, Engine, EngineEvent};
 use super::headers::{copy_crossing, lists};
-use super::hook::{BodyRole, SessionHook};
+use super::hook::{Body, BodyRole, SessionHook};
 use super::ids::{CallId, Side};
 use super::prack_uac::FromB;
 use super::prack_uas::HeldOk;
@@ -97,19 +97,21 @@ impl Engine {
         if !call.timer.a_supports {
             hide_timer(&mut out);
         }
+        let fork = response.to().ok().and_then(|t| t.tag().map(str::to_owned));
         let role = if call.offer_in_invite {
             BodyRole::Answer
         } else {
             BodyRole::Offer
         };
         if !response.body().is_empty() {
-            match hook.relay_body(
-                id,
-                Side::B,
+            match hook.relay_body(Body {
+                call: id,
+                from: Side::B,
                 role,
-                response.header(Known::ContentType),
-                response.body(),
-            ) {
+                fork: fork.as_deref(),
+                content_type: response.header(Known::ContentType),
+                bytes: response.body(),
+            }) {
                 Ok(body) => {
                     call.a.last_sdp = Some(body.clone());
                     out.set_body(body);
@@ -183,19 +185,22 @@ impl Engine {
         } else {
             hide_timer(&mut out);
         }
+        let fork = call.b.remote_tag.clone();
+        hook.answered(id, fork.as_deref());
         if !response.body().is_empty() {
             let role = if late_offer {
                 BodyRole::Offer
             } else {
                 BodyRole::Answer
             };
-            match hook.relay_body(
-                id,
-                Side::B,
+            match hook.relay_body(Body {
+                call: id,
+                from: Side::B,
                 role,
-                response.header(Known::ContentType),
-                response.body(),
-            ) {
+                fork: fork.as_deref(),
+                content_type: response.header(Known::ContentType),
+                bytes: response.body(),
+            }) {
                 Ok(body) => {
                     call.a.last_sdp = Some(body.clone());
                     out.set_body(body);

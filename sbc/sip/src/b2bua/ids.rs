@@ -13,30 +13,7 @@ impl fmt::Display for CallId {
     }
 }
 
-/// The two legs of a call: `A` is where the call came from, `B` where it went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    A,
-    B,
-}
-
-impl Side {
-    pub fn other(self) -> Side {
-        match self {
-            Side::A => Side::B,
-            Side::B => Side::A,
-        }
-    }
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Side::A => "A",
-            Side::B => "B",
-        })
-    }
-}
+pub use sbc_core::Side;
 
 /// Tags, Call-IDs and branches. The core has no RNG: the daemon gives a random seed, and
 /// each token is SipHash of (seed, counter) — unpredictable without the seed, and

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::call::{AwaitingAck, CallState, EndReason, ForwardAck, Purpose, Relay};
 use super::engine::{CallTimer, Engine};
 use super::headers::copy_crossing;
-use super::hook::{BodyRole, SessionHook};
+use super::hook::{Body, BodyRole, SessionHook};
 use super::ids::{CallId, Side};
 use super::session_timer::{Refresher, fill_in, hide_timer, requested};
 use crate::transaction::{Peer, ServerTxId};
@@ -131,13 +131,14 @@ impl Engine {
             }
         }
         if offer {
-            match hook.relay_body(
-                id,
-                side,
-                BodyRole::Offer,
-                request.header(Known::ContentType),
-                request.body(),
-            ) {
+            match hook.relay_body(Body {
+                call: id,
+                from: side,
+                role: BodyRole::Offer,
+                fork: None,
+                content_type: request.header(Known::ContentType),
+                bytes: request.body(),
+            }) {
                 Ok(body) => {
                     call.dialog_mut(other).last_sdp = Some(body.clone());
                     out.set_body(body);
@@ -228,13 +229,14 @@ impl Engine {
             } else {
                 BodyRole::Offer
             };
-            match hook.relay_body(
-                id,
-                answering,
+            match hook.relay_body(Body {
+                call: id,
+                from: answering,
                 role,
-                response.header(Known::ContentType),
-                response.body(),
-            ) {
+                fork: None,
+                content_type: response.header(Known::ContentType),
+                bytes: response.body(),
+            }) {
                 Ok(body) => {
                     call.dialog_mut(from).last_sdp = Some(body.clone());
                     out.set_body(body);

@@ -63,7 +63,7 @@ mod teardown;
 
 pub use call::{CallState, EndReason};
 pub use engine::{Engine, EngineConfig, EngineEvent};
-pub use hook::{BodyRole, NotAcceptable, PassThrough, SessionHook};
+pub use hook::{Body, BodyRole, NotAcceptable, PassThrough, SessionHook};
 pub use ids::{CallId, Side, Tokens};
 pub use outgoing::RelayError;
 pub use plan::{LegIdentity, RelayPlan, Target};

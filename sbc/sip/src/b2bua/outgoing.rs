@@ -6,7 +6,7 @@ use super::call::{Call, CallState, EndReason, Purpose};
 use super::dialog::{Dialog, contact_uri, record_route};
 use super::engine::{Engine, EngineEvent};
 use super::headers::{copy_crossing, supports};
-use super::hook::{BodyRole, SessionHook};
+use super::hook::{Body, BodyRole, SessionHook};
 use super::ids::{CallId, Side};
 use super::plan::RelayPlan;
 use super::prack_uas::ReliableA;
@@ -88,6 +88,7 @@ impl Engine {
                 ..SessionTimer::default()
             },
         };
+        hook.call_started(id, &call.plan);
         self.calls.insert(id, call);
         self.events.push_back(EngineEvent::CallStarted { call: id });
         self.send_b_invite(now, id, hook);
@@ -201,7 +202,14 @@ impl Engine {
         invite.push_header(Known::UserAgent, agent);
         if !call.a_request.body().is_empty() {
             let ct = call.a_request.header(Known::ContentType);
-            match hook.relay_body(id, Side::A, BodyRole::Offer, ct, call.a_request.body()) {
+            match hook.relay_body(Body {
+                call: id,
+                from: Side::A,
+                role: BodyRole::Offer,
+                fork: None,
+                content_type: ct,
+                bytes: call.a_request.body(),
+            }) {
                 Ok(body) => {
                     call.b.last_sdp = Some(body.clone());
                     invite.set_body(body);

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use super::call::EndReason;
 use super::engine::{CallTimer, Engine};
-use super::hook::{BodyRole, SessionHook};
+use super::hook::{Body, BodyRole, SessionHook};
 use super::ids::{CallId, Side, Tokens};
 use super::in_dialog::is_sdp;
 use super::prack_uac::{DeferredPrack, parse_rseq};
@@ -274,7 +274,14 @@ impl Engine {
         if is_sdp(request) {
             let ct = request.header(Known::ContentType);
             if u.offer {
-                match hook.relay_body(id, Side::A, BodyRole::Answer, ct, request.body()) {
+                match hook.relay_body(Body {
+                    call: id,
+                    from: Side::A,
+                    role: BodyRole::Answer,
+                    fork: None,
+                    content_type: ct,
+                    bytes: request.body(),
+                }) {
                     Ok(body) => answer = Some((ct.unwrap_or("application/sdp").to_owned(), body)),
                     Err(e) => refused = Some(e.0),
                 }

@@ -1,0 +1,120 @@
+//! What the control plane tells the media plane, and what the media plane reports back.
+//!
+//! The B2BUA never talks to the media engine: the daemon's session hook turns offers and
+//! answers into [`MediaOp`]s for the engine, and the engine's [`MediaEvent`]s come back to
+//! the daemon (for latching logs, inactivity teardown, the UI).
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use crate::Side;
+
+/// One anchored stream: a call (the B2BUA's id) and the index of its m-line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamKey {
+    pub call: u64,
+    pub index: u16,
+}
+
+impl fmt::Display for StreamKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "call#{}/m{}", self.call, self.index)
+    }
+}
+
+/// When the engine learns a peer's real address from its packets (symmetric RTP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LatchMode {
+    /// Always latch to where the packets come from (within the latch window).
+    Always,
+    /// Only when the SDP address is private (RFC 1918/6598, ULA, link-local): the peer is
+    /// behind NAT; a public SDP address is used as written.
+    PrivateOnly,
+    /// Never: send to the SDP address and accept packets only from it.
+    Never,
+}
+
+/// Where one side's peer sends from and wants media sent to, per its SDP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSpec {
+    /// RTP address; `None` when the stream is rejected (port 0) or held with 0.0.0.0.
+    pub rtp: Option<SocketAddr>,
+    /// RTCP address (`a=rtcp`, else RTP port + 1); `None` with rtcp-mux.
+    pub rtcp: Option<SocketAddr>,
+    pub rtcp_mux: bool,
+    /// On side B before the answer: the early dialog (To tag) this SDP came from.
+    pub fork: Option<String>,
+}
+
+/// A command to the media plane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaOp {
+    /// Anchor a stream on the SBC's ports: `a_local`/`b_local` are the RTP addresses on
+    /// each leg's realm (even ports; RTCP on the next port unless muxed).
+    Open {
+        stream: StreamKey,
+        a_local: SocketAddr,
+        b_local: SocketAddr,
+        latch_a: LatchMode,
+        latch_b: LatchMode,
+    },
+    /// An SDP of `side` says where its peer is. A new one (re-INVITE, another 183) opens a
+    /// new latch window; on side B before the answer each fork adds a candidate.
+    Remote {
+        stream: StreamKey,
+        side: Side,
+        remote: RemoteSpec,
+    },
+    /// B's answer came from `fork`: its media wins, other forks' packets are dropped.
+    Answered {
+        stream: StreamKey,
+        fork: Option<String>,
+    },
+    /// Whether `side`'s peer is expected to send (hold, inactive): the inactivity timer
+    /// waits longer for a side that does not.
+    Sending {
+        stream: StreamKey,
+        side: Side,
+        sends: bool,
+    },
+    /// The stream is over: stop relaying and release its ports.
+    Close { stream: StreamKey },
+}
+
+/// Why a stream latched where it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatchReason {
+    /// The first packets in the latch window came from there (symmetric RTP, NAT).
+    Observed,
+    /// Latching is off (or the SDP address is public): the SDP address is used.
+    Signalled,
+    /// A fork answered; its latched address replaced the early one.
+    ForkAnswered,
+}
+
+/// What the media plane reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// `side`'s peer is now at `addr`.
+    Latched {
+        stream: StreamKey,
+        side: Side,
+        addr: SocketAddr,
+        reason: LatchReason,
+    },
+    /// No RTP/RTCP on any stream of `call` for the inactivity time.
+    Inactive { call: u64 },
+}
+
+/// Counters of one side of a stream (what the peer on that side sent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    pub packets: u64,
+    pub bytes: u64,
+    /// Packets missing from sequence-number gaps (RFC 3550 A.3).
+    pub lost: u64,
+    /// Interarrival jitter in RTP timestamp units (RFC 3550 A.8).
+    pub jitter: u32,
+    /// Packets dropped: from a wrong source, not RTP/RTCP, or while the stream is held.
+    pub dropped: u64,
+}
