@@ -158,8 +158,7 @@ fn topology_hiding_nothing_of_one_side_in_the_other_sides_headers() {
     .chain(values(&pbx, "Call-ID"))
     .chain(tags(&pbx).into_iter().filter(|t| t.contains("SIPpTag01")))
     .collect();
-    // Headers only: SDP addresses are rewritten by the media plane (anchoring), which
-    // has its own test.
+    // Headers only: the SDP bodies are scanned too by media_calls.rs (media anchoring).
     for section in &pbx {
         for s in &carrier_secrets {
             assert!(

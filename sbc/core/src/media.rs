@@ -79,6 +79,15 @@ pub enum MediaOp {
     },
     /// The stream is over: stop relaying and release its ports.
     Close { stream: StreamKey },
+    /// The RTP clock rate of the stream's payload (Hz, from `a=rtpmap`), for jitter in
+    /// RFC 3550 timestamp units. Optional: the engine assumes 8000 until told.
+    ClockRate { stream: StreamKey, rate: u32 },
+    /// Ask for the stream's counters: answered with [`MediaEvent::Stats`].
+    QueryStats { stream: StreamKey },
+    /// The stream is T.38 over UDPTL (`m=image ... udptl t38`), not RTP: its datagrams are
+    /// relayed as they are, latched on their source and UDPTL sequence number (no RTP
+    /// checks, no loss/jitter). Send it right after `Open`.
+    Udptl { stream: StreamKey },
 }
 
 /// Why a stream latched where it did.
@@ -104,6 +113,26 @@ pub enum MediaEvent {
     },
     /// No RTP/RTCP on any stream of `call` for the inactivity time.
     Inactive { call: u64 },
+    /// The stream could not be anchored: binding `local` failed (port in use, address
+    /// not configured). The stream is closed already; the call cannot have media.
+    BindFailed {
+        stream: StreamKey,
+        local: SocketAddr,
+        reason: String,
+    },
+    /// The answer to [`MediaOp::QueryStats`]: what each side's peer sent.
+    Stats {
+        stream: StreamKey,
+        a: StreamStats,
+        b: StreamStats,
+    },
+    /// The stream is closed (after [`MediaOp::Close`]) and its sockets are gone: the
+    /// final counters of each side.
+    Closed {
+        stream: StreamKey,
+        a: StreamStats,
+        b: StreamStats,
+    },
 }
 
 /// Counters of one side of a stream (what the peer on that side sent).
@@ -117,4 +146,11 @@ pub struct StreamStats {
     pub jitter: u32,
     /// Packets dropped: from a wrong source, not RTP/RTCP, or while the stream is held.
     pub dropped: u64,
+    /// Of `dropped`: datagrams that were neither RTP nor RTCP (junk, scans, truncated).
+    pub junk: u64,
+    /// Of `dropped`: packets from a source the side is not latched to (RTP Bleed
+    /// attempts, a fork that lost, a peer that moved without signalling).
+    pub foreign: u64,
+    /// RTCP packets among `packets`.
+    pub rtcp: u64,
 }

@@ -5,12 +5,18 @@
 //! transmit the engine produces to its socket. Time reaches the engine only as
 //! arguments: the loop sleeps until [`Engine::poll_timeout`] and then calls
 //! `handle_timeout(now)`.
+//!
+//! Media: the engine hands every session description to the [`MediaHook`], which anchors
+//! the streams and rewrites the SDP; the [`MediaOp`]s it records are sent to the media
+//! workers ([`MediaHandle`]) before the SIP that carries the rewritten SDP goes out, and
+//! the workers' [`MediaEvent`]s come back into this loop (inactivity ends a call).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use sbc_config::Config;
-use sbc_sip::b2bua::{Engine, EngineConfig, EngineEvent, PassThrough};
+use sbc_core::{MediaEvent, MediaOp};
+use sbc_sip::b2bua::{EndReason, Engine, EngineConfig, EngineEvent};
 use sbc_sip::transaction::{Peer, ServerTxId, TimerConfig};
 use sbc_sip::uas::Capabilities;
 use sbc_sip::{Known, Message};
@@ -18,8 +24,10 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, info_span, warn};
 
 use crate::gate::{Gate, Verdict};
+use crate::media::MediaHook;
 use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
+use crate::relay::{MediaEvents, MediaHandle};
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
 
@@ -37,9 +45,11 @@ pub struct Core {
     config: Arc<Config>,
     caps: Capabilities,
     engine: Engine,
-    /// Signalling only for now: session descriptions cross unchanged until the media
-    /// plane anchors them. Wrapped to learn when calls are released (call limits).
-    hook: ReleaseHook<PassThrough>,
+    /// Anchors media and rewrites SDP. Wrapped to learn when calls are released (call
+    /// limits).
+    hook: ReleaseHook<MediaHook>,
+    /// The media workers.
+    media: MediaHandle,
     outbound: Outbound,
     /// Health of trunk peers (OPTIONS) and per-trunk call limits.
     trunks: Trunks,
@@ -56,11 +66,12 @@ pub struct Core {
 const UNREGISTER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Core {
-    pub fn new(config: Arc<Config>, outbound: Outbound) -> Self {
+    pub fn new(config: Arc<Config>, outbound: Outbound, media: MediaHandle) -> Self {
         let agent = format!("sbc/{}", env!("CARGO_PKG_VERSION"));
         let caps = Capabilities::sbc(agent.clone());
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
         let registrations = Registrations::new(&config, &agent);
+        let hook = MediaHook::new(config.clone(), crate::ids::random_u64());
         let engine = Engine::new(EngineConfig {
             timers: TimerConfig::default(),
             agent: agent.clone(),
@@ -70,7 +81,8 @@ impl Core {
             config,
             caps,
             engine,
-            hook: ReleaseHook::new(PassThrough),
+            hook: ReleaseHook::new(hook),
+            media,
             outbound,
             trunks,
             registrations,
@@ -84,6 +96,7 @@ impl Core {
         mut self,
         mut inbound: mpsc::Receiver<Inbound>,
         mut control: mpsc::Receiver<Control>,
+        mut media_events: MediaEvents,
     ) {
         // Start what needs no trigger: the first REGISTERs of the SBC's own registrations.
         self.drain();
@@ -112,6 +125,12 @@ impl Core {
                             Ok(ev) => self.on_inbound(ev),
                             Err(_) => break,
                         }
+                    }
+                }
+                Some(ev) = media_events.recv() => {
+                    self.on_media_event(ev);
+                    while let Ok(ev) = media_events.try_recv() {
+                        self.on_media_event(ev);
                     }
                 }
                 c = control.recv(), if self.stop_at.is_none() => match c {
@@ -145,6 +164,7 @@ impl Core {
         }
         self.trunks.reload(Instant::now(), &config);
         self.registrations.reload(&config, &self.agent);
+        self.hook.inner_mut().reload(config.clone());
         self.config = config;
         info!("configuration reloaded; new calls use it, calls in progress keep theirs");
         self.trunks.log_summary(&self.config);
@@ -210,6 +230,8 @@ impl Core {
             for call in self.hook.take_released() {
                 self.trunks.limits.released(call);
             }
+            // Before the SIP carrying the rewritten SDP: sockets first.
+            busy |= self.forward_media_ops();
             busy |= self
                 .trunks
                 .health
@@ -234,6 +256,7 @@ impl Core {
             EngineEvent::CallEnded { call, reason } => {
                 self.trunks.limits.released(call);
                 info!(%call, ?reason, "call ended");
+                debug!("media ports free: {}", self.hook.inner().port_summary());
             }
             EngineEvent::Response { tx, response } => {
                 let now = Instant::now();
@@ -314,6 +337,46 @@ impl Core {
                     Err(e) => warn!("not relayed: {e}"),
                 }
             }
+        }
+    }
+
+    /// Sends what the media hook recorded to the media workers; whether there was any.
+    fn forward_media_ops(&mut self) -> bool {
+        let ops = self.hook.inner_mut().drain_ops();
+        let any = !ops.is_empty();
+        for op in ops {
+            if let MediaOp::Open {
+                stream,
+                a_local,
+                b_local,
+                ..
+            } = &op
+            {
+                debug!(%stream, %a_local, %b_local, "media stream anchored");
+            }
+            self.media.send(op);
+        }
+        any
+    }
+
+    /// What the media workers report. They log every event themselves; the core acts on
+    /// those that end a call.
+    fn on_media_event(&mut self, ev: MediaEvent) {
+        let now = Instant::now();
+        let (call, reason) = match ev {
+            MediaEvent::Inactive { call } => (call, EndReason::MediaTimeout),
+            MediaEvent::BindFailed { stream, local, .. } => {
+                self.hook.inner_mut().stream_failed(stream);
+                (
+                    stream.call,
+                    EndReason::Failed(format!("media port {local} could not be bound")),
+                )
+            }
+            _ => return,
+        };
+        if let Some(id) = self.hook.inner().call_of(call) {
+            info!(call = %id, ?reason, "media: ending the call");
+            self.engine.hang_up(now, id, reason, &mut self.hook);
         }
     }
 }

@@ -19,8 +19,10 @@ mod core;
 mod gate;
 mod ids;
 mod logging;
+mod media;
 mod policy;
 mod registrations;
+mod relay;
 mod run;
 mod transport;
 mod trunks;
@@ -40,6 +42,16 @@ fn main() -> ExitCode {
         cli::Command::Run { config } => {
             logging::init();
             match run::run(&config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        cli::Command::MediaHarness { args } => {
+            logging::init();
+            match relay::harness::run(&args) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");

@@ -9,12 +9,13 @@ use anyhow::{Context, bail};
 use sbc_config::Config;
 use sbc_core::Transport;
 use sbc_sip::Limits;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, mpsc};
 use tracing::{error, info, warn};
 
 use crate::core::{Control, Core};
+use crate::relay::{self, RelayConfig};
 use crate::transport::{
     CORE_QUEUE, Connector, Ingest, KEEPALIVE_INTERVAL, Outbound, StreamCtx, TlsClients,
     server_config, tcp, tls, udp,
@@ -73,8 +74,7 @@ async fn serve(path: &Path, config: Config) -> anyhow::Result<()> {
             match l.transport {
                 Transport::Udp => {
                     let socket = Arc::new(
-                        UdpSocket::bind(l.addr)
-                            .await
+                        udp::bind(l.addr)
                             .with_context(|| format!("realm {}: binding {l}", realm.name))?,
                     );
                     udp_sockets.insert(l.addr, socket.clone());
@@ -111,13 +111,18 @@ async fn serve(path: &Path, config: Config) -> anyhow::Result<()> {
         slots,
         keepalive: KEEPALIVE_INTERVAL,
     });
-    let core = Core::new(Arc::new(config), outbound);
-    let core_task = tokio::spawn(core.run(inbound_rx, control_rx));
+    // Media plane: worker threads owning the RTP/RTCP sockets (see relay/mod.rs). The core
+    // sends MediaOps through `relay.handle()` and receives MediaEvents from `media_events`.
+    let (relay, media_events) =
+        relay::start(RelayConfig::default()).context("starting the media workers")?;
+    let core = Core::new(Arc::new(config), outbound, relay.handle());
+    let core_task = tokio::spawn(core.run(inbound_rx, control_rx, media_events));
     info!(config = %path.display(), "sbc started");
 
     signals(path, &control_tx).await?;
     let _ = control_tx.send(Control::Shutdown).await;
     let _ = core_task.await;
+    relay.shutdown();
     info!("sbc stopped");
     Ok(())
 }

@@ -462,3 +462,42 @@ fn late_offer_answer_travels_in_the_ack() {
     let ack = h.request_to(B_PEER, "ACK");
     assert_eq!(ack.body(), SDP_A.as_bytes());
 }
+
+#[test]
+fn hang_up_from_outside_sip_byes_both_legs() {
+    let mut h = Harness::new();
+    let (_b_invite, _a_tag) = answered_call(&mut h, "call-mt@carrier");
+    let call = h
+        .events
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::CallStarted { call } => Some(*call),
+            _ => None,
+        })
+        .expect("call started");
+    // The media plane saw no packets for its inactivity time.
+    let now = h.now;
+    assert!(
+        h.engine
+            .hang_up(now, call, EndReason::MediaTimeout, &mut h.hook)
+    );
+    h.drain();
+    let bye_a = h.request_to(A_PEER, "BYE");
+    let bye_b = h.request_to(B_PEER, "BYE");
+    h.deliver_msg_from_a(a_response(&bye_a, 200, "OK"));
+    h.deliver_from_b(B_PEER, b_response(&bye_b, 200, "OK", None, ""));
+    h.settle();
+    assert_eq!(h.engine.call_count(), 0);
+    assert!(h.events.iter().any(|e| matches!(
+        e,
+        EngineEvent::CallEnded {
+            reason: EndReason::MediaTimeout,
+            ..
+        }
+    )));
+    // A call that is gone is not hung up twice.
+    assert!(
+        !h.engine
+            .hang_up(now, call, EndReason::MediaTimeout, &mut h.hook)
+    );
+}

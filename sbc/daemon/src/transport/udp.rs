@@ -15,6 +15,42 @@ use super::{Inbound, Ingest};
 /// Largest UDP payload; a datagram is never larger, so nothing is ever truncated.
 const MAX_DATAGRAM: usize = 65_535;
 
+/// Receive buffer asked of the kernel for a SIP socket: bursts of a few thousand
+/// messages wait there instead of being dropped (the default is about 200 KiB).
+const RECV_BUFFER: usize = 4 << 20;
+
+/// Binds a SIP UDP socket with a large receive buffer (the kernel caps it at
+/// `net.core.rmem_max`; the request is best effort).
+pub fn bind(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let domain = socket2::Domain::for_address(addr);
+    let socket = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
+    if let Err(e) = socket.set_recv_buffer_size(RECV_BUFFER) {
+        debug!(%addr, "receive buffer not enlarged: {e}");
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// Counts datagrams dropped because the core is overloaded, and logs them at most once
+/// a second (one line per drop would add work exactly when there is no time for it).
+#[derive(Debug)]
+struct Drops {
+    count: u64,
+    since: std::time::Instant,
+}
+
+impl Drops {
+    fn note(&mut self, local: SocketAddr) {
+        self.count += 1;
+        if self.since.elapsed() >= std::time::Duration::from_secs(1) {
+            warn!(%local, dropped = self.count, "core overloaded: datagrams dropped in the last second(s)");
+            self.count = 0;
+            self.since = std::time::Instant::now();
+        }
+    }
+}
+
 /// Reads datagrams until the socket fails or the core goes away.
 pub async fn serve(
     socket: Arc<UdpSocket>,
@@ -23,6 +59,10 @@ pub async fn serve(
     core: mpsc::Sender<Inbound>,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut drops = Drops {
+        count: 0,
+        since: std::time::Instant::now(),
+    };
     loop {
         let (n, remote) = match socket.recv_from(&mut buf).await {
             Ok(r) => r,
@@ -46,9 +86,7 @@ pub async fn serve(
                 };
                 match core.try_send(Inbound::Message { msg, peer }) {
                     Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        warn!(%local, %remote, "core overloaded: datagram dropped");
-                    }
+                    Err(mpsc::error::TrySendError::Full(_)) => drops.note(local),
                     Err(mpsc::error::TrySendError::Closed(_)) => return,
                 }
             }

@@ -23,6 +23,15 @@ impl<H: SessionHook> ReleaseHook<H> {
         }
     }
 
+    /// The wrapped hook.
+    pub fn inner(&self) -> &H {
+        &self.inner
+    }
+
+    pub fn inner_mut(&mut self) -> &mut H {
+        &mut self.inner
+    }
+
     /// The calls released since the last call, oldest first.
     pub fn take_released(&mut self) -> Vec<CallId> {
         std::mem::take(&mut self.released)

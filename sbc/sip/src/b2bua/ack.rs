@@ -179,7 +179,7 @@ impl Engine {
             Purpose::Invite => self.invite_timeout(now, id, unreachable, hook),
             Purpose::Relay(relay) => self.relay_timeout(now, id, relay, hook),
             // §10: no answer to a refresh ends the session.
-            Purpose::Refresh(_) => self.hang_up(now, id, EndReason::DialogLost(Side::B), hook),
+            Purpose::Refresh(_) => self.hang_up_call(now, id, EndReason::DialogLost(Side::B), hook),
             Purpose::Bye | Purpose::InviteAnswered | Purpose::Prack => {}
         }
     }

@@ -44,6 +44,9 @@ pub enum EndReason {
     PrackTimeout,
     /// The session interval passed without a refresh (RFC 4028 §10).
     SessionExpired,
+    /// The media plane saw no RTP/RTCP for its inactivity time
+    /// ([`Engine::hang_up`](super::Engine::hang_up)).
+    MediaTimeout,
 }
 
 /// An in-dialog request relayed from one leg to the other, awaiting its response.

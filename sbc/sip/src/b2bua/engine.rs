@@ -216,6 +216,25 @@ impl Engine {
         self.calls.len()
     }
 
+    /// Ends call `call` for a reason outside SIP (the media plane saw no packets:
+    /// [`EndReason::MediaTimeout`]): BYE to both legs once answered, else A's INVITE is
+    /// answered 500 and B's cancelled. Returns whether the call existed; a call already
+    /// ending is left alone.
+    pub fn hang_up(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        reason: EndReason,
+        hook: &mut dyn SessionHook,
+    ) -> bool {
+        if !self.calls.contains_key(&call) {
+            return false;
+        }
+        self.hang_up_call(now, call, reason, hook);
+        self.pump(now, hook);
+        true
+    }
+
     /// Live transactions (for tests: zero once everything has ended).
     pub fn transaction_count(&self) -> usize {
         self.layer.len()

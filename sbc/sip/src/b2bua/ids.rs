@@ -7,6 +7,14 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallId(pub(crate) u64);
 
+impl CallId {
+    /// The number behind the id, as the media plane keys its streams
+    /// ([`sbc_core::StreamKey::call`]) and as logs print it (`call#N`).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
 impl fmt::Display for CallId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "call#{}", self.0)

@@ -68,7 +68,7 @@ impl Engine {
         }
         if method == Method::Bye {
             self.answer(now, tx, 200, Vec::new(), None);
-            self.hang_up(now, id, EndReason::Bye(side), hook);
+            self.hang_up_call(now, id, EndReason::Bye(side), hook);
             return;
         }
         if method == Method::Prack {
@@ -293,7 +293,7 @@ impl Engine {
         let _ = self.layer.respond(now, relay.server_tx, out);
         if matches!(code, 408 | 481) {
             // The other side lost the dialog: the call cannot continue.
-            self.hang_up(now, id, EndReason::DialogLost(answering), hook);
+            self.hang_up_call(now, id, EndReason::DialogLost(answering), hook);
         }
     }
 
@@ -314,6 +314,6 @@ impl Engine {
                 let _ = self.layer.respond(now, relay.server_tx, r);
             }
         }
-        self.hang_up(now, id, EndReason::DialogLost(relay.from.other()), hook);
+        self.hang_up_call(now, id, EndReason::DialogLost(relay.from.other()), hook);
     }
 }

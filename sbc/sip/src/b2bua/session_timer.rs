@@ -228,7 +228,7 @@ impl Engine {
         if let Some(call) = self.calls.get_mut(&id) {
             call.timer.current = None;
         }
-        self.hang_up(now, id, EndReason::SessionExpired, hook);
+        self.hang_up_call(now, id, EndReason::SessionExpired, hook);
     }
 
     /// Time for the SBC's own refresh on the B leg (§10: half the interval).
@@ -346,7 +346,7 @@ impl Engine {
                 }
             }
             // §10: the session is gone.
-            408 | 481 => self.hang_up(now, id, EndReason::DialogLost(Side::B), hook),
+            408 | 481 => self.hang_up_call(now, id, EndReason::DialogLost(Side::B), hook),
             // Not refreshed: the watchdog decides.
             _ => {}
         }

@@ -12,7 +12,7 @@ use crate::wire::{Known, Method};
 
 impl Engine {
     /// Ends an established (or answering) call: BYE to every leg that should get one.
-    pub(crate) fn hang_up(
+    pub(crate) fn hang_up_call(
         &mut self,
         now: Instant,
         id: CallId,
@@ -241,7 +241,7 @@ impl Engine {
                 let before = call.awaiting_ack.len();
                 call.awaiting_ack.retain(|w| w.server_tx != tx);
                 if call.awaiting_ack.len() != before {
-                    self.hang_up(now, id, EndReason::AckTimeout, hook);
+                    self.hang_up_call(now, id, EndReason::AckTimeout, hook);
                 }
             }
             CallTimer::RelRetransmit(rseq) => self.rel_retransmit(now, id, rseq),

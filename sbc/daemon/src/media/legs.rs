@@ -1,0 +1,101 @@
+//! The two sides of a call as the media plane sees them: which realm each leg's media is
+//! anchored in, how its peer is latched, which codecs may cross there, and the origin
+//! (`o=`) the SBC presents on it.
+//!
+//! Both are resolved once, when the call starts, from the [`RelayPlan`] and the
+//! configuration of that moment: a reload changes the next call, never a running one.
+//!
+//! * Side A is the plan's source, `from_name`: a trunk (its realm) or a realm (a phone
+//!   in an open realm).
+//! * Side B is the destination, `to_name`: a trunk (its realm) or the realm of a
+//!   registered phone.
+//!
+//! Latching (no configuration key yet): trunks are [`LatchMode::PrivateOnly`] — a carrier
+//! or PBX writes its real address into SDP, so a public one is trusted as written and
+//! packets from elsewhere are not relayed (RTP injection) — while phones and open realms
+//! are [`LatchMode::Always`]: they sit behind NATs that rewrite their source.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::IpAddr;
+
+use sbc_config::{Config, Realm};
+use sbc_core::{LatchMode, Side};
+use sbc_sdp::{LegOrigin, Origin};
+use sbc_sip::b2bua::{CallId, RelayPlan};
+
+use super::error::MediaError;
+
+/// One side of a call.
+#[derive(Debug, Clone)]
+pub struct Leg {
+    /// The realm whose media address and ports this side uses.
+    pub realm: String,
+    /// The trunk or realm name, for messages (codec policy refusals).
+    pub name: String,
+    /// The address the SBC's media sockets bind on this side.
+    pub bind_ip: IpAddr,
+    /// The address written into SDP on this side (`public_ip` when set).
+    pub sdp_ip: IpAddr,
+    pub latch: LatchMode,
+    /// The trunk's codec policy (`codecs`), in order of preference; `None`: all.
+    pub codecs: Option<Vec<String>>,
+    /// The SBC's `o=` on this leg.
+    pub origin: LegOrigin,
+}
+
+impl Leg {
+    /// Resolves the trunk or realm `name`.
+    fn resolve(
+        config: &Config,
+        name: &str,
+        call: CallId,
+        side: Side,
+        seed: u64,
+    ) -> Result<Leg, MediaError> {
+        let (realm, latch, codecs): (&Realm, _, _) = if let Some(trunk) = config.trunk(name) {
+            let codecs = trunk
+                .codecs
+                .as_ref()
+                .map(|c| c.iter().map(|c| c.as_str().to_owned()).collect());
+            (config.realm_of(trunk), LatchMode::PrivateOnly, codecs)
+        } else if let Some(realm) = config.realm(name) {
+            (realm, LatchMode::Always, None)
+        } else {
+            return Err(MediaError::NoRealm {
+                why: format!("{name} is no trunk or realm"),
+            });
+        };
+        let sdp_ip = realm.advertised_media_ip();
+        let origin = Origin::new("-", session_id(seed, call, side), 1, sdp_ip);
+        Ok(Leg {
+            realm: realm.name.clone(),
+            name: name.to_owned(),
+            bind_ip: realm.media_ip,
+            sdp_ip,
+            latch,
+            codecs,
+            origin: LegOrigin::new(origin),
+        })
+    }
+}
+
+/// Both sides of a call, A then B.
+pub fn resolve(
+    config: &Config,
+    call: CallId,
+    plan: &RelayPlan,
+    seed: u64,
+) -> Result<[Leg; 2], MediaError> {
+    Ok([
+        Leg::resolve(config, &plan.from_name, call, Side::A, seed)?,
+        Leg::resolve(config, &plan.to_name, call, Side::B, seed)?,
+    ])
+}
+
+/// The `o=` session id of one leg: unpredictable without the seed (it says nothing about
+/// the call count or the other leg), below 2^53 so that every SDP stack reads it.
+fn session_id(seed: u64, call: CallId, side: Side) -> u64 {
+    let mut h = DefaultHasher::new();
+    (seed, call.get(), side).hash(&mut h);
+    (h.finish() & ((1 << 53) - 1)).max(1)
+}

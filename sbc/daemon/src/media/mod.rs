@@ -1,0 +1,269 @@
+//! The media control plane: the [`SessionHook`] the B2BUA hands every offer and answer
+//! to. It anchors each stream on the SBC's own ports, rewrites the description for the
+//! other side, and tells the media engine what to relay with [`MediaOp`]s.
+//!
+//! # Run loop
+//!
+//! The core task owns one [`MediaHook`] (inside its `ReleaseHook`). The engine calls it
+//! while handling SIP; the hook only records what the media plane must do, and the core
+//! drains it ([`MediaHook::drain_ops`]) after every engine call and before the rewritten
+//! SIP goes out, so the SBC's sockets are opened before a peer learns about them. The
+//! media engine's [`MediaEvent::Inactive`](sbc_core::MediaEvent) comes back as
+//! [`MediaHook::call_of`] + `Engine::hang_up(.., EndReason::MediaTimeout, ..)`.
+//!
+//! # Per call
+//!
+//! * `call_started`: both sides resolved once ([`legs`]): realm (media address, port
+//!   pool), latch mode, the trunk's codec policy, a per-leg origin.
+//! * `relay_body`: only `application/sdp` (a body without Content-Type that starts with
+//!   `v=` counts); other types cross unchanged, SDP inside `multipart/*` is refused.
+//!   Offers ([`offer`]) take ports on the first offer naming a section — one pair on each
+//!   side's realm — and answers ([`answer`]) are matched against the last offer. What
+//!   the peer wrote is checked ([`check`]); anything refused is a [`MediaError`], the
+//!   request gets 488 with its text in a Warning, and one line is logged.
+//! * What the other side receives ([`rewrite`]): the SBC's `o=` for that leg (version +1
+//!   whenever what it sees changes, RFC 3264 §8), `c=` and ports of the SBC on that side's
+//!   realm (`public_ip` when set, IPv4 or IPv6 as that realm is), `a=rtcp` pointing at the
+//!   SBC (removed with rtcp-mux), no ICE and no BUNDLE group, no SDES keys (SRTP-only
+//!   streams are rejected until SRTP termination lands), the codecs both trunks allow,
+//!   direction attributes as written (`c=0.0.0.0` hold turned into `sendonly`/`inactive`),
+//!   port 0 kept, the number of sections never changed; `s=-` and no `u= e= p=`/`a=tool`
+//!   (the writer's identity, like its User-Agent).
+//! * The engine hears per stream: `Open` (both local addresses, each side's latch mode),
+//!   `Udptl` for T.38, `Remote`/`Sending` for each side's SDP (changes only), `ClockRate`
+//!   of the answered codec, `Answered`, `Close`.
+//! * `answered`: [`MediaOp::Answered`] for every stream (the winning fork); streams that
+//!   appear later (late offer, re-offer) are answered as they open.
+//! * `call_ended`: [`MediaOp::Close`] for every stream, ports back to their pools.
+//!
+//! Invariant: every port taken from a pool is given back exactly once — when its stream
+//! is rejected by a final answer, or when the call ends ([`MediaHook::free_ports`]).
+
+mod answer;
+mod check;
+mod error;
+mod legs;
+mod offer;
+mod ports;
+mod rewrite;
+mod state;
+
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sbc_config::Config;
+use sbc_core::{MediaOp, Side, StreamKey};
+use sbc_sdp::SessionDescription;
+use sbc_sip::b2bua::{Body, BodyRole, CallId, NotAcceptable, RelayPlan, SessionHook};
+use tracing::{info, warn};
+
+pub use error::MediaError;
+pub use ports::PortUsage;
+
+use ports::Pools;
+use state::CallMedia;
+
+/// The session hook of the core: anchors media and rewrites SDP.
+#[derive(Debug)]
+pub struct MediaHook {
+    config: Arc<Config>,
+    pools: Pools,
+    calls: HashMap<CallId, CallMedia>,
+    /// Calls whose sides could not be resolved: their bodies are refused with this.
+    unresolved: HashMap<CallId, MediaError>,
+    /// [`CallId::get`] -> call, for events of the media engine.
+    by_number: HashMap<u64, CallId>,
+    ops: Vec<MediaOp>,
+    /// Keys the per-leg origin session ids.
+    seed: u64,
+}
+
+impl MediaHook {
+    pub fn new(config: Arc<Config>, seed: u64) -> Self {
+        MediaHook {
+            pools: Pools::new(&config),
+            config,
+            calls: HashMap::new(),
+            unresolved: HashMap::new(),
+            by_number: HashMap::new(),
+            ops: Vec::new(),
+            seed,
+        }
+    }
+
+    /// New calls use `config`; running calls keep their realms and ports.
+    pub fn reload(&mut self, config: Arc<Config>) {
+        self.pools.reload(&config);
+        self.config = config;
+    }
+
+    /// What the media engine must do, in order, since the last drain.
+    pub fn drain_ops(&mut self) -> Vec<MediaOp> {
+        std::mem::take(&mut self.ops)
+    }
+
+    /// The call a media engine event names (`StreamKey::call`, `MediaEvent::Inactive`).
+    pub fn call_of(&self, number: u64) -> Option<CallId> {
+        self.by_number.get(&number).copied()
+    }
+
+    /// The engine closed `stream` itself (its ports could not be bound): its ports go
+    /// back to the pools and no `Close` will be sent for it.
+    pub fn stream_failed(&mut self, stream: StreamKey) {
+        let Some(id) = self.call_of(stream.call) else {
+            return;
+        };
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.forget(usize::from(stream.index), &mut self.pools);
+        }
+    }
+
+    /// Free and total port pairs of a realm's pool (for the UI, logs and tests).
+    pub fn free_ports(&self, realm: &str) -> Option<PortUsage> {
+        self.pools.usage(realm)
+    }
+
+    /// `realm free/total` for every realm, for a log line.
+    pub fn port_summary(&self) -> String {
+        self.pools
+            .realms()
+            .into_iter()
+            .filter_map(|r| {
+                self.free_ports(r)
+                    .map(|u| format!("{r} {}/{}", u.free, u.total))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Calls with media state.
+    #[cfg(test)]
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The SBC's RTP port pair (side A, side B) of each section of a call.
+    #[cfg(test)]
+    pub fn stream_ports(&self, call: CallId) -> Vec<Option<(u16, u16)>> {
+        self.calls.get(&call).map_or_else(Vec::new, |c| {
+            c.streams.iter().map(|p| p.map(|p| (p.a, p.b))).collect()
+        })
+    }
+
+    fn sdp(&mut self, body: &Body<'_>) -> Result<Vec<u8>, MediaError> {
+        if let Some(e) = self.unresolved.get(&body.call) {
+            return Err(e.clone());
+        }
+        let Some(call) = self.calls.get_mut(&body.call) else {
+            return Err(MediaError::NoRealm {
+                why: "the call is not known to the media plane".into(),
+            });
+        };
+        let sdp = SessionDescription::parse(body.bytes)?;
+        // Forks are early dialogs of B; its in-dialog bodies are from the answering one.
+        let fork = match body.from {
+            Side::A => None,
+            Side::B => body.fork.map(str::to_owned).or(call.answered_fork.clone()),
+        };
+        let fork = fork.as_deref();
+        match body.role {
+            BodyRole::Offer => {
+                offer::offer(call, &mut self.pools, &mut self.ops, body.from, sdp, fork)
+            }
+            BodyRole::Answer => {
+                answer::answer(call, &mut self.pools, &mut self.ops, body.from, sdp, fork)
+            }
+        }
+    }
+}
+
+/// What a body is, by its Content-Type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sdp,
+    /// `multipart/*` with an SDP part.
+    MultipartSdp,
+    Other,
+}
+
+fn kind(content_type: Option<&str>, bytes: &[u8]) -> Kind {
+    let Some(ct) = content_type else {
+        return if bytes.starts_with(b"v=") {
+            Kind::Sdp
+        } else {
+            Kind::Other
+        };
+    };
+    let media_type = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if media_type == "application/sdp" {
+        Kind::Sdp
+    } else if media_type.starts_with("multipart/")
+        && bytes
+            .windows(15)
+            .any(|w| w.eq_ignore_ascii_case(b"application/sdp"))
+    {
+        Kind::MultipartSdp
+    } else {
+        Kind::Other
+    }
+}
+
+impl SessionHook for MediaHook {
+    fn call_started(&mut self, call: CallId, plan: &RelayPlan) {
+        self.by_number.insert(call.get(), call);
+        match legs::resolve(&self.config, call, plan, self.seed) {
+            Ok(legs) => {
+                self.calls.insert(call, CallMedia::new(call, legs));
+            }
+            Err(e) => {
+                warn!(%call, "media: {e}");
+                self.unresolved.insert(call, e);
+            }
+        }
+    }
+
+    fn relay_body(&mut self, body: Body<'_>) -> Result<Vec<u8>, NotAcceptable> {
+        let result = match kind(body.content_type, body.bytes) {
+            Kind::Other => return Ok(body.bytes.to_vec()),
+            Kind::MultipartSdp => Err(MediaError::Multipart),
+            Kind::Sdp => self.sdp(&body),
+        };
+        result.map_err(|e| {
+            let role = match body.role {
+                BodyRole::Offer => "offer",
+                BodyRole::Answer => "answer",
+            };
+            info!(call = %body.call, side = %body.from, "SDP {role} refused: {e}");
+            // A refused 18x/2xx of B fails A's INVITE: A learns nothing of B's SDP.
+            if body.from == Side::B && body.fork.is_some() {
+                NotAcceptable(format!("the called side's SDP: {}", e.summary()))
+            } else {
+                NotAcceptable(e.to_string())
+            }
+        })
+    }
+
+    fn answered(&mut self, call: CallId, fork: Option<&str>) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            answer::answered(c, &mut self.pools, &mut self.ops, fork);
+        }
+    }
+
+    fn call_ended(&mut self, call: CallId) {
+        self.by_number.remove(&call.get());
+        self.unresolved.remove(&call);
+        if let Some(mut c) = self.calls.remove(&call) {
+            c.close_all(&mut self.pools, &mut self.ops);
+        }
+    }
+}

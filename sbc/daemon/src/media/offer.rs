@@ -1,0 +1,217 @@
+//! An offer crossing a call (INVITE, late offer in a 2xx or reliable 18x, re-INVITE,
+//! UPDATE): anchored, filtered, and rewritten for the other side.
+//!
+//! Per media section:
+//!
+//! * disabled by the offerer (port 0): forwarded with port 0;
+//! * refused by the SBC — an SRTP or non-UDP transport, no codec left by the policy of
+//!   either side's trunk, beyond [`MAX_STREAMS`] — forwarded with port 0 (rejected, the
+//!   section stays: RFC 3264 §6). If no section is left at all, the offer is refused
+//!   with the first reason (488);
+//! * otherwise anchored: on the first offer that names it a port pair is taken on each
+//!   side's realm ([`MediaOp::Open`]); the offerer's address goes to the engine
+//!   ([`MediaOp::Remote`], [`MediaOp::Sending`]); the other side gets the SBC's.
+//!
+//! A stream the offer disables or the SBC refuses stays anchored until the answer settles
+//! it (a refused re-offer leaves the session as it was, RFC 3264 §8).
+
+use sbc_core::{MediaOp, Side};
+use sbc_sdp::{MediaDescription, Retained, SessionDescription};
+use tracing::info;
+
+use super::check::peer_streams;
+use super::error::MediaError;
+use super::legs::Leg;
+use super::ports::Pools;
+use super::rewrite::{anchor, hide_writer, is_srtp, relayed_proto, unbundle};
+use super::state::{CallMedia, Offer, Ports};
+
+/// Most streams anchored for one call; further sections are rejected (each takes a port
+/// pair on both realms).
+pub const MAX_STREAMS: usize = 8;
+
+/// Handles an offer from `from`'s peer; returns the description for the other side.
+pub fn offer(
+    call: &mut CallMedia,
+    pools: &mut Pools,
+    ops: &mut Vec<MediaOp>,
+    from: Side,
+    mut sdp: SessionDescription,
+    fork: Option<&str>,
+) -> Result<Vec<u8>, MediaError> {
+    let to = from.other();
+    let (before, n) = (call.streams.len(), sdp.media.len());
+    if n < before {
+        return Err(MediaError::SectionsRemoved { before, now: n });
+    }
+    sdp.normalize_old_hold();
+    let peer = peer_streams(&sdp, call.leg(from), pools, fork)?;
+    sdp.strip_ice();
+    sdp.strip_crypto();
+
+    let mut anchored = vec![false; n];
+    let mut refusals = Vec::new();
+    for (index, m) in sdp.media.iter_mut().enumerate() {
+        if m.is_rejected() {
+            continue;
+        }
+        let admitted = if index >= MAX_STREAMS {
+            Err(MediaError::TooManyStreams {
+                index,
+                limit: MAX_STREAMS,
+            })
+        } else {
+            admit(index, m, call.leg(from), call.leg(to))
+        };
+        match admitted {
+            Ok(()) => anchored[index] = true,
+            Err(e) => refusals.push(e),
+        }
+    }
+    if !anchored.contains(&true) {
+        if let Some(first) = refusals.into_iter().next() {
+            return Err(first);
+        }
+    } else {
+        for e in &refusals {
+            info!(call = %call.id, "stream rejected: {e}");
+        }
+    }
+
+    let fresh = allocate(call, pools, &anchored)?;
+    for &index in &fresh {
+        // Invariant: `allocate` just gave both sides of these streams a port.
+        if let (Some(a_local), Some(b_local)) =
+            (call.local(index, Side::A), call.local(index, Side::B))
+        {
+            ops.push(MediaOp::Open {
+                stream: call.key(index),
+                a_local,
+                b_local,
+                latch_a: call.leg(Side::A).latch,
+                latch_b: call.leg(Side::B).latch,
+            });
+        }
+    }
+    for (index, p) in peer.iter().enumerate().filter(|(i, _)| anchored[*i]) {
+        if sdp.media[index].proto.eq_ignore_ascii_case("udptl") {
+            call.udptl(ops, index);
+        }
+        call.remote(ops, index, from, p.spec.clone());
+        call.sending(ops, index, from, p.sends);
+    }
+    if call.answered {
+        // Streams new after the answer (late offer, a stream added by a re-offer) are
+        // answered already: the engine's inactivity timer runs for answered streams.
+        for &index in &fresh {
+            ops.push(MediaOp::Answered {
+                stream: call.key(index),
+                fork: call.answered_fork.clone(),
+            });
+        }
+    }
+    call.offer = Some(Offer {
+        from,
+        anchored: anchored.clone(),
+        protos: sdp.media.iter().map(|m| m.proto.clone()).collect(),
+        peer,
+        early: Vec::new(),
+    });
+
+    let ports = call.ports_on(to, &anchored);
+    anchor(&mut sdp, call.leg(to).sdp_ip, &ports);
+    hide_writer(&mut sdp);
+    unbundle(&mut sdp);
+    Ok(call.leg_mut(to).origin.stamp(&mut sdp))
+}
+
+/// Whether the SBC relays section `index`; applies the codec policies (the offerer's
+/// trunk first, then the destination's, whose order of preference wins).
+fn admit(index: usize, m: &mut MediaDescription, from: &Leg, to: &Leg) -> Result<(), MediaError> {
+    if !relayed_proto(&m.proto) {
+        let proto = m.proto.clone();
+        return Err(if is_srtp(&proto) {
+            MediaError::Srtp { index, proto }
+        } else {
+            MediaError::Proto { index, proto }
+        });
+    }
+    // Trunk policies name audio codecs; other media cross as they are.
+    if m.media != "audio" || !m.is_rtp() {
+        return Ok(());
+    }
+    let offered = encodings(m);
+    for leg in [from, to] {
+        let Some(codecs) = &leg.codecs else { continue };
+        let allowed: Vec<&str> = codecs.iter().map(String::as_str).collect();
+        if m.retain_codecs(&allowed) == Retained::NoCodec {
+            return Err(MediaError::NoCodec {
+                index,
+                policy: format!("trunk {}", leg.name),
+                offered,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `PCMU/8000, G722/8000, ...` of a section's formats.
+fn encodings(m: &MediaDescription) -> String {
+    m.formats
+        .iter()
+        .map(|f| match m.encoding(f) {
+            Some(e) => format!("{}/{}", e.encoding, e.clock_rate),
+            None => f.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Takes ports for anchored sections that have none yet; all or nothing. Returns the
+/// sections that got ports.
+fn allocate(
+    call: &mut CallMedia,
+    pools: &mut Pools,
+    anchored: &[bool],
+) -> Result<Vec<usize>, MediaError> {
+    let mut fresh: Vec<(usize, Ports)> = Vec::new();
+    let mut failed = None;
+    for (index, _) in anchored.iter().enumerate().filter(|(_, a)| **a) {
+        if call.streams.get(index).copied().flatten().is_some() {
+            continue;
+        }
+        let (ra, rb) = (&call.leg(Side::A).realm, &call.leg(Side::B).realm);
+        let a = pools.allocate(ra);
+        let b = pools.allocate(rb);
+        match (a, b) {
+            (Some(a), Some(b)) => fresh.push((index, Ports { a, b })),
+            (a, b) => {
+                if let Some(a) = a {
+                    pools.release(ra, a);
+                }
+                if let Some(b) = b {
+                    pools.release(rb, b);
+                }
+                failed = Some(if a.is_none() { ra.clone() } else { rb.clone() });
+                break;
+            }
+        }
+    }
+    if let Some(realm) = failed {
+        for (_, p) in fresh {
+            pools.release(&call.leg(Side::A).realm, p.a);
+            pools.release(&call.leg(Side::B).realm, p.b);
+        }
+        return Err(MediaError::NoPorts { realm });
+    }
+    if call.streams.len() < anchored.len() {
+        call.streams.resize(anchored.len(), None);
+    }
+    Ok(fresh
+        .into_iter()
+        .map(|(index, ports)| {
+            call.streams[index] = Some(ports);
+            index
+        })
+        .collect())
+}

@@ -1,0 +1,213 @@
+//! What the media plane remembers of a call: its two legs, the SBC's ports of each
+//! stream, the offer waiting for its answer, and what the media engine was last told.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+
+use sbc_core::{MediaOp, RemoteSpec, Side, StreamKey};
+use sbc_sip::b2bua::CallId;
+
+use super::check::PeerStream;
+use super::legs::Leg;
+use super::ports::Pools;
+
+/// The SBC's RTP ports of one stream, one on each side's realm (RTCP on the next port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    pub a: u16,
+    pub b: u16,
+}
+
+impl Ports {
+    pub fn on(self, side: Side) -> u16 {
+        match side {
+            Side::A => self.a,
+            Side::B => self.b,
+        }
+    }
+}
+
+/// The last offer of a call, kept until the next one: answers are checked against it.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub from: Side,
+    /// Per media section: whether the SBC anchored it (it has ports in the forwarded
+    /// offer); the others were sent with port 0.
+    pub anchored: Vec<bool>,
+    /// The transport of each section as forwarded (an answer must use the same).
+    pub protos: Vec<String>,
+    /// The offerer's streams as it described them.
+    pub peer: Vec<PeerStream>,
+    /// Answers from early dialogs (forks of B): which sections each accepted. The one
+    /// whose fork answers the call settles the streams when its 2xx has no SDP.
+    pub early: Vec<(String, Vec<bool>)>,
+}
+
+/// One call.
+#[derive(Debug)]
+pub struct CallMedia {
+    pub id: CallId,
+    /// Side A, then side B.
+    pub legs: [Leg; 2],
+    /// By media section index: the SBC's ports while the stream is anchored.
+    pub streams: Vec<Option<Ports>>,
+    pub offer: Option<Offer>,
+    /// B answered ([`SessionHook::answered`](sbc_sip::b2bua::SessionHook::answered)):
+    /// answers from B are final from now on.
+    pub answered: bool,
+    /// The early dialog (To tag) of B that answered: in-dialog SDP of B is from it.
+    pub answered_fork: Option<String>,
+    /// What the engine was last told, to send changes only: remote per (section, side,
+    /// fork), sending per (section, side).
+    remotes: HashMap<(usize, Side, Option<String>), RemoteSpec>,
+    sending: HashMap<(usize, Side), bool>,
+    /// Sections the engine relays as T.38 over UDPTL.
+    udptl: HashSet<usize>,
+    /// The RTP clock rate the engine was told per section.
+    clock_rates: HashMap<usize, u32>,
+}
+
+impl CallMedia {
+    pub fn new(id: CallId, legs: [Leg; 2]) -> Self {
+        CallMedia {
+            id,
+            legs,
+            streams: Vec::new(),
+            offer: None,
+            answered: false,
+            answered_fork: None,
+            remotes: HashMap::new(),
+            sending: HashMap::new(),
+            udptl: HashSet::new(),
+            clock_rates: HashMap::new(),
+        }
+    }
+
+    pub fn leg(&self, side: Side) -> &Leg {
+        &self.legs[side_index(side)]
+    }
+
+    pub fn leg_mut(&mut self, side: Side) -> &mut Leg {
+        &mut self.legs[side_index(side)]
+    }
+
+    pub fn key(&self, index: usize) -> StreamKey {
+        StreamKey {
+            call: self.id.get(),
+            // Invariant: a description has at most `SdpLimits::max_media` (64) sections.
+            index: u16::try_from(index).unwrap_or(u16::MAX),
+        }
+    }
+
+    /// The SBC's address of stream `index` on `side` (the bind address, not `public_ip`).
+    pub fn local(&self, index: usize, side: Side) -> Option<SocketAddr> {
+        let ports = self.streams.get(index).copied().flatten()?;
+        Some(SocketAddr::new(self.leg(side).bind_ip, ports.on(side)))
+    }
+
+    /// The SBC's port on `side` for each section, `None` where `keep[i]` is false.
+    pub fn ports_on(&self, side: Side, keep: &[bool]) -> Vec<Option<u16>> {
+        keep.iter()
+            .enumerate()
+            .map(|(i, &k)| {
+                k.then(|| self.streams.get(i).copied().flatten())
+                    .flatten()
+                    .map(|p| p.on(side))
+            })
+            .collect()
+    }
+
+    /// Tells the engine where `side`'s peer of stream `index` is, unless it knows.
+    pub fn remote(&mut self, ops: &mut Vec<MediaOp>, index: usize, side: Side, spec: RemoteSpec) {
+        let key = (index, side, spec.fork.clone());
+        if self.remotes.get(&key) == Some(&spec) {
+            return;
+        }
+        self.remotes.insert(key, spec.clone());
+        ops.push(MediaOp::Remote {
+            stream: self.key(index),
+            side,
+            remote: spec,
+        });
+    }
+
+    /// Tells the engine whether `side`'s peer of stream `index` sends, unless it knows.
+    pub fn sending(&mut self, ops: &mut Vec<MediaOp>, index: usize, side: Side, sends: bool) {
+        if self.sending.insert((index, side), sends) == Some(sends) {
+            return;
+        }
+        ops.push(MediaOp::Sending {
+            stream: self.key(index),
+            side,
+            sends,
+        });
+    }
+
+    /// Tells the engine that stream `index` carries UDPTL, once. (There is no way back
+    /// to RTP: a fax call going back to voice keeps relaying datagrams as they are.)
+    pub fn udptl(&mut self, ops: &mut Vec<MediaOp>, index: usize) {
+        if self.udptl.insert(index) {
+            ops.push(MediaOp::Udptl {
+                stream: self.key(index),
+            });
+        }
+    }
+
+    /// Tells the engine the RTP clock rate of stream `index`, unless it knows.
+    pub fn clock_rate(&mut self, ops: &mut Vec<MediaOp>, index: usize, rate: u32) {
+        if rate == 0 || self.clock_rates.insert(index, rate) == Some(rate) {
+            return;
+        }
+        ops.push(MediaOp::ClockRate {
+            stream: self.key(index),
+            rate,
+        });
+    }
+
+    /// Stops stream `index` and gives its ports back, if it is anchored.
+    pub fn close(&mut self, index: usize, pools: &mut Pools, ops: &mut Vec<MediaOp>) {
+        if self.forget(index, pools) {
+            ops.push(MediaOp::Close {
+                stream: self.key(index),
+            });
+        }
+    }
+
+    /// Gives the ports of stream `index` back without telling the engine (which closed
+    /// it itself); returns whether it was anchored.
+    pub fn forget(&mut self, index: usize, pools: &mut Pools) -> bool {
+        let Some(ports) = self.streams.get_mut(index).and_then(Option::take) else {
+            return false;
+        };
+        pools.release(&self.legs[0].realm, ports.a);
+        pools.release(&self.legs[1].realm, ports.b);
+        self.remotes.retain(|(i, ..), _| *i != index);
+        self.sending.retain(|(i, _), _| *i != index);
+        self.udptl.remove(&index);
+        self.clock_rates.remove(&index);
+        true
+    }
+
+    /// Stops every stream.
+    pub fn close_all(&mut self, pools: &mut Pools, ops: &mut Vec<MediaOp>) {
+        for index in 0..self.streams.len() {
+            self.close(index, pools, ops);
+        }
+    }
+
+    /// Settles an offer/answer exchange: streams the answer did not accept are closed.
+    pub fn settle(&mut self, accepted: &[bool], pools: &mut Pools, ops: &mut Vec<MediaOp>) {
+        for index in 0..self.streams.len() {
+            if !accepted.get(index).copied().unwrap_or(false) {
+                self.close(index, pools, ops);
+            }
+        }
+    }
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}

@@ -1,0 +1,159 @@
+//! `sbc media-harness`: the relay driven by text lines on stdin, for the lab tests and the
+//! media benchmark, until SDP-driven anchoring lets sipp drive it through SIP.
+//!
+//! One op per line (fields separated by spaces; `CALL`/`INDEX` make the [`StreamKey`]):
+//!
+//! ```text
+//! open CALL INDEX A_LOCAL B_LOCAL [always|private|never] [always|private|never]
+//! remote CALL INDEX a|b RTP_ADDR|- [rtcp=ADDR] [mux] [fork=TAG]
+//! answered CALL INDEX [FORK]
+//! sending CALL INDEX a|b yes|no
+//! clock CALL INDEX RATE
+//! stats CALL INDEX
+//! close CALL INDEX
+//! ```
+//!
+//! Each [`MediaEvent`] is printed on stdout as one line (`event ` and its `Debug` form),
+//! `ready` once the workers run, and `error LINE: WHY` for a line that is not an op.
+//! End of input stops the relay.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sbc_core::{LatchMode, MediaOp, RemoteSpec, Side, StreamKey};
+
+use super::{RelayConfig, start};
+
+/// Runs the harness until stdin ends. `args`: `--workers N`, `--inactivity SECS`,
+/// `--latch-window MS`.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let mut config = RelayConfig::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let v = it
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{a}: value missing"))?;
+        match a.as_str() {
+            "--workers" => config.workers = v.parse()?,
+            "--inactivity" => config.inactivity = Duration::from_secs(v.parse()?),
+            "--latch-window" => config.latch_window = Duration::from_millis(v.parse()?),
+            other => anyhow::bail!("unknown option {other}"),
+        }
+    }
+    let (relay, mut events) = start(config)?;
+    let printer = std::thread::spawn(move || {
+        while let Some(ev) = events.blocking_recv() {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "event {ev:?}");
+            let _ = out.flush();
+        }
+    });
+    let handle = relay.handle();
+    say(&format!("ready workers={}", handle.workers()));
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match parse(&line) {
+            Ok(op) => handle.send(op),
+            Err(why) => say(&format!("error {line}: {why}")),
+        }
+    }
+    drop(handle);
+    relay.shutdown();
+    let _ = printer.join();
+    Ok(())
+}
+
+fn say(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{s}");
+    let _ = out.flush();
+}
+
+/// One line to an op.
+pub fn parse(line: &str) -> Result<MediaOp, String> {
+    let w: Vec<&str> = line.split_whitespace().collect();
+    let num = |i: usize| -> Result<u64, String> {
+        w.get(i)
+            .ok_or("too few fields")?
+            .parse::<u64>()
+            .map_err(|e| e.to_string())
+    };
+    let addr = |i: usize| -> Result<SocketAddr, String> {
+        w.get(i)
+            .ok_or("too few fields")?
+            .parse::<SocketAddr>()
+            .map_err(|e| e.to_string())
+    };
+    let side = |i: usize| match w.get(i).copied() {
+        Some("a") => Ok(Side::A),
+        Some("b") => Ok(Side::B),
+        _ => Err("side must be a or b".to_string()),
+    };
+    let mode = |i: usize| match w.get(i).copied() {
+        None | Some("always") => Ok(LatchMode::Always),
+        Some("private") => Ok(LatchMode::PrivateOnly),
+        Some("never") => Ok(LatchMode::Never),
+        Some(m) => Err(format!("latch mode {m}?")),
+    };
+    let stream = StreamKey {
+        call: num(1)?,
+        index: u16::try_from(num(2)?).map_err(|e| e.to_string())?,
+    };
+    Ok(match w.first().copied() {
+        Some("open") => MediaOp::Open {
+            stream,
+            a_local: addr(3)?,
+            b_local: addr(4)?,
+            latch_a: mode(5)?,
+            latch_b: mode(6)?,
+        },
+        Some("remote") => {
+            let rtp = match w.get(4).copied() {
+                Some("-") => None,
+                _ => Some(addr(4)?),
+            };
+            let mut remote = RemoteSpec {
+                rtp,
+                rtcp: None,
+                rtcp_mux: false,
+                fork: None,
+            };
+            for opt in w.iter().skip(5) {
+                if let Some(a) = opt.strip_prefix("rtcp=") {
+                    remote.rtcp = Some(a.parse().map_err(|e| format!("rtcp: {e}"))?);
+                } else if let Some(f) = opt.strip_prefix("fork=") {
+                    remote.fork = Some(f.to_string());
+                } else if *opt == "mux" {
+                    remote.rtcp_mux = true;
+                } else {
+                    return Err(format!("unknown option {opt}"));
+                }
+            }
+            MediaOp::Remote {
+                stream,
+                side: side(3)?,
+                remote,
+            }
+        }
+        Some("answered") => MediaOp::Answered {
+            stream,
+            fork: w.get(3).map(|f| f.to_string()),
+        },
+        Some("sending") => MediaOp::Sending {
+            stream,
+            side: side(3)?,
+            sends: w.get(4).copied() == Some("yes"),
+        },
+        Some("clock") => MediaOp::ClockRate {
+            stream,
+            rate: u32::try_from(num(3)?).map_err(|e| e.to_string())?,
+        },
+        Some("stats") => MediaOp::QueryStats { stream },
+        Some("close") => MediaOp::Close { stream },
+        _ => return Err("unknown op".into()),
+    })
+}

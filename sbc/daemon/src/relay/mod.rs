@@ -1,0 +1,215 @@
+//! The media plane's IO: worker threads that own the RTP/RTCP sockets and relay packets
+//! through the sans-IO engine of [`sbc_media`].
+//!
+//! # The API the control plane uses
+//!
+//! ```ignore
+//! let (relay, mut events) = relay::start(RelayConfig::default())?; // once, in run.rs
+//! let media: MediaHandle = relay.handle();   // cheap to clone; give one to the core
+//! media.send(MediaOp::Open { .. });          // never blocks, never fails
+//! // in the core's select loop:
+//! ev = events.recv() => match ev { Some(MediaEvent::Inactive { call }) => .., .. }
+//! relay.shutdown();                          // after the core stopped: joins the workers
+//! ```
+//!
+//! * [`MediaHandle::send`] routes each [`MediaOp`] to the worker that owns its stream and
+//!   wakes that worker; it returns at once (an unbounded queue: ops come at signalling
+//!   rate, not packet rate). Ops of one call are applied in the order they were sent.
+//! * [`MediaEvents`] is a tokio receiver of [`MediaEvent`]s from every worker:
+//!   `Latched` (log it), `Inactive { call }` (end the call), `BindFailed { stream, .. }`
+//!   (a port of `Open` could not be bound: the stream is already closed, fail the call),
+//!   `Stats` (answer to `QueryStats`), `Closed` (final counters after `Close`).
+//!   `MediaEvent` may grow: match with a `_ =>` arm.
+//! * Optional ops: `ClockRate { stream, rate }` (from `a=rtpmap`; jitter assumes 8000 Hz
+//!   until told), `Udptl { stream }` right after `Open` for a T.38 `m=image ... udptl`
+//!   stream (relayed as datagrams, not parsed as RTP: without it, UDPTL is dropped as junk),
+//!   `QueryStats { stream }`.
+//! * Ports: the control plane allocates them from its [`PortPool`](sbc_media::PortPool)
+//!   before `Open` and releases them when it sends `Close` (the pool hands ports out least
+//!   recently used first, so a port is not bound again while its old socket closes).
+//!
+//! # Threads and ownership
+//!
+//! `workers` threads (default: one per core), each owning one [`Shard`](sbc_media::Shard)
+//! (a plain `&mut` engine, no locks) and the sockets of its streams. All streams of a call
+//! go to the same worker (hash of the call id), so both legs' sockets of a stream are in
+//! one shard (forwarding stays local) and the call's inactivity timer sees all its streams.
+//! Each worker runs an epoll loop ([`worker`]): ops from its queue, batches of datagrams
+//! with `recvmmsg`, the engine's verdicts sent with `sendmmsg` ([`batch`], [`sys`]).
+//! The timers (`inactivity` 60 s, `hold_inactivity` 1 h, `latch_window` 3 s) are the
+//! [`RelayConfig`] defaults; there are no configuration keys for them yet.
+//!
+//! `sbc media-harness` ([`harness`]) runs the same workers driven by text ops on stdin: the
+//! lab test `tests/tests/media.rs` and `scripts/bench/media` use it.
+
+mod batch;
+pub mod harness;
+mod sys;
+mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use std::io;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use sbc_core::{MediaEvent, MediaOp};
+use tokio::sync::mpsc;
+use tracing::{error, warn};
+
+/// The events of every worker, for the core's select loop.
+pub type MediaEvents = mpsc::UnboundedReceiver<MediaEvent>;
+
+/// How the relay runs.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Worker threads (at least 1). Default: the number of cores.
+    pub workers: usize,
+    /// An answered call with no RTP/RTCP on any stream for this long is reported
+    /// [`MediaEvent::Inactive`].
+    pub inactivity: Duration,
+    /// The same while a side of the call does not send (hold, inactive).
+    pub hold_inactivity: Duration,
+    /// How long after an SDP (or the answer) a side may latch to where its packets come
+    /// from. Outside it, packets from anywhere but the latched source are dropped.
+    pub latch_window: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        let shard = sbc_media::ShardConfig::default();
+        RelayConfig {
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            inactivity: shard.inactivity,
+            hold_inactivity: shard.hold_inactivity,
+            latch_window: shard.latch_window,
+        }
+    }
+}
+
+impl RelayConfig {
+    fn shard(&self) -> sbc_media::ShardConfig {
+        sbc_media::ShardConfig {
+            inactivity: self.inactivity,
+            hold_inactivity: self.hold_inactivity,
+            latch_window: self.latch_window,
+            ..sbc_media::ShardConfig::default()
+        }
+    }
+}
+
+/// What a worker's queue carries.
+#[derive(Debug)]
+enum Command {
+    Op(MediaOp),
+    Stop,
+}
+
+/// One worker's queue and the waker of its epoll loop.
+#[derive(Debug)]
+struct WorkerTx {
+    queue: std_mpsc::Sender<Command>,
+    waker: Arc<mio::Waker>,
+}
+
+impl WorkerTx {
+    fn send(&self, cmd: Command) -> bool {
+        if self.queue.send(cmd).is_err() {
+            return false;
+        }
+        if let Err(e) = self.waker.wake() {
+            warn!("media worker wake-up failed: {e}");
+        }
+        true
+    }
+}
+
+/// The control plane's handle on the media plane: sends [`MediaOp`]s to the workers.
+#[derive(Debug, Clone)]
+pub struct MediaHandle {
+    workers: Arc<[WorkerTx]>,
+}
+
+impl MediaHandle {
+    /// Hands `op` to the worker owning its stream. Never blocks. A worker that died (a
+    /// bug: it would have logged its panic) loses the op, logged here.
+    pub fn send(&self, op: MediaOp) {
+        let call = match &op {
+            MediaOp::Open { stream, .. }
+            | MediaOp::Remote { stream, .. }
+            | MediaOp::Answered { stream, .. }
+            | MediaOp::Sending { stream, .. }
+            | MediaOp::Close { stream }
+            | MediaOp::ClockRate { stream, .. }
+            | MediaOp::QueryStats { stream }
+            | MediaOp::Udptl { stream } => stream.call,
+        };
+        let worker = &self.workers[shard_of(call, self.workers.len())];
+        if !worker.send(Command::Op(op)) {
+            error!(call, "media worker is gone: op dropped");
+        }
+    }
+
+    /// How many workers (shards) relay media.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+}
+
+/// The worker of a call: a mixed hash, so sequential call ids spread evenly.
+fn shard_of(call: u64, workers: usize) -> usize {
+    let h = call.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // `workers >= 1` (start() guarantees it); the modulo keeps the index in range.
+    ((h >> 32) as usize) % workers.max(1)
+}
+
+/// The running relay: its workers and their handle.
+#[derive(Debug)]
+pub struct Relay {
+    handle: MediaHandle,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Relay {
+    pub fn handle(&self) -> MediaHandle {
+        self.handle.clone()
+    }
+
+    /// Stops every worker (their sockets close) and waits for them.
+    pub fn shutdown(self) {
+        for w in self.handle.workers.iter() {
+            w.send(Command::Stop);
+        }
+        for t in self.threads {
+            if t.join().is_err() {
+                error!("a media worker panicked");
+            }
+        }
+    }
+}
+
+/// Starts `config.workers` worker threads (at least one).
+pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let mut workers = Vec::new();
+    let mut threads = Vec::new();
+    for i in 0..config.workers.max(1) {
+        let (queue, rx) = std_mpsc::channel();
+        let w = worker::Worker::new(i, config.shard(), rx, events_tx.clone())?;
+        workers.push(WorkerTx {
+            queue,
+            waker: w.waker(),
+        });
+        let t = std::thread::Builder::new()
+            .name(format!("sbc-media-{i}"))
+            .spawn(move || w.run())?;
+        threads.push(t);
+    }
+    let handle = MediaHandle {
+        workers: workers.into(),
+    };
+    Ok((Relay { handle, threads }, events_rx))
+}

@@ -1,0 +1,206 @@
+//! One media worker thread: an epoll loop ([`mio::Poll`]) around one [`Shard`].
+//!
+//! The loop, until [`Command::Stop`] (or the handle is gone):
+//!
+//! 1. wait for readable sockets, the waker (ops queued), or the shard's next deadline;
+//! 2. each readable socket: drain it in batches ([`batch`](super::batch)); a socket still
+//!    readable after its turn (a flood) goes to a backlog served after the next wait, which
+//!    then does not sleep;
+//! 3. woken: apply every queued op, then do the shard's socket work (bind/unbind);
+//! 4. `handle_timeout(now)`, then pass every event to the core (and log it).
+//!
+//! Sockets live in a vector indexed by [`SocketId`]; the same index is the epoll token, so
+//! a readiness event leads straight to the socket and the shard's stream slot.
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::Instant;
+
+use mio::net::UdpSocket;
+use mio::{Events, Interest, Poll, Token, Waker};
+use sbc_core::MediaEvent;
+use sbc_media::{IoOp, Shard, ShardConfig, SocketId};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use super::Command;
+use super::batch::Batch;
+
+/// The waker's token: above any socket id.
+const WAKER: Token = Token(usize::MAX);
+
+pub struct Worker {
+    pub(super) id: usize,
+    pub(super) shard: Shard,
+    poll: Poll,
+    waker: Arc<Waker>,
+    ops: std_mpsc::Receiver<Command>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+    /// Indexed by socket id.
+    pub(super) sockets: Vec<Option<UdpSocket>>,
+    pub(super) batch: Batch,
+    /// Datagrams the kernel refused to send (buffer full, unreachable).
+    pub(super) send_errors: u64,
+    /// Sockets left readable after their turn (flooded): served on the next round.
+    pub(super) backlog: Vec<SocketId>,
+    /// The backlog being served this round.
+    serving: Vec<SocketId>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("id", &self.id)
+            .field("streams", &self.shard.streams())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    pub fn new(
+        id: usize,
+        config: ShardConfig,
+        ops: std_mpsc::Receiver<Command>,
+        events: mpsc::UnboundedSender<MediaEvent>,
+    ) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        Ok(Worker {
+            id,
+            shard: Shard::new(config),
+            poll,
+            waker,
+            ops,
+            events,
+            sockets: Vec::new(),
+            batch: Batch::new(),
+            send_errors: 0,
+            backlog: Vec::with_capacity(64),
+            serving: Vec::with_capacity(64),
+        })
+    }
+
+    pub fn waker(&self) -> Arc<Waker> {
+        self.waker.clone()
+    }
+
+    /// The thread's body (see the module docs).
+    pub fn run(mut self) {
+        let mut ready = Events::with_capacity(1024);
+        debug!(worker = self.id, "media worker started");
+        loop {
+            let timeout = if self.backlog.is_empty() {
+                self.shard
+                    .poll_timeout()
+                    .map(|d| d.saturating_duration_since(Instant::now()))
+            } else {
+                // Flooded sockets wait: only look for what else is ready.
+                Some(std::time::Duration::ZERO)
+            };
+            if let Err(e) = self.poll.poll(&mut ready, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    warn!(worker = self.id, "media worker: epoll failed: {e}");
+                }
+                continue;
+            }
+            let now = Instant::now();
+            let mut woken = false;
+            for ev in ready.iter() {
+                match ev.token() {
+                    WAKER => woken = true,
+                    Token(i) => self.read_socket(now, SocketId(i as u32)),
+                }
+            }
+            std::mem::swap(&mut self.serving, &mut self.backlog);
+            while let Some(socket) = self.serving.pop() {
+                self.read_socket(now, socket);
+            }
+            if woken && !self.take_ops(now) {
+                break;
+            }
+            self.shard.handle_timeout(now);
+            self.flush_events();
+        }
+        debug!(
+            worker = self.id,
+            send_errors = self.send_errors,
+            strays = self.shard.strays(),
+            "media worker stopped"
+        );
+    }
+
+    /// Applies every queued op; `false` when the worker must stop.
+    fn take_ops(&mut self, now: Instant) -> bool {
+        loop {
+            match self.ops.try_recv() {
+                Ok(Command::Op(op)) => {
+                    if let Err(e) = self.shard.apply(now, op) {
+                        warn!(worker = self.id, "media op refused: {e}");
+                    }
+                    self.socket_work();
+                }
+                Ok(Command::Stop) | Err(std_mpsc::TryRecvError::Disconnected) => return false,
+                Err(std_mpsc::TryRecvError::Empty) => return true,
+            }
+        }
+    }
+
+    /// Binds and unbinds what the shard asks for.
+    fn socket_work(&mut self) {
+        while let Some(op) = self.shard.poll_io() {
+            match op {
+                IoOp::Bind { socket, local } => {
+                    if let Err(e) = self.bind(socket, local) {
+                        self.shard.bind_failed(socket, local, e.to_string());
+                    }
+                }
+                IoOp::Unbind { socket } => {
+                    if let Some(mut s) = self.sockets.get_mut(socket.index()).and_then(Option::take)
+                    {
+                        let _ = self.poll.registry().deregister(&mut s);
+                    }
+                }
+            }
+        }
+    }
+
+    fn bind(&mut self, socket: SocketId, local: SocketAddr) -> io::Result<()> {
+        let std = StdUdpSocket::bind(local)?;
+        std.set_nonblocking(true)?;
+        let mut udp = UdpSocket::from_std(std);
+        self.poll
+            .registry()
+            .register(&mut udp, Token(socket.index()), Interest::READABLE)?;
+        let i = socket.index();
+        if self.sockets.len() <= i {
+            self.sockets.resize_with(i + 1, || None);
+        }
+        self.sockets[i] = Some(udp);
+        Ok(())
+    }
+
+    fn flush_events(&mut self) {
+        while let Some(ev) = self.shard.poll_event() {
+            match &ev {
+                MediaEvent::Latched {
+                    stream,
+                    side,
+                    addr,
+                    reason,
+                } => info!(%stream, %side, %addr, ?reason, "media latched"),
+                MediaEvent::Inactive { call } => info!(call, "media inactive"),
+                MediaEvent::BindFailed {
+                    stream,
+                    local,
+                    reason,
+                } => warn!(%stream, %local, "media port not bound: {reason}"),
+                MediaEvent::Closed { stream, a, b } => debug!(%stream, ?a, ?b, "media closed"),
+                MediaEvent::Stats { .. } => {}
+            }
+            // The core may be gone during shutdown; the event is moot then.
+            let _ = self.events.send(ev);
+        }
+    }
+}

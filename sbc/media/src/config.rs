@@ -1,0 +1,55 @@
+//! How a shard behaves: timers, latching, defaults.
+
+use std::time::Duration;
+
+/// Settings of one [`Shard`](crate::Shard); the same for every shard of a daemon.
+#[derive(Debug, Clone)]
+pub struct ShardConfig {
+    /// An answered call with no RTP/RTCP on any of its streams for this long is
+    /// reported [`MediaEvent::Inactive`](sbc_core::MediaEvent::Inactive).
+    pub inactivity: Duration,
+    /// The same while a side of the call does not send ([`MediaOp::Sending`]
+    /// `sends: false`: hold, inactive), when silence is expected.
+    ///
+    /// [`MediaOp::Sending`]: sbc_core::MediaOp::Sending
+    pub hold_inactivity: Duration,
+    /// How long after an SDP ([`MediaOp::Remote`](sbc_core::MediaOp::Remote)) or the answer
+    /// a side may learn its peer's address from packets. Outside it a side relays only
+    /// from the address it latched (or was signalled): the defence against RTP Bleed.
+    pub latch_window: Duration,
+    /// Consecutive packets (same source, same SSRC, increasing sequence numbers) a new
+    /// source must send before a side latches to it (2..=3 is sensible; at least 1).
+    pub latch_packets: u8,
+    /// RTP clock rate (Hz) for jitter until [`MediaOp::ClockRate`] says otherwise.
+    ///
+    /// [`MediaOp::ClockRate`]: sbc_core::MediaOp::ClockRate
+    pub default_clock_rate: u32,
+    /// Streams to preallocate room for (the slab grows past it, on `Open`, not per packet).
+    pub capacity: usize,
+}
+
+impl Default for ShardConfig {
+    fn default() -> Self {
+        ShardConfig {
+            inactivity: Duration::from_secs(60),
+            hold_inactivity: Duration::from_secs(60 * 60),
+            latch_window: Duration::from_secs(3),
+            latch_packets: 2,
+            default_clock_rate: 8000,
+            capacity: 256,
+        }
+    }
+}
+
+/// Who forwards a stream's packets: the planned kernel fast path (nftables DNAT/SNAT maps
+/// and conntrack) takes over streams that need no transformation once both peers are
+/// latched. Today every stream is [`Forwarder::Userspace`]; the field exists so the
+/// decision is explicit per stream, and [`Shard::stats`](crate::Shard::stats) reports
+/// counters either way ([`Shard::add_offloaded`](crate::Shard::add_offloaded) folds in the
+/// kernel's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Forwarder {
+    #[default]
+    Userspace,
+    Kernel,
+}

@@ -1,0 +1,193 @@
+//! The control plane's ops applied to a shard ([`Shard::apply`]).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use sbc_core::{LatchReason, MediaEvent, MediaOp, Side as Leg, StreamKey};
+
+use crate::shard::{IoOp, Shard};
+use crate::stream::{ENDPOINTS, SocketId, Stream, ix};
+
+/// An op that could not be applied (a control-plane bug or a race with a close; the
+/// shard's state is unchanged).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    #[error("{stream}: no such stream")]
+    UnknownStream { stream: StreamKey },
+    #[error("{stream}: already open")]
+    AlreadyOpen { stream: StreamKey },
+}
+
+impl Shard {
+    /// Applies one op of the control plane. Socket work comes out of
+    /// [`poll_io`](Self::poll_io), reports out of [`poll_event`](Self::poll_event).
+    pub fn apply(&mut self, now: Instant, op: MediaOp) -> Result<(), OpError> {
+        match op {
+            MediaOp::Open {
+                stream,
+                a_local,
+                b_local,
+                latch_a,
+                latch_b,
+            } => {
+                if self.by_key.contains_key(&stream) {
+                    return Err(OpError::AlreadyOpen { stream });
+                }
+                let slot = self.free.pop().unwrap_or(self.streams.len());
+                let call = self.calls.slot(stream.call);
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.streams += 1;
+                }
+                let rate = self.config.default_clock_rate;
+                let s = Stream::new(
+                    stream,
+                    slot,
+                    call,
+                    [a_local, b_local],
+                    [latch_a, latch_b],
+                    rate,
+                );
+                let locals = ENDPOINTS.map(|ep| (SocketId::new(slot, ep), s.local_addr(ep)));
+                if slot == self.streams.len() {
+                    self.streams.push(Some(s));
+                } else {
+                    self.streams[slot] = Some(s);
+                }
+                self.by_key.insert(stream, slot);
+                for (socket, local) in locals {
+                    match local {
+                        Some(local) => self.io.push_back(IoOp::Bind { socket, local }),
+                        None => {
+                            let local = if socket.split().1.side == Leg::A {
+                                a_local
+                            } else {
+                                b_local
+                            };
+                            self.bind_failed(socket, local, "no RTCP port above 65535".into());
+                            break;
+                        }
+                    }
+                }
+            }
+            MediaOp::Remote {
+                stream,
+                side,
+                remote,
+            } => {
+                let window = now + self.config.latch_window;
+                let s = self.stream_mut(stream)?;
+                let (_, signalled) = s.side_mut(side).remote(&remote, window);
+                if let Some(addr) = signalled {
+                    self.events.push_back(MediaEvent::Latched {
+                        stream,
+                        side,
+                        addr,
+                        reason: LatchReason::Signalled,
+                    });
+                }
+            }
+            MediaOp::Answered { stream, fork } => {
+                let window = now + self.config.latch_window;
+                let s = self.stream_mut(stream)?;
+                let switched = s.side_mut(Leg::B).answer(fork.as_deref(), window);
+                if let Some(peer) = s.side_mut(Leg::A).peers.first_mut() {
+                    if peer.latched.is_none() {
+                        peer.window_until = Some(window);
+                    }
+                }
+                let call = s.call;
+                if let Some((addr, reason)) = switched {
+                    self.events.push_back(MediaEvent::Latched {
+                        stream,
+                        side: Leg::B,
+                        addr,
+                        reason,
+                    });
+                }
+                self.calls.answered(call, now);
+            }
+            MediaOp::Sending {
+                stream,
+                side,
+                sends,
+            } => {
+                let s = self.stream_mut(stream)?;
+                let side = s.side_mut(side);
+                if side.sends != sends {
+                    side.sends = sends;
+                    let call = s.call;
+                    self.calls.quiet(call, !sends);
+                }
+            }
+            MediaOp::Close { stream } => {
+                let slot = *self
+                    .by_key
+                    .get(&stream)
+                    .ok_or(OpError::UnknownStream { stream })?;
+                if let Some(s) = self.remove(slot) {
+                    self.events.push_back(MediaEvent::Closed {
+                        stream,
+                        a: s.sides[0].stats.snapshot(),
+                        b: s.sides[1].stats.snapshot(),
+                    });
+                }
+            }
+            MediaOp::ClockRate { stream, rate } => {
+                if rate > 0 {
+                    self.stream_mut(stream)?.clock_rate = rate;
+                }
+            }
+            MediaOp::Udptl { stream } => self.stream_mut(stream)?.udptl = true,
+            MediaOp::QueryStats { stream } => {
+                let s = self.stream_mut(stream)?;
+                let (a, b) = (s.sides[0].stats.snapshot(), s.sides[1].stats.snapshot());
+                self.events.push_back(MediaEvent::Stats { stream, a, b });
+            }
+        }
+        Ok(())
+    }
+
+    /// The IO layer could not bind `socket` on `local`: the stream is closed (its other
+    /// sockets unbound) and [`MediaEvent::BindFailed`] reported.
+    pub fn bind_failed(&mut self, socket: SocketId, local: SocketAddr, reason: String) {
+        let (slot, _) = socket.split();
+        // Binds of this stream not done yet are moot.
+        self.io
+            .retain(|op| !matches!(op, IoOp::Bind { socket, .. } if socket.split().0 == slot));
+        if let Some(s) = self.remove(slot) {
+            self.events.push_back(MediaEvent::BindFailed {
+                stream: s.key,
+                local,
+                reason,
+            });
+        }
+    }
+
+    fn stream_mut(&mut self, stream: StreamKey) -> Result<&mut Stream, OpError> {
+        let unknown = OpError::UnknownStream { stream };
+        let slot = *self.by_key.get(&stream).ok_or(unknown.clone())?;
+        self.streams
+            .get_mut(slot)
+            .and_then(Option::as_mut)
+            .ok_or(unknown)
+    }
+
+    /// Takes a stream out of the slab: its sockets are unbound, its call forgets it.
+    fn remove(&mut self, slot: usize) -> Option<Stream> {
+        let s = self.streams.get_mut(slot)?.take()?;
+        self.by_key.remove(&s.key);
+        self.free.push(slot);
+        for ep in ENDPOINTS {
+            self.io.push_back(IoOp::Unbind {
+                socket: SocketId::new(slot, ep),
+            });
+        }
+        for side in [Leg::A, Leg::B] {
+            if !s.sides[ix(side)].sends {
+                self.calls.quiet(s.call, false);
+            }
+        }
+        self.calls.release_stream(s.call);
+        Some(s)
+    }
+}

@@ -1,0 +1,214 @@
+//! One side of a stream: its peer(s), which of them is relayed, and what it sent.
+//!
+//! Side A has one peer. Side B has one peer per early dialog (fork) until the answer: the
+//! first fork whose media is accepted becomes the active one (relayed to A, and A's media
+//! is sent to it); packets of other forks are dropped. The answer keeps only the answering
+//! fork, whatever was active before.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use sbc_core::{LatchMode, LatchReason, RemoteSpec};
+
+use crate::peer::{Candidates, Learn, Peer};
+use crate::stats::SideStats;
+
+/// Forks a side keeps at most before the answer (more are refused: the oldest stays).
+pub const MAX_FORKS: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct Side {
+    pub mode: LatchMode,
+    pub peers: Vec<Peer>,
+    /// The peer relayed (index into `peers`); `None` until one streams.
+    pub active: Option<usize>,
+    pub answered: bool,
+    /// Whether the peer is expected to send (`MediaOp::Sending`).
+    pub sends: bool,
+    pub candidates: Candidates,
+    /// Sources of the forks that lost the answer: never learned by the winner (they may
+    /// stream on for a moment after the 200 OK). Cleared by the side's next SDP.
+    pub losers: Vec<SocketAddr>,
+    pub stats: SideStats,
+}
+
+/// The latch phase's verdict on an RTP packet's source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// From peer `usize`; `Some(reason)` when this packet confirmed a new latch.
+    Peer(usize, Option<LatchReason>),
+    /// A new source still being confirmed.
+    Pending,
+    /// From nobody this side may accept.
+    Foreign,
+}
+
+impl Side {
+    pub fn new(mode: LatchMode) -> Self {
+        Side {
+            mode,
+            peers: Vec::with_capacity(1),
+            active: None,
+            answered: false,
+            sends: true,
+            candidates: Candidates::default(),
+            losers: Vec::new(),
+            stats: SideStats::default(),
+        }
+    }
+
+    /// A new SDP of this side (see [`Peer::update`]). Returns the index of the updated
+    /// peer and its signalled latch, if it does not learn.
+    pub fn remote(
+        &mut self,
+        remote: &RemoteSpec,
+        window_until: Instant,
+    ) -> (usize, Option<SocketAddr>) {
+        let i = match self.peers.iter().position(|p| p.fork == remote.fork) {
+            Some(i) => i,
+            // After the answer (or with a single peer and no fork tags) an SDP updates
+            // the one peer: re-INVITE, UPDATE.
+            None if self.answered || remote.fork.is_none() || self.peers.len() >= MAX_FORKS => {
+                if self.peers.is_empty() {
+                    self.peers.push(Peer::new(remote));
+                }
+                0
+            }
+            None => {
+                self.peers.push(Peer::new(remote));
+                self.peers.len() - 1
+            }
+        };
+        let signalled = self.peers[i].update(remote, self.mode, window_until);
+        self.candidates.clear();
+        self.losers.clear();
+        (i, signalled)
+    }
+
+    /// The answer came from `fork`: only its peer stays. Opens a window for a side not
+    /// latched yet (a caller often sends only once answered). Returns the answering peer's
+    /// address and how it is known, when it changed the relayed peer.
+    pub fn answer(
+        &mut self,
+        fork: Option<&str>,
+        window_until: Instant,
+    ) -> Option<(SocketAddr, LatchReason)> {
+        self.answered = true;
+        let chosen = match fork {
+            Some(tag) => self
+                .peers
+                .iter()
+                .position(|p| p.fork.as_deref() == Some(tag)),
+            None => self.active.or(self.peers.len().checked_sub(1)),
+        };
+        let switched = chosen.is_some() && chosen != self.active && self.peers.len() > 1;
+        if let Some(i) = chosen {
+            let peer = self.peers.swap_remove(i);
+            let winner = peer.latched.map(|(a, _)| a);
+            let lost = self
+                .peers
+                .drain(..)
+                .filter_map(|p| p.latched.map(|(a, _)| a));
+            self.losers.extend(lost.filter(|a| Some(*a) != winner));
+            self.peers.push(peer);
+            self.active = Some(0);
+        }
+        let peer = self.peers.first_mut()?;
+        if peer.latched.is_none() {
+            peer.window_until = Some(window_until);
+            peer.latched_in_window = false;
+        }
+        self.candidates.clear();
+        if !switched {
+            return None;
+        }
+        match peer.latched {
+            Some((addr, LatchReason::Observed)) => {
+                peer.latched = Some((addr, LatchReason::ForkAnswered));
+                Some((addr, LatchReason::ForkAnswered))
+            }
+            Some(l) => Some(l),
+            None => peer.sdp_rtp.map(|a| (a, LatchReason::Signalled)),
+        }
+    }
+
+    /// The latch phase for an RTP packet from `from`.
+    pub fn rtp_source(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        ssrc: u32,
+        seq: u16,
+        needed: u8,
+    ) -> Source {
+        if let Some(i) = self
+            .peers
+            .iter()
+            .position(|p| p.latched.is_some_and(|(a, _)| a == from))
+        {
+            return Source::Peer(i, None);
+        }
+        let learner = if self.losers.contains(&from) {
+            None
+        } else {
+            self.learner(now, from)
+        };
+        if let Some(i) = learner {
+            // The signalled address itself needs no proof of consistency.
+            let needed = if self.peers[i].sdp_rtp == Some(from) {
+                1
+            } else {
+                needed
+            };
+            return match self.candidates.observe(now, from, ssrc, seq, needed) {
+                Learn::Pending => Source::Pending,
+                Learn::Latch => {
+                    self.peers[i].latch(from, LatchReason::Observed);
+                    Source::Peer(i, Some(LatchReason::Observed))
+                }
+            };
+        }
+        match self.peers.iter().position(|p| p.owns_rtp(from)) {
+            Some(i) => Source::Peer(i, None),
+            None => Source::Foreign,
+        }
+    }
+
+    /// The peer that may learn `from`: the one whose SDP has exactly that address, else
+    /// that IP (a NAT that changes only ports), else the peer signalled first among those
+    /// still learning (forks behind NAT cannot be told apart by address: the order of
+    /// their 183s is the best guess, and their answer's SDP reopens the window).
+    fn learner(&self, now: Instant, from: SocketAddr) -> Option<usize> {
+        let learning = || (0..self.peers.len()).filter(|&i| self.peers[i].may_learn(now, from));
+        learning()
+            .find(|&i| self.peers[i].sdp_rtp == Some(from))
+            .or_else(|| {
+                learning().find(|&i| self.peers[i].sdp_rtp.map(|a| a.ip()) == Some(from.ip()))
+            })
+            .or_else(|| learning().min_by_key(|&i| self.peers[i].window_until))
+    }
+
+    /// The latch phase for RTCP from `from`: the index of its peer, if any.
+    pub fn rtcp_source(&mut self, from: SocketAddr, muxed: bool) -> Option<usize> {
+        self.peers
+            .iter_mut()
+            .position(|p| p.accept_rtcp(from, muxed))
+    }
+
+    /// Whether media of peer `i` is relayed: the active peer, or the first that streams.
+    pub fn relays(&mut self, i: usize) -> bool {
+        match self.active {
+            Some(a) => a == i,
+            None => {
+                self.active = Some(i);
+                true
+            }
+        }
+    }
+
+    /// The peer media is sent to: the active one, else the one signalled last.
+    pub fn target(&self) -> Option<&Peer> {
+        self.peers
+            .get(self.active.unwrap_or(self.peers.len().checked_sub(1)?))
+    }
+}

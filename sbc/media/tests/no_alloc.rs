@@ -1,0 +1,92 @@
+//! The packet path does not allocate: a counting global allocator around 100k packets of
+//! an established call (both directions, RTP and RTCP, drops of every kind).
+//! (Alone in its test binary: other tests' threads would allocate concurrently.)
+#![allow(unsafe_code, clippy::unwrap_used)]
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use common::{Bench, KEY, rtcp_rr, rtp};
+use sbc_core::{LatchMode, MediaOp, Side};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn the_packet_path_does_not_allocate() {
+    let mut b = Bench::open(LatchMode::Always, LatchMode::PrivateOnly);
+    b.remote(Side::A, Some("10.0.0.5:4000"), None);
+    b.remote(Side::B, Some("198.51.100.20:5004"), None);
+    b.op(MediaOp::Answered {
+        stream: KEY,
+        fork: None,
+    });
+    let (a_rtp, b_rtp, a_rtcp) = (
+        b.socket(Side::A, false),
+        b.socket(Side::B, false),
+        b.socket(Side::A, true),
+    );
+    let nat = common::addr("203.0.113.9:61000");
+    let nat_rtcp = common::addr("203.0.113.9:61001");
+    let pbx = common::addr("198.51.100.20:5004");
+    let evil = common::addr("198.51.100.66:1234");
+    let mut pa = rtp(1, 0, 0);
+    let mut pb = rtp(2, 0, 0);
+    let mut rr = rtcp_rr(1);
+    let mut junk = b"hello, this is not rtp".to_vec();
+    // Latch first (events are allowed to allocate), then measure.
+    for seq in 0..3u16 {
+        pa[2..4].copy_from_slice(&seq.to_be_bytes());
+        b.shard.handle_packet(b.now, a_rtp, nat, &mut pa);
+    }
+    b.shard.handle_packet(b.now, a_rtcp, nat_rtcp, &mut rr);
+    b.take_events();
+    let before = ALLOCS.load(Ordering::Relaxed);
+    for i in 3..100_003u32 {
+        b.now += Duration::from_micros(200);
+        let seq = (i as u16).to_be_bytes();
+        let ts = (i * 160).to_be_bytes();
+        pa[2..4].copy_from_slice(&seq);
+        pa[4..8].copy_from_slice(&ts);
+        pb[2..4].copy_from_slice(&seq);
+        pb[4..8].copy_from_slice(&ts);
+        b.shard.handle_packet(b.now, a_rtp, nat, &mut pa);
+        b.shard.handle_packet(b.now, b_rtp, pbx, &mut pb);
+        if i % 50 == 0 {
+            b.shard.handle_packet(b.now, a_rtcp, nat_rtcp, &mut rr);
+            b.shard.handle_packet(b.now, a_rtp, evil, &mut pb);
+            b.shard.handle_packet(b.now, b_rtp, evil, &mut junk);
+            b.shard.handle_timeout(b.now);
+        }
+    }
+    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!(allocs, 0, "allocations on the packet path");
+    let s = b.shard.stats(KEY).unwrap();
+    assert_eq!(s.a.packets, 100_000 + 2 + 2001, "{s:?}");
+    assert_eq!(s.b.junk, 2000);
+}

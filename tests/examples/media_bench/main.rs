@@ -1,0 +1,264 @@
+//! Media relay benchmark: N concurrent streams of 20 ms RTP (50 packets/s each way) relayed
+//! on loopback by the SBC's media workers and, in the same run, by Debian's rtpengine
+//! (userspace forwarding, `--table=-1`, driven over its ng protocol), with the direct path
+//! (no relay) as the latency reference.
+//!
+//! `scripts/bench/media [--streams 250,500,1000] [--seconds 10] [--workers N]
+//!  [--relay-cpus LIST] [--no-rtpengine]`
+//!
+//! With 2 or more cores the relay under test runs on the upper half of them (`taskset`)
+//! and the load generator on the rest, so the two do not preempt each other; `--workers`
+//! (SBC workers, rtpengine threads) defaults to the relay's core count.
+//!
+//! For each stream count and each relay: a fresh relay process; anchor N streams (`open`,
+//! both peers' addresses, answered; or ng offer/answer); 2 s of warm-up; then the measured
+//! window. Reported per relay: packets/s relayed, loss, the relay's CPU (utime+stime from
+//! /proc) per 10k packets/s, one-way latency p50/p99 through the relay minus the direct
+//! path's (added latency), RSS growth per call (one audio stream per call).
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+mod load;
+mod ng;
+mod relays;
+mod sockopt;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use relays::{Relay, RtpEngine, Sbc, cpu_seconds, pin_self, rss_kib};
+
+struct Args {
+    streams: Vec<usize>,
+    seconds: u16,
+    workers: usize,
+    relay_cpus: String,
+    gen_cpus: String,
+    sbc: String,
+    rtpengine: bool,
+}
+
+fn args() -> Result<Args, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (relay_cpus, gen_cpus) = if cores >= 2 {
+        (
+            format!("{}-{}", cores / 2, cores - 1),
+            format!("0-{}", cores / 2 - 1),
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    let mut workers = None;
+    let mut a = Args {
+        streams: vec![250, 500, 1000],
+        seconds: 10,
+        workers: 0,
+        relay_cpus,
+        gen_cpus,
+        sbc: std::env::var("SBC_BIN").unwrap_or_else(|_| "target/release/sbc".into()),
+        rtpengine: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut v = || it.next().ok_or(format!("{k}: value missing"));
+        match k.as_str() {
+            "--streams" => {
+                a.streams = v()?
+                    .split(',')
+                    .map(|s| s.parse().map_err(|e| format!("--streams: {e}")))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--seconds" => a.seconds = v()?.parse().map_err(|e| format!("--seconds: {e}"))?,
+            "--workers" => workers = Some(v()?.parse().map_err(|e| format!("--workers: {e}"))?),
+            "--relay-cpus" => {
+                a.relay_cpus = v()?;
+                a.gen_cpus = String::new();
+            }
+            "--sbc" => a.sbc = v()?,
+            "--no-rtpengine" => a.rtpengine = false,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    a.workers = workers.unwrap_or(if a.relay_cpus.is_empty() {
+        cores
+    } else {
+        cores - cores / 2
+    });
+    Ok(a)
+}
+
+struct Row {
+    name: &'static str,
+    pps: f64,
+    loss: f64,
+    cpu_per_10k: f64,
+    p50: f64,
+    p99: f64,
+    kib_per_call: f64,
+}
+
+fn measure(relay: Option<&mut dyn Relay>, n: usize, seconds: u16) -> Result<Row, String> {
+    let e = |x: std::io::Error| x.to_string();
+    let (a, b) = (
+        load::peer_socket().map_err(e)?,
+        load::peer_socket().map_err(e)?,
+    );
+    let (aa, ba) = (a.local_addr().map_err(e)?, b.local_addr().map_err(e)?);
+    let (name, pid, anchors) = match relay {
+        None => ("direct", None, load::direct(&a, &b, n).map_err(e)?),
+        Some(r) => {
+            let pid = r.pid();
+            std::thread::sleep(Duration::from_millis(300));
+            let rss0 = rss_kib(pid).unwrap_or(0);
+            let anchors = (0..n)
+                .map(|i| r.open(i, aa, ba))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(e)?;
+            std::thread::sleep(Duration::from_millis(500));
+            let problems = r.problems();
+            if !problems.is_empty() {
+                return Err(format!("{}: {}", r.name(), problems.join("; ")));
+            }
+            (r.name(), Some((pid, rss0)), anchors)
+        }
+    };
+    let frames = seconds * 50;
+    let mut cpu = (0.0, 0.0);
+    let out = load::run(&a, &b, &anchors, 100, frames, |start| {
+        let t = pid.and_then(|(p, _)| cpu_seconds(p)).unwrap_or(0.0);
+        if start { cpu.0 = t } else { cpu.1 = t }
+    })
+    .map_err(e)?;
+    let pps = out.received as f64 / out.seconds;
+    let cores = (cpu.1 - cpu.0) / out.seconds;
+    let kib_per_call = pid.map_or(0.0, |(p, rss0)| {
+        (rss_kib(p).unwrap_or(0).saturating_sub(rss0)) as f64 / n as f64
+    });
+    Ok(Row {
+        name,
+        pps,
+        loss: 1.0 - out.received as f64 / out.sent.max(1) as f64,
+        cpu_per_10k: cores / (pps / 10_000.0) * 100.0,
+        p50: out.latency.quantile(0.5),
+        p99: out.latency.quantile(0.99),
+        kib_per_call,
+    })
+}
+
+fn main() -> ExitCode {
+    let args = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("media_bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rtpengine = args.rtpengine
+        && std::process::Command::new("rtpengine")
+            .arg("--version")
+            .output()
+            .is_ok();
+    if !rtpengine {
+        println!(
+            "rtpengine: not available (apt-get install rtpengine-daemon); no reference column"
+        );
+    }
+    if !args.gen_cpus.is_empty() {
+        if let Err(e) = pin_self(&args.gen_cpus) {
+            println!("could not pin the generator to CPUs {}: {e}", args.gen_cpus);
+        }
+    }
+    let cpus = |c: &str| {
+        if c.is_empty() {
+            "any".to_string()
+        } else {
+            c.to_string()
+        }
+    };
+    println!(
+        "media relay benchmark: loopback, {} s per run, 20 ms RTP (172 bytes) both ways; \
+         relays on CPUs {} with {} worker thread(s), generator on CPUs {}",
+        args.seconds,
+        cpus(&args.relay_cpus),
+        args.workers,
+        cpus(&args.gen_cpus)
+    );
+    let mut failed = false;
+    for &n in &args.streams {
+        println!("\n{n} streams ({} packets/s offered):", n * 100);
+        println!(
+            "  {:<10} {:>10} {:>8} {:>14} {:>10} {:>10} {:>12} {:>12} {:>10}",
+            "relay",
+            "pps",
+            "loss",
+            "CPU%/10k pps",
+            "p50 µs",
+            "p99 µs",
+            "added p50",
+            "added p99",
+            "KiB/call"
+        );
+        let direct = match measure(None, n, args.seconds) {
+            Ok(r) => r,
+            Err(e) => {
+                println!("  direct: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let mut rows = vec![];
+        match Sbc::start(&args.sbc, args.workers, 30000, &args.relay_cpus) {
+            Ok(mut s) => rows.push(measure(Some(&mut s), n, args.seconds)),
+            Err(e) => rows.push(Err(format!("sbc: {e}"))),
+        }
+        if rtpengine {
+            match RtpEngine::start(args.workers, 2223, (40000, 59999), &args.relay_cpus) {
+                Ok(mut r) => rows.push(measure(Some(&mut r), n, args.seconds)),
+                Err(e) => rows.push(Err(format!("rtpengine: {e}"))),
+            }
+        }
+        print_row(&direct, &direct);
+        let mut ok_rows = vec![];
+        for r in rows {
+            match r {
+                Ok(r) => {
+                    print_row(&r, &direct);
+                    ok_rows.push(r);
+                }
+                Err(e) => {
+                    println!("  {e}");
+                    failed = true;
+                }
+            }
+        }
+        if let [sbc, rtpe] = &ok_rows[..] {
+            println!(
+                "  sbc / rtpengine: CPU per 10k pps {:.2}x, added p99 {:.2}x, memory per call {:.2}x",
+                sbc.cpu_per_10k / rtpe.cpu_per_10k,
+                (sbc.p99 - direct.p99).max(1.0) / (rtpe.p99 - direct.p99).max(1.0),
+                sbc.kib_per_call / rtpe.kib_per_call.max(0.01)
+            );
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_row(r: &Row, direct: &Row) {
+    let relayed = r.name != "direct";
+    let opt = |v: f64, show: bool| if show { format!("{v:.1}") } else { "-".into() };
+    println!(
+        "  {:<10} {:>10.0} {:>7.3}% {:>14} {:>10.0} {:>10.0} {:>12} {:>12} {:>10}",
+        r.name,
+        r.pps,
+        r.loss * 100.0,
+        opt(r.cpu_per_10k, relayed),
+        r.p50,
+        r.p99,
+        opt(r.p50 - direct.p50, relayed),
+        opt(r.p99 - direct.p99, relayed),
+        opt(r.kib_per_call, relayed),
+    );
+}

@@ -1,0 +1,272 @@
+//! The relays under test, each a child process anchoring streams between the generator's
+//! two peers: the SBC's media workers (`sbc media-harness`, ops on stdin) and rtpengine
+//! (userspace only, `--table=-1`, offer/answer over ng).
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::ng::{self, Ng};
+
+/// Where the generator's peers send one stream: (A sends here, B sends here).
+pub type Anchor = (SocketAddr, SocketAddr);
+
+pub trait Relay {
+    fn name(&self) -> &'static str;
+    fn pid(&self) -> u32;
+    /// Anchors stream `i` between peer `a` and peer `b`.
+    fn open(&mut self, i: usize, a: SocketAddr, b: SocketAddr) -> io::Result<Anchor>;
+    /// Problems the relay reported (bind failures, ...).
+    fn problems(&self) -> Vec<String>;
+}
+
+/// `sbc media-harness`.
+pub struct Sbc {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Arc<Mutex<Vec<String>>>,
+    base_port: u16,
+}
+
+impl Sbc {
+    pub fn start(bin: &str, workers: usize, base_port: u16, cpus: &str) -> io::Result<Self> {
+        let mut child = pinned(cpus, bin)
+            .args(["media-harness", "--workers", &workers.to_string()])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| io::Error::other("no stdin"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout"))?;
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(mut l) = sink.lock() {
+                    l.push(line);
+                }
+            }
+        });
+        let sbc = Sbc {
+            child,
+            stdin,
+            lines,
+            base_port,
+        };
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if sbc.seen("ready") {
+                return Ok(sbc);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Err(io::Error::other("sbc media-harness did not say ready"))
+    }
+
+    fn seen(&self, what: &str) -> bool {
+        self.lines
+            .lock()
+            .is_ok_and(|l| l.iter().any(|x| x.starts_with(what)))
+    }
+}
+
+impl Relay for Sbc {
+    fn name(&self) -> &'static str {
+        "sbc"
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn open(&mut self, i: usize, a: SocketAddr, b: SocketAddr) -> io::Result<Anchor> {
+        let port = |k: usize| {
+            u16::try_from(usize::from(self.base_port) + 4 * i + k)
+                .map_err(|_| io::Error::other("out of ports"))
+        };
+        let a_local = SocketAddr::new(a.ip(), port(0)?);
+        let b_local = SocketAddr::new(b.ip(), port(2)?);
+        writeln!(self.stdin, "open {i} 0 {a_local} {b_local} always always")?;
+        writeln!(self.stdin, "remote {i} 0 a {a}")?;
+        writeln!(self.stdin, "remote {i} 0 b {b}")?;
+        writeln!(self.stdin, "answered {i} 0")?;
+        self.stdin.flush()?;
+        Ok((a_local, b_local))
+    }
+
+    fn problems(&self) -> Vec<String> {
+        self.lines.lock().map_or_else(
+            |_| vec![],
+            |l| {
+                l.iter()
+                    .filter(|x| x.starts_with("error") || x.contains("BindFailed"))
+                    .cloned()
+                    .collect()
+            },
+        )
+    }
+}
+
+impl Drop for Sbc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// rtpengine, userspace forwarding only.
+pub struct RtpEngine {
+    child: Child,
+    ng: Ng,
+}
+
+impl RtpEngine {
+    pub fn start(threads: usize, ng_port: u16, ports: (u16, u16), cpus: &str) -> io::Result<Self> {
+        let child = pinned(cpus, "rtpengine")
+            .args([
+                "--foreground",
+                "--config-file=none",
+                "--table=-1",
+                "--interface=127.0.0.1",
+                &format!("--listen-ng=127.0.0.1:{ng_port}"),
+                &format!("--port-min={}", ports.0),
+                &format!("--port-max={}", ports.1),
+                &format!("--num-threads={threads}"),
+                "--log-stderr",
+                "--log-level=3",
+                "--delete-delay=0",
+                "--timeout=60",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let mut ng = Ng::new(SocketAddr::from(([127, 0, 0, 1], ng_port)))?;
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            match ng.call(&ng::dict(&[("command", "ping")])) {
+                Ok(r) if r.get("result").and_then(|v| v.str()) == Some("pong") => break,
+                _ if Instant::now() > end => {
+                    return Err(io::Error::other("rtpengine does not answer ng ping"));
+                }
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+        Ok(RtpEngine { child, ng })
+    }
+}
+
+impl Relay for RtpEngine {
+    fn name(&self) -> &'static str {
+        "rtpengine"
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn open(&mut self, i: usize, a: SocketAddr, b: SocketAddr) -> io::Result<Anchor> {
+        let call_id = format!("bench-{i}");
+        let offer = self.ng.call(&ng::dict(&[
+            ("command", "offer"),
+            ("call-id", &call_id),
+            ("from-tag", "a"),
+            ("sdp", &ng::sdp(a, i as u64)),
+        ]))?;
+        let answer = self.ng.call(&ng::dict(&[
+            ("command", "answer"),
+            ("call-id", &call_id),
+            ("from-tag", "a"),
+            ("to-tag", "b"),
+            ("sdp", &ng::sdp(b, i as u64)),
+        ]))?;
+        let port = |r: &ng::Bencode| {
+            r.get("sdp")
+                .and_then(|s| s.str())
+                .and_then(ng::audio_port)
+                .ok_or_else(|| io::Error::other(format!("ng reply without SDP: {r:?}")))
+        };
+        // The offer's SDP (sent to B) names where B sends; the answer's where A sends.
+        let b_port = port(&offer)?;
+        let a_port = port(&answer)?;
+        Ok((
+            SocketAddr::new(a.ip(), a_port),
+            SocketAddr::new(b.ip(), b_port),
+        ))
+    }
+
+    fn problems(&self) -> Vec<String> {
+        vec![]
+    }
+}
+
+impl Drop for RtpEngine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `program` run on the CPUs `cpus` (taskset execs it: same pid); all CPUs when empty.
+fn pinned(cpus: &str, program: &str) -> Command {
+    if cpus.is_empty() {
+        return Command::new(program);
+    }
+    let mut c = Command::new("taskset");
+    c.args(["-c", cpus, program]);
+    c
+}
+
+/// Pins this process (all its threads, and those it starts later) to `cpus`.
+pub fn pin_self(cpus: &str) -> io::Result<()> {
+    let pid = std::process::id().to_string();
+    let out = Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &pid])
+        .output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+}
+
+/// utime + stime of a process, in seconds.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command (which may contain spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / clock_ticks())
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// Resident memory of a process, in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
