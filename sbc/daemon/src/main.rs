@@ -23,6 +23,7 @@ mod media;
 mod policy;
 mod registrations;
 mod relay;
+mod rlimit;
 mod run;
 mod transport;
 mod trunks;

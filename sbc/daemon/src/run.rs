@@ -36,6 +36,10 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
             );
         }
     };
+    match crate::rlimit::raise_open_files() {
+        Ok(n) => info!(open_files = n, "open-file limit"),
+        Err(e) => warn!("open-file limit not raised: {e}"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sbc")
