@@ -6,8 +6,10 @@
 //!    ([`transport`]), and starts the [`core`] task.
 //! 2. Listener tasks read datagrams and streams, frame and parse them, answer what the
 //!    parser refuses (400/505/513 with a Warning) and pass good messages to the core.
-//! 3. The core task owns the sans-IO transaction layer and the request policy
-//!    ([`policy`]): it feeds messages and time in, and writes what comes out to the
+//! 3. The core task owns the sans-IO engine (transactions and B2BUA), the request
+//!    policy ([`policy`]), registrations and trunk health, and the media hook
+//!    ([`media`]) that rewrites SDP and sends `MediaOp`s to the media workers
+//!    ([`relay`]). It feeds messages and time in, and writes what comes out to the
 //!    sockets. A single task owns all SIP state, so nothing in it is locked.
 //! 4. SIGTERM/SIGINT stop the daemon; SIGHUP re-reads the config file and, when it is
 //!    valid, swaps it in for new requests (a bad file is refused with every error logged,

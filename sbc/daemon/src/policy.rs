@@ -2,15 +2,18 @@
 //! trunk peers (call limits are checked by the core afterwards: they count).
 //!
 //! The order follows what a perimeter element must do cheaply first:
-//! 1. a source that is no trunk's peer, on a realm that is not open, gets 403 and nothing
-//!    more is read (scanners cost one lookup);
-//! 2. RFC 3261 §8.2 screening: 416 (URI scheme), 420 (Require), 415 (body type);
+//! 1. a source that is no trunk's peer, on a realm that is not open, gets 403 (the core's
+//!    [`gate`](crate::gate) already refuses those statelessly; this is the second line);
+//! 2. RFC 3261 §8.2 screening: 416 (URI scheme), 420 (Require), 415 (body type), 406;
 //! 3. OPTIONS addressed to the SBC itself is answered 200 with Allow/Accept/Supported;
-//! 5. Max-Forwards 0: 483 (§16.3);
-//! 6. an INVITE with a matching `[[route]]` is relayed to the route's trunk (its peers in
+//! 4. Max-Forwards 0: 483 (§16.3);
+//! 5. REGISTER goes to the realm's `registrar` trunk (403 without one);
+//! 6. an INVITE for a phone registered through the SBC (its token contact), from the
+//!    registrar trunk, goes to the phone's observed address;
+//! 7. an INVITE with a matching `[[route]]` is relayed to the route's trunk (its peers in
 //!    order, for failover, leaving out peers whose OPTIONS health checks say Down; 503
 //!    with Retry-After when all are); without a route: 404. Other methods outside a
-//!    dialog are not relayed (501) until registration relay lands.
+//!    dialog are not relayed (501).
 
 use std::net::IpAddr;
 
