@@ -205,6 +205,11 @@ pub enum ConfigErrorKind {
     /// A user name or domain with characters SIP would need to escape or quote.
     #[error("invalid \"{value}\": white space, quotes, '<', '>', '@' and ';' are not allowed")]
     InvalidSipToken { value: String },
+
+    /// `media.kernel_forwarding` without the firewall: the fast path is nftables NAT in
+    /// the SBC's own tables, and enables IP forwarding only behind their forward chain.
+    #[error("requires [firewall] enabled = true (the kernel fast path is nftables NAT in the SBC's own tables)")]
+    RequiresFirewall,
 }
 
 fn transport_addr_message(value: &str, reason: &ParseTransportAddrError) -> String {

@@ -57,10 +57,27 @@
 //! | `system.state_dir` | relative to the file's directory | `"state"` |
 //! | `management.listen` | `ip:port` of the HTTPS UI/API | required |
 //! | `management.allow` | CIDRs, non-empty; a bare address is one host | `["127.0.0.0/8", "::1/128"]` |
+//! | `management.tls_cert`, `management.tls_key` | PEM paths, together: the HTTPS certificate | self-signed, generated into `state_dir` |
 //! | `firewall.enabled` | program nftables | `true` |
 //! | `firewall.table` | the SBC's own `inet` table | `"sbc"` |
+//! | `firewall.policy` | `"drop"` or `"reject"`: traffic to the SBC's addresses no rule accepts | `"drop"` |
+//! | `firewall.allow` | CIDRs always accepted, never banned | `[]` |
+//! | `firewall.deny` | CIDRs always dropped (before anything else but established flows) | `[]` |
+//! | `firewall.sip_rate`, `firewall.sip_burst` | SIP packets per second per source and burst, limited in the kernel (trunk peers exempt), `1..=1000000` | `100`, `200` |
+//! | `firewall.ban_seconds` | lifetime of a ban, `1..=2592000` | `3600` |
+//! | `firewall.ban_after_auth_failures` | failed REGISTER authentications (403, or 401/407 to credentials) of one source before a ban, `0..=1000`; `0` is off | `5` |
+//! | `firewall.ban_requests_per_second` | SIP requests per second of one source that get it banned, `0..=1000000`; `0` is off | `50` |
+//! | `firewall.scanner_user_agents` | User-Agent substrings (any case) banned at the first request; entries non-empty | friendly-scanner, sipvicious, sipcli, sip-scan, sundayddr, iwar, vaxsipuseragent, sipptk, smap, pplsip |
+//! | `firewall.unban` | IP addresses removed from the ban set on load and reload | `[]` |
+//! | `firewall.pinhole_seconds` | kernel lifetime of a media pinhole not refreshed by traffic, `10..=86400` | `120` |
 //! | `sip.max_message_size` | bytes, `1024..=1048576` | `65535` |
 //! | `sip.max_headers` | header fields, `16..=1024` | `128` |
+//! | `media.inactivity_seconds` | no RTP/RTCP on an answered call this long ends it (BYE both legs), `1..=86400` | `60` |
+//! | `media.hold_inactivity_seconds` | the same while a side is on hold, `1..=86400` | `3600` |
+//! | `media.latch_window_ms` | after an SDP or the answer, how long a side may latch to a new source, `100..=60000` | `3000` |
+//! | `media.workers` | media worker threads, `1..=256`; read at start only (reload: restart needed) | one per core |
+//! | `media.realtime_priority` | run the media workers `SCHED_FIFO` at this priority, `1..=99`; read at start only | normal scheduling |
+//! | `media.kernel_forwarding` | hand latched plain-RTP streams to the kernel (nftables NAT maps in `inet sbc_fast` + conntrack; switches `net.ipv4.conf.all.forwarding` on while running, its forward chain accepting only those relays); requires `firewall.enabled`; IPv4; read at start only | `false` |
 //! | `realm.listen` | `udp:`/`tcp:`/`tls:` `ip:port`, non-empty | required |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
 //! | `realm.public_ip` | advertised instead of local addresses (1:1 NAT) | none |
@@ -88,8 +105,9 @@
 //! | `route.match_user` | regex on the request-URI user (unanchored) | every user |
 //! | `route.rewrite_user` | new user in full; `$0`..`$9`, `$$` | unchanged |
 //!
-//! Sections `[firewall]` and `[sip]` may be left out entirely. There must be at least
-//! one `[[realm]]`; trunks and routes may be absent.
+//! Sections `[firewall]`, `[sip]` and `[media]` may be left out entirely. On reload the
+//! media timers apply to calls set up from then on; calls in progress keep theirs. There
+//! must be at least one `[[realm]]`; trunks and routes may be absent.
 //!
 //! # What validation guarantees
 //!
@@ -123,6 +141,20 @@
 //!   source itself or — for a trunk — the trunk's realm, and its regex (compiled once,
 //!   at validation) matches. `None` means no route: the request should be refused.
 //!
+//! # Editing and saving (the management API)
+//!
+//! * [`Document`] edits the file's text through `toml_edit`, so comments, blank lines
+//!   and key order survive: [`Document::set_entry`] replaces or appends one
+//!   `[[trunk]]`/`[[realm]]`/`[[route]]` from its section struct (merged key by key),
+//!   [`Document::remove_entry`] deletes one, [`Document::set_key`] sets one key
+//!   (`firewall.allow`). Validate the rendered text with [`Config::from_toml_str`] before
+//!   saving it.
+//! * [`write_atomic`] writes a temporary file in the same directory, fsyncs it, renames
+//!   it over the target and fsyncs the directory: after a crash the file is the old or
+//!   the new text, never a torn one (`tests/atomic_save.rs` kills a writer to check).
+//!   [`remove_stale_temps`] clears what a killed writer left.
+//! * [`Versions`] keeps the last N saved texts (`N.toml` + `N.meta`) for rollback.
+//!
 //! # Errors
 //!
 //! A [`ConfigError`] is a key path and a typed [`ConfigErrorKind`] carrying the bad
@@ -146,32 +178,43 @@
 //! ```
 
 mod cidr;
+mod edit;
 mod error;
 mod health;
 mod load;
 mod locate;
+mod media;
 mod model;
+mod persist;
 mod ports;
 mod route;
 mod schema;
 mod validate;
 
 pub use cidr::{Cidr, CidrError};
+pub use edit::{Document, EditError};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, LineCol};
 pub use health::{
     DEFAULT_OPTIONS_DOWN_AFTER, DEFAULT_OPTIONS_INTERVAL, DEFAULT_OPTIONS_UP_AFTER,
     MAX_CALLS_RANGE, MAX_CPS_RANGE, OPTIONS_INTERVAL_RANGE, OPTIONS_THRESHOLD_RANGE, OptionsPing,
     TrunkLimits,
 };
-pub use model::{
-    Codec, Config, DtmfMode, Firewall, Management, Realm, SipLimits, SrtpMode, System, TlsFiles,
-    Trunk, TrunkRegistration, TrunkTls, VerifyClient,
+pub use media::{
+    DEFAULT_HOLD_INACTIVITY_SECONDS, DEFAULT_INACTIVITY_SECONDS, DEFAULT_LATCH_WINDOW_MS,
+    INACTIVITY_SECONDS_RANGE, LATCH_WINDOW_MS_RANGE, MediaSection, MediaSettings,
+    REALTIME_PRIORITY_RANGE, WORKERS_RANGE,
 };
+pub use model::{
+    Codec, Config, DtmfMode, Firewall, FirewallPolicy, Management, Realm, SipLimits, SrtpMode,
+    System, TlsFiles, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
+};
+pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};
 pub use route::{Rewrite, Route, UserPattern};
 pub use schema::{
-    ConfigFile, DEFAULT_FIREWALL_TABLE, DEFAULT_MANAGEMENT_ALLOW, DEFAULT_MAX_HEADERS,
-    DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_STATE_DIR, FirewallSection, MAX_HEADERS_RANGE,
-    MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection, RegisterSection, RouteSection,
-    SipSection, SystemSection, TrunkSection,
+    ConfigFile, DEFAULT_BAN_SECONDS, DEFAULT_FIREWALL_TABLE, DEFAULT_MANAGEMENT_ALLOW,
+    DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PINHOLE_SECONDS,
+    DEFAULT_SCANNER_USER_AGENTS, DEFAULT_SIP_BURST, DEFAULT_SIP_RATE, DEFAULT_STATE_DIR,
+    FirewallSection, MAX_HEADERS_RANGE, MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection,
+    RegisterSection, RouteSection, SipSection, SystemSection, TrunkSection,
 };

@@ -25,6 +25,7 @@ pub struct Config {
     pub(crate) management: Management,
     pub(crate) firewall: Firewall,
     pub(crate) sip: SipLimits,
+    pub(crate) media: crate::media::MediaSettings,
     pub(crate) realms: Vec<Realm>,
     pub(crate) trunks: Vec<Trunk>,
     pub(crate) routes: Vec<Route>,
@@ -46,6 +47,8 @@ pub struct System {
 pub struct Management {
     pub listen: SocketAddr,
     pub allow: Vec<Cidr>,
+    /// The HTTPS certificate and key (absolute); `None`: the daemon's self-signed one.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Management {
@@ -61,6 +64,52 @@ pub struct Firewall {
     pub enabled: bool,
     /// The nftables table (family `inet`) the SBC owns; it touches no other.
     pub table: String,
+    /// What happens to traffic to the SBC's addresses that no rule accepts.
+    pub policy: FirewallPolicy,
+    /// Sources always accepted and never banned.
+    pub allow: Vec<Cidr>,
+    /// Sources always dropped.
+    pub deny: Vec<Cidr>,
+    /// SIP packets per second per source (kernel limit; trunk peers are exempt).
+    pub sip_rate: u32,
+    /// Packets above `sip_rate` a source may send in a burst.
+    pub sip_burst: u32,
+    /// Lifetime of a ban in the kernel.
+    pub ban_seconds: u32,
+    /// Failed authentications of one source before a ban; 0 is off.
+    pub ban_after_auth_failures: u32,
+    /// Requests per second of one source that get it banned; 0 is off.
+    pub ban_requests_per_second: u32,
+    /// Lower-case User-Agent substrings of scanners.
+    pub scanner_user_agents: Vec<String>,
+    /// Addresses taken out of the ban set on load and reload.
+    pub unban: Vec<IpAddr>,
+    /// Kernel lifetime of a media pinhole that is not refreshed.
+    pub pinhole_seconds: u32,
+}
+
+/// `firewall.policy`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirewallPolicy {
+    /// Silently discard.
+    Drop,
+    /// Answer with ICMP unreachable / TCP reset.
+    Reject,
+}
+
+impl Firewall {
+    /// Whether `ip` is in the global allow list (never banned).
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.allow.iter().any(|c| c.contains(ip))
+    }
+
+    /// Whether a User-Agent value names a scanner (case-insensitive substring).
+    pub fn is_scanner(&self, user_agent: &str) -> bool {
+        let ua = user_agent.to_ascii_lowercase();
+        self.scanner_user_agents
+            .iter()
+            .any(|s| ua.contains(s.as_str()))
+    }
 }
 
 /// `[sip]`: limits on received messages.
@@ -297,6 +346,11 @@ impl Config {
 
     pub fn sip(&self) -> &SipLimits {
         &self.sip
+    }
+
+    /// `[media]`: timers and worker threads of the media plane.
+    pub fn media(&self) -> &crate::media::MediaSettings {
+        &self.media
     }
 
     /// Realms in file order (at least one).

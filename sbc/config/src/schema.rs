@@ -19,6 +19,8 @@ pub struct ConfigFile {
     pub firewall: Option<FirewallSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sip: Option<SipSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::media::MediaSection>,
     #[serde(default, rename = "realm", skip_serializing_if = "Vec::is_empty")]
     pub realms: Vec<RealmSection>,
     #[serde(default, rename = "trunk", skip_serializing_if = "Vec::is_empty")]
@@ -45,6 +47,13 @@ pub struct ManagementSection {
     /// Default [`DEFAULT_MANAGEMENT_ALLOW`] (loopback only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow: Option<Vec<String>>,
+    /// PEM certificate chain of the HTTPS listener. Default: a self-signed certificate the
+    /// daemon generates in `state_dir` on first start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<String>,
+    /// PEM private key of `tls_cert` (the two come together).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<String>,
 }
 
 /// `[firewall]` (optional section).
@@ -57,6 +66,39 @@ pub struct FirewallSection {
     /// Default [`DEFAULT_FIREWALL_TABLE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
+    /// `"drop"` or `"reject"`: traffic to the SBC's addresses no rule accepts. Default `"drop"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// CIDRs always accepted (never banned). Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    /// CIDRs always dropped. Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+    /// SIP packets per second per source, in the kernel. Default [`DEFAULT_SIP_RATE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sip_rate: Option<i64>,
+    /// Burst above `sip_rate`. Default [`DEFAULT_SIP_BURST`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sip_burst: Option<i64>,
+    /// How long a ban lasts. Default [`DEFAULT_BAN_SECONDS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ban_seconds: Option<i64>,
+    /// Failed authentications of one source before it is banned; 0 is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ban_after_auth_failures: Option<i64>,
+    /// SIP requests per second of one source that get it banned; 0 is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ban_requests_per_second: Option<i64>,
+    /// User-Agent substrings (any case) of scanners, banned at their first request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanner_user_agents: Option<Vec<String>>,
+    /// Addresses removed from the ban set when the file is loaded or reloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unban: Option<Vec<String>>,
+    /// Kernel lifetime of a media pinhole without refresh. Default [`DEFAULT_PINHOLE_SECONDS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinhole_seconds: Option<i64>,
 }
 
 /// `[sip]` (optional section): limits applied to every received message.
@@ -190,6 +232,30 @@ pub struct RouteSection {
 pub const DEFAULT_STATE_DIR: &str = "state";
 pub const DEFAULT_MANAGEMENT_ALLOW: &[&str] = &["127.0.0.0/8", "::1/128"];
 pub const DEFAULT_FIREWALL_TABLE: &str = "sbc";
+pub const DEFAULT_SIP_RATE: u32 = 100;
+pub const DEFAULT_SIP_BURST: u32 = 200;
+pub const SIP_RATE_RANGE: std::ops::RangeInclusive<i64> = 1..=1_000_000;
+pub const DEFAULT_BAN_SECONDS: u32 = 3600;
+pub const BAN_SECONDS_RANGE: std::ops::RangeInclusive<i64> = 1..=2_592_000;
+pub const DEFAULT_BAN_AFTER_AUTH_FAILURES: u32 = 5;
+pub const BAN_AFTER_AUTH_FAILURES_RANGE: std::ops::RangeInclusive<i64> = 0..=1000;
+pub const DEFAULT_BAN_REQUESTS_PER_SECOND: u32 = 50;
+pub const BAN_REQUESTS_PER_SECOND_RANGE: std::ops::RangeInclusive<i64> = 0..=1_000_000;
+pub const DEFAULT_PINHOLE_SECONDS: u32 = 120;
+pub const PINHOLE_SECONDS_RANGE: std::ops::RangeInclusive<i64> = 10..=86_400;
+/// User-Agent substrings of well-known SIP scanners (matched in any case).
+pub const DEFAULT_SCANNER_USER_AGENTS: &[&str] = &[
+    "friendly-scanner",
+    "sipvicious",
+    "sipcli",
+    "sip-scan",
+    "sundayddr",
+    "iwar",
+    "vaxsipuseragent",
+    "sipptk",
+    "smap",
+    "pplsip",
+];
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 65535;
 pub const MAX_MESSAGE_SIZE_RANGE: std::ops::RangeInclusive<i64> = 1024..=1_048_576;
 pub const DEFAULT_MAX_HEADERS: usize = 128;

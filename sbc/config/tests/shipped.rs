@@ -67,8 +67,10 @@ fn default_config_is_the_dev_setup() {
     let c = Config::load(&path).expect("default config validates");
     let base = std::path::absolute(config_dir()).expect("absolute");
 
-    assert!(!c.firewall().enabled);
+    // On: scripts/run runs it as root; loopback traffic is never filtered.
+    assert!(c.firewall().enabled);
     assert_eq!(c.firewall().table, "sbc");
+    assert_eq!(c.firewall().pinhole_seconds, 120);
     assert_eq!(
         c.management().listen,
         "127.0.0.1:8443".parse().expect("addr")

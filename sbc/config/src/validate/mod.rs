@@ -6,7 +6,9 @@
 //! yields `None`; a section is built only from values that all parsed, and the
 //! [`Config`] only when no error was recorded.
 
+mod firewall;
 mod health;
+mod media;
 mod realms;
 mod registration;
 mod routes;
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cidr::Cidr;
 use crate::error::{ConfigError, ConfigErrorKind as K, ConfigErrors};
-use crate::model::{Config, Firewall, Management, SipLimits, System};
+use crate::model::{Config, Management, SipLimits, System, TlsFiles};
 use crate::schema::{self, ConfigFile};
 
 /// Collects errors; also the registry of names, which realms and trunks share (a
@@ -139,8 +141,10 @@ pub(crate) fn validate(file: ConfigFile, base_dir: &Path) -> Result<Config, Conf
     };
     let system = system(&mut v, &file.system);
     let management = management(&mut v, &file.management);
-    let firewall = firewall(&mut v, file.firewall.as_ref());
+    let firewall = firewall::firewall(&mut v, file.firewall.as_ref());
     let sip = sip(&mut v, file.sip.as_ref());
+    let firewall_on = firewall.as_ref().is_none_or(|f| f.enabled);
+    let media = media::media(&mut v, file.media.as_ref(), firewall_on);
     let realms = realms::realms(&mut v, &file.realms);
     let (trunks, peer_index) = trunks::trunks(&mut v, &file.trunks, &realms);
     let routes = routes::routes(&mut v, &file.routes, &file.realms, &file.trunks);
@@ -152,6 +156,7 @@ pub(crate) fn validate(file: ConfigFile, base_dir: &Path) -> Result<Config, Conf
             management: management?,
             firewall: firewall?,
             sip: sip?,
+            media: media?,
             realms: realms.into_iter().map(|r| r.realm).collect::<Option<_>>()?,
             trunks: trunks.into_iter().collect::<Option<_>>()?,
             routes: routes.into_iter().collect::<Option<_>>()?,
@@ -212,27 +217,28 @@ fn management(v: &mut Validator<'_>, m: &schema::ManagementSection) -> Option<Ma
             v.check(format!("management.allow[{i}]"), parsed)
         })
         .collect();
+    let tls = match (&m.tls_cert, &m.tls_key) {
+        (Some(cert), Some(key)) => {
+            let cert = v.path("management.tls_cert", cert);
+            let key = v.path("management.tls_key", key);
+            // `None` (an error was recorded) unless both paths are good.
+            cert.zip(key)
+                .map(|(cert, key)| Some(TlsFiles { cert, key }))
+        }
+        (Some(_), None) => {
+            v.err("management.tls_key", K::TlsFilesNotPaired);
+            None
+        }
+        (None, Some(_)) => {
+            v.err("management.tls_cert", K::TlsFilesNotPaired);
+            None
+        }
+        (None, None) => Some(None),
+    };
     Some(Management {
         listen: listen.filter(|_| !allow_src.is_empty())?,
         allow: allow.into_iter().collect::<Option<_>>()?,
-    })
-}
-
-fn firewall(v: &mut Validator<'_>, f: Option<&schema::FirewallSection>) -> Option<Firewall> {
-    let f = f.cloned().unwrap_or_default();
-    let table = f
-        .table
-        .unwrap_or_else(|| schema::DEFAULT_FIREWALL_TABLE.to_owned());
-    let mut chars = table.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !ok {
-        v.err("firewall.table", K::InvalidTableName { value: table });
-        return None;
-    }
-    Some(Firewall {
-        enabled: f.enabled.unwrap_or(true),
-        table,
+        tls: tls?,
     })
 }
 
