@@ -1,0 +1,154 @@
+//! A [`SessionHook`] wrapper that notes, per call and leg, the codec and whether SRTP was
+//! negotiated, for the management views.
+//!
+//! When an answer passes through the hook, the SDP the answering side sent is what its
+//! leg uses, and the rewritten SDP the hook produced for the other side is what that leg
+//! uses. The first payload type of the first audio section names the codec; a `SAVP`
+//! profile means SRTP. The wrapper derefs to the hook it wraps, so the core keeps calling
+//! that hook's own methods unchanged.
+
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+
+use sbc_mgmt::live::LegView;
+use sbc_sip::b2bua::{Body, BodyRole, CallId, NotAcceptable, RelayPlan, SessionHook, Side};
+
+/// What one leg negotiated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LegMedia {
+    pub codec: String,
+    pub srtp: bool,
+}
+
+impl LegMedia {
+    /// Writes the codec and SRTP flag into a leg view.
+    pub fn fill(&self, leg: &mut LegView) {
+        leg.codec.clone_from(&self.codec);
+        leg.srtp = self.srtp;
+    }
+}
+
+/// `inner`, plus what each call's legs negotiated.
+#[derive(Debug, Default)]
+pub struct ViewHook<H> {
+    inner: H,
+    media: HashMap<u64, [LegMedia; 2]>,
+}
+
+impl<H> ViewHook<H> {
+    pub fn new(inner: H) -> Self {
+        ViewHook {
+            inner,
+            media: HashMap::new(),
+        }
+    }
+
+    /// What the legs of call `call` (its number) negotiated, A then B.
+    pub fn media(&self, call: u64) -> Option<&[LegMedia; 2]> {
+        self.media.get(&call)
+    }
+}
+
+impl<H> Deref for ViewHook<H> {
+    type Target = H;
+    fn deref(&self) -> &H {
+        &self.inner
+    }
+}
+
+impl<H> DerefMut for ViewHook<H> {
+    fn deref_mut(&mut self) -> &mut H {
+        &mut self.inner
+    }
+}
+
+fn index(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
+impl<H: SessionHook> SessionHook for ViewHook<H> {
+    fn call_started(&mut self, call: CallId, plan: &RelayPlan) {
+        self.inner.call_started(call, plan);
+    }
+
+    fn relay_body(&mut self, body: Body<'_>) -> Result<Vec<u8>, NotAcceptable> {
+        let out = self.inner.relay_body(body)?;
+        if body.role == BodyRole::Answer {
+            let from = index(body.from);
+            let legs = self.media.entry(body.call.get()).or_default();
+            legs[from] = describe(body.bytes);
+            legs[1 - from] = describe(&out);
+        }
+        Ok(out)
+    }
+
+    fn answered(&mut self, call: CallId, fork: Option<&str>) {
+        self.inner.answered(call, fork);
+    }
+
+    fn call_ended(&mut self, call: CallId) {
+        self.media.remove(&call.get());
+        self.inner.call_ended(call);
+    }
+}
+
+/// Codec and SRTP of the first audio section of an SDP (empty when there is none).
+pub fn describe(sdp: &[u8]) -> LegMedia {
+    let text = String::from_utf8_lossy(sdp);
+    let mut lines = text.lines().map(str::trim);
+    let Some(m) = lines.by_ref().find(|l| l.starts_with("m=audio ")) else {
+        return LegMedia::default();
+    };
+    let mut fields = m.split_whitespace().skip(2);
+    let proto = fields.next().unwrap_or("");
+    let pt = fields.next().unwrap_or("");
+    let srtp = proto.contains("SAVP");
+    let prefix = format!("a=rtpmap:{pt} ");
+    let named = lines
+        .take_while(|l| !l.starts_with("m="))
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|r| r.split('/').next())
+        .map(str::to_owned);
+    let codec = named.unwrap_or_else(|| {
+        match pt {
+            "0" => "PCMU",
+            "8" => "PCMA",
+            "9" => "G722",
+            "18" => "G729",
+            other => other,
+        }
+        .to_owned()
+    });
+    LegMedia { codec, srtp }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codec_and_srtp_of_the_first_audio_section() {
+        let sdp = b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+m=audio 4000 RTP/SAVP 96 0\r\na=rtpmap:96 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n\
+m=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
+        assert_eq!(
+            describe(sdp),
+            LegMedia {
+                codec: "opus".into(),
+                srtp: true
+            }
+        );
+        let plain = b"v=0\r\nm=audio 4000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+        assert_eq!(
+            describe(plain),
+            LegMedia {
+                codec: "PCMA".into(),
+                srtp: false
+            }
+        );
+        assert_eq!(describe(b"garbage"), LegMedia::default());
+    }
+}

@@ -1,0 +1,366 @@
+//! What the UI shows of the core's state, kept by the core task from what passes through
+//! it: relay decisions and call events from the engine, the media ops it sends and the
+//! media events it receives (including the per-stream counters answering
+//! `MediaOp::QueryStats`). Sans-IO: time is an argument. The core asks for
+//! [`Views::stats_queries`] and publishes [`Views::snapshot`] once a second.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::hook::LegMedia;
+use sbc_config::Config;
+use sbc_core::{MediaEvent, MediaOp, Side, StreamKey, StreamStats};
+use sbc_mgmt::live::{
+    CallView, LegView, PeerView, RegistrationView, Snapshot, StreamSideView, StreamView, TrunkView,
+};
+
+/// Window calls per second are averaged over.
+const CPS_WINDOW: Duration = Duration::from_secs(10);
+/// Calls shown at most (the snapshot is copied once a second).
+const MAX_CALLS_SHOWN: usize = 1000;
+
+#[derive(Debug, Clone)]
+struct CallRecord {
+    started: Instant,
+    started_unix: i64,
+    answered: bool,
+    user: String,
+    from: String,
+    a: LegView,
+    b: LegView,
+}
+
+#[derive(Debug, Clone, Default)]
+struct StreamRecord {
+    local: [Option<SocketAddr>; 2],
+    latched: [Option<SocketAddr>; 2],
+    stats: [StreamStats; 2],
+    clock_rate: u32,
+}
+
+/// Calls and streams as the UI shows them.
+#[derive(Debug, Default)]
+pub struct Views {
+    calls: BTreeMap<u64, CallRecord>,
+    streams: BTreeMap<StreamKey, StreamRecord>,
+    starts: VecDeque<Instant>,
+}
+
+/// One relayed call, as the core knows it when the engine accepts it.
+#[derive(Debug)]
+pub struct Relayed<'a> {
+    pub call: u64,
+    pub from_name: &'a str,
+    pub to_name: &'a str,
+    pub user: &'a str,
+    pub caller: SocketAddr,
+    pub callee: Option<SocketAddr>,
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
+fn leg(config: &Config, name: &str, remote: Option<SocketAddr>) -> LegView {
+    let (trunk, realm) = match config.trunk(name) {
+        Some(t) => (t.name.clone(), t.realm.clone()),
+        None => (String::new(), name.to_owned()),
+    };
+    LegView {
+        trunk,
+        realm,
+        remote: remote.map(|r| r.to_string()).unwrap_or_default(),
+        // Filled in from the answer (`set_media`).
+        codec: String::new(),
+        srtp: false,
+    }
+}
+
+impl Views {
+    /// The engine accepted a call for relaying.
+    pub fn relayed(&mut self, now: Instant, unix: i64, config: &Config, r: Relayed<'_>) {
+        self.starts.push_back(now);
+        self.calls.insert(
+            r.call,
+            CallRecord {
+                started: now,
+                started_unix: unix,
+                answered: false,
+                user: r.user.to_owned(),
+                from: r.from_name.to_owned(),
+                a: leg(config, r.from_name, Some(r.caller)),
+                b: leg(config, r.to_name, r.callee),
+            },
+        );
+    }
+
+    pub fn answered(&mut self, call: u64) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.answered = true;
+        }
+    }
+
+    pub fn ended(&mut self, call: u64) {
+        self.calls.remove(&call);
+        self.streams.retain(|k, _| k.call != call);
+    }
+
+    pub fn on_media_op(&mut self, op: &MediaOp) {
+        match op {
+            MediaOp::Open {
+                stream,
+                a_local,
+                b_local,
+                ..
+            } => {
+                let s = self.streams.entry(*stream).or_default();
+                s.local = [Some(*a_local), Some(*b_local)];
+            }
+            MediaOp::ClockRate { stream, rate } => {
+                if let Some(s) = self.streams.get_mut(stream) {
+                    s.clock_rate = *rate;
+                }
+            }
+            MediaOp::Close { stream } => {
+                self.streams.remove(stream);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn on_media_event(&mut self, ev: &MediaEvent) {
+        match ev {
+            MediaEvent::Latched {
+                stream, side, addr, ..
+            } => {
+                if let Some(s) = self.streams.get_mut(stream) {
+                    s.latched[side_index(*side)] = Some(*addr);
+                }
+            }
+            MediaEvent::Stats { stream, a, b } => {
+                if let Some(s) = self.streams.get_mut(stream) {
+                    s.stats = [*a, *b];
+                }
+            }
+            MediaEvent::Closed { stream, .. } => {
+                self.streams.remove(stream);
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets what the legs of `call` negotiated (codec, SRTP).
+    pub fn set_media(&mut self, call: u64, legs: &[LegMedia; 2]) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            legs[0].fill(&mut c.a);
+            legs[1].fill(&mut c.b);
+        }
+    }
+
+    /// Calls being shown, by number.
+    pub fn call_numbers(&self) -> Vec<u64> {
+        self.calls.keys().copied().collect()
+    }
+
+    /// A counters query for every anchored stream.
+    pub fn stats_queries(&self) -> Vec<MediaOp> {
+        self.streams
+            .keys()
+            .map(|&stream| MediaOp::QueryStats { stream })
+            .collect()
+    }
+
+    /// Active calls; `trunk_peer_up(trunk, peer)` and `active(trunk)` come from the
+    /// core's trunk health and call limits.
+    pub fn snapshot(
+        &mut self,
+        now: Instant,
+        config: &Config,
+        peer_up: impl Fn(&str, &sbc_core::TransportAddr) -> bool,
+        active: impl Fn(&str) -> u64,
+        registrations: Vec<RegistrationView>,
+    ) -> Snapshot {
+        while self
+            .starts
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > CPS_WINDOW)
+        {
+            self.starts.pop_front();
+        }
+        let calls = self
+            .calls
+            .iter()
+            .take(MAX_CALLS_SHOWN)
+            .map(|(id, c)| self.call_view(now, *id, c))
+            .collect();
+        let trunks = config
+            .trunks()
+            .iter()
+            .map(|t| TrunkView {
+                name: t.name.clone(),
+                realm: t.realm.clone(),
+                peers: t
+                    .peers
+                    .iter()
+                    .map(|p| PeerView {
+                        address: p.to_string(),
+                        up: peer_up(&t.name, p),
+                    })
+                    .collect(),
+                active_calls: active(&t.name),
+            })
+            .collect();
+        Snapshot {
+            calls,
+            cps: self.starts.len() as f64 / CPS_WINDOW.as_secs_f64(),
+            trunks,
+            registrations,
+            // Filled in by the core: its own registrations, the firewall's ban set.
+            trunk_registrations: Vec::new(),
+            bans: Vec::new(),
+        }
+    }
+
+    fn call_view(&self, now: Instant, id: u64, c: &CallRecord) -> CallView {
+        let elapsed = now.saturating_duration_since(c.started).as_secs();
+        let streams = self
+            .streams
+            .range(
+                StreamKey { call: id, index: 0 }..=StreamKey {
+                    call: id,
+                    index: u16::MAX,
+                },
+            )
+            .map(|(k, s)| StreamView {
+                media: format!("m{}", k.index),
+                a: side_view(s, 0),
+                b: side_view(s, 1),
+            })
+            .collect();
+        CallView {
+            id: format!("call#{id}"),
+            started: sbc_mgmt::clock::rfc3339(c.started_unix),
+            duration_seconds: elapsed,
+            state: if c.answered { "answered" } else { "early" }.to_owned(),
+            from: c.from.clone(),
+            to: c.user.clone(),
+            a: c.a.clone(),
+            b: c.b.clone(),
+            streams,
+        }
+    }
+}
+
+fn side_view(s: &StreamRecord, i: usize) -> StreamSideView {
+    let st = s.stats[i];
+    let rate = if s.clock_rate == 0 {
+        8000
+    } else {
+        s.clock_rate
+    };
+    StreamSideView {
+        local: s.local[i].map(|a| a.to_string()).unwrap_or_default(),
+        latched: s.latched[i].map(|a| a.to_string()),
+        packets: st.packets,
+        bytes: st.bytes,
+        lost: i64::try_from(st.lost).unwrap_or(i64::MAX),
+        jitter: f64::from(st.jitter) * 1000.0 / f64::from(rate),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_toml_str(
+            r#"
+[system]
+name = "t"
+[management]
+listen = "127.0.0.1:8443"
+[firewall]
+enabled = false
+[[realm]]
+name = "outside"
+listen = ["udp:127.0.0.1:5060"]
+media_ip = "127.0.0.1"
+media_ports = "20000-20099"
+[[trunk]]
+name = "carrier"
+realm = "outside"
+peers = ["udp:127.0.0.1:5070"]
+"#,
+            "/tmp",
+        )
+        .expect("valid")
+    }
+
+    #[test]
+    fn a_call_with_a_stream_and_its_counters() {
+        let cfg = config();
+        let t0 = Instant::now();
+        let mut v = Views::default();
+        let caller: SocketAddr = "127.0.0.1:5070".parse().expect("addr");
+        v.relayed(
+            t0,
+            1_000,
+            &cfg,
+            Relayed {
+                call: 7,
+                from_name: "carrier",
+                to_name: "carrier",
+                user: "100",
+                caller,
+                callee: None,
+            },
+        );
+        let stream = StreamKey { call: 7, index: 0 };
+        v.on_media_op(&MediaOp::Open {
+            stream,
+            a_local: "127.0.0.1:20000".parse().expect("addr"),
+            b_local: "127.0.0.1:20002".parse().expect("addr"),
+            latch_a: sbc_core::LatchMode::Always,
+            latch_b: sbc_core::LatchMode::Always,
+        });
+        assert_eq!(v.stats_queries(), vec![MediaOp::QueryStats { stream }]);
+        let a = StreamStats {
+            packets: 50,
+            bytes: 8600,
+            lost: 2,
+            jitter: 80,
+            ..StreamStats::default()
+        };
+        v.on_media_event(&MediaEvent::Stats {
+            stream,
+            a,
+            b: StreamStats::default(),
+        });
+        v.answered(7);
+        let snap = v.snapshot(
+            t0 + Duration::from_secs(3),
+            &cfg,
+            |_, _| true,
+            |_| 1,
+            Vec::new(),
+        );
+        assert_eq!(snap.calls.len(), 1);
+        let call = &snap.calls[0];
+        assert_eq!(call.state, "answered");
+        assert_eq!(call.duration_seconds, 3);
+        assert_eq!(call.a.trunk, "carrier");
+        assert_eq!(call.a.remote, "127.0.0.1:5070");
+        assert_eq!(call.streams[0].a.packets, 50);
+        assert_eq!(call.streams[0].a.jitter, 10.0);
+        assert_eq!(snap.trunks[0].active_calls, 1);
+        assert!((snap.cps - 0.1).abs() < 1e-9);
+        v.ended(7);
+        let snap = v.snapshot(t0, &cfg, |_, _| true, |_| 0, Vec::new());
+        assert!(snap.calls.is_empty());
+        assert!(v.stats_queries().is_empty());
+    }
+}

@@ -1,0 +1,7 @@
+//! The handlers, one module per group of resources.
+
+pub mod auth;
+pub mod certs;
+pub mod config;
+pub mod live;
+pub mod sections;

@@ -1,0 +1,194 @@
+//! The seam between management and the running daemon: plain view structs and channels.
+//!
+//! The management crate never imports SIP, media or firewall code. The daemon's core
+//! task publishes a [`Snapshot`] on a `watch` channel (refreshed about once a second)
+//! and executes the [`Command`]s it receives on an `mpsc` channel. Handlers read the
+//! latest snapshot without waiting on the SIP path, and nothing is shared under a lock.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use sbc_config::Config;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// What the core task knows right now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub calls: Vec<CallView>,
+    /// New calls per second, averaged over the last few seconds.
+    pub cps: f64,
+    pub trunks: Vec<TrunkView>,
+    /// Phones registered through the SBC (relayed to a realm's registrar).
+    pub registrations: Vec<RegistrationView>,
+    /// The SBC's own registrations at trunks (`[trunk.register]`).
+    #[serde(default)]
+    pub trunk_registrations: Vec<TrunkRegistrationView>,
+    pub bans: Vec<BanView>,
+}
+
+/// A trunk and the health of its peers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrunkView {
+    pub name: String,
+    pub realm: String,
+    pub peers: Vec<PeerView>,
+    pub active_calls: u64,
+}
+
+/// One peer of a trunk: `up` is false once OPTIONS probes failed (always true when
+/// probing is off).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerView {
+    pub address: String,
+    pub up: bool,
+}
+
+/// A phone's registration relayed by the SBC.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationView {
+    pub aor: String,
+    pub contact: String,
+    pub expires_in: u64,
+}
+
+/// The SBC's own registration at a trunk's registrar (`[trunk.register]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrunkRegistrationView {
+    pub trunk: String,
+    /// The registrar's URI (`sip:<domain>`) and where the REGISTERs go.
+    pub registrar: String,
+    pub peer: String,
+    pub aor: String,
+    /// `"registered"`; `"registering"` (first attempt in flight); `"failed"` (refused:
+    /// credentials, 4xx/6xx; needs the operator, retried all the same); `"backoff"` (no
+    /// answer or 5xx: retried after a delay); `"unregistering"`.
+    pub state: String,
+    /// Seconds the binding has left (`registered` only).
+    pub expires_in: Option<u64>,
+    /// Seconds until the next attempt (`failed`, `backoff`).
+    pub retry_in: Option<u64>,
+    /// Why the last attempt failed.
+    pub reason: Option<String>,
+}
+
+/// A banned source address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanView {
+    pub address: String,
+    pub expires_in: u64,
+}
+
+/// An active call with both legs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallView {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    pub duration_seconds: u64,
+    /// `"early"`, `"answered"`, `"ending"`.
+    pub state: String,
+    pub from: String,
+    pub to: String,
+    pub a: LegView,
+    pub b: LegView,
+    pub streams: Vec<StreamView>,
+}
+
+/// One leg of a call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegView {
+    pub trunk: String,
+    pub realm: String,
+    pub remote: String,
+    pub codec: String,
+    pub srtp: bool,
+}
+
+/// One anchored media stream and what each side's peer sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StreamView {
+    pub media: String,
+    pub a: StreamSideView,
+    pub b: StreamSideView,
+}
+
+/// One side of a stream: the SBC's port, the latched peer, RTP counters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StreamSideView {
+    pub local: String,
+    /// The address the stream latched to (`None` until a packet came).
+    pub latched: Option<String>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub lost: i64,
+    /// Interarrival jitter, milliseconds.
+    pub jitter: f64,
+}
+
+/// What management asks the daemon to do.
+#[derive(Debug)]
+pub enum Command {
+    /// A new, valid configuration, not saved yet: apply it like a SIGHUP reload (new
+    /// calls use it, calls in progress keep theirs), after checking what validation
+    /// cannot (TLS files load, the kernel takes the firewall ruleset). The reply says
+    /// whether it runs now; management saves the file only then, so the file on disk
+    /// always is what runs (apart from settings read only at start, see
+    /// [`crate::restart`]). On an error nothing changed in the daemon.
+    Apply {
+        config: Arc<Config>,
+        reply: oneshot::Sender<Result<(), ApplyError>>,
+    },
+    /// Lift a ban. The reply says whether the address was banned.
+    Unban {
+        address: IpAddr,
+        reply: oneshot::Sender<Result<bool, String>>,
+    },
+    /// Restart the daemon (stop cleanly, then start again with the saved file).
+    Restart,
+}
+
+/// Why the daemon did not apply a configuration (it keeps running the old one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// The configuration is valid but cannot run here: a TLS file that does not load, a
+    /// ruleset the kernel refuses. `field` is the key path when one is to blame.
+    #[error("{reason}")]
+    Refused {
+        field: Option<String>,
+        reason: String,
+    },
+    /// The daemon failed for a reason of its own (it is stopping, ...).
+    #[error("{reason}")]
+    Failed { reason: String },
+}
+
+/// The management side's ends of the two channels.
+#[derive(Debug, Clone)]
+pub struct LiveLink {
+    pub snapshot: watch::Receiver<Snapshot>,
+    pub commands: mpsc::Sender<Command>,
+}
+
+/// The daemon's ends of the two channels.
+#[derive(Debug)]
+pub struct LiveDaemon {
+    pub snapshot: watch::Sender<Snapshot>,
+    pub commands: mpsc::Receiver<Command>,
+}
+
+/// A connected pair of ends.
+pub fn link() -> (LiveLink, LiveDaemon) {
+    let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
+    let (cmd_tx, cmd_rx) = mpsc::channel(16);
+    (
+        LiveLink {
+            snapshot: snap_rx,
+            commands: cmd_tx,
+        },
+        LiveDaemon {
+            snapshot: snap_tx,
+            commands: cmd_rx,
+        },
+    )
+}

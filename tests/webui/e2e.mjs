@@ -1,0 +1,241 @@
+// End-to-end test of the Edge SBC web UI in a real browser (Debian's chromium, driven by
+// playwright-core) against the real daemon. Run by tests/tests/webui_e2e.rs inside the lab's sbc
+// network namespace (where the management listener is); not meant to be run by hand, but it can
+// be against any fresh daemon:
+//
+//   SBC_URL=https://127.0.0.1:8443 SBC_TOKEN_FILE=.../state/setup-token \
+//   SBC_PASSWORD='a long password' SCREENSHOT_DIR=/tmp/shots node e2e.mjs setup-and-trunk
+//
+// Phases (the first argument):
+// * setup-and-trunk: the first start shows the setup page; a wrong token is refused next to
+//   the field; the right token (read from SBC_TOKEN_FILE) sets SBC_PASSWORD; login; the
+//   dashboard shows live data; a trunk with a bad peer address gets the API's error next to
+//   the Peers field; the trunk TRUNK_NAME in TRUNK_REALM with peer TRUNK_PEER is added and
+//   listed. Then the caller places a SIP call through it.
+// * dashboard: logs in and waits until the dashboard shows an active call (run while one is up).
+// * lockout: LOCKOUT_LIMIT wrong passwords are refused ("Wrong user name or password"), the
+//   next attempt (even with the right password) shows the lock with a countdown.
+//
+// Every step is logged to stdout; screenshots (PNG, both the light and the dark theme where
+// useful) go to SCREENSHOT_DIR; on failure a screenshot "failure-<phase>.png" is taken and the
+// process exits 1 with the reason.
+
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`environment variable ${name} is not set`);
+  return v;
+};
+
+const phase = process.argv[2] || 'setup-and-trunk';
+const url = env('SBC_URL', 'https://127.0.0.1:8443').replace(/\/$/, '');
+const shots = env('SCREENSHOT_DIR');
+const password = env('SBC_PASSWORD');
+const chromiumPath = env('CHROMIUM', '/usr/bin/chromium');
+const TIMEOUT = 15000;
+
+mkdirSync(shots, { recursive: true });
+const log = (msg) => console.log(`[e2e ${phase}] ${msg}`);
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function shot(page, name) {
+  const path = join(shots, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  log(`screenshot ${path}`);
+}
+
+/** Loads the UI, retrying while the management listener is still starting. */
+async function open(page) {
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      await page.goto(`${url}/`, { waitUntil: 'domcontentloaded', timeout: 5000 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`the web UI at ${url}/ did not load: ${err.message}`);
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
+/** Submits the login form; returns the HTTP status of the API's answer. */
+async function login(page, pass) {
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password', { exact: true }).fill(pass);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/login' && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Log in' }).click(),
+  ]);
+  return response.status();
+}
+
+async function setupAndTrunk(page) {
+  const trunk = env('TRUNK_NAME', 'carrier');
+  const peer = env('TRUNK_PEER');
+  const realm = env('TRUNK_REALM', 'outside');
+  const token = readFileSync(env('SBC_TOKEN_FILE'), 'utf8').trim();
+  check(token.length > 0, 'the setup token file is empty');
+
+  await open(page);
+  await page.getByRole('heading', { name: /first-time setup/ }).waitFor();
+  log('setup page shown');
+  await shot(page, '01-setup');
+
+  // A wrong token is refused, next to its field.
+  await page.getByLabel('Setup token').fill(`${token}x`);
+  await page.getByLabel('New admin password').fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  await page.getByRole('button', { name: 'Set admin password' }).click();
+  await page.getByText('This setup token is not valid').waitFor();
+  log('wrong setup token refused');
+  await shot(page, '02-setup-wrong-token');
+
+  await page.getByLabel('Setup token').fill(token);
+  await page.getByLabel('New admin password').fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  await page.getByRole('button', { name: 'Set admin password' }).click();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  await page.getByText('The admin password is set').waitFor();
+  log('admin password set');
+
+  // The setup page is gone for good: a reload goes to the login page.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  await shot(page, '03-login');
+
+  check((await login(page, password)) === 200, 'login with the new password failed');
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  // Live updates arrive over /api/events.
+  await page.locator('.live-dot.up').waitFor({ timeout: TIMEOUT });
+  await page.getByRole('table', { name: 'Trunk health' }).getByText('pbx', { exact: true }).waitFor();
+  log('logged in; dashboard live');
+  await shot(page, '04-dashboard');
+
+  await page.getByRole('link', { name: 'Trunks' }).click();
+  await page.getByRole('heading', { name: 'Trunks', level: 1 }).waitFor();
+  const trunks = page.getByRole('table', { name: 'Trunks' });
+  await trunks.waitFor();
+  check((await trunks.getByText(trunk, { exact: true }).count()) === 0, `trunk ${trunk} exists before the test added it`);
+
+  // A peer without transport is refused by the API's validation; the error sits by the field.
+  await page.getByRole('button', { name: 'Add trunk' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill(trunk);
+  await dialog.getByLabel('Realm').selectOption(realm);
+  await dialog.getByLabel('Peers').fill('10.91.1.300:5060');
+  await dialog.getByRole('button', { name: 'Add trunk' }).click();
+  const peersField = dialog.locator('.field[data-key="peers"]');
+  await peersField.locator('.field-error:not(:empty)').waitFor({ timeout: TIMEOUT });
+  log(`bad peer refused: ${await peersField.locator('.field-error').textContent()}`);
+  await shot(page, '05-trunk-field-error');
+
+  await dialog.getByLabel('Peers').fill(peer);
+  await dialog.getByLabel('Codecs').fill('PCMU, PCMA');
+  await dialog.getByRole('button', { name: 'Add trunk' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+  await trunks.getByRole('cell', { name: trunk, exact: true }).waitFor({ timeout: TIMEOUT });
+  await trunks.getByText(peer, { exact: true }).waitFor();
+  log(`trunk ${trunk} (${peer}) added and listed`);
+  await shot(page, '06-trunk-added');
+
+  // Every other page loads from the real API without an error.
+  const pages = [
+    ['Routes', 'Routes'],
+    ['Access control', 'Banned addresses'],
+    ['Realms & media', 'Realms'],
+    ['Certificates', 'Certificates'],
+    ['System', 'Audit log'],
+  ];
+  for (const [index, [name, table]] of pages.entries()) {
+    await page.getByRole('link', { name }).click();
+    await page.getByRole('heading', { name, level: 1 }).waitFor();
+    // The page's last table is filled once its data arrived.
+    await page.getByRole('table', { name: table }).waitFor();
+    const failed = await page.locator('.toast.error, .banner.error').allTextContents();
+    check(failed.length === 0, `the ${name} page shows an error: ${failed.join(' / ')}`);
+    await shot(page, `07-${index + 1}-${name.split(' ')[0].toLowerCase()}`);
+  }
+  log('routes, access control, realms, certificates and system pages load');
+
+  // The trunks page in the dark theme (after the colour transitions end).
+  await page.getByRole('link', { name: 'Trunks' }).click();
+  await trunks.getByRole('cell', { name: trunk, exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+  await page.waitForTimeout(400);
+  await shot(page, '07-trunks-dark');
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByRole('table', { name: 'Trunk health' }).getByText(trunk, { exact: true }).waitFor({ timeout: TIMEOUT });
+  await page.waitForTimeout(400);
+  await shot(page, '08-dashboard-dark');
+}
+
+async function dashboard(page) {
+  await open(page);
+  await login(page, password);
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  const calls = page.getByRole('table', { name: 'Active calls' });
+  await calls.getByText(env('TRUNK_NAME', 'carrier'), { exact: true }).first().waitFor({ timeout: TIMEOUT });
+  log('the dashboard shows the active call');
+  await shot(page, '09-dashboard-call');
+}
+
+async function lockout(page) {
+  const limit = Number(env('LOCKOUT_LIMIT', '5'));
+  await open(page);
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  for (let i = 1; i <= limit; i += 1) {
+    const status = await login(page, `wrong password ${i}`);
+    check(status === 401, `wrong password ${i}/${limit}: the API answered ${status}, expected 401`);
+    await page.getByText('Wrong user name or password.').waitFor({ timeout: TIMEOUT });
+    log(`wrong password ${i}/${limit} refused`);
+    if (i === 1) await shot(page, '10-login-wrong-password');
+  }
+  // Locked now: even the right password is refused, and the page says for how long.
+  const status = await login(page, password);
+  check(status === 429, `after ${limit} wrong passwords the right one got ${status}, expected 429`);
+  const locked = page.getByText(/login is locked/);
+  await locked.waitFor({ timeout: TIMEOUT });
+  await page.getByText(/Try again in \d/).waitFor();
+  check(await page.getByRole('button', { name: 'Log in' }).isDisabled(), 'the Log in button stays enabled while locked');
+  check((await page.getByRole('heading', { name: 'Dashboard' }).count()) === 0, 'the right password logged in despite the lock');
+  log(`locked out: ${await page.locator('.banner.locked').textContent()}`);
+  await shot(page, '11-login-locked');
+}
+
+const phases = { 'setup-and-trunk': setupAndTrunk, dashboard, lockout };
+if (!phases[phase]) {
+  console.error(`unknown phase ${phase}; one of ${Object.keys(phases).join(', ')}`);
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+let failed = false;
+try {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => log(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of (401|403|422|429)/.test(msg.text())) log(`console error: ${msg.text()}`);
+  });
+  try {
+    await phases[phase](page);
+    log('passed');
+  } catch (err) {
+    failed = true;
+    console.error(`[e2e ${phase}] FAILED: ${err.message}`);
+    await page.screenshot({ path: join(shots, `failure-${phase}.png`), fullPage: true }).catch(() => {});
+  }
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,167 @@
+// Trunks: the SIP peers the SBC talks to (carriers, PBXs). List with live peer health, create,
+// edit, delete. A trunk's JSON is the config's [[trunk]] table; fields the form does not show
+// (TLS files, OPTIONS tuning) are kept as they are on edit.
+
+import { api } from '../api.js';
+import { subscribe } from '../live.js';
+import { h, replace, field, pill, table, pageHeader, toast, confirmDialog, lines } from '../ui.js';
+import { openEditor, valueOf, optionalInt } from '../editor.js';
+
+const CODECS = ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event'];
+
+export async function render(main) {
+  const body = h('div');
+  // Enabled once the realms (the form's choices) are loaded.
+  const addButton = h('button', { type: 'button', class: 'primary', disabled: true, onclick: () => edit(null) }, 'Add trunk');
+  main.append(pageHeader('Trunks', 'SIP peers the SBC exchanges calls with. Requests from a peer address belong to its trunk.', addButton), body);
+  let list = [];
+  let realms = [];
+  let health = new Map();
+
+  async function load() {
+    [list, realms] = await Promise.all([api('GET', '/api/trunks'), api('GET', '/api/realms').catch(() => [])]);
+    addButton.disabled = false;
+    draw();
+  }
+
+  function draw() {
+    const rows = list.map((t) => {
+      const peers = health.get(t.name) || [];
+      return [
+        h(
+          'div',
+          {},
+          h('strong', {}, t.name),
+          t.register ? h('div', { class: 'muted small' }, `registers as ${t.register.user}`) : null,
+        ),
+        t.realm,
+        h(
+          'div',
+          { class: 'peers' },
+          (t.peers || []).map((p) => {
+            const state = peers.find((x) => x.address === p);
+            return h('div', {}, state ? (state.up ? pill('up', 'Up') : pill('down', 'Down')) : null, ' ', h('span', { class: 'mono' }, p));
+          }),
+        ),
+        (t.codecs || []).length ? t.codecs.join(', ') : h('span', { class: 'muted' }, 'all'),
+        t.dtmf || 'rfc4733',
+        srtpPill(t.srtp),
+        limits(t),
+        h(
+          'div',
+          { class: 'row-actions' },
+          h('button', { type: 'button', class: 'small', 'aria-label': `Edit trunk ${t.name}`, onclick: () => edit(t) }, 'Edit'),
+          h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete trunk ${t.name}`, onclick: () => remove(t) }, 'Delete'),
+        ),
+      ];
+    });
+    replace(body, h('section', { class: 'card' }, table(['Name', 'Realm', 'Peers', 'Codecs', 'DTMF', 'SRTP', 'Limits', ''], rows, 'No trunks yet. Add one to start routing calls.', 'Trunks')));
+  }
+
+  async function edit(trunk) {
+    const isNew = !trunk;
+    const t = trunk || { name: '', realm: realms[0]?.name || '', peers: [] };
+    const name = h('input', { type: 'text', value: t.name, autocomplete: 'off', spellcheck: 'false' });
+    const realm = h(
+      'select',
+      {},
+      realms.map((r) => h('option', { value: r.name, selected: r.name === t.realm }, r.name)),
+      realms.some((r) => r.name === t.realm) || !t.realm ? null : h('option', { value: t.realm, selected: true }, t.realm),
+    );
+    const peers = h('textarea', { rows: 3, spellcheck: 'false' }, (t.peers || []).join('\n'));
+    const codecs = h('input', { type: 'text', value: (t.codecs || []).join(', '), spellcheck: 'false' });
+    const dtmf = h('select', {}, ['rfc4733', 'sip-info'].map((v) => h('option', { value: v, selected: (t.dtmf || 'rfc4733') === v }, v)));
+    const srtp = h('select', {}, ['off', 'optional', 'required'].map((v) => h('option', { value: v, selected: (t.srtp || 'off') === v }, v)));
+    const maxCalls = h('input', { type: 'number', min: 0, value: t.max_calls ?? '' });
+    const maxCps = h('input', { type: 'number', min: 0, value: t.max_cps ?? '' });
+    const options = h('input', { type: 'number', min: 0, value: t.options_interval ?? '' });
+    const reg = t.register || {};
+    const regUser = h('input', { type: 'text', value: reg.user || '', autocomplete: 'off' });
+    const regPassword = h('input', { type: 'password', value: reg.password || '', autocomplete: 'new-password' });
+    const regDomain = h('input', { type: 'text', value: reg.domain || '', autocomplete: 'off' });
+
+    const saved = await openEditor({
+      title: isNew ? 'Add trunk' : `Edit trunk ${t.name}`,
+      submitLabel: isNew ? 'Add trunk' : 'Save trunk',
+      fields: [
+        field('Name', name, { key: 'name', hint: 'Used in routes and logs.' }),
+        field('Realm', realm, { key: 'realm', hint: 'The network side (listener) the peers are reached through.' }),
+        h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:… or tls:…' })),
+        field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${CODECS.join(', ')}).` }),
+        field('DTMF', dtmf, { key: 'dtmf' }),
+        field('SRTP', srtp, { key: 'srtp', hint: 'off: plain RTP; optional: offer and accept; required: reject plain RTP.' }),
+        field('OPTIONS health check interval (s)', options, { key: 'options_interval', hint: 'Empty or 0: off.' }),
+        field('Maximum concurrent calls', maxCalls, { key: 'max_calls', hint: 'Empty: unlimited.' }),
+        field('Maximum calls per second', maxCps, { key: 'max_cps', hint: 'Empty: unlimited.' }),
+        h('h3', { class: 'span-2 section-title' }, 'Registration at this trunk (optional)'),
+        field('Registration user', regUser, { key: 'register.user' }),
+        field('Registration password', regPassword, { key: 'register.password' }),
+        field('Registration domain', regDomain, { key: 'register.domain', hint: 'Default: the first peer’s address.' }),
+      ],
+      onConflict: load,
+      save: async (form) => {
+        const out = { ...t };
+        out.name = valueOf(form, 'name');
+        out.realm = valueOf(form, 'realm');
+        out.peers = lines(peers.value);
+        const codecList = lines(codecs.value);
+        if (codecList.length) out.codecs = codecList;
+        else delete out.codecs;
+        out.dtmf = valueOf(form, 'dtmf');
+        out.srtp = valueOf(form, 'srtp');
+        for (const key of ['max_calls', 'max_cps', 'options_interval']) delete out[key];
+        optionalInt(out, 'max_calls', valueOf(form, 'max_calls'));
+        optionalInt(out, 'max_cps', valueOf(form, 'max_cps'));
+        optionalInt(out, 'options_interval', valueOf(form, 'options_interval'));
+        const user = valueOf(form, 'register.user');
+        if (user) {
+          out.register = { ...reg, user, password: regPassword.value };
+          const domain = valueOf(form, 'register.domain');
+          if (domain) out.register.domain = domain;
+          else delete out.register.domain;
+        } else {
+          delete out.register;
+        }
+        if (isNew) await api('POST', '/api/trunks', { body: out });
+        else await api('PUT', `/api/trunks/${encodeURIComponent(t.name)}`, { body: out });
+      },
+    });
+    if (saved) {
+      toast(isNew ? 'Trunk added' : 'Trunk saved');
+      await load();
+    }
+  }
+
+  async function remove(t) {
+    const ok = await confirmDialog(`Delete trunk ${t.name}?`, 'Calls in progress continue; new calls from or to its peers are refused. Routes that use it must be changed first.');
+    if (!ok) return;
+    try {
+      await api('DELETE', `/api/trunks/${encodeURIComponent(t.name)}`);
+      toast(`Trunk ${t.name} deleted`);
+    } catch (err) {
+      toast(err.status === 409 ? 'The configuration changed meanwhile; reloaded. Try again.' : err.message, 'error');
+    }
+    await load();
+  }
+
+  const off = subscribe('status', (s) => {
+    health = new Map((s.trunks || []).map((t) => [t.name, t.peers || []]));
+    if (list.length) draw();
+  });
+  await load();
+  return off;
+}
+
+function srtpPill(mode) {
+  const m = mode || 'off';
+  if (m === 'required') return pill('secure', 'required');
+  if (m === 'optional') return pill('neutral', 'optional');
+  return pill('plain', 'off');
+}
+
+function limits(t) {
+  const parts = [];
+  if (t.max_calls !== undefined && t.max_calls !== null) parts.push(`${t.max_calls} calls`);
+  if (t.max_cps !== undefined && t.max_cps !== null) parts.push(`${t.max_cps}/s`);
+  return parts.length ? parts.join(' · ') : h('span', { class: 'muted' }, 'none');
+}
