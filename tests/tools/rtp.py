@@ -14,7 +14,9 @@ last send, then writes a JSON object to FILE:
    "first_seq": N, "last_seq": N}
 
 where `received` counts every datagram, `rtp` those that parse as RTP version 2, and
-`sources` lists where they came from (the SBC, if it anchors media).
+`sources` lists where they came from (the SBC, if it anchors media). `runs` lists the RTP
+received as runs of one SSRC in arrival order, `[["hex", count], ...]`: a switch from one
+sender to another and back shows as three runs.
 
 sipp starts it from a scenario's <exec command=...> once the SDP of the other side is known,
 so it runs in the background of the call.
@@ -60,7 +62,7 @@ def main():
     ssrc = int(args.ssrc, 16)
 
     result = {"sent": 0, "received": 0, "rtp": 0, "sources": [], "ssrcs": [],
-              "first_seq": None, "last_seq": None, "errors": []}
+              "first_seq": None, "last_seq": None, "errors": [], "runs": []}
 
     def drain(until):
         while True:
@@ -84,6 +86,11 @@ def main():
                 their = "%08x" % struct.unpack_from(">I", data, 8)[0]
                 if their not in result["ssrcs"]:
                     result["ssrcs"].append(their)
+                runs = result["runs"]
+                if runs and runs[-1][0] == their:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([their, 1])
                 if result["first_seq"] is None:
                     result["first_seq"] = seq
                 result["last_seq"] = seq

@@ -7,6 +7,9 @@
 //! stays valid without touching it per packet; reaching it sweeps the table once, fires what
 //! is due and computes the next bound. Each silence fires once.
 //!
+//! Each call keeps the two durations it was created with: [`Calls::set_timers`] (a config
+//! reload) changes them for calls created from then on only.
+//!
 //! [`MediaEvent::Inactive`]: sbc_core::MediaEvent::Inactive
 
 use std::collections::HashMap;
@@ -21,6 +24,9 @@ pub struct Call {
     /// Set by the answer; `None` before it (no timer on an unanswered call).
     pub last: Option<Instant>,
     pub fired: bool,
+    /// The timers in force when the call was created.
+    pub inactivity: Duration,
+    pub hold_inactivity: Duration,
 }
 
 #[derive(Debug)]
@@ -45,6 +51,12 @@ impl Calls {
         }
     }
 
+    /// The timers of calls created from now on.
+    pub fn set_timers(&mut self, inactivity: Duration, hold_inactivity: Duration) {
+        self.inactivity = inactivity;
+        self.hold_inactivity = hold_inactivity;
+    }
+
     /// The slot of call `id`, created with no streams if new.
     pub fn slot(&mut self, id: u64) -> usize {
         if let Some(&s) = self.by_id.get(&id) {
@@ -56,6 +68,8 @@ impl Calls {
             quiet_sides: 0,
             last: None,
             fired: false,
+            inactivity: self.inactivity,
+            hold_inactivity: self.hold_inactivity,
         });
         let s = match self.free.pop() {
             Some(s) => {
@@ -140,9 +154,9 @@ impl Calls {
             return None;
         }
         let wait = if call.quiet_sides > 0 {
-            self.hold_inactivity
+            call.hold_inactivity
         } else {
-            self.inactivity
+            call.inactivity
         };
         Some(call.last? + wait)
     }

@@ -26,6 +26,9 @@ pub struct ShardConfig {
     pub default_clock_rate: u32,
     /// Streams to preallocate room for (the slab grows past it, on `Open`, not per packet).
     pub capacity: usize,
+    /// Hand streams that need no transformation to the kernel fast path once both peers
+    /// are latched (see [`offload`](crate::offload)); off by default.
+    pub kernel_forwarding: bool,
 }
 
 impl Default for ShardConfig {
@@ -37,19 +40,21 @@ impl Default for ShardConfig {
             latch_packets: 2,
             default_clock_rate: 8000,
             capacity: 256,
+            kernel_forwarding: false,
         }
     }
 }
 
-/// Who forwards a stream's packets: the planned kernel fast path (nftables DNAT/SNAT maps
-/// and conntrack) takes over streams that need no transformation once both peers are
-/// latched. Today every stream is [`Forwarder::Userspace`]; the field exists so the
-/// decision is explicit per stream, and [`Shard::stats`](crate::Shard::stats) reports
-/// counters either way ([`Shard::add_offloaded`](crate::Shard::add_offloaded) folds in the
-/// kernel's).
+/// Who forwards a stream's packets: the kernel fast path (nftables DNAT/SNAT maps and
+/// conntrack) takes over streams that need no transformation once both peers are latched,
+/// when [`ShardConfig::kernel_forwarding`] is on ([`offload`](crate::offload) decides).
+/// [`Shard::stats`](crate::Shard::stats) reports counters either way
+/// ([`Shard::add_offloaded`](crate::Shard::add_offloaded) folds in the kernel's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Forwarder {
+    /// The worker's sockets relay it (recvmmsg/sendmmsg through the packet path).
     #[default]
     Userspace,
+    /// nftables NAT and conntrack relay its RTP; the sockets stay bound (RTCP, strays).
     Kernel,
 }

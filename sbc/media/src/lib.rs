@@ -29,6 +29,7 @@
 
 pub mod calls;
 mod config;
+pub mod offload;
 mod ops;
 pub mod packet;
 pub mod peer;
@@ -41,5 +42,6 @@ mod stream;
 pub use config::{Forwarder, ShardConfig};
 pub use ops::OpError;
 pub use pool::PortPool;
+pub use offload::KernelRelay;
 pub use shard::{DropReason, IoOp, Shard, StreamReport, Verdict};
 pub use stream::{Endpoint, SocketId};

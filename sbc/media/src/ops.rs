@@ -75,9 +75,11 @@ impl Shard {
                 remote,
             } => {
                 let window = now + self.config.latch_window;
+                self.reclaim_key(stream, "new SDP");
                 let s = self.stream_mut(stream)?;
-                let (_, signalled) = s.side_mut(side).remote(&remote, window);
-                if let Some(addr) = signalled {
+                let sd = s.side_mut(side);
+                let (_, signalled) = sd.remote(&remote, window);
+                if let Some(addr) = signalled.filter(|&a| sd.report(a, LatchReason::Signalled)) {
                     self.events.push_back(MediaEvent::Latched {
                         stream,
                         side,
@@ -88,8 +90,12 @@ impl Shard {
             }
             MediaOp::Answered { stream, fork } => {
                 let window = now + self.config.latch_window;
+                self.reclaim_key(stream, "answer");
                 let s = self.stream_mut(stream)?;
-                let switched = s.side_mut(Leg::B).answer(fork.as_deref(), window);
+                let b = s.side_mut(Leg::B);
+                let switched = b
+                    .answer(fork.as_deref(), window)
+                    .filter(|&(addr, reason)| b.report(addr, reason));
                 if let Some(peer) = s.side_mut(Leg::A).peers.first_mut() {
                     if peer.latched.is_none() {
                         peer.window_until = Some(window);
@@ -124,6 +130,7 @@ impl Shard {
                     .by_key
                     .get(&stream)
                     .ok_or(OpError::UnknownStream { stream })?;
+                self.reclaim(slot, "close");
                 if let Some(s) = self.remove(slot) {
                     self.events.push_back(MediaEvent::Closed {
                         stream,
@@ -160,6 +167,12 @@ impl Shard {
                 local,
                 reason,
             });
+        }
+    }
+
+    fn reclaim_key(&mut self, stream: StreamKey, why: &'static str) {
+        if let Some(&slot) = self.by_key.get(&stream) {
+            self.reclaim(slot, why);
         }
     }
 

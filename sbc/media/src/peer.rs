@@ -153,7 +153,7 @@ impl Peer {
 
     /// A (new) SDP of this peer: opens a latch window until `window_until`. Returns the
     /// signalled latch when this peer does not learn (mode `Never`, or `PrivateOnly` with a
-    /// public address): the SDP address is used as written.
+    /// public address) and it changed: the SDP address is used as written.
     pub fn update(
         &mut self,
         remote: &RemoteSpec,
@@ -177,6 +177,9 @@ impl Peer {
                 self.latched = None;
                 None
             }
+            // Already used as written (an SDP repeated: 183 then 200, a re-INVITE):
+            // nothing new to report.
+            Some(a) if !self.learns && self.latched == Some((a, LatchReason::Signalled)) => None,
             Some(a) if !self.learns => {
                 self.latched = Some((a, LatchReason::Signalled));
                 Some(a)

@@ -12,12 +12,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use sbc_core::{LatchReason, MediaEvent, Side as Leg, StreamKey, StreamStats};
+use sbc_core::{LatchReason, MediaEvent, StreamKey, StreamStats};
 
 use crate::calls::Calls;
 use crate::config::{Forwarder, ShardConfig};
+use crate::offload::KernelRelay;
 use crate::packet::{self, Junk, Packet};
 use crate::side::Source;
 use crate::stream::{Endpoint, SocketId, Stream, ix};
@@ -30,6 +31,20 @@ pub enum IoOp {
     Bind { socket: SocketId, local: SocketAddr },
     /// Close `socket` (ignore it if it was never bound).
     Unbind { socket: SocketId },
+    /// Hand the stream's RTP to the kernel fast path; a failure goes back through
+    /// [`Shard::offload_failed`]. The sockets stay bound.
+    Offload {
+        stream: StreamKey,
+        relay: KernelRelay,
+    },
+    /// Take the stream back from the kernel (remove the relay and its connection); comes
+    /// before the `Unbind`s of a closing stream.
+    Reclaim {
+        stream: StreamKey,
+        relay: KernelRelay,
+        /// What prompted it, for the log.
+        why: &'static str,
+    },
 }
 
 /// What to do with a datagram.
@@ -156,12 +171,31 @@ impl Shard {
         let len = transform(stream, ep, &packet, buf);
         // send
         match destination(stream, ep, &packet) {
-            Some((socket, to)) => Verdict::Forward { socket, to, len },
+            Some((socket, to)) => {
+                if !ep.rtcp {
+                    self.maybe_offload(slot, now);
+                }
+                Verdict::Forward { socket, to, len }
+            }
             None => {
                 stream.side_mut(ep.side).stats.drop_other();
                 Verdict::Drop(DropReason::NoDestination)
             }
         }
+    }
+
+    /// New timers (a config reload): the inactivity timers apply to calls opened from now
+    /// on (calls in progress keep theirs), the latch window to each SDP from now on.
+    pub fn set_timers(
+        &mut self,
+        inactivity: Duration,
+        hold_inactivity: Duration,
+        latch_window: Duration,
+    ) {
+        self.config.inactivity = inactivity;
+        self.config.hold_inactivity = hold_inactivity;
+        self.config.latch_window = latch_window;
+        self.calls.set_timers(inactivity, hold_inactivity);
     }
 
     /// Counts a datagram the IO layer could not take whole (larger than its buffer).
@@ -210,21 +244,9 @@ impl Shard {
         })
     }
 
-    /// Whether the stream is relayed here or by the kernel (always userspace today).
+    /// Whether the stream is relayed here or by the kernel.
     pub fn forwarder(&self, key: StreamKey) -> Option<Forwarder> {
         Some(self.stream(key)?.forwarder)
-    }
-
-    /// Folds in counters of packets the kernel forwarded for `side`'s peer (from conntrack
-    /// once the kernel fast path exists), so stats are complete whoever forwards.
-    pub fn add_offloaded(&mut self, key: StreamKey, side: Leg, packets: u64, bytes: u64) {
-        if let Some(&slot) = self.by_key.get(&key) {
-            if let Some(Some(s)) = self.streams.get_mut(slot) {
-                let c = &mut s.side_mut(side).stats.counters;
-                c.packets += packets;
-                c.bytes += bytes;
-            }
-        }
     }
 
     /// Streams open in this shard.
@@ -269,7 +291,11 @@ fn latch(
             };
             match side.rtp_source(now, from, ssrc, seq, needed) {
                 Source::Peer(i, latched) => {
-                    if let Some(reason) = latched {
+                    // Reported when it decides what the side relays: a fork that is not
+                    // (and will not be) relayed keeps its latch as state, reported by the
+                    // answer that makes it the relayed one (`ForkAnswered`).
+                    let relayed = side.active.is_none_or(|a| a == i);
+                    if let Some(reason) = latched.filter(|&r| relayed && side.report(from, r)) {
                         events.push_back(MediaEvent::Latched {
                             stream: key,
                             side: ep.side,

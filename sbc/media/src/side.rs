@@ -29,6 +29,9 @@ pub struct Side {
     /// Sources of the forks that lost the answer: never learned by the winner (they may
     /// stream on for a moment after the 200 OK). Cleared by the side's next SDP.
     pub losers: Vec<SocketAddr>,
+    /// The last latch reported ([`MediaEvent::Latched`](sbc_core::MediaEvent::Latched)):
+    /// each decision is reported once, however many SDPs or answers repeat it.
+    pub reported: Option<(SocketAddr, LatchReason)>,
     pub stats: SideStats,
 }
 
@@ -53,6 +56,7 @@ impl Side {
             sends: true,
             candidates: Candidates::default(),
             losers: Vec::new(),
+            reported: None,
             stats: SideStats::default(),
         }
     }
@@ -130,6 +134,13 @@ impl Side {
             Some(l) => Some(l),
             None => peer.sdp_rtp.map(|a| (a, LatchReason::Signalled)),
         }
+    }
+
+    /// Whether the latch `(addr, reason)` is news (not the one reported last); remembers it.
+    pub fn report(&mut self, addr: SocketAddr, reason: LatchReason) -> bool {
+        let new = self.reported != Some((addr, reason));
+        self.reported = Some((addr, reason));
+        new
     }
 
     /// The latch phase for an RTP packet from `from`.

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use sbc_core::{LatchMode, Side as Leg, StreamKey};
 
 use crate::config::Forwarder;
+use crate::offload::KernelRelay;
 use crate::side::Side;
 
 /// One local UDP socket of the shard.
@@ -82,6 +83,10 @@ pub struct Stream {
     pub sides: [Side; 2],
     pub clock_rate: u32,
     pub forwarder: Forwarder,
+    /// The relay handed to the kernel while `forwarder` is `Kernel`.
+    pub offloaded: Option<KernelRelay>,
+    /// The IO layer refused the kernel relay once: userspace for good.
+    pub kernel_refused: bool,
     /// T.38 UDPTL instead of RTP (`MediaOp::Udptl`).
     pub udptl: bool,
 }
@@ -114,6 +119,8 @@ impl Stream {
             sides: [a, Side::new(latch[1])],
             clock_rate,
             forwarder: Forwarder::Userspace,
+            offloaded: None,
+            kernel_refused: false,
             udptl: false,
         }
     }

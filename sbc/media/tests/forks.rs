@@ -35,8 +35,16 @@ fn the_first_fork_that_streams_is_relayed_and_the_answer_switches_at_once() {
         b.rtp(Side::B, F2_NAT, 22, 2),
         Verdict::Drop(DropReason::OtherFork)
     );
-    let ev = b.take_events();
-    assert_eq!(ev.len(), 2, "{ev:?}");
+    // Reported once: the relayed fork. Fork 2's latch is state until it wins.
+    assert_eq!(
+        b.take_events(),
+        vec![MediaEvent::Latched {
+            stream: KEY,
+            side: Side::B,
+            addr: addr(F1_NAT),
+            reason: LatchReason::Observed
+        }]
+    );
     // A's media goes to fork 1.
     assert_eq!(Bench::dest(b.rtp(Side::A, A, 1, 1)), Some(addr(F1_NAT)));
     // The 200 OK comes from fork 2 (its SDP again: a new window for fork 2): switch at once.
@@ -119,4 +127,44 @@ fn a_second_183_with_a_changed_address_relatches() {
         }]
     );
     assert_eq!(Bench::dest(b.rtp(Side::A, A, 1, 1)), Some(addr(MOVED)));
+}
+
+#[test]
+fn each_latch_is_reported_once() {
+    // Public forks, used as signalled: a repeated SDP (183, then the 200's) and the
+    // answer from the fork already relayed report nothing new.
+    const P1: &str = "198.51.100.31:5000";
+    const P2: &str = "198.51.100.32:5000";
+    let mut b = Bench::open(LatchMode::PrivateOnly, LatchMode::PrivateOnly);
+    b.remote(Side::A, Some(A), None);
+    b.remote(Side::B, Some(P1), Some("f1"));
+    let signalled = |side, a| MediaEvent::Latched {
+        stream: KEY,
+        side,
+        addr: addr(a),
+        reason: LatchReason::Signalled,
+    };
+    assert_eq!(
+        b.take_events(),
+        vec![signalled(Side::A, A), signalled(Side::B, P1)]
+    );
+    b.rtp(Side::B, P1, 11, 1);
+    b.remote(Side::B, Some(P1), Some("f1"));
+    b.remote(Side::A, Some(A), None);
+    b.op(MediaOp::Answered {
+        stream: KEY,
+        fork: Some("f1".into()),
+    });
+    b.op(MediaOp::Answered {
+        stream: KEY,
+        fork: Some("f1".into()),
+    });
+    assert_eq!(b.take_events(), vec![]);
+    // A re-INVITE that moves the media is news.
+    b.remote(Side::B, Some(P2), Some("f1"));
+    assert_eq!(b.take_events(), vec![signalled(Side::B, P2)]);
+    assert_eq!(
+        b.shard.stats(KEY).unwrap().latched[1],
+        Some((addr(P2), LatchReason::Signalled))
+    );
 }

@@ -69,6 +69,37 @@ fn inactivity_fires_once_and_waits_longer_on_hold() {
 }
 
 #[test]
+fn new_timers_apply_to_new_calls_only() {
+    // Call 7 opened with the 60 s timer; then the timers change to 2 s.
+    let mut b = answered();
+    b.shard.set_timers(
+        Duration::from_secs(2),
+        Duration::from_secs(5),
+        Duration::from_secs(3),
+    );
+    let other = StreamKey { call: 8, index: 0 };
+    b.op(MediaOp::Open {
+        stream: other,
+        a_local: addr("192.0.2.1:20002"),
+        b_local: addr("192.0.2.2:30002"),
+        latch_a: LatchMode::Always,
+        latch_b: LatchMode::Always,
+    });
+    b.op(MediaOp::Answered {
+        stream: other,
+        fork: None,
+    });
+    b.advance(Duration::from_secs(2));
+    assert_eq!(
+        b.take_events(),
+        vec![MediaEvent::Inactive { call: 8 }],
+        "the new call uses the new timer, call 7 keeps 60 s"
+    );
+    b.advance(Duration::from_secs(58));
+    assert_eq!(inactive(&b.take_events()), 1);
+}
+
+#[test]
 fn no_inactivity_before_the_answer() {
     let mut b = Bench::open(LatchMode::Always, LatchMode::Always);
     b.remote(Side::A, Some(A), None);

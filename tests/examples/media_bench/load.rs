@@ -2,12 +2,20 @@
 //! anchored stream, 50 packets/s each way, each packet stamped with its send time. Sends
 //! are spread evenly over each 20 ms frame. Two receiver threads record the latency of
 //! every packet of the measured frames into a histogram and count them.
+//!
+//! Latency is the kernel's receive timestamp (`SO_TIMESTAMPNS`) minus the send time stamped
+//! in the packet, both CLOCK_REALTIME. The receivers do not block per packet: they drain
+//! their socket every millisecond ([`Receive::Stamped`]), so the relay's send does not have
+//! to wake a sleeping generator thread (on loopback that wake-up, an IPI on this VM, was
+//! charged to the relay's CPU, and the generator's own scheduling delay to its latency; a
+//! relay sending out of a NIC pays neither). [`Receive::Blocking`] is the former way
+//! (blocking `recv_from`, timestamped when the thread runs), for comparison.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::relays::Anchor;
 
@@ -57,6 +65,20 @@ impl Histogram {
     }
 }
 
+/// How the receivers wait and timestamp (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receive {
+    Stamped,
+    Blocking,
+}
+
+/// Nanoseconds since the Unix epoch (CLOCK_REALTIME, the clock of SO_TIMESTAMPNS).
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
 pub struct Outcome {
     /// Packets sent in the measured frames (both directions).
     pub sent: u64,
@@ -83,6 +105,7 @@ pub fn run(
     anchors: &[Anchor],
     warmup: u16,
     measure: u16,
+    mode: Receive,
     mut window: impl FnMut(bool),
 ) -> std::io::Result<Outcome> {
     let epoch = Instant::now();
@@ -92,7 +115,7 @@ pub fn run(
         .into_iter()
         .map(|s| {
             let (stop, range) = (stop.clone(), range.clone());
-            thread::spawn(move || receive(&s, epoch, range, &stop))
+            thread::spawn(move || receive(&s, mode, range, &stop))
         })
         .collect();
     let n = anchors.len();
@@ -121,7 +144,7 @@ pub fn run(
             pkt[4..8].copy_from_slice(&(u32::from(frame) * 160).to_be_bytes());
             pkt[8..12].copy_from_slice(&(i as u32).to_be_bytes());
             for (sock, to) in [(a, *to_a), (b, *to_b)] {
-                let t = epoch.elapsed().as_nanos() as u64;
+                let t = now_ns();
                 pkt[12..20].copy_from_slice(&t.to_be_bytes());
                 if sock.send_to(&pkt, to).is_ok() && range.contains(&frame) {
                     sent += 1;
@@ -151,18 +174,29 @@ pub fn run(
 
 fn receive(
     s: &UdpSocket,
-    epoch: Instant,
+    mode: Receive,
     range: std::ops::Range<u16>,
     stop: &AtomicBool,
 ) -> (Histogram, u64) {
     let mut h = Histogram::new();
     let mut n = 0;
     let mut buf = [0u8; 2048];
+    if mode == Receive::Stamped {
+        if let Err(e) = crate::sockopt::enable_rx_timestamps(s) {
+            eprintln!("SO_TIMESTAMPNS: {e}");
+        }
+    }
     while !stop.load(Ordering::Relaxed) {
-        let Ok((len, _from)) = s.recv_from(&mut buf) else {
+        let got = match mode {
+            Receive::Blocking => s.recv_from(&mut buf).ok().map(|(len, _)| (len, now_ns())),
+            Receive::Stamped => crate::sockopt::recv_stamped(s, &mut buf),
+        };
+        let Some((len, now)) = got else {
+            if mode == Receive::Stamped {
+                thread::sleep(Duration::from_millis(1));
+            }
             continue;
         };
-        let now = epoch.elapsed().as_nanos() as u64;
         if len != PACKET {
             continue;
         }

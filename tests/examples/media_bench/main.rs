@@ -4,17 +4,24 @@
 //! (no relay) as the latency reference.
 //!
 //! `scripts/bench/media [--streams 250,500,1000] [--seconds 10] [--workers N]
-//!  [--relay-cpus LIST] [--no-rtpengine]`
+//!  [--relay-cpus LIST] [--no-rtpengine] [--blocking-receivers] [--realtime PRIO | --no-realtime]`
 //!
 //! With 2 or more cores the relay under test runs on the upper half of them (`taskset`)
 //! and the load generator on the rest, so the two do not preempt each other; `--workers`
-//! (SBC workers, rtpengine threads) defaults to the relay's core count.
+//! (SBC workers, rtpengine threads) defaults to the relay's core count. Both relays run
+//! their packet threads SCHED_FIFO at priority 50 (`--realtime`; `sbc media-harness
+//! --realtime`, rtpengine `--scheduling=fifo --priority`), as a media appliance does: on a
+//! host shared with other work, normal scheduling makes a relay wait for its turn behind
+//! it, which is milliseconds of p99 for either relay. The generator (the instrument) runs
+//! SCHED_FIFO too: without it the p99 of both relays measured ~5 ms in the same run in
+//! which the direct path's was 3 µs. `--no-realtime` measures with normal scheduling.
 //!
 //! For each stream count and each relay: a fresh relay process; anchor N streams (`open`,
 //! both peers' addresses, answered; or ng offer/answer); 2 s of warm-up; then the measured
 //! window. Reported per relay: packets/s relayed, loss, the relay's CPU (utime+stime from
 //! /proc) per 10k packets/s, one-way latency p50/p99 through the relay minus the direct
-//! path's (added latency), RSS growth per call (one audio stream per call).
+//! path's (added latency), RSS growth per call (one audio stream per call). How latency is
+//! taken (kernel receive timestamps; `--blocking-receivers` for the former way): [`load`].
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 mod load;
@@ -35,6 +42,8 @@ struct Args {
     gen_cpus: String,
     sbc: String,
     rtpengine: bool,
+    receive: load::Receive,
+    realtime: Option<u8>,
 }
 
 fn args() -> Result<Args, String> {
@@ -56,6 +65,8 @@ fn args() -> Result<Args, String> {
         gen_cpus,
         sbc: std::env::var("SBC_BIN").unwrap_or_else(|_| "target/release/sbc".into()),
         rtpengine: true,
+        receive: load::Receive::Stamped,
+        realtime: Some(50),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -75,6 +86,11 @@ fn args() -> Result<Args, String> {
             }
             "--sbc" => a.sbc = v()?,
             "--no-rtpengine" => a.rtpengine = false,
+            "--blocking-receivers" => a.receive = load::Receive::Blocking,
+            "--realtime" => {
+                a.realtime = Some(v()?.parse().map_err(|e| format!("--realtime: {e}"))?);
+            }
+            "--no-realtime" => a.realtime = None,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -86,6 +102,9 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
+/// First of the SBC's anchored ports in the bench.
+const SBC_BASE_PORT: u16 = 14000;
+
 struct Row {
     name: &'static str,
     pps: f64,
@@ -96,7 +115,12 @@ struct Row {
     kib_per_call: f64,
 }
 
-fn measure(relay: Option<&mut dyn Relay>, n: usize, seconds: u16) -> Result<Row, String> {
+fn measure(
+    relay: Option<&mut dyn Relay>,
+    n: usize,
+    seconds: u16,
+    receive: load::Receive,
+) -> Result<Row, String> {
     let e = |x: std::io::Error| x.to_string();
     let (a, b) = (
         load::peer_socket().map_err(e)?,
@@ -123,7 +147,7 @@ fn measure(relay: Option<&mut dyn Relay>, n: usize, seconds: u16) -> Result<Row,
     };
     let frames = seconds * 50;
     let mut cpu = (0.0, 0.0);
-    let out = load::run(&a, &b, &anchors, 100, frames, |start| {
+    let out = load::run(&a, &b, &anchors, 100, frames, receive, |start| {
         let t = pid.and_then(|(p, _)| cpu_seconds(p)).unwrap_or(0.0);
         if start { cpu.0 = t } else { cpu.1 = t }
     })
@@ -162,6 +186,11 @@ fn main() -> ExitCode {
             "rtpengine: not available (apt-get install rtpengine-daemon); no reference column"
         );
     }
+    if let Some(p) = args.realtime {
+        if let Err(e) = sockopt::set_realtime(p) {
+            println!("could not make the generator SCHED_FIFO {p}: {e}");
+        }
+    }
     if !args.gen_cpus.is_empty() {
         if let Err(e) = pin_self(&args.gen_cpus) {
             println!("could not pin the generator to CPUs {}: {e}", args.gen_cpus);
@@ -176,11 +205,18 @@ fn main() -> ExitCode {
     };
     println!(
         "media relay benchmark: loopback, {} s per run, 20 ms RTP (172 bytes) both ways; \
-         relays on CPUs {} with {} worker thread(s), generator on CPUs {}",
+         relays on CPUs {} with {} worker thread(s), scheduling {}, generator on CPUs {}; \
+         latency from {}",
         args.seconds,
         cpus(&args.relay_cpus),
         args.workers,
-        cpus(&args.gen_cpus)
+        args.realtime
+            .map_or("normal".to_owned(), |p| format!("SCHED_FIFO {p}")),
+        cpus(&args.gen_cpus),
+        match args.receive {
+            load::Receive::Stamped => "kernel receive timestamps (receivers poll every 1 ms)",
+            load::Receive::Blocking => "blocking receivers (timestamped when they run)",
+        }
     );
     let mut failed = false;
     for &n in &args.streams {
@@ -197,7 +233,7 @@ fn main() -> ExitCode {
             "added p99",
             "KiB/call"
         );
-        let direct = match measure(None, n, args.seconds) {
+        let direct = match measure(None, n, args.seconds, args.receive) {
             Ok(r) => r,
             Err(e) => {
                 println!("  direct: {e}");
@@ -206,13 +242,27 @@ fn main() -> ExitCode {
             }
         };
         let mut rows = vec![];
-        match Sbc::start(&args.sbc, args.workers, 30000, &args.relay_cpus) {
-            Ok(mut s) => rows.push(measure(Some(&mut s), n, args.seconds)),
+        match Sbc::start(
+            &args.sbc,
+            args.workers,
+            // Below the ephemeral range (32768-60999 by default): 4 ports per stream, so
+            // 1000 streams end at 18000 and no client socket on the host can hold one.
+            SBC_BASE_PORT,
+            &args.relay_cpus,
+            args.realtime,
+        ) {
+            Ok(mut s) => rows.push(measure(Some(&mut s), n, args.seconds, args.receive)),
             Err(e) => rows.push(Err(format!("sbc: {e}"))),
         }
         if rtpengine {
-            match RtpEngine::start(args.workers, 2223, (40000, 59999), &args.relay_cpus) {
-                Ok(mut r) => rows.push(measure(Some(&mut r), n, args.seconds)),
+            match RtpEngine::start(
+                args.workers,
+                2223,
+                (40000, 59999),
+                &args.relay_cpus,
+                args.realtime,
+            ) {
+                Ok(mut r) => rows.push(measure(Some(&mut r), n, args.seconds, args.receive)),
                 Err(e) => rows.push(Err(format!("rtpengine: {e}"))),
             }
         }

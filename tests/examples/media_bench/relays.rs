@@ -31,9 +31,20 @@ pub struct Sbc {
 }
 
 impl Sbc {
-    pub fn start(bin: &str, workers: usize, base_port: u16, cpus: &str) -> io::Result<Self> {
-        let mut child = pinned(cpus, bin)
-            .args(["media-harness", "--workers", &workers.to_string()])
+    /// `realtime`: SCHED_FIFO priority of the workers (`--realtime`).
+    pub fn start(
+        bin: &str,
+        workers: usize,
+        base_port: u16,
+        cpus: &str,
+        realtime: Option<u8>,
+    ) -> io::Result<Self> {
+        let mut cmd = pinned(cpus, bin);
+        cmd.args(["media-harness", "--workers", &workers.to_string()]);
+        if let Some(p) = realtime {
+            cmd.args(["--realtime".to_owned(), p.to_string()]);
+        }
+        let mut child = cmd
             .env("RUST_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -130,8 +141,19 @@ pub struct RtpEngine {
 }
 
 impl RtpEngine {
-    pub fn start(threads: usize, ng_port: u16, ports: (u16, u16), cpus: &str) -> io::Result<Self> {
-        let child = pinned(cpus, "rtpengine")
+    /// `realtime`: SCHED_FIFO priority of its threads (`--scheduling=fifo --priority`).
+    pub fn start(
+        threads: usize,
+        ng_port: u16,
+        ports: (u16, u16),
+        cpus: &str,
+        realtime: Option<u8>,
+    ) -> io::Result<Self> {
+        let mut cmd = pinned(cpus, "rtpengine");
+        if let Some(p) = realtime {
+            cmd.args(["--scheduling=fifo".to_owned(), format!("--priority={p}")]);
+        }
+        let child = cmd
             .args([
                 "--foreground",
                 "--config-file=none",

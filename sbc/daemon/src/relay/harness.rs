@@ -26,7 +26,8 @@ use sbc_core::{LatchMode, MediaOp, RemoteSpec, Side, StreamKey};
 use super::{RelayConfig, start};
 
 /// Runs the harness until stdin ends. `args`: `--workers N`, `--inactivity SECS`,
-/// `--latch-window MS`.
+/// `--latch-window MS`, `--realtime PRIORITY` (SCHED_FIFO workers), `--kernel-forwarding
+/// TABLE` (the kernel media fast path in nftables table `inet TABLE`; needs root).
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut config = RelayConfig::default();
     let mut it = args.iter();
@@ -38,6 +39,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "--workers" => config.workers = v.parse()?,
             "--inactivity" => config.inactivity = Duration::from_secs(v.parse()?),
             "--latch-window" => config.latch_window = Duration::from_millis(v.parse()?),
+            "--realtime" => config.realtime = Some(v.parse()?),
+            "--kernel-forwarding" => config.kernel_table = Some(v.clone()),
             other => anyhow::bail!("unknown option {other}"),
         }
     }

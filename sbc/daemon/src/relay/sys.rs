@@ -1,4 +1,5 @@
-//! `recvmmsg(2)` and `sendmmsg(2)` over `libc`: a batch of datagrams per syscall.
+//! `recvmmsg(2)` and `sendmmsg(2)` over `libc`: a batch of datagrams per syscall; and
+//! [`set_realtime`], a worker's `SCHED_FIFO` (`media.realtime_priority`).
 //!
 //! Neither std nor mio offers them; nix has wrappers, but their borrow structure ties the
 //! buffers to the result for the whole batch and builds its headers per call anyway, so this
@@ -200,4 +201,20 @@ pub fn send_batch<B: AsRef<[u8]>>(fd: RawFd, bufs: &[B], items: &[SendItem]) -> 
         return Err(io::Error::last_os_error());
     }
     Ok(r as usize)
+}
+
+/// Puts the calling thread under `SCHED_FIFO` at `priority` (1..=99): it then preempts
+/// every normally scheduled task on its core at once, instead of waiting for its CFS turn
+/// (milliseconds on a busy host). Needs CAP_SYS_NICE (root); the kernel's RT throttling
+/// (`sched_rt_runtime_us`) still leaves the others 5 %.
+pub fn set_realtime(priority: u8) -> io::Result<()> {
+    let param = libc::sched_param {
+        sched_priority: i32::from(priority),
+    };
+    // SAFETY: pid 0 is the calling thread; `param` is a live sched_param.
+    let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }

@@ -27,6 +27,7 @@ use tracing::{debug, info, warn};
 
 use super::Command;
 use super::batch::Batch;
+use super::kernel::KernelPath;
 
 /// The waker's token: above any socket id.
 const WAKER: Token = Token(usize::MAX);
@@ -47,6 +48,10 @@ pub struct Worker {
     pub(super) backlog: Vec<SocketId>,
     /// The backlog being served this round.
     serving: Vec<SocketId>,
+    /// `SCHED_FIFO` priority for the thread, set when it starts.
+    pub(super) realtime: Option<u8>,
+    /// The kernel media fast path, when `[media] kernel_forwarding` is on.
+    pub(super) kernel: Option<KernelPath>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -79,6 +84,8 @@ impl Worker {
             send_errors: 0,
             backlog: Vec::with_capacity(64),
             serving: Vec::with_capacity(64),
+            realtime: None,
+            kernel: None,
         })
     }
 
@@ -89,12 +96,24 @@ impl Worker {
     /// The thread's body (see the module docs).
     pub fn run(mut self) {
         let mut ready = Events::with_capacity(1024);
+        if let Some(priority) = self.realtime {
+            match super::sys::set_realtime(priority) {
+                Ok(()) => debug!(worker = self.id, priority, "media worker: SCHED_FIFO"),
+                Err(e) => warn!(
+                    worker = self.id,
+                    "media worker: SCHED_FIFO {priority} refused ({e}); normal scheduling"
+                ),
+            }
+        }
         debug!(worker = self.id, "media worker started");
         loop {
             let timeout = if self.backlog.is_empty() {
-                self.shard
-                    .poll_timeout()
-                    .map(|d| d.saturating_duration_since(Instant::now()))
+                let kernel = self.kernel.as_ref().and_then(KernelPath::poll_timeout);
+                let due = match (self.shard.poll_timeout(), kernel) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                due.map(|d| d.saturating_duration_since(Instant::now()))
             } else {
                 // Flooded sockets wait: only look for what else is ready.
                 Some(std::time::Duration::ZERO)
@@ -117,8 +136,13 @@ impl Worker {
             while let Some(socket) = self.serving.pop() {
                 self.read_socket(now, socket);
             }
+            // Handovers to the kernel decided by the packet path.
+            self.socket_work(now);
             if woken && !self.take_ops(now) {
                 break;
+            }
+            if let Some(k) = &mut self.kernel {
+                k.poll(now, &mut self.shard);
             }
             self.shard.handle_timeout(now);
             self.flush_events();
@@ -139,7 +163,10 @@ impl Worker {
                     if let Err(e) = self.shard.apply(now, op) {
                         warn!(worker = self.id, "media op refused: {e}");
                     }
-                    self.socket_work();
+                    self.socket_work(now);
+                }
+                Ok(Command::Timers([inactivity, hold, latch_window])) => {
+                    self.shard.set_timers(inactivity, hold, latch_window);
                 }
                 Ok(Command::Stop) | Err(std_mpsc::TryRecvError::Disconnected) => return false,
                 Err(std_mpsc::TryRecvError::Empty) => return true,
@@ -148,7 +175,7 @@ impl Worker {
     }
 
     /// Binds and unbinds what the shard asks for.
-    fn socket_work(&mut self) {
+    fn socket_work(&mut self, now: Instant) {
         while let Some(op) = self.shard.poll_io() {
             match op {
                 IoOp::Bind { socket, local } => {
@@ -160,6 +187,15 @@ impl Worker {
                     if let Some(mut s) = self.sockets.get_mut(socket.index()).and_then(Option::take)
                     {
                         let _ = self.poll.registry().deregister(&mut s);
+                    }
+                }
+                IoOp::Offload { stream, relay } => match &mut self.kernel {
+                    Some(k) => k.offload(now, &mut self.shard, stream, &relay),
+                    None => self.shard.offload_failed(stream),
+                },
+                IoOp::Reclaim { stream, why, .. } => {
+                    if let Some(k) = &mut self.kernel {
+                        k.reclaim(now, &mut self.shard, stream, why);
                     }
                 }
             }

@@ -22,6 +22,8 @@ pub struct Bench {
     /// The slot's socket ids, from the shard's Bind ops.
     pub sockets: Vec<(SocketId, SocketAddr)>,
     pub events: Vec<MediaEvent>,
+    /// Kernel fast path ops (`Offload`, `Reclaim`), in order.
+    pub kernel: Vec<IoOp>,
 }
 
 pub fn config() -> ShardConfig {
@@ -48,6 +50,7 @@ impl Bench {
             now,
             sockets: Vec::new(),
             events: Vec::new(),
+            kernel: Vec::new(),
         };
         b.op(MediaOp::Open {
             stream: KEY,
@@ -61,13 +64,19 @@ impl Bench {
 
     pub fn op(&mut self, op: MediaOp) {
         self.shard.apply(self.now, op).unwrap();
+        self.io();
+        self.drain();
+    }
+
+    /// Carries out the shard's socket work (kernel ops are only recorded).
+    pub fn io(&mut self) {
         while let Some(io) = self.shard.poll_io() {
             match io {
                 IoOp::Bind { socket, local } => self.sockets.push((socket, local)),
                 IoOp::Unbind { socket } => self.sockets.retain(|(s, _)| *s != socket),
+                other => self.kernel.push(other),
             }
         }
-        self.drain();
     }
 
     pub fn drain(&mut self) {
@@ -132,6 +141,7 @@ impl Bench {
         let v = self
             .shard
             .handle_packet(self.now, socket, addr(from), &mut buf);
+        self.io();
         self.drain();
         v
     }

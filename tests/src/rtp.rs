@@ -1,0 +1,148 @@
+//! `tools/rtp.py`, the RTP peer sipp scenarios start in the background, and its results.
+//!
+//! A scenario runs it with `<exec command="[python] [rtp_tool] ... --out [rtp_out]">`;
+//! [`tool_keys`] gives the `-key` arguments for that, [`RtpResult::wait`] reads the JSON
+//! the tool writes when it is done (without a JSON library: the keys are flat).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::cmd;
+use crate::error::{LabError, Result};
+
+/// The tool's path.
+pub fn rtp_tool() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/rtp.py")
+}
+
+/// `-key python .. -key rtp_tool ..` and one `-key NAME PATH` per output file.
+pub fn tool_keys(outputs: &[(&str, &Path)]) -> Result<Vec<String>> {
+    let python = cmd::python()?.display().to_string();
+    let mut keys = vec![
+        "-key".to_owned(),
+        "python".into(),
+        python,
+        "-key".into(),
+        "rtp_tool".into(),
+        rtp_tool().display().to_string(),
+    ];
+    for (name, path) in outputs {
+        keys.extend([
+            "-key".into(),
+            (*name).to_owned(),
+            path.display().to_string(),
+        ]);
+    }
+    Ok(keys)
+}
+
+/// What one run of the tool saw.
+#[derive(Debug, Clone)]
+pub struct RtpResult {
+    /// RTP packets it sent.
+    pub sent: u64,
+    /// RTP packets it received.
+    pub rtp: u64,
+    /// Where they came from, in order of first appearance.
+    pub sources: Vec<String>,
+    /// Their SSRCs (hex), in order of first appearance.
+    pub ssrcs: Vec<String>,
+    /// Runs of one SSRC in arrival order: `(ssrc hex, packets)`.
+    pub runs: Vec<(String, u64)>,
+    /// The JSON as written.
+    pub raw: String,
+}
+
+impl RtpResult {
+    /// Waits up to `timeout` for the tool's output file and parses it.
+    pub fn wait(path: &Path, timeout: Duration) -> Result<Self> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(raw) = std::fs::read_to_string(path) {
+                return Ok(Self::parse(raw));
+            }
+            if Instant::now() > deadline {
+                return Err(LabError::BadOutput {
+                    tool: "rtp.py".to_owned(),
+                    output: format!("{} never written", path.display()),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Parses the tool's JSON (flat keys, lists of strings, `runs` as pairs).
+    pub fn parse(raw: String) -> Self {
+        let number = |key: &str| -> u64 {
+            raw.split(&format!("\"{key}\": "))
+                .nth(1)
+                .and_then(|r| r.split([',', '}']).next())
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        let list = |key: &str| -> Vec<String> {
+            raw.split(&format!("\"{key}\": ["))
+                .nth(1)
+                .and_then(|r| r.split(']').next())
+                .map(|items| {
+                    items
+                        .split(',')
+                        .map(|s| s.trim().trim_matches('"').to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        // "runs": [["f0a0000a", 12], ["f0b0000b", 40]]
+        let runs = raw
+            .split("\"runs\": [")
+            .nth(1)
+            .and_then(|r| r.split("]]").next())
+            .map(|items| {
+                items
+                    .split('[')
+                    .filter_map(|pair| {
+                        let (ssrc, count) = pair.split_once(',')?;
+                        let ssrc = ssrc.trim().trim_matches('"').to_owned();
+                        let count = count
+                            .trim()
+                            .trim_end_matches([']', ',', ' '])
+                            .parse()
+                            .ok()?;
+                        Some((ssrc, count))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        RtpResult {
+            sent: number("sent"),
+            rtp: number("rtp"),
+            sources: list("sources"),
+            ssrcs: list("ssrcs"),
+            runs,
+            raw,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RtpResult;
+
+    #[test]
+    fn parses_the_tools_output() {
+        let r = RtpResult::parse(
+            r#"{"sent": 50, "received": 48, "rtp": 48, "sources": ["10.91.1.1:20000"], "ssrcs": ["f0a0000a", "f0b0000b"], "first_seq": 1, "last_seq": 50, "errors": [], "runs": [["f0a0000a", 12], ["f0b0000b", 36]]}"#
+                .to_owned(),
+        );
+        assert_eq!((r.sent, r.rtp), (50, 48));
+        assert_eq!(r.sources, ["10.91.1.1:20000"]);
+        assert_eq!(r.ssrcs, ["f0a0000a", "f0b0000b"]);
+        assert_eq!(
+            r.runs,
+            [("f0a0000a".to_owned(), 12), ("f0b0000b".to_owned(), 36)]
+        );
+        let empty = RtpResult::parse(r#"{"sent": 5, "rtp": 0, "runs": []}"#.to_owned());
+        assert!(empty.runs.is_empty());
+    }
+}
