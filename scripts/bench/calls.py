@@ -228,7 +228,14 @@ def wait_bound(ns, addrs, proc, what, timeout=10.0):
 # ---------------------------------------------------------------------------------------------
 # The daemon
 
-CONFIG = f"""# Written by scripts/bench/calls: the bench topology, firewall off, routes both ways.
+def config_text(firewall):
+    """The daemon's config: the bench topology, routes both ways, the firewall on or off
+    (--firewall: the SBC's nftables table in bench-sbc, per-call pinholes in the kernel)."""
+    return CONFIG.replace("@FIREWALL_STATE@", "on" if firewall else "off").replace(
+        "@FIREWALL_ENABLED@", "true" if firewall else "false")
+
+
+CONFIG = f"""# Written by scripts/bench/calls: the bench topology, firewall @FIREWALL_STATE@, routes both ways.
 [system]
 name = "bench-sbc"
 state_dir = "state"
@@ -238,7 +245,7 @@ listen = "127.0.0.1:8443"
 allow = ["127.0.0.0/8"]
 
 [firewall]
-enabled = false
+enabled = @FIREWALL_ENABLED@
 
 [sip]
 max_message_size = 65535
@@ -471,7 +478,7 @@ class Bench:
         self.workdir = workdir
         self.binary = binary
         self.config = workdir / "sbc.toml"
-        self.config.write_text(CONFIG)
+        self.config.write_text(config_text(opts.firewall))
         self.started = time.monotonic()
         self.deadline = self.started + opts.budget
         self.n_trial = 0
@@ -798,8 +805,17 @@ def main():
     p.add_argument("--ramp-max", type=int, default=1000, help="highest set-up rate of the dialog run (default 1000)")
     p.add_argument("--cycles", type=int, default=2, help="dialog cycles; the 2nd checks that memory is reused (default 2)")
     p.add_argument("--no-reference", action="store_true", help="skip the sipp-to-sipp reference search")
+    p.add_argument("--firewall", action="store_true",
+                   help="run the SBC with [firewall] enabled = true (its nftables table in bench-sbc, per-call "
+                   "pinholes); default: enabled = false. Needs nft. Compare a run with and one without it, "
+                   "e.g. both with --no-reference --dialogs 0")
     p.add_argument("--budget", type=int, default=840, help="whole-run time limit, s (default 840)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the daemon config this run would use (with --firewall: firewall on) and exit")
     opts = p.parse_args()
+    if opts.print_config:
+        print(config_text(opts.firewall), end="")
+        return 0
 
     binary = Path(opts.binary).resolve()
     workdir = Path(opts.workdir) if opts.workdir else Path(f"/tmp/sbc-bench-calls-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -808,6 +824,7 @@ def main():
     load_start = loadavg()
     log(f"bench: sbc {binary} (built {time.strftime('%Y-%m-%d %H:%M', time.localtime(binary.stat().st_mtime))})")
     log(f"bench: {os.cpu_count()} cores, load average {load_start}; logs in {workdir}")
+    log(f"bench: firewall {'on ([firewall] enabled = true)' if opts.firewall else 'off ([firewall] enabled = false)'}")
     topology_up()
     bench = Bench(opts, workdir, binary)
     bench.check_config()
@@ -941,7 +958,7 @@ def main():
                         for k, v in pairs.items())
 
     log("RESULT " + kv(cps_max=cps, window_s=opts.window, ref_sipp_cps_max=ref_cps, ratio=ratio,
-                       capped=int(bool(sbc_best) and sbc_fail is None)))
+                       capped=int(bool(sbc_best) and sbc_fail is None), firewall=int(opts.firewall)))
     log("RESULT " + kv(cpu_pct=sbc_cpu, at_cps=cps, sbc_cpu_us_per_call=sbc_us, ref_sipp_uas_cpu_us_per_call=ref_uas_us))
     log("RESULT " + kv(rss_per_dialog_bytes=None if per_dialog is None else int(per_dialog),
                        rss_base_bytes=dlg.get("rss_base") if dlg else None,

@@ -27,6 +27,8 @@ pub struct StandardConfig {
     pub name: String,
     /// `[firewall] enabled`.
     pub firewall: bool,
+    /// Further `[firewall]` keys, verbatim (`ban_seconds = 60\n`).
+    pub firewall_keys: String,
     /// `[management] listen`.
     pub management_listen: SocketAddr,
     /// TOML appended verbatim (extra trunks, routes, keys under test).
@@ -36,6 +38,8 @@ pub struct StandardConfig {
     pub outside_tls: Option<(CertFiles, String)>,
     /// The routes carrier -> pbx and pbx -> carrier.
     pub routes: bool,
+    /// The trunk "carrier" (the carrier namespace's address).
+    pub carrier_trunk: bool,
 }
 
 impl Default for StandardConfig {
@@ -43,10 +47,12 @@ impl Default for StandardConfig {
         Self {
             name: "lab-sbc".to_owned(),
             firewall: false,
+            firewall_keys: String::new(),
             management_listen: MGMT_LISTEN,
             extra: String::new(),
             outside_tls: None,
             routes: true,
+            carrier_trunk: true,
         }
     }
 }
@@ -55,6 +61,15 @@ impl StandardConfig {
     /// Turns the nftables firewall on or off.
     pub fn firewall(mut self, enabled: bool) -> Self {
         self.firewall = enabled;
+        self
+    }
+
+    /// Appends raw TOML to the `[firewall]` section.
+    pub fn firewall_keys(mut self, toml: &str) -> Self {
+        self.firewall_keys.push_str(toml);
+        if !self.firewall_keys.ends_with('\n') {
+            self.firewall_keys.push('\n');
+        }
         self
     }
 
@@ -74,6 +89,16 @@ impl StandardConfig {
 
     /// Leaves out the routes: every request that is not for the SBC itself gets 404.
     pub fn without_routes(mut self) -> Self {
+        self.routes = false;
+        self
+    }
+
+    /// Leaves out the trunk "carrier" and the routes that name it: requests from the carrier
+    /// namespace come from no trunk's peer (403 on the closed realm "outside") until a trunk
+    /// for it is added, e.g. through the management API. Add routes with
+    /// [`StandardConfig::extra`] (a `from = "outside"` route applies to the new trunk too).
+    pub fn without_carrier_trunk(mut self) -> Self {
+        self.carrier_trunk = false;
         self.routes = false;
         self
     }
@@ -102,12 +127,7 @@ allow = ["127.0.0.0/8"]
 
 [firewall]
 enabled = {firewall}
-{outside}{inside}
-[[trunk]]
-name = "carrier"
-realm = "outside"
-peers = ["udp:{carrier}:{port}"]
-
+{firewall_keys}{outside}{inside}{carrier_trunk}
 [[trunk]]
 name = "pbx"
 realm = "inside"
@@ -116,6 +136,7 @@ peers = ["udp:{pbx}:{port}"]
             name = self.name,
             mgmt = self.management_listen,
             firewall = self.firewall,
+            firewall_keys = self.firewall_keys,
             outside = realm(
                 "outside",
                 SBC_OUTSIDE_IP,
@@ -123,7 +144,13 @@ peers = ["udp:{pbx}:{port}"]
                 self.outside_tls.as_ref()
             ),
             inside = realm("inside", SBC_INSIDE_IP, INSIDE_MEDIA_PORTS, None),
-            carrier = CARRIER_IP,
+            carrier_trunk = if self.carrier_trunk {
+                format!(
+                    "\n[[trunk]]\nname = \"carrier\"\nrealm = \"outside\"\npeers = [\"udp:{CARRIER_IP}:{SIP_PORT}\"]\n"
+                )
+            } else {
+                String::new()
+            },
             pbx = PBX_IP,
             port = SIP_PORT,
         );
@@ -188,5 +215,14 @@ mod tests {
                 "tcp:10.91.2.1:5060"
             ]
         );
+    }
+
+    #[test]
+    fn without_carrier_trunk_leaves_out_the_trunk_and_its_routes() {
+        let toml = StandardConfig::default().without_carrier_trunk().render();
+        assert!(!toml.contains("name = \"carrier\""), "{toml}");
+        assert!(!toml.contains("[[route]]"), "{toml}");
+        assert!(toml.contains("name = \"pbx\""), "{toml}");
+        assert!(standard_config().contains("name = \"carrier\""));
     }
 }

@@ -13,6 +13,8 @@
 //!   config such as [`standard_config`] and waits until its listeners are open.
 //! * [`Lab::sipp`] runs sipp scenarios from `tests/scenarios/`; [`Lab::udp_burst`],
 //!   [`Lab::tcp_exchange`] and [`Lab::send_datagram_and_collect`] send raw bytes.
+//! * [`BrowserTest`] runs the web UI's end-to-end script (playwright-core and Debian's
+//!   chromium) in the sbc namespace against the daemon's management listener.
 //! * Everything a lab writes lives in a scratch directory that is kept under
 //!   `tests/artifacts/<test-name>/` when the test fails.
 //!
@@ -26,15 +28,19 @@ pub mod config;
 pub mod error;
 pub mod lab;
 pub mod listeners;
+pub mod media_call;
 pub mod messages;
 pub mod netio;
 pub mod netns;
+pub mod nft;
 pub mod pki;
 pub mod prng;
 pub mod probe;
+pub mod rtp;
 pub mod sbc;
 pub mod sipp;
 pub mod topology;
+pub mod webui;
 
 pub use artifacts::Artifacts;
 pub use child::LabChild;
@@ -47,3 +53,4 @@ pub use prng::Prng;
 pub use sbc::{SbcProcess, Signal};
 pub use sipp::{RunningSipp, Sipp, SippOutcome, SippTransport};
 pub use topology::Ns;
+pub use webui::BrowserTest;

@@ -10,21 +10,30 @@
 //! the streams and rewrites the SDP; the [`MediaOp`]s it records are sent to the media
 //! workers ([`MediaHandle`]) before the SIP that carries the rewritten SDP goes out, and
 //! the workers' [`MediaEvent`]s come back into this loop (inactivity ends a call).
+//!
+//! Firewall: the [`Guard`] sees each of those ops and events (media pinholes) and each
+//! request before the gate (bans); what it decided is written to the kernel in `drain`,
+//! right after the ops went to the workers and before any SIP goes out. A call whose
+//! pinhole the kernel refused is ended there.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp};
+use sbc_mgmt::live::{BanView, RegistrationView, Snapshot};
 use sbc_sip::b2bua::{EndReason, Engine, EngineConfig, EngineEvent};
 use sbc_sip::transaction::{Peer, ServerTxId, TimerConfig};
 use sbc_sip::uas::Capabilities;
 use sbc_sip::{Known, Message};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
+use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
 use crate::media::MediaHook;
+use crate::mgmt::hook::ViewHook;
+use crate::mgmt::views::{Relayed, Views};
 use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
@@ -35,8 +44,16 @@ use crate::trunks::{ReleaseHook, Trunks};
 #[derive(Debug)]
 pub enum Control {
     Reload(Arc<Config>),
+    /// Lift a ban (management API); the reply says whether the address was banned.
+    Unban {
+        address: std::net::IpAddr,
+        reply: tokio::sync::oneshot::Sender<Result<bool, String>>,
+    },
     Shutdown,
 }
+
+/// How often the management views are refreshed (and stream counters queried).
+const LIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Most inbound events handled before the loop services timers and transmits again.
 const BATCH: usize = 64;
@@ -46,8 +63,8 @@ pub struct Core {
     caps: Capabilities,
     engine: Engine,
     /// Anchors media and rewrites SDP. Wrapped to learn when calls are released (call
-    /// limits).
-    hook: ReleaseHook<MediaHook>,
+    /// limits) and what each leg negotiated (management views).
+    hook: ViewHook<ReleaseHook<MediaHook>>,
     /// The media workers.
     media: MediaHandle,
     outbound: Outbound,
@@ -60,13 +77,23 @@ pub struct Core {
     stop_at: Option<Instant>,
     /// Stateless refusal of sources that are no trunk's peers.
     gate: Gate,
+    /// Media pinholes and bans in the kernel (a no-op with the firewall disabled).
+    firewall: Guard,
+    /// What the management UI shows, published once a second when `live` is set.
+    views: Views,
+    live: Option<watch::Sender<Snapshot>>,
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
 const UNREGISTER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Core {
-    pub fn new(config: Arc<Config>, outbound: Outbound, media: MediaHandle) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        outbound: Outbound,
+        media: MediaHandle,
+        firewall: Guard,
+    ) -> Self {
         let agent = format!("sbc/{}", env!("CARGO_PKG_VERSION"));
         let caps = Capabilities::sbc(agent.clone());
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
@@ -81,7 +108,7 @@ impl Core {
             config,
             caps,
             engine,
-            hook: ReleaseHook::new(hook),
+            hook: ViewHook::new(ReleaseHook::new(hook)),
             media,
             outbound,
             trunks,
@@ -89,7 +116,16 @@ impl Core {
             agent,
             stop_at: None,
             gate: Gate::default(),
+            firewall,
+            views: Views::default(),
+            live: None,
         }
+    }
+
+    /// Publishes the management views on `live` once a second.
+    pub fn with_live(mut self, live: watch::Sender<Snapshot>) -> Self {
+        self.live = Some(live);
+        self
     }
 
     pub async fn run(
@@ -100,11 +136,14 @@ impl Core {
     ) {
         // Start what needs no trigger: the first REGISTERs of the SBC's own registrations.
         self.drain();
+        let mut tick = tokio::time::interval(LIVE_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             let deadline = [
                 self.engine.poll_timeout(),
                 self.trunks.health.poll_timeout(),
                 self.registrations.poll_timeout(),
+                self.firewall.poll_timeout(),
                 self.stop_at,
             ]
             .into_iter()
@@ -135,6 +174,9 @@ impl Core {
                 }
                 c = control.recv(), if self.stop_at.is_none() => match c {
                     Some(Control::Reload(config)) => self.reload(config),
+                    Some(Control::Unban { address, reply }) => {
+                        let _ = reply.send(self.firewall.unban(address));
+                    }
                     Some(Control::Shutdown) | None => {
                         if self.stop_at.is_none() {
                             self.registrations.unregister_all();
@@ -142,11 +184,15 @@ impl Core {
                         }
                     }
                 },
+                _ = tick.tick(), if self.live.is_some() => self.publish(),
                 () = sleep => {
                     let now = Instant::now();
                     self.engine.handle_timeout(now, &mut self.hook);
                     self.trunks.health.handle_timeout(now);
                     self.registrations.handle_timeout(now);
+                    for op in self.firewall.refresh(now) {
+                        self.media.send(op);
+                    }
                 }
             }
             self.drain();
@@ -165,6 +211,12 @@ impl Core {
         self.trunks.reload(Instant::now(), &config);
         self.registrations.reload(&config, &self.agent);
         self.hook.inner_mut().reload(config.clone());
+        self.firewall.reload(&config);
+        let (new, old) = (config.media(), self.config.media());
+        if (new.workers, new.realtime_priority) != (old.workers, old.realtime_priority) {
+            warn!("reload: media.workers and media.realtime_priority take effect after a restart");
+        }
+        self.media.set_timers(config.media());
         self.config = config;
         info!("configuration reloaded; new calls use it, calls in progress keep theirs");
         self.trunks.log_summary(&self.config);
@@ -174,6 +226,9 @@ impl Core {
         match ev {
             Inbound::Message { msg, peer } => {
                 let now = Instant::now();
+                if self.firewall.screen(now, &self.config, &msg, &peer) {
+                    return;
+                }
                 match self.gate.check(now, &self.config, &msg, &peer, &self.agent) {
                     Verdict::Pass => self.engine.handle_message(now, msg, peer, &mut self.hook),
                     Verdict::Refuse { response, why } => {
@@ -229,9 +284,11 @@ impl Core {
             }
             for call in self.hook.take_released() {
                 self.trunks.limits.released(call);
+                self.views.ended(call.get());
             }
-            // Before the SIP carrying the rewritten SDP: sockets first.
+            // Before the SIP carrying the rewritten SDP: sockets and pinholes first.
             busy |= self.forward_media_ops();
+            busy |= self.flush_firewall();
             busy |= self
                 .trunks
                 .health
@@ -252,8 +309,12 @@ impl Core {
         match ev {
             EngineEvent::Request { tx, request, peer } => self.on_request(tx, &request, peer),
             EngineEvent::CallStarted { call } => debug!(%call, "call started"),
-            EngineEvent::CallAnswered { call } => info!(%call, "call answered"),
+            EngineEvent::CallAnswered { call } => {
+                self.views.answered(call.get());
+                info!(%call, "call answered");
+            }
             EngineEvent::CallEnded { call, reason } => {
+                self.views.ended(call.get());
                 self.trunks.limits.released(call);
                 info!(%call, ?reason, "call ended");
                 debug!("media ports free: {}", self.hook.inner().port_summary());
@@ -312,6 +373,7 @@ impl Core {
             }
             Decision::Register(plan) => {
                 info!(realm = %plan.realm, registrar = %plan.trunk, "relaying REGISTER");
+                self.firewall.register_relayed(tx, request, &peer);
                 self.registrations
                     .register(now, tx, request, peer, &plan, &mut self.engine);
             }
@@ -329,11 +391,28 @@ impl Core {
                 }
                 info!(from = %plan.from_name, to = %plan.to_name, user = %plan.user, "relaying");
                 let (from, to) = (plan.from_name.clone(), plan.to_name.clone());
+                let (user, callee) = (
+                    plan.user.clone(),
+                    plan.targets.first().map(|t| t.peer.remote),
+                );
+                let caller = peer.remote;
                 match self
                     .engine
                     .relay(now, tx, request, peer, *plan, &mut self.hook)
                 {
-                    Ok(call) => self.trunks.limits.relayed(call, &from, &to),
+                    Ok(call) => {
+                        let relayed = Relayed {
+                            call: call.get(),
+                            from_name: &from,
+                            to_name: &to,
+                            user: &user,
+                            caller,
+                            callee,
+                        };
+                        let unix = sbc_mgmt::clock::unix_now();
+                        self.views.relayed(now, unix, &self.config, relayed);
+                        self.trunks.limits.relayed(call, &from, &to)
+                    }
                     Err(e) => warn!("not relayed: {e}"),
                 }
             }
@@ -354,14 +433,84 @@ impl Core {
             {
                 debug!(%stream, %a_local, %b_local, "media stream anchored");
             }
+            self.firewall.on_media_op(&op);
+            self.views.on_media_op(&op);
             self.media.send(op);
         }
         any
     }
 
+    /// Writes the pinholes and bans decided since the last call; a call whose pinhole
+    /// could not be opened ends now (its audio would be dropped in the kernel), with the
+    /// stream and the kernel's error in the log. Whether any call was ended.
+    fn flush_firewall(&mut self) -> bool {
+        for (tx, status) in self.registrations.take_answered() {
+            self.firewall.register_answered(&self.config, tx, status);
+        }
+        let failed = self.firewall.flush();
+        let now = Instant::now();
+        let mut any = false;
+        for (stream, why) in failed {
+            if let Some(id) = self.hook.inner().call_of(stream.call) {
+                warn!(call = %id, %stream, "firewall: ending the call: {why}");
+                self.engine
+                    .hang_up(now, id, EndReason::Failed(why), &mut self.hook);
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// Queries the streams' counters (answered by the next ticks' `Stats` events) and
+    /// publishes the management snapshot.
+    fn publish(&mut self) {
+        for op in self.views.stats_queries() {
+            self.media.send(op);
+        }
+        for call in self.views.call_numbers() {
+            if let Some(legs) = self.hook.media(call) {
+                self.views.set_media(call, legs);
+            }
+        }
+        let now = Instant::now();
+        let registrations = self
+            .registrations
+            .relay()
+            .bindings()
+            .map(|b| RegistrationView {
+                aor: b.aor.clone(),
+                contact: b.phone_contact.clone(),
+                expires_in: b.phone_until.saturating_duration_since(now).as_secs(),
+            })
+            .collect();
+        let (health, limits) = (&self.trunks.health, &self.trunks.limits);
+        let mut snapshot = self.views.snapshot(
+            now,
+            &self.config,
+            |trunk, peer| !health.is_down(trunk, peer),
+            |trunk| u64::from(limits.calls(trunk)),
+            registrations,
+        );
+        snapshot.trunk_registrations = self.registrations.views(now);
+        snapshot.bans = self
+            .firewall
+            .bans()
+            .into_iter()
+            .map(|(ip, left)| BanView {
+                address: ip.to_string(),
+                expires_in: left.as_secs(),
+            })
+            .collect();
+        if let Some(live) = &self.live {
+            live.send_replace(snapshot);
+        }
+    }
+
     /// What the media workers report. They log every event themselves; the core acts on
     /// those that end a call.
     fn on_media_event(&mut self, ev: MediaEvent) {
+        self.firewall.on_media_event(&ev);
+        self.views.on_media_event(&ev);
         let now = Instant::now();
         let (call, reason) = match ev {
             MediaEvent::Inactive { call } => (call, EndReason::MediaTimeout),

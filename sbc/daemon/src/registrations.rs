@@ -8,15 +8,20 @@
 //! * [`Registrations::handle_response`] / [`Registrations::handle_timeout_of`] with the
 //!   engine's `Response`/`Timeout` of own requests (they return whether it was theirs);
 //! * [`Registrations::register`] for a REGISTER the policy sent to the relay;
-//! * [`Registrations::handle_timeout`] at [`Registrations::poll_timeout`].
+//! * [`Registrations::handle_timeout`] at [`Registrations::poll_timeout`];
+//! * [`Registrations::views`] for the management snapshot (the SBC's own registrations;
+//!   the phones' come from [`Registrations::relay`]).
 
 use std::time::Instant;
 
 use sbc_config::Config;
+use sbc_mgmt::live::TrunkRegistrationView;
 use sbc_sip::Message;
 use sbc_sip::b2bua::Engine;
 use sbc_sip::registrar::{RegisterAction, RegisterPlan, RegistrarRelay};
-use sbc_sip::registration::{RegistrationClient, RegistrationConfig, RegistrationState};
+use sbc_sip::registration::{
+    FailureReason, RegistrationClient, RegistrationConfig, RegistrationState,
+};
 use sbc_sip::transaction::{ClientTxId, Peer, ServerTxId};
 use tracing::{info, warn};
 
@@ -36,6 +41,9 @@ struct Client {
 pub struct Registrations {
     clients: Vec<Client>,
     relay: RegistrarRelay,
+    /// Final answers sent to phones' relayed REGISTERs, for the firewall's ban policy
+    /// (failed authentications); taken by [`Registrations::take_answered`].
+    answered: Vec<(ServerTxId, u16)>,
 }
 
 impl std::fmt::Debug for Registrations {
@@ -52,6 +60,7 @@ impl Registrations {
         let mut r = Registrations {
             clients: Vec::new(),
             relay: RegistrarRelay::new(agent),
+            answered: Vec::new(),
         };
         r.reload(config, agent);
         r
@@ -155,6 +164,7 @@ impl Registrations {
                 .relay
                 .handle_response(now, tx, response, engine.tokens())
             {
+                self.answered.push((down, r.status().unwrap_or(0)));
                 respond(engine, now, down, r);
             }
             return true;
@@ -172,6 +182,7 @@ impl Registrations {
         }
         if self.relay.owns(tx) {
             if let Some((down, r)) = self.relay.handle_timeout(tx, engine.tokens()) {
+                self.answered.push((down, r.status().unwrap_or(0)));
                 respond(engine, now, down, r);
             }
             return true;
@@ -193,19 +204,28 @@ impl Registrations {
             .relay
             .handle_register(now, tx, request, phone, plan, engine.tokens())
         {
-            RegisterAction::Respond(r) => respond(engine, now, tx, r),
+            RegisterAction::Respond(r) => {
+                self.answered.push((tx, r.status().unwrap_or(0)));
+                respond(engine, now, tx, r)
+            }
             RegisterAction::Forward { request, peer } => {
                 match engine.send_request(now, request, peer) {
                     Ok(up) => self.relay.forwarded(up),
                     Err(e) => {
                         warn!("REGISTER not relayed: {e}");
                         if let Some((down, r)) = self.relay.forward_failed(engine.tokens()) {
+                            self.answered.push((down, r.status().unwrap_or(0)));
                             respond(engine, now, down, r);
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The final answers given to phones' REGISTERs since the last call.
+    pub fn take_answered(&mut self) -> Vec<(ServerTxId, u16)> {
+        std::mem::take(&mut self.answered)
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -230,9 +250,48 @@ impl Registrations {
     pub fn relay(&self) -> &RegistrarRelay {
         &self.relay
     }
+
+    /// The SBC's own registrations at trunks, for the management UI.
+    pub fn views(&self, now: Instant) -> Vec<TrunkRegistrationView> {
+        self.clients.iter().map(|c| c.view(now)).collect()
+    }
 }
 
 impl Client {
+    /// Where this registration stands: `registered` with the binding's time left,
+    /// `failed` (refused: needs the operator) or `backoff` (no answer, 5xx) with the
+    /// time to the next attempt and why, `registering`, `unregistering`.
+    fn view(&self, now: Instant) -> TrunkRegistrationView {
+        let config = self.client.config();
+        let secs = |at: Instant| Some(at.saturating_duration_since(now).as_secs());
+        let mut v = TrunkRegistrationView {
+            trunk: self.trunk.clone(),
+            registrar: config.registrar.clone(),
+            peer: format!("{}:{}", config.peer.transport, config.peer.remote),
+            aor: config.aor.clone(),
+            ..TrunkRegistrationView::default()
+        };
+        v.state = match self.client.state() {
+            RegistrationState::Registered { until } => {
+                v.expires_in = secs(until);
+                "registered"
+            }
+            RegistrationState::Registering => "registering",
+            RegistrationState::Failed { retry_at, reason } => {
+                v.retry_in = secs(retry_at);
+                v.reason = Some(reason.to_string());
+                match reason {
+                    FailureReason::Timeout => "backoff",
+                    FailureReason::Rejected { status, .. } if status >= 500 => "backoff",
+                    _ => "failed",
+                }
+            }
+            RegistrationState::Unregistering | RegistrationState::Unregistered => "unregistering",
+        }
+        .to_owned();
+        v
+    }
+
     fn leaving(&self) -> bool {
         matches!(
             self.client.state(),

@@ -8,13 +8,16 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use sbc_config::Config;
 use sbc_core::Transport;
+use sbc_firewall::Firewall;
+use sbc_mgmt::live::Command as MgmtCommand;
 use sbc_sip::Limits;
 use tokio::net::TcpListener;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Semaphore, mpsc};
 use tracing::{error, info, warn};
 
 use crate::core::{Control, Core};
+use crate::firewall::Guard;
 use crate::relay::{self, RelayConfig};
 use crate::transport::{
     CORE_QUEUE, Connector, Ingest, KEEPALIVE_INTERVAL, Outbound, StreamCtx, TlsClients,
@@ -49,14 +52,36 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
 }
 
 async fn serve(path: &Path, config: Config) -> anyhow::Result<()> {
-    if config.firewall().enabled {
-        // No silent fallback: an operator who asked for a firewall must not get none.
-        bail!(
-            "[firewall] enabled = true, but this build cannot program nftables yet; \
-             set [firewall] enabled = false to run without it"
-        );
+    // Signal handlers first: a SIGTERM during start-up (certificate generation, binding)
+    // must take the clean path that removes our nftables table, not the default action.
+    let signals = Signals::install()?;
+    // No silent fallback: an operator who asked for a firewall gets one or no daemon.
+    let mut firewall = crate::firewall::start(&config)?;
+    let served = serve_with(path, config, &mut firewall, signals).await;
+    if let Some(fw) = firewall {
+        let table = fw.table().to_owned();
+        match fw.shutdown() {
+            Ok(()) => info!("firewall: table inet {table} removed"),
+            Err(e) => error!("firewall: removing table inet {table}: {e}"),
+        }
     }
-    warn!("firewall disabled by config ([firewall] enabled = false): nftables is not touched");
+    served
+}
+
+async fn serve_with(
+    path: &Path,
+    config: Config,
+    firewall: &mut Option<Firewall>,
+    signals: Signals,
+) -> anyhow::Result<()> {
+    let elements = match firewall.as_ref() {
+        Some(fw) => Some(
+            fw.elements()
+                .context("firewall: opening the netlink socket")?,
+        ),
+        None => None,
+    };
+    let guard = Guard::new(elements, &config);
     let ingest = Arc::new(Ingest {
         limits: Limits {
             max_message_size: config.sip().max_message_size,
@@ -117,13 +142,19 @@ async fn serve(path: &Path, config: Config) -> anyhow::Result<()> {
     });
     // Media plane: worker threads owning the RTP/RTCP sockets (see relay/mod.rs). The core
     // sends MediaOps through `relay.handle()` and receives MediaEvents from `media_events`.
-    let (relay, media_events) =
-        relay::start(RelayConfig::default()).context("starting the media workers")?;
-    let core = Core::new(Arc::new(config), outbound, relay.handle());
+    let (relay, media_events) = relay::start(RelayConfig::from_settings(config.media()))
+        .context("starting the media workers")?;
+    let config = Arc::new(config);
+    // Management (HTTPS UI and API): its snapshot is fed by the core, its commands are
+    // handled in `signals` (applying a saved config takes the SIGHUP path).
+    let mgmt = crate::mgmt::start(path, config.clone()).await?;
+    let core = Core::new(config, outbound, relay.handle(), guard).with_live(mgmt.live.snapshot);
     let core_task = tokio::spawn(core.run(inbound_rx, control_rx, media_events));
     info!(config = %path.display(), "sbc started");
 
-    signals(path, &control_tx).await?;
+    let stopped = wait_for_signals(signals, path, &control_tx, firewall, mgmt.live.commands).await;
+    mgmt.task.abort();
+    stopped?;
     let _ = control_tx.send(Control::Shutdown).await;
     let _ = core_task.await;
     relay.shutdown();
@@ -131,25 +162,68 @@ async fn serve(path: &Path, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The daemon's signal streams, installed before anything else starts.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("installing SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing SIGINT handler")?,
+            hup: signal(SignalKind::hangup()).context("installing SIGHUP handler")?,
+        })
+    }
+}
+
 /// Waits for SIGTERM/SIGINT; reloads on SIGHUP.
-async fn signals(path: &Path, control: &mpsc::Sender<Control>) -> anyhow::Result<()> {
-    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
-    let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+async fn wait_for_signals(
+    signals: Signals,
+    path: &Path,
+    control: &mpsc::Sender<Control>,
+    firewall: &mut Option<Firewall>,
+    mut mgmt: mpsc::Receiver<MgmtCommand>,
+) -> anyhow::Result<()> {
+    let Signals {
+        mut term,
+        mut int,
+        mut hup,
+    } = signals;
     loop {
         tokio::select! {
             _ = term.recv() => { info!("SIGTERM: stopping"); return Ok(()); }
             _ = int.recv() => { info!("SIGINT: stopping"); return Ok(()); }
-            _ = hup.recv() => reload(path, control).await,
+            _ = hup.recv() => reload(path, control, firewall).await,
+            Some(command) = mgmt.recv() => match command {
+                MgmtCommand::Apply { config, reply } => {
+                    info!(config = %path.display(), "management: applying a configuration");
+                    let applied = crate::mgmt::apply::apply(path, control, firewall, config).await;
+                    // Management saves the file only on Ok: the file stays what runs.
+                    let _ = reply.send(applied);
+                }
+                MgmtCommand::Unban { address, reply } => {
+                    let _ = control.send(Control::Unban { address, reply }).await;
+                }
+                MgmtCommand::Restart => {
+                    info!("management: restarting");
+                    crate::mgmt::request_restart();
+                    return Ok(());
+                }
+            },
         }
     }
 }
 
-async fn reload(path: &Path, control: &mpsc::Sender<Control>) {
+async fn reload(path: &Path, control: &mpsc::Sender<Control>, firewall: &mut Option<Firewall>) {
     info!(config = %path.display(), "SIGHUP: reloading configuration");
     match Config::load(path) {
         Ok(new) => {
-            let _ = control.send(Control::Reload(Arc::new(new))).await;
+            // The same checks as a change through management (TLS files, ruleset);
+            // the error is logged there.
+            let _ = crate::mgmt::apply::apply(path, control, firewall, Arc::new(new)).await;
         }
         Err(errors) => {
             for e in errors.iter() {

@@ -1,0 +1,244 @@
+//! The kernel media fast path in the lab: `sbc media-harness --kernel-forwarding` in the
+//! sbc namespace (which has ip_forward off), real RTP from the carrier and pbx namespaces.
+//! Once both peers are latched and the latch window is over, the stream is handed to the
+//! kernel (logged): the far sides keep receiving everything, from the SBC's own addresses
+//! and ports, while almost nothing more goes through the workers (the forward set's
+//! counters carry the rest); the harness switches forwarding on. After `close` the maps
+//! are empty and no NATed connection is left; at exit the table is gone and forwarding is
+//! off again.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP};
+use sbc_lab::{Datagram, Lab, Ns, UdpBurst};
+
+const TABLE: &str = "sbc_fast";
+
+/// The harness process: ops in, event and log lines out; killed on drop.
+struct Harness {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+fn collect(r: impl Read + Send + 'static, sink: Arc<Mutex<Vec<String>>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            sink.lock().expect("lines").push(line);
+        }
+    });
+}
+
+impl Harness {
+    fn start(lab: &Lab) -> Harness {
+        let bin = sbc_lab::sbc::sbc_binary().expect("sbc binary (cargo build --release)");
+        let args = [
+            bin.as_os_str(),
+            "media-harness".as_ref(),
+            "--kernel-forwarding".as_ref(),
+            TABLE.as_ref(),
+            "--latch-window".as_ref(),
+            "300".as_ref(),
+        ];
+        let mut cmd = lab.command(Ns::Sbc, &args);
+        cmd.env("RUST_LOG", "info")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start sbc media-harness");
+        let stdin = child.stdin.take();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        collect(child.stdout.take().expect("stdout"), lines.clone());
+        collect(child.stderr.take().expect("stderr"), lines.clone());
+        let h = Harness {
+            child,
+            stdin,
+            lines,
+        };
+        h.wait_line("ready");
+        h
+    }
+
+    fn send(&mut self, op: &str) {
+        let stdin = self.stdin.as_mut().expect("harness running");
+        writeln!(stdin, "{op}").expect("write op");
+        stdin.flush().expect("flush");
+    }
+
+    /// The first output line containing `needle` (within 5 s).
+    fn wait_line(&self, needle: &str) -> String {
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Some(l) = self
+                .lines
+                .lock()
+                .expect("lines")
+                .iter()
+                .find(|l| l.contains(needle))
+            {
+                return l.clone();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "no {needle:?} from the harness; output:\n{:#?}",
+            self.lines.lock()
+        );
+    }
+
+    /// Ends stdin (the harness stops its relay) and waits for the exit.
+    fn stop(&mut self) {
+        drop(self.stdin.take());
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the harness did not exit after end of input");
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rtp(ssrc: u32, seq: u16) -> Vec<u8> {
+    let mut p = vec![0u8; 172];
+    p[0] = 0x80;
+    p[1] = 8;
+    p[2..4].copy_from_slice(&seq.to_be_bytes());
+    p[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+    p[8..12].copy_from_slice(&ssrc.to_be_bytes());
+    p
+}
+
+fn ssrc_of(d: &Datagram) -> Option<u32> {
+    let b = d.bytes.get(8..12)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn stream<'a>(ns: Ns, from: SocketAddr, to: SocketAddr, rtp: &'a [Vec<u8>]) -> UdpBurst<'a> {
+    UdpBurst {
+        ns,
+        from: Some(from),
+        to,
+        datagrams: rtp,
+        interval: Duration::from_millis(20),
+        wait: Duration::from_millis(1000),
+        first_only: false,
+    }
+}
+
+/// The per-element packet counters of the forward set (`counter packets N`).
+fn kernel_packets(lab: &Lab) -> Vec<u64> {
+    let elements = lab.nft_set(TABLE, "flow4").expect("nft list set");
+    elements
+        .split("packets ")
+        .skip(1)
+        .filter_map(|s| s.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// `packets: N` fields of an event line, in order (side A, side B).
+fn stats_packets(line: &str) -> Vec<u64> {
+    line.split("packets: ")
+        .skip(1)
+        .filter_map(|s| {
+            s.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+fn sysctl(lab: &Lab) -> String {
+    lab.exec_ok(Ns::Sbc, &["sysctl", "-n", "net.ipv4.conf.all.forwarding"])
+        .expect("sysctl")
+        .trim()
+        .to_owned()
+}
+
+const CARRIER: u32 = 0xca11;
+const PBX: u32 = 0x0b0b;
+const N: u16 = 200;
+
+#[test]
+fn a_latched_stream_is_relayed_by_the_kernel_and_given_back_at_close() {
+    let lab = Lab::new().expect("create lab");
+    assert_eq!(sysctl(&lab), "0", "the lab's sbc namespace does not forward");
+    let mut h = Harness::start(&lab);
+    assert_eq!(sysctl(&lab), "1", "switched on with the fast path");
+    let a_local = SocketAddr::from((SBC_OUTSIDE_IP, 20000));
+    let b_local = SocketAddr::from((SBC_INSIDE_IP, 20000));
+    let carrier = SocketAddr::from((CARRIER_IP, 4444));
+    let pbx = SocketAddr::from((PBX_IP, 6000));
+    h.send(&format!("open 1 0 {a_local} {b_local} private private"));
+    h.send(&format!("remote 1 0 a {carrier}"));
+    h.send(&format!("remote 1 0 b {pbx}"));
+    h.send("answered 1 0");
+    let (p_rtp, c_rtp): (Vec<_>, Vec<_>) = (0..N).map(|s| (rtp(PBX, s), rtp(CARRIER, s))).unzip();
+    let (to_pbx, to_carrier) = std::thread::scope(|s| {
+        let p = s.spawn(|| lab.udp_burst(&stream(Ns::Pbx, pbx, b_local, &p_rtp)));
+        let c = s.spawn(|| lab.udp_burst(&stream(Ns::Carrier, carrier, a_local, &c_rtp)));
+        (
+            p.join().expect("pbx").expect("pbx netio"),
+            c.join().expect("carrier").expect("carrier netio"),
+        )
+    });
+    let handed = h.wait_line("media forwarded by the kernel");
+    assert!(handed.contains("1/0") || handed.contains("stream"), "{handed}");
+
+    let at_pbx = to_pbx.iter().filter(|d| ssrc_of(d) == Some(CARRIER)).count();
+    let at_carrier = to_carrier.iter().filter(|d| ssrc_of(d) == Some(PBX)).count();
+    assert!(at_pbx >= usize::from(N) - 3, "carrier RTP at the pbx: {at_pbx} of {N}");
+    assert!(at_carrier >= usize::from(N) - 3, "pbx RTP at the carrier: {at_carrier} of {N}");
+    assert!(to_pbx.iter().all(|d| d.from == b_local), "from the SBC's inside port");
+    assert!(to_carrier.iter().all(|d| d.from == a_local), "from the SBC's outside port");
+
+    // The kernel's counters, and what the workers relayed themselves.
+    let kernel = kernel_packets(&lab);
+    assert_eq!(kernel.len(), 2, "one forward entry per direction: {kernel:?}");
+    std::thread::sleep(Duration::from_millis(1200)); // a counter poll of the worker
+    h.send("stats 1 0");
+    let stats = h.wait_line("event Stats");
+    let total = stats_packets(&stats);
+    assert_eq!(total.len(), 2, "{stats}");
+    for (side, (&all, &k)) in total.iter().zip(&kernel).enumerate() {
+        let userspace = all.saturating_sub(k);
+        eprintln!("side {side}: {all} packets, {k} by the kernel, {userspace} by the worker");
+        assert!(k >= u64::from(N) - 40, "the kernel relayed most: {k}");
+        assert!(
+            userspace <= 40,
+            "the worker relayed only until the handover (latch window 300 ms): {userspace}"
+        );
+    }
+
+    h.send("close 1 0");
+    h.wait_line("event Closed");
+    h.wait_line("media back in userspace");
+    for set in ["dnat4", "snat4", "flow4"] {
+        assert_eq!(lab.nft_set(TABLE, set).expect("nft"), "", "{set} empty after close");
+    }
+    let ct = lab
+        .exec(Ns::Sbc, &["cat", "/proc/net/nf_conntrack"])
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert!(
+        !ct.lines().any(|l| l.contains("sport=4444") && l.contains("dport=6000")),
+        "no NATed connection left:\n{ct}"
+    );
+
+    h.stop();
+    assert_eq!(lab.nft_table(TABLE).expect("nft"), None, "table removed at exit");
+    assert_eq!(sysctl(&lab), "0", "forwarding put back");
+}
