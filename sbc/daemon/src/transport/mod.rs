@@ -23,6 +23,7 @@ mod connect;
 mod ingest;
 mod outbound;
 mod queue;
+mod shed;
 mod socket;
 pub mod stream;
 pub mod tcp;

@@ -1,4 +1,5 @@
 //! UDP: one task per listening socket reads datagrams, one message each (RFC 3261 §18.1).
+//! New INVITEs are answered 503 here when the core is overloaded ([`shed`](super::shed)).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
+use super::shed::{self, ShedLog};
 use super::{Inbound, Ingest};
 
 /// Largest UDP payload; a datagram is never larger, so nothing is ever truncated.
@@ -63,6 +65,7 @@ pub async fn serve(
         count: 0,
         since: std::time::Instant::now(),
     };
+    let mut shed_log = ShedLog::new(std::time::Instant::now());
     loop {
         let (n, remote) = match socket.recv_from(&mut buf).await {
             Ok(r) => r,
@@ -79,6 +82,12 @@ pub async fn serve(
         }
         match ingest.parse(datagram.to_vec(), Framing::Datagram, remote) {
             Ok(msg) => {
+                if shed::overloaded(core.capacity(), core.max_capacity()) && shed::is_new_call(&msg)
+                {
+                    let _ = socket.try_send_to(&shed::busy_response(&msg, &ingest.agent), remote);
+                    shed_log.note(std::time::Instant::now(), local);
+                    continue;
+                }
                 let peer = Peer {
                     transport: Transport::Udp,
                     local,
