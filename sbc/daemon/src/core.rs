@@ -248,7 +248,26 @@ impl Core {
                 remote,
                 writer,
             } => self.outbound.connected(local, remote, writer),
-            Inbound::Disconnected { local, remote } => self.outbound.disconnected(local, remote),
+            Inbound::Disconnected {
+                transport,
+                local,
+                remote,
+            } => {
+                if self.outbound.disconnected(local, remote) {
+                    // RFC 3261 §17.1.4: requests sent on the lost connection get no answer
+                    // on it; fail them now (failover, or an error to the caller).
+                    let failed = self.engine.transport_error(
+                        Instant::now(),
+                        transport,
+                        local,
+                        remote,
+                        &mut self.hook,
+                    );
+                    if failed > 0 {
+                        info!(%remote, "{failed} transaction(s) failed: {transport} connection closed");
+                    }
+                }
+            }
             Inbound::ConnectFailed {
                 transport,
                 local,

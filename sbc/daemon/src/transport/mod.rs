@@ -58,8 +58,12 @@ pub enum Inbound {
         remote: SocketAddr,
         writer: Writer,
     },
-    /// A stream connection is gone (its writer is closed by then).
+    /// A stream connection is gone (its writer is closed by then). Client transactions
+    /// still waiting on it fail at once (RFC 3261 §17.1.4), like a connection that could
+    /// not be opened: over TCP/TLS nothing is retransmitted, so waiting for Timer B/F
+    /// would only delay failover.
     Disconnected {
+        transport: Transport,
         local: SocketAddr,
         remote: SocketAddr,
     },

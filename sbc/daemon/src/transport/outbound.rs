@@ -52,12 +52,16 @@ impl Outbound {
 
     /// A stream connection is gone. Its task closed its writer before saying so; a newer
     /// connection between the same addresses (whose writer is open) stays.
-    pub fn disconnected(&mut self, local: SocketAddr, remote: SocketAddr) {
+    /// A connection between the two addresses ended. Returns whether it was the current
+    /// one (false when a newer connection under the same addresses took its place).
+    pub fn disconnected(&mut self, local: SocketAddr, remote: SocketAddr) -> bool {
         if let Entry::Occupied(e) = self.streams.entry((local, remote)) {
             if e.get().is_closed() {
                 e.remove();
+                return true;
             }
         }
+        false
     }
 
     /// A connection could not be opened (already logged, its queue dropped): the next
@@ -70,7 +74,7 @@ impl Outbound {
         reason: &str,
     ) {
         debug!(%local, %remote, "{transport} connection failed: {reason}");
-        self.disconnected(local, remote);
+        let _ = self.disconnected(local, remote);
     }
 
     /// Open or opening stream connections.

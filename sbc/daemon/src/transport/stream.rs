@@ -115,6 +115,7 @@ pub async fn serve<S: Socket>(sock: S, link: Link, role: Role, ctx: &StreamCtx, 
     let reason = Box::pin(conn.run(role, rx)).await;
     info!(transport = %link.transport, local = %link.local, remote = %link.remote, "connection closed: {reason}");
     let bye = Inbound::Disconnected {
+        transport: link.transport,
         local: link.local,
         remote: link.remote,
     };
