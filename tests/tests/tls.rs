@@ -173,3 +173,40 @@ fn a_missing_certificate_refuses_start_naming_realm_and_path() {
         "the error names the realm and the file:\n{text}"
     );
 }
+
+#[test]
+fn sighup_serves_a_renewed_certificate_without_a_restart() {
+    let lab = Lab::new().expect("create lab");
+    let old_ca = TestCa::new(lab.dir(), "lab").expect("test CA");
+    let server = old_ca
+        .server("sbc-outside", &["10.91.1.1"])
+        .expect("server certificate");
+    let config = StandardConfig::default().outside_tls(&server).render();
+    let mut sbc = lab
+        .start_sbc(&config)
+        .expect("start sbc with a TLS listener");
+    assert_answered_200(&options_over_tls(&lab, &old_ca, 1), &sbc);
+    let pid = sbc.pid();
+
+    // The renewal: a certificate from another CA written over the same files.
+    let new_ca = TestCa::new(lab.dir(), "renewed").expect("second CA");
+    let renewed = new_ca
+        .server("sbc-outside-renewed", &["10.91.1.1"])
+        .expect("renewed certificate");
+    std::fs::copy(&renewed.cert, &server.cert).expect("replace the certificate");
+    std::fs::copy(&renewed.key, &server.key).expect("replace the key");
+    let mark = sbc.log_mark();
+    sbc.signal(sbc_lab::Signal::Hup).expect("SIGHUP");
+    sbc.wait_for_log(mark, "TLS certificates reloaded", Duration::from_secs(5))
+        .expect("the reload swaps the certificate");
+
+    assert_answered_200(&options_over_tls(&lab, &new_ca, 2), &sbc);
+    let stale = options_over_tls(&lab, &old_ca, 3);
+    assert!(
+        !stale.reply_text().starts_with("SIP/2.0 200 "),
+        "a client trusting only the old CA must fail the handshake now: {:?}",
+        stale.reply_text()
+    );
+    assert_eq!(sbc.pid(), pid, "no restart");
+    assert!(sbc.is_running());
+}

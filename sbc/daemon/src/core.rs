@@ -209,6 +209,11 @@ impl Core {
             warn!("reload: listener changes take effect after a restart; other changes apply now");
         }
         self.trunks.reload(Instant::now(), &config);
+        match crate::transport::TlsClients::from_config(&config) {
+            Ok(tls) => self.outbound.set_tls_clients(Arc::new(tls)),
+            // Checked before the reload reached the core; a file rewritten since then.
+            Err(e) => warn!("reload: trunk TLS settings not reloaded, the old ones stay: {e}"),
+        }
         self.registrations.reload(&config, &self.agent);
         self.hook.inner_mut().reload(config.clone());
         self.firewall.reload(&config);

@@ -20,8 +20,8 @@ use crate::core::{Control, Core};
 use crate::firewall::Guard;
 use crate::relay::{self, RelayConfig};
 use crate::transport::{
-    CORE_QUEUE, Connector, Ingest, KEEPALIVE_INTERVAL, Outbound, StreamCtx, TlsClients,
-    server_config, tcp, tls, udp,
+    CORE_QUEUE, Connector, Ingest, KEEPALIVE_INTERVAL, Outbound, ServerIdentities, StreamCtx,
+    TlsClients, server_config, tcp, tls, udp,
 };
 
 /// Runs the daemon until SIGTERM or SIGINT.
@@ -91,6 +91,7 @@ async fn serve_with(
     });
     let (inbound_tx, inbound_rx) = mpsc::channel(CORE_QUEUE);
     let mut udp_sockets = HashMap::new();
+    let mut identities = ServerIdentities::default();
     let slots = Arc::new(Semaphore::new(tcp::MAX_CONNECTIONS));
     let streams = StreamCtx {
         ingest: ingest.clone(),
@@ -127,7 +128,8 @@ async fn serve_with(
                         .await
                         .with_context(|| format!("realm {}: binding {l}", realm.name))?;
                     let (ctx, slots) = (streams.clone(), slots.clone());
-                    tokio::spawn(tls::serve(listener, l.addr, config, ctx, slots));
+                    let live = identities.add(l.addr, config);
+                    tokio::spawn(tls::serve(listener, l.addr, live, ctx, slots));
                 }
             }
             info!(realm = %realm.name, "listening on {l}");
@@ -152,7 +154,12 @@ async fn serve_with(
     let core_task = tokio::spawn(core.run(inbound_rx, control_rx, media_events));
     info!(config = %path.display(), "sbc started");
 
-    let stopped = wait_for_signals(signals, path, &control_tx, firewall, mgmt.live.commands).await;
+    let live = Live {
+        path,
+        control: &control_tx,
+        identities: &identities,
+    };
+    let stopped = wait_for_signals(signals, &live, firewall, mgmt.live.commands).await;
     mgmt.task.abort();
     stopped?;
     let _ = control_tx.send(Control::Shutdown).await;
@@ -160,6 +167,15 @@ async fn serve_with(
     relay.shutdown();
     info!("sbc stopped");
     Ok(())
+}
+
+/// What applying a configuration to the running daemon reaches: the file (for log lines),
+/// the core task, and the TLS listeners' certificates.
+#[derive(Debug)]
+pub struct Live<'a> {
+    pub path: &'a Path,
+    pub control: &'a mpsc::Sender<Control>,
+    pub identities: &'a ServerIdentities,
 }
 
 /// The daemon's signal streams, installed before anything else starts.
@@ -182,11 +198,11 @@ impl Signals {
 /// Waits for SIGTERM/SIGINT; reloads on SIGHUP.
 async fn wait_for_signals(
     signals: Signals,
-    path: &Path,
-    control: &mpsc::Sender<Control>,
+    live: &Live<'_>,
     firewall: &mut Option<Firewall>,
     mut mgmt: mpsc::Receiver<MgmtCommand>,
 ) -> anyhow::Result<()> {
+    let (path, control) = (live.path, live.control);
     let Signals {
         mut term,
         mut int,
@@ -196,11 +212,11 @@ async fn wait_for_signals(
         tokio::select! {
             _ = term.recv() => { info!("SIGTERM: stopping"); return Ok(()); }
             _ = int.recv() => { info!("SIGINT: stopping"); return Ok(()); }
-            _ = hup.recv() => reload(path, control, firewall).await,
+            _ = hup.recv() => reload(live, firewall).await,
             Some(command) = mgmt.recv() => match command {
                 MgmtCommand::Apply { config, reply } => {
                     info!(config = %path.display(), "management: applying a configuration");
-                    let applied = crate::mgmt::apply::apply(path, control, firewall, config).await;
+                    let applied = crate::mgmt::apply::apply(live, firewall, config).await;
                     // Management saves the file only on Ok: the file stays what runs.
                     let _ = reply.send(applied);
                 }
@@ -217,13 +233,14 @@ async fn wait_for_signals(
     }
 }
 
-async fn reload(path: &Path, control: &mpsc::Sender<Control>, firewall: &mut Option<Firewall>) {
+async fn reload(live: &Live<'_>, firewall: &mut Option<Firewall>) {
+    let path = live.path;
     info!(config = %path.display(), "SIGHUP: reloading configuration");
     match Config::load(path) {
         Ok(new) => {
             // The same checks as a change through management (TLS files, ruleset);
             // the error is logged there.
-            let _ = crate::mgmt::apply::apply(path, control, firewall, Arc::new(new)).await;
+            let _ = crate::mgmt::apply::apply(live, firewall, Arc::new(new)).await;
         }
         Err(errors) => {
             for e in errors.iter() {

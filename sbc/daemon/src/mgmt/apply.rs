@@ -7,7 +7,9 @@
 //!    the next start, but a file that does not load now would stop that start).
 //! 2. The firewall ruleset is re-rendered ([`crate::firewall::reload`]); nft applies it
 //!    as one transaction, so a refused ruleset leaves the running one untouched.
-//! 3. The core takes the configuration ([`Control::Reload`]); that cannot fail.
+//! 3. The TLS listeners take the new certificates (renewals need no restart), and the
+//!    core takes the configuration ([`Control::Reload`], which also rebuilds the trunks'
+//!    TLS client settings); that cannot fail.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,19 +18,19 @@ use sbc_config::Config;
 use sbc_core::Transport;
 use sbc_firewall::Firewall;
 use sbc_mgmt::live::ApplyError;
-use tokio::sync::mpsc;
 use tracing::error;
 
 use crate::core::Control;
+use crate::run::Live;
 use crate::transport::{TlsClients, server_config};
 
 /// Checks `new` and hands it to the core; on an error nothing was changed.
 pub async fn apply(
-    path: &Path,
-    control: &mpsc::Sender<Control>,
+    live: &Live<'_>,
     firewall: &mut Option<Firewall>,
     new: Arc<Config>,
 ) -> Result<(), ApplyError> {
+    let (path, control) = (live.path, live.control);
     let refused = |e: ApplyError| {
         error!(
             "{}: {e}; not applied, the running configuration stays",
@@ -43,6 +45,9 @@ pub async fn apply(
             reason: format!("{e:#}"),
         })
     })?;
+    // Checked above: the listeners' certificates load (a failure now is a race with a
+    // file being rewritten; the old certificate stays and it is logged).
+    live.identities.reload(&new);
     control
         .send(Control::Reload(new))
         .await

@@ -20,6 +20,7 @@
 mod certs;
 mod clients;
 mod connect;
+mod identities;
 mod ingest;
 mod outbound;
 mod queue;
@@ -42,6 +43,7 @@ use sbc_sip::transaction::Peer;
 pub use certs::server_config;
 pub use clients::TlsClients;
 pub use connect::Connector;
+pub use identities::ServerIdentities;
 pub use ingest::Ingest;
 pub use outbound::Outbound;
 pub use queue::Writer;

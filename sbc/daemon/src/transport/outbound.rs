@@ -52,6 +52,14 @@ impl Outbound {
 
     /// A stream connection is gone. Its task closed its writer before saying so; a newer
     /// connection between the same addresses (whose writer is open) stays.
+    /// Connections opened from now on use `tls` (trunk CAs and client certificates of a
+    /// reloaded configuration); open ones keep theirs.
+    pub fn set_tls_clients(&mut self, tls: std::sync::Arc<super::TlsClients>) {
+        if let Some(connector) = &mut self.connector {
+            connector.tls = tls;
+        }
+    }
+
     /// A connection between the two addresses ended. Returns whether it was the current
     /// one (false when a newer connection under the same addresses took its place).
     pub fn disconnected(&mut self, local: SocketAddr, remote: SocketAddr) -> bool {

@@ -12,13 +12,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::ServerConfig;
 use sbc_core::Transport;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tracing::{info, warn};
 
+use super::identities::{LiveServerConfig, current};
 use super::stream::{self, Link, StreamCtx};
 
 /// A handshake that takes longer than this is abandoned (slow-loris protection).
@@ -28,11 +28,10 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn serve(
     listener: TcpListener,
     local: SocketAddr,
-    config: Arc<ServerConfig>,
+    config: LiveServerConfig,
     ctx: StreamCtx,
     slots: Arc<Semaphore>,
 ) {
-    let acceptor = TlsAcceptor::from(config);
     loop {
         let (sock, remote) = match listener.accept().await {
             Ok(c) => c,
@@ -52,13 +51,9 @@ pub async fn serve(
             local,
             remote,
         };
-        tokio::spawn(connection(
-            acceptor.clone(),
-            sock,
-            link,
-            ctx.clone(),
-            permit,
-        ));
+        // The certificate current at accept time (a reload may have replaced it).
+        let acceptor = TlsAcceptor::from(current(&config));
+        tokio::spawn(connection(acceptor, sock, link, ctx.clone(), permit));
     }
 }
 

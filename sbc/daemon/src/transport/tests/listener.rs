@@ -14,7 +14,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::pki::Pki;
 use super::{config, core_channel, next, ok_response, options, read_head, tls_client};
-use crate::transport::{Inbound, Outbound, server_config, tls};
+use crate::transport::{Inbound, Outbound, ServerIdentities, server_config, tls};
 
 /// Starts a TLS listener on 127.0.0.1 for realm "outside" of a config with
 /// `realm_extra`; returns its address and the core's end of the channel.
@@ -27,7 +27,8 @@ async fn listener(pki: &Pki, realm_extra: &str) -> (SocketAddr, mpsc::Receiver<I
     let local = socket.local_addr().expect("local address");
     let (ctx, rx) = core_channel();
     let slots = Arc::new(Semaphore::new(16));
-    tokio::spawn(tls::serve(socket, local, tls_config, ctx, slots));
+    let live = ServerIdentities::default().add(local, tls_config);
+    tokio::spawn(tls::serve(socket, local, live, ctx, slots));
     (local, rx)
 }
 
