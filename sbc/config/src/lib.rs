@@ -102,7 +102,7 @@
 //! | `trunk.register.auth_user` | authentication user name | `user` |
 //! | `trunk.register.domain` | AOR and Request-URI domain | the first peer's address |
 //! | `trunk.register.expires` | seconds asked for, `60..=86400` | `3600` |
-//! | `route.match_user` | regex on the request-URI user (unanchored) | every user |
+//! | `route.match_user` | regex on the request-URI user (unanchored; `\d \w \s` are ASCII; at most 256 KiB compiled) | every user |
 //! | `route.rewrite_user` | new user in full; `$0`..`$9`, `$$` | unchanged |
 //!
 //! Sections `[firewall]`, `[sip]` and `[media]` may be left out entirely. On reload the

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use regex::{Captures, Regex};
+use regex::{Captures, Regex, RegexBuilder};
 
 use crate::model::Config;
 
@@ -52,22 +52,39 @@ impl Config {
 }
 
 /// A compiled `match_user` regex. Unanchored unless written with `^` / `$`.
+///
+/// `\d`, `\w` and `\s` (and their negations) are ASCII here: a SIP user part is ASCII
+/// (RFC 3261 §25.1, anything else %-escaped), phone numbers are ASCII digits, and the
+/// Unicode classes are huge — `^\w{1,32}@?[\w.-]{0,64}$` compiles to megabytes with
+/// Unicode `\w`, so a few hundred routes typed into the management UI could take the
+/// daemon's memory. Each regex is also capped ([`REGEX_SIZE_LIMIT`]); a pattern past it
+/// is refused with the reason.
 #[derive(Debug, Clone)]
 pub struct UserPattern {
+    source: String,
     regex: Regex,
 }
+
+/// Most memory one compiled `match_user` may take (its program, and its lazy DFA cache).
+pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 
 impl UserPattern {
     /// Compile `source`; the error is a one-line reason.
     pub fn new(source: &str) -> Result<UserPattern, String> {
-        Regex::new(source)
-            .map(|regex| UserPattern { regex })
+        RegexBuilder::new(&ascii_perl_classes(source))
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map(|regex| UserPattern {
+                source: source.to_owned(),
+                regex,
+            })
             .map_err(|e| one_line(&e.to_string()))
     }
 
     /// The regex as written in the file.
     pub fn as_str(&self) -> &str {
-        self.regex.as_str()
+        &self.source
     }
 
     /// Number of capture groups (`$1`..), not counting the whole match `$0`.
@@ -84,6 +101,77 @@ impl PartialEq for UserPattern {
     fn eq(&self, other: &Self) -> bool {
         self.as_str() == other.as_str()
     }
+}
+
+/// `source` with the Perl classes `\d \w \s \D \W \S` replaced by their ASCII (POSIX)
+/// equivalents, inside and outside bracket classes; every other escape is kept as is.
+fn ascii_perl_classes(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut chars = source.chars();
+    let mut in_class = false;
+    // Just after `[` or `[^`: a `]` there is a literal, not the end of the class.
+    let mut class_start = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let posix = match next {
+                    'd' | 'D' => Some("digit"),
+                    'w' | 'W' => Some("word"),
+                    's' | 'S' => Some("space"),
+                    _ => None,
+                };
+                match posix {
+                    Some(name) => {
+                        let negated = if next.is_ascii_uppercase() { "^" } else { "" };
+                        if in_class {
+                            out.push_str(&format!("[:{negated}{name}:]"));
+                        } else {
+                            out.push_str(&format!("[[:{negated}{name}:]]"));
+                        }
+                    }
+                    None => {
+                        out.push(c);
+                        out.push(next);
+                    }
+                }
+                class_start = false;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                class_start = true;
+                out.push(c);
+                continue;
+            }
+            '^' if class_start => {
+                out.push(c);
+                continue;
+            }
+            ']' if in_class && !class_start => {
+                in_class = false;
+                out.push(c);
+            }
+            '[' if in_class => {
+                // A nested class or a POSIX class `[:name:]`: copy it through its `]`.
+                out.push(c);
+                for inner in chars.by_ref() {
+                    out.push(inner);
+                    if inner == ']' {
+                        break;
+                    }
+                }
+                class_start = false;
+            }
+            _ => {
+                out.push(c);
+                class_start = false;
+            }
+        }
+    }
+    out
 }
 
 /// regex's syntax errors span several lines (pattern, caret, `error: ...`); keep the
@@ -185,6 +273,48 @@ impl fmt::Display for Rewrite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn perl_classes_are_ascii() {
+        assert_eq!(
+            ascii_perl_classes(r"^\+?49(\d+)$"),
+            r"^\+?49([[:digit:]]+)$"
+        );
+        assert_eq!(ascii_perl_classes(r"[\w.-]\S"), r"[[:word:].-][[:^space:]]");
+        assert_eq!(ascii_perl_classes(r"[^\D]"), r"[^[:^digit:]]");
+        assert_eq!(ascii_perl_classes(r"[]\d]"), r"[][:digit:]]");
+        assert_eq!(
+            ascii_perl_classes(r"[[:alpha:]\d]x"),
+            r"[[:alpha:][:digit:]]x"
+        );
+        // Other escapes, and an escaped backslash before a letter, stay as written.
+        assert_eq!(ascii_perl_classes(r"\\d\.\b"), r"\\d\.\b");
+        assert_eq!(ascii_perl_classes("tail\\"), "tail\\");
+
+        let p = UserPattern::new(r"^\+?(\d+)$").expect("compiles");
+        assert_eq!(p.as_str(), r"^\+?(\d+)$", "the pattern as written is kept");
+        assert!(p.regex().is_match("+4989123"));
+        assert!(
+            !p.regex().is_match("\u{0664}\u{0662}"),
+            "Arabic-Indic digits are no phone number"
+        );
+        assert!(
+            UserPattern::new(r"^[\w.-]+$")
+                .expect("compiles")
+                .regex()
+                .is_match("a.b-c_9")
+        );
+    }
+
+    #[test]
+    fn big_patterns_are_refused_small_realistic_ones_compile() {
+        // With Unicode \w this compiled to megabytes; 200 routes of it took over 1 GB.
+        for _ in 0..200 {
+            UserPattern::new(r"^\w{1,32}@?[\w.-]{0,64}$").expect("a realistic pattern");
+        }
+        let refused = UserPattern::new(r".{1000}x{20000}").expect_err("over the size limit");
+        assert!(refused.contains("size limit"), "{refused}");
+    }
 
     fn route(pattern: Option<&str>, rewrite: Option<&str>) -> Route {
         Route {
