@@ -57,7 +57,7 @@ impl Config {
 /// (RFC 3261 §25.1, anything else %-escaped), phone numbers are ASCII digits, and the
 /// Unicode classes are huge — `^\w{1,32}@?[\w.-]{0,64}$` compiles to megabytes with
 /// Unicode `\w`, so a few hundred routes typed into the management UI could take the
-/// daemon's memory. Each regex is also capped ([`REGEX_SIZE_LIMIT`]); a pattern past it
+/// daemon's memory. Each regex is also capped (256 KiB, `REGEX_SIZE_LIMIT`); a pattern past it
 /// is refused with the reason.
 #[derive(Debug, Clone)]
 pub struct UserPattern {
