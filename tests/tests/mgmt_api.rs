@@ -432,3 +432,87 @@ fn a_refused_change_is_not_saved_and_restart_settings_are_named() {
         a.body
     );
 }
+
+/// Atomic save against the real daemon: a large configuration change is sent through
+/// the API and the daemon is killed (SIGKILL) at a different moment each round, from
+/// before the request arrives to after it was answered. The file on disk is always
+/// exactly the old or the new text, never a mix, and a daemon killed after answering
+/// 204 left the new one.
+#[test]
+fn a_daemon_killed_during_a_save_leaves_the_old_or_the_new_file() {
+    let lab = Lab::new().expect("lab");
+    let old = StandardConfig::default().render();
+    // About 600 kB: the write takes long enough for a kill to land inside it sometimes.
+    let padding: String = (0..12_000)
+        .map(|i| format!("# padding line {i:05} of the crash test, to make the file large\n"))
+        .collect();
+    let new = format!("{old}\n{padding}");
+    let (mut old_seen, mut new_seen) = (0, 0);
+    for round in 0..8u64 {
+        let mut sbc = lab.start_sbc(&old).expect("sbc starts");
+        let csrf = setup_and_login(&lab, &sbc);
+        let version = curl(&lab, "GET", "/api/config", &[], None)
+            .header("etag")
+            .expect("an ETag");
+        let body = lab.dir().join(format!("new-{round}.toml"));
+        std::fs::write(&body, &new).expect("write body");
+        let jar = lab.dir().join("cookies");
+        let put = lab
+            .command(
+                Ns::Sbc,
+                &[
+                    "curl".to_owned(),
+                    "-sk".to_owned(),
+                    "--max-time".to_owned(),
+                    "20".to_owned(),
+                    "-o".to_owned(),
+                    "/dev/null".to_owned(),
+                    "-w".to_owned(),
+                    "%{http_code}".to_owned(),
+                    "-b".to_owned(),
+                    jar.display().to_string(),
+                    "-X".to_owned(),
+                    "PUT".to_owned(),
+                    "-H".to_owned(),
+                    format!("x-csrf-token: {csrf}"),
+                    "-H".to_owned(),
+                    format!("if-match: {version}"),
+                    "--data-binary".to_owned(),
+                    format!("@{}", body.display()),
+                    format!("https://{MGMT_LISTEN}/api/config"),
+                ],
+            )
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("curl starts");
+        // 0, 15, 30 ... 105 ms after the request started.
+        std::thread::sleep(Duration::from_millis(round * 15));
+        sbc.signal(Signal::Kill).expect("SIGKILL");
+        sbc.wait_exit(WAIT).expect("killed");
+        let out = put.wait_with_output().expect("curl ends");
+        let status = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let on_disk = std::fs::read_to_string(sbc.config_path()).expect("the file");
+        if on_disk == old {
+            assert_ne!(status, "204", "answered 204 but the old file is on disk");
+            old_seen += 1;
+        } else {
+            assert!(
+                on_disk == new,
+                "round {round}: a torn file ({} bytes; old {}, new {})",
+                on_disk.len(),
+                old.len(),
+                new.len()
+            );
+            new_seen += 1;
+        }
+        let dir = sbc.config_path().parent().expect("dir").to_owned();
+        let stale: Vec<_> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".sbc.toml") || n.ends_with(".tmp"))
+            .collect();
+        eprintln!("round {round}: curl {status:?}, temporary files left: {stale:?}");
+    }
+    eprintln!("old file {old_seen} times, new file {new_seen} times");
+}

@@ -308,3 +308,49 @@ fn signalling_replies_and_the_reject_policy() {
         fw.shutdown().expect("shutdown");
     });
 }
+
+/// Management listening on a wildcard address answers on every address of the host, also
+/// those that are none of the SBC's: its port is judged there too, so only the allow list
+/// gets a connection through.
+#[test]
+fn wildcard_management_is_guarded_on_every_address() {
+    netns::run(|| {
+        let peer = Peer::start();
+        // A second network on the link: an address of the host that the SBC does not use.
+        run(&["ip", "addr", "add", "10.98.0.1/24", "dev", "veth-sbc"]);
+        assert!(peer.exec(&["ip", "addr", "add", "10.98.0.2/24", "dev", "veth-peer"]));
+        let listener = std::net::TcpListener::bind(("0.0.0.0", 8443)).expect("bind 8443");
+        let connect = |to: &str| {
+            let code = format!(
+                "import socket\ns=socket.socket()\ns.settimeout(2)\n\
+                 s.bind(('10.98.0.2',0))\ns.connect(('{to}',8443))"
+            );
+            peer.python(&code)
+        };
+        let mut d = desired();
+        d.management = Some(sbc_firewall::ManagementService {
+            addr: (ip("0.0.0.0"), 8443).into(),
+            allow: vec!["10.99.0.3".parse().expect("cidr")],
+        });
+        let fw = Firewall::setup(&d).expect("setup");
+        for to in [SBC, "10.98.0.1"] {
+            let before = counter("filter", "management");
+            assert!(!connect(to), "a stranger connected to management at {to}");
+            assert!(
+                counter("filter", "management") > before,
+                "dropped by our rule"
+            );
+        }
+        fw.shutdown().expect("shutdown");
+        d.management = Some(sbc_firewall::ManagementService {
+            addr: (ip("0.0.0.0"), 8443).into(),
+            allow: vec!["10.98.0.0/24".parse().expect("cidr")],
+        });
+        let fw = Firewall::setup(&d).expect("setup");
+        for to in [SBC, "10.98.0.1"] {
+            assert!(connect(to), "the allow list reaches management at {to}");
+        }
+        drop(listener);
+        fw.shutdown().expect("shutdown");
+    });
+}

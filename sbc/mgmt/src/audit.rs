@@ -134,13 +134,20 @@ pub fn diff(old: &str, new: &str) -> String {
 }
 
 fn mask(line: &str) -> String {
-    let trimmed = line.trim_start();
-    if trimmed.starts_with("password") && trimmed.contains('=') {
-        let indent = &line[..line.len() - trimmed.len()];
-        return format!("{indent}password = (hidden)");
-    }
-    if let Some(at) = line.find("password = ") {
-        return format!("{}password = (hidden) ...", &line[..at]);
+    // The first `password` key (bare, dotted or in an inline table, with or without
+    // spaces around `=`): everything after its `=` is hidden.
+    let mut from = 0;
+    while let Some(at) = line[from..].find("password").map(|i| i + from) {
+        let rest = line[at + "password".len()..].trim_start();
+        if rest.starts_with('=') {
+            let trimmed = line.trim_start();
+            if trimmed.len() == line.len() - at {
+                let indent = &line[..at];
+                return format!("{indent}password = (hidden)");
+            }
+            return format!("{}password = (hidden) ...", &line[..at]);
+        }
+        from = at + "password".len();
     }
     line.to_owned()
 }
@@ -160,5 +167,22 @@ mod tests {
             "-b = 2\n-password = (hidden)\n+b = 5\n+password = (hidden)\n"
         );
         assert_eq!(diff("x\n", "x\n"), "");
+    }
+
+    #[test]
+    fn passwords_are_masked_however_they_are_written() {
+        for line in [
+            "password=\"secret\"",
+            "  password   =\"secret\"",
+            "register = {user=\"u\",password=\"secret\"}",
+            "register.password = \"secret\"",
+            "register = { user = \"u\", password = \"secret\", expires = 60 }",
+        ] {
+            let masked = mask(line);
+            assert!(!masked.contains("secret"), "{line} -> {masked}");
+            assert!(masked.contains("password = (hidden)"), "{line} -> {masked}");
+        }
+        assert_eq!(mask("user = \"password\""), "user = \"password\"");
+        assert_eq!(mask("  password = \"x\""), "  password = (hidden)");
     }
 }

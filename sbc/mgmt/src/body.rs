@@ -13,8 +13,13 @@ use crate::error::ApiError;
 pub const MAX_BODY: usize = 1024 * 1024;
 /// Largest certificate upload.
 pub const MAX_CERT_BODY: usize = 256 * 1024;
+/// Time a client has to send a request body once its headers arrived; a slower (or
+/// lying, `Content-Length` larger than what follows) client gets 408 instead of holding
+/// one of the few management connections forever.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// The raw body within the route's limit (413 as JSON when over it).
+/// The raw body within the route's limit (413 as JSON when over it; at once when the
+/// announced `Content-Length` is over [`MAX_BODY`]), read within [`BODY_TIMEOUT`] (408).
 #[derive(Debug)]
 pub struct Body(pub Bytes);
 
@@ -22,7 +27,28 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Bytes::from_request(req, state).await {
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if announced.is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            ));
+        }
+        let read = tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(req, state)).await;
+        let Ok(read) = read else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            ));
+        };
+        match read {
             Ok(b) => Ok(Body(b)),
             Err(e) => {
                 let status = e.status();
@@ -53,7 +79,19 @@ impl<S: Send + Sync> FromRequest<S> for JsonValue {
 }
 
 /// Converts a JSON value into `T`; a mismatch is 422 naming `prefix` + the field path.
+/// Every body of the API is one object: anything else is 422 naming `prefix` (serde
+/// would accept an array for a struct, and name its elements as fields).
 pub fn decode<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Result<T, ApiError> {
+    if !value.is_object() {
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the body must be a JSON object",
+        );
+        if !prefix.is_empty() {
+            e.field = Some(prefix.to_owned());
+        }
+        return Err(e);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let field = match (prefix.is_empty(), inner.as_str()) {

@@ -20,6 +20,8 @@ pub struct User {
     pub name: String,
     pub session_id: String,
     pub csrf: String,
+    /// The client's address (to refuse a change that would lock it out).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 /// The header carrying the CSRF token.
@@ -72,12 +74,49 @@ pub async fn require_session(
             return ApiError::forbidden("missing or invalid CSRF token").into_response();
         }
     }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical());
     req.extensions_mut().insert(User {
+        peer,
         name: session.user,
         session_id: id,
         csrf: session.csrf,
     });
     next.run(req).await
+}
+
+/// Refuses public state-changing requests (login, setup) a browser sent on behalf of
+/// another site: such a page cannot read the answer, but five wrong passwords posted
+/// from it would lock the operator's address and the admin account out. Browsers mark
+/// them with `Sec-Fetch-Site: cross-site` / `same-site` and an `Origin` that is not this
+/// host; clients that are not browsers (curl, scripts) send neither and pass.
+pub async fn same_origin(req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && cross_site(req.headers())
+    {
+        return ApiError::forbidden("cross-site request refused").into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether a browser says the request comes from another site.
+pub fn cross_site(headers: &axum::http::HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if matches!(text("sec-fetch-site"), Some("cross-site" | "same-site")) {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = text("host").unwrap_or("");
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, h)| h.trim_end_matches('/'));
+    origin_host.is_none_or(|h| !h.eq_ignore_ascii_case(host))
 }
 
 /// Headers every answer carries: no sniffing, no framing, same-origin scripts only, no

@@ -18,7 +18,9 @@
 //!   atomically (temp, fsync, rename, fsync of the folder) and kept as a numbered version
 //!   in `state_dir/config-versions` (the last 10). What the daemon refuses (a TLS file
 //!   that does not load, a ruleset the kernel refuses) is a 422 with the reason, and the
-//!   file stays as it was. Settings read only at start ([`restart`]) are saved and
+//!   file stays as it was. A change that would cut off the client making it (its address
+//!   out of `management.allow`, or in `firewall.deny` with the firewall on) is a 422
+//!   naming that key. Settings read only at start ([`restart`]) are saved and
 //!   reported as waiting for a restart.
 //! * [`auth`]: no default password; the one-time setup token; argon2id; sessions with
 //!   CSRF tokens and idle expiry; login lockout.
@@ -28,8 +30,11 @@
 //!
 //! 1. Security headers on every answer (CSP, nosniff, no framing, HSTS, no-store).
 //! 2. The allow list: a client outside `management.allow` gets 403 and nothing else.
-//! 3. Bodies over 1 MiB (certificate uploads: 256 KiB) are refused with 413.
-//! 4. Public: `GET/POST /api/setup`, `POST /api/login` and the UI files. Everything else
+//! 3. Bodies over 1 MiB (certificate uploads: 256 KiB) are refused with 413 (at once
+//!    when `Content-Length` says so); a body that does not arrive within
+//!    [`body::BODY_TIMEOUT`] gets 408.
+//! 4. Public: `GET/POST /api/setup`, `POST /api/login` and the UI files (a POST a
+//!    browser marks as coming from another site is refused with 403). Everything else
 //!    needs the `sbc_session` cookie (401 without it) and, for POST/PUT/PATCH/DELETE,
 //!    the session's `X-CSRF-Token` header (403 without it).
 //!
@@ -89,7 +94,8 @@ pub fn router(state: AppState) -> Router {
             "/api/setup",
             get(api::auth::get_setup).post(api::auth::post_setup),
         )
-        .route("/api/login", post(api::auth::login));
+        .route("/api/login", post(api::auth::login))
+        .route_layer(from_fn(guard::same_origin));
     let protected = Router::new()
         .route("/api/logout", post(api::auth::logout))
         .route("/api/session", get(api::auth::session))

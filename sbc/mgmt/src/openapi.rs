@@ -172,6 +172,29 @@ fn schemas_of(method: &str, path: &str) -> (Option<&'static str>, Option<Value>)
     }
 }
 
+/// Request bodies not among the components: the login and setup forms, the file.
+fn inline_request(method: &str, path: &str) -> Option<Value> {
+    let s = json!({"type": "string"});
+    let form = |props: Value, required: Value| {
+        json!({"required": true, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": false,
+            "required": required, "properties": props}}}})
+    };
+    match (method, path) {
+        ("POST", "/api/setup") => Some(form(
+            json!({"token": s, "password": {"type": "string", "minLength": 12, "maxLength": 1024}}),
+            json!(["token", "password"]),
+        )),
+        ("POST", "/api/login") => Some(form(
+            json!({"username": {"type": "string", "default": "admin"}, "password": s}),
+            json!(["password"]),
+        )),
+        ("PUT", "/api/config") => Some(json!({"required": true, "content": {
+            "text/plain": {"schema": {"type": "string", "description": "the whole TOML file"}}}})),
+        _ => None,
+    }
+}
+
 fn string_list() -> Value {
     json!({"type": "array", "items": {"type": "string"}})
 }
@@ -316,6 +339,9 @@ pub fn document() -> Value {
         if let Some(name) = request {
             op["requestBody"] = json!({"required": true, "content": {"application/json":
                 {"schema": {"$ref": format!("#/components/schemas/{name}")}}}});
+        }
+        if let Some(body) = inline_request(route.method, route.path) {
+            op["requestBody"] = body;
         }
         if route.public {
             op["security"] = json!([]);

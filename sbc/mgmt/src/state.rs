@@ -51,6 +51,35 @@ pub(crate) struct Inner {
     pub replaced: Mutex<BTreeSet<String>>,
 }
 
+/// Refuses a configuration that would cut the client making the change off from
+/// management: its address outside `management.allow`, or (with the firewall on and the
+/// client not on loopback, which the firewall never filters) inside `firewall.deny`,
+/// which is dropped before the management rules. The operator would see the change
+/// applied and saved, and could not undo it.
+fn lockout(config: &Config, peer: IpAddr) -> Result<(), ApiError> {
+    if !config.management().allows(peer) {
+        return Err(ApiError::unprocessable(
+            "management.allow",
+            format!(
+                "this change would lock you out: your address {peer} is not in management.allow"
+            ),
+        ));
+    }
+    let fw = config.firewall();
+    if fw.enabled && !peer.is_loopback() {
+        if let Some(i) = fw.deny.iter().position(|c| c.contains(peer)) {
+            return Err(ApiError::unprocessable(
+                format!("firewall.deny[{i}]"),
+                format!(
+                    "this change would lock you out: your address {peer} would be dropped \
+                     by the firewall (firewall.deny)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// How long a change waits for the daemon to apply it.
 const APPLY_WAIT: Duration = Duration::from_secs(60);
 
@@ -122,13 +151,17 @@ impl AppState {
     /// and the file stays as it was.
     pub(crate) async fn commit(
         &self,
-        user: &str,
+        user: &crate::guard::User,
         action: &str,
         if_match: u64,
         make: impl FnOnce(&str) -> Result<String, ApiError>,
     ) -> Result<Committed, ApiError> {
         let prepared = self.0.store.prepare(if_match, make).await?;
         let changes = prepared.changes();
+        if changes && let Some(peer) = user.peer {
+            lockout(prepared.config(), peer)?;
+        }
+        let user = user.name.as_str();
         if changes {
             self.apply(prepared.config().clone()).await?;
         }

@@ -150,3 +150,47 @@ async fn answers_carry_security_headers() {
         Some("no-store")
     );
 }
+
+/// A page on another site cannot post logins (to lock the operator out) or the setup:
+/// what browsers mark as cross-site is refused before it counts as a failure; the UI's
+/// own requests (same origin) and non-browser clients pass.
+#[tokio::test]
+async fn cross_site_logins_are_refused_and_do_not_count() {
+    let env = Env::new("cross-site");
+    env.setup().await;
+    let wrong = json!({"password": "not the password at all"}).to_string();
+    for headers in [
+        &[("sec-fetch-site", "cross-site")][..],
+        &[("sec-fetch-site", "same-site")][..],
+        &[
+            ("host", "127.0.0.1:8443"),
+            ("origin", "https://evil.example"),
+        ][..],
+        &[("host", "127.0.0.1:8443"), ("origin", "null")][..],
+    ] {
+        for _ in 0..6 {
+            let a = env
+                .request(Method::POST, "/api/login", headers, wrong.clone())
+                .await;
+            assert_eq!(a.status, StatusCode::FORBIDDEN, "{headers:?}: {}", a.text());
+        }
+    }
+    let a = env
+        .request(
+            Method::POST,
+            "/api/setup",
+            &[("sec-fetch-site", "cross-site")],
+            json!({"token": "x", "password": "y"}).to_string(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // Not locked: the same-origin UI logs in.
+    let same = [
+        ("host", "127.0.0.1:8443"),
+        ("origin", "https://127.0.0.1:8443"),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    let right = json!({"password": common::PASSWORD}).to_string();
+    let a = env.request(Method::POST, "/api/login", &same, right).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+}

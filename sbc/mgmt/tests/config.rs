@@ -333,6 +333,131 @@ async fn oversize_bodies_are_refused() {
     assert_eq!(env.file(), common::CONFIG);
 }
 
+/// A body that is JSON but not an object is 422 naming the entry, not its elements.
+#[tokio::test]
+async fn bodies_that_are_not_objects_are_refused() {
+    let env = Env::new("not-object");
+    let c = env.ready().await;
+    for body in ["[1, 2]", "\"trunk\"", "42", "null"] {
+        let a = env.write(&c, Method::POST, "/api/trunks", body).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            a.text()
+        );
+        assert_eq!(a.json()["field"], "trunk[2]", "{body}");
+        let a = env.write(&c, Method::PUT, "/api/acl", body).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            a.text()
+        );
+        assert_eq!(a.json()["field"], "firewall", "{body}");
+    }
+    let a = env
+        .request(Method::POST, "/api/login", &[], "[\"admin\"]")
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert_eq!(env.file(), common::CONFIG);
+}
+
+/// A change that would cut the operator making it off from management (their address
+/// out of `management.allow`, or dropped by `firewall.deny` with the firewall on) is
+/// refused with the key, nothing applied or saved; the same lists without the
+/// operator's address go through.
+#[tokio::test]
+async fn changes_that_would_lock_the_operator_out_are_refused() {
+    let mut env = Env::new("lockout");
+    let c = env.ready().await;
+    let text = env.file();
+    let outside = text.replace(r#"allow = ["127.0.0.0/8"]"#, r#"allow = ["10.0.0.0/8"]"#);
+    assert_ne!(outside, text);
+    let a = env.write(&c, Method::PUT, "/api/config", &outside).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert_eq!(a.json()["field"], "management.allow");
+    assert!(a.text().contains("127.0.0.1"), "{}", a.text());
+    assert_eq!(env.file(), text);
+    assert!(applied(&mut env).is_none());
+    // Both networks, and the firewall on: fine from loopback.
+    let both = text
+        .replace(
+            r#"allow = ["127.0.0.0/8"]"#,
+            r#"allow = ["127.0.0.0/8", "10.0.0.0/8"]"#,
+        )
+        .replace("enabled = false", "enabled = true");
+    let a = env.write(&c, Method::PUT, "/api/config", &both).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text());
+    assert!(applied(&mut env).is_some());
+    // Loopback is never filtered: denying it does not cut off a loopback client.
+    let a = env
+        .write(&c, Method::PUT, "/api/acl", r#"{"deny": ["127.0.0.0/8"]}"#)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert!(applied(&mut env).is_some());
+    // An operator at 10.1.2.3 cannot deny their own address...
+    env.peer = "10.1.2.3:40000".parse().expect("addr");
+    let saved = env.file();
+    let body = r#"{"deny": ["192.0.2.0/24", "10.1.0.0/16"]}"#;
+    let a = env.write(&c, Method::PUT, "/api/acl", body).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert_eq!(a.json()["field"], "firewall.deny[1]");
+    assert_eq!(env.file(), saved);
+    assert!(applied(&mut env).is_none());
+    // ...but other addresses.
+    let a = env
+        .write(&c, Method::PUT, "/api/acl", r#"{"deny": ["192.0.2.0/24"]}"#)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert!(applied(&mut env).is_some());
+}
+
+/// A body announced larger than the limit is refused before it is read; a body that does
+/// not arrive (slow, or shorter than its `Content-Length`) is cut off with 408, so such
+/// clients cannot hold the management connections. Public routes included.
+#[tokio::test(start_paused = true)]
+async fn lying_or_slow_bodies_are_cut_off() {
+    use axum::body::{Body, Bytes};
+    let env = Env::new("slow-body");
+    // One byte, then nothing, forever.
+    let stalled = || {
+        let first = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"{"))]);
+        Body::from_stream(futures_util::StreamExt::chain(
+            first,
+            futures_util::stream::pending(),
+        ))
+    };
+    let huge = env.request(
+        Method::POST,
+        "/api/login",
+        &[
+            ("content-length", "99999999999"),
+            ("content-type", "application/json"),
+        ],
+        stalled(),
+    );
+    let a = tokio::time::timeout(std::time::Duration::from_secs(1), huge)
+        .await
+        .expect("answered before any body arrived");
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.text());
+    let started = tokio::time::Instant::now();
+    let a = env
+        .request(
+            Method::POST,
+            "/api/login",
+            &[
+                ("content-length", "100"),
+                ("content-type", "application/json"),
+            ],
+            stalled(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::REQUEST_TIMEOUT, "{}", a.text());
+    assert!(a.json()["error"].is_string());
+    assert!(started.elapsed() >= sbc_mgmt::body::BODY_TIMEOUT);
+}
+
 /// The daemon refuses a change (as when the kernel refuses the firewall ruleset or a TLS
 /// file does not load): 422 with its reason and key, nothing saved, no new version, no
 /// audit entry; once it accepts again the same write goes through.

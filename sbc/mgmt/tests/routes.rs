@@ -206,6 +206,25 @@ async fn the_openapi_document_lists_every_route() {
         .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect();
     assert_eq!(documented, routes);
+    // Every route that reads a body documents it.
+    for (method, path) in [
+        ("post", "/api/setup"),
+        ("post", "/api/login"),
+        ("post", "/api/trunks"),
+        ("put", "/api/trunks/{name}"),
+        ("post", "/api/routes"),
+        ("put", "/api/routes/{index}"),
+        ("post", "/api/realms"),
+        ("put", "/api/realms/{name}"),
+        ("put", "/api/acl"),
+        ("post", "/api/certificates"),
+        ("put", "/api/config"),
+    ] {
+        assert!(
+            doc["paths"][path][method]["requestBody"]["content"].is_object(),
+            "{method} {path} documents no request body"
+        );
+    }
     // Public routes are marked as needing no security.
     assert_eq!(
         doc["paths"]["/api/login"]["post"]["security"],

@@ -5,9 +5,12 @@
 //! 1. TLS files: every `tls:` realm's certificate, key and client CA, every trunk's TLS
 //!    client settings, and the management certificate load (most take effect only at
 //!    the next start, but a file that does not load now would stop that start).
-//! 2. The firewall ruleset is re-rendered ([`crate::firewall::reload`]); nft applies it
+//! 2. Addresses: every listener, media address and the management address must be one
+//!    of this host's ([`check_addresses`]); listeners change only at the next start,
+//!    which such an address would stop, and a foreign media address fails every call.
+//! 3. The firewall ruleset is re-rendered ([`crate::firewall::reload`]); nft applies it
 //!    as one transaction, so a refused ruleset leaves the running one untouched.
-//! 3. The TLS listeners take the new certificates (renewals need no restart), and the
+//! 4. The TLS listeners take the new certificates (renewals need no restart), and the
 //!    core takes the configuration ([`Control::Reload`], which also rebuilds the trunks'
 //!    TLS client settings); that cannot fail.
 
@@ -39,6 +42,7 @@ pub async fn apply(
         e
     };
     check_tls(&new).map_err(refused)?;
+    check_addresses(&new).map_err(refused)?;
     crate::firewall::reload(firewall, &new).map_err(|e| {
         refused(ApplyError::Refused {
             field: None,
@@ -100,6 +104,36 @@ pub fn check_tls(config: &Config) -> Result<(), ApplyError> {
     })
 }
 
+/// Every specific address `config` binds (realm listeners and media, management) can be
+/// bound on this host; the first that cannot is the error, with its key. Port 0 is
+/// bound, so ports in use (ours included) do not matter: what is checked is that the
+/// address belongs to this host.
+pub fn check_addresses(config: &Config) -> Result<(), ApplyError> {
+    let mut wanted: Vec<(String, std::net::IpAddr)> = Vec::new();
+    for (i, realm) in config.realms().iter().enumerate() {
+        for (j, l) in realm.listen.iter().enumerate() {
+            wanted.push((format!("realm[{i}].listen[{j}]"), l.addr.ip()));
+        }
+        wanted.push((format!("realm[{i}].media_ip"), realm.media_ip));
+    }
+    wanted.push((
+        "management.listen".to_owned(),
+        config.management().listen.ip(),
+    ));
+    for (field, ip) in wanted {
+        if ip.is_unspecified() {
+            continue;
+        }
+        if let Err(e) = std::net::UdpSocket::bind((ip, 0)) {
+            return Err(ApplyError::Refused {
+                reason: format!("{field}: {ip} cannot be bound on this host: {e}"),
+                field: Some(field),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +161,49 @@ peers = ["udp:127.0.0.1:5080"{trunk_tls}
         );
         Config::from_toml_str(&text, Path::new("/nonexistent-sbc-test"))
             .unwrap_or_else(|e| panic!("valid: {e:?}"))
+    }
+
+    #[test]
+    fn addresses_not_on_this_host_are_refused_naming_the_key() {
+        assert_eq!(check_addresses(&config("]", "]")), Ok(()));
+        // 192.0.2.1 (TEST-NET-1) is no address of a test machine.
+        let text = |listen: &str, media: &str, mgmt: &str| {
+            format!(
+                "[system]\nname = \"t\"\n[management]\nlisten = \"{mgmt}:8443\"\n\
+                 [firewall]\nenabled = false\n[[realm]]\nname = \"outside\"\n\
+                 listen = [\"udp:127.0.0.1:5060\", \"udp:{listen}:5060\"]\n\
+                 media_ip = \"{media}\"\nmedia_ports = \"20000-20999\"\n"
+            )
+        };
+        let refused = |listen: &str, media: &str, mgmt: &str| {
+            let c = Config::from_toml_str(
+                &text(listen, media, mgmt),
+                Path::new("/nonexistent-sbc-test"),
+            )
+            .unwrap_or_else(|e| panic!("valid: {e:?}"));
+            match check_addresses(&c) {
+                Ok(()) => None,
+                Err(ApplyError::Refused { field, reason }) => {
+                    assert!(reason.contains("192.0.2.1"), "{reason}");
+                    field
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(refused("127.0.0.2", "127.0.0.1", "127.0.0.1"), None);
+        assert_eq!(refused("127.0.0.2", "127.0.0.1", "0.0.0.0"), None);
+        assert_eq!(
+            refused("192.0.2.1", "127.0.0.1", "127.0.0.1").as_deref(),
+            Some("realm[0].listen[1]")
+        );
+        assert_eq!(
+            refused("127.0.0.2", "192.0.2.1", "127.0.0.1").as_deref(),
+            Some("realm[0].media_ip")
+        );
+        assert_eq!(
+            refused("127.0.0.2", "127.0.0.1", "192.0.2.1").as_deref(),
+            Some("management.listen")
+        );
     }
 
     #[test]

@@ -153,6 +153,17 @@ fn input_rules(d: &Desired, out: &mut Vec<Rule>) {
             ));
         }
     }
+    // Management on a wildcard address answers on every address of the host, not only
+    // the SBC's: its port is judged whatever the destination (only from the allow list).
+    if let Some(mg) = d
+        .management
+        .as_ref()
+        .filter(|m| m.addr.ip().is_unspecified())
+    {
+        let mut s = service_match(mg.addr.ip(), Field::TcpDport, mg.addr.port());
+        s.push(Stmt::Jump("filter"));
+        out.push(rule("input", s, None));
+    }
 }
 
 /// `[ip daddr A] <proto> dport P` for a service address.

@@ -35,7 +35,7 @@ pub async fn put_text(
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request("the configuration must be UTF-8 text"))?;
     let committed = state
-        .commit(&user.name, "config.replace", base, |_| Ok(text))
+        .commit(&user, "config.replace", base, |_| Ok(text))
         .await?;
     Ok((StatusCode::NO_CONTENT, saved(&committed)).into_response())
 }
@@ -78,12 +78,9 @@ pub async fn rollback(
         None => state.0.store.text().await?.1,
     };
     let committed = state
-        .commit(
-            &user.name,
-            &format!("config.rollback {version}"),
-            base,
-            |_| Ok(old),
-        )
+        .commit(&user, &format!("config.rollback {version}"), base, |_| {
+            Ok(old)
+        })
         .await?;
     Ok((
         saved(&committed),
@@ -121,7 +118,7 @@ pub async fn put_acl(
     let base = if_match(&headers)?;
     let acl: Acl = decode(body, "firewall")?;
     let committed = state
-        .commit(&user.name, "acl.update", base, |text| {
+        .commit(&user, "acl.update", base, |text| {
             let mut doc = Document::parse(text)?;
             for (key, list) in [("allow", &acl.allow), ("deny", &acl.deny)] {
                 // An empty list is written as no list (the default).

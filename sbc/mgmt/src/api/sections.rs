@@ -116,7 +116,7 @@ pub async fn create<S: Section>(
     let action = format!("{}.create {label}", S::KEY);
     let action = action.trim_end().to_owned();
     let committed = state
-        .commit(&user.name, &action, base, |text| {
+        .commit(&user, &action, base, |text| {
             let file = ConfigFile::from_toml_str(text)?;
             let index = S::all(&file).len();
             let entry: S = decode(body, &format!("{}[{index}]", S::KEY))?;
@@ -146,7 +146,7 @@ pub async fn replace<S: Section>(
     let mut updated: Option<S> = None;
     let action = format!("{}.update {id}", S::KEY);
     let committed = state
-        .commit(&user.name, &action, base, |text| {
+        .commit(&user, &action, base, |text| {
             let file = ConfigFile::from_toml_str(text)?;
             let index = position::<S>(&file, &id).ok_or_else(|| not_found::<S>(&id))?;
             let entry: S = decode(body, &format!("{}[{index}]", S::KEY))?;
@@ -174,7 +174,7 @@ pub async fn delete<S: Section>(
     let base = if_match(&headers)?;
     let action = format!("{}.delete {id}", S::KEY);
     let committed = state
-        .commit(&user.name, &action, base, |text| {
+        .commit(&user, &action, base, |text| {
             let file = ConfigFile::from_toml_str(text)?;
             let index = position::<S>(&file, &id).ok_or_else(|| not_found::<S>(&id))?;
             let mut doc = Document::parse(text)?;
