@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use sbc_lab::config::StandardConfig;
 use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
 use sbc_lab::{Lab, Ns, SbcProcess, SippOutcome, cmd};
 
@@ -288,4 +289,89 @@ fn rtp_flows_both_ways_through_the_sbc_and_the_ports_come_back() {
     .unwrap_or_else(|e| panic!("ports not all back: {e}\n{}", sbc.log_tail()));
     let anchored = sbc.log().matches("media stream anchored").count();
     assert_eq!(anchored, 1, "one stream, anchored once\n{}", sbc.log_tail());
+}
+
+/// `[media] kernel_forwarding`: once latched (window 300 ms), the call's RTP is forwarded
+/// by nftables NAT + conntrack; both sides still hear everything from the SBC's addresses,
+/// and at BYE the relay is taken back (maps empty) and the ports return to the pools.
+#[test]
+fn kernel_fast_path_relays_a_calls_rtp_and_is_emptied_at_bye() {
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig {
+        firewall: true,
+        ..StandardConfig::default()
+    }
+    .extra("\n[media]\nkernel_forwarding = true\nlatch_window_ms = 300\n")
+    .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let call = media_call(&lab, &sbc);
+    let report = || {
+        format!(
+            "carrier: {}\npbx: {}\n--- sbc\n{}",
+            call.carrier_rtp.raw,
+            call.pbx_rtp.raw,
+            sbc.log_tail()
+        )
+    };
+    assert!(
+        call.carrier_rtp.rtp >= 45,
+        "carrier heard too little\n{}",
+        report()
+    );
+    assert!(call.pbx_rtp.rtp >= 45, "pbx heard too little\n{}", report());
+    assert!(
+        call.carrier_rtp
+            .sources
+            .iter()
+            .all(|s| s.starts_with(&format!("{SBC_OUTSIDE_IP}:"))),
+        "{}",
+        report()
+    );
+    assert!(
+        call.pbx_rtp
+            .sources
+            .iter()
+            .all(|s| s.starts_with(&format!("{SBC_INSIDE_IP}:"))),
+        "{}",
+        report()
+    );
+    let log = sbc.log();
+    assert!(
+        log.contains("media forwarded by the kernel"),
+        "no handover\n{}",
+        report()
+    );
+    let back = sbc
+        .wait_for_log(0, "media back in userspace", Duration::from_secs(15))
+        .unwrap_or_else(|e| panic!("relay not taken back: {e}\n{}", report()));
+    let field = |name: &str| -> u64 {
+        back.split(&format!("{name}="))
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let (a_to_b, b_to_a) = (field("a_to_b"), field("b_to_a"));
+    eprintln!("kernel relayed {a_to_b} carrier->pbx and {b_to_a} pbx->carrier of 50 each");
+    assert!(
+        a_to_b >= 25 && b_to_a >= 25,
+        "the kernel relayed most of the 50 each way after the handover: {a_to_b}, {b_to_a}\n{back}"
+    );
+    assert!(
+        back.contains("why=\"close\"") || back.contains("why=close"),
+        "{back}"
+    );
+    for set in ["dnat4", "snat4", "flow4"] {
+        assert_eq!(
+            lab.nft_set("sbc_fast", set).expect("nft"),
+            "",
+            "{set} after BYE"
+        );
+    }
+    sbc.wait_for_log(
+        0,
+        "media ports free: inside 500/500, outside 500/500",
+        Duration::from_secs(15),
+    )
+    .unwrap_or_else(|e| panic!("ports not all back: {e}\n{}", sbc.log_tail()));
 }

@@ -208,7 +208,9 @@ pub enum ConfigErrorKind {
 
     /// `media.kernel_forwarding` without the firewall: the fast path is nftables NAT in
     /// the SBC's own tables, and enables IP forwarding only behind their forward chain.
-    #[error("requires [firewall] enabled = true (the kernel fast path is nftables NAT in the SBC's own tables)")]
+    #[error(
+        "requires [firewall] enabled = true (the kernel fast path is nftables NAT in the SBC's own tables)"
+    )]
     RequiresFirewall,
 }
 

@@ -218,8 +218,13 @@ impl Core {
         self.hook.inner_mut().reload(config.clone());
         self.firewall.reload(&config);
         let (new, old) = (config.media(), self.config.media());
-        if (new.workers, new.realtime_priority) != (old.workers, old.realtime_priority) {
-            warn!("reload: media.workers and media.realtime_priority take effect after a restart");
+        if (new.workers, new.realtime_priority, new.kernel_forwarding)
+            != (old.workers, old.realtime_priority, old.kernel_forwarding)
+        {
+            warn!(
+                "reload: media.workers, media.realtime_priority and media.kernel_forwarding \
+                 take effect after a restart"
+            );
         }
         self.media.set_timers(config.media());
         self.config = config;

@@ -144,8 +144,11 @@ async fn serve_with(
     });
     // Media plane: worker threads owning the RTP/RTCP sockets (see relay/mod.rs). The core
     // sends MediaOps through `relay.handle()` and receives MediaEvents from `media_events`.
-    let (relay, media_events) = relay::start(RelayConfig::from_settings(config.media()))
-        .context("starting the media workers")?;
+    let (relay, media_events) = relay::start(
+        RelayConfig::from_settings(config.media())
+            .with_fast_path_table(crate::firewall::fast_path_table(&config)),
+    )
+    .context("starting the media workers")?;
     let config = Arc::new(config);
     // Management (HTTPS UI and API): its snapshot is fed by the core, its commands are
     // handled in `signals` (applying a saved config takes the SIGHUP path).

@@ -98,8 +98,8 @@ mod render;
 pub mod sets;
 
 pub use elements::Elements;
-pub use fastpath::{FastPath, FastPathError};
 pub use error::{ElementError, ElementErrors, FirewallError};
+pub use fastpath::{FastPath, FastPathError};
 pub use model::{
     Cidr, Desired, ElementOp, Hole, ManagementService, MediaRange, ParseCidrError, Policy,
     RateLimit, SipProto, SipService,
@@ -167,7 +167,7 @@ impl Firewall {
     /// Delete table `inet NAME` if present (for a stop without a [`Firewall`] value).
     pub fn remove(table: &str) -> Result<(), FirewallError> {
         nft::run(table, &render::json::delete(table), false)?;
-        tracing::info!(table, "nftables table removed");
+        tracing::debug!(table, "nftables table removed");
         Ok(())
     }
 

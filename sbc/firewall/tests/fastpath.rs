@@ -163,7 +163,11 @@ fn kernel_relays_a_latched_stream_both_ways_and_gives_it_back() {
     netns::run(|| {
         let ns_a = PeerNs::start("fpa", "10.98.1.1", "10.98.1.2");
         let ns_b = PeerNs::start("fpb", "10.98.2.1", "10.98.2.2");
-        assert_eq!(sysctl_forwarding(), "0", "a fresh namespace does not forward");
+        assert_eq!(
+            sysctl_forwarding(),
+            "0",
+            "a fresh namespace does not forward"
+        );
         let mut fast = FastPath::setup(TABLE, true).expect("fast path table");
         assert_eq!(sysctl_forwarding(), "1");
 
@@ -201,7 +205,8 @@ fn kernel_relays_a_latched_stream_both_ways_and_gives_it_back() {
         let at_b = drain(&pb);
         assert_eq!(at_b.len(), N, "B receives every packet A sent to the SBC");
         assert!(
-            at_b.iter().all(|(_, from)| *from == SocketAddr::V4(sa(SBC_B))),
+            at_b.iter()
+                .all(|(_, from)| *from == SocketAddr::V4(sa(SBC_B))),
             "B sees the SBC's leg-b address and port as the source: {:?}",
             at_b.first()
         );
@@ -212,16 +217,26 @@ fn kernel_relays_a_latched_stream_both_ways_and_gives_it_back() {
         let at_a = drain(&pa);
         assert_eq!(at_a.len(), N, "A receives every packet B sent to the SBC");
         assert!(
-            at_a.iter().all(|(_, from)| *from == SocketAddr::V4(sa(SBC_A))),
+            at_a.iter()
+                .all(|(_, from)| *from == SocketAddr::V4(sa(SBC_A))),
             "A sees the SBC's leg-a address and port as the source"
         );
-        assert!(drain(&sbc_a).is_empty(), "the kernel relayed: socket a idle");
-        assert!(drain(&sbc_b).is_empty(), "the kernel relayed: socket b idle");
+        assert!(
+            drain(&sbc_a).is_empty(),
+            "the kernel relayed: socket a idle"
+        );
+        assert!(
+            drain(&sbc_b).is_empty(),
+            "the kernel relayed: socket b idle"
+        );
 
         let stats = fast.stats().expect("stats").relay(&relay);
         assert_eq!(stats.a_to_b.packets, N as u64);
         assert_eq!(stats.b_to_a.packets, N as u64);
-        assert!(stats.a_to_b.bytes >= (N as u64) * 30, "IP lengths: {stats:?}");
+        assert!(
+            stats.a_to_b.bytes >= (N as u64) * 30,
+            "IP lengths: {stats:?}"
+        );
         assert!(
             conntrack()
                 .iter()
@@ -233,7 +248,10 @@ fn kernel_relays_a_latched_stream_both_ways_and_gives_it_back() {
         // A third party (another port of A's host) is not the latched peer: not forwarded.
         let stranger = ns_a.socket("10.98.1.2:4001");
         stranger.send_to(b"bleed", SBC_A).expect("send");
-        assert!(drain(&pb).is_empty(), "a stranger's packet is not forwarded");
+        assert!(
+            drain(&pb).is_empty(),
+            "a stranger's packet is not forwarded"
+        );
         let got = drain(&sbc_a);
         assert_eq!(got.len(), 1, "it reaches the socket, which judges it");
 
@@ -268,5 +286,50 @@ fn kernel_relays_a_latched_stream_both_ways_and_gives_it_back() {
         assert_eq!(sysctl_forwarding(), "0", "forwarding put back");
         let tables = netns::nft(&["list", "tables"]);
         assert!(!tables.contains(TABLE), "table removed: {tables}");
+    });
+}
+
+#[test]
+fn two_relays_between_the_same_peers_stay_apart() {
+    netns::run(|| {
+        let ns_a = PeerNs::start("fpa", "10.98.1.1", "10.98.1.2");
+        let ns_b = PeerNs::start("fpb", "10.98.2.1", "10.98.2.2");
+        let mut fast = FastPath::setup(TABLE, true).expect("fast path table");
+        let pa = ns_a.socket(PEER_A);
+        let pb = ns_b.socket(PEER_B);
+        let relay = |a_port: u16, b_port: u16| Relay {
+            a: Leg {
+                local: SocketAddrV4::new(*sa(SBC_A).ip(), a_port),
+                peer: sa(PEER_A),
+            },
+            b: Leg {
+                local: SocketAddrV4::new(*sa(SBC_B).ip(), b_port),
+                peer: sa(PEER_B),
+            },
+        };
+        let (one, two) = (relay(20000, 20002), relay(20004, 20006));
+        fast.install(&one, Duration::from_secs(60))
+            .expect("install");
+        fast.install(&two, Duration::from_secs(60))
+            .expect("install");
+        pa.send_to(b"1", "10.98.1.1:20000").expect("send");
+        pa.send_to(b"2", "10.98.1.1:20004").expect("send");
+        let got = drain(&pb);
+        let sources: Vec<SocketAddr> = got.iter().map(|(_, from)| *from).collect();
+        assert_eq!(
+            sources,
+            [
+                "10.98.2.1:20002".parse().expect("addr"),
+                "10.98.2.1:20006".parse().expect("addr")
+            ],
+            "each relay leaves from its own port"
+        );
+        fast.remove(&two).expect("remove");
+        pa.send_to(b"1", "10.98.1.1:20000").expect("send");
+        assert_eq!(drain(&pb).len(), 1, "the other relay still forwards");
+        let snap = fast.stats().expect("stats");
+        assert_eq!(snap.relay(&one).a_to_b.packets, 2, "counted per relay");
+        assert_eq!(snap.relay(&two).a_to_b.packets, 0);
+        fast.shutdown().expect("shutdown");
     });
 }

@@ -13,6 +13,9 @@
 //!    send; see [`shard`]);
 //! 3. time: [`Shard::poll_timeout`] for the next deadline, [`Shard::handle_timeout`]
 //!    at it (media inactivity);
+//!    The packet path may also queue [`IoOp::Offload`] (hand a latched plain-RTP stream to
+//!    the kernel fast path) and ops may queue [`IoOp::Reclaim`] (take it back): see
+//!    [`offload`]; the IO layer drains [`Shard::poll_io`] after packets too.
 //! 4. reports: [`Shard::poll_event`] until `None` ([`MediaEvent`](sbc_core::MediaEvent)s:
 //!    latches, inactivity, bind failures, stats, closes).
 //!
@@ -40,8 +43,8 @@ pub mod stats;
 mod stream;
 
 pub use config::{Forwarder, ShardConfig};
+pub use offload::KernelRelay;
 pub use ops::OpError;
 pub use pool::PortPool;
-pub use offload::KernelRelay;
 pub use shard::{DropReason, IoOp, Shard, StreamReport, Verdict};
 pub use stream::{Endpoint, SocketId};

@@ -3,13 +3,18 @@
 //!
 //! With [`ShardConfig::kernel_forwarding`](crate::ShardConfig::kernel_forwarding) on, a
 //! stream becomes [`Forwarder::Kernel`] on the first packet the packet path relays once it
-//! qualifies ([`eligible`]): plain RTP (not UDPTL; SRTP, transcoding and DTMF interworking,
+//! qualifies (`eligible`): plain RTP (not UDPTL; SRTP, transcoding and DTMF interworking,
 //! when they exist, will say no here), both sides sending, each side's relayed peer
-//! latched to the address media is sent to (symmetric), and both latch windows over — so
+//! latched to the address media is sent to (symmetric; a peer whose window ended without a
+//! latch is fixed to its SDP address, the only source accepted), and both windows over — so
 //! no new source can be learned while the kernel forwards, which keeps the RTP Bleed
 //! defence: the kernel maps are keyed by the latched source, anything else still reaches
 //! the socket and is judged here. The shard emits [`IoOp::Offload`]; the IO layer installs
-//! the relay or answers [`Shard::offload_failed`].
+//! the relay or answers [`Shard::offload_failed`]. From then on RTP still arriving on the
+//! stream's RTP sockets (queued before the handover) is dropped
+//! ([`DropReason::Offloaded`](crate::DropReason::Offloaded)), never sent: a send from the
+//! socket would create a conntrack entry without NAT for the stream's tuple, and the peers'
+//! packets would follow it back to the sockets for good.
 //!
 //! A new SDP for either side (`Remote`), an answer (`Answered`, a fork switch) or `Close`
 //! takes the stream back first ([`IoOp::Reclaim`], forwarder `Userspace`): the packet path
@@ -49,8 +54,10 @@ pub(crate) fn eligible(stream: &Stream, now: Instant) -> Option<KernelRelay> {
     let mut peers = [None; 2];
     for (i, side) in stream.sides.iter().enumerate() {
         let peer = side.target()?;
-        let (addr, _) = peer.latched?;
         let settled = peer.window_until.is_none_or(|w| now >= w);
+        // Latched, or (the window over without a latch) fixed to its SDP address: the
+        // packet path accepts nothing else from it either.
+        let addr = peer.latched.map(|(a, _)| a).or(peer.sdp_rtp)?;
         if !side.sends || !settled || peer.rtp_dest() != Some(addr) {
             return None;
         }

@@ -73,6 +73,10 @@ pub enum DropReason {
     OtherFork,
     /// The other side has no address to send to yet (no SDP, or held).
     NoDestination,
+    /// RTP of a stream the kernel forwards, still queued on the socket from before the
+    /// handover. Relaying it would create a conntrack entry without NAT for the stream's
+    /// tuple, which would pull the stream back to the sockets for good.
+    Offloaded,
 }
 
 /// Latches and counters of one stream, for the UI and the logs.
@@ -155,6 +159,10 @@ impl Shard {
                 return Verdict::Drop(reason);
             }
         };
+        if stream.forwarder == Forwarder::Kernel && !ep.rtcp {
+            stream.side_mut(ep.side).stats.drop_other();
+            return Verdict::Drop(DropReason::Offloaded);
+        }
         let clock_rate = stream.clock_rate;
         let side = stream.side_mut(ep.side);
         if !side.relays(peer) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{A_LOCAL, B_LOCAL, Bench, KEY, addr, config};
 use sbc_core::{LatchMode, MediaOp, Side};
-use sbc_media::{Forwarder, IoOp, KernelRelay, ShardConfig};
+use sbc_media::{DropReason, Forwarder, IoOp, KernelRelay, ShardConfig, Verdict};
 
 const A_PEER: &str = "198.51.100.10:4000";
 const B_PEER: &str = "198.51.100.20:5004";
@@ -47,10 +47,16 @@ fn latched_stream_goes_to_the_kernel_after_the_latch_window() {
     let mut b = call(kernel_on());
     b.rtp(Side::A, A_PEER, 1, 1);
     b.rtp(Side::B, B_PEER, 2, 1);
-    assert!(b.kernel.is_empty(), "not while a new source could still latch");
+    assert!(
+        b.kernel.is_empty(),
+        "not while a new source could still latch"
+    );
     assert_eq!(b.shard.forwarder(KEY), Some(Forwarder::Userspace));
     b.advance(Duration::from_secs(3));
-    assert!(Bench::dest(b.rtp(Side::A, A_PEER, 1, 2)).is_some(), "relayed too");
+    assert!(
+        Bench::dest(b.rtp(Side::A, A_PEER, 1, 2)).is_some(),
+        "relayed too"
+    );
     assert_eq!(
         b.kernel,
         vec![IoOp::Offload {
@@ -60,7 +66,11 @@ fn latched_stream_goes_to_the_kernel_after_the_latch_window() {
     );
     assert_eq!(b.shard.forwarder(KEY), Some(Forwarder::Kernel));
     assert_eq!(b.shard.stats(KEY).unwrap().forwarder, Forwarder::Kernel);
-    b.rtp(Side::B, B_PEER, 2, 2);
+    assert_eq!(
+        b.rtp(Side::B, B_PEER, 2, 2),
+        Verdict::Drop(DropReason::Offloaded),
+        "a packet queued before the handover is not relayed from the socket"
+    );
     assert_eq!(b.kernel.len(), 1, "handed over once");
 
     // The kernel's counters come back, and keep the call from going inactive.
@@ -131,4 +141,24 @@ fn udptl_and_held_streams_stay_in_userspace() {
     b.advance(Duration::from_secs(3));
     b.rtp(Side::A, A_PEER, 1, 1);
     assert!(b.kernel.is_empty(), "a held side stays in userspace");
+}
+
+#[test]
+fn a_peer_that_never_latched_is_relayed_at_its_sdp_address() {
+    // Side B's window ends before it sends (its SDP address is its source): fixed there.
+    let mut b = Bench::with(kernel_on(), LatchMode::PrivateOnly, LatchMode::PrivateOnly);
+    b.remote(Side::A, Some("10.91.1.2:40000"), None);
+    b.remote(Side::B, Some("10.91.2.2:40002"), None);
+    b.op(MediaOp::Answered {
+        stream: KEY,
+        fork: None,
+    });
+    b.rtp(Side::A, "10.91.1.2:40000", 1, 1);
+    b.rtp(Side::A, "10.91.1.2:40000", 1, 2);
+    b.advance(Duration::from_secs(3));
+    assert!(Bench::dest(b.rtp(Side::B, "10.91.2.2:40002", 2, 1)).is_some());
+    assert!(matches!(
+        b.kernel.as_slice(),
+        [IoOp::Offload { relay, .. }] if relay.b_peer == addr("10.91.2.2:40002")
+    ));
 }

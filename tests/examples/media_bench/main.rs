@@ -4,7 +4,15 @@
 //! (no relay) as the latency reference.
 //!
 //! `scripts/bench/media [--streams 250,500,1000] [--seconds 10] [--workers N]
-//!  [--relay-cpus LIST] [--no-rtpengine] [--blocking-receivers] [--realtime PRIO | --no-realtime]`
+//!  [--relay-cpus LIST] [--no-rtpengine] [--blocking-receivers] [--realtime PRIO | --no-realtime]
+//!  [--kernel]`
+//!
+//! `--kernel` adds a row `sbc-kernel`: the SBC with the kernel media fast path
+//! (`--kernel-forwarding`: nftables NAT maps + conntrack forward each stream once latched;
+//! needs root; run it in a network namespace of its own, `scripts/bench/media` does). Its
+//! forwarding is not charged to the SBC's process, so every row also gets system-wide CPU
+//! ([`system`]): `sys-gen` (all CPUs' busy time minus the generator's own) and `sys-direct`
+//! (all CPUs' busy time minus that of the direct path's run), each per 10k packets/s.
 //!
 //! With 2 or more cores the relay under test runs on the upper half of them (`taskset`)
 //! and the load generator on the rest, so the two do not preempt each other; `--workers`
@@ -28,6 +36,7 @@ mod load;
 mod ng;
 mod relays;
 mod sockopt;
+mod system;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -44,6 +53,7 @@ struct Args {
     rtpengine: bool,
     receive: load::Receive,
     realtime: Option<u8>,
+    kernel: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -67,6 +77,7 @@ fn args() -> Result<Args, String> {
         rtpengine: true,
         receive: load::Receive::Stamped,
         realtime: Some(50),
+        kernel: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -91,6 +102,7 @@ fn args() -> Result<Args, String> {
                 a.realtime = Some(v()?.parse().map_err(|e| format!("--realtime: {e}"))?);
             }
             "--no-realtime" => a.realtime = None,
+            "--kernel" => a.kernel = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -113,6 +125,10 @@ struct Row {
     p50: f64,
     p99: f64,
     kib_per_call: f64,
+    /// System-wide busy CPU (% of one core) during the window.
+    sys_cores: f64,
+    /// The generator's own CPU (% of one core) during the window.
+    gen_cores: f64,
 }
 
 fn measure(
@@ -147,9 +163,18 @@ fn measure(
     };
     let frames = seconds * 50;
     let mut cpu = (0.0, 0.0);
+    let mut sys = (0.0, 0.0);
+    let mut gen_cpu = (0.0, 0.0);
+    let me = std::process::id();
     let out = load::run(&a, &b, &anchors, 100, frames, receive, |start| {
         let t = pid.and_then(|(p, _)| cpu_seconds(p)).unwrap_or(0.0);
-        if start { cpu.0 = t } else { cpu.1 = t }
+        let s = system::busy_seconds().unwrap_or(0.0);
+        let g = cpu_seconds(me).unwrap_or(0.0);
+        if start {
+            (cpu.0, sys.0, gen_cpu.0) = (t, s, g);
+        } else {
+            (cpu.1, sys.1, gen_cpu.1) = (t, s, g);
+        }
     })
     .map_err(e)?;
     let pps = out.received as f64 / out.seconds;
@@ -165,6 +190,8 @@ fn measure(
         p50: out.latency.quantile(0.5),
         p99: out.latency.quantile(0.99),
         kib_per_call,
+        sys_cores: (sys.1 - sys.0) / out.seconds * 100.0,
+        gen_cores: (gen_cpu.1 - gen_cpu.0) / out.seconds * 100.0,
     })
 }
 
@@ -222,7 +249,7 @@ fn main() -> ExitCode {
     for &n in &args.streams {
         println!("\n{n} streams ({} packets/s offered):", n * 100);
         println!(
-            "  {:<10} {:>10} {:>8} {:>14} {:>10} {:>10} {:>12} {:>12} {:>10}",
+            "  {:<10} {:>10} {:>8} {:>14} {:>10} {:>10} {:>12} {:>12} {:>10} {:>9} {:>11}",
             "relay",
             "pps",
             "loss",
@@ -231,7 +258,9 @@ fn main() -> ExitCode {
             "p99 µs",
             "added p50",
             "added p99",
-            "KiB/call"
+            "KiB/call",
+            "sys-gen",
+            "sys-direct"
         );
         let direct = match measure(None, n, args.seconds, args.receive) {
             Ok(r) => r,
@@ -250,9 +279,23 @@ fn main() -> ExitCode {
             SBC_BASE_PORT,
             &args.relay_cpus,
             args.realtime,
+            false,
         ) {
             Ok(mut s) => rows.push(measure(Some(&mut s), n, args.seconds, args.receive)),
             Err(e) => rows.push(Err(format!("sbc: {e}"))),
+        }
+        if args.kernel {
+            match Sbc::start(
+                &args.sbc,
+                args.workers,
+                SBC_BASE_PORT,
+                &args.relay_cpus,
+                args.realtime,
+                true,
+            ) {
+                Ok(mut s) => rows.push(measure(Some(&mut s), n, args.seconds, args.receive)),
+                Err(e) => rows.push(Err(format!("sbc-kernel: {e}"))),
+            }
         }
         if rtpengine {
             match RtpEngine::start(
@@ -280,12 +323,30 @@ fn main() -> ExitCode {
                 }
             }
         }
-        if let [sbc, rtpe] = &ok_rows[..] {
+        let rtpe = ok_rows.iter().find(|r| r.name == "rtpengine");
+        for sbc in ok_rows.iter().filter(|r| r.name != "rtpengine") {
+            let Some(rtpe) = rtpe else { break };
             println!(
-                "  sbc / rtpengine: CPU per 10k pps {:.2}x, added p99 {:.2}x, memory per call {:.2}x",
+                "  {} / rtpengine: CPU per 10k pps {:.2}x (own process), system-wide {} \
+                 (sys-gen), {} (sys-direct); added p99 {:.2}x, memory per call {:.2}x",
+                sbc.name,
                 sbc.cpu_per_10k / rtpe.cpu_per_10k,
+                ratio(sys_gen(sbc), sys_gen(rtpe)),
+                ratio(sys_direct(sbc, &direct), sys_direct(rtpe, &direct)),
                 (sbc.p99 - direct.p99).max(1.0) / (rtpe.p99 - direct.p99).max(1.0),
                 sbc.kib_per_call / rtpe.kib_per_call.max(0.01)
+            );
+            println!(
+                "RESULT streams={n} relay={} cpu_per_10k={:.2} sys_gen_per_10k={:.2} \
+                 sys_direct_per_10k={:.2} rtpengine_cpu_per_10k={:.2} rtpengine_sys_gen_per_10k={:.2} \
+                 rtpengine_sys_direct_per_10k={:.2}",
+                sbc.name,
+                sbc.cpu_per_10k,
+                sys_gen(sbc),
+                sys_direct(sbc, &direct),
+                rtpe.cpu_per_10k,
+                sys_gen(rtpe),
+                sys_direct(rtpe, &direct)
             );
         }
     }
@@ -296,11 +357,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// `a / b`, or a note when `b` is too small to divide by (other work on the host moved the
+/// system-wide figures more than the relay did).
+fn ratio(a: f64, b: f64) -> String {
+    if b < 0.5 {
+        "n/a (reference below noise)".to_owned()
+    } else {
+        format!("{:.2}x", a / b)
+    }
+}
+
+/// System-wide busy CPU minus the generator's own, per 10k packets/s relayed.
+fn sys_gen(r: &Row) -> f64 {
+    (r.sys_cores - r.gen_cores) / (r.pps / 10_000.0)
+}
+
+/// System-wide busy CPU minus the direct path's (same run), per 10k packets/s relayed.
+fn sys_direct(r: &Row, direct: &Row) -> f64 {
+    (r.sys_cores - direct.sys_cores) / (r.pps / 10_000.0)
+}
+
 fn print_row(r: &Row, direct: &Row) {
     let relayed = r.name != "direct";
     let opt = |v: f64, show: bool| if show { format!("{v:.1}") } else { "-".into() };
     println!(
-        "  {:<10} {:>10.0} {:>7.3}% {:>14} {:>10.0} {:>10.0} {:>12} {:>12} {:>10}",
+        "  {:<10} {:>10.0} {:>7.3}% {:>14} {:>10.0} {:>10.0} {:>12} {:>12} {:>10} {:>9.1} {:>11}",
         r.name,
         r.pps,
         r.loss * 100.0,
@@ -310,5 +391,7 @@ fn print_row(r: &Row, direct: &Row) {
         opt(r.p50 - direct.p50, relayed),
         opt(r.p99 - direct.p99, relayed),
         opt(r.kib_per_call, relayed),
+        sys_gen(r),
+        opt(sys_direct(r, direct), relayed),
     );
 }

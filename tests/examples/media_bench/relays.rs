@@ -25,22 +25,34 @@ pub trait Relay {
 /// `sbc media-harness`.
 pub struct Sbc {
     child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     lines: Arc<Mutex<Vec<String>>>,
     base_port: u16,
+    kernel: bool,
 }
 
 impl Sbc {
-    /// `realtime`: SCHED_FIFO priority of the workers (`--realtime`).
+    /// `realtime`: SCHED_FIFO priority of the workers (`--realtime`). `kernel`: the kernel
+    /// fast path (`--kernel-forwarding`, table `inet sbc_bench_fast`, latch window 500 ms so
+    /// the handover happens during the warm-up).
     pub fn start(
         bin: &str,
         workers: usize,
         base_port: u16,
         cpus: &str,
         realtime: Option<u8>,
+        kernel: bool,
     ) -> io::Result<Self> {
         let mut cmd = pinned(cpus, bin);
         cmd.args(["media-harness", "--workers", &workers.to_string()]);
+        if kernel {
+            cmd.args([
+                "--kernel-forwarding",
+                "sbc_bench_fast",
+                "--latch-window",
+                "500",
+            ]);
+        }
         if let Some(p) = realtime {
             cmd.args(["--realtime".to_owned(), p.to_string()]);
         }
@@ -69,9 +81,10 @@ impl Sbc {
         });
         let sbc = Sbc {
             child,
-            stdin,
+            stdin: Some(stdin),
             lines,
             base_port,
+            kernel,
         };
         let end = Instant::now() + Duration::from_secs(5);
         while Instant::now() < end {
@@ -92,7 +105,7 @@ impl Sbc {
 
 impl Relay for Sbc {
     fn name(&self) -> &'static str {
-        "sbc"
+        if self.kernel { "sbc-kernel" } else { "sbc" }
     }
 
     fn pid(&self) -> u32 {
@@ -106,11 +119,15 @@ impl Relay for Sbc {
         };
         let a_local = SocketAddr::new(a.ip(), port(0)?);
         let b_local = SocketAddr::new(b.ip(), port(2)?);
-        writeln!(self.stdin, "open {i} 0 {a_local} {b_local} always always")?;
-        writeln!(self.stdin, "remote {i} 0 a {a}")?;
-        writeln!(self.stdin, "remote {i} 0 b {b}")?;
-        writeln!(self.stdin, "answered {i} 0")?;
-        self.stdin.flush()?;
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::other("harness stopped"))?;
+        writeln!(stdin, "open {i} 0 {a_local} {b_local} always always")?;
+        writeln!(stdin, "remote {i} 0 a {a}")?;
+        writeln!(stdin, "remote {i} 0 b {b}")?;
+        writeln!(stdin, "answered {i} 0")?;
+        stdin.flush()?;
         Ok((a_local, b_local))
     }
 
@@ -128,7 +145,17 @@ impl Relay for Sbc {
 }
 
 impl Drop for Sbc {
+    /// End of input stops the harness cleanly (the kernel fast path removes its table and
+    /// puts forwarding back); killed if it does not exit within 5 s.
     fn drop(&mut self) {
+        drop(self.stdin.take());
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -273,7 +300,7 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / clock_ticks())
 }
 
-fn clock_ticks() -> f64 {
+pub fn clock_ticks() -> f64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()

@@ -63,6 +63,11 @@ pub fn start(config: &Config) -> anyhow::Result<Option<Firewall>> {
     };
     Firewall::check(&desired).map_err(refuse)?;
     let firewall = Firewall::setup(&desired).map_err(refuse)?;
+    if !config.media().kernel_forwarding {
+        // A fast-path table a crashed run left behind would keep dropping forwarded
+        // traffic; with the fast path off nothing of it may stay.
+        let _ = Firewall::remove(&fast_path_table(config));
+    }
     info!(
         table = %fw.table,
         sip_services = desired.sip.len(),
@@ -71,6 +76,11 @@ pub fn start(config: &Config) -> anyhow::Result<Option<Firewall>> {
         fw.table
     );
     Ok(Some(firewall))
+}
+
+/// The kernel media fast path's table: ours too, named after `[firewall] table`.
+pub fn fast_path_table(config: &Config) -> String {
+    format!("{}_fast", config.firewall().table)
 }
 
 /// Re-renders our table for a reloaded `config` (pinholes and bans survive). `enabled`

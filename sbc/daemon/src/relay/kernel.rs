@@ -5,7 +5,9 @@
 //! from looking inactive and keeps the pinhole refresh going.
 //!
 //! Each handover and each return is logged (info) with the stream and the reason; a relay
-//! the kernel refuses leaves the stream in userspace for good (warned once).
+//! the kernel refuses leaves the stream in userspace for good (warned once). The table is
+//! shared by the workers: each poll dumps all of its forward entries (O(relays) per worker
+//! per second), and keeps the counters of its own streams.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -88,14 +90,25 @@ impl KernelPath {
         }
     }
 
-    /// `IoOp::Reclaim`: the last counters folded in, the relay and its connection removed.
+    /// `IoOp::Reclaim`: the last counters folded in (unless the stream is closed: its
+    /// `Closed` counters were taken already and miss at most the last poll interval), the
+    /// relay and its connection removed.
     pub fn reclaim(&mut self, now: Instant, shard: &mut Shard, key: StreamKey, why: &str) {
-        self.poll_one(now, shard, key);
+        if shard.forwarder(key).is_some() {
+            self.poll_one(now, shard, key);
+        }
         let Some(t) = self.streams.remove(&key) else {
             return;
         };
+        let (a_to_b, b_to_a) = (t.seen[0].packets, t.seen[1].packets);
         match self.fast.remove(&t.relay) {
-            Ok(()) => info!(stream = %key, why, "media back in userspace (Forwarder::Userspace)"),
+            Ok(()) => info!(
+                stream = %key,
+                why,
+                a_to_b,
+                b_to_a,
+                "media back in userspace (Forwarder::Userspace)"
+            ),
             Err(e) => warn!(stream = %key, why, "kernel fast path: removing the relay failed: {e}"),
         }
     }

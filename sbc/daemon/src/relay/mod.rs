@@ -44,6 +44,12 @@
 //! a host with other work it keeps packets from waiting for a CFS turn (the added latency's
 //! p99 went from milliseconds to ~0.1 ms in scripts/bench/media).
 //!
+//! `media.kernel_forwarding` ([`RelayConfig::kernel_table`]) sets up the kernel media fast
+//! path's nftables table at start (and IPv4 forwarding; both undone at shutdown) and gives
+//! each worker a handle on it ([`kernel`]): the shards decide per stream who forwards
+//! (`sbc_media::offload`), the workers install and remove the kernel relays and fold the
+//! kernel's counters back into the streams' stats.
+//!
 //! `sbc media-harness` ([`harness`]) runs the same workers driven by text ops on stdin: the
 //! lab test `tests/tests/media.rs` and `scripts/bench/media` use it.
 
@@ -121,6 +127,14 @@ impl RelayConfig {
             .kernel_forwarding
             .then(|| sbc_firewall::fastpath::DEFAULT_TABLE.to_owned());
         c
+    }
+
+    /// The fast path's table named after the firewall's (`<table>_fast`), when it is on.
+    pub fn with_fast_path_table(mut self, table: String) -> Self {
+        if self.kernel_table.is_some() {
+            self.kernel_table = Some(table);
+        }
+        self
     }
 
     fn shard(&self) -> sbc_media::ShardConfig {

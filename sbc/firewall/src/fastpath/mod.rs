@@ -1,10 +1,10 @@
 //! The kernel fast path for media: relays that need no transformation forwarded by
 //! nftables NAT and conntrack instead of the daemon's sockets.
 //!
-//! A second table of ours (`inet sbc_fast` by default; [`render`] documents its maps and
+//! A second table of ours (`inet sbc_fast` by default; `render.rs` documents its maps and
 //! chains) holds, per relayed stream, two DNAT entries (each latched peer's packets to the
 //! SBC's socket go to the other leg's latched peer), two SNAT entries (they leave with the
-//! SBC's address and port of the other leg) and two forward entries (the only packets the
+//! SBC's address and port of the other leg) and four forward entries (the only packets the
 //! forward chain lets through; their counters are the per-direction stats). Conntrack
 //! carries both directions after the first packet.
 //!
@@ -12,7 +12,7 @@
 //!
 //! * [`FastPath::setup`] creates the table empty (the reconcile after a crash) and, when
 //!   asked, switches IPv4 forwarding on (remembering the old value).
-//! * [`FastPath::install`] adds a relay's six entries in one netlink transaction, then
+//! * [`FastPath::install`] adds a relay's eight entries in one netlink transaction, then
 //!   deletes the conntrack entries of the userspace flows (`P -> L`, `Q -> M`): existing
 //!   connections never consult the nat chains again, so without the delete the packets
 //!   would keep reaching the sockets. Installing the same relay again refreshes the
@@ -133,23 +133,31 @@ pub struct RelayStats {
     pub b_to_a: Counter,
 }
 
-/// Every forward entry's counter, keyed by (source peer, destination peer).
+/// Every forward entry's counter, keyed by (source peer, the SBC socket its connection
+/// was first addressed to).
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot(HashMap<(SocketAddrV4, SocketAddrV4), Counter>);
 
 impl Snapshot {
     /// The counters of `relay` (zero for a relay not installed).
     pub fn relay(&self, relay: &Relay) -> RelayStats {
-        let get = |from: SocketAddrV4, to: SocketAddrV4| {
-            self.0.get(&(from, to)).copied().unwrap_or_default()
+        // Whichever peer spoke first, its connection was addressed to its own leg's socket.
+        let get = |from: SocketAddrV4| {
+            let mut c = Counter::default();
+            for first in [relay.a.local, relay.b.local] {
+                let e = self.0.get(&(from, first)).copied().unwrap_or_default();
+                c.packets += e.packets;
+                c.bytes += e.bytes;
+            }
+            c
         };
         RelayStats {
-            a_to_b: get(relay.a.peer, relay.b.peer),
-            b_to_a: get(relay.b.peer, relay.a.peer),
+            a_to_b: get(relay.a.peer),
+            b_to_a: get(relay.b.peer),
         }
     }
 
-    /// Number of forward entries (two per installed relay).
+    /// Number of forward entries (four per installed relay).
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -222,11 +230,12 @@ impl FastPath {
         if self.transact(&adds).is_err() {
             // A stale entry with other data (EBUSY) or anything else: start clean once.
             self.delete_elements(relay)?;
-            self.transact(&adds).map_err(|source| FastPathError::Netlink {
-                what: "install",
-                relay: relay.to_string(),
-                source,
-            })?;
+            self.transact(&adds)
+                .map_err(|source| FastPathError::Netlink {
+                    what: "install",
+                    relay: relay.to_string(),
+                    source,
+                })?;
         }
         self.forget_connections(relay)
     }
@@ -338,7 +347,7 @@ fn cat(parts: &[SocketAddrV4]) -> Vec<u8> {
     v
 }
 
-/// The six entries of a relay: adds with `ttl`, deletes without.
+/// The eight entries of a relay: adds with `ttl`, deletes without.
 fn elements(r: &Relay, ttl: Option<Duration>) -> Vec<Element> {
     let timeout_ms = ttl.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX).max(1));
     let e = |set: &'static str, key: Vec<u8>, data: Vec<u8>| Element {
@@ -347,24 +356,24 @@ fn elements(r: &Relay, ttl: Option<Duration>) -> Vec<Element> {
         timeout_ms,
         data: Some(data),
     };
+    let flow = |from: SocketAddrV4, first: SocketAddrV4| Element {
+        data: None,
+        ..e(render::FLOW4, cat(&[from, first]), Vec::new())
+    };
     let (a, b) = (r.a, r.b);
     vec![
         e(render::DNAT4, cat(&[a.peer, a.local]), cat(&[b.peer])),
         e(render::DNAT4, cat(&[b.peer, b.local]), cat(&[a.peer])),
         e(render::SNAT4, cat(&[a.local]), cat(&[b.local])),
         e(render::SNAT4, cat(&[b.local]), cat(&[a.local])),
-        Element {
-            data: None,
-            ..e(render::FLOW4, cat(&[a.peer, b.peer]), Vec::new())
-        },
-        Element {
-            data: None,
-            ..e(render::FLOW4, cat(&[b.peer, a.peer]), Vec::new())
-        },
+        flow(a.peer, a.local),
+        flow(a.peer, b.local),
+        flow(b.peer, a.local),
+        flow(b.peer, b.local),
     ]
 }
 
-/// (source, destination) of a `flow4` key.
+/// (source, first SBC socket) of a `flow4` key.
 fn flow_of(key: &[u8]) -> Option<(SocketAddrV4, SocketAddrV4)> {
     let addr = |b: &[u8]| -> Option<SocketAddrV4> {
         let ip: [u8; 4] = b.get(0..4)?.try_into().ok()?;
@@ -439,19 +448,29 @@ mod tests {
     }
 
     #[test]
-    fn six_entries_per_relay() {
+    fn eight_entries_per_relay() {
         let e = elements(&relay(), Some(Duration::from_secs(60)));
-        assert_eq!(e.len(), 6);
+        assert_eq!(e.len(), 8);
         assert_eq!(e[0].set, "dnat4");
         assert_eq!(
             e[0].key,
             [10, 0, 1, 2, 0x0f, 0xa0, 0, 0, 10, 0, 1, 1, 0x4e, 0x20, 0, 0],
             "peer . port . local . port"
         );
-        assert_eq!(e[0].data.as_deref(), Some(&[10, 0, 2, 2, 0x13, 0x88, 0, 0][..]));
+        assert_eq!(
+            e[0].data.as_deref(),
+            Some(&[10, 0, 2, 2, 0x13, 0x88, 0, 0][..])
+        );
         assert_eq!(e[2].key, cat(&[sa("10.0.1.1:20000")]));
         assert_eq!(e[4].data, None, "flow4 is a set");
-        assert_eq!(flow_of(&e[4].key), Some((sa("10.0.1.2:4000"), sa("10.0.2.2:5000"))));
+        assert_eq!(
+            flow_of(&e[4].key),
+            Some((sa("10.0.1.2:4000"), sa("10.0.1.1:20000")))
+        );
+        assert_eq!(
+            flow_of(&e[7].key),
+            Some((sa("10.0.2.2:5000"), sa("10.0.2.1:20002")))
+        );
         assert!(elements(&relay(), None).iter().all(Element::is_delete));
     }
 

@@ -9,10 +9,12 @@
 //!   else (RTP Bleed) is not forwarded: it reaches the input chain and the userspace socket,
 //!   which counts it as foreign, as before.
 //! * `snat4` (`L . Lport : M . Mport`): keyed by the connection's original destination.
-//! * `flow4` (`P . Pport . Q . Qport`, counter per element): the forward chain accepts only
-//!   DNATed connections whose (post-DNAT, pre-SNAT) tuple is there and drops everything
-//!   else (policy drop), so enabling `net.ipv4.conf.all.forwarding` forwards nothing but
-//!   our relays. Its counters are the per-direction stats.
+//! * `flow4` (`S . Sport . O . Oport`, counter per element): a packet's source `S` and the
+//!   SBC socket `O` its connection was first addressed to (`ct original`: `L` or `M`,
+//!   whichever peer spoke first), so four entries per relay, unique to it (the SBC's ports
+//!   are). The forward chain accepts only DNATed connections found there and drops
+//!   everything else (policy drop), so enabling `net.ipv4.conf.all.forwarding` forwards
+//!   nothing but our relays. Its counters are the per-direction stats.
 //! * Peers on the SBC host itself (a benchmark on loopback): locally sent packets take the
 //!   output hook instead of prerouting and are delivered through input instead of forward,
 //!   so the same three lookups are repeated there (SNAT for local delivery is the nat input
@@ -25,12 +27,14 @@ pub(crate) const DNAT4: &str = "dnat4";
 pub(crate) const SNAT4: &str = "snat4";
 pub(crate) const FLOW4: &str = "flow4";
 
-/// The tuple of the forward-chain lookup (post-DNAT, pre-SNAT).
-const FLOW: &str = "ip saddr . udp sport . ip daddr . udp dport";
+/// The tuple of the DNAT lookup: source and the SBC socket addressed.
+const DNAT_KEY: &str = "ip saddr . udp sport . ip daddr . udp dport";
+/// The tuple of the forward-chain lookup: source and the connection's first SBC socket.
+const FLOW: &str = "ip saddr . udp sport . ct original ip daddr . ct original proto-dst";
 
 /// `nft -f` text that creates (or replaces, emptied) table `inet table`.
 pub(crate) fn table(table: &str) -> String {
-    let dnat = format!("meta l4proto udp dnat ip to {FLOW} map @{DNAT4}");
+    let dnat = format!("meta l4proto udp dnat ip to {DNAT_KEY} map @{DNAT4}");
     let snat = format!(
         "meta l4proto udp ct status dnat snat ip to ct original ip daddr . ct original proto-dst map @{SNAT4}"
     );
@@ -59,7 +63,8 @@ pub(crate) fn table(table: &str) -> String {
     };
     let dnat_rule = format!("{dnat} comment \"fast-dnat\"");
     let snat_rule = format!("{snat} comment \"fast-snat\"");
-    let accept = format!("ct status dnat meta l4proto udp {FLOW} @{FLOW4} accept comment \"fast-forward\"");
+    let accept =
+        format!("ct status dnat meta l4proto udp {FLOW} @{FLOW4} accept comment \"fast-forward\"");
     let count = format!("ct status dnat meta l4proto udp {FLOW} @{FLOW4} comment \"fast-local\"");
     chain(
         &mut s,
@@ -116,6 +121,10 @@ mod tests {
         assert!(t.contains("hook forward priority filter; policy drop;"));
         assert!(t.contains("@flow4 accept comment \"fast-forward\""));
         assert!(t.contains("dnat ip to ip saddr . udp sport . ip daddr . udp dport map @dnat4"));
-        assert_eq!(t.matches("map @snat4").count(), 2, "postrouting and local input");
+        assert_eq!(
+            t.matches("map @snat4").count(),
+            2,
+            "postrouting and local input"
+        );
     }
 }

@@ -56,7 +56,11 @@ mod tests {
         let dst: SocketAddrV4 = "10.0.0.1:20000".parse().expect("addr");
         let b = delete_udp(src, dst, 9);
         assert_eq!(b.len(), 20 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 8);
-        assert_eq!(&b[4..6], &0x0102u16.to_ne_bytes(), "CTNETLINK << 8 | DELETE");
+        assert_eq!(
+            &b[4..6],
+            &0x0102u16.to_ne_bytes(),
+            "CTNETLINK << 8 | DELETE"
+        );
         assert_eq!(&b[6..8], &5u16.to_ne_bytes(), "REQUEST | ACK");
         assert_eq!(b[16], AF_INET);
         assert_eq!(&b[32..36], &[10, 0, 0, 2], "source address first");

@@ -146,7 +146,7 @@ impl Socket {
         table: &str,
         set: &str,
         extra: impl Fn(&[(u16, &[u8])]) -> T,
-    ) -> io::Result<Vec<(Vec<u8>, Option<u64>, T)>> {
+    ) -> io::Result<Vec<msg::Dumped<T>>> {
         self.drain();
         let seq = self.next_seq(1);
         let mut w = Writer::default();

@@ -145,7 +145,14 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts a message (header + nfgenmsg); returns its offset for [`Writer::end`].
-    pub(crate) fn begin(&mut self, ty: u16, flags: u16, seq: u32, family: u8, res_id: u16) -> usize {
+    pub(crate) fn begin(
+        &mut self,
+        ty: u16,
+        flags: u16,
+        seq: u32,
+        family: u8,
+        res_id: u16,
+    ) -> usize {
         let start = self.buf.len();
         self.buf.extend_from_slice(&0u32.to_ne_bytes()); // length, patched by end()
         self.buf.extend_from_slice(&ty.to_ne_bytes());
@@ -324,12 +331,12 @@ pub(crate) fn dumped_elements(payload: &[u8]) -> Vec<(Vec<u8>, Option<u64>)> {
         .collect()
 }
 
+/// One dumped element: key, ms left (with a timeout), and what the caller read from it.
+pub(crate) type Dumped<T> = (Vec<u8>, Option<u64>, T);
+
 /// Like [`dumped_elements`], with `extra` run over each element's attributes (to read a
 /// stateful expression such as a counter).
-pub(crate) fn dumped<T>(
-    payload: &[u8],
-    extra: impl Fn(&[(u16, &[u8])]) -> T,
-) -> Vec<(Vec<u8>, Option<u64>, T)> {
+pub(crate) fn dumped<T>(payload: &[u8], extra: impl Fn(&[(u16, &[u8])]) -> T) -> Vec<Dumped<T>> {
     let mut out = Vec::new();
     // Skip the 4-byte nfgenmsg.
     let Some(body) = payload.get(4..) else {
