@@ -276,11 +276,54 @@ impl Guard {
     }
 }
 
-/// Trunk peers and the global allow list are never banned.
+/// Trunk peers, the global allow list and the management allow list are never banned
+/// automatically: the ban set is judged before the management port, so banning an
+/// operator's address (a softphone on the admin's machine failing REGISTER auth) would
+/// also lock them out of the UI. `firewall.deny` still applies to everyone.
 fn exempt(config: &Config, ip: IpAddr) -> bool {
     config.firewall().allows(ip)
+        || config.management().allows(ip)
         || config
             .trunks()
             .iter()
             .any(|t| t.peers.iter().any(|p| p.addr.ip().to_canonical() == ip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunk_peers_and_allow_lists_are_never_banned() {
+        let config = Config::from_toml_str(
+            r#"
+[system]
+name = "t"
+[management]
+listen = "10.0.0.1:8443"
+allow = ["10.9.0.0/16"]
+[firewall]
+allow = ["192.0.2.0/24"]
+[[realm]]
+name = "outside"
+listen = ["udp:203.0.113.1:5060"]
+media_ip = "203.0.113.1"
+media_ports = "20000-20999"
+[[trunk]]
+name = "carrier"
+realm = "outside"
+peers = ["udp:198.51.100.20:5060"]
+[[route]]
+from = "carrier"
+to = "carrier"
+"#,
+            "/tmp",
+        )
+        .expect("valid config");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("address");
+        assert!(exempt(&config, ip("198.51.100.20")), "trunk peer");
+        assert!(exempt(&config, ip("192.0.2.77")), "firewall.allow");
+        assert!(exempt(&config, ip("10.9.3.4")), "management.allow");
+        assert!(!exempt(&config, ip("198.51.100.21")), "a stranger");
+    }
 }

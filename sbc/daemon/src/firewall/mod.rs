@@ -26,8 +26,8 @@
 //! User-Agents, requests per second per source), from the answers to phones' relayed
 //! REGISTERs ([`Guard::register_answered`]: failed authentications in a row), and are
 //! lifted by `firewall.unban` on load/reload or by the management API
-//! ([`Guard::unban`]). Trunk peers and `firewall.allow` are never banned. With the
-//! firewall disabled every method of the guard does nothing.
+//! ([`Guard::unban`]). Trunk peers, `firewall.allow` and `management.allow` are never
+//! banned. With the firewall disabled every method of the guard does nothing.
 
 mod bans;
 mod desired;
