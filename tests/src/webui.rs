@@ -67,6 +67,7 @@ impl<'lab> BrowserTest<'lab> {
                 hint: INSTALL_HINT.to_owned(),
             });
         }
+        settle_addresses(lab)?;
         let screenshots = lab.dir().join("screenshots");
         std::fs::create_dir_all(&screenshots)
             .map_err(|e| LabError::io(format!("create {}", screenshots.display()), e))?;
@@ -130,5 +131,27 @@ impl<'lab> BrowserTest<'lab> {
             command.env(name, value);
         }
         self.lab.spawn_command(command, &format!("e2e-{phase}"))
+    }
+}
+
+/// Waits until no IPv6 address of the sbc namespace is still tentative (duplicate address
+/// detection runs for about a second after the lab's links come up). Chromium treats the
+/// address change at the end of DAD as a network change and aborts the page's requests
+/// with `ERR_NETWORK_CHANGED`, so the browser must start after it.
+fn settle_addresses(lab: &Lab) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let tentative = lab.exec_ok(Ns::Sbc, &["ip", "-6", "addr", "show", "tentative"])?;
+        if tentative.trim().is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(LabError::Command {
+                command: "ip -6 addr show tentative".to_owned(),
+                status: "addresses still tentative after 10 s".to_owned(),
+                stderr: tentative,
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
