@@ -1,7 +1,7 @@
 //! The core task: owner of all SIP state.
 //!
 //! It feeds what the listeners parsed into the sans-IO [`Engine`] (transactions and the
-//! B2BUA), decides each new request with the [`policy`](crate::policy), and writes every
+//! B2BUA), decides each new request with the [`policy`], and writes every
 //! transmit the engine produces to its socket. Time reaches the engine only as
 //! arguments: the loop sleeps until [`Engine::poll_timeout`] and then calls
 //! `handle_timeout(now)`.

@@ -13,7 +13,7 @@
 //! close CALL INDEX
 //! ```
 //!
-//! Each [`MediaEvent`] is printed on stdout as one line (`event ` and its `Debug` form),
+//! Each [`MediaEvent`](sbc_core::MediaEvent) is printed on stdout as one line (`event ` and its `Debug` form),
 //! `ready` once the workers run, and `error LINE: WHY` for a line that is not an op.
 //! End of input stops the relay.
 

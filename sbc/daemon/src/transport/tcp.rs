@@ -1,4 +1,4 @@
-//! TCP listeners: an accept loop per listener, one [`stream`](super::stream) task per
+//! TCP listeners: an accept loop per listener, one [`stream`] task per
 //! connection. At most [`MAX_CONNECTIONS`] stream connections are open at once (shared
 //! with TLS and with connections the SBC opens); idle ones close after
 //! [`IDLE_TIMEOUT`](super::stream::IDLE_TIMEOUT).

@@ -1,5 +1,5 @@
 //! UDP: one task per listening socket reads datagrams, one message each (RFC 3261 §18.1).
-//! New INVITEs are answered 503 here when the core is overloaded ([`shed`](super::shed)).
+//! New INVITEs are answered 503 here when the core is overloaded (`shed.rs`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! Every write follows the same path: the JSON body is decoded into the config crate's
 //! section struct (a type mismatch is 422 naming `trunk[3].max_calls`), merged into the
 //! file's TOML document (comments survive), validated as a whole (422 with the key
-//! path), saved and applied ([`AppState::commit`]).
+//! path), saved and applied (`AppState::commit`).
 
 use axum::Extension;
 use axum::Json;

@@ -2,7 +2,7 @@
 //!
 //! Every parser here borrows from the message text and allocates nothing but its error.
 //! Header values arrive exactly as written on the wire — folded over several lines, with
-//! white space around every separator — and [`cursor::Cursor`] is the single place that
+//! white space around every separator — and `cursor::Cursor` is the single place that
 //! knows how to skip it.
 
 pub(crate) mod chars;
