@@ -29,6 +29,7 @@ pub mod error;
 pub mod lab;
 pub mod listeners;
 pub mod media_call;
+pub mod media_harness;
 pub mod messages;
 pub mod netio;
 pub mod netns;

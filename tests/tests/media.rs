@@ -2,97 +2,12 @@
 //! by ops on stdin) in the sbc namespace, real RTP from the carrier and pbx namespaces over
 //! the veth links. (SDP-driven calls with RTP come with the control plane's lab tests.)
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdin, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use sbc_lab::media_harness::{MediaHarness, rtp_packet as rtp, ssrc_of};
 use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP};
-use sbc_lab::{Datagram, Lab, Ns, UdpBurst};
-
-/// The harness process: ops in, event lines out; killed on drop.
-struct Harness {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Harness {
-    fn start(lab: &Lab) -> Harness {
-        let bin = sbc_lab::sbc::sbc_binary().expect("sbc binary (cargo build --release)");
-        let mut cmd = lab.command(Ns::Sbc, &[bin.as_os_str(), "media-harness".as_ref()]);
-        cmd.env("RUST_LOG", "info")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("start sbc media-harness");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().expect("lines").push(line);
-            }
-        });
-        let h = Harness {
-            child,
-            stdin,
-            lines,
-        };
-        h.wait_line("ready");
-        h
-    }
-
-    fn send(&mut self, op: &str) {
-        writeln!(self.stdin, "{op}").expect("write op");
-        self.stdin.flush().expect("flush");
-    }
-
-    /// The first output line containing `needle` (within 3 s).
-    fn wait_line(&self, needle: &str) -> String {
-        let end = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < end {
-            if let Some(l) = self
-                .lines
-                .lock()
-                .expect("lines")
-                .iter()
-                .find(|l| l.contains(needle))
-            {
-                return l.clone();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "no {needle:?} from the harness; output:\n{:?}",
-            self.lines.lock()
-        );
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn rtp(ssrc: u32, seq: u16) -> Vec<u8> {
-    let mut p = vec![0u8; 172];
-    p[0] = 0x80;
-    p[1] = 8;
-    p[2..4].copy_from_slice(&seq.to_be_bytes());
-    p[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
-    p[8..12].copy_from_slice(&ssrc.to_be_bytes());
-    p
-}
-
-fn ssrc_of(d: &Datagram) -> Option<u32> {
-    let b = d.bytes.get(8..12)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
+use sbc_lab::{Lab, Ns, UdpBurst};
 
 fn packets(ssrc: u32, n: u16) -> Vec<Vec<u8>> {
     (0..n).map(|s| rtp(ssrc, s)).collect()
@@ -124,7 +39,7 @@ const EVIL: u32 = 0x0bad;
 #[test]
 fn rtp_crosses_the_sbc_latched_to_a_natted_carrier_and_injection_is_refused() {
     let lab = Lab::new().expect("create lab");
-    let mut h = Harness::start(&lab);
+    let mut h = MediaHarness::start(&lab, &[]);
     let a_local = SocketAddr::from((SBC_OUTSIDE_IP, 20000));
     let b_local = SocketAddr::from((SBC_INSIDE_IP, 20000));
     let carrier = SocketAddr::from((CARRIER_IP, 4444));

@@ -7,124 +7,14 @@
 //! are empty and no NATed connection is left; at exit the table is gone and forwarding is
 //! off again.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdin, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use sbc_lab::media_harness::{MediaHarness, rtp_packet as rtp, ssrc_of};
 use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP};
-use sbc_lab::{Datagram, Lab, Ns, UdpBurst};
+use sbc_lab::{Lab, Ns, UdpBurst};
 
 const TABLE: &str = "sbc_fast";
-
-/// The harness process: ops in, event and log lines out; killed on drop.
-struct Harness {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-fn collect(r: impl Read + Send + 'static, sink: Arc<Mutex<Vec<String>>>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            sink.lock().expect("lines").push(line);
-        }
-    });
-}
-
-impl Harness {
-    fn start(lab: &Lab) -> Harness {
-        let bin = sbc_lab::sbc::sbc_binary().expect("sbc binary (cargo build --release)");
-        let args = [
-            bin.as_os_str(),
-            "media-harness".as_ref(),
-            "--kernel-forwarding".as_ref(),
-            TABLE.as_ref(),
-            "--latch-window".as_ref(),
-            "300".as_ref(),
-        ];
-        let mut cmd = lab.command(Ns::Sbc, &args);
-        cmd.env("RUST_LOG", "info")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start sbc media-harness");
-        let stdin = child.stdin.take();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        collect(child.stdout.take().expect("stdout"), lines.clone());
-        collect(child.stderr.take().expect("stderr"), lines.clone());
-        let h = Harness {
-            child,
-            stdin,
-            lines,
-        };
-        h.wait_line("ready");
-        h
-    }
-
-    fn send(&mut self, op: &str) {
-        let stdin = self.stdin.as_mut().expect("harness running");
-        writeln!(stdin, "{op}").expect("write op");
-        stdin.flush().expect("flush");
-    }
-
-    /// The first output line containing `needle` (within 5 s).
-    fn wait_line(&self, needle: &str) -> String {
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            if let Some(l) = self
-                .lines
-                .lock()
-                .expect("lines")
-                .iter()
-                .find(|l| l.contains(needle))
-            {
-                return l.clone();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "no {needle:?} from the harness; output:\n{:#?}",
-            self.lines.lock()
-        );
-    }
-
-    /// Ends stdin (the harness stops its relay) and waits for the exit.
-    fn stop(&mut self) {
-        drop(self.stdin.take());
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("the harness did not exit after end of input");
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn rtp(ssrc: u32, seq: u16) -> Vec<u8> {
-    let mut p = vec![0u8; 172];
-    p[0] = 0x80;
-    p[1] = 8;
-    p[2..4].copy_from_slice(&seq.to_be_bytes());
-    p[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
-    p[8..12].copy_from_slice(&ssrc.to_be_bytes());
-    p
-}
-
-fn ssrc_of(d: &Datagram) -> Option<u32> {
-    let b = d.bytes.get(8..12)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
 
 fn stream<'a>(ns: Ns, from: SocketAddr, to: SocketAddr, rtp: &'a [Vec<u8>]) -> UdpBurst<'a> {
     UdpBurst {
@@ -175,7 +65,10 @@ fn a_latched_stream_is_relayed_by_the_kernel_and_given_back_at_close() {
         "0",
         "the lab's sbc namespace does not forward"
     );
-    let mut h = Harness::start(&lab);
+    let mut h = MediaHarness::start(
+        &lab,
+        &["--kernel-forwarding", TABLE, "--latch-window", "300"],
+    );
     assert_eq!(sysctl(&lab), "1", "switched on with the fast path");
     let a_local = SocketAddr::from((SBC_OUTSIDE_IP, 20000));
     let b_local = SocketAddr::from((SBC_INSIDE_IP, 20000));
