@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sbc_core::Transport;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::warn;
 
 use super::stream::{self, Link, StreamCtx};
@@ -24,11 +24,30 @@ pub async fn serve(
     slots: Arc<Semaphore>,
 ) {
     loop {
+        let (sock, link, permit) = accept(&listener, local, Transport::Tcp, &slots).await;
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            stream::accepted(sock, link, ctx).await;
+            drop(permit);
+        });
+    }
+}
+
+/// The next connection on `listener` that gets one of the shared connection `slots`
+/// (TCP and TLS listeners alike); a failed accept backs off, a connection over the cap
+/// is refused (closed) with a log line.
+pub(super) async fn accept(
+    listener: &TcpListener,
+    local: SocketAddr,
+    transport: Transport,
+    slots: &Arc<Semaphore>,
+) -> (TcpStream, Link, OwnedSemaphorePermit) {
+    loop {
         let (sock, remote) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
                 // EMFILE and the like: back off instead of spinning.
-                warn!(%local, "tcp accept failed: {e}");
+                warn!(%local, "{transport} accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -39,14 +58,10 @@ pub async fn serve(
         };
         let _ = sock.set_nodelay(true);
         let link = Link {
-            transport: Transport::Tcp,
+            transport,
             local,
             remote,
         };
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            stream::accepted(sock, link, ctx).await;
-            drop(permit);
-        });
+        return (sock, link, permit);
     }
 }

@@ -16,7 +16,7 @@ use sbc_core::Transport;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::identities::{LiveServerConfig, current};
 use super::stream::{self, Link, StreamCtx};
@@ -33,24 +33,8 @@ pub async fn serve(
     slots: Arc<Semaphore>,
 ) {
     loop {
-        let (sock, remote) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                warn!(%local, "tls accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            warn!(%local, %remote, "too many stream connections: refused");
-            continue;
-        };
-        let _ = sock.set_nodelay(true);
-        let link = Link {
-            transport: Transport::Tls,
-            local,
-            remote,
-        };
+        let (sock, link, permit) =
+            super::tcp::accept(&listener, local, Transport::Tls, &slots).await;
         // The certificate current at accept time (a reload may have replaced it).
         let acceptor = TlsAcceptor::from(current(&config));
         tokio::spawn(connection(acceptor, sock, link, ctx.clone(), permit));
