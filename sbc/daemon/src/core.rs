@@ -31,7 +31,6 @@ use tracing::{debug, info, info_span, warn};
 
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
-use crate::media::MediaHook;
 use crate::mgmt::hook::ViewHook;
 use crate::mgmt::views::{Relayed, Views};
 use crate::policy::{self, Decision};
@@ -39,6 +38,7 @@ use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
+use sbc_session::MediaHook;
 
 /// Commands from the signal handler.
 #[derive(Debug)]

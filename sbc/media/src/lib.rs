@@ -27,8 +27,8 @@
 //! Latching (symmetric RTP) and its defences against injection are in [`peer`]; forks in
 //! [`side`]; loss and jitter in [`stats`]; the inactivity timer in [`calls`].
 //!
-//! * [`PortPool`] — the even RTP ports of a realm's `media_ports` range (RTCP on +1); it
-//!   lives with the control plane, which allocates before `Open` and releases after `Close`.
+//! Ports come from the control plane (`sbc-session`'s port pools), which allocates them
+//! before `Open` and releases them after `Close`.
 
 pub mod calls;
 mod config;
@@ -36,7 +36,6 @@ pub mod offload;
 mod ops;
 pub mod packet;
 pub mod peer;
-mod pool;
 pub mod sdes;
 pub mod shard;
 pub mod side;
@@ -46,6 +45,5 @@ mod stream;
 pub use config::{Forwarder, ShardConfig};
 pub use offload::KernelRelay;
 pub use ops::OpError;
-pub use pool::PortPool;
 pub use shard::{DropReason, IoOp, Shard, StreamReport, Verdict};
 pub use stream::{Endpoint, SocketId};

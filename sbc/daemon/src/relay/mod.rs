@@ -24,7 +24,7 @@
 //!   until told), `Udptl { stream }` right after `Open` for a T.38 `m=image ... udptl`
 //!   stream (relayed as datagrams, not parsed as RTP: without it, UDPTL is dropped as junk),
 //!   `QueryStats { stream }`.
-//! * Ports: the control plane allocates them from its [`PortPool`](sbc_media::PortPool)
+//! * Ports: the control plane allocates them from its port pools (`sbc-session`)
 //!   before `Open` and releases them when it sends `Close` (the pool hands ports out least
 //!   recently used first, so a port is not bound again while its old socket closes).
 //!
