@@ -12,11 +12,14 @@
 //! * [`Side`] — the A (incoming) and B (outgoing) leg of a call, for signalling and media.
 //! * [`MediaOp`] / [`MediaEvent`] — the control plane's commands to the media plane and
 //!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`]).
+//! * [`registry`] — the codecs, DTMF modes, SRTP policies and suites the SBC knows, and
+//!   whether it acts on each today: what config, API and web UI all read.
 //! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
 //!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
 mod media;
 mod pseudonym;
+pub mod registry;
 mod side;
 mod transmit;
 mod transport;

@@ -118,15 +118,12 @@ pub fn describe(sdp: &[u8]) -> LegMedia {
         .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|r| r.split('/').next())
         .map(str::to_owned);
+    // Without an rtpmap, a static payload type names its codec (RFC 3551).
     let codec = named.unwrap_or_else(|| {
-        match pt {
-            "0" => "PCMU",
-            "8" => "PCMA",
-            "9" => "G722",
-            "18" => "G729",
-            other => other,
-        }
-        .to_owned()
+        pt.parse()
+            .ok()
+            .and_then(sbc_sdp::static_rtpmap)
+            .map_or_else(|| pt.to_owned(), |m| m.encoding)
     });
     LegMedia { codec, srtp }
 }
@@ -156,6 +153,12 @@ m=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
             }
         );
         assert_eq!(describe(b"garbage"), LegMedia::default());
+        let g729 = b"v=0\r\nm=audio 4000 RTP/AVP 18\r\n";
+        assert_eq!(
+            describe(g729).codec,
+            "G729",
+            "static payload types by RFC 3551"
+        );
     }
 
     /// The core's hook stack (views around releases around the media hook) hands the
