@@ -87,6 +87,13 @@ def proc_cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def ns_cpu_ticks(ns):
+    """utime + stime of every process in network namespace `ns` (what a multi-process
+    reference such as Kamailio's children plus rtpengine costs), in clock ticks."""
+    out = run(["ip", "netns", "pids", ns], check=False).stdout
+    return sum(proc_cpu_ticks(int(p)) or 0 for p in out.split())
+
+
 def proc_rss_bytes(pid):
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -136,7 +143,8 @@ class CpuWindow:
         self.a = self.b = {}
 
     def _sample(self):
-        sample = {name: proc_cpu_ticks(pid) for name, pid in self.pids.items()}
+        sample = {name: ns_cpu_ticks(pid[3:]) if isinstance(pid, str) and pid.startswith("ns:") else proc_cpu_ticks(pid)
+                  for name, pid in self.pids.items()}
         sample["host"] = host_busy_ticks()
         return time.monotonic(), sample
 
@@ -331,6 +339,64 @@ class Sbc:
                 self.proc.wait()
 
 
+class KamailioRef:
+    """The reference SBC of --compare-kamailio: Debian's Kamailio (record-routing proxy) with
+    Debian's rtpengine anchoring each call's media, both in bench-sbc, from
+    scripts/bench/reference/kamailio-rtpengine.cfg. Offers the same interface as Sbc."""
+
+    NG_PORT = 2223
+
+    def __init__(self, logdir, children):
+        cfg = (Path(__file__).resolve().parent / "reference" / "kamailio-rtpengine.cfg").read_text()
+        for key, value in (("CARRIER_IP", CARRIER_IP), ("PBX_IP", PBX_IP), ("SBC_OUT_IP", SBC_OUT_IP),
+                           ("SBC_IN_IP", SBC_IN_IP), ("NG_PORT", str(self.NG_PORT)), ("CHILDREN", str(children))):
+            cfg = cfg.replace(f"@{key}@", value)
+        (logdir / "kamailio.cfg").write_text(cfg)
+        self.log_path = logdir / "kamailio.log"
+        self.rtpengine = subprocess.Popen(
+            ["ip", "netns", "exec", NS_SBC, "rtpengine", "--foreground", "--config-file=none", "--table=-1",
+             f"--interface=outside/{SBC_OUT_IP}", f"--interface=inside/{SBC_IN_IP}",
+             f"--listen-ng=127.0.0.1:{self.NG_PORT}", "--port-min=20000", "--port-max=59999",
+             f"--num-threads={os.cpu_count()}", "--log-stderr", "--log-level=4", "--delete-delay=0",
+             "--timeout=60"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(logdir / "rtpengine.log", "wb"),
+        )
+        PROCS.append(self.rtpengine)
+        # Kamailio pings rtpengine at start and disables it if nobody answers.
+        if not wait_bound(NS_SBC, [f"127.0.0.1:{self.NG_PORT}"], self.rtpengine, "rtpengine"):
+            raise BenchError(f"rtpengine exited at start; log:\n{tail(logdir / 'rtpengine.log')}")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", NS_SBC, "kamailio", "-DD", "-E", "-m", "256", "-M", "16",
+             "-f", str(logdir / "kamailio.cfg"), "-Y", str(logdir)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.log_path, "wb"),
+        )
+        PROCS.append(self.proc)
+        if not wait_bound(NS_SBC, [f"{SBC_OUT_IP}:{SIP_PORT}", f"{SBC_IN_IP}:{SIP_PORT}"], self.proc, "kamailio"):
+            raise BenchError(f"kamailio exited at start; log:\n{tail(self.log_path)}")
+        time.sleep(0.5)  # its children bind after the main process
+
+    @property
+    def pid(self):
+        return f"ns:{NS_SBC}"
+
+    def alive(self):
+        return self.proc.poll() is None and self.rtpengine.poll() is None
+
+    def log_counts(self):
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return {"panics": text.count("CRITICAL"), "drops": 0, "errors": text.count("ERROR")}
+
+    def stop(self):
+        for p in (self.proc, self.rtpengine):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+
 # ---------------------------------------------------------------------------------------------
 # sipp
 
@@ -507,15 +573,21 @@ class Bench:
         limit = max(200, rate * 2)
         uac_timeout = secs * 2 + 20
         kernel_before = {ns: udp_counters(ns) for ns in NAMESPACES}
-        sbc = Sbc(self.binary, self.config, d) if kind == "sbc" else None
-        uas_ip = PBX_IP if kind == "sbc" else REF_PBX_IP
+        through = kind in ("sbc", "kam")
+        if kind == "sbc":
+            sbc = Sbc(self.binary, self.config, d)
+        elif kind == "kam":
+            sbc = KamailioRef(d, self.opts.kamailio_children)
+        else:
+            sbc = None
+        uas_ip = PBX_IP if through else REF_PBX_IP
         uas = Sipp(NS_PBX, "uas", d, uas_args(uas_ip, calls, uac_timeout + 10, 10000))
         try:
             wait_bound(NS_PBX, [f"{uas_ip}:{SIP_PORT}"], uas.proc, "sipp uas", timeout=5)
             if uas.poll() is not None:
                 raise BenchError(f"sipp uas exited at start; see {d}:\n{tail(d / 'uas.err')}")
-            target = f"{SBC_OUT_IP}:{SIP_PORT}" if kind == "sbc" else f"{REF_PBX_IP}:{SIP_PORT}"
-            local = CARRIER_IP if kind == "sbc" else REF_CARRIER_IP
+            target = f"{SBC_OUT_IP}:{SIP_PORT}" if through else f"{REF_PBX_IP}:{SIP_PORT}"
+            local = CARRIER_IP if through else REF_CARRIER_IP
             uac = Sipp(NS_CARRIER, "uac", d, uac_args(target, local, rate, calls, hold, limit, uac_timeout, 10000))
             cpu = CpuWindow({"sbc": sbc.pid if sbc else None, "uac": uac.pid, "uas": uas.pid})
             # CPU window: the steady part of the run, 1 s after the start to 1 s before the end.
@@ -805,6 +877,10 @@ def main():
     p.add_argument("--ramp-max", type=int, default=1000, help="highest set-up rate of the dialog run (default 1000)")
     p.add_argument("--cycles", type=int, default=2, help="dialog cycles; the 2nd checks that memory is reused (default 2)")
     p.add_argument("--no-reference", action="store_true", help="skip the sipp-to-sipp reference search")
+    p.add_argument("--compare-kamailio", action="store_true",
+                   help="also search the rate of Kamailio + rtpengine (Debian's; record-routing proxy, media "
+                   "anchored in rtpengine's userspace) in the SBC's place, same calls, same run")
+    p.add_argument("--kamailio-children", type=int, default=4, help="Kamailio's UDP worker processes (default 4)")
     p.add_argument("--firewall", action="store_true",
                    help="run the SBC with [firewall] enabled = true (its nftables table in bench-sbc, per-call "
                    "pinholes); default: enabled = false. Needs nft. Compare a run with and one without it, "
@@ -834,7 +910,8 @@ def main():
     est_ramp = opts.dialogs / opts.ramp_max if opts.dialogs else 0
     dialogs_budget = (opts.cycles * (2 * est_ramp + 20) + 15) if opts.dialogs else 0
     search_total = opts.budget - dialogs_budget - 10
-    sbc_budget = search_total * (0.55 if not opts.no_reference else 1.0)
+    shares = 1 + (not opts.no_reference) + opts.compare_kamailio
+    sbc_budget = search_total / shares * (1.1 if shares > 1 else 1.0)
 
     log(f"\n[1/3] calls/s through the SBC (probes of {opts.probe} s, then {opts.window} s to confirm)")
     sbc_best, sbc_fail, sbc_note = bench.search("sbc", sbc_budget)
@@ -846,6 +923,13 @@ def main():
             f"--- callee errors:\n{tail(Path(f['dir']) / 'uas-errors.log', 20)}\n"
             f"--- sbc.log:\n{tail(Path(f['dir']) / 'sbc.log', 20)}"
         )
+
+    kam_best = kam_fail = None
+    kam_note = ""
+    if opts.compare_kamailio:
+        log(f"\n[1b] peer: calls/s through Kamailio + rtpengine in the SBC's place")
+        kam_budget = max(0, (bench.left() - dialogs_budget - 10) * (0.5 if not opts.no_reference else 1.0))
+        kam_best, kam_fail, kam_note = bench.search("kam", kam_budget)
 
     ref_best = ref_fail = None
     ref_note = "skipped (--no-reference)"
@@ -931,12 +1015,21 @@ def main():
         log("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
         if i == 0:
             log("  ".join("-" * w for w in widths))
-    for label, f in (("SBC", sbc_fail), ("sipp->sipp", ref_fail)):
+    if opts.compare_kamailio:
+        kam_cps = kam_best["rate"] if kam_best else None
+        kam_cpu = kam_best["cpu"].get("sbc") if kam_best else None
+        kam_us = per_call_us(kam_best, "sbc")
+        log(f"Kamailio + rtpengine in the same run: max calls/s {capped(kam_best, kam_fail, kam_note)},"
+            f" CPU {fmt(kam_cpu, '{:.0f} %')} (all its processes), {fmt(kam_us, '{:.0f} us')} per call;"
+            f" SBC / Kamailio calls/s {fmt(cps / kam_cps if cps and kam_cps else None, '{:.2f}')},"
+            f" CPU per call {fmt(sbc_us / kam_us if sbc_us and kam_us else None, '{:.2f}')}")
+    for label, f in (("SBC", sbc_fail), ("Kamailio+rtpengine", kam_fail), ("sipp->sipp", ref_fail)):
         if not f:
             continue
         c = f["cpu"]
         cpus = " ".join(f"{k} {c[k]:.0f} %" for k in ("sbc", "uac", "uas", "host") if k in c)
         queue = f" sbc core-queue drops {f['sbc_log'].get('drops')}," if f["kind"] == "sbc" else ""
+        cpus = cpus.replace("sbc ", "kamailio+rtpengine ") if f["kind"] == "kam" else cpus
         log(f"{label} lowest failing run: {f['rate']} cps x {f['secs']} s: ok {f['ok']}/{f['calls']}, failed {f['failed']}"
             f" (callee failed {f['uas_failed']}), created {f['achieved']:.0f}/s (slowest s {f['slowest']:.0f}),"
             f" retrans {f['retrans']},{queue} kernel UDP drops sbc {f['kernel_drops_sbc']} peers {f['kernel_drops_peers']};"
@@ -960,6 +1053,11 @@ def main():
     log("RESULT " + kv(cps_max=cps, window_s=opts.window, ref_sipp_cps_max=ref_cps, ratio=ratio,
                        capped=int(bool(sbc_best) and sbc_fail is None), firewall=int(opts.firewall)))
     log("RESULT " + kv(cpu_pct=sbc_cpu, at_cps=cps, sbc_cpu_us_per_call=sbc_us, ref_sipp_uas_cpu_us_per_call=ref_uas_us))
+    if opts.compare_kamailio:
+        log("RESULT " + kv(kamailio_rtpengine_cps_max=kam_best["rate"] if kam_best else None,
+                           kamailio_rtpengine_cpu_pct=kam_best["cpu"].get("sbc") if kam_best else None,
+                           kamailio_rtpengine_cpu_us_per_call=per_call_us(kam_best, "sbc"),
+                           hold_ms=opts.hold_ms))
     log("RESULT " + kv(rss_per_dialog_bytes=None if per_dialog is None else int(per_dialog),
                        rss_base_bytes=dlg.get("rss_base") if dlg else None,
                        rss_all_up_bytes=cyc[0]["up"]["rss"] if cyc else None,
