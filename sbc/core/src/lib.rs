@@ -12,13 +12,17 @@
 //! * [`Side`] — the A (incoming) and B (outgoing) leg of a call, for signalling and media.
 //! * [`MediaOp`] / [`MediaEvent`] — the control plane's commands to the media plane and
 //!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`]).
+//! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
+//!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
 mod media;
+mod pseudonym;
 mod side;
 mod transmit;
 mod transport;
 
 pub use media::{LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, StreamKey, StreamStats};
+pub use pseudonym::{MAX_NAME, Pseudonyms};
 pub use side::Side;
 pub use transmit::Transmit;
 pub use transport::{ParseTransportAddrError, Transport, TransportAddr};

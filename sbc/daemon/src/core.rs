@@ -98,7 +98,7 @@ impl Core {
         let caps = Capabilities::sbc(agent.clone());
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
         let registrations = Registrations::new(&config, &agent);
-        let hook = MediaHook::new(config.clone(), crate::ids::random_u64());
+        let hook = MediaHook::new(config.clone(), crate::ids::random_u64(), media.pseudonyms());
         let engine = Engine::new(EngineConfig {
             timers: TimerConfig::default(),
             agent: agent.clone(),

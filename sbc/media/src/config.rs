@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use sbc_core::Pseudonyms;
+
 /// Settings of one [`Shard`](crate::Shard); the same for every shard of a daemon.
 #[derive(Debug, Clone)]
 pub struct ShardConfig {
@@ -29,6 +31,10 @@ pub struct ShardConfig {
     /// Hand streams that need no transformation to the kernel fast path once both peers
     /// are latched (see [`offload`](crate::offload)); off by default.
     pub kernel_forwarding: bool,
+    /// Pseudonyms for the CNAMEs of relayed RTCP ([`sdes`](crate::sdes)); the control plane
+    /// must use the same for `a=ssrc` in SDP. The default key is fixed (for tests): the
+    /// daemon sets a random one per run.
+    pub pseudonyms: Pseudonyms,
 }
 
 impl Default for ShardConfig {
@@ -41,6 +47,7 @@ impl Default for ShardConfig {
             default_clock_rate: 8000,
             capacity: 256,
             kernel_forwarding: false,
+            pseudonyms: Pseudonyms::new([0; 16]),
         }
     }
 }

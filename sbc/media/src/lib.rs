@@ -37,6 +37,7 @@ mod ops;
 pub mod packet;
 pub mod peer;
 mod pool;
+pub mod sdes;
 pub mod shard;
 pub mod side;
 pub mod stats;

@@ -44,6 +44,8 @@ pub enum Junk {
     BadRtcpLength { words: u16 },
     #[error("datagram larger than the receive buffer")]
     Truncated,
+    #[error("RTCP source description runs past its length")]
+    BadSdes,
 }
 
 /// The fixed RTP header, in bytes.

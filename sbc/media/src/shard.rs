@@ -5,7 +5,8 @@
 //! 1. **demux** — the socket id gives the stream slot and the endpoint (side, RTP/RTCP);
 //! 2. **parse** — RTP or RTCP header ([`packet`](mod@crate::packet)); anything else is junk;
 //! 3. **latch** — is the source this side's peer (or confirmed as its new address)?
-//! 4. **transform** — nothing yet: the seam for SRTP, transcoding and DTMF;
+//! 4. **transform** — RTCP SDES hidden ([`sdes`](crate::sdes)); the seam for SRTP,
+//!    transcoding and DTMF;
 //! 5. **send** — which of the other side's sockets, to which address.
 //!
 //! It only indexes preallocated state: no allocation, no hashing, no lock.
@@ -176,7 +177,10 @@ impl Shard {
         }
         self.calls.activity(stream.call, now);
         // transform
-        let len = transform(stream, ep, &packet, buf);
+        let Ok(len) = transform(&self.config, &packet, buf) else {
+            stream.side_mut(ep.side).stats.drop_junk();
+            return Verdict::Drop(DropReason::Junk(Junk::BadSdes));
+        };
         // send
         match destination(stream, ep, &packet) {
             Some((socket, to)) => {
@@ -327,11 +331,20 @@ fn udptl_seq(packet: &Packet) -> u16 {
     }
 }
 
-/// The transform phase: where SRTP, transcoding and DTMF interworking will rewrite the
-/// packet in place. Today the packet is relayed as it came.
+/// The transform phase: rewrites the packet in place; returns its new length. RTCP source
+/// descriptions get their CNAME replaced by its pseudonym and lose every other item
+/// ([`sdes`](crate::sdes): topology hiding); RTP is relayed as it came (the seam for SRTP,
+/// transcoding and DTMF interworking).
 #[inline]
-fn transform(_stream: &mut Stream, _ep: Endpoint, _packet: &Packet, buf: &mut [u8]) -> usize {
-    buf.len()
+fn transform(
+    config: &ShardConfig,
+    packet: &Packet,
+    buf: &mut [u8],
+) -> Result<usize, crate::sdes::Malformed> {
+    match packet {
+        Packet::Rtcp { .. } => crate::sdes::scrub(buf, &config.pseudonyms),
+        _ => Ok(buf.len()),
+    }
 }
 
 /// The send phase: the other side's socket and peer address. RTCP goes over the RTP

@@ -13,8 +13,9 @@ use sbc_sdp::{MediaDescription, SessionDescription};
 
 use super::check::peer_streams;
 use super::error::MediaError;
+use super::hiding::hide_identities;
 use super::ports::Pools;
-use super::rewrite::{anchor, hide_writer, unbundle};
+use super::rewrite::{anchor, unbundle};
 use super::state::CallMedia;
 
 /// Handles an answer from `from`'s peer; returns the description for the offerer.
@@ -97,7 +98,7 @@ pub fn answer(
 
     let ports = call.ports_on(offerer, &accepted);
     anchor(&mut sdp, call.leg(offerer).sdp_ip, &ports);
-    hide_writer(&mut sdp);
+    hide_identities(&mut sdp, &call.names);
     unbundle(&mut sdp);
     Ok(call.leg_mut(offerer).origin.stamp(&mut sdp))
 }

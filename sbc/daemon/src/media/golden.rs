@@ -28,6 +28,11 @@ pub(super) fn golden_config() -> Arc<Config> {
     )
 }
 
+/// The fixed pseudonym key of the tests (the daemon's is random per run).
+pub(super) fn test_names() -> sbc_core::Pseudonyms {
+    sbc_core::Pseudonyms::new(*b"golden-test-key!")
+}
+
 /// One scenario being run.
 struct Run {
     dir: PathBuf,
@@ -48,7 +53,7 @@ impl Run {
     fn new(dir: &Path) -> Self {
         Run {
             dir: dir.to_owned(),
-            hook: MediaHook::new(golden_config(), 7),
+            hook: MediaHook::new(golden_config(), 7, test_names()),
             calls: Calls::new(),
             call: None,
             names: HashMap::new(),

@@ -27,8 +27,10 @@
 //!   SBC (removed with rtcp-mux), no ICE and no BUNDLE group, no SDES keys (SRTP-only
 //!   streams are rejected until SRTP termination lands), the codecs both trunks allow,
 //!   direction attributes as written (`c=0.0.0.0` hold turned into `sendonly`/`inactive`),
-//!   port 0 kept, the number of sections never changed; `s=-` and no `u= e= p=`/`a=tool`
-//!   (the writer's identity, like its User-Agent).
+//!   port 0 kept, the number of sections never changed; what names the writer ([`hiding`]:
+//!   `s=-`, no `u= e= p= k=`/`a=tool`, `a=ssrc` cnames as pseudonyms — the same ones the
+//!   media engine writes into relayed RTCP —, WebRTC stream ids dropped, and any attribute
+//!   the SBC does not know dropped when it names an address, a URI or a domain).
 //! * The engine hears per stream: `Open` (both local addresses, each side's latch mode),
 //!   `Udptl` for T.38, `Remote`/`Sending` for each side's SDP (changes only), `ClockRate`
 //!   of the answered codec, `Answered`, `Close`.
@@ -42,6 +44,7 @@
 mod answer;
 mod check;
 mod error;
+mod hiding;
 mod legs;
 mod offer;
 mod ports;
@@ -57,7 +60,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sbc_config::Config;
-use sbc_core::{MediaOp, Side, StreamKey};
+use sbc_core::{MediaOp, Pseudonyms, Side, StreamKey};
 use sbc_sdp::SessionDescription;
 use sbc_sip::b2bua::{Body, BodyRole, CallId, NotAcceptable, RelayPlan, SessionHook};
 use tracing::{info, warn};
@@ -81,10 +84,12 @@ pub struct MediaHook {
     ops: Vec<MediaOp>,
     /// Keys the per-leg origin session ids.
     seed: u64,
+    /// Pseudonyms for RTCP CNAMEs in SDP (the media engine uses the same for RTCP).
+    names: Pseudonyms,
 }
 
 impl MediaHook {
-    pub fn new(config: Arc<Config>, seed: u64) -> Self {
+    pub fn new(config: Arc<Config>, seed: u64, names: Pseudonyms) -> Self {
         MediaHook {
             pools: Pools::new(&config),
             config,
@@ -93,6 +98,7 @@ impl MediaHook {
             by_number: HashMap::new(),
             ops: Vec::new(),
             seed,
+            names,
         }
     }
 
@@ -223,7 +229,8 @@ impl SessionHook for MediaHook {
         self.by_number.insert(call.get(), call);
         match legs::resolve(&self.config, call, plan, self.seed) {
             Ok(legs) => {
-                self.calls.insert(call, CallMedia::new(call, legs));
+                self.calls
+                    .insert(call, CallMedia::new(call, legs, self.names));
             }
             Err(e) => {
                 warn!(%call, "media: {e}");

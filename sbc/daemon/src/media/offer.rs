@@ -21,9 +21,10 @@ use tracing::info;
 
 use super::check::peer_streams;
 use super::error::MediaError;
+use super::hiding::hide_identities;
 use super::legs::Leg;
 use super::ports::Pools;
-use super::rewrite::{anchor, hide_writer, is_srtp, relayed_proto, unbundle};
+use super::rewrite::{anchor, is_srtp, relayed_proto, unbundle};
 use super::state::{CallMedia, Offer, Ports};
 
 /// Most streams anchored for one call; further sections are rejected (each takes a port
@@ -120,7 +121,7 @@ pub fn offer(
 
     let ports = call.ports_on(to, &anchored);
     anchor(&mut sdp, call.leg(to).sdp_ip, &ports);
-    hide_writer(&mut sdp);
+    hide_identities(&mut sdp, &call.names);
     unbundle(&mut sdp);
     Ok(call.leg_mut(to).origin.stamp(&mut sdp))
 }

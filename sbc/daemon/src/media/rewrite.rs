@@ -19,18 +19,6 @@ pub fn is_srtp(proto: &str) -> bool {
     proto.to_ascii_uppercase().contains("SAVP")
 }
 
-/// Removes what identifies the writer beyond its media, as the header policy removes its
-/// User-Agent and Server: the session name (`s=`, often the product and version) becomes
-/// `-`; the session's URI, e-mail and phone lines and `a=tool` go. Media-level `i=` and
-/// attributes stay (they describe the streams).
-pub fn hide_writer(sdp: &mut SessionDescription) {
-    "-".clone_into(&mut sdp.session_name);
-    sdp.uri = None;
-    sdp.emails.clear();
-    sdp.phones.clear();
-    sdp.attributes.remove("tool");
-}
-
 /// Removes `a=group:BUNDLE` (RFC 9143): the SBC gives every section its own ports, so the
 /// other side must not bundle them onto one.
 pub fn unbundle(sdp: &mut SessionDescription) {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-use sbc_core::{MediaOp, RemoteSpec, Side, StreamKey};
+use sbc_core::{MediaOp, Pseudonyms, RemoteSpec, Side, StreamKey};
 use sbc_sip::b2bua::CallId;
 
 use super::check::PeerStream;
@@ -65,10 +65,12 @@ pub struct CallMedia {
     udptl: HashSet<usize>,
     /// The RTP clock rate the engine was told per section.
     clock_rates: HashMap<usize, u32>,
+    /// Pseudonyms for the CNAMEs of `a=ssrc` ([`hiding`](super::hiding)).
+    pub names: Pseudonyms,
 }
 
 impl CallMedia {
-    pub fn new(id: CallId, legs: [Leg; 2]) -> Self {
+    pub fn new(id: CallId, legs: [Leg; 2], names: Pseudonyms) -> Self {
         CallMedia {
             id,
             legs,
@@ -80,6 +82,7 @@ impl CallMedia {
             sending: HashMap::new(),
             udptl: HashSet::new(),
             clock_rates: HashMap::new(),
+            names,
         }
     }
 

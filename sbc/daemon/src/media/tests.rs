@@ -14,7 +14,7 @@ use sbc_sip::transaction::{Peer, TimerConfig};
 use sbc_sip::{Framing, Limits, Message};
 
 use super::MediaHook;
-use super::golden::golden_config;
+use super::golden::{golden_config, test_names};
 
 const CARRIER: &str = "198.51.100.20:5060";
 const SBC_OUTSIDE: &str = "203.0.113.10:5060";
@@ -155,7 +155,7 @@ fn started(hook: &mut MediaHook, calls: &mut Calls, from: &str, to: &str) -> Cal
 
 #[test]
 fn other_bodies_cross_unchanged_and_multipart_sdp_is_refused() {
-    let mut hook = MediaHook::new(golden_config(), 1);
+    let mut hook = MediaHook::new(golden_config(), 1, test_names());
     let mut calls = Calls::new();
     let id = started(&mut hook, &mut calls, "carrier", "pbx");
     let isup = b"\x01\x02 not SDP";
@@ -186,7 +186,7 @@ fn other_bodies_cross_unchanged_and_multipart_sdp_is_refused() {
 
 #[test]
 fn an_unknown_trunk_or_call_is_refused() {
-    let mut hook = MediaHook::new(golden_config(), 1);
+    let mut hook = MediaHook::new(golden_config(), 1, test_names());
     let mut calls = Calls::new();
     let id = started(&mut hook, &mut calls, "nobody", "pbx");
     let sdp = Some("application/sdp");
@@ -204,7 +204,7 @@ fn an_unknown_trunk_or_call_is_refused() {
 
 #[test]
 fn an_exhausted_pool_refuses_the_offer_and_keeps_nothing() {
-    let mut hook = MediaHook::new(golden_config(), 1);
+    let mut hook = MediaHook::new(golden_config(), 1, test_names());
     let mut calls = Calls::new();
     let sdp = Some("application/sdp");
     // 50 pairs per realm: 50 one-stream calls fill "outside".
@@ -250,7 +250,7 @@ fn an_exhausted_pool_refuses_the_offer_and_keeps_nothing() {
 
 #[test]
 fn the_b2bua_relays_the_anchored_offer_and_media_timeout_hangs_up() {
-    let mut hook = MediaHook::new(golden_config(), 1);
+    let mut hook = MediaHook::new(golden_config(), 1, test_names());
     let mut engine = engine();
     let now = Instant::now();
     engine.handle_message(now, invite("m1", OFFER), carrier_peer(), &mut hook);
@@ -293,7 +293,7 @@ fn the_b2bua_relays_the_anchored_offer_and_media_timeout_hangs_up() {
 
 #[test]
 fn a_refused_answer_of_b_tells_a_nothing_of_b() {
-    let mut hook = MediaHook::new(golden_config(), 1);
+    let mut hook = MediaHook::new(golden_config(), 1, test_names());
     let mut calls = Calls::new();
     let id = started(&mut hook, &mut calls, "carrier", "pbx");
     let sdp = Some("application/sdp");
@@ -320,7 +320,7 @@ fn a_refused_answer_of_b_tells_a_nothing_of_b() {
 
 #[test]
 fn a_stream_the_engine_could_not_bind_is_not_closed_again() {
-    let mut hook = MediaHook::new(golden_config(), 1);
+    let mut hook = MediaHook::new(golden_config(), 1, test_names());
     let mut calls = Calls::new();
     let id = started(&mut hook, &mut calls, "carrier", "pbx");
     let sdp = Some("application/sdp");

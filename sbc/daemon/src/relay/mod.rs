@@ -68,7 +68,7 @@ use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use sbc_core::{MediaEvent, MediaOp};
+use sbc_core::{MediaEvent, MediaOp, Pseudonyms};
 use tokio::sync::mpsc;
 use tracing::{error, warn};
 
@@ -96,6 +96,9 @@ pub struct RelayConfig {
     /// that need no transformation are handed to nftables NAT + conntrack once latched
     /// ([`kernel`]). `None`: every stream is relayed by the workers.
     pub kernel_table: Option<String>,
+    /// Pseudonyms for RTCP CNAMEs (a random key per run); the SDP side gets the same from
+    /// [`MediaHandle::pseudonyms`].
+    pub pseudonyms: Pseudonyms,
 }
 
 impl Default for RelayConfig {
@@ -108,6 +111,7 @@ impl Default for RelayConfig {
             latch_window: shard.latch_window,
             realtime: None,
             kernel_table: None,
+            pseudonyms: Pseudonyms::new(random_key()),
         }
     }
 }
@@ -143,6 +147,7 @@ impl RelayConfig {
             hold_inactivity: self.hold_inactivity,
             latch_window: self.latch_window,
             kernel_forwarding: self.kernel_table.is_some(),
+            pseudonyms: self.pseudonyms,
             ..sbc_media::ShardConfig::default()
         }
     }
@@ -180,9 +185,15 @@ impl WorkerTx {
 #[derive(Debug, Clone)]
 pub struct MediaHandle {
     workers: Arc<[WorkerTx]>,
+    pseudonyms: Pseudonyms,
 }
 
 impl MediaHandle {
+    /// The pseudonyms the workers give RTCP CNAMEs: SDP must use the same.
+    pub fn pseudonyms(&self) -> Pseudonyms {
+        self.pseudonyms
+    }
+
     /// Hands `op` to the worker owning its stream. Never blocks. A worker that died (a
     /// bug: it would have logged its panic) loses the op, logged here.
     pub fn send(&self, op: MediaOp) {
@@ -258,6 +269,14 @@ impl Relay {
     }
 }
 
+/// 128 random bits for the pseudonym key.
+fn random_key() -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&crate::ids::random_u64().to_le_bytes());
+    key[8..].copy_from_slice(&crate::ids::random_u64().to_le_bytes());
+    key
+}
+
 /// Starts `config.workers` worker threads (at least one).
 pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
     let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -286,6 +305,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
     }
     let handle = MediaHandle {
         workers: workers.into(),
+        pseudonyms: config.pseudonyms,
     };
     Ok((
         Relay {

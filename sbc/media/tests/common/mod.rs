@@ -146,6 +146,28 @@ impl Bench {
         v
     }
 
+    /// Like [`recv`](Self::recv), also giving back the buffer as the transform left it
+    /// (cut to the forwarded length).
+    pub fn recv_buf(
+        &mut self,
+        side: Side,
+        rtcp: bool,
+        from: &str,
+        packet: &[u8],
+    ) -> (Verdict, Vec<u8>) {
+        let mut buf = packet.to_vec();
+        let socket = self.socket(side, rtcp);
+        let v = self
+            .shard
+            .handle_packet(self.now, socket, addr(from), &mut buf);
+        if let Verdict::Forward { len, .. } = v {
+            buf.truncate(len);
+        }
+        self.io();
+        self.drain();
+        (v, buf)
+    }
+
     /// RTP from `from` on `side`'s RTP port.
     pub fn rtp(&mut self, side: Side, from: &str, ssrc: u32, seq: u16) -> Verdict {
         let p = rtp(ssrc, seq, u32::from(seq) * 160);

@@ -159,6 +159,12 @@ impl Attributes {
         before - self.0.len()
     }
 
+    /// Keeps the attributes for which `keep` returns true, in order; `keep` may rewrite
+    /// the ones it keeps.
+    pub fn retain_mut(&mut self, keep: impl FnMut(&mut Attribute) -> bool) {
+        self.0.retain_mut(keep);
+    }
+
     /// Replaces all attributes matching `pred` by `new`, put where the first match was,
     /// or at the end if nothing matched.
     pub fn replace_where(

@@ -18,6 +18,12 @@ pub fn new_branch(random: u64) -> String {
 /// CSeq copied as written. `to_tag` is added to the To header when given and the To has
 /// no tag yet (§8.2.6.2: every response but 100 Trying to a request without a To tag
 /// must carry one). A 100 Trying also copies Timestamp (§8.2.6.1).
+///
+/// Responses from 101 to 299 also carry every Record-Route value of the request, byte for
+/// byte and in order (§12.1.1: a UAS copies them, URIs, parameters and all, into a response
+/// that establishes a dialog, or the caller behind a record-routing proxy has no route set
+/// and its ACK and BYE never reach us). Within a dialog the copy is harmless: a UAC never
+/// changes its route set from a response to a mid-dialog request (§12.2.1.2).
 pub fn response_for(request: &Message, code: u16, reason: &str, to_tag: Option<&str>) -> Message {
     let mut r = Message::response(code, reason);
     for via in request.header_values(Known::Via) {
@@ -39,12 +45,31 @@ pub fn response_for(request: &Message, code: u16, reason: &str, to_tag: Option<&
     if let Some(cseq) = request.header(Known::CSeq) {
         r.push_header(Known::CSeq, cseq);
     }
+    if (101..=299).contains(&code) {
+        copy_record_route(request, &mut r);
+    }
     if code == 100 {
         if let Some(ts) = request.other_header("Timestamp") {
             r.push_header(crate::HeaderName::Other("Timestamp".into()), ts);
         }
     }
     r
+}
+
+/// What a server transaction keeps of its request to build responses later
+/// ([`TransactionLayer::response_to`](super::TransactionLayer::response_to)): the fields
+/// [`response_for`] copies, Record-Route included.
+pub(crate) fn response_template(request: &Message) -> Message {
+    let mut template = response_for(request, 100, "Trying", None);
+    copy_record_route(request, &mut template);
+    template
+}
+
+/// Every Record-Route field of `from`, as written, appended to `to`.
+fn copy_record_route(from: &Message, to: &mut Message) {
+    for value in from.header_values(Known::RecordRoute) {
+        to.push_header(Known::RecordRoute, value);
+    }
 }
 
 /// The ACK a client transaction sends for a non-2xx final response (§17.1.1.3):
@@ -180,6 +205,30 @@ mod tests {
         assert_eq!(trying.other_header("Timestamp"), Some("54"));
         // Round trip through the parser.
         assert!(Message::parse(r.to_bytes(), Framing::Datagram, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn dialog_responses_copy_record_route_exactly() {
+        let rr = [
+            "\"P1\" <sip:p1.example.com;lr;ftag=x>;foo",
+            "<sip:p2.example.com;lr>,<sip:p3;lr>",
+        ];
+        let invite = parse(&INVITE.replace(
+            "Timestamp: 54\r\n",
+            &format!("Record-Route: {}\r\nRecord-Route: {}\r\n", rr[0], rr[1]),
+        ));
+        for code in [101, 180, 183, 200, 299] {
+            let r = response_for(&invite, code, "x", Some("b2"));
+            assert_eq!(r.header_values(Known::RecordRoute).collect::<Vec<_>>(), rr);
+        }
+        for code in [100, 300, 486, 500] {
+            let r = response_for(&invite, code, "x", Some("b2"));
+            assert_eq!(r.header_values(Known::RecordRoute).count(), 0, "{code}");
+        }
+        // The kept template serves responses built later, Record-Route included.
+        let template = response_template(&invite);
+        let ok = response_for(&template, 200, "OK", Some("b2"));
+        assert_eq!(ok.header_values(Known::RecordRoute).collect::<Vec<_>>(), rr);
     }
 
     #[test]

@@ -183,7 +183,7 @@ impl TransactionLayer {
                 key,
                 to_tag,
                 merge,
-                template: response_for(request, 100, "Trying", None),
+                template: super::build::response_template(request),
                 machine,
             },
         );
