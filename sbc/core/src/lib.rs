@@ -11,16 +11,22 @@
 //! * [`Transmit`] — bytes to send, from which local listener, to which remote address.
 //! * [`Side`] — the A (incoming) and B (outgoing) leg of a call, for signalling and media.
 //! * [`MediaOp`] / [`MediaEvent`] — the control plane's commands to the media plane and
-//!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`]).
+//!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`] with its
+//!   [`DropCounts`] per [`DropKind`]).
+//! * [`SrtpKey`] — SRTP master key and salt; prints as `<redacted>` (ops are logged).
 //! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
 //!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
+mod drops;
+mod key;
 mod media;
 mod pseudonym;
 mod side;
 mod transmit;
 mod transport;
 
+pub use drops::{DropCounts, DropKind};
+pub use key::{MAX_MASTER_KEY, MAX_MASTER_SALT, SrtpKey, SrtpKeyError};
 pub use media::{LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, StreamKey, StreamStats};
 pub use pseudonym::{MAX_NAME, Pseudonyms};
 pub use side::Side;

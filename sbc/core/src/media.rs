@@ -7,7 +7,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::Side;
+use crate::{DropCounts, Side};
 
 /// One anchored stream: a call (the B2BUA's id) and the index of its m-line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -153,4 +153,7 @@ pub struct StreamStats {
     pub foreign: u64,
     /// RTCP packets among `packets`.
     pub rtcp: u64,
+    /// Packets of this side that went no further, per reason (`dropped`, `junk` and
+    /// `foreign` sum some of them; `Consumed` is not in `dropped`).
+    pub drops: DropCounts,
 }

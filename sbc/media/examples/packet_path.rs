@@ -10,6 +10,7 @@
 //! The workload is what the relay does in a call: `STREAMS` latched streams, RTP both ways
 //! (172-byte PCMA packets, round robin over the streams), an RTCP report every 50 packets.
 //! The buffers are the caller's, as in the daemon's worker; nothing is printed per packet.
+#![allow(clippy::print_stdout)]
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -189,6 +189,7 @@ impl Shard {
     fn remove(&mut self, slot: usize) -> Option<Stream> {
         let s = self.streams.get_mut(slot)?.take()?;
         self.by_key.remove(&s.key);
+        self.timed.retain(|&t| t != slot);
         self.free.push(slot);
         for ep in ENDPOINTS {
             self.io.push_back(IoOp::Unbind {

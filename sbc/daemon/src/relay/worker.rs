@@ -3,11 +3,13 @@
 //! The loop, until [`Command::Stop`] (or the handle is gone):
 //!
 //! 1. wait for readable sockets, the waker (ops queued), or the shard's next deadline;
-//! 2. each readable socket: drain it in batches ([`batch`](super::batch)); a socket still
+//! 2. each readable socket: drain it in batches ([`batch`](super::batch)): each datagram
+//!    through the packet path, then the packets the engine added behind it; a socket still
 //!    readable after its turn (a flood) goes to a backlog served after the next wait, which
 //!    then does not sleep;
 //! 3. woken: apply every queued op, then do the shard's socket work (bind/unbind);
-//! 4. `handle_timeout(now)`, then pass every event to the core (and log it).
+//! 4. `handle_timeout(now)`, send the packets of the engine's own it caused
+//!    (`poll_transmit`), then pass every event to the core (and log it).
 //!
 //! Sockets live in a vector indexed by [`SocketId`]; the same index is the epoll token, so
 //! a readiness event leads straight to the socket and the shard's stream slot.
@@ -145,12 +147,16 @@ impl Worker {
                 k.poll(now, &mut self.shard);
             }
             self.shard.handle_timeout(now);
+            // Packets of the engine's own that its timers (or ops) caused.
+            self.take_transmits();
+            self.send_out();
             self.flush_events();
         }
         debug!(
             worker = self.id,
             send_errors = self.send_errors,
             strays = self.shard.strays(),
+            drops = ?self.shard.drops(),
             "media worker stopped"
         );
     }
