@@ -61,6 +61,8 @@ mod worker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_transmit;
 
 use std::io;
 use std::sync::Arc;

@@ -146,10 +146,7 @@ impl Worker {
             if let Some(k) = &mut self.kernel {
                 k.poll(now, &mut self.shard);
             }
-            self.shard.handle_timeout(now);
-            // Packets of the engine's own that its timers (or ops) caused.
-            self.take_transmits();
-            self.send_out();
+            self.timers(now);
             self.flush_events();
         }
         debug!(
@@ -180,8 +177,16 @@ impl Worker {
         }
     }
 
+    /// Fires the shard's due timers and sends the packets of its own they (or the ops
+    /// before them) caused.
+    pub(super) fn timers(&mut self, now: Instant) {
+        self.shard.handle_timeout(now);
+        self.take_transmits();
+        self.send_out();
+    }
+
     /// Binds and unbinds what the shard asks for.
-    fn socket_work(&mut self, now: Instant) {
+    pub(super) fn socket_work(&mut self, now: Instant) {
         while let Some(op) = self.shard.poll_io() {
             match op {
                 IoOp::Bind { socket, local } => {
