@@ -13,6 +13,9 @@
 //!   config such as [`standard_config`] and waits until its listeners are open.
 //! * [`Lab::sipp`] runs sipp scenarios from `tests/scenarios/`; [`Lab::udp_burst`],
 //!   [`Lab::tcp_exchange`] and [`Lab::send_datagram_and_collect`] send raw bytes.
+//! * Other real peers: [`Lab::start_kamailio`] (a record-routing proxy: registrar in front of
+//!   a PBX, or a carrier's edge), [`Lab::start_phone`] (baresip, registering and answering);
+//!   [`Lab::capture_udp`] records what crossed an interface (tcpdump) for topology scans.
 //! * [`BrowserTest`] runs the web UI's end-to-end script (playwright-core and Debian's
 //!   chromium) in the sbc namespace against the daemon's management listener.
 //! * Everything a lab writes lives in a scratch directory that is kept under
@@ -22,10 +25,13 @@
 //! not built by the tests: run `cargo build --release` first (scripts/test does).
 
 pub mod artifacts;
+pub mod baresip;
+pub mod capture;
 pub mod child;
 pub mod cmd;
 pub mod config;
 pub mod error;
+pub mod kamailio;
 pub mod lab;
 pub mod listeners;
 pub mod media_call;

@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod b2bua;
+mod deadlines;
 pub mod grammar;
 pub mod health;
 pub mod registrar;

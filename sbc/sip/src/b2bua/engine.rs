@@ -1,6 +1,6 @@
 //! [`Engine`]: the transaction layer and the B2BUA, driven together.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use sbc_core::Transmit;
@@ -8,6 +8,7 @@ use sbc_core::Transmit;
 use super::call::{Call, EndReason, Purpose};
 use super::hook::SessionHook;
 use super::ids::{CallId, Side, Tokens};
+use crate::deadlines::Deadlines;
 use crate::transaction::{
     ClientTxId, Peer, ServerTxId, TimerConfig, TransactionEvent, TransactionLayer,
 };
@@ -47,8 +48,19 @@ pub enum EngineEvent {
     Timeout { tx: ClientTxId },
 }
 
+/// A view of the engine's bookkeeping ([`Engine::bookkeeping`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bookkeeping {
+    /// B2BUA timers armed.
+    pub timers: usize,
+    /// Calls with at least one timer armed.
+    pub calls_with_timers: usize,
+    /// Entries looked at by per-call queries and timer cancellations, since the start.
+    pub visited: u64,
+}
+
 /// B2BUA timers (the transaction layer has its own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum CallTimer {
     /// Retransmit a 2xx until its ACK (RFC 3261 §13.3.1.4: T1, doubling to T2).
     OkRetransmit(ServerTxId),
@@ -82,11 +94,13 @@ pub struct Engine {
     /// (Call-ID, our tag) of each leg -> the call and side.
     pub(crate) dialogs: HashMap<(String, String), (CallId, Side)>,
     pub(crate) clients: HashMap<ClientTxId, (CallId, Purpose)>,
-    pub(crate) timers: BTreeMap<(Instant, u64), (CallId, CallTimer)>,
-    pub(crate) timer_seq: u64,
+    /// The B2BUA's timers, by call: a call's end clears its own without a scan.
+    pub(crate) timers: Deadlines<CallId, CallTimer>,
     pub(crate) events: VecDeque<EngineEvent>,
     /// Client transactions of requests the daemon sent itself.
     own: HashSet<ClientTxId>,
+    /// Entries of other maps looked at by per-call queries (see [`Engine::bookkeeping`]).
+    pub(crate) visited: u64,
     next_call: u64,
 }
 
@@ -99,10 +113,10 @@ impl Engine {
             calls: HashMap::new(),
             dialogs: HashMap::new(),
             clients: HashMap::new(),
-            timers: BTreeMap::new(),
-            timer_seq: 0,
+            timers: Deadlines::default(),
             events: VecDeque::new(),
             own: HashSet::new(),
+            visited: 0,
             next_call: 0,
         }
     }
@@ -122,13 +136,8 @@ impl Engine {
     /// Time has come for [`poll_timeout`](Engine::poll_timeout).
     pub fn handle_timeout(&mut self, now: Instant, hook: &mut dyn SessionHook) {
         self.layer.handle_timeout(now);
-        while let Some((&(at, seq), _)) = self.timers.first_key_value() {
-            if at > now {
-                break;
-            }
-            if let Some((call, timer)) = self.timers.remove(&(at, seq)) {
-                self.on_timer(now, call, timer, hook);
-            }
+        while let Some((call, timer)) = self.timers.pop_due(now) {
+            self.on_timer(now, call, timer, hook);
         }
         self.pump(now, hook);
     }
@@ -153,7 +162,7 @@ impl Engine {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let own = self.timers.first_key_value().map(|(&(at, _), _)| at);
+        let own = self.timers.next();
         match (own, self.layer.poll_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -233,6 +242,18 @@ impl Engine {
         self.hang_up_call(now, call, reason, hook);
         self.pump(now, hook);
         true
+    }
+
+    /// What the engine's bookkeeping has done so far: timers armed, calls and transactions
+    /// alive, and the entries per-call queries and cancellations looked at. The last
+    /// figure is what scale tests compare before and after one call's work: it must not
+    /// depend on how many other calls are in progress.
+    pub fn bookkeeping(&self) -> Bookkeeping {
+        Bookkeeping {
+            timers: self.timers.len(),
+            calls_with_timers: self.timers.owners(),
+            visited: self.visited + self.timers.visited(),
+        }
     }
 
     /// Live transactions (for tests: zero once everything has ended).
@@ -325,13 +346,13 @@ impl Engine {
         CallId(self.next_call)
     }
 
+    /// Arms (or re-arms) `timer` of `call` at `at`.
     pub(crate) fn arm(&mut self, at: Instant, call: CallId, timer: CallTimer) {
-        self.timer_seq += 1;
-        self.timers.insert((at, self.timer_seq), (call, timer));
+        self.timers.arm(call, timer, at);
     }
 
     pub(crate) fn disarm(&mut self, call: CallId, timer: CallTimer) {
-        self.timers.retain(|_, v| *v != (call, timer));
+        self.timers.disarm(call, timer);
     }
 
     pub(crate) fn t2(&self) -> Duration {

@@ -62,7 +62,7 @@ mod session_timer;
 mod teardown;
 
 pub use call::{CallState, EndReason};
-pub use engine::{Engine, EngineConfig, EngineEvent};
+pub use engine::{Bookkeeping, Engine, EngineConfig, EngineEvent};
 pub use hook::{Body, BodyRole, NotAcceptable, PassThrough, SessionHook};
 pub use ids::{CallId, Side, Tokens};
 pub use outgoing::RelayError;

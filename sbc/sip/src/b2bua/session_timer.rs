@@ -285,16 +285,18 @@ impl Engine {
     }
 
     /// Whether an offer/answer or refresh transaction of call `id` is in progress.
-    pub(crate) fn offer_in_progress(&self, id: CallId) -> bool {
-        self.clients.values().any(|(c, p)| {
-            *c == id
-                && match p {
-                    Purpose::Relay(r) => {
-                        !r.answered && matches!(r.method, Method::Invite | Method::Update)
-                    }
-                    Purpose::Refresh(r) => !r.answered,
-                    _ => false,
-                }
+    pub(crate) fn offer_in_progress(&mut self, id: CallId) -> bool {
+        // Unanswered transactions are among the call's open ones.
+        let Some(call) = self.calls.get(&id) else {
+            return false;
+        };
+        self.visited += call.open.len() as u64;
+        call.open.iter().any(|tx| match self.clients.get(tx) {
+            Some((_, Purpose::Relay(r))) => {
+                !r.answered && matches!(r.method, Method::Invite | Method::Update)
+            }
+            Some((_, Purpose::Refresh(r))) => !r.answered,
+            _ => false,
         })
     }
 

@@ -44,16 +44,17 @@ impl Engine {
         };
         call.state = CallState::Ending;
         call.end_reason.get_or_insert(reason);
-        // Answer relayed requests still waiting for the other leg.
-        let pending: Vec<(ServerTxId, Side)> = self
-            .clients
-            .values()
-            .filter(|(c, _)| *c == id)
-            .filter_map(|(_, p)| match p {
-                Purpose::Relay(r) if !r.answered => Some((r.server_tx, r.from)),
+        // Answer relayed requests still waiting for the other leg (each is among the call's
+        // open transactions until its final response: only this call's are looked at).
+        let pending: Vec<(ServerTxId, Side)> = call
+            .open
+            .iter()
+            .filter_map(|tx| match self.clients.get(tx) {
+                Some((_, Purpose::Relay(r))) if !r.answered => Some((r.server_tx, r.from)),
                 _ => None,
             })
             .collect();
+        self.visited += call.open.len() as u64;
         for (tx, side) in pending {
             let tag = self.calls[&id].dialog(side).local_tag.clone();
             if let Ok(r) = self
@@ -189,7 +190,7 @@ impl Engine {
             .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
         self.dialogs
             .remove(&(call.b.call_id.clone(), call.b.local_tag.clone()));
-        self.timers.retain(|_, (c, _)| *c != id);
+        self.timers.clear(id);
         let reason = call.end_reason.unwrap_or(EndReason::Failed("ended".into()));
         self.events
             .push_back(EngineEvent::CallEnded { call: id, reason });

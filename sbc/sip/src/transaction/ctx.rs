@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use sbc_core::Transmit;
 
 use super::events::{Peer, TransactionEvent, TxId};
-use super::queue::TimerQueue;
-use super::timer::{Timer, TimerConfig};
+use super::timer::{MIN_DELAY, Timer, TimerConfig};
+use crate::deadlines::Deadlines;
 
 /// The layer's outputs, shared by all transactions.
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
-    pub(crate) timers: TimerQueue,
+    pub(crate) timers: Deadlines<TxId, Timer>,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<TransactionEvent>,
 }
@@ -60,8 +60,14 @@ impl<I: Copy + Into<TxId>> Ctx<'_, I> {
         self.out.send(self.peer, payload);
     }
 
+    /// Arms (or re-arms) `timer` to fire `delay` from now. A deadline beyond what `Instant`
+    /// can represent means "never": the timer stays disarmed.
     pub(crate) fn arm(&mut self, timer: Timer, delay: Duration) {
-        self.out.timers.arm(self.id.into(), timer, self.now, delay);
+        let id = self.id.into();
+        match self.now.checked_add(delay.max(MIN_DELAY)) {
+            Some(at) => self.out.timers.arm(id, timer, at),
+            None => self.out.timers.disarm(id, timer),
+        }
     }
 
     pub(crate) fn disarm(&mut self, timer: Timer) {

@@ -93,10 +93,10 @@ impl TransactionLayer {
             }
             Flow::Continue
         });
-        let timeout = self.config.timeout();
-        self.out
-            .timers
-            .arm(invite.into(), Timer::Cancel, now, timeout);
+        // 64*T1 from now always fits an Instant (T1 is a configured duration of seconds).
+        if let Some(at) = now.checked_add(self.config.timeout()) {
+            self.out.timers.arm(invite.into(), Timer::Cancel, at);
+        }
     }
 
     pub(crate) fn remove_client(&mut self, id: ClientTxId) {

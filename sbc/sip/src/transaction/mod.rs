@@ -89,7 +89,6 @@ mod layer;
 mod lifecycle;
 mod non_invite_client;
 mod non_invite_server;
-mod queue;
 mod timer;
 mod transport;
 

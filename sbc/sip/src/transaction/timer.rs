@@ -59,6 +59,11 @@ pub enum Timer {
     Transport,
 }
 
+/// Shortest delay a timer is armed with. Zero-length timers (D, I, J, K on reliable
+/// transports) are never armed — the machines terminate directly — so this only guards
+/// against a misconfigured zero T1 turning `handle_timeout` into a busy loop.
+pub(crate) const MIN_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
+
 impl Timer {
     /// Every variant, for clearing all timers of a transaction.
     pub const ALL: [Timer; 15] = [

@@ -1,0 +1,158 @@
+//! A real softphone in a lab namespace: Debian's baresip, registering (through the SBC)
+//! and answering calls by itself, talking a 440 Hz tone in PCMU/PCMA from a WAV file and
+//! playing what it hears into a bridge (no sound card). Like the phones in the field it
+//! writes its identity into SDP (`a=ssrc:<id> cname:sip:user@its-address:port`,
+//! `a=tool:baresip ...`) and into RTCP (SDES CNAME).
+//!
+//! Commands (`/hangup`) reach it over its UDP console (`cons` module) on the namespace's
+//! loopback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::child::{LabChild, tail};
+use crate::cmd;
+use crate::error::{LabError, Result};
+use crate::lab::Lab;
+use crate::topology::Ns;
+
+/// The console port on the phone namespace's loopback.
+const CONSOLE: &str = "127.0.0.1:5555";
+/// Seconds of tone in the WAV file (it plays once per call, then silence is sent).
+const TONE_SECONDS: usize = 30;
+
+/// A running baresip.
+#[derive(Debug)]
+pub struct Phone {
+    child: LabChild,
+    ns: Ns,
+    /// Where its SIP listens.
+    pub sip: SocketAddr,
+    dir: PathBuf,
+}
+
+impl Lab {
+    /// Starts baresip in `ns`, its SIP on `sip`, registering `user` at `registrar` (the
+    /// SBC), answering every call.
+    pub fn start_phone(
+        &self,
+        ns: Ns,
+        sip: SocketAddr,
+        user: &str,
+        registrar: SocketAddr,
+    ) -> Result<Phone> {
+        let baresip = cmd::require_tool(
+            "baresip",
+            "apt-get install baresip-core (or run scripts/setup)",
+        )?;
+        let dir = self.artifacts().unique_path("baresip", "");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| LabError::io(format!("create {}", dir.display()), e))?;
+        let tone = dir.join("tone.wav");
+        self.artifacts().write(&tone, tone_wav())?;
+        let config = format!(
+            "sip_listen\t\t{sip}\n\
+             audio_player\t\taubridge,nowhere\n\
+             audio_alert\t\taubridge,nowhere\n\
+             audio_source\t\taufile,{tone}\n\
+             module_path\t\t/usr/lib/baresip/modules\n\
+             module\t\t\tg711.so\n\
+             module\t\t\taufile.so\n\
+             module\t\t\taubridge.so\n\
+             module\t\t\tcons.so\n\
+             module_app\t\taccount.so\n\
+             module_app\t\tmenu.so\n\
+             cons_listen\t\t{CONSOLE}\n",
+            tone = tone.display(),
+        );
+        self.artifacts().write(&dir.join("config"), config)?;
+        self.artifacts().write(
+            &dir.join("accounts"),
+            format!("<sip:{user}@{registrar}>;answermode=auto;regint=600\n"),
+        )?;
+        let mut command = self.command(ns, &[baresip.as_os_str()]);
+        command.arg("-f").arg(&dir);
+        let child = self.spawn_command(command, "baresip")?;
+        Ok(Phone {
+            child,
+            ns,
+            sip,
+            dir,
+        })
+    }
+}
+
+impl Phone {
+    /// Everything it printed.
+    pub fn log(&self) -> String {
+        format!("{}{}", self.child.stdout(), self.child.stderr())
+    }
+
+    /// Waits until its registration was answered 200.
+    pub fn wait_registered(&mut self, timeout: Duration) -> Result<()> {
+        self.wait_for("200 OK", timeout)
+    }
+
+    /// Waits until its log contains `needle` `count` times.
+    pub fn wait_for_count(&mut self, needle: &str, count: usize, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while self.log().matches(needle).count() < count {
+            if !self.child.is_running() || Instant::now() > deadline {
+                return Err(LabError::Timeout {
+                    what: format!("baresip to print {needle:?} {count} times"),
+                    waited: timeout,
+                    detail: tail(&self.log(), 40),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<()> {
+        self.wait_for_count(needle, 1, timeout)
+    }
+
+    /// Sends a console command (`/hangup`).
+    pub fn command(&self, lab: &Lab, line: &str) -> Result<()> {
+        let script = format!(
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+             s.sendto(b'\\n{line}\\n', ('{host}', {port}))",
+            host = "127.0.0.1",
+            port = CONSOLE.rsplit(':').next().unwrap_or("5555"),
+        );
+        lab.exec_ok(self.ns, &["python3", "-c", &script]).map(drop)
+    }
+
+    /// Its configuration directory (config, accounts, tone).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}
+
+/// A mono 16-bit 8 kHz WAV of a 440 Hz tone.
+fn tone_wav() -> Vec<u8> {
+    let samples = 8000 * TONE_SECONDS;
+    let data_len = u32::try_from(samples * 2).unwrap_or(u32::MAX);
+    let mut wav = Vec::with_capacity(44 + samples * 2);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes()); // bytes per second
+    wav.extend_from_slice(&2u16.to_le_bytes()); // block align
+    wav.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        let phase = 2.0 * std::f64::consts::PI * 440.0 * i as f64 / 8000.0;
+        // In range: |sin| <= 1, times 8000.
+        let sample = (phase.sin() * 8000.0) as i16;
+        wav.extend_from_slice(&sample.to_le_bytes());
+    }
+    wav
+}
