@@ -27,7 +27,9 @@ mod transport;
 
 pub use drops::{DropCounts, DropKind};
 pub use key::{MAX_MASTER_KEY, MAX_MASTER_SALT, SrtpKey, SrtpKeyError};
-pub use media::{LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, StreamKey, StreamStats};
+pub use media::{
+    LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, SrtpKeys, StreamKey, StreamStats,
+};
 pub use pseudonym::{MAX_NAME, Pseudonyms};
 pub use side::Side;
 pub use transmit::Transmit;

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::{DropCounts, Side};
+use crate::{DropCounts, Side, SrtpKey};
 
 /// One anchored stream: a call (the B2BUA's id) and the index of its m-line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,6 +88,30 @@ pub enum MediaOp {
     /// relayed as they are, latched on their source and UDPTL sequence number (no RTP
     /// checks, no loss/jitter). Send it right after `Open`.
     Udptl { stream: StreamKey },
+    /// SRTP on `side`'s leg (SDES, RFC 4568), or plain RTP again (`keys: None`, the state
+    /// of a new stream). Each op names one leg, so keys never cross from one leg to the
+    /// other. On side B before the answer, `fork` names the early dialog whose `a=crypto`
+    /// this is (each fork brings its own). The engine refuses keys until it implements
+    /// SRTP (an offer that needs it is answered 488 before any op is sent).
+    Srtp {
+        stream: StreamKey,
+        side: Side,
+        fork: Option<String>,
+        keys: Option<SrtpKeys>,
+    },
+}
+
+/// The SRTP keys of one leg of a stream: what its peer protects with (the media plane
+/// unprotects), and what the media plane protects with towards it. Logged with `Debug`
+/// like every op: the keys print redacted ([`SrtpKey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrtpKeys {
+    /// The crypto-suite as SDP names it (RFC 4568 §6.2: `AES_CM_128_HMAC_SHA1_80`, ...).
+    pub suite: String,
+    /// The peer's master key and salt (from its `a=crypto`).
+    pub inbound: SrtpKey,
+    /// The SBC's own for this leg (in the `a=crypto` the SBC sends on it).
+    pub outbound: SrtpKey,
 }
 
 /// Why a stream latched where it did.

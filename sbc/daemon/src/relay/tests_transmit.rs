@@ -66,7 +66,7 @@ fn peer() -> UdpSocket {
 }
 
 /// A free loopback address for one of the stream's RTP sockets (its RTCP takes port + 1).
-fn free_local() -> SocketAddr {
+pub(super) fn free_local() -> SocketAddr {
     for _ in 0..200 {
         let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let p = s.local_addr().expect("addr").port() & !1;

@@ -159,7 +159,7 @@ impl Worker {
     }
 
     /// Applies every queued op; `false` when the worker must stop.
-    fn take_ops(&mut self, now: Instant) -> bool {
+    pub(super) fn take_ops(&mut self, now: Instant) -> bool {
         loop {
             match self.ops.try_recv() {
                 Ok(Command::Op(op)) => {
@@ -228,7 +228,7 @@ impl Worker {
         Ok(())
     }
 
-    fn flush_events(&mut self) {
+    pub(super) fn flush_events(&mut self) {
         while let Some(ev) = self.shard.poll_event() {
             match &ev {
                 MediaEvent::Latched {
