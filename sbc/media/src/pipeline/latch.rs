@@ -21,7 +21,7 @@ use super::PacketCtx;
 #[inline(always)]
 pub(crate) fn run(
     stream: &mut Stream,
-    cx: &PacketCtx<'_>,
+    cx: &PacketCtx,
     needed: u8,
     events: &mut VecDeque<MediaEvent>,
 ) -> Result<usize, DropReason> {
@@ -67,7 +67,8 @@ pub(crate) fn run(
 #[inline(always)]
 pub(crate) fn accept(
     stream: &mut Stream,
-    cx: &PacketCtx<'_>,
+    cx: &PacketCtx,
+    len: usize,
     peer: usize,
 ) -> Result<(), DropReason> {
     let ep = cx.ingress;
@@ -79,7 +80,7 @@ pub(crate) fn accept(
     if !side.relays(peer) {
         return Err(DropReason::OtherFork);
     }
-    side.stats.count(cx.buf.len(), cx.rtcp);
+    side.stats.count(len, cx.rtcp);
     if let Packet::Rtp(h) = cx.packet {
         side.stats
             .rtp(cx.now, h.ssrc, h.seq, h.timestamp, clock_rate);

@@ -25,21 +25,22 @@ use super::PacketCtx;
 #[inline(always)]
 pub(crate) fn run(
     stream: &mut Stream,
-    cx: &mut PacketCtx<'_>,
+    cx: &PacketCtx,
+    buf: &mut PacketBuf<'_>,
     names: &Pseudonyms,
     queue: &mut TxQueue,
 ) -> Result<(), DropReason> {
     if cx.rtcp {
-        let len = crate::sdes::scrub(cx.buf.data_mut(), names)
+        let len = crate::sdes::scrub(buf.data_mut(), names)
             .map_err(|_| DropReason::Junk(Junk::BadSdes))?;
-        cx.buf.truncate(len);
+        buf.truncate(len);
     }
     let toward = cx.ingress.side.other();
     let (slot, key) = (stream.slot, stream.key);
     let egress = &mut stream.side_mut(toward).egress;
     if egress.steps {
         let emit = Emit::new(queue, slot, key, toward);
-        steps(egress, cx.now, cx.packet, &mut cx.buf, emit)?;
+        steps(egress, cx.now, cx.packet, buf, emit)?;
     }
     Ok(())
 }

@@ -7,13 +7,17 @@
 //! with a context each, and a source tried against every learning fork's key, arrive with
 //! SRTP. A peer without a context (plain RTP) passes the packet through.
 
-use crate::DropReason;
 use crate::side::Side;
+use crate::{DropReason, PacketBuf};
 
 use super::PacketCtx;
 
 #[inline(always)]
-pub(crate) fn run(side: &mut Side, cx: &mut PacketCtx<'_>) -> Result<(), DropReason> {
+pub(crate) fn run(
+    side: &mut Side,
+    cx: &PacketCtx,
+    buf: &mut PacketBuf<'_>,
+) -> Result<(), DropReason> {
     if side.peers.iter().all(|p| p.srtp.is_none()) {
         // Plain RTP from this side.
         return Ok(());
@@ -29,6 +33,5 @@ pub(crate) fn run(side: &mut Side, cx: &mut PacketCtx<'_>) -> Result<(), DropRea
     else {
         return Ok(());
     };
-    ctx.unprotect(&mut cx.buf, cx.rtcp)
-        .map_err(DropReason::Unprotect)
+    ctx.unprotect(buf, cx.rtcp).map_err(DropReason::Unprotect)
 }
