@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp};
-use sbc_mgmt::live::{BanView, RegistrationView, Snapshot};
+use sbc_mgmt::live::{BanView, Demand, RegistrationView, Snapshot};
 use sbc_sip::b2bua::{EndReason, Engine, EngineConfig, EngineEvent};
 use sbc_sip::transaction::{Peer, ServerTxId, TimerConfig};
 use sbc_sip::uas::Capabilities;
@@ -31,7 +31,6 @@ use tracing::{debug, info, info_span, warn};
 
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
-use crate::media::MediaHook;
 use crate::mgmt::hook::ViewHook;
 use crate::mgmt::views::{Relayed, Views};
 use crate::policy::{self, Decision};
@@ -39,6 +38,7 @@ use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
+use sbc_session::MediaHook;
 
 /// Commands from the signal handler.
 #[derive(Debug)]
@@ -81,7 +81,7 @@ pub struct Core {
     firewall: Guard,
     /// What the management UI shows, published once a second when `live` is set.
     views: Views,
-    live: Option<watch::Sender<Snapshot>>,
+    live: Option<(watch::Sender<Snapshot>, Arc<Demand>)>,
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -123,8 +123,9 @@ impl Core {
     }
 
     /// Publishes the management views on `live` once a second.
-    pub fn with_live(mut self, live: watch::Sender<Snapshot>) -> Self {
-        self.live = Some(live);
+    /// and lists the calls in them while `demand` says somebody looks.
+    pub fn with_live(mut self, live: watch::Sender<Snapshot>, demand: Arc<Demand>) -> Self {
+        self.live = Some((live, demand));
         self
     }
 
@@ -490,18 +491,26 @@ impl Core {
         any
     }
 
-    /// Queries the streams' counters (answered by the next ticks' `Stats` events) and
-    /// publishes the management snapshot.
+    /// Publishes the management snapshot. While somebody looks at the calls, they are
+    /// listed (at most a thousand) and their streams' counters queried (answered by the
+    /// next ticks' `Stats` events); otherwise only totals are, and a second of the core
+    /// costs the same with ten calls up or twenty thousand.
     fn publish(&mut self) {
-        for op in self.views.stats_queries() {
-            self.media.send(op);
-        }
-        for call in self.views.call_numbers() {
-            if let Some(legs) = self.hook.media(call) {
-                self.views.set_media(call, legs);
+        let now = Instant::now();
+        let listed = self
+            .live
+            .as_ref()
+            .is_some_and(|(_, demand)| demand.wanted(now));
+        if listed {
+            for op in self.views.stats_queries() {
+                self.media.send(op);
+            }
+            for call in self.views.call_numbers() {
+                if let Some(legs) = self.hook.media(call) {
+                    self.views.set_media(call, legs);
+                }
             }
         }
-        let now = Instant::now();
         let registrations = self
             .registrations
             .relay()
@@ -519,6 +528,7 @@ impl Core {
             |trunk, peer| !health.is_down(trunk, peer),
             |trunk| u64::from(limits.calls(trunk)),
             registrations,
+            listed,
         );
         snapshot.trunk_registrations = self.registrations.views(now);
         snapshot.bans = self
@@ -530,7 +540,7 @@ impl Core {
                 expires_in: left.as_secs(),
             })
             .collect();
-        if let Some(live) = &self.live {
+        if let Some((live, _)) = &self.live {
             live.send_replace(snapshot);
         }
     }

@@ -9,7 +9,7 @@
 //!    parser refuses (400/505/513 with a Warning) and pass good messages to the core.
 //! 3. The core task owns the sans-IO engine (transactions and B2BUA), the request
 //!    policy ([`policy`]), registrations and trunk health, and the media hook
-//!    ([`media`]) that rewrites SDP and sends `MediaOp`s to the media workers
+//!    (`sbc_session::MediaHook`) that rewrites SDP and sends `MediaOp`s to the media workers
 //!    ([`relay`]), and the firewall guard (media pinholes and bans, written to the
 //!    kernel over netlink). It feeds messages and time in, and writes what comes out to
 //!    the sockets. A single task owns all SIP state, so nothing in it is locked.
@@ -25,7 +25,6 @@ mod firewall;
 mod gate;
 mod ids;
 mod logging;
-mod media;
 mod mgmt;
 mod policy;
 mod registrations;

@@ -153,7 +153,8 @@ async fn serve_with(
     // Management (HTTPS UI and API): its snapshot is fed by the core, its commands are
     // handled in `signals` (applying a saved config takes the SIGHUP path).
     let mgmt = crate::mgmt::start(path, config.clone()).await?;
-    let core = Core::new(config, outbound, relay.handle(), guard).with_live(mgmt.live.snapshot);
+    let core = Core::new(config, outbound, relay.handle(), guard)
+        .with_live(mgmt.live.snapshot, mgmt.live.demand);
     let core_task = tokio::spawn(core.run(inbound_rx, control_rx, media_events));
     info!(config = %path.display(), "sbc started");
 

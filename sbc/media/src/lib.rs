@@ -52,8 +52,8 @@
 //! Latching (symmetric RTP) and its defences against injection are in [`peer`]; forks in
 //! [`side`]; loss and jitter in [`stats`]; the inactivity timer in [`calls`].
 //!
-//! * [`PortPool`] — the even RTP ports of a realm's `media_ports` range (RTCP on +1); it
-//!   lives with the control plane, which allocates before `Open` and releases after `Close`.
+//! Ports come from the control plane (`sbc-session`'s port pools), which allocates them
+//! before `Open` and releases them after `Close`.
 
 mod buf;
 pub mod calls;
@@ -67,7 +67,6 @@ mod ops;
 pub mod packet;
 pub mod peer;
 pub mod pipeline;
-mod pool;
 mod ptmap;
 mod rewrite;
 pub mod sdes;
@@ -86,7 +85,6 @@ pub use drop::{DropReason, StepError};
 pub use egress::Egress;
 pub use offload::KernelRelay;
 pub use ops::OpError;
-pub use pool::PortPool;
 pub use ptmap::{PtMap, PtOutOfRange};
 pub use rewrite::Rewrite;
 pub use shard::{IoOp, Shard, StreamReport, Verdict};

@@ -15,7 +15,15 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// What the core task knows right now.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// Calls in progress (all of them; `calls` lists at most a thousand).
+    #[serde(default)]
+    pub active_calls: u64,
+    /// The calls, each with its legs and streams: filled only while somebody looks
+    /// ([`Demand`]: a dashboard open, a `GET /api/calls`), so that an SBC nobody watches
+    /// does no per-call work for the UI. `calls_listed` says whether this snapshot has them.
     pub calls: Vec<CallView>,
+    #[serde(default)]
+    pub calls_listed: bool,
     /// New calls per second, averaged over the last few seconds.
     pub cps: f64,
     pub trunks: Vec<TrunkView>,
@@ -163,11 +171,50 @@ pub enum ApplyError {
     Failed { reason: String },
 }
 
+/// Whether anybody is looking at the calls: the management side asks ([`Demand::want`])
+/// whenever it shows them, the core lists them in its snapshots only while asked
+/// ([`Demand::wanted`]). One atomic, no lock.
+#[derive(Debug)]
+pub struct Demand {
+    origin: std::time::Instant,
+    /// Milliseconds after `origin` until which the calls are wanted.
+    until_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Demand {
+    /// How long one request keeps the calls listed.
+    pub const HOLD: std::time::Duration = std::time::Duration::from_secs(5);
+
+    fn new() -> Self {
+        Demand {
+            origin: std::time::Instant::now(),
+            until_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn millis(&self, at: std::time::Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.origin).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The calls are wanted for the next [`Demand::HOLD`].
+    pub fn want(&self) {
+        let until = self.millis(std::time::Instant::now() + Self::HOLD);
+        self.until_ms
+            .fetch_max(until, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the calls are wanted at `now`.
+    pub fn wanted(&self, now: std::time::Instant) -> bool {
+        self.millis(now) < self.until_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// The management side's ends of the two channels.
 #[derive(Debug, Clone)]
 pub struct LiveLink {
     pub snapshot: watch::Receiver<Snapshot>,
     pub commands: mpsc::Sender<Command>,
+    pub demand: Arc<Demand>,
 }
 
 /// The daemon's ends of the two channels.
@@ -175,20 +222,24 @@ pub struct LiveLink {
 pub struct LiveDaemon {
     pub snapshot: watch::Sender<Snapshot>,
     pub commands: mpsc::Receiver<Command>,
+    pub demand: Arc<Demand>,
 }
 
 /// A connected pair of ends.
 pub fn link() -> (LiveLink, LiveDaemon) {
     let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
+    let demand = Arc::new(Demand::new());
     (
         LiveLink {
             snapshot: snap_rx,
             commands: cmd_tx,
+            demand: demand.clone(),
         },
         LiveDaemon {
             snapshot: snap_tx,
             commands: cmd_rx,
+            demand,
         },
     )
 }

@@ -17,6 +17,8 @@ use tower::ServiceExt;
 
 fn snapshot() -> Snapshot {
     Snapshot {
+        active_calls: 1,
+        calls_listed: true,
         calls: vec![CallView {
             id: "call#1".into(),
             started: "2026-11-21T03:00:00Z".into(),
@@ -98,6 +100,34 @@ async fn status_calls_and_bans_come_from_the_snapshot() {
             .as_str()
             .is_some_and(|p| p.ends_with("sbc.toml"))
     );
+}
+
+#[tokio::test]
+async fn calls_are_listed_only_while_somebody_looks() {
+    let env = Env::new("demand");
+    let c = env.ready().await;
+    // The daemon publishes totals only while nobody asked for the calls.
+    let mut quiet = snapshot();
+    let listed = std::mem::take(&mut quiet.calls);
+    quiet.calls_listed = false;
+    quiet.active_calls = 20_000;
+    env.daemon.snapshot.send_replace(quiet.clone());
+    let s = env.get(&c, "/api/status").await.json();
+    assert_eq!(s["calls"]["active"], 20_000, "totals without the list");
+    assert!(!env.daemon.demand.wanted(std::time::Instant::now()));
+    // A GET /api/calls asks for them and waits for the daemon's next snapshot, which a
+    // daemon stand-in publishes once it sees the demand (the core does on its next tick).
+    let daemon = async {
+        while !env.daemon.demand.wanted(std::time::Instant::now()) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let mut full = quiet;
+        full.calls = listed;
+        full.calls_listed = true;
+        env.daemon.snapshot.send_replace(full);
+    };
+    let (answer, ()) = tokio::join!(env.get(&c, "/api/calls"), daemon);
+    assert_eq!(answer.json()[0]["id"], "call#1");
 }
 
 #[tokio::test]

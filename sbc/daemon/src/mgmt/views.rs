@@ -161,21 +161,34 @@ impl Views {
         }
     }
 
-    /// Calls being shown, by number.
+    /// Calls being shown (the first [`MAX_CALLS_SHOWN`]), by number.
     pub fn call_numbers(&self) -> Vec<u64> {
-        self.calls.keys().copied().collect()
+        self.calls.keys().take(MAX_CALLS_SHOWN).copied().collect()
     }
 
-    /// A counters query for every anchored stream.
+    /// A counters query for every anchored stream of the calls shown.
     pub fn stats_queries(&self) -> Vec<MediaOp> {
-        self.streams
+        self.calls
             .keys()
-            .map(|&stream| MediaOp::QueryStats { stream })
+            .take(MAX_CALLS_SHOWN)
+            .flat_map(|&call| {
+                self.streams
+                    .range(Self::streams_of(call))
+                    .map(|(&stream, _)| MediaOp::QueryStats { stream })
+            })
             .collect()
     }
 
-    /// Active calls; `trunk_peer_up(trunk, peer)` and `active(trunk)` come from the
-    /// core's trunk health and call limits.
+    /// The stream keys of call `call`.
+    fn streams_of(call: u64) -> std::ops::RangeInclusive<StreamKey> {
+        StreamKey { call, index: 0 }..=StreamKey {
+            call,
+            index: u16::MAX,
+        }
+    }
+
+    /// Totals, trunks and (when `list_calls`) the calls; `trunk_peer_up(trunk, peer)` and
+    /// `active(trunk)` come from the core's trunk health and call limits.
     pub fn snapshot(
         &mut self,
         now: Instant,
@@ -183,6 +196,7 @@ impl Views {
         peer_up: impl Fn(&str, &sbc_core::TransportAddr) -> bool,
         active: impl Fn(&str) -> u64,
         registrations: Vec<RegistrationView>,
+        list_calls: bool,
     ) -> Snapshot {
         while self
             .starts
@@ -191,12 +205,15 @@ impl Views {
         {
             self.starts.pop_front();
         }
-        let calls = self
-            .calls
-            .iter()
-            .take(MAX_CALLS_SHOWN)
-            .map(|(id, c)| self.call_view(now, *id, c))
-            .collect();
+        let calls = if list_calls {
+            self.calls
+                .iter()
+                .take(MAX_CALLS_SHOWN)
+                .map(|(id, c)| self.call_view(now, *id, c))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let trunks = config
             .trunks()
             .iter()
@@ -215,7 +232,9 @@ impl Views {
             })
             .collect();
         Snapshot {
+            active_calls: self.calls.len() as u64,
             calls,
+            calls_listed: list_calls,
             cps: self.starts.len() as f64 / CPS_WINDOW.as_secs_f64(),
             trunks,
             registrations,
@@ -229,12 +248,7 @@ impl Views {
         let elapsed = now.saturating_duration_since(c.started).as_secs();
         let streams = self
             .streams
-            .range(
-                StreamKey { call: id, index: 0 }..=StreamKey {
-                    call: id,
-                    index: u16::MAX,
-                },
-            )
+            .range(Self::streams_of(id))
             .map(|(k, s)| StreamView {
                 media: format!("m{}", k.index),
                 a: side_view(s, 0),
@@ -347,8 +361,11 @@ peers = ["udp:127.0.0.1:5070"]
             |_, _| true,
             |_| 1,
             Vec::new(),
+            true,
         );
         assert_eq!(snap.calls.len(), 1);
+        assert!(snap.calls_listed);
+        assert_eq!(snap.active_calls, 1);
         let call = &snap.calls[0];
         assert_eq!(call.state, "answered");
         assert_eq!(call.duration_seconds, 3);
@@ -358,8 +375,12 @@ peers = ["udp:127.0.0.1:5070"]
         assert_eq!(call.streams[0].a.jitter, 10.0);
         assert_eq!(snap.trunks[0].active_calls, 1);
         assert!((snap.cps - 0.1).abs() < 1e-9);
+        // Nobody looking: totals only.
+        let quiet = v.snapshot(t0, &cfg, |_, _| true, |_| 1, Vec::new(), false);
+        assert!(quiet.calls.is_empty() && !quiet.calls_listed);
+        assert_eq!(quiet.active_calls, 1);
         v.ended(7);
-        let snap = v.snapshot(t0, &cfg, |_, _| true, |_| 0, Vec::new());
+        let snap = v.snapshot(t0, &cfg, |_, _| true, |_| 0, Vec::new(), true);
         assert!(snap.calls.is_empty());
         assert!(v.stats_queries().is_empty());
     }

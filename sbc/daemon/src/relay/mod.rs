@@ -26,7 +26,7 @@
 //!   `QueryStats { stream }`; `Srtp { stream, side, fork, keys }` (SDES keys of one leg;
 //!   `keys: None` is plain RTP, keys are refused and logged until SRTP is implemented —
 //!   they print redacted, see `sbc_core::SrtpKey`).
-//! * Ports: the control plane allocates them from its [`PortPool`](sbc_media::PortPool)
+//! * Ports: the control plane allocates them from its port pools (`sbc-session`)
 //!   before `Open` and releases them when it sends `Close` (the pool hands ports out least
 //!   recently used first, so a port is not bound again while its old socket closes).
 //!

@@ -84,7 +84,7 @@ pub fn status_of(state: &AppState, snap: &Snapshot) -> StatusView {
         version: VERSION,
         uptime_seconds: state.0.started.elapsed().as_secs(),
         calls: CallsSummary {
-            active: snap.calls.len(),
+            active: usize::try_from(snap.active_calls).unwrap_or(usize::MAX),
             cps: snap.cps,
         },
         trunks,
@@ -102,8 +102,25 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusView> {
     Json(status_of(&state, &snap))
 }
 
+/// How long `GET /api/calls` waits for the daemon to list its calls when nobody was looking.
+const LIST_WAIT: Duration = Duration::from_secs(3);
+
 pub async fn calls(State(state): State<AppState>) -> Json<Vec<CallView>> {
-    Json(state.0.live.snapshot.borrow().calls.clone())
+    let live = &state.0.live;
+    live.demand.want();
+    let mut rx = live.snapshot.clone();
+    if !rx.borrow_and_update().calls_listed {
+        // The core lists the calls in its next snapshot (within a second).
+        let _ = tokio::time::timeout(LIST_WAIT, async {
+            while rx.changed().await.is_ok() {
+                if rx.borrow_and_update().calls_listed {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+    Json(rx.borrow().calls.clone())
 }
 
 pub async fn bans(State(state): State<AppState>) -> Json<Vec<BanView>> {
@@ -165,6 +182,8 @@ pub async fn events(
                 }
                 // Ends with the session (logout, idle expiry); not a refresh of it.
                 state.lock_sessions().get(Instant::now(), &session, false)?;
+                // A dashboard is open: keep the calls listed.
+                state.0.live.demand.want();
                 let snap = rx.borrow_and_update().clone();
                 let status = status_of(&state, &snap);
                 for (name, data) in [

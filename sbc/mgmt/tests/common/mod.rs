@@ -77,6 +77,8 @@ pub struct Env {
 /// The daemon's ends of the live channels, as a test sees them.
 pub struct FakeDaemon {
     pub snapshot: watch::Sender<Snapshot>,
+    /// Whether the management side wants the calls listed.
+    pub demand: Arc<sbc_mgmt::live::Demand>,
     /// Every command but `Apply` (unban, restart).
     pub commands: mpsc::Receiver<Command>,
     /// Every config the daemon applied, in order.
@@ -116,6 +118,7 @@ impl FakeDaemon {
         });
         FakeDaemon {
             snapshot: live.snapshot,
+            demand: live.demand,
             commands: rx,
             applied,
             refuse,

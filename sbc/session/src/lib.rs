@@ -1,10 +1,14 @@
-//! The media control plane: the [`SessionHook`] the B2BUA hands every offer and answer
-//! to. It anchors each stream on the SBC's own ports, rewrites the description for the
-//! other side, and tells the media engine what to relay with [`MediaOp`]s.
+//! Offer/answer of the Edge SBC, sans-IO: the [`SessionHook`] the B2BUA hands every offer
+//! and answer to. It anchors each stream on the SBC's own ports, rewrites the description
+//! for the other side, and tells the media engine what to relay with [`MediaOp`]s. Every
+//! per-leg decision about a session — addresses and ports, codecs, what of the writer is
+//! hidden, and (with their issues) SDES keys and DTMF modes — is taken here, in one tested
+//! place; the crate owns no socket and reads no clock (`daemon -> session -> {sip, sdp,
+//! config, core}`).
 //!
 //! # Run loop
 //!
-//! The core task owns one [`MediaHook`] (inside its `ReleaseHook`). The engine calls it
+//! The daemon's core task owns one [`MediaHook`] (inside its `ReleaseHook`). The engine calls it
 //! while handling SIP; the hook only records what the media plane must do, and the core
 //! drains it ([`MediaHook::drain_ops`]) after every engine call and before the rewritten
 //! SIP goes out, so the SBC's sockets are opened before a peer learns about them. The
@@ -13,21 +17,21 @@
 //!
 //! # Per call
 //!
-//! * `call_started`: both sides resolved once ([`legs`]): realm (media address, port
+//! * `call_started`: both sides resolved once (`legs.rs`): realm (media address, port
 //!   pool), latch mode, the trunk's codec policy, a per-leg origin.
 //! * `relay_body`: only `application/sdp` (a body without Content-Type that starts with
 //!   `v=` counts); other types cross unchanged, SDP inside `multipart/*` is refused.
-//!   Offers ([`offer`]) take ports on the first offer naming a section — one pair on each
-//!   side's realm — and answers ([`answer`]) are matched against the last offer. What
-//!   the peer wrote is checked ([`check`]); anything refused is a [`MediaError`], the
+//!   Offers (`offer.rs`) take ports on the first offer naming a section — one pair on each
+//!   side's realm — and answers (`answer.rs`) are matched against the last offer. What
+//!   the peer wrote is checked (`check.rs`); anything refused is a [`MediaError`], the
 //!   request gets 488 with its text in a Warning, and one line is logged.
-//! * What the other side receives ([`rewrite`]): the SBC's `o=` for that leg (version +1
+//! * What the other side receives (`rewrite.rs`): the SBC's `o=` for that leg (version +1
 //!   whenever what it sees changes, RFC 3264 §8), `c=` and ports of the SBC on that side's
 //!   realm (`public_ip` when set, IPv4 or IPv6 as that realm is), `a=rtcp` pointing at the
 //!   SBC (removed with rtcp-mux), no ICE and no BUNDLE group, no SDES keys (SRTP-only
 //!   streams are rejected until SRTP termination lands), the codecs both trunks allow,
 //!   direction attributes as written (`c=0.0.0.0` hold turned into `sendonly`/`inactive`),
-//!   port 0 kept, the number of sections never changed; what names the writer ([`hiding`]:
+//!   port 0 kept, the number of sections never changed; what names the writer (`hiding.rs`:
 //!   `s=-`, no `u= e= p= k=`/`a=tool`, `a=ssrc` cnames as pseudonyms — the same ones the
 //!   media engine writes into relayed RTCP —, WebRTC stream ids dropped, and any attribute
 //!   the SBC does not know dropped when it names an address, a URI or a domain).
@@ -47,6 +51,7 @@ mod error;
 mod hiding;
 mod legs;
 mod offer;
+mod pool;
 mod ports;
 mod rewrite;
 mod state;

@@ -8,8 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
+use crate::pool::PortPool;
 use sbc_config::{Config, PortRange};
-use sbc_media::PortPool;
 
 /// Free and total RTP ports (each with its RTCP port) of one realm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
