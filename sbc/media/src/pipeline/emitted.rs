@@ -54,8 +54,13 @@ impl Shard {
             Some(Some(s)) if s.key == q.key => s,
             _ => return Err(DropReason::NoStream),
         };
+        let room = mem.len().saturating_sub(at);
         // Invariant: pop_into copied `len` bytes to `mem[at..]`, so they fit.
-        let mut buf = PacketBuf::new(mem, at, len).ok_or(DropReason::NoStream)?;
+        let mut buf =
+            PacketBuf::new(mem, at, len).ok_or(DropReason::Transform(StepError::NoRoom {
+                needed: len,
+                room,
+            }))?;
         super::protect::run(&mut stream.side_mut(toward).egress, &mut buf, rtcp)?;
         let (socket, to) =
             super::destination(stream, toward, rtcp).ok_or(DropReason::NoDestination)?;
