@@ -1,13 +1,13 @@
 // Trunks: the SIP peers the SBC talks to (carriers, PBXs). List with live peer health, create,
 // edit, delete. A trunk's JSON is the config's [[trunk]] table; fields the form does not show
-// (TLS files, OPTIONS tuning) are kept as they are on edit.
+// (TLS files, OPTIONS tuning) are kept as they are on edit. Codec, DTMF and SRTP choices come
+// from the daemon's registry (GET /api/registry): a choice the daemon does not act on yet is
+// shown disabled, with what brings it.
 
 import { api } from '../api.js';
 import { subscribe } from '../live.js';
 import { h, replace, field, pill, table, pageHeader, toast, confirmDialog, lines } from '../ui.js';
 import { openEditor, valueOf, optionalInt } from '../editor.js';
-
-const CODECS = ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event'];
 
 export async function render(main) {
   const body = h('div');
@@ -16,10 +16,15 @@ export async function render(main) {
   main.append(pageHeader('Trunks', 'SIP peers the SBC exchanges calls with. Requests from a peer address belong to its trunk.', addButton), body);
   let list = [];
   let realms = [];
+  let registry = { codecs: [], dtmf_modes: [], srtp_modes: [] };
   let health = new Map();
 
   async function load() {
-    [list, realms] = await Promise.all([api('GET', '/api/trunks'), api('GET', '/api/realms').catch(() => [])]);
+    [list, realms, registry] = await Promise.all([
+      api('GET', '/api/trunks'),
+      api('GET', '/api/realms').catch(() => []),
+      api('GET', '/api/registry'),
+    ]);
     addButton.disabled = false;
     draw();
   }
@@ -70,8 +75,9 @@ export async function render(main) {
     );
     const peers = h('textarea', { rows: 3, spellcheck: 'false' }, (t.peers || []).join('\n'));
     const codecs = h('input', { type: 'text', value: (t.codecs || []).join(', '), spellcheck: 'false' });
-    const dtmf = h('select', {}, ['rfc4733', 'sip-info'].map((v) => h('option', { value: v, selected: (t.dtmf || 'rfc4733') === v }, v)));
-    const srtp = h('select', {}, ['off', 'optional', 'required'].map((v) => h('option', { value: v, selected: (t.srtp || 'off') === v }, v)));
+    const dtmf = choiceSelect(registry.dtmf_modes, t.dtmf || 'rfc4733');
+    const srtp = choiceSelect(registry.srtp_modes, t.srtp || 'off');
+    const codecNames = registry.codecs.map((c) => c.name).join(', ');
     const maxCalls = h('input', { type: 'number', min: 0, value: t.max_calls ?? '' });
     const maxCps = h('input', { type: 'number', min: 0, value: t.max_cps ?? '' });
     const options = h('input', { type: 'number', min: 0, value: t.options_interval ?? '' });
@@ -87,9 +93,9 @@ export async function render(main) {
         field('Name', name, { key: 'name', hint: 'Used in routes and logs.' }),
         field('Realm', realm, { key: 'realm', hint: 'The network side (listener) the peers are reached through.' }),
         h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:… or tls:…' })),
-        field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${CODECS.join(', ')}).` }),
-        field('DTMF', dtmf, { key: 'dtmf' }),
-        field('SRTP', srtp, { key: 'srtp', hint: 'off: plain RTP; optional: offer and accept; required: reject plain RTP.' }),
+        field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${codecNames}).` }),
+        field('DTMF', dtmf, { key: 'dtmf', hint: choiceHint(registry.dtmf_modes) }),
+        field('SRTP', srtp, { key: 'srtp', hint: choiceHint(registry.srtp_modes) }),
         field('OPTIONS health check interval (s)', options, { key: 'options_interval', hint: 'Empty or 0: off.' }),
         field('Maximum concurrent calls', maxCalls, { key: 'max_calls', hint: 'Empty: unlimited.' }),
         field('Maximum calls per second', maxCps, { key: 'max_cps', hint: 'Empty: unlimited.' }),
@@ -150,6 +156,27 @@ export async function render(main) {
   });
   await load();
   return off;
+}
+
+// A select of registry choices: the ones the daemon does not act on yet are disabled (the
+// current value stays selectable so that editing other fields keeps it).
+function choiceSelect(choices, current) {
+  return h(
+    'select',
+    {},
+    choices.map((c) =>
+      h(
+        'option',
+        { value: c.value, selected: c.value === current, disabled: !c.supported && c.value !== current },
+        c.supported ? c.value : `${c.value} (not yet)`,
+      ),
+    ),
+  );
+}
+
+// What each choice means, and what brings the ones not available yet.
+function choiceHint(choices) {
+  return choices.map((c) => (c.supported ? `${c.value}: ${c.meaning}` : `${c.value}: ${c.note}`)).join('; ') + '.';
 }
 
 function srtpPill(mode) {

@@ -170,7 +170,10 @@ pub enum ConfigErrorKind {
         family: &'static str,
     },
 
-    #[error("unknown codec \"{value}\" (known: PCMU, PCMA, G722, opus, telephone-event)")]
+    #[error(
+        "unknown codec \"{value}\" (known: {})",
+        sbc_core::registry::names(sbc_core::registry::CODECS.iter().map(|c| c.name))
+    )]
     UnknownCodec { value: String },
 
     #[error("codec \"{value}\" is listed twice")]

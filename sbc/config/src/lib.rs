@@ -90,7 +90,7 @@
 //! | `realm.open` | accept requests from non-peers (phones) | `false` |
 //! | `realm.registrar` | trunk (on another realm) REGISTERs from this realm are relayed to | none |
 //! | `realm.nat_keepalive` | seconds of registration granted to phones, `10..=3600` | `60` |
-//! | `trunk.codecs` | PCMU, PCMA, G722, opus, telephone-event (any case) | all |
+//! | `trunk.codecs` | the codecs of `sbc_core::registry::CODECS`: PCMU, PCMA, G722, opus, telephone-event (any case) | all |
 //! | `trunk.dtmf` | `"rfc4733"` or `"sip-info"` | `"rfc4733"` |
 //! | `trunk.srtp` | `"off"`, `"optional"` or `"required"` | `"off"` |
 //! | `trunk.options_interval` | seconds between OPTIONS health checks of each peer, `0..=3600`; `0` is off | `0` |

@@ -414,3 +414,24 @@ impl Config {
         self.realms.iter().find(|r| r.listens_on(local))
     }
 }
+
+#[cfg(test)]
+mod registry_agrees {
+    use super::{Codec, DtmfMode, SrtpMode};
+    use sbc_core::registry;
+
+    /// The config's names are the registry's, in the same order: what the file accepts is
+    /// what the API serves and the UI offers.
+    #[test]
+    fn the_config_accepts_exactly_the_registry() {
+        let codecs: Vec<&str> = Codec::ALL.iter().map(|c| c.as_str()).collect();
+        let known: Vec<&str> = registry::CODECS.iter().map(|c| c.name).collect();
+        assert_eq!(codecs, known);
+        let dtmf: Vec<&str> = DtmfMode::ALL.iter().map(|c| c.as_str()).collect();
+        let known: Vec<&str> = registry::DTMF_MODES.iter().map(|c| c.value).collect();
+        assert_eq!(dtmf, known);
+        let srtp: Vec<&str> = SrtpMode::ALL.iter().map(|c| c.as_str()).collect();
+        let known: Vec<&str> = registry::SRTP_MODES.iter().map(|c| c.value).collect();
+        assert_eq!(srtp, known);
+    }
+}

@@ -14,6 +14,8 @@
 //!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`] with its
 //!   [`DropCounts`] per [`DropKind`]).
 //! * [`SrtpKey`] — SRTP master key and salt; prints as `<redacted>` (ops are logged).
+//! * [`registry`] — the codecs, DTMF modes, SRTP policies and suites the SBC knows, and
+//!   whether it acts on each today: what config, API and web UI all read.
 //! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
 //!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
@@ -21,6 +23,7 @@ mod drops;
 mod key;
 mod media;
 mod pseudonym;
+pub mod registry;
 mod side;
 mod transmit;
 mod transport;

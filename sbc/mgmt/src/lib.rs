@@ -158,6 +158,7 @@ pub fn router(state: AppState) -> Router {
             post(api::config::rollback),
         )
         .route("/api/audit", get(api::config::audit))
+        .route("/api/registry", get(api::registry::get))
         .route("/api/system", get(api::live::system))
         .route("/api/system/restart", post(api::live::restart))
         .route("/api/openapi.json", get(openapi::serve))

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document served at `/api/openapi.json`, written by hand from
 //! [`ROUTES`] (the same table the router tests walk, so no route goes undocumented).
 
+use sbc_core::registry;
 use serde_json::{Map, Value, json};
 
 /// One route: method, path (axum syntax), summary, whether it needs no session.
@@ -132,6 +133,11 @@ pub const ROUTES: &[RouteDoc] = &[
     r("GET", "/api/audit", "The newest audit log entries"),
     r(
         "GET",
+        "/api/registry",
+        "Codecs, DTMF modes, SRTP modes and suites the SBC knows, each with whether it acts on it today",
+    ),
+    r(
+        "GET",
         "/api/system",
         "Version, uptime, config path, settings waiting for a restart",
     ),
@@ -165,6 +171,7 @@ fn schemas_of(method: &str, path: &str) -> (Option<&'static str>, Option<Value>)
         ),
         ("GET", "/api/status") => (None, Some(one("Status"))),
         ("GET", "/api/system") => (None, Some(one("System"))),
+        ("GET", "/api/registry") => (None, Some(one("Registry"))),
         ("GET", "/api/calls") => (None, Some(many("Call"))),
         ("POST", "/api/certificates") => (Some("CertificateUpload"), Some(one("Certificate"))),
         ("GET", "/api/certificates") => (None, Some(many("Certificate"))),
@@ -210,8 +217,8 @@ fn components() -> Value {
             "required": ["name", "realm", "peers"],
             "properties": {
                 "name": s, "realm": s, "peers": string_list(), "codecs": string_list(),
-                "dtmf": {"enum": ["rfc4733", "sip-info"]},
-                "srtp": {"enum": ["off", "optional", "required"]},
+                "dtmf": {"enum": registry::DTMF_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
+                "srtp": {"enum": registry::SRTP_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
                 "tls_ca": s, "tls_server_name": s, "tls_client_cert": s, "tls_client_key": s,
                 "options_interval": i, "options_down_after": i, "options_up_after": i,
                 "max_calls": i, "max_cps": i,
@@ -261,6 +268,20 @@ fn components() -> Value {
         "CertificateUpload": {"type": "object", "additionalProperties": false,
             "required": ["name", "cert_pem", "key_pem"],
             "properties": {"name": s, "cert_pem": s, "key_pem": s}},
+        "Registry": {"type": "object", "properties": {
+            "codecs": {"type": "array", "items": {"type": "object", "properties": {
+                "name": s, "kind": {"enum": ["audio", "events"]}, "clock_rate": i, "channels": i,
+                "static_payload_type": {"type": ["integer", "null"]},
+                "relay": {"$ref": "#/components/schemas/Support"},
+                "transcode": {"$ref": "#/components/schemas/Support"}}}},
+            "dtmf_modes": {"type": "array", "items": {"$ref": "#/components/schemas/Choice"}},
+            "srtp_modes": {"type": "array", "items": {"$ref": "#/components/schemas/Choice"}},
+            "srtp_suites": {"type": "array", "items": {"type": "object", "properties": {
+                "name": s, "supported": b, "note": s}}}}},
+        "Support": {"type": "object", "required": ["supported"], "properties": {
+            "supported": b, "note": {"type": "string", "description": "what brings it, when not yet"}}},
+        "Choice": {"type": "object", "required": ["value", "supported", "meaning"], "properties": {
+            "value": s, "supported": b, "meaning": s, "note": s}},
         "Certificate": {"type": "object", "properties": {
             "name": s, "path": s, "subject": s, "not_after": s, "days_left": i,
             "used_by": string_list(), "error": s}}

@@ -335,3 +335,44 @@ async fn ui_files_are_served_and_cannot_be_escaped() {
         assert!(a.text().contains("<html"), "{}", a.text());
     }
 }
+
+#[tokio::test]
+async fn the_registry_says_what_the_sbc_acts_on() {
+    let env = Env::new("registry");
+    let c = env.ready().await;
+    let r = env.get(&c, "/api/registry").await.json();
+    let names: Vec<&str> = r["codecs"]
+        .as_array()
+        .expect("codecs")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["PCMU", "PCMA", "G722", "opus", "telephone-event"]);
+    assert_eq!(
+        r["codecs"][2]["clock_rate"], 8000,
+        "G.722's RTP clock quirk"
+    );
+    assert_eq!(r["codecs"][0]["static_payload_type"], 0);
+    assert_eq!(
+        r["dtmf_modes"][0],
+        json!({"value": "rfc4733", "supported": true,
+        "meaning": "RTP telephone-events (RFC 4733), relayed as they come"})
+    );
+    assert_eq!(r["dtmf_modes"][1]["supported"], false);
+    assert!(
+        r["dtmf_modes"][1]["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("DTMF"))
+    );
+    let srtp: Vec<(&str, bool)> = r["srtp_modes"]
+        .as_array()
+        .expect("modes")
+        .iter()
+        .map(|m| (m["value"].as_str().unwrap_or(""), m["supported"] == true))
+        .collect();
+    assert_eq!(
+        srtp,
+        [("off", true), ("optional", false), ("required", false)]
+    );
+    assert_eq!(r["srtp_suites"].as_array().map(Vec::len), Some(5));
+}

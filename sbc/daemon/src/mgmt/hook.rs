@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
 use sbc_mgmt::live::LegView;
-use sbc_sip::b2bua::{Body, BodyRole, CallId, NotAcceptable, RelayPlan, SessionHook, Side};
+use sbc_sip::b2bua::{
+    Body, BodyRole, CallId, InDialog, InDialogAction, NotAcceptable, RelayPlan, SessionHook, Side,
+};
 
 /// What one leg negotiated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,6 +91,10 @@ impl<H: SessionHook> SessionHook for ViewHook<H> {
         self.inner.answered(call, fork);
     }
 
+    fn in_dialog(&mut self, request: InDialog<'_>) -> InDialogAction {
+        self.inner.in_dialog(request)
+    }
+
     fn call_ended(&mut self, call: CallId) {
         self.media.remove(&call.get());
         self.inner.call_ended(call);
@@ -112,15 +118,12 @@ pub fn describe(sdp: &[u8]) -> LegMedia {
         .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|r| r.split('/').next())
         .map(str::to_owned);
+    // Without an rtpmap, a static payload type names its codec (RFC 3551).
     let codec = named.unwrap_or_else(|| {
-        match pt {
-            "0" => "PCMU",
-            "8" => "PCMA",
-            "9" => "G722",
-            "18" => "G729",
-            other => other,
-        }
-        .to_owned()
+        pt.parse()
+            .ok()
+            .and_then(sbc_sdp::static_rtpmap)
+            .map_or_else(|| pt.to_owned(), |m| m.encoding)
     });
     LegMedia { codec, srtp }
 }
@@ -150,5 +153,36 @@ m=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
             }
         );
         assert_eq!(describe(b"garbage"), LegMedia::default());
+        let g729 = b"v=0\r\nm=audio 4000 RTP/AVP 18\r\n";
+        assert_eq!(
+            describe(g729).codec,
+            "G729",
+            "static payload types by RFC 3551"
+        );
+    }
+
+    /// The core's hook stack (views around releases around the media hook) hands the
+    /// in-dialog decision to the innermost hook, not to the trait's default.
+    #[test]
+    fn in_dialog_requests_reach_the_inner_hook() {
+        struct Answers;
+        impl SessionHook for Answers {
+            fn relay_body(&mut self, body: Body<'_>) -> Result<Vec<u8>, NotAcceptable> {
+                Ok(body.bytes.to_vec())
+            }
+            fn call_ended(&mut self, _call: CallId) {}
+            fn in_dialog(&mut self, _request: InDialog<'_>) -> InDialogAction {
+                InDialogAction::Answer(200)
+            }
+        }
+        let mut stack = ViewHook::new(crate::trunks::ReleaseHook::new(Answers));
+        let request = InDialog {
+            call: CallId::from_number(1),
+            from: Side::A,
+            method: &sbc_sip::Method::Info,
+            content_type: None,
+            bytes: b"",
+        };
+        assert_eq!(stack.in_dialog(request), InDialogAction::Answer(200));
     }
 }

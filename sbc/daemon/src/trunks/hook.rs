@@ -6,7 +6,9 @@
 //! core's hook is wrapped in this and the ids it collects go to
 //! [`Limits::released`](super::Limits::released).
 
-use sbc_sip::b2bua::{Body, CallId, NotAcceptable, RelayPlan, SessionHook};
+use sbc_sip::b2bua::{
+    Body, CallId, InDialog, InDialogAction, NotAcceptable, RelayPlan, SessionHook,
+};
 
 /// `inner`, plus the calls released since the last [`take_released`](Self::take_released).
 #[derive(Debug, Default)]
@@ -49,6 +51,10 @@ impl<H: SessionHook> SessionHook for ReleaseHook<H> {
 
     fn answered(&mut self, call: CallId, fork: Option<&str>) {
         self.inner.answered(call, fork);
+    }
+
+    fn in_dialog(&mut self, request: InDialog<'_>) -> InDialogAction {
+        self.inner.in_dialog(request)
     }
 
     fn call_ended(&mut self, call: CallId) {

@@ -4,4 +4,5 @@ pub mod auth;
 pub mod certs;
 pub mod config;
 pub mod live;
+pub mod registry;
 pub mod sections;

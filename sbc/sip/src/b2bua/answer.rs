@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use super::call::{AwaitingAck, CallState, EndReason, ForwardAck, Purpose};
-use super::dialog::{contact_uri, record_route};
+use super::call::{AwaitingAck, CallState, EndReason, ForwardAck, MAX_EARLY_DIALOGS, Purpose};
+use super::dialog::{contact_uri, early_dialog, record_route};
 use super::engine::{CallTimer, Engine, EngineEvent};
 use super::headers::{copy_crossing, lists};
 use super::hook::{Body, BodyRole, SessionHook};
@@ -69,6 +69,14 @@ impl Engine {
         call.provisional_seen = true;
         if call.cancelled || call.state != CallState::Calling {
             return;
+        }
+        if let Some(tag) = response.to().ok().and_then(|t| t.tag().map(str::to_owned)) {
+            let early = early_dialog(&call.b, response, tag);
+            call.b_early.retain(|d| d.remote_tag != early.remote_tag);
+            if call.b_early.len() >= MAX_EARLY_DIALOGS {
+                call.b_early.remove(0);
+            }
+            call.b_early.push(early);
         }
         let Some(a_tx) = call.a_invite else { return };
         let Some(code) = response.status() else {
@@ -160,6 +168,7 @@ impl Engine {
             call.open.remove(&tx);
         }
         call.state = CallState::Answered;
+        call.b_early.clear();
         call.timer.b_allows_update = lists(&response, Known::Allow, "UPDATE");
         let b_ack =
             call.b
@@ -341,6 +350,7 @@ impl Engine {
         if let Some(call) = self.calls.get_mut(&id) {
             call.b = b;
             call.b_forks.clear();
+            call.b_early.clear();
         }
         self.send_b_invite(now, id, hook);
     }

@@ -117,6 +117,9 @@ pub struct Refresh {
     pub answered: bool,
 }
 
+/// Early dialogs of B remembered per call (a hostile B could open one per 18x).
+pub const MAX_EARLY_DIALOGS: usize = 8;
+
 /// One call.
 #[derive(Debug)]
 pub struct Call {
@@ -156,6 +159,10 @@ pub struct Call {
     pub rel_a: Option<ReliableA>,
     /// RFC 3262 on the B leg: the RSeq last taken from each early dialog of B.
     pub b_forks: Vec<EarlyFork>,
+    /// B's early dialogs (one per To tag of its 18x, at most [`MAX_EARLY_DIALOGS`], the
+    /// oldest dropped), for requests of the SBC's own before the answer
+    /// ([`Engine::send_in_dialog`](super::Engine::send_in_dialog)); cleared at the answer.
+    pub b_early: Vec<super::dialog::Dialog>,
     /// B's 2xx, mapped for A, held until A PRACKs the reliable provisional response
     /// with a body still unacknowledged (RFC 3262 §3).
     pub held_ok: Option<HeldOk>,

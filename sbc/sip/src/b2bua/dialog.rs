@@ -95,6 +95,20 @@ impl Dialog {
     }
 }
 
+/// The early dialog a provisional response with To tag `tag` opens on our UAC leg
+/// `leg` (§12.1.2): the peer's tag, To, Contact and the Record-Route in reverse; our side
+/// as on the leg.
+pub fn early_dialog(leg: &Dialog, response: &Message, tag: String) -> Dialog {
+    let mut fork = leg.clone();
+    fork.remote_tag = Some(tag);
+    fork.remote_party = response.header(Known::To).unwrap_or_default().to_owned();
+    if let Some(target) = contact_uri(response) {
+        fork.remote_target = target;
+    }
+    fork.route_set = record_route(response).into_iter().rev().collect();
+    fork
+}
+
 /// The URI of the first Contact of a message, without brackets or parameters.
 pub fn contact_uri(msg: &Message) -> Option<String> {
     let v = msg.header(Known::Contact)?;

@@ -5,9 +5,17 @@
 //! (which realms and trunks the legs belong to) before anything of the call is sent;
 //! [`SessionHook::relay_body`] for every offer and answer crossing; [`SessionHook::answered`]
 //! when B's 2xx picks the fork whose media wins; [`SessionHook::call_ended`] once.
+//!
+//! In-dialog requests that carry no session description (INFO, NOTIFY, MESSAGE, OPTIONS,
+//! REFER ...) pass [`SessionHook::in_dialog`] before they cross: the hook relays them (the
+//! default), relays them with another body (DTMF as `application/dtmf` for a side that
+//! wants it), or answers them itself on their own leg (a DTMF INFO the media plane turned
+//! into RTP events). What the SBC sends on a leg of its own accord goes through
+//! [`Engine::send_in_dialog`](super::Engine::send_in_dialog).
 
 use super::ids::{CallId, Side};
 use super::plan::RelayPlan;
+use crate::wire::Method;
 
 /// Whether a body opens or closes an offer/answer exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +39,29 @@ pub struct Body<'a> {
     pub bytes: &'a [u8],
 }
 
+/// An in-dialog request without a session description, about to cross to the other leg.
+#[derive(Debug, Clone, Copy)]
+pub struct InDialog<'a> {
+    pub call: CallId,
+    /// The leg it arrived on.
+    pub from: Side,
+    pub method: &'a Method,
+    /// The received Content-Type.
+    pub content_type: Option<&'a str>,
+    pub bytes: &'a [u8],
+}
+
+/// What becomes of an [`InDialog`] request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InDialogAction {
+    /// Relay it as it came (headers through the header policy, body unchanged).
+    Relay,
+    /// Relay it with this body and Content-Type instead (an empty body drops both).
+    Rewrite { content_type: String, body: Vec<u8> },
+    /// Answer it on its own leg with this final status; nothing reaches the other leg.
+    Answer(u16),
+}
+
 /// A body the hook refuses (malformed SDP, no common codec): the request carrying it is
 /// answered 488 with this text in a Warning.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +78,12 @@ pub trait SessionHook {
 
     /// B answered the call from early dialog `fork` (its To tag).
     fn answered(&mut self, _call: CallId, _fork: Option<&str>) {}
+
+    /// An in-dialog request without a session description is about to cross: relay it
+    /// (the default), rewrite its body, or answer it here.
+    fn in_dialog(&mut self, _request: InDialog<'_>) -> InDialogAction {
+        InDialogAction::Relay
+    }
 
     /// The call is over: release what it held.
     fn call_ended(&mut self, call: CallId);

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::call::{AwaitingAck, CallState, EndReason, ForwardAck, Purpose, Relay};
 use super::engine::{CallTimer, Engine};
 use super::headers::copy_crossing;
-use super::hook::{Body, BodyRole, SessionHook};
+use super::hook::{Body, BodyRole, InDialog, InDialogAction, SessionHook};
 use super::ids::{CallId, Side};
 use super::session_timer::{Refresher, fill_in, hide_timer, requested};
 use crate::transaction::{Peer, ServerTxId};
@@ -80,6 +80,30 @@ impl Engine {
             self.answer(now, tx, 481, Vec::new(), Some("call is ending"));
             return;
         }
+        // Requests without a session description: the hook may answer them here (also in
+        // A's early dialog, before B's exists), or change their body.
+        let mut rewrite = None;
+        if !carries_session(&method) {
+            match hook.in_dialog(InDialog {
+                call: id,
+                from: side,
+                method: &method,
+                content_type: request.header(Known::ContentType),
+                bytes: request.body(),
+            }) {
+                InDialogAction::Relay => {}
+                InDialogAction::Rewrite { content_type, body } => {
+                    rewrite = Some((content_type, body));
+                }
+                InDialogAction::Answer(code) => {
+                    self.answer(now, tx, code, Vec::new(), None);
+                    return;
+                }
+            }
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         if side == Side::A && call.state == CallState::Calling && method != Method::Invite {
             // B's dialog is not established: nothing to relay on (a non-2xx final that
             // leaves A's early dialog as it is, RFC 3311 §5.2).
@@ -114,6 +138,13 @@ impl Engine {
         let call = self.calls.get_mut(&id).expect("call looked up above");
         let mut out = call.dialog_mut(other).request(method.clone(), &branch);
         copy_crossing(&request, &mut out, call.plan.trust_identity);
+        if let Some((content_type, body)) = rewrite {
+            out.remove_header(Known::ContentType);
+            if !body.is_empty() {
+                out.push_header(Known::ContentType, content_type);
+            }
+            out.set_body(body);
+        }
         out.push_header(Known::UserAgent, self.agent.as_str());
         if other == Side::A && !call.timer.a_supports {
             hide_timer(&mut out);

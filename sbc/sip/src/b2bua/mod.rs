@@ -30,6 +30,11 @@
 //!   ([`EndReason::SessionExpired`]); the SBC refreshes B itself when A does not
 //!   support timers and B makes A's side the refresher; a 422 from B is retried once.
 //!
+//! * in-dialog requests without a session description (INFO, NOTIFY, ...) pass the hook's
+//!   [`SessionHook::in_dialog`] first: relayed, relayed with another body, or answered
+//!   there; the SBC sends requests of its own in a call with [`Engine::send_in_dialog`]
+//!   (one leg, its own transaction and CSeq, B's early dialogs included).
+//!
 //! Headers cross only through [`headers::copy_crossing`]; session descriptions only
 //! through the [`SessionHook`], where the media plane anchors and rewrites them.
 //!
@@ -55,6 +60,7 @@ mod hook;
 mod ids;
 mod in_dialog;
 mod outgoing;
+mod own_request;
 mod plan;
 mod prack_uac;
 mod prack_uas;
@@ -63,7 +69,8 @@ mod teardown;
 
 pub use call::{CallState, EndReason};
 pub use engine::{Bookkeeping, Engine, EngineConfig, EngineEvent};
-pub use hook::{Body, BodyRole, NotAcceptable, PassThrough, SessionHook};
+pub use hook::{Body, BodyRole, InDialog, InDialogAction, NotAcceptable, PassThrough, SessionHook};
 pub use ids::{CallId, Side, Tokens};
 pub use outgoing::RelayError;
+pub use own_request::OwnRequestError;
 pub use plan::{LegIdentity, RelayPlan, Target};

@@ -81,6 +81,7 @@ impl Engine {
             released: false,
             rel_a: supports(request, "100rel").then(|| ReliableA::new(&mut self.tokens)),
             b_forks: Vec::new(),
+            b_early: Vec::new(),
             held_ok: None,
             early_answer: false,
             timer: SessionTimer {

@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use super::call::Purpose;
-use super::dialog::{contact_uri, record_route};
+use super::dialog::early_dialog;
 use super::engine::Engine;
 use super::headers::lists;
 use super::ids::CallId;
@@ -82,13 +82,7 @@ impl Engine {
             }),
         }
         // The PRACK goes within the early dialog of this response (§12.1.2).
-        let mut fork = call.b.clone();
-        fork.remote_tag = Some(tag);
-        fork.remote_party = response.header(Known::To).unwrap_or_default().to_owned();
-        if let Some(target) = contact_uri(response) {
-            fork.remote_target = target;
-        }
-        fork.route_set = record_route(response).into_iter().rev().collect();
+        let fork = early_dialog(&call.b, response, tag);
         call.b.local_cseq = call.b.local_cseq.wrapping_add(1);
         let mut prack = fork.request_with_cseq(Method::Prack, call.b.local_cseq, &branch);
         prack.push_header(Known::RAck, format!("{rseq} {} INVITE", call.b_invite_cseq));

@@ -219,6 +219,7 @@ impl Engine {
         }
         call.timer.retry_se = Some(min);
         call.b_forks.clear();
+        call.b_early.clear();
         self.send_b_invite(now, id, hook);
         true
     }
