@@ -32,6 +32,8 @@ pub enum SrtpKeyError {
     KeyLength { len: usize },
     /// Master salts are 12 (AEAD) or 14 bytes.
     SaltLength { len: usize },
+    /// A key or salt of another length than the suite's.
+    Suite { suite: &'static str },
 }
 
 impl fmt::Display for SrtpKeyError {
@@ -42,6 +44,9 @@ impl fmt::Display for SrtpKeyError {
             }
             SrtpKeyError::SaltLength { len } => {
                 write!(f, "SRTP master salt of {len} bytes (12 or 14)")
+            }
+            SrtpKeyError::Suite { suite } => {
+                write!(f, "SRTP key or salt length does not match {suite}")
             }
         }
     }

@@ -7,7 +7,8 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::{DropCounts, Side, SrtpKey};
+use crate::registry::SrtpSuite;
+use crate::{DropCounts, Side, SrtpKey, SrtpKeyError};
 
 /// One anchored stream: a call (the B2BUA's id) and the index of its m-line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,16 +103,50 @@ pub enum MediaOp {
 }
 
 /// The SRTP keys of one leg of a stream: what its peer protects with (the media plane
-/// unprotects), and what the media plane protects with towards it. Logged with `Debug`
-/// like every op: the keys print redacted ([`SrtpKey`]).
+/// unprotects), and what the media plane protects with towards it, under one suite of the
+/// [`registry`](crate::registry). Logged with `Debug` like every op: the keys print
+/// redacted ([`SrtpKey`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrtpKeys {
-    /// The crypto-suite as SDP names it (RFC 4568 §6.2: `AES_CM_128_HMAC_SHA1_80`, ...).
-    pub suite: String,
+    suite: SrtpSuite,
+    inbound: SrtpKey,
+    outbound: SrtpKey,
+}
+
+impl SrtpKeys {
+    /// The keys of a leg; both must have the suite's key and salt lengths.
+    pub fn new(
+        suite: SrtpSuite,
+        inbound: SrtpKey,
+        outbound: SrtpKey,
+    ) -> Result<Self, SrtpKeyError> {
+        for k in [&inbound, &outbound] {
+            if k.key().len() != usize::from(suite.key_len)
+                || k.salt().len() != usize::from(suite.salt_len)
+            {
+                return Err(SrtpKeyError::Suite { suite: suite.name });
+            }
+        }
+        Ok(SrtpKeys {
+            suite,
+            inbound,
+            outbound,
+        })
+    }
+
+    pub fn suite(&self) -> SrtpSuite {
+        self.suite
+    }
+
     /// The peer's master key and salt (from its `a=crypto`).
-    pub inbound: SrtpKey,
+    pub fn inbound(&self) -> &SrtpKey {
+        &self.inbound
+    }
+
     /// The SBC's own for this leg (in the `a=crypto` the SBC sends on it).
-    pub outbound: SrtpKey,
+    pub fn outbound(&self) -> &SrtpKey {
+        &self.outbound
+    }
 }
 
 /// Why a stream latched where it did.

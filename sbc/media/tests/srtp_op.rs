@@ -13,15 +13,12 @@ const B: &str = "198.51.100.20:5004";
 
 fn srtp(stream: StreamKey, keys: bool) -> MediaOp {
     let key = || SrtpKey::new(&[7; 16], &[9; 14]).unwrap();
+    let suite = sbc_core::registry::SRTP_SUITES[0];
     MediaOp::Srtp {
         stream,
         side: Side::B,
         fork: None,
-        keys: keys.then(|| SrtpKeys {
-            suite: "AES_CM_128_HMAC_SHA1_80".into(),
-            inbound: key(),
-            outbound: key(),
-        }),
+        keys: keys.then(|| SrtpKeys::new(suite, key(), key()).unwrap()),
     }
 }
 
@@ -45,4 +42,24 @@ fn keys_are_refused_and_change_nothing() {
     );
     assert_eq!(b.shard.needs_userspace(KEY), Ok(None), "still plain");
     assert_eq!(Bench::dest(b.rtp(Side::A, A, 1, 1)), Some(addr(B)));
+}
+
+#[test]
+fn keys_must_fit_their_suite() {
+    let gcm = sbc_core::registry::SRTP_SUITES
+        .iter()
+        .find(|s| s.name == "AEAD_AES_128_GCM")
+        .copied()
+        .unwrap();
+    let cm_key = SrtpKey::new(&[7; 16], &[9; 14]).unwrap();
+    let gcm_key = SrtpKey::new(&[7; 16], &[9; 12]).unwrap();
+    assert_eq!(
+        SrtpKeys::new(gcm, cm_key.clone(), gcm_key.clone()).err(),
+        Some(sbc_core::SrtpKeyError::Suite {
+            suite: "AEAD_AES_128_GCM"
+        })
+    );
+    let keys = SrtpKeys::new(gcm, gcm_key.clone(), gcm_key).unwrap();
+    assert_eq!(keys.suite().name, "AEAD_AES_128_GCM");
+    assert!(format!("{keys:?}").contains("redacted"));
 }

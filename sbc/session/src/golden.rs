@@ -258,7 +258,7 @@ impl Run {
             MediaOp::Srtp {
                 stream, side, keys, ..
             } => {
-                let suite = keys.as_ref().map_or("off", |k| k.suite.as_str());
+                let suite = keys.as_ref().map_or("off", |k| k.suite().name);
                 format!("srtp m{} {side} {suite}", stream.index)
             }
         };

@@ -91,19 +91,24 @@ fn srtp_keys_never_reach_a_log_line() {
     // Distinctive bytes (not a run of one value that could appear by chance).
     let inbound_key: Vec<u8> = (0u8..16).map(|i| 0x3c ^ i.wrapping_mul(29)).collect();
     let inbound_salt: Vec<u8> = (0u8..14).map(|i| 0xa7 ^ i.wrapping_mul(53)).collect();
-    let outbound_key: Vec<u8> = (0u8..32).map(|i| 0x5e ^ i.wrapping_mul(71)).collect();
-    let outbound_salt: Vec<u8> = (0u8..12).map(|i| 0xc9 ^ i.wrapping_mul(37)).collect();
+    let outbound_key: Vec<u8> = (0u8..16).map(|i| 0x5e ^ i.wrapping_mul(71)).collect();
+    let outbound_salt: Vec<u8> = (0u8..14).map(|i| 0xc9 ^ i.wrapping_mul(37)).collect();
+    let suite = sbc_core::registry::SRTP_SUITES[0];
+    assert_eq!(suite.name, "AES_CM_128_HMAC_SHA1_80");
     let key = |k: &[u8], s: &[u8]| SrtpKey::new(k, s).unwrap_or_else(|e| panic!("{e}"));
     let stream = StreamKey { call: 3, index: 0 };
     let op = MediaOp::Srtp {
         stream,
         side: Side::A,
         fork: None,
-        keys: Some(SrtpKeys {
-            suite: "AES_CM_128_HMAC_SHA1_80".into(),
-            inbound: key(&inbound_key, &inbound_salt),
-            outbound: key(&outbound_key, &outbound_salt),
-        }),
+        keys: Some(
+            SrtpKeys::new(
+                suite,
+                key(&inbound_key, &inbound_salt),
+                key(&outbound_key, &outbound_salt),
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
+        ),
     };
 
     let sink = Sink::default();
@@ -120,8 +125,8 @@ fn srtp_keys_never_reach_a_log_line() {
         info!("{op:?}");
         info!("{op:#?}");
         if let MediaOp::Srtp { keys: Some(k), .. } = &op {
-            warn!(keys = ?k, inbound = %k.inbound, "srtp keys");
-            error!("{:?} {}", k.outbound, k.outbound);
+            warn!(keys = ?k, inbound = %k.inbound(), "srtp keys");
+            error!("{:?} {}", k.outbound(), k.outbound());
         }
         // A worker taking it: the engine refuses keys for now, and says so in the log.
         let (tx, rx) = std_mpsc::channel();
