@@ -187,7 +187,13 @@ fn a_pbx_behind_kamailio_calls_a_phone_registered_through_the_sbc() {
         !pbx_text.contains(&phone_cname),
         "the phone's CNAME {phone_cname} reached the PBX side"
     );
-    let pbx_cnames = sdp_cnames(&pbx);
+    // The SBC's SDP on the PBX side (the PBX's own INVITE carries its own cname first).
+    let from_sbc: Vec<Datagram> = pbx
+        .iter()
+        .filter(|d| d.from.ip() == SBC_INSIDE_IP)
+        .cloned()
+        .collect();
+    let pbx_cnames = sdp_cnames(&from_sbc);
     assert!(!pbx_cnames.is_empty(), "a=ssrc crossed as a pseudonym");
     let pseudonym = &pbx_cnames[0];
     assert_eq!(pseudonym.len(), phone_cname.len());
