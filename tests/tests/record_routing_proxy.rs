@@ -187,7 +187,7 @@ fn a_pbx_behind_kamailio_calls_a_phone_registered_through_the_sbc() {
         !pbx_text.contains(&phone_cname),
         "the phone's CNAME {phone_cname} reached the PBX side"
     );
-    // The SBC's SDP on the PBX side (the PBX's own INVITE carries its own cname first).
+    // What the SBC sent on the PBX side (the caller's own offer has a cname of its own).
     let from_sbc: Vec<Datagram> = pbx
         .iter()
         .filter(|d| d.from.ip() == SBC_INSIDE_IP)
