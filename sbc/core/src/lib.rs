@@ -11,12 +11,16 @@
 //! * [`Transmit`] — bytes to send, from which local listener, to which remote address.
 //! * [`Side`] — the A (incoming) and B (outgoing) leg of a call, for signalling and media.
 //! * [`MediaOp`] / [`MediaEvent`] — the control plane's commands to the media plane and
-//!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`]).
+//!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`] with its
+//!   [`DropCounts`] per [`DropKind`]).
+//! * [`SrtpKey`] — SRTP master key and salt; prints as `<redacted>` (ops are logged).
 //! * [`registry`] — the codecs, DTMF modes, SRTP policies and suites the SBC knows, and
 //!   whether it acts on each today: what config, API and web UI all read.
 //! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
 //!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
+mod drops;
+mod key;
 mod media;
 mod pseudonym;
 pub mod registry;
@@ -24,7 +28,11 @@ mod side;
 mod transmit;
 mod transport;
 
-pub use media::{LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, StreamKey, StreamStats};
+pub use drops::{DropCounts, DropKind};
+pub use key::{MAX_MASTER_KEY, MAX_MASTER_SALT, SrtpKey, SrtpKeyError};
+pub use media::{
+    LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, SrtpKeys, StreamKey, StreamStats,
+};
 pub use pseudonym::{MAX_NAME, Pseudonyms};
 pub use side::Side;
 pub use transmit::Transmit;

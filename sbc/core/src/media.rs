@@ -7,7 +7,8 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::Side;
+use crate::registry::SrtpSuite;
+use crate::{DropCounts, Side, SrtpKey, SrtpKeyError};
 
 /// One anchored stream: a call (the B2BUA's id) and the index of its m-line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,6 +89,64 @@ pub enum MediaOp {
     /// relayed as they are, latched on their source and UDPTL sequence number (no RTP
     /// checks, no loss/jitter). Send it right after `Open`.
     Udptl { stream: StreamKey },
+    /// SRTP on `side`'s leg (SDES, RFC 4568), or plain RTP again (`keys: None`, the state
+    /// of a new stream). Each op names one leg, so keys never cross from one leg to the
+    /// other. On side B before the answer, `fork` names the early dialog whose `a=crypto`
+    /// this is (each fork brings its own). The engine refuses keys until it implements
+    /// SRTP (an offer that needs it is answered 488 before any op is sent).
+    Srtp {
+        stream: StreamKey,
+        side: Side,
+        fork: Option<String>,
+        keys: Option<SrtpKeys>,
+    },
+}
+
+/// The SRTP keys of one leg of a stream: what its peer protects with (the media plane
+/// unprotects), and what the media plane protects with towards it, under one suite of the
+/// [`registry`](crate::registry). Logged with `Debug` like every op: the keys print
+/// redacted ([`SrtpKey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrtpKeys {
+    suite: SrtpSuite,
+    inbound: SrtpKey,
+    outbound: SrtpKey,
+}
+
+impl SrtpKeys {
+    /// The keys of a leg; both must have the suite's key and salt lengths.
+    pub fn new(
+        suite: SrtpSuite,
+        inbound: SrtpKey,
+        outbound: SrtpKey,
+    ) -> Result<Self, SrtpKeyError> {
+        for k in [&inbound, &outbound] {
+            if k.key().len() != usize::from(suite.key_len)
+                || k.salt().len() != usize::from(suite.salt_len)
+            {
+                return Err(SrtpKeyError::Suite { suite: suite.name });
+            }
+        }
+        Ok(SrtpKeys {
+            suite,
+            inbound,
+            outbound,
+        })
+    }
+
+    pub fn suite(&self) -> SrtpSuite {
+        self.suite
+    }
+
+    /// The peer's master key and salt (from its `a=crypto`).
+    pub fn inbound(&self) -> &SrtpKey {
+        &self.inbound
+    }
+
+    /// The SBC's own for this leg (in the `a=crypto` the SBC sends on it).
+    pub fn outbound(&self) -> &SrtpKey {
+        &self.outbound
+    }
 }
 
 /// Why a stream latched where it did.
@@ -153,4 +212,7 @@ pub struct StreamStats {
     pub foreign: u64,
     /// RTCP packets among `packets`.
     pub rtcp: u64,
+    /// Packets of this side that went no further, per reason (`dropped`, `junk` and
+    /// `foreign` sum some of them; `Consumed` is not in `dropped`).
+    pub drops: DropCounts,
 }

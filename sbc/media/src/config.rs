@@ -35,6 +35,10 @@ pub struct ShardConfig {
     /// must use the same for `a=ssrc` in SDP. The default key is fixed (for tests): the
     /// daemon sets a random one per run.
     pub pseudonyms: Pseudonyms,
+    /// Packets of its own a shard can hold until the IO layer takes them
+    /// ([`Shard::poll_transmit`](crate::Shard::poll_transmit)); allocated once, at
+    /// [`MAX_EMITTED`](crate::MAX_EMITTED) bytes each.
+    pub transmit_slots: usize,
 }
 
 impl Default for ShardConfig {
@@ -48,6 +52,7 @@ impl Default for ShardConfig {
             capacity: 256,
             kernel_forwarding: false,
             pseudonyms: Pseudonyms::new([0; 16]),
+            transmit_slots: 64,
         }
     }
 }

@@ -7,22 +7,47 @@
 //! 1. ops from the control plane: [`Shard::apply`]`(now, MediaOp)`; then every
 //!    [`Shard::poll_io`] (bind/unbind sockets, a bind failure back through
 //!    [`Shard::bind_failed`]);
-//! 2. each datagram: [`Shard::handle_packet`]`(now, socket, from, buf)` returns a
-//!    [`Verdict`]: forward `len` bytes from one of the shard's sockets to an address, or
-//!    drop (counted) — the packet path, in named phases (demux, parse, latch, transform,
-//!    send; see [`shard`]);
-//! 3. time: [`Shard::poll_timeout`] for the next deadline, [`Shard::handle_timeout`]
-//!    at it (media inactivity);
+//! 2. each datagram, received at [`HEADROOM`] into a buffer with [`TAILROOM`] to spare:
+//!    [`Shard::handle_datagram`]`(now, socket, from, PacketBuf)` returns a [`Verdict`]:
+//!    forward `len` bytes at `start` of the buffer from one of the shard's sockets to an
+//!    address, or drop (counted per [`DropReason`]); then [`Shard::poll_transmit`] until
+//!    `None` — packets a transform added (1 -> n). [`Shard::handle_packet`] is the same
+//!    for a buffer without room around the datagram;
+//! 3. time: [`Shard::poll_timeout`] for the next deadline ([`Shard::poll_timer`] names it,
+//!    a [`MediaTimer`]), [`Shard::handle_timeout`] at it (media inactivity, transforms'
+//!    own packets), then [`Shard::poll_transmit`] until `None`;
 //!    The packet path may also queue [`IoOp::Offload`] (hand a latched plain-RTP stream to
 //!    the kernel fast path) and ops may queue [`IoOp::Reclaim`] (take it back): see
 //!    [`offload`]; the IO layer drains [`Shard::poll_io`] after packets too.
 //! 4. reports: [`Shard::poll_event`] until `None` ([`MediaEvent`](sbc_core::MediaEvent)s:
 //!    latches, inactivity, bind failures, stats, closes).
 //!
+//! # The packet path
+//!
+//! A pipeline of named phases over a per-packet context ([`pipeline`]):
+//!
+//! ```text
+//! demux -> parse -> unprotect -> latch -> transform -> protect -> send
+//! ```
+//!
+//! demux tells RTP/RTCP from STUN, DTLS, ZRTP and TURN by the first byte (RFC 7983) and
+//! drops the others (counted); unprotect and protect run the SRTP context of the sending
+//! peer and of the receiving side ([`crypto`]: none exists until SRTP lands, so both pass
+//! packets through); unprotect comes before latch, so only a packet that authenticated can
+//! move a latch; transform hides RTCP SDES ([`sdes`]), runs the receiving side's
+//! [`Transform`] (DTMF, codecs: 1 -> 0, 1 -> 1 or 1 -> n, and packets on its own clock) and
+//! its payload-type map and SSRC/sequence/timestamp rewrite ([`Egress`]). A step that
+//! fails drops that packet only, counted; nothing in the path panics on a peer's input.
+//!
+//! Who forwards a stream is decided per stream: [`Shard::needs_userspace`] says why one
+//! must stay here (SRTP, a transform, a payload-type map, a rewrite, T.38), else the
+//! kernel fast path may take its RTP ([`offload`]).
+//!
 //! Invariants: each stream has four socket ids ([`SocketId`]: A RTP, A RTCP, B RTP,
 //! B RTCP) derived from its slab slot; an `Unbind` of a slot's sockets is always emitted
 //! before a `Bind` that reuses the slot. All streams of a call must be in the same shard
-//! (the inactivity timer is per call). The packet path does not allocate.
+//! (the inactivity timer is per call). The packet path does not allocate, hash or lock:
+//! packets of the engine's own wait in a queue allocated with the shard.
 //!
 //! Latching (symmetric RTP) and its defences against injection are in [`peer`]; forks in
 //! [`side`]; loss and jitter in [`stats`]; the inactivity timer in [`calls`].
@@ -30,20 +55,40 @@
 //! Ports come from the control plane (`sbc-session`'s port pools), which allocates them
 //! before `Open` and releases them after `Close`.
 
+mod buf;
 pub mod calls;
 mod config;
+mod configure;
+pub mod crypto;
+mod drop;
+mod egress;
 pub mod offload;
 mod ops;
 pub mod packet;
 pub mod peer;
+pub mod pipeline;
+mod ptmap;
+mod rewrite;
 pub mod sdes;
 pub mod shard;
 pub mod side;
 pub mod stats;
 mod stream;
+pub mod timer;
+pub mod transform;
+mod transmit;
 
+pub use buf::{HEADROOM, PacketBuf, TAILROOM};
 pub use config::{Forwarder, ShardConfig};
+pub use crypto::CryptoContext;
+pub use drop::{DropReason, StepError};
+pub use egress::Egress;
 pub use offload::KernelRelay;
 pub use ops::OpError;
-pub use shard::{DropReason, IoOp, Shard, StreamReport, Verdict};
+pub use ptmap::{PtMap, PtOutOfRange};
+pub use rewrite::Rewrite;
+pub use shard::{IoOp, Shard, StreamReport, Verdict};
 pub use stream::{Endpoint, SocketId};
+pub use timer::MediaTimer;
+pub use transform::{Action, Transform, TransformCtx};
+pub use transmit::{Emit, MAX_EMITTED, MediaTransmit};

@@ -3,8 +3,9 @@
 //!
 //! With [`ShardConfig::kernel_forwarding`](crate::ShardConfig::kernel_forwarding) on, a
 //! stream becomes [`Forwarder::Kernel`] on the first packet the packet path relays once it
-//! qualifies (`eligible`): plain RTP (not UDPTL; SRTP, transcoding and DTMF interworking,
-//! when they exist, will say no here), both sides sending, each side's relayed peer
+//! qualifies (`eligible`): the stream does not need the engine
+//! ([`Shard::needs_userspace`]: not UDPTL, no SRTP, no transform, payload-type map or
+//! rewrite on either side), both sides sending, each side's relayed peer
 //! latched to the address media is sent to (symmetric; a peer whose window ended without a
 //! latch is fixed to its SDP address, the only source accepted), and both windows over — so
 //! no new source can be learned while the kernel forwards, which keeps the RTP Bleed
@@ -48,7 +49,7 @@ pub struct KernelRelay {
 
 /// The relay the kernel could take over now, or `None` while the stream does not qualify.
 pub(crate) fn eligible(stream: &Stream, now: Instant) -> Option<KernelRelay> {
-    if stream.udptl || stream.kernel_refused {
+    if stream.kernel_refused || stream.needs_userspace().is_some() {
         return None;
     }
     let mut peers = [None; 2];

@@ -16,6 +16,12 @@ pub enum OpError {
     UnknownStream { stream: StreamKey },
     #[error("{stream}: already open")]
     AlreadyOpen { stream: StreamKey },
+    /// The op asks for something the engine does not do yet.
+    #[error("{stream}: {what} not supported yet")]
+    Unsupported {
+        stream: StreamKey,
+        what: &'static str,
+    },
 }
 
 impl Shard {
@@ -145,6 +151,17 @@ impl Shard {
                 }
             }
             MediaOp::Udptl { stream } => self.stream_mut(stream)?.udptl = true,
+            MediaOp::Srtp { stream, keys, .. } => {
+                self.stream_mut(stream)?;
+                // Plain RTP is what every slot holds already (see `crypto`); keys would
+                // need a `CryptoContext`, which has no implementation yet.
+                if keys.is_some() {
+                    return Err(OpError::Unsupported {
+                        stream,
+                        what: "SRTP",
+                    });
+                }
+            }
             MediaOp::QueryStats { stream } => {
                 let s = self.stream_mut(stream)?;
                 let (a, b) = (s.sides[0].stats.snapshot(), s.sides[1].stats.snapshot());
@@ -189,6 +206,7 @@ impl Shard {
     fn remove(&mut self, slot: usize) -> Option<Stream> {
         let s = self.streams.get_mut(slot)?.take()?;
         self.by_key.remove(&s.key);
+        self.timed.retain(|&t| t != slot);
         self.free.push(slot);
         for ep in ENDPOINTS {
             self.io.push_back(IoOp::Unbind {

@@ -46,6 +46,18 @@ pub enum Junk {
     Truncated,
     #[error("RTCP source description runs past its length")]
     BadSdes,
+    /// RFC 7983 §7: first byte 0..=3. ICE is not terminated yet.
+    #[error("STUN")]
+    Stun,
+    /// First byte 16..=19.
+    #[error("ZRTP")]
+    Zrtp,
+    /// First byte 20..=63. DTLS-SRTP is not terminated yet.
+    #[error("DTLS")]
+    Dtls,
+    /// First byte 64..=79.
+    #[error("TURN ChannelData")]
+    TurnChannel,
 }
 
 /// The fixed RTP header, in bytes.

@@ -13,6 +13,8 @@ use std::time::Instant;
 
 use sbc_core::{LatchMode, LatchReason, RemoteSpec};
 
+use crate::crypto::CryptoContext;
+
 /// Sources being watched at once, per side, while latching; an injector interleaving its
 /// packets cannot reset the real peer's progress unless it uses as many sources.
 const CANDIDATES: usize = 4;
@@ -37,6 +39,8 @@ pub struct Peer {
     pub latched_in_window: bool,
     /// This peer may learn addresses from packets at all (its mode and SDP address).
     pub learns: bool,
+    /// SRTP of what it sends (the unprotect phase's context); `None`: plain RTP.
+    pub srtp: Option<CryptoContext>,
 }
 
 /// What the latch phase decided for a packet from a source not (yet) latched.
@@ -148,6 +152,7 @@ impl Peer {
             window_until: None,
             latched_in_window: false,
             learns: false,
+            srtp: None,
         }
     }
 

@@ -1,28 +1,22 @@
-//! The engine of one media worker: its streams, and the packet path.
+//! The engine of one media worker: its streams, the queues the IO layer and the control
+//! plane drain, and its counters. The packet path is in [`pipeline`](crate::pipeline),
+//! the timers in [`timer`](crate::timer), the control plane's ops in `ops` and `configure`.
 //!
-//! The packet path, [`Shard::handle_packet`], runs named phases over one datagram:
-//!
-//! 1. **demux** — the socket id gives the stream slot and the endpoint (side, RTP/RTCP);
-//! 2. **parse** — RTP or RTCP header ([`packet`](mod@crate::packet)); anything else is junk;
-//! 3. **latch** — is the source this side's peer (or confirmed as its new address)?
-//! 4. **transform** — RTCP SDES hidden ([`sdes`](crate::sdes)); the seam for SRTP,
-//!    transcoding and DTMF;
-//! 5. **send** — which of the other side's sockets, to which address.
-//!
-//! It only indexes preallocated state: no allocation, no hashing, no lock.
+//! It only indexes preallocated state per packet: no allocation, no hashing, no lock.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use sbc_core::{LatchReason, MediaEvent, StreamKey, StreamStats};
+use sbc_core::{DropCounts, LatchReason, MediaEvent, StreamKey, StreamStats};
 
+use crate::DropReason;
 use crate::calls::Calls;
 use crate::config::{Forwarder, ShardConfig};
 use crate::offload::KernelRelay;
-use crate::packet::{self, Junk, Packet};
-use crate::side::Source;
-use crate::stream::{Endpoint, SocketId, Stream, ix};
+use crate::packet::Junk;
+use crate::stream::{SocketId, Stream};
+use crate::transmit::TxQueue;
 
 /// What the IO layer must do with its sockets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,33 +45,16 @@ pub enum IoOp {
 /// What to do with a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Send the first `len` bytes of the buffer from `socket` to `to`.
+    /// Send the `len` bytes at `start` of the buffer from `socket` to `to` (`start` is 0
+    /// for [`Shard::handle_packet`]).
     Forward {
         socket: SocketId,
         to: SocketAddr,
+        start: usize,
         len: usize,
     },
+    /// Not sent (counted under the reason's [`DropKind`](sbc_core::DropKind)).
     Drop(DropReason),
-}
-
-/// Why a datagram was not relayed (each is counted in the side's [`StreamStats`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DropReason {
-    /// The socket belongs to no stream (a late packet of a closed one).
-    NoStream,
-    Junk(Junk),
-    /// From a source the side is not latched to and may not latch to now.
-    Foreign,
-    /// From a new source whose consistency is still being checked.
-    Latching,
-    /// From a fork that is not the one relayed.
-    OtherFork,
-    /// The other side has no address to send to yet (no SDP, or held).
-    NoDestination,
-    /// RTP of a stream the kernel forwards, still queued on the socket from before the
-    /// handover. Relaying it would create a conntrack entry without NAT for the stream's
-    /// tuple, which would pull the stream back to the sockets for good.
-    Offloaded,
 }
 
 /// Latches and counters of one stream, for the UI and the logs.
@@ -102,6 +79,12 @@ pub struct Shard {
     pub(crate) io: VecDeque<IoOp>,
     /// Datagrams on sockets of no stream.
     pub(crate) strays: u64,
+    /// Every drop of this shard, per reason (streams' and strays', and emitted packets').
+    pub(crate) drops: DropCounts,
+    /// Packets of the engine's own, waiting for `poll_transmit`.
+    pub(crate) tx: TxQueue,
+    /// Slots of the streams with a transform installed (the timers to look at).
+    pub(crate) timed: Vec<usize>,
 }
 
 impl Shard {
@@ -109,90 +92,16 @@ impl Shard {
         let cap = config.capacity;
         Shard {
             calls: Calls::new(cap, config.inactivity, config.hold_inactivity),
-            config,
             streams: Vec::with_capacity(cap),
             free: Vec::with_capacity(cap),
             by_key: HashMap::with_capacity(cap),
             events: VecDeque::with_capacity(64),
             io: VecDeque::with_capacity(64),
             strays: 0,
-        }
-    }
-
-    /// The packet path (see the module docs). `buf` is the datagram; a transform may
-    /// rewrite it in place, so [`Verdict::Forward`] says how many bytes to send.
-    pub fn handle_packet(
-        &mut self,
-        now: Instant,
-        socket: SocketId,
-        from: SocketAddr,
-        buf: &mut [u8],
-    ) -> Verdict {
-        // demux
-        let (slot, ep) = socket.split();
-        let Some(Some(stream)) = self.streams.get_mut(slot) else {
-            self.strays += 1;
-            return Verdict::Drop(DropReason::NoStream);
-        };
-        // parse
-        let parsed = if stream.udptl {
-            packet::parse_udptl(buf)
-        } else {
-            packet::parse(buf)
-        };
-        let packet = match parsed {
-            Ok(p) => p,
-            Err(junk) => {
-                stream.side_mut(ep.side).stats.drop_junk();
-                return Verdict::Drop(DropReason::Junk(junk));
-            }
-        };
-        // latch
-        let needed = self.config.latch_packets;
-        let peer = match latch(stream, ep, from, &packet, now, needed, &mut self.events) {
-            Ok(peer) => peer,
-            Err(reason) => {
-                let stats = &mut stream.side_mut(ep.side).stats;
-                match reason {
-                    DropReason::Foreign => stats.drop_foreign(),
-                    _ => stats.drop_other(),
-                }
-                return Verdict::Drop(reason);
-            }
-        };
-        if stream.forwarder == Forwarder::Kernel && !ep.rtcp {
-            stream.side_mut(ep.side).stats.drop_other();
-            return Verdict::Drop(DropReason::Offloaded);
-        }
-        let clock_rate = stream.clock_rate;
-        let side = stream.side_mut(ep.side);
-        if !side.relays(peer) {
-            side.stats.drop_other();
-            return Verdict::Drop(DropReason::OtherFork);
-        }
-        side.stats
-            .count(buf.len(), matches!(packet, Packet::Rtcp { .. }));
-        if let Packet::Rtp(h) = packet {
-            side.stats.rtp(now, h.ssrc, h.seq, h.timestamp, clock_rate);
-        }
-        self.calls.activity(stream.call, now);
-        // transform
-        let Ok(len) = transform(&self.config, &packet, buf) else {
-            stream.side_mut(ep.side).stats.drop_junk();
-            return Verdict::Drop(DropReason::Junk(Junk::BadSdes));
-        };
-        // send
-        match destination(stream, ep, &packet) {
-            Some((socket, to)) => {
-                if !ep.rtcp {
-                    self.maybe_offload(slot, now);
-                }
-                Verdict::Forward { socket, to, len }
-            }
-            None => {
-                stream.side_mut(ep.side).stats.drop_other();
-                Verdict::Drop(DropReason::NoDestination)
-            }
+            drops: DropCounts::default(),
+            tx: TxQueue::new(config.transmit_slots),
+            timed: Vec::new(),
+            config,
         }
     }
 
@@ -213,8 +122,10 @@ impl Shard {
     /// Counts a datagram the IO layer could not take whole (larger than its buffer).
     pub fn truncated(&mut self, socket: SocketId) {
         let (slot, ep) = socket.split();
+        let kind = DropReason::Junk(Junk::Truncated).kind();
+        self.drops.add(kind);
         match self.streams.get_mut(slot) {
-            Some(Some(s)) => s.side_mut(ep.side).stats.drop_junk(),
+            Some(Some(s)) => s.side_mut(ep.side).stats.drop(kind),
             _ => self.strays += 1,
         }
     }
@@ -227,18 +138,6 @@ impl Shard {
     /// The next event for the control plane.
     pub fn poll_event(&mut self) -> Option<MediaEvent> {
         self.events.pop_front()
-    }
-
-    /// When [`handle_timeout`](Self::handle_timeout) must be called next.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls.poll_timeout()
-    }
-
-    /// Fires what is due: [`MediaEvent::Inactive`] for calls silent too long.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        let events = &mut self.events;
-        self.calls
-            .handle_timeout(now, |call| events.push_back(MediaEvent::Inactive { call }));
     }
 
     /// Counters and latches of a stream.
@@ -276,87 +175,13 @@ impl Shard {
         self.strays
     }
 
+    /// Every packet this shard did not send, per reason: what the streams' stats count,
+    /// and what no stream can be charged with (strays, packets of its own).
+    pub fn drops(&self) -> &DropCounts {
+        &self.drops
+    }
+
     pub(crate) fn stream(&self, key: StreamKey) -> Option<&Stream> {
         self.streams.get(*self.by_key.get(&key)?)?.as_ref()
     }
-}
-
-/// The latch phase: the index of the peer (of the endpoint's side) that sent `packet`.
-fn latch(
-    stream: &mut Stream,
-    ep: Endpoint,
-    from: SocketAddr,
-    packet: &Packet,
-    now: Instant,
-    needed: u8,
-    events: &mut VecDeque<MediaEvent>,
-) -> Result<usize, DropReason> {
-    let key = stream.key;
-    let side = stream.side_mut(ep.side);
-    match *packet {
-        Packet::Rtcp { .. } => side.rtcp_source(from, !ep.rtcp).ok_or(DropReason::Foreign),
-        Packet::Rtp(_) | Packet::Udptl { .. } if ep.rtcp => Err(DropReason::Foreign),
-        Packet::Rtp(_) | Packet::Udptl { .. } => {
-            let (ssrc, seq) = match *packet {
-                Packet::Rtp(h) => (h.ssrc, h.seq),
-                _ => (0, udptl_seq(packet)),
-            };
-            match side.rtp_source(now, from, ssrc, seq, needed) {
-                Source::Peer(i, latched) => {
-                    // Reported when it decides what the side relays: a fork that is not
-                    // (and will not be) relayed keeps its latch as state, reported by the
-                    // answer that makes it the relayed one (`ForkAnswered`).
-                    let relayed = side.active.is_none_or(|a| a == i);
-                    if let Some(reason) = latched.filter(|&r| relayed && side.report(from, r)) {
-                        events.push_back(MediaEvent::Latched {
-                            stream: key,
-                            side: ep.side,
-                            addr: from,
-                            reason,
-                        });
-                    }
-                    Ok(i)
-                }
-                Source::Pending => Err(DropReason::Latching),
-                Source::Foreign => Err(DropReason::Foreign),
-            }
-        }
-    }
-}
-
-fn udptl_seq(packet: &Packet) -> u16 {
-    match *packet {
-        Packet::Udptl { seq } => seq,
-        _ => 0,
-    }
-}
-
-/// The transform phase: rewrites the packet in place; returns its new length. RTCP source
-/// descriptions get their CNAME replaced by its pseudonym and lose every other item
-/// ([`sdes`](crate::sdes): topology hiding); RTP is relayed as it came (the seam for SRTP,
-/// transcoding and DTMF interworking).
-#[inline]
-fn transform(
-    config: &ShardConfig,
-    packet: &Packet,
-    buf: &mut [u8],
-) -> Result<usize, crate::sdes::Malformed> {
-    match packet {
-        Packet::Rtcp { .. } => crate::sdes::scrub(buf, &config.pseudonyms),
-        _ => Ok(buf.len()),
-    }
-}
-
-/// The send phase: the other side's socket and peer address. RTCP goes over the RTP
-/// socket to the RTP address when that peer muxes (RFC 5761), else over the RTCP socket.
-fn destination(stream: &Stream, ep: Endpoint, packet: &Packet) -> Option<(SocketId, SocketAddr)> {
-    let side = ep.side.other();
-    let peer = stream.sides[ix(side)].target()?;
-    let rtcp = matches!(packet, Packet::Rtcp { .. }) && !peer.rtcp_mux;
-    let to = if rtcp {
-        peer.rtcp_dest()?
-    } else {
-        peer.rtp_dest()?
-    };
-    Some((SocketId::new(stream.slot, Endpoint { side, rtcp }), to))
 }

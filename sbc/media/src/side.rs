@@ -10,13 +10,14 @@ use std::time::Instant;
 
 use sbc_core::{LatchMode, LatchReason, RemoteSpec};
 
+use crate::egress::Egress;
 use crate::peer::{Candidates, Learn, Peer};
 use crate::stats::SideStats;
 
 /// Forks a side keeps at most before the answer (more are refused: the oldest stays).
 pub const MAX_FORKS: usize = 8;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Side {
     pub mode: LatchMode,
     pub peers: Vec<Peer>,
@@ -33,6 +34,8 @@ pub struct Side {
     /// each decision is reported once, however many SDPs or answers repeat it.
     pub reported: Option<(SocketAddr, LatchReason)>,
     pub stats: SideStats,
+    /// What is done to packets on their way to this side's peer.
+    pub egress: Egress,
 }
 
 /// The latch phase's verdict on an RTP packet's source.
@@ -58,6 +61,7 @@ impl Side {
             losers: Vec::new(),
             reported: None,
             stats: SideStats::default(),
+            egress: Egress::default(),
         }
     }
 
@@ -134,6 +138,14 @@ impl Side {
             Some(l) => Some(l),
             None => peer.sdp_rtp.map(|a| (a, LatchReason::Signalled)),
         }
+    }
+
+    /// Why packets from or to this side need the engine (its peers' SRTP, its egress).
+    pub fn needs_userspace(&self) -> Option<&'static str> {
+        if self.peers.iter().any(|p| p.srtp.is_some()) {
+            return Some("SRTP");
+        }
+        self.egress.needs_userspace()
     }
 
     /// Whether the latch `(addr, reason)` is news (not the one reported last); remembers it.

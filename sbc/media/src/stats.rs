@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use sbc_core::StreamStats;
+use sbc_core::{DropKind, StreamStats};
 
 /// A jump of the sequence number larger than this is not loss but a restart (A.1).
 const MAX_DROPOUT: u16 = 3000;
@@ -67,19 +67,14 @@ impl SideStats {
         self.counters.rtcp += u64::from(rtcp);
     }
 
-    /// Counts a dropped datagram.
-    pub fn drop_junk(&mut self) {
-        self.counters.dropped += 1;
-        self.counters.junk += 1;
-    }
-
-    pub fn drop_foreign(&mut self) {
-        self.counters.dropped += 1;
-        self.counters.foreign += 1;
-    }
-
-    pub fn drop_other(&mut self) {
-        self.counters.dropped += 1;
+    /// Counts a packet of this side that went no further: under its kind, and in the
+    /// `dropped` (every kind but `Consumed`), `junk` and `foreign` sums.
+    pub fn drop(&mut self, kind: DropKind) {
+        let c = &mut self.counters;
+        c.drops.add(kind);
+        c.dropped += u64::from(kind.is_loss());
+        c.junk += u64::from(kind.is_junk());
+        c.foreign += u64::from(kind == DropKind::Foreign);
     }
 
     /// Sequence (loss) and jitter update for an accepted RTP packet arriving at `now`;

@@ -71,7 +71,7 @@ pub const ENDPOINTS: [Endpoint; 4] = [
     },
 ];
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Stream {
     pub key: StreamKey,
     /// Its own slot in the shard's slab (its socket ids are `4 * slot ..`).
@@ -123,6 +123,15 @@ impl Stream {
             kernel_refused: false,
             udptl: false,
         }
+    }
+
+    /// Why its packets need the engine: T.38 (the kernel path relays RTP only), or a side's
+    /// SRTP, transform, payload-type map or rewrite. `None`: the kernel could relay it.
+    pub fn needs_userspace(&self) -> Option<&'static str> {
+        if self.udptl {
+            return Some("T.38 UDPTL");
+        }
+        self.sides.iter().find_map(Side::needs_userspace)
     }
 
     pub fn side_mut(&mut self, side: Leg) -> &mut Side {

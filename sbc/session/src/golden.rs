@@ -255,6 +255,12 @@ impl Run {
             }
             MediaOp::QueryStats { stream } => format!("query-stats m{}", stream.index),
             MediaOp::Udptl { stream } => format!("udptl m{}", stream.index),
+            MediaOp::Srtp {
+                stream, side, keys, ..
+            } => {
+                let suite = keys.as_ref().map_or("off", |k| k.suite().name);
+                format!("srtp m{} {side} {suite}", stream.index)
+            }
         };
         self.replace_ports(&text)
     }

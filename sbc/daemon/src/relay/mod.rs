@@ -23,7 +23,9 @@
 //! * Optional ops: `ClockRate { stream, rate }` (from `a=rtpmap`; jitter assumes 8000 Hz
 //!   until told), `Udptl { stream }` right after `Open` for a T.38 `m=image ... udptl`
 //!   stream (relayed as datagrams, not parsed as RTP: without it, UDPTL is dropped as junk),
-//!   `QueryStats { stream }`.
+//!   `QueryStats { stream }`; `Srtp { stream, side, fork, keys }` (SDES keys of one leg;
+//!   `keys: None` is plain RTP, keys are refused and logged until SRTP is implemented —
+//!   they print redacted, see `sbc_core::SrtpKey`).
 //! * Ports: the control plane allocates them from its port pools (`sbc-session`)
 //!   before `Open` and releases them when it sends `Close` (the pool hands ports out least
 //!   recently used first, so a port is not bound again while its old socket closes).
@@ -61,6 +63,10 @@ mod worker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_keys;
+#[cfg(test)]
+mod tests_transmit;
 
 use std::io;
 use std::sync::Arc;
@@ -205,7 +211,8 @@ impl MediaHandle {
             | MediaOp::Close { stream }
             | MediaOp::ClockRate { stream, .. }
             | MediaOp::QueryStats { stream }
-            | MediaOp::Udptl { stream } => stream.call,
+            | MediaOp::Udptl { stream }
+            | MediaOp::Srtp { stream, .. } => stream.call,
         };
         let worker = &self.workers[shard_of(call, self.workers.len())];
         if !worker.send(Command::Op(op)) {

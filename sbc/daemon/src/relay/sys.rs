@@ -13,6 +13,7 @@
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::ops::Range;
 use std::os::fd::RawFd;
 
 /// Datagrams per syscall at most.
@@ -28,10 +29,11 @@ pub struct RecvMeta {
     pub truncated: bool,
 }
 
-/// One datagram to send: `len` bytes of buffer `buf` to `to`.
+/// One datagram to send: `len` bytes at `start` of buffer `buf` to `to`.
 #[derive(Debug, Clone, Copy)]
 pub struct SendItem {
     pub buf: usize,
+    pub start: usize,
     pub len: usize,
     pub to: SocketAddr,
 }
@@ -104,11 +106,13 @@ fn socket_addr(raw: &libc::sockaddr_storage) -> Option<SocketAddr> {
     }
 }
 
-/// Receives up to `min(bufs, meta, MAX_BATCH)` datagrams without blocking. `Ok(0)` is
-/// never returned: nothing waiting is `Err(WouldBlock)`.
+/// Receives up to `min(bufs, meta, MAX_BATCH)` datagrams without blocking, each into the
+/// `window` of its buffer (room is left around it for the packet path). `Ok(0)` is never
+/// returned: nothing waiting is `Err(WouldBlock)`.
 pub fn recv_batch<B: AsMut<[u8]>>(
     fd: RawFd,
     bufs: &mut [B],
+    window: Range<usize>,
     meta: &mut [RecvMeta],
 ) -> io::Result<usize> {
     let n = bufs.len().min(meta.len()).min(MAX_BATCH);
@@ -118,7 +122,8 @@ pub fn recv_batch<B: AsMut<[u8]>>(
     let mut iovs: [libc::iovec; MAX_BATCH] = unsafe { zeroed() };
     let mut hdrs: [libc::mmsghdr; MAX_BATCH] = unsafe { zeroed() };
     for i in 0..n {
-        let buf = bufs[i].as_mut();
+        // A window outside the buffer receives nothing (the datagram counts as truncated).
+        let buf = bufs[i].as_mut().get_mut(window.clone()).unwrap_or(&mut []);
         iovs[i] = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),
@@ -169,7 +174,9 @@ pub fn send_batch<B: AsRef<[u8]>>(fd: RawFd, bufs: &[B], items: &[SendItem]) -> 
         let Some(buf) = bufs.get(item.buf).map(AsRef::as_ref) else {
             continue;
         };
-        let data = &buf[..item.len.min(buf.len())];
+        let Some(data) = buf.get(item.start..item.start.saturating_add(item.len)) else {
+            continue;
+        };
         let (raw, len) = raw_addr(item.to);
         addrs[used] = raw;
         iovs[used] = libc::iovec {

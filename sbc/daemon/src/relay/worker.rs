@@ -3,11 +3,13 @@
 //! The loop, until [`Command::Stop`] (or the handle is gone):
 //!
 //! 1. wait for readable sockets, the waker (ops queued), or the shard's next deadline;
-//! 2. each readable socket: drain it in batches ([`batch`](super::batch)); a socket still
+//! 2. each readable socket: drain it in batches ([`batch`](super::batch)): each datagram
+//!    through the packet path, then the packets the engine added behind it; a socket still
 //!    readable after its turn (a flood) goes to a backlog served after the next wait, which
 //!    then does not sleep;
 //! 3. woken: apply every queued op, then do the shard's socket work (bind/unbind);
-//! 4. `handle_timeout(now)`, then pass every event to the core (and log it).
+//! 4. `handle_timeout(now)`, send the packets of the engine's own it caused
+//!    (`poll_transmit`), then pass every event to the core (and log it).
 //!
 //! Sockets live in a vector indexed by [`SocketId`]; the same index is the epoll token, so
 //! a readiness event leads straight to the socket and the shard's stream slot.
@@ -144,19 +146,20 @@ impl Worker {
             if let Some(k) = &mut self.kernel {
                 k.poll(now, &mut self.shard);
             }
-            self.shard.handle_timeout(now);
+            self.timers(now);
             self.flush_events();
         }
         debug!(
             worker = self.id,
             send_errors = self.send_errors,
             strays = self.shard.strays(),
+            drops = ?self.shard.drops(),
             "media worker stopped"
         );
     }
 
     /// Applies every queued op; `false` when the worker must stop.
-    fn take_ops(&mut self, now: Instant) -> bool {
+    pub(super) fn take_ops(&mut self, now: Instant) -> bool {
         loop {
             match self.ops.try_recv() {
                 Ok(Command::Op(op)) => {
@@ -174,8 +177,16 @@ impl Worker {
         }
     }
 
+    /// Fires the shard's due timers and sends the packets of its own they (or the ops
+    /// before them) caused.
+    pub(super) fn timers(&mut self, now: Instant) {
+        self.shard.handle_timeout(now);
+        self.take_transmits();
+        self.send_out();
+    }
+
     /// Binds and unbinds what the shard asks for.
-    fn socket_work(&mut self, now: Instant) {
+    pub(super) fn socket_work(&mut self, now: Instant) {
         while let Some(op) = self.shard.poll_io() {
             match op {
                 IoOp::Bind { socket, local } => {
@@ -217,7 +228,7 @@ impl Worker {
         Ok(())
     }
 
-    fn flush_events(&mut self) {
+    pub(super) fn flush_events(&mut self) {
         while let Some(ev) = self.shard.poll_event() {
             match &ev {
                 MediaEvent::Latched {
