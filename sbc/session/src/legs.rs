@@ -19,11 +19,12 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 use sbc_config::{Config, Realm};
-use sbc_core::{LatchMode, Side};
+use sbc_core::{LatchMode, Side, Transport};
 use sbc_sdp::{LegOrigin, Origin};
 use sbc_sip::b2bua::{CallId, RelayPlan};
 
 use super::error::MediaError;
+use super::sdes::LegSrtp;
 
 /// One side of a call.
 #[derive(Debug, Clone)]
@@ -41,6 +42,9 @@ pub struct Leg {
     pub codecs: Option<Vec<String>>,
     /// The SBC's `o=` on this leg.
     pub origin: LegOrigin,
+    /// SRTP on this leg: the trunk's policy (a phone's: its realm's), and whether SDES
+    /// keys may travel in this leg's signalling.
+    pub srtp: LegSrtp,
 }
 
 impl Leg {
@@ -51,20 +55,23 @@ impl Leg {
         call: CallId,
         side: Side,
         seed: u64,
+        tls: bool,
     ) -> Result<Leg, MediaError> {
-        let (realm, latch, codecs): (&Realm, _, _) = if let Some(trunk) = config.trunk(name) {
-            let codecs = trunk
-                .codecs
-                .as_ref()
-                .map(|c| c.iter().map(|c| c.as_str().to_owned()).collect());
-            (config.realm_of(trunk), LatchMode::PrivateOnly, codecs)
-        } else if let Some(realm) = config.realm(name) {
-            (realm, LatchMode::Always, None)
-        } else {
-            return Err(MediaError::NoRealm {
-                why: format!("{name} is no trunk or realm"),
-            });
-        };
+        let (realm, latch, codecs, policy): (&Realm, _, _, _) =
+            if let Some(trunk) = config.trunk(name) {
+                let codecs = trunk
+                    .codecs
+                    .as_ref()
+                    .map(|c| c.iter().map(|c| c.as_str().to_owned()).collect());
+                let realm = config.realm_of(trunk);
+                (realm, LatchMode::PrivateOnly, codecs, trunk.srtp.clone())
+            } else if let Some(realm) = config.realm(name) {
+                (realm, LatchMode::Always, None, realm.srtp.clone())
+            } else {
+                return Err(MediaError::NoRealm {
+                    why: format!("{name} is no trunk or realm"),
+                });
+            };
         let sdp_ip = realm.advertised_media_ip();
         let origin = Origin::new("-", session_id(seed, call, side), 1, sdp_ip);
         Ok(Leg {
@@ -75,6 +82,10 @@ impl Leg {
             latch,
             codecs,
             origin: LegOrigin::new(origin),
+            srtp: LegSrtp {
+                keys_may_travel: tls || policy.sdes_without_tls,
+                policy,
+            },
         })
     }
 }
@@ -86,9 +97,21 @@ pub fn resolve(
     plan: &RelayPlan,
     seed: u64,
 ) -> Result<[Leg; 2], MediaError> {
+    let b_tls = !plan.targets.is_empty()
+        && plan
+            .targets
+            .iter()
+            .all(|t| t.peer.transport == Transport::Tls);
     Ok([
-        Leg::resolve(config, &plan.from_name, call, Side::A, seed)?,
-        Leg::resolve(config, &plan.to_name, call, Side::B, seed)?,
+        Leg::resolve(
+            config,
+            &plan.from_name,
+            call,
+            Side::A,
+            seed,
+            plan.inbound_transport == Transport::Tls,
+        )?,
+        Leg::resolve(config, &plan.to_name, call, Side::B, seed, b_tls)?,
     ])
 }
 

@@ -54,6 +54,7 @@ mod offer;
 mod pool;
 mod ports;
 mod rewrite;
+pub mod sdes;
 mod state;
 
 #[cfg(test)]
@@ -72,6 +73,7 @@ use tracing::{info, warn};
 
 pub use error::MediaError;
 pub use ports::PortUsage;
+pub use sdes::KeySource;
 
 use ports::Pools;
 use state::CallMedia;
@@ -91,6 +93,8 @@ pub struct MediaHook {
     seed: u64,
     /// Pseudonyms for RTCP CNAMEs in SDP (the media engine uses the same for RTCP).
     names: Pseudonyms,
+    /// Where the SBC's SRTP keys come from: the OS random source.
+    keys: KeySource,
 }
 
 impl MediaHook {
@@ -104,7 +108,15 @@ impl MediaHook {
             ops: Vec::new(),
             seed,
             names,
+            keys: KeySource::Os,
         }
+    }
+
+    /// The same hook making its SRTP keys from `keys` (tests: a seeded source, so golden
+    /// files are stable).
+    pub fn with_key_source(mut self, keys: KeySource) -> Self {
+        self.keys = keys;
+        self
     }
 
     /// New calls use `config`; running calls keep their realms and ports.
@@ -183,12 +195,24 @@ impl MediaHook {
         };
         let fork = fork.as_deref();
         match body.role {
-            BodyRole::Offer => {
-                offer::offer(call, &mut self.pools, &mut self.ops, body.from, sdp, fork)
-            }
-            BodyRole::Answer => {
-                answer::answer(call, &mut self.pools, &mut self.ops, body.from, sdp, fork)
-            }
+            BodyRole::Offer => offer::offer(
+                call,
+                &mut self.pools,
+                &mut self.ops,
+                &mut self.keys,
+                body.from,
+                sdp,
+                fork,
+            ),
+            BodyRole::Answer => answer::answer(
+                call,
+                &mut self.pools,
+                &mut self.ops,
+                &mut self.keys,
+                body.from,
+                sdp,
+                fork,
+            ),
         }
     }
 }

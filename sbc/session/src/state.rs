@@ -10,6 +10,7 @@ use sbc_sip::b2bua::CallId;
 use super::check::PeerStream;
 use super::legs::Leg;
 use super::ports::Pools;
+use super::sdes::{Keying, Line};
 
 /// The SBC's RTP ports of one stream, one on each side's realm (RTCP on the next port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,12 @@ pub struct Offer {
     /// Answers from early dialogs (forks of B): which sections each accepted. The one
     /// whose fork answers the call settles the streams when its 2xx has no SDP.
     pub early: Vec<(String, Vec<bool>)>,
+    /// The transport of each section as the offerer wrote it (its answer uses the same).
+    pub peer_protos: Vec<String>,
+    /// The offerer's `a=crypto` line chosen per section (`None`: plain RTP).
+    pub peer_lines: Vec<Option<Line>>,
+    /// The SBC's lines offered to the answerer per section (empty: plain RTP offered).
+    pub our_offered: Vec<Vec<Line>>,
 }
 
 /// One call.
@@ -65,6 +72,8 @@ pub struct CallMedia {
     udptl: HashSet<usize>,
     /// The RTP clock rate the engine was told per section.
     clock_rates: HashMap<usize, u32>,
+    /// SRTP keys per section and side ([`Keying`]).
+    pub keying: Keying,
     /// Pseudonyms for the CNAMEs of `a=ssrc` ([`hiding`](super::hiding)).
     pub names: Pseudonyms,
 }
@@ -82,6 +91,7 @@ impl CallMedia {
             sending: HashMap::new(),
             udptl: HashSet::new(),
             clock_rates: HashMap::new(),
+            keying: Keying::default(),
             names,
         }
     }
@@ -188,6 +198,7 @@ impl CallMedia {
         self.sending.retain(|(i, _), _| *i != index);
         self.udptl.remove(&index);
         self.clock_rates.remove(&index);
+        self.keying.forget(index);
         true
     }
 
