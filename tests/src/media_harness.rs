@@ -1,4 +1,4 @@
-//! Drives `sbc media-harness` (the daemon's media workers, ops on stdin, one line per event
+//! Drives `sbc-media-harness` (the daemon's media workers, ops on stdin, one line per event
 //! on stdout, logs on stderr) in the sbc namespace, and builds the RTP the tests send it.
 
 use std::ffi::OsStr;
@@ -22,17 +22,17 @@ pub struct MediaHarness {
 }
 
 impl MediaHarness {
-    /// Starts `sbc media-harness <args>` in the sbc namespace and waits for `ready`.
+    /// Starts `sbc-media-harness <args>` in the sbc namespace and waits for `ready`.
     pub fn start(lab: &Lab, args: &[&str]) -> MediaHarness {
-        let bin = crate::sbc::sbc_binary().expect("sbc binary (cargo build --release)");
-        let mut argv = vec![bin.as_os_str(), OsStr::new("media-harness")];
+        let bin = crate::sbc::harness_binary().expect("sbc-media-harness (cargo build --release)");
+        let mut argv = vec![bin.as_os_str()];
         argv.extend(args.iter().map(OsStr::new));
         let mut cmd = lab.command(Ns::Sbc, &argv);
         cmd.env("RUST_LOG", "info")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start sbc media-harness");
+        let mut child = cmd.spawn().expect("start sbc-media-harness");
         let stdin = child.stdin.take();
         let lines = Arc::new(Mutex::new(Vec::new()));
         collect(child.stdout.take().expect("stdout"), lines.clone());

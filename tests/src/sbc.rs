@@ -66,6 +66,23 @@ pub fn sbc_binary() -> Result<PathBuf> {
     }
 }
 
+/// The developer binary `sbc-media-harness` (the media workers driven by text ops):
+/// `$SBC_MEDIA_HARNESS_BIN` if set, else beside [`sbc_binary`]'s default location.
+pub fn harness_binary() -> Result<PathBuf> {
+    let path = if let Some(bin) = std::env::var_os("SBC_MEDIA_HARNESS_BIN") {
+        PathBuf::from(bin)
+    } else if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        Path::new(&target).join("release/sbc-media-harness")
+    } else {
+        workspace_root().join("target/release/sbc-media-harness")
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(LabError::MissingBinary { path })
+    }
+}
+
 /// The workspace root (parent of this crate).
 pub fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));

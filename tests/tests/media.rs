@@ -1,4 +1,4 @@
-//! The media relay's IO in the lab: `sbc media-harness` (the daemon's media workers, driven
+//! The media relay's IO in the lab: `sbc-media-harness` (the daemon's media workers, driven
 //! by ops on stdin) in the sbc namespace, real RTP from the carrier and pbx namespaces over
 //! the veth links. (SDP-driven calls with RTP come with the control plane's lab tests.)
 

@@ -1,4 +1,4 @@
-//! The kernel media fast path in the lab: `sbc media-harness --kernel-forwarding` in the
+//! The kernel media fast path in the lab: `sbc-media-harness --kernel-forwarding` in the
 //! sbc namespace (which has ip_forward off), real RTP from the carrier and pbx namespaces.
 //! Once both peers are latched and the latch window is over, the stream is handed to the
 //! kernel (logged): the far sides keep receiving everything, from the SBC's own addresses

@@ -6,15 +6,12 @@ pub const USAGE: &str = "\
 usage:
   sbc --config PATH          run the SBC in the foreground (logs to stderr, RUST_LOG filters)
   sbc check-config PATH      validate a config file; exit 0 when valid, errors on stderr
-  sbc --version | --help
-  sbc media-harness [OPTIONS]  developer tool: the media relay driven by ops on stdin
-                             (lab tests, scripts/bench/media; see relay/harness.rs)";
+  sbc --version | --help";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run { config: PathBuf },
     CheckConfig { config: PathBuf },
-    MediaHarness { args: Vec<String> },
     Version,
     Help,
 }
@@ -40,9 +37,6 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
         }),
         ["check-config", path] => Ok(Command::CheckConfig {
             config: PathBuf::from(path),
-        }),
-        ["media-harness", rest @ ..] => Ok(Command::MediaHarness {
-            args: rest.iter().map(|s| s.to_string()).collect(),
         }),
         ["--version" | "-V"] => Ok(Command::Version),
         ["--help" | "-h" | "help"] => Ok(Command::Help),
@@ -79,5 +73,7 @@ mod tests {
         assert!(p(&[]).is_err());
         assert!(p(&["--config"]).is_err());
         assert!(p(&["run", "x"]).is_err());
+        // The media harness is a separate developer binary, not a command of `sbc`.
+        assert!(p(&["media-harness"]).is_err());
     }
 }

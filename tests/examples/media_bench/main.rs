@@ -17,7 +17,7 @@
 //! With 2 or more cores the relay under test runs on the upper half of them (`taskset`)
 //! and the load generator on the rest, so the two do not preempt each other; `--workers`
 //! (SBC workers, rtpengine threads) defaults to the relay's core count. Both relays run
-//! their packet threads SCHED_FIFO at priority 50 (`--realtime`; `sbc media-harness
+//! their packet threads SCHED_FIFO at priority 50 (`--realtime`; `sbc-media-harness
 //! --realtime`, rtpengine `--scheduling=fifo --priority`), as a media appliance does: on a
 //! host shared with other work, normal scheduling makes a relay wait for its turn behind
 //! it, which is milliseconds of p99 for either relay. The generator (the instrument) runs
@@ -73,7 +73,8 @@ fn args() -> Result<Args, String> {
         workers: 0,
         relay_cpus,
         gen_cpus,
-        sbc: std::env::var("SBC_BIN").unwrap_or_else(|_| "target/release/sbc".into()),
+        sbc: std::env::var("SBC_MEDIA_HARNESS_BIN")
+            .unwrap_or_else(|_| "target/release/sbc-media-harness".into()),
         rtpengine: true,
         receive: load::Receive::Stamped,
         realtime: Some(50),

@@ -1,5 +1,5 @@
 //! The relays under test, each a child process anchoring streams between the generator's
-//! two peers: the SBC's media workers (`sbc media-harness`, ops on stdin) and rtpengine
+//! two peers: the SBC's media workers (`sbc-media-harness`, ops on stdin) and rtpengine
 //! (userspace only, `--table=-1`, offer/answer over ng).
 
 use std::io::{self, BufRead, BufReader, Write};
@@ -22,7 +22,7 @@ pub trait Relay {
     fn problems(&self) -> Vec<String>;
 }
 
-/// `sbc media-harness`.
+/// `sbc-media-harness`.
 pub struct Sbc {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -44,7 +44,7 @@ impl Sbc {
         kernel: bool,
     ) -> io::Result<Self> {
         let mut cmd = pinned(cpus, bin);
-        cmd.args(["media-harness", "--workers", &workers.to_string()]);
+        cmd.args(["--workers", &workers.to_string()]);
         if kernel {
             cmd.args([
                 "--kernel-forwarding",
@@ -93,7 +93,7 @@ impl Sbc {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        Err(io::Error::other("sbc media-harness did not say ready"))
+        Err(io::Error::other("sbc-media-harness did not say ready"))
     }
 
     fn seen(&self, what: &str) -> bool {

@@ -52,11 +52,11 @@
 //! (`sbc_media::offload`), the workers install and remove the kernel relays and fold the
 //! kernel's counters back into the streams' stats.
 //!
-//! `sbc media-harness` ([`harness`]) runs the same workers driven by text ops on stdin: the
-//! lab test `tests/tests/media.rs` and `scripts/bench/media` use it.
+//! The developer binary `sbc-media-harness` (`src/bin/sbc-media-harness.rs`, not shipped)
+//! runs the same workers driven by text ops on stdin: the lab test `tests/tests/media.rs`
+//! and `scripts/bench/media` use it.
 
 mod batch;
-pub mod harness;
 mod kernel;
 mod sys;
 mod worker;

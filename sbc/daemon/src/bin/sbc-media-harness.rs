@@ -1,4 +1,4 @@
-//! `sbc media-harness`: the relay driven by text lines on stdin, for the lab tests and the
+//! `sbc-media-harness`: the relay driven by text lines on stdin, for the lab tests and the
 //! media benchmark, until SDP-driven anchoring lets sipp drive it through SIP.
 //!
 //! One op per line (fields separated by spaces; `CALL`/`INDEX` make the [`StreamKey`]):
@@ -23,12 +23,24 @@ use std::time::Duration;
 
 use sbc_core::{LatchMode, MediaOp, RemoteSpec, Side, StreamKey};
 
-use super::{RelayConfig, start};
+use sbc_daemon::relay::{RelayConfig, start};
+
+fn main() -> std::process::ExitCode {
+    sbc_daemon::logging::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
 
 /// Runs the harness until stdin ends. `args`: `--workers N`, `--inactivity SECS`,
 /// `--latch-window MS`, `--realtime PRIORITY` (SCHED_FIFO workers), `--kernel-forwarding
 /// TABLE` (the kernel media fast path in nftables table `inet TABLE`; needs root).
-pub fn run(args: &[String]) -> anyhow::Result<()> {
+fn run(args: &[String]) -> anyhow::Result<()> {
     let mut config = RelayConfig::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -77,7 +89,7 @@ fn say(s: &str) {
 }
 
 /// One line to an op.
-pub fn parse(line: &str) -> Result<MediaOp, String> {
+fn parse(line: &str) -> Result<MediaOp, String> {
     let w: Vec<&str> = line.split_whitespace().collect();
     let num = |i: usize| -> Result<u64, String> {
         w.get(i)
