@@ -95,6 +95,12 @@ pub enum ConfigErrorKind {
     #[error("\"{value}\" is an unspecified address; use the interface's own address")]
     UnspecifiedAddress { value: String },
 
+    #[error("unknown interface \"{name}\" (this host has: {known})")]
+    UnknownInterface { name: String, known: String },
+
+    #[error("interface \"{name}\" has no usable address (none, or only link-local IPv6)")]
+    InterfaceWithoutAddress { name: String },
+
     #[error("\"{value}\" has port 0")]
     ZeroPort { value: String },
 

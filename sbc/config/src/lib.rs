@@ -183,6 +183,7 @@ mod cidr;
 mod edit;
 mod error;
 mod health;
+mod interfaces;
 mod load;
 mod locate;
 mod media;
@@ -201,6 +202,7 @@ pub use health::{
     MAX_CALLS_RANGE, MAX_CPS_RANGE, OPTIONS_INTERVAL_RANGE, OPTIONS_THRESHOLD_RANGE, OptionsPing,
     TrunkLimits,
 };
+pub use interfaces::{Interfaces, is_interface_name};
 pub use media::{
     DEFAULT_HOLD_INACTIVITY_SECONDS, DEFAULT_INACTIVITY_SECONDS, DEFAULT_LATCH_WINDOW_MS,
     INACTIVITY_SECONDS_RANGE, LATCH_WINDOW_MS_RANGE, MediaSection, MediaSettings,

@@ -21,6 +21,8 @@ use crate::schema::ConfigFile;
 pub struct Config {
     pub(crate) file: ConfigFile,
     pub(crate) base_dir: PathBuf,
+    /// The interface table names were resolved against (see [`crate::Interfaces`]).
+    pub(crate) interfaces: crate::Interfaces,
     pub(crate) system: System,
     pub(crate) management: Management,
     pub(crate) firewall: Firewall,
@@ -353,6 +355,12 @@ impl Config {
     /// The directory relative paths were resolved against (absolute).
     pub fn base_dir(&self) -> &Path {
         &self.base_dir
+    }
+
+    /// The interface table this configuration's interface names were looked up in; edits
+    /// validated against it resolve names the same way.
+    pub fn interfaces(&self) -> &crate::Interfaces {
+        &self.interfaces
     }
 
     pub fn system(&self) -> &System {

@@ -129,7 +129,13 @@ impl Store {
             return Err(ApiError::conflict(cur.version));
         }
         let new_text = make(&cur.text)?;
-        let config = Arc::new(Config::from_toml_str(&new_text, &self.base_dir)?);
+        // Interface names resolve as they did when the daemon loaded the running config.
+        let interfaces = self.current().0.interfaces().clone();
+        let config = Arc::new(Config::from_toml_str_with(
+            &new_text,
+            &self.base_dir,
+            &interfaces,
+        )?);
         Ok(Prepared {
             store: self,
             cur,
@@ -155,7 +161,8 @@ impl Store {
         if let Err(e) = self.versions.save(version, &disk, "file") {
             tracing::error!("management: keeping config version {version}: {e}");
         }
-        match Config::from_toml_str(&disk, &self.base_dir) {
+        let interfaces = self.current().0.interfaces().clone();
+        match Config::from_toml_str_with(&disk, &self.base_dir, &interfaces) {
             Ok(config) => {
                 *self.current.write().unwrap_or_else(|p| p.into_inner()) =
                     (Arc::new(config), version);

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cidr::Cidr;
 use crate::error::{ConfigError, ConfigErrorKind as K, ConfigErrors};
+use crate::interfaces::{Interfaces, is_interface_name};
 use crate::model::{Config, Management, SipLimits, System, TlsFiles};
 use crate::schema::{self, ConfigFile};
 
@@ -28,6 +29,8 @@ use crate::schema::{self, ConfigFile};
 /// route's `from` may name either, so one name must mean one thing).
 struct Validator<'a> {
     base_dir: &'a Path,
+    /// Where interface names in place of addresses are looked up.
+    interfaces: &'a Interfaces,
     errors: Vec<ConfigError>,
     /// Name -> where it was first defined (`realm[0]`).
     names: HashMap<String, String>,
@@ -86,6 +89,37 @@ impl Validator<'_> {
         Some(ip)
     }
 
+    /// An address, or the name of an interface whose address is taken
+    /// ([`crate::Interfaces`]).
+    fn ip_or_interface(&mut self, path: &str, value: &str) -> Option<IpAddr> {
+        if is_interface_name(value) {
+            return self.interface(path, value);
+        }
+        self.ip(path, value)
+    }
+
+    /// The address of interface `name`, or an error naming what is known.
+    fn interface(&mut self, path: &str, name: &str) -> Option<IpAddr> {
+        if let Some(ip) = self.interfaces.address(name) {
+            return Some(ip);
+        }
+        let kind = if self.interfaces.knows(name) {
+            K::InterfaceWithoutAddress {
+                name: name.to_owned(),
+            }
+        } else {
+            K::UnknownInterface {
+                name: name.to_owned(),
+                known: match self.interfaces.names() {
+                    n if n.is_empty() => "none known".to_owned(),
+                    n => n.join(", "),
+                },
+            }
+        };
+        self.err(path, kind);
+        None
+    }
+
     /// An integer key in `range`, or `default` when absent.
     fn int(
         &mut self,
@@ -134,9 +168,14 @@ fn unspecified(value: &str) -> K {
 }
 
 /// Validate `file`, resolving relative paths against `base_dir` (absolute).
-pub(crate) fn validate(file: ConfigFile, base_dir: &Path) -> Result<Config, ConfigErrors> {
+pub(crate) fn validate(
+    file: ConfigFile,
+    base_dir: &Path,
+    interfaces: &Interfaces,
+) -> Result<Config, ConfigErrors> {
     let mut v = Validator {
         base_dir,
+        interfaces,
         errors: Vec::new(),
         names: HashMap::new(),
     };
@@ -163,6 +202,7 @@ pub(crate) fn validate(file: ConfigFile, base_dir: &Path) -> Result<Config, Conf
             routes: routes.into_iter().collect::<Option<_>>()?,
             peer_index,
             base_dir: base_dir.to_owned(),
+            interfaces: interfaces.clone(),
             file,
         })
     })();

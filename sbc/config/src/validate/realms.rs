@@ -22,12 +22,29 @@ pub(super) struct RealmOut {
     pub(super) listen_ok: bool,
 }
 
-/// `transport:ip:port` with a specific IP and a non-zero port.
+/// `transport:ip:port` with a specific IP and a non-zero port, or `transport:IFACE:port`
+/// (the interface's address, [`crate::Interfaces`]).
 pub(super) fn transport_addr(
     v: &mut Validator<'_>,
     path: &str,
     value: &str,
 ) -> Option<TransportAddr> {
+    if let Some((transport, name, port)) = interface_listener(value) {
+        let ip = v.interface(path, name)?;
+        if port == 0 {
+            v.err(
+                path,
+                K::ZeroPort {
+                    value: value.to_owned(),
+                },
+            );
+            return None;
+        }
+        return Some(TransportAddr {
+            transport,
+            addr: SocketAddr::new(ip, port),
+        });
+    }
     let parsed = value
         .parse::<TransportAddr>()
         .map_err(|reason| K::InvalidTransportAddr {
@@ -45,6 +62,22 @@ pub(super) fn transport_addr(
     } else {
         Some(addr)
     }
+}
+
+/// `udp:eth0:5060` split into its parts, when the host part is an interface name.
+fn interface_listener(value: &str) -> Option<(Transport, &str, u16)> {
+    let (transport, rest) = value.split_once(':')?;
+    let transport = match transport {
+        "udp" => Transport::Udp,
+        "tcp" => Transport::Tcp,
+        "tls" => Transport::Tls,
+        _ => return None,
+    };
+    let (name, port) = rest.rsplit_once(':')?;
+    if !crate::interfaces::is_interface_name(name) {
+        return None;
+    }
+    Some((transport, name, port.parse().ok()?))
 }
 
 /// TCP and TLS listeners are both TCP sockets: they cannot share an address.
@@ -116,7 +149,7 @@ fn realm(
         listeners.push(a);
     }
 
-    let media_ip = v.ip(&format!("{p}.media_ip"), &r.media_ip);
+    let media_ip = v.ip_or_interface(&format!("{p}.media_ip"), &r.media_ip);
     let mp = format!("{p}.media_ports");
     let parsed = r
         .media_ports
