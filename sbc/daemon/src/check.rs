@@ -1,4 +1,5 @@
 //! `sbc check-config PATH`: every error on stderr, one per line, each naming its key path.
+//! Interface names in the file are looked up among this host's interfaces.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 use sbc_config::Config;
 
 pub fn run(path: &Path) -> ExitCode {
-    match Config::load(path) {
+    match Config::load_with(path, &crate::ifaddrs::read_or_empty()) {
         Ok(config) => {
             eprintln!(
                 "{}: valid ({} realms, {} trunks, {} routes)",

@@ -6,12 +6,15 @@ pub const USAGE: &str = "\
 usage:
   sbc --config PATH          run the SBC in the foreground (logs to stderr, RUST_LOG filters)
   sbc check-config PATH      validate a config file; exit 0 when valid, errors on stderr
+  sbc health --config PATH   is the daemon running on PATH healthy? (SIP OPTIONS to every
+                             listener, HTTPS management, nftables table; one line each)
   sbc --version | --help";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run { config: PathBuf },
     CheckConfig { config: PathBuf },
+    Health { config: PathBuf },
     Version,
     Help,
 }
@@ -36,6 +39,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
             config: PathBuf::from(&arg["--config=".len()..]),
         }),
         ["check-config", path] => Ok(Command::CheckConfig {
+            config: PathBuf::from(path),
+        }),
+        ["health", "--config" | "-c", path] => Ok(Command::Health {
             config: PathBuf::from(path),
         }),
         ["--version" | "-V"] => Ok(Command::Version),

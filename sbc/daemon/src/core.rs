@@ -82,6 +82,9 @@ pub struct Core {
     /// What the management UI shows, published once a second when `live` is set.
     views: Views,
     live: Option<(watch::Sender<Snapshot>, Arc<Demand>)>,
+    /// Ticked every time round the loop (which wakes at least once a second): the
+    /// systemd watchdog is petted only while it is fresh ([`crate::liveness`]).
+    beat: Option<crate::liveness::Beat>,
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -119,6 +122,7 @@ impl Core {
             firewall,
             views: Views::default(),
             live: None,
+            beat: None,
         }
     }
 
@@ -126,6 +130,12 @@ impl Core {
     /// and lists the calls in them while `demand` says somebody looks.
     pub fn with_live(mut self, live: watch::Sender<Snapshot>, demand: Arc<Demand>) -> Self {
         self.live = Some((live, demand));
+        self
+    }
+
+    /// Ticks `beat` every time round the loop.
+    pub fn with_beat(mut self, beat: crate::liveness::Beat) -> Self {
+        self.beat = Some(beat);
         self
     }
 
@@ -140,6 +150,9 @@ impl Core {
         let mut tick = tokio::time::interval(LIVE_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
+            if let Some(beat) = &self.beat {
+                beat.tick();
+            }
             let deadline = [
                 self.engine.poll_timeout(),
                 self.trunks.health.poll_timeout(),
@@ -185,7 +198,11 @@ impl Core {
                         }
                     }
                 },
-                _ = tick.tick(), if self.live.is_some() => self.publish(),
+                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() => {
+                    if self.live.is_some() {
+                        self.publish();
+                    }
+                }
                 () = sleep => {
                     let now = Instant::now();
                     self.engine.handle_timeout(now, &mut self.hook);

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     };
     match command {
         cli::Command::CheckConfig { config } => check::run(&config),
+        cli::Command::Health { config } => sbc_daemon::health::run(&config),
         cli::Command::Run { config } => {
             logging::init();
             match run::run(&config) {

@@ -18,7 +18,9 @@ use tracing::{error, info, warn};
 
 use crate::core::{Control, Core};
 use crate::firewall::Guard;
+use crate::liveness::Beat;
 use crate::relay::{self, RelayConfig};
+use crate::service::Service;
 use crate::transport::{
     CORE_QUEUE, Connector, Ingest, KEEPALIVE_INTERVAL, Outbound, ServerIdentities, StreamCtx,
     TlsClients, server_config, tcp, tls, udp,
@@ -26,7 +28,7 @@ use crate::transport::{
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(path: &Path) -> anyhow::Result<()> {
-    let config = match Config::load(path) {
+    let config = match Config::load_with(path, &crate::ifaddrs::read_or_empty()) {
         Ok(c) => c,
         Err(errors) => {
             for e in errors.iter() {
@@ -55,9 +57,12 @@ async fn serve(path: &Path, config: Config) -> anyhow::Result<()> {
     // Signal handlers first: a SIGTERM during start-up (certificate generation, binding)
     // must take the clean path that removes our nftables table, not the default action.
     let signals = Signals::install()?;
+    let service = Service::from_env();
+    service.status("starting: firewall");
     // No silent fallback: an operator who asked for a firewall gets one or no daemon.
     let mut firewall = crate::firewall::start(&config)?;
-    let served = serve_with(path, config, &mut firewall, signals).await;
+    let served = serve_with(path, config, &mut firewall, signals, &service).await;
+    service.stopping();
     if let Some(fw) = firewall {
         let table = fw.table().to_owned();
         match fw.shutdown() {
@@ -73,7 +78,9 @@ async fn serve_with(
     config: Config,
     firewall: &mut Option<Firewall>,
     signals: Signals,
+    service: &Service,
 ) -> anyhow::Result<()> {
+    service.status("starting: listeners");
     let elements = match firewall.as_ref() {
         Some(fw) => Some(
             fw.elements()
@@ -153,17 +160,31 @@ async fn serve_with(
     // Management (HTTPS UI and API): its snapshot is fed by the core, its commands are
     // handled in `signals` (applying a saved config takes the SIGHUP path).
     let mgmt = crate::mgmt::start(path, config.clone()).await?;
+    let core_beat = Beat::new("the core task");
+    let listening = listeners(&config).len();
+    let management = config.management().listen;
     let core = Core::new(config, outbound, relay.handle(), guard)
-        .with_live(mgmt.live.snapshot, mgmt.live.demand);
+        .with_live(mgmt.live.snapshot, mgmt.live.demand)
+        .with_beat(core_beat.clone());
     let core_task = tokio::spawn(core.run(inbound_rx, control_rx, media_events));
     info!(config = %path.display(), "sbc started");
+    let mut beats = relay.beats();
+    beats.push(core_beat);
+    let watchdog = service.watchdog(beats);
+    service.ready(&format!(
+        "serving: {listening} SIP listeners, management on https://{management}/"
+    ));
 
     let live = Live {
         path,
         control: &control_tx,
         identities: &identities,
+        service,
     };
     let stopped = wait_for_signals(signals, &live, firewall, mgmt.live.commands).await;
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     mgmt.task.abort();
     stopped?;
     let _ = control_tx.send(Control::Shutdown).await;
@@ -180,6 +201,8 @@ pub struct Live<'a> {
     pub path: &'a Path,
     pub control: &'a mpsc::Sender<Control>,
     pub identities: &'a ServerIdentities,
+    /// systemd: RELOADING=1 / READY=1 around a reload.
+    pub service: &'a Service,
 }
 
 /// The daemon's signal streams, installed before anything else starts.
@@ -240,7 +263,14 @@ async fn wait_for_signals(
 async fn reload(live: &Live<'_>, firewall: &mut Option<Firewall>) {
     let path = live.path;
     info!(config = %path.display(), "SIGHUP: reloading configuration");
-    match Config::load(path) {
+    live.service.reloading();
+    reload_file(live, firewall).await;
+    live.service.ready("serving (configuration reloaded)");
+}
+
+async fn reload_file(live: &Live<'_>, firewall: &mut Option<Firewall>) {
+    let path = live.path;
+    match Config::load_with(path, &crate::ifaddrs::read_or_empty()) {
         Ok(new) => {
             // The same checks as a change through management (TLS files, ruleset);
             // the error is logged there.

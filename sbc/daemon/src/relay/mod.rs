@@ -251,11 +251,19 @@ pub struct Relay {
     threads: Vec<JoinHandle<()>>,
     /// The fast path's table (owner: removes it and restores forwarding at shutdown).
     kernel: Option<sbc_firewall::FastPath>,
+    /// Each worker's heartbeat (for the systemd watchdog).
+    beats: Vec<crate::liveness::Beat>,
 }
 
 impl Relay {
     pub fn handle(&self) -> MediaHandle {
         self.handle.clone()
+    }
+
+    /// The workers' heartbeats: each ticks every time round its loop, at least once a
+    /// second ([`crate::liveness`]).
+    pub fn beats(&self) -> Vec<crate::liveness::Beat> {
+        self.beats.clone()
     }
 
     /// Stops every worker (their sockets close) and waits for them.
@@ -289,6 +297,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut workers = Vec::new();
     let mut threads = Vec::new();
+    let mut beats = Vec::new();
     let kernel = match &config.kernel_table {
         Some(table) => Some(sbc_firewall::FastPath::setup(table, true).map_err(io::Error::other)?),
         None => None,
@@ -297,6 +306,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
         let (queue, rx) = std_mpsc::channel();
         let mut w = worker::Worker::new(i, config.shard(), rx, events_tx.clone())?;
         w.realtime = config.realtime;
+        beats.push(w.beat.clone());
         if let Some(k) = &kernel {
             let fast = sbc_firewall::FastPath::attach(k.table()).map_err(io::Error::other)?;
             w.kernel = Some(kernel::KernelPath::new(fast));
@@ -319,6 +329,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
             handle,
             threads,
             kernel,
+            beats,
         },
         events_rx,
     ))

@@ -54,7 +54,13 @@ pub struct Worker {
     pub(super) realtime: Option<u8>,
     /// The kernel media fast path, when `[media] kernel_forwarding` is on.
     pub(super) kernel: Option<KernelPath>,
+    /// Ticked every time round the loop (at least every [`BEAT`]): the systemd watchdog
+    /// is petted only while every worker's beat is fresh.
+    pub(super) beat: crate::liveness::Beat,
 }
+
+/// The longest an idle worker sleeps, so that its beat shows it is alive.
+const BEAT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,6 +94,7 @@ impl Worker {
             serving: Vec::with_capacity(64),
             realtime: None,
             kernel: None,
+            beat: crate::liveness::Beat::new(format!("media worker {id}")),
         })
     }
 
@@ -115,7 +122,8 @@ impl Worker {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                due.map(|d| d.saturating_duration_since(Instant::now()))
+                let due = due.map(|d| d.saturating_duration_since(Instant::now()));
+                Some(due.map_or(BEAT, |d| d.min(BEAT)))
             } else {
                 // Flooded sockets wait: only look for what else is ready.
                 Some(std::time::Duration::ZERO)
@@ -126,6 +134,7 @@ impl Worker {
                 }
                 continue;
             }
+            self.beat.tick();
             let now = Instant::now();
             let mut woken = false;
             for ev in ready.iter() {
