@@ -33,11 +33,11 @@ fn request(l: &TransportAddr, local: SocketAddr, call_id: &str) -> String {
     let tag = format!("{:08x}", crate::ids::random_u64() & 0xffff_ffff);
     let proto = super::describe(l).to_ascii_uppercase();
     format!(
-        "OPTIONS sip:health@{addr} SIP/2.0\r\n\
+        "OPTIONS sip:{addr} SIP/2.0\r\n\
          Via: SIP/2.0/{proto} {local};branch={branch};rport\r\n\
          Max-Forwards: 70\r\n\
          From: <sip:health@{local_ip}>;tag={tag}\r\n\
-         To: <sip:health@{addr}>\r\n\
+         To: <sip:{addr}>\r\n\
          Call-ID: {call_id}\r\n\
          CSeq: 1 OPTIONS\r\n\
          User-Agent: sbc-health\r\n\
