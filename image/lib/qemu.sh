@@ -7,6 +7,11 @@
 # socket (console.py types into it) and is logged to $VM_DIR/serial.log. A watchdog
 # (i6300esb) resets the machine if systemd stops petting it. The process is ours: started
 # in the background, its PID kept in $VM_PID, stopped with vm_stop (kill by PID).
+#
+# A reboot of the guest ends QEMU (-no-reboot) and a small loop starts it again on the same
+# disk, so every boot is a cold boot, like a power cycle: under TCG, OVMF sometimes hung in
+# GRUB's first disk reads after a warm reset (2 of 4 reboots in one afternoon), which real
+# hardware does not do. The watchdog's reset ends QEMU the same way.
 
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
@@ -29,8 +34,8 @@ vm_start() {
   VM_HTTPS=$(free_port SOCK_STREAM)
   VM_SIP=$(free_port SOCK_STREAM)
   VM_CONSOLE=$VM_DIR/serial.sock
-  rm -f "$VM_CONSOLE"
-  QEMU_MODULE_DIR=$QEMU_PREFIX/usr/lib/x86_64-linux-gnu/qemu "$qemu" \
+  rm -f "$VM_CONSOLE" "$VM_DIR/stop"
+  local -a cmd=("$qemu" \
     -L "$QEMU_PREFIX/usr/share/qemu" -L /usr/share/seabios -L /usr/lib/ipxe/qemu \
     -machine q35 -accel tcg -cpu max -smp 2 -m 1024 \
     -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_CODE" \
@@ -42,24 +47,38 @@ vm_start() {
     -device i6300esb -action watchdog=reset \
     -chardev "socket,id=ser0,path=$VM_CONSOLE,server=on,wait=off,logfile=$VM_DIR/serial.log,logappend=on" \
     -serial chardev:ser0 \
-    -display none -monitor none -nodefaults -vga none \
-    >"$VM_DIR/qemu.log" 2>&1 &
+    -display none -monitor none -nodefaults -vga none -no-reboot)
+  (
+    boots=0
+    while [[ ! -f $VM_DIR/stop ]]; do
+      boots=$((boots + 1))
+      QEMU_MODULE_DIR=$QEMU_PREFIX/usr/lib/x86_64-linux-gnu/qemu "${cmd[@]}" >>"$VM_DIR/qemu.log" 2>&1 &
+      echo $! >"$VM_DIR/qemu.pid"
+      wait $! || break
+      [[ -f $VM_DIR/stop ]] || printf '\r\n[image/lib/qemu.sh: the guest rebooted; power cycle %d]\r\n' "$boots" >>"$VM_DIR/serial.log"
+    done
+  ) &
   VM_PID=$!
-  echo "$VM_PID" >"$VM_DIR/qemu.pid"
-  say "QEMU pid $VM_PID: https://127.0.0.1:$VM_HTTPS/ (443), sip tcp 127.0.0.1:$VM_SIP (5060), console $VM_CONSOLE"
+  say "QEMU (loop pid $VM_PID): https://127.0.0.1:$VM_HTTPS/ (443), sip tcp 127.0.0.1:$VM_SIP (5060), console $VM_CONSOLE"
 }
 
 vm_alive() { [[ -n ${VM_PID:-} ]] && kill -0 "$VM_PID" 2>/dev/null; }
 
 vm_stop() {
   if vm_alive; then
-    kill "$VM_PID" 2>/dev/null || true
-    local i
+    # The loop reaps QEMU and ends by itself once the stop file is there.
+    touch "$VM_DIR/stop"
+    local qemu_pid i
+    qemu_pid=$(cat "$VM_DIR/qemu.pid" 2>/dev/null || true)
+    [[ -n $qemu_pid ]] && kill "$qemu_pid" 2>/dev/null || true
     for i in $(seq 1 20); do
       vm_alive || break
       sleep 0.5
     done
-    vm_alive && kill -9 "$VM_PID" 2>/dev/null || true
+    if vm_alive; then
+      [[ -n $qemu_pid ]] && kill -9 "$qemu_pid" 2>/dev/null || true
+      kill -9 "$VM_PID" 2>/dev/null || true
+    fi
     wait "$VM_PID" 2>/dev/null || true
   fi
   VM_PID=
