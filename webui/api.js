@@ -58,14 +58,18 @@ export function forgetEtags() {
 }
 
 /**
- * Calls the API. `opts`: `body` (object -> JSON, string -> text/plain), `raw` (return the
+ * Calls the API. `opts`: `body` (object -> JSON, string -> text/plain, Blob/File -> sent as
+ * application/octet-stream), `raw` (return the
  * Response's text instead of parsing JSON), `ifMatch` (override the remembered ETag).
  */
 export async function api(method, path, opts = {}) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (opts.body !== undefined) {
-    if (typeof opts.body === 'string') {
+    if (opts.body instanceof Blob) {
+      headers['Content-Type'] = 'application/octet-stream';
+      init.body = opts.body;
+    } else if (typeof opts.body === 'string') {
       headers['Content-Type'] = 'text/plain; charset=utf-8';
       init.body = opts.body;
     } else {

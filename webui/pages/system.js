@@ -1,6 +1,7 @@
 // System: version, uptime, settings saved but waiting for a restart, the configuration file
 // (download, upload = validate, apply, then save; earlier versions with rollback), the audit
-// log of changes, and restart.
+// log of changes, restart, and firmware updates (upload a signed RAUC bundle; the appliance
+// installs it into its other slot and reboots).
 
 import { api } from '../api.js';
 import { h, replace, table, pageHeader, toast, banner, confirmDialog, duration } from '../ui.js';
@@ -10,7 +11,8 @@ export async function render(main) {
   const config = h('section', { class: 'card', 'aria-labelledby': 'config-h' });
   const versions = h('section', { class: 'card', 'aria-labelledby': 'versions-h' });
   const audit = h('section', { class: 'card', 'aria-labelledby': 'audit-h' });
-  main.append(pageHeader('System', 'Software, configuration and change history.'), h('div', { class: 'grid-2' }, info, config), versions, audit);
+  const update = h('section', { class: 'card', 'aria-labelledby': 'update-h' });
+  main.append(pageHeader('System', 'Software, configuration and change history.'), h('div', { class: 'grid-2' }, info, config), update, versions, audit);
 
   async function loadInfo() {
     const s = await api('GET', '/api/system');
@@ -96,6 +98,62 @@ export async function render(main) {
     }
   }
 
+  // Firmware update: the bundle is uploaded, then the appliance's installer reports
+  // installing / installed (rebooting) / failed, polled every 2 s while it works.
+  const bundle = h('input', { type: 'file', accept: '.raucb', id: 'update-upload' });
+  const updateState = h('div', { class: 'form-messages', 'aria-live': 'polite' });
+  replace(
+    update,
+    h('h2', { id: 'update-h' }, 'Update'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Upload a signed update bundle (.raucb). Its signature is checked, it is written to the other system slot, and the SBC reboots into it (active calls are dropped). If the new version does not come up healthy within 3 minutes, the SBC goes back to this one by itself.',
+    ),
+    updateState,
+    h('div', { class: 'actions left' }, h('label', { class: 'button', for: 'update-upload' }, 'Upload update…'), bundle),
+  );
+  let polling = null;
+  async function loadUpdate() {
+    let s;
+    try {
+      s = await api('GET', '/api/system/update');
+    } catch (err) {
+      // While the SBC reboots into the new slot nothing answers: keep waiting.
+      updateState.replaceChildren(banner('info', 'Waiting for the SBC to come back…'));
+      return;
+    }
+    const text = {
+      idle: null,
+      queued: ['info', 'Uploaded; the installation starts…'],
+      installing: ['info', `Installing: ${s.message || ''}`],
+      installed: ['info', `Installed: ${s.message || ''}`],
+      failed: ['error', `The update was refused: ${s.message || ''}`],
+    }[s.state];
+    updateState.replaceChildren(...(text ? [banner(text[0], text[1])] : []));
+    const busy = s.state === 'queued' || s.state === 'installing' || s.state === 'installed';
+    if (busy && !polling) polling = setInterval(loadUpdate, 2000);
+    if (!busy && polling) {
+      clearInterval(polling);
+      polling = null;
+    }
+  }
+  bundle.addEventListener('change', async () => {
+    const f = bundle.files[0];
+    bundle.value = '';
+    if (!f) return;
+    if (!(await confirmDialog(`Install ${f.name}?`, 'The SBC reboots into the new version when it is installed; active calls are dropped.', 'Install'))) return;
+    updateState.replaceChildren(banner('info', `Uploading ${f.name} (${Math.round(f.size / 1048576)} MiB)…`));
+    try {
+      await api('POST', '/api/system/update', { body: f });
+      toast('Update uploaded');
+    } catch (err) {
+      updateState.replaceChildren(banner('error', `Not installed. ${err.message}`));
+      return;
+    }
+    await loadUpdate();
+  });
+
   async function loadVersions() {
     const list = await api('GET', '/api/config/versions').catch(() => []);
     // Newest first, whatever order the server lists them in.
@@ -140,5 +198,5 @@ export async function render(main) {
     replace(audit, h('h2', { id: 'audit-h' }, 'Audit log'), table(['When', 'Who', 'What', 'Change'], rows, 'No changes recorded.', 'Audit log'));
   }
 
-  await Promise.all([loadInfo(), loadVersions(), loadAudit()]);
+  await Promise.all([loadInfo(), loadVersions(), loadAudit(), loadUpdate()]);
 }

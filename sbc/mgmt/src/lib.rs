@@ -161,6 +161,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/registry", get(api::registry::get))
         .route("/api/system", get(api::live::system))
         .route("/api/system/restart", post(api::live::restart))
+        .route(
+            "/api/system/update",
+            get(api::update::status).post(api::update::upload).layer(
+                // Bundles are large; the upload is streamed to disk, not held in memory.
+                DefaultBodyLimit::max(api::update::MAX_BUNDLE),
+            ),
+        )
         .route("/api/openapi.json", get(openapi::serve))
         .route_layer(from_fn_with_state(state.clone(), guard::require_session));
     Router::new()

@@ -142,6 +142,16 @@ pub const ROUTES: &[RouteDoc] = &[
         "Version, uptime, config path, settings waiting for a restart",
     ),
     r("POST", "/api/system/restart", "Restart the daemon"),
+    r(
+        "GET",
+        "/api/system/update",
+        "State of a firmware update: idle, queued, installing, installed (rebooting), failed",
+    ),
+    r(
+        "POST",
+        "/api/system/update",
+        "Upload a signed RAUC bundle (application/octet-stream); installed into the other slot",
+    ),
     r("GET", "/api/openapi.json", "This document"),
 ];
 

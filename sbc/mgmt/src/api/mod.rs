@@ -6,3 +6,4 @@ pub mod config;
 pub mod live;
 pub mod registry;
 pub mod sections;
+pub mod update;
