@@ -22,6 +22,7 @@ import * as routes from './pages/routes.js';
 import * as acl from './pages/acl.js';
 import * as realms from './pages/realms.js';
 import * as certificates from './pages/certificates.js';
+import * as network from './pages/network.js';
 import * as system from './pages/system.js';
 
 const PAGES = [
@@ -31,6 +32,7 @@ const PAGES = [
   { path: 'acl', label: 'Access control', icon: '⊘', page: acl },
   { path: 'realms', label: 'Realms & media', icon: '▤', page: realms },
   { path: 'certificates', label: 'Certificates', icon: '◈', page: certificates },
+  { path: 'network', label: 'Network', icon: '⌘', page: network },
   { path: 'system', label: 'System', icon: '⚙', page: system },
 ];
 

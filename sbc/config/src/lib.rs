@@ -188,6 +188,7 @@ mod load;
 mod locate;
 mod media;
 mod model;
+pub mod network;
 mod persist;
 mod ports;
 mod route;

@@ -8,6 +8,8 @@ usage:
   sbc check-config PATH      validate a config file; exit 0 when valid, errors on stderr
   sbc health --config PATH   is the daemon running on PATH healthy? (SIP OPTIONS to every
                              listener, HTTPS management, nftables table; one line each)
+  sbc network apply|confirm|revert|boot
+                             the appliance's privileged network helper (root; run by systemd)
   sbc --version | --help";
 
 #[derive(Debug, PartialEq, Eq)]
@@ -15,6 +17,7 @@ pub enum Command {
     Run { config: PathBuf },
     CheckConfig { config: PathBuf },
     Health { config: PathBuf },
+    Network { action: String },
     Version,
     Help,
 }
@@ -43,6 +46,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageErr
         }),
         ["health", "--config" | "-c", path] => Ok(Command::Health {
             config: PathBuf::from(path),
+        }),
+        ["network", action] => Ok(Command::Network {
+            action: action.to_string(),
         }),
         ["--version" | "-V"] => Ok(Command::Version),
         ["--help" | "-h" | "help"] => Ok(Command::Help),

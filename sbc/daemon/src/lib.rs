@@ -33,6 +33,7 @@ mod ifaddrs;
 pub mod liveness;
 pub mod logging;
 mod mgmt;
+pub mod netconf;
 mod notify;
 mod policy;
 mod registrations;

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     match command {
         cli::Command::CheckConfig { config } => check::run(&config),
         cli::Command::Health { config } => sbc_daemon::health::run(&config),
+        cli::Command::Network { action } => sbc_daemon::netconf::run(&action),
         cli::Command::Run { config } => {
             logging::init();
             match run::run(&config) {

@@ -162,6 +162,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/system", get(api::live::system))
         .route("/api/system/restart", post(api::live::restart))
         .route(
+            "/api/system/network",
+            get(api::network::get).put(api::network::put),
+        )
+        .route("/api/system/network/confirm", post(api::network::confirm))
+        .route(
             "/api/system/update",
             get(api::update::status).post(api::update::upload).layer(
                 // Bundles are large; the upload is streamed to disk, not held in memory.

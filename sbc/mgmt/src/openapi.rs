@@ -144,6 +144,21 @@ pub const ROUTES: &[RouteDoc] = &[
     r("POST", "/api/system/restart", "Restart the daemon"),
     r(
         "GET",
+        "/api/system/network",
+        "Network settings (saved), the state of the last change, this host's interfaces",
+    ),
+    r(
+        "PUT",
+        "/api/system/network",
+        "New network settings: applied by the appliance, reverted unless confirmed within 60 s",
+    ),
+    r(
+        "POST",
+        "/api/system/network/confirm",
+        "Keep the network settings applied last",
+    ),
+    r(
+        "GET",
         "/api/system/update",
         "State of a firmware update: idle, queued, installing, installed (rebooting), failed",
     ),

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod certs;
 pub mod config;
 pub mod live;
+pub mod network;
 pub mod registry;
 pub mod sections;
 pub mod update;
