@@ -190,6 +190,17 @@ async function setupAndTrunk(page) {
   }
   log('routes, access control, realms, certificates and system pages load');
 
+  // The appliance's Network page: its form is filled from the real API (this host's
+  // interfaces listed), no error shown. Nothing is applied: that is image/test's part.
+  await page.getByRole('link', { name: 'Network' }).click();
+  await page.getByRole('heading', { name: 'Network', level: 1 }).waitFor();
+  await page.getByRole('heading', { name: 'Settings', level: 2 }).waitFor();
+  await page.getByRole('button', { name: 'Apply' }).waitFor();
+  const netFailed = await page.locator('.toast.error, .banner.error').allTextContents();
+  check(netFailed.length === 0, `the Network page shows an error: ${netFailed.join(' / ')}`);
+  await shot(page, '07-6-network');
+  log('network page loads');
+
   // The trunks page in the dark theme (after the colour transitions end).
   await page.getByRole('link', { name: 'Trunks' }).click();
   await trunks.getByRole('cell', { name: trunk, exact: true }).waitFor();

@@ -18,6 +18,15 @@
 //!    it in for new requests (a bad file is refused with every error logged, and the
 //!    running config stays).
 //!
+//! On the appliance the daemon is a systemd service: `READY=1`, `STATUS=` and the watchdog
+//! (petted only while the core task and every media worker tick, [`liveness`]) go over
+//! systemd's notification socket (`service`, `notify`). Listeners and media addresses may
+//! name an interface (`udp:eth0:5060`), looked up in this host's addresses (`ifaddrs`).
+//! Two more commands serve the appliance: `sbc health` ([`health`]: OPTIONS to every
+//! listener, HTTPS, the nftables table; decides whether an updated slot is kept) and
+//! `sbc network` ([`netconf`]: the privileged helper applying network settings with a
+//! 60 s confirm-or-revert; run as root by systemd, never by the daemon).
+//!
 //! The binary (`src/main.rs`) is only the command line; `sbc-media-harness`
 //! (`src/bin/sbc-media-harness.rs`) is a developer tool built beside it and never shipped:
 //! the media workers of [`relay`] driven by text ops, for the lab tests and the media bench.
