@@ -9,9 +9,16 @@
 //! answered CALL INDEX [FORK]
 //! sending CALL INDEX a|b yes|no
 //! clock CALL INDEX RATE
+//! srtp CALL INDEX a|b SUITE INBOUND OUTBOUND
+//! srtp CALL INDEX a|b off
 //! stats CALL INDEX
 //! close CALL INDEX
 //! ```
+//!
+//! `srtp` terminates SRTP on one side (`MediaOp::Srtp`): `SUITE` as SDES names it
+//! (`AES_CM_128_HMAC_SHA1_80`, `AEAD_AES_128_GCM`, ...), `INBOUND` the key the peer protects
+//! with and `OUTBOUND` the one the relay protects with towards it, each as the base64 of
+//! master key and salt (what follows `inline:` in an `a=crypto` line); `off` is plain RTP.
 //!
 //! Each [`MediaEvent`](sbc_core::MediaEvent) is printed on stdout as one line (`event ` and its `Debug` form),
 //! `ready` once the workers run, and `error LINE: WHY` for a line that is not an op.
@@ -21,7 +28,10 @@ use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use sbc_core::{LatchMode, MediaOp, RemoteSpec, Side, StreamKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sbc_core::registry::SRTP_SUITES;
+use sbc_core::{LatchMode, MediaOp, RemoteSpec, Side, SrtpKey, SrtpKeys, StreamKey};
 
 use sbc_daemon::relay::{RelayConfig, start};
 
@@ -167,8 +177,90 @@ fn parse(line: &str) -> Result<MediaOp, String> {
             stream,
             rate: u32::try_from(num(3)?).map_err(|e| e.to_string())?,
         },
+        Some("srtp") => MediaOp::Srtp {
+            stream,
+            side: side(3)?,
+            fork: None,
+            keys: match w.get(4).copied() {
+                Some("off") => None,
+                Some(suite) => Some(srtp_keys(suite, w.get(5).copied(), w.get(6).copied())?),
+                None => return Err("too few fields".into()),
+            },
+        },
         Some("stats") => MediaOp::QueryStats { stream },
         Some("close") => MediaOp::Close { stream },
         _ => return Err("unknown op".into()),
     })
+}
+
+/// The keys of an `srtp` line: the suite's name, then the inbound and outbound keys, each
+/// the base64 of master key and salt.
+fn srtp_keys(
+    suite: &str,
+    inbound: Option<&str>,
+    outbound: Option<&str>,
+) -> Result<SrtpKeys, String> {
+    let suite = SRTP_SUITES
+        .iter()
+        .find(|s| s.name == suite)
+        .copied()
+        .ok_or_else(|| format!("unknown suite {suite}"))?;
+    let key = |b64: Option<&str>| -> Result<SrtpKey, String> {
+        let raw = STANDARD
+            .decode(b64.ok_or("too few fields")?)
+            .map_err(|e| format!("key: {e}"))?;
+        let (key, salt) = raw
+            .split_at_checked(usize::from(suite.key_len))
+            .ok_or_else(|| format!("key of {} bytes: too short", raw.len()))?;
+        SrtpKey::new(key, salt).map_err(|e| e.to_string())
+    };
+    SrtpKeys::new(suite, key(inbound)?, key(outbound)?).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_srtp_line_carries_both_keys_of_a_side() {
+        let inbound = STANDARD.encode([1u8; 30]);
+        let outbound = STANDARD.encode([2u8; 30]);
+        let op = parse(&format!(
+            "srtp 7 0 a AES_CM_128_HMAC_SHA1_80 {inbound} {outbound}"
+        ));
+        let Ok(MediaOp::Srtp {
+            stream,
+            side: Side::A,
+            fork: None,
+            keys: Some(keys),
+        }) = op
+        else {
+            panic!("{op:?}");
+        };
+        assert_eq!(stream, StreamKey { call: 7, index: 0 });
+        assert_eq!(keys.suite().name, "AES_CM_128_HMAC_SHA1_80");
+        assert_eq!(keys.inbound().key(), &[1; 16]);
+        assert_eq!(keys.inbound().salt(), &[1; 14]);
+        assert_eq!(keys.outbound().salt(), &[2; 14]);
+        assert!(matches!(
+            parse("srtp 7 0 b off"),
+            Ok(MediaOp::Srtp { keys: None, .. })
+        ));
+    }
+
+    #[test]
+    fn keys_of_the_wrong_length_or_suite_are_refused() {
+        let gcm = STANDARD.encode([1u8; 28]);
+        let cm = STANDARD.encode([1u8; 30]);
+        for line in [
+            format!("srtp 1 0 a AES_CM_128_HMAC_SHA1_80 {gcm} {cm}"),
+            format!("srtp 1 0 a AEAD_AES_128_GCM {gcm} {cm}"),
+            format!("srtp 1 0 a NULL_CIPHER {cm} {cm}"),
+            format!("srtp 1 0 a AES_CM_128_HMAC_SHA1_80 {cm}"),
+            "srtp 1 0 a AES_CM_128_HMAC_SHA1_80 !!! !!!".to_owned(),
+            "srtp 1 0 a".to_owned(),
+        ] {
+            assert!(parse(&line).is_err(), "{line}");
+        }
+    }
 }
