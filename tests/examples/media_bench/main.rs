@@ -5,7 +5,19 @@
 //!
 //! `scripts/bench/media [--streams 250,500,1000] [--seconds 10] [--workers N]
 //!  [--relay-cpus LIST] [--no-rtpengine] [--blocking-receivers] [--realtime PRIO | --no-realtime]
-//!  [--kernel]`
+//!  [--kernel] [--srtp SUITE[,SUITE...]]`
+//!
+//! `--srtp` adds, per suite (`AES_CM_128_HMAC_SHA1_80`, `AEAD_AES_128_GCM`, ...), a row for
+//! each relay with side A of every stream in SRTP and side B plain RTP (SDES bridging): the
+//! generator protects what A sends under a key of its own and unprotects what A receives
+//! under the relay's. The SBC's harness is told both keys (`srtp` op, `MediaOp::Srtp` for
+//! side A); rtpengine gets an `RTP/SAVP` offer with the generator's `a=crypto` and
+//! `transport-protocol: RTP/AVP` towards B, and its answer's `a=crypto` is read back
+//! ([`sdes`]). Every packet received is checked against what was sent ([`packet`]): one
+//! that fails to authenticate or differs fails the run. The plain rows stay in the same
+//! run, so the SRTP overhead and the SBC/rtpengine ratio come from the same conditions;
+//! `calls/core` ([`report`]) is derived from CPU per stream. The direct path stays plain
+//! (the latency reference): the generator's own SRTP work is in its CPU, not the relay's.
 //!
 //! `--kernel` adds a row `sbc-kernel`: the SBC with the kernel media fast path
 //! (`--kernel-forwarding`: nftables NAT maps + conntrack forward each stream once latched;
@@ -33,15 +45,20 @@
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 mod load;
+mod measure;
 mod ng;
+mod packet;
 mod relays;
+mod report;
+mod sdes;
 mod sockopt;
 mod system;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use relays::{Relay, RtpEngine, Sbc, cpu_seconds, pin_self, rss_kib};
+use measure::measure;
+use relays::{RtpEngine, Sbc, pin_self};
+use sbc_srtp::Suite;
 
 struct Args {
     streams: Vec<usize>,
@@ -54,6 +71,7 @@ struct Args {
     receive: load::Receive,
     realtime: Option<u8>,
     kernel: bool,
+    srtp: Vec<Suite>,
 }
 
 fn args() -> Result<Args, String> {
@@ -79,6 +97,7 @@ fn args() -> Result<Args, String> {
         receive: load::Receive::Stamped,
         realtime: Some(50),
         kernel: false,
+        srtp: vec![],
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -104,6 +123,12 @@ fn args() -> Result<Args, String> {
             }
             "--no-realtime" => a.realtime = None,
             "--kernel" => a.kernel = true,
+            "--srtp" => {
+                a.srtp = v()?
+                    .split(',')
+                    .map(|s| Suite::from_name(s).ok_or(format!("--srtp: unknown suite {s}")))
+                    .collect::<Result<_, _>>()?;
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -117,84 +142,6 @@ fn args() -> Result<Args, String> {
 
 /// First of the SBC's anchored ports in the bench.
 const SBC_BASE_PORT: u16 = 14000;
-
-struct Row {
-    name: &'static str,
-    pps: f64,
-    loss: f64,
-    cpu_per_10k: f64,
-    p50: f64,
-    p99: f64,
-    kib_per_call: f64,
-    /// System-wide busy CPU (% of one core) during the window.
-    sys_cores: f64,
-    /// The generator's own CPU (% of one core) during the window.
-    gen_cores: f64,
-}
-
-fn measure(
-    relay: Option<&mut dyn Relay>,
-    n: usize,
-    seconds: u16,
-    receive: load::Receive,
-) -> Result<Row, String> {
-    let e = |x: std::io::Error| x.to_string();
-    let (a, b) = (
-        load::peer_socket().map_err(e)?,
-        load::peer_socket().map_err(e)?,
-    );
-    let (aa, ba) = (a.local_addr().map_err(e)?, b.local_addr().map_err(e)?);
-    let (name, pid, anchors) = match relay {
-        None => ("direct", None, load::direct(&a, &b, n).map_err(e)?),
-        Some(r) => {
-            let pid = r.pid();
-            std::thread::sleep(Duration::from_millis(300));
-            let rss0 = rss_kib(pid).unwrap_or(0);
-            let anchors = (0..n)
-                .map(|i| r.open(i, aa, ba))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(e)?;
-            std::thread::sleep(Duration::from_millis(500));
-            let problems = r.problems();
-            if !problems.is_empty() {
-                return Err(format!("{}: {}", r.name(), problems.join("; ")));
-            }
-            (r.name(), Some((pid, rss0)), anchors)
-        }
-    };
-    let frames = seconds * 50;
-    let mut cpu = (0.0, 0.0);
-    let mut sys = (0.0, 0.0);
-    let mut gen_cpu = (0.0, 0.0);
-    let me = std::process::id();
-    let out = load::run(&a, &b, &anchors, 100, frames, receive, |start| {
-        let t = pid.and_then(|(p, _)| cpu_seconds(p)).unwrap_or(0.0);
-        let s = system::busy_seconds().unwrap_or(0.0);
-        let g = cpu_seconds(me).unwrap_or(0.0);
-        if start {
-            (cpu.0, sys.0, gen_cpu.0) = (t, s, g);
-        } else {
-            (cpu.1, sys.1, gen_cpu.1) = (t, s, g);
-        }
-    })
-    .map_err(e)?;
-    let pps = out.received as f64 / out.seconds;
-    let cores = (cpu.1 - cpu.0) / out.seconds;
-    let kib_per_call = pid.map_or(0.0, |(p, rss0)| {
-        (rss_kib(p).unwrap_or(0).saturating_sub(rss0)) as f64 / n as f64
-    });
-    Ok(Row {
-        name,
-        pps,
-        loss: 1.0 - out.received as f64 / out.sent.max(1) as f64,
-        cpu_per_10k: cores / (pps / 10_000.0) * 100.0,
-        p50: out.latency.quantile(0.5),
-        p99: out.latency.quantile(0.99),
-        kib_per_call,
-        sys_cores: (sys.1 - sys.0) / out.seconds * 100.0,
-        gen_cores: (gen_cpu.1 - gen_cpu.0) / out.seconds * 100.0,
-    })
-}
 
 fn main() -> ExitCode {
     let args = match args() {
@@ -246,24 +193,21 @@ fn main() -> ExitCode {
             load::Receive::Blocking => "blocking receivers (timestamped when they run)",
         }
     );
+    if !args.srtp.is_empty() {
+        println!(
+            "SRTP on side A (SDES bridging to plain RTP on side B): {}",
+            args.srtp
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let mut failed = false;
     for &n in &args.streams {
         println!("\n{n} streams ({} packets/s offered):", n * 100);
-        println!(
-            "  {:<10} {:>10} {:>8} {:>14} {:>10} {:>10} {:>12} {:>12} {:>10} {:>9} {:>11}",
-            "relay",
-            "pps",
-            "loss",
-            "CPU%/10k pps",
-            "p50 µs",
-            "p99 µs",
-            "added p50",
-            "added p99",
-            "KiB/call",
-            "sys-gen",
-            "sys-direct"
-        );
-        let direct = match measure(None, n, args.seconds, args.receive) {
+        report::header();
+        let direct = match measure(None, n, args.seconds, args.receive, None) {
             Ok(r) => r,
             Err(e) => {
                 println!("  direct: {e}");
@@ -272,50 +216,56 @@ fn main() -> ExitCode {
             }
         };
         let mut rows = vec![];
-        match Sbc::start(
-            &args.sbc,
-            args.workers,
-            // Below the ephemeral range (32768-60999 by default): 4 ports per stream, so
-            // 1000 streams end at 18000 and no client socket on the host can hold one.
-            SBC_BASE_PORT,
-            &args.relay_cpus,
-            args.realtime,
-            false,
-        ) {
-            Ok(mut s) => rows.push(measure(Some(&mut s), n, args.seconds, args.receive)),
-            Err(e) => rows.push(Err(format!("sbc: {e}"))),
-        }
-        if args.kernel {
-            match Sbc::start(
+        // Plain first, then each suite; per mode the SBC then rtpengine, back to back.
+        for srtp in std::iter::once(None).chain(args.srtp.iter().copied().map(Some)) {
+            let sbc = Sbc::start(
                 &args.sbc,
                 args.workers,
+                // Below the ephemeral range (32768-60999 by default): 4 ports per stream,
+                // so 1000 streams end at 18000 and no client socket on the host can hold one.
                 SBC_BASE_PORT,
                 &args.relay_cpus,
                 args.realtime,
-                true,
-            ) {
-                Ok(mut s) => rows.push(measure(Some(&mut s), n, args.seconds, args.receive)),
-                Err(e) => rows.push(Err(format!("sbc-kernel: {e}"))),
+                false,
+            );
+            rows.push(match sbc {
+                Ok(mut s) => measure(Some(&mut s), n, args.seconds, args.receive, srtp),
+                Err(e) => Err(format!("sbc: {e}")),
+            });
+            if args.kernel && srtp.is_none() {
+                let sbc = Sbc::start(
+                    &args.sbc,
+                    args.workers,
+                    SBC_BASE_PORT,
+                    &args.relay_cpus,
+                    args.realtime,
+                    true,
+                );
+                rows.push(match sbc {
+                    Ok(mut s) => measure(Some(&mut s), n, args.seconds, args.receive, None),
+                    Err(e) => Err(format!("sbc-kernel: {e}")),
+                });
+            }
+            if rtpengine {
+                let r = RtpEngine::start(
+                    args.workers,
+                    2223,
+                    (40000, 59999),
+                    &args.relay_cpus,
+                    args.realtime,
+                );
+                rows.push(match r {
+                    Ok(mut r) => measure(Some(&mut r), n, args.seconds, args.receive, srtp),
+                    Err(e) => Err(format!("rtpengine: {e}")),
+                });
             }
         }
-        if rtpengine {
-            match RtpEngine::start(
-                args.workers,
-                2223,
-                (40000, 59999),
-                &args.relay_cpus,
-                args.realtime,
-            ) {
-                Ok(mut r) => rows.push(measure(Some(&mut r), n, args.seconds, args.receive)),
-                Err(e) => rows.push(Err(format!("rtpengine: {e}"))),
-            }
-        }
-        print_row(&direct, &direct);
+        report::row(&direct, &direct);
         let mut ok_rows = vec![];
         for r in rows {
             match r {
                 Ok(r) => {
-                    print_row(&r, &direct);
+                    report::row(&r, &direct);
                     ok_rows.push(r);
                 }
                 Err(e) => {
@@ -324,75 +274,11 @@ fn main() -> ExitCode {
                 }
             }
         }
-        let rtpe = ok_rows.iter().find(|r| r.name == "rtpengine");
-        for sbc in ok_rows.iter().filter(|r| r.name != "rtpengine") {
-            let Some(rtpe) = rtpe else { break };
-            println!(
-                "  {} / rtpengine: CPU per 10k pps {:.2}x (own process), system-wide {} \
-                 (sys-gen), {} (sys-direct); added p99 {:.2}x, memory per call {:.2}x",
-                sbc.name,
-                sbc.cpu_per_10k / rtpe.cpu_per_10k,
-                ratio(sys_gen(sbc), sys_gen(rtpe)),
-                ratio(sys_direct(sbc, &direct), sys_direct(rtpe, &direct)),
-                (sbc.p99 - direct.p99).max(1.0) / (rtpe.p99 - direct.p99).max(1.0),
-                sbc.kib_per_call / rtpe.kib_per_call.max(0.01)
-            );
-            println!(
-                "RESULT streams={n} relay={} cpu_per_10k={:.2} sys_gen_per_10k={:.2} \
-                 sys_direct_per_10k={:.2} rtpengine_cpu_per_10k={:.2} rtpengine_sys_gen_per_10k={:.2} \
-                 rtpengine_sys_direct_per_10k={:.2}",
-                sbc.name,
-                sbc.cpu_per_10k,
-                sys_gen(sbc),
-                sys_direct(sbc, &direct),
-                rtpe.cpu_per_10k,
-                sys_gen(rtpe),
-                sys_direct(rtpe, &direct)
-            );
-        }
+        report::comparisons(n, &ok_rows, &direct);
     }
     if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// `a / b`, or a note when `b` is too small to divide by (other work on the host moved the
-/// system-wide figures more than the relay did).
-fn ratio(a: f64, b: f64) -> String {
-    if b < 0.5 {
-        "n/a (reference below noise)".to_owned()
-    } else {
-        format!("{:.2}x", a / b)
-    }
-}
-
-/// System-wide busy CPU minus the generator's own, per 10k packets/s relayed.
-fn sys_gen(r: &Row) -> f64 {
-    (r.sys_cores - r.gen_cores) / (r.pps / 10_000.0)
-}
-
-/// System-wide busy CPU minus the direct path's (same run), per 10k packets/s relayed.
-fn sys_direct(r: &Row, direct: &Row) -> f64 {
-    (r.sys_cores - direct.sys_cores) / (r.pps / 10_000.0)
-}
-
-fn print_row(r: &Row, direct: &Row) {
-    let relayed = r.name != "direct";
-    let opt = |v: f64, show: bool| if show { format!("{v:.1}") } else { "-".into() };
-    println!(
-        "  {:<10} {:>10.0} {:>7.3}% {:>14} {:>10.0} {:>10.0} {:>12} {:>12} {:>10} {:>9.1} {:>11}",
-        r.name,
-        r.pps,
-        r.loss * 100.0,
-        opt(r.cpu_per_10k, relayed),
-        r.p50,
-        r.p99,
-        opt(r.p50 - direct.p50, relayed),
-        opt(r.p99 - direct.p99, relayed),
-        opt(r.kib_per_call, relayed),
-        sys_gen(r),
-        opt(sys_direct(r, direct), relayed),
-    );
 }

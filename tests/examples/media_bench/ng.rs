@@ -4,6 +4,8 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
+use crate::sdes::MasterKey;
+
 /// A bencoded value (only what ng uses).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Bencode {
@@ -145,18 +147,25 @@ impl Ng {
     }
 }
 
-/// The audio port of the first `m=audio` line of an SDP.
-pub fn audio_port(sdp: &str) -> Option<u16> {
-    sdp.lines()
-        .find_map(|l| l.strip_prefix("m=audio "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
+/// The port and transport protocol of the first `m=audio` line of an SDP.
+pub fn audio_line(sdp: &str) -> Option<(u16, &str)> {
+    let mut w = sdp
+        .lines()
+        .find_map(|l| l.strip_prefix("m=audio "))?
+        .split_whitespace();
+    let port = w.next()?.parse().ok()?;
+    Some((port, w.next()?))
 }
 
-pub fn sdp(addr: SocketAddr, session: u64) -> String {
+/// A PCMA offer or answer from `addr`: plain `RTP/AVP`, or `RTP/SAVP` offering `srtp`.
+pub fn sdp(addr: SocketAddr, session: u64, srtp: Option<&MasterKey>) -> String {
+    let (proto, crypto) = match srtp {
+        Some(k) => ("RTP/SAVP", format!("{}\r\n", k.attribute(1))),
+        None => ("RTP/AVP", String::new()),
+    };
     format!(
         "v=0\r\no=- {session} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-         m=audio {port} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n",
+         m=audio {port} {proto} 8\r\na=rtpmap:8 PCMA/8000\r\n{crypto}a=sendrecv\r\n",
         ip = addr.ip(),
         port = addr.port()
     )

@@ -9,15 +9,30 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::ng::{self, Ng};
+use crate::sdes::MasterKey;
 
 /// Where the generator's peers send one stream: (A sends here, B sends here).
 pub type Anchor = (SocketAddr, SocketAddr);
 
+/// A stream anchored on a relay.
+pub struct Opened {
+    pub anchor: Anchor,
+    /// With SRTP on side A: the key the relay protects with towards A.
+    pub relay_key: Option<MasterKey>,
+}
+
 pub trait Relay {
     fn name(&self) -> &'static str;
     fn pid(&self) -> u32;
-    /// Anchors stream `i` between peer `a` and peer `b`.
-    fn open(&mut self, i: usize, a: SocketAddr, b: SocketAddr) -> io::Result<Anchor>;
+    /// Anchors stream `i` between peer `a` and peer `b`; with `srtp`, side A speaks SRTP
+    /// and protects what it sends with that key, side B plain RTP.
+    fn open(
+        &mut self,
+        i: usize,
+        a: SocketAddr,
+        b: SocketAddr,
+        srtp: Option<&MasterKey>,
+    ) -> io::Result<Opened>;
     /// Problems the relay reported (bind failures, ...).
     fn problems(&self) -> Vec<String>;
 }
@@ -112,7 +127,16 @@ impl Relay for Sbc {
         self.child.id()
     }
 
-    fn open(&mut self, i: usize, a: SocketAddr, b: SocketAddr) -> io::Result<Anchor> {
+    /// With `srtp` the harness gets an `srtp` line for side A: the generator's key inbound,
+    /// one the generator makes for the relay outbound (the SBC's session layer would make
+    /// its own; the harness has none).
+    fn open(
+        &mut self,
+        i: usize,
+        a: SocketAddr,
+        b: SocketAddr,
+        srtp: Option<&MasterKey>,
+    ) -> io::Result<Opened> {
         let port = |k: usize| {
             u16::try_from(usize::from(self.base_port) + 4 * i + k)
                 .map_err(|_| io::Error::other("out of ports"))
@@ -126,9 +150,26 @@ impl Relay for Sbc {
         writeln!(stdin, "open {i} 0 {a_local} {b_local} always always")?;
         writeln!(stdin, "remote {i} 0 a {a}")?;
         writeln!(stdin, "remote {i} 0 b {b}")?;
+        let relay_key = match srtp {
+            Some(theirs) => {
+                let ours = MasterKey::random(theirs.suite())?;
+                writeln!(
+                    stdin,
+                    "srtp {i} 0 a {} {} {}",
+                    theirs.suite().name(),
+                    theirs.inline(),
+                    ours.inline()
+                )?;
+                Some(ours)
+            }
+            None => None,
+        };
         writeln!(stdin, "answered {i} 0")?;
         stdin.flush()?;
-        Ok((a_local, b_local))
+        Ok(Opened {
+            anchor: (a_local, b_local),
+            relay_key,
+        })
     }
 
     fn problems(&self) -> Vec<String> {
@@ -223,34 +264,69 @@ impl Relay for RtpEngine {
         self.child.id()
     }
 
-    fn open(&mut self, i: usize, a: SocketAddr, b: SocketAddr) -> io::Result<Anchor> {
+    /// With `srtp`, SDES bridging: A's offer is `RTP/SAVP` with the generator's `a=crypto`,
+    /// the offer goes to B as `RTP/AVP` (`transport-protocol`), B answers plain, and
+    /// rtpengine's answer to A carries its own key (read back here).
+    fn open(
+        &mut self,
+        i: usize,
+        a: SocketAddr,
+        b: SocketAddr,
+        srtp: Option<&MasterKey>,
+    ) -> io::Result<Opened> {
         let call_id = format!("bench-{i}");
-        let offer = self.ng.call(&ng::dict(&[
+        let mut offer = vec![
             ("command", "offer"),
-            ("call-id", &call_id),
+            ("call-id", call_id.as_str()),
             ("from-tag", "a"),
-            ("sdp", &ng::sdp(a, i as u64)),
-        ]))?;
+        ];
+        if srtp.is_some() {
+            offer.push(("transport-protocol", "RTP/AVP"));
+        }
+        let offer_sdp = ng::sdp(a, i as u64, srtp);
+        offer.push(("sdp", &offer_sdp));
+        let offer = self.ng.call(&ng::dict(&offer))?;
         let answer = self.ng.call(&ng::dict(&[
             ("command", "answer"),
             ("call-id", &call_id),
             ("from-tag", "a"),
             ("to-tag", "b"),
-            ("sdp", &ng::sdp(b, i as u64)),
+            ("sdp", &ng::sdp(b, i as u64, None)),
         ]))?;
-        let port = |r: &ng::Bencode| {
+        let sdp = |r: &ng::Bencode| -> io::Result<String> {
             r.get("sdp")
                 .and_then(|s| s.str())
-                .and_then(ng::audio_port)
+                .map(str::to_owned)
                 .ok_or_else(|| io::Error::other(format!("ng reply without SDP: {r:?}")))
         };
+        let (to_b, to_a) = (sdp(&offer)?, sdp(&answer)?);
+        let port = |sdp: &str, want: &str| {
+            ng::audio_line(sdp)
+                .filter(|(_, proto)| *proto == want)
+                .map(|(port, _)| port)
+                .ok_or_else(|| io::Error::other(format!("rtpengine's SDP is not {want}: {sdp}")))
+        };
         // The offer's SDP (sent to B) names where B sends; the answer's where A sends.
-        let b_port = port(&offer)?;
-        let a_port = port(&answer)?;
-        Ok((
-            SocketAddr::new(a.ip(), a_port),
-            SocketAddr::new(b.ip(), b_port),
-        ))
+        let b_port = port(&to_b, "RTP/AVP")?;
+        let (a_port, relay_key) = match srtp {
+            None => (port(&to_a, "RTP/AVP")?, None),
+            Some(k) => {
+                if to_b.contains("a=crypto") {
+                    return Err(io::Error::other(format!("a key went to B: {to_b}")));
+                }
+                let theirs = MasterKey::from_sdp(&to_a, k.suite()).map_err(|e| {
+                    io::Error::other(format!("rtpengine's answer to A: {e}: {to_a}"))
+                })?;
+                (port(&to_a, "RTP/SAVP")?, Some(theirs))
+            }
+        };
+        Ok(Opened {
+            anchor: (
+                SocketAddr::new(a.ip(), a_port),
+                SocketAddr::new(b.ip(), b_port),
+            ),
+            relay_key,
+        })
     }
 
     fn problems(&self) -> Vec<String> {
