@@ -114,6 +114,7 @@ impl Shard {
         self.stream_mut(stream)?;
         let t = self
             .dtmf_transform(stream, toward)
+            .filter(|t| t.takes_digits())
             .ok_or(OpError::Unsupported {
                 stream,
                 what: "playing digits towards a side that takes none from the other",

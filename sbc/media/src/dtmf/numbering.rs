@@ -88,9 +88,11 @@ impl Numbering {
         self.last_seq
     }
 
-    /// The sender's timestamp at `now` (extrapolated from its last packet).
-    pub fn timestamp_at(&self, now: Instant) -> u32 {
+    /// The sender's timestamp at `now` (extrapolated from its last packet; before the
+    /// first, the SBC's own clock starts now).
+    pub fn timestamp_at(&mut self, now: Instant) -> u32 {
         let Some(at) = self.last_at else {
+            self.last_at = Some(now);
             return self.last_ts;
         };
         let us = now.saturating_duration_since(at).as_micros();

@@ -211,7 +211,7 @@ impl Player {
         n
     }
 
-    fn start(&mut self, now: Instant, note: Note, output: Output, numbering: &Numbering) {
+    fn start(&mut self, now: Instant, note: Note, output: Output, numbering: &mut Numbering) {
         self.state = State::Playing(Playing {
             digit: note.digit,
             output,

@@ -102,6 +102,11 @@ impl DtmfTransform {
         self.to = to;
     }
 
+    /// Whether this side takes digits the SBC plays (events or tones).
+    pub(crate) fn takes_digits(&self) -> bool {
+        self.output().is_some()
+    }
+
     /// Queues `digit` to play towards this side for `ms` milliseconds.
     pub(crate) fn play(&mut self, now: Instant, digit: Digit, ms: u32) -> Result<(), StepError> {
         self.player.push(now, digit, Some(ms))
