@@ -365,6 +365,8 @@ to = "b"
             codecs: None,
             dtmf: None,
             srtp: None,
+            srtp_suites: None,
+            sdes_without_tls: None,
             tls_ca: None,
             tls_server_name: None,
             tls_client_cert: None,

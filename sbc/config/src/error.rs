@@ -179,6 +179,23 @@ pub enum ConfigErrorKind {
     #[error("codec \"{value}\" is listed twice")]
     DuplicateCodec { value: String },
 
+    #[error(
+        "unknown SRTP suite \"{value}\" (known: {})",
+        sbc_core::registry::names(sbc_core::registry::SRTP_SUITES.iter().map(|s| s.name))
+    )]
+    UnknownSrtpSuite { value: String },
+
+    #[error("SRTP suite \"{value}\" is listed twice")]
+    DuplicateSrtpSuite { value: String },
+
+    #[error(
+        "\"required\": SDES keys travel in SDP, which only TLS protects; give {what} a tls: {where_} or set sdes_without_tls = true"
+    )]
+    SrtpNeedsTls {
+        what: &'static str,
+        where_: &'static str,
+    },
+
     #[error("invalid value \"{value}\" (expected {})", one_of(expected))]
     InvalidChoice {
         value: String,

@@ -92,7 +92,9 @@
 //! | `realm.nat_keepalive` | seconds of registration granted to phones, `10..=3600` | `60` |
 //! | `trunk.codecs` | the codecs of `sbc_core::registry::CODECS`: PCMU, PCMA, G722, opus, telephone-event (any case) | all |
 //! | `trunk.dtmf` | `"rfc4733"` or `"sip-info"` | `"rfc4733"` |
-//! | `trunk.srtp` | `"off"`, `"optional"` or `"required"` | `"off"` |
+//! | `trunk.srtp`, `realm.srtp` | `"off"`, `"optional"` (OSRTP offered, SRTP or RTP accepted) or `"required"`; `required` needs a `tls:` peer (trunk) or listener (realm) unless `sdes_without_tls`; a trunk's value wins over its realm's | `"off"` |
+//! | `trunk.srtp_suites`, `realm.srtp_suites` | SDES suite names of `sbc_core::registry::SRTP_SUITES`, in order of preference | all of them |
+//! | `trunk.sdes_without_tls`, `realm.sdes_without_tls` | offer and accept `a=crypto` keys over UDP/TCP signalling | `false` |
 //! | `trunk.options_interval` | seconds between OPTIONS health checks of each peer, `0..=3600`; `0` is off | `0` |
 //! | `trunk.options_down_after` | failed OPTIONS in a row (no answer, 408, 503) before a peer is Down, `1..=100` | `3` |
 //! | `trunk.options_up_after` | answered OPTIONS in a row before a Down peer is Up again, `1..=100` | `2` |
@@ -206,7 +208,7 @@ pub use media::{
 };
 pub use model::{
     Codec, Config, DtmfMode, Firewall, FirewallPolicy, Management, Realm, SipLimits, SrtpMode,
-    System, TlsFiles, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
+    SrtpPolicy, System, TlsFiles, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
 };
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};

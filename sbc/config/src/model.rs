@@ -145,6 +145,29 @@ pub struct Realm {
     pub registrar: Option<String>,
     /// Registration interval granted to phones (`nat_keepalive`).
     pub nat_keepalive: std::time::Duration,
+    /// SRTP towards the phones of this realm (`srtp`, `srtp_suites`, `sdes_without_tls`).
+    pub srtp: SrtpPolicy,
+}
+
+/// How SRTP is negotiated on the legs of one trunk or realm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrtpPolicy {
+    pub mode: SrtpMode,
+    /// Suites in order of preference (registry entries).
+    pub suites: Vec<sbc_core::registry::SrtpSuite>,
+    /// SDES keys may travel over UDP/TCP signalling (`sdes_without_tls`).
+    pub sdes_without_tls: bool,
+}
+
+impl Default for SrtpPolicy {
+    /// Plain RTP; every known suite; keys only over TLS.
+    fn default() -> Self {
+        SrtpPolicy {
+            mode: SrtpMode::Off,
+            suites: sbc_core::registry::SRTP_SUITES.to_vec(),
+            sdes_without_tls: false,
+        }
+    }
 }
 
 impl Realm {
@@ -179,7 +202,7 @@ pub struct Trunk {
     /// Allowed codecs in order of preference; `None` allows all.
     pub codecs: Option<Vec<Codec>>,
     pub dtmf: DtmfMode,
-    pub srtp: SrtpMode,
+    pub srtp: SrtpPolicy,
     /// How the SBC connects to the trunk's `tls:` peers. All `None` for a trunk without
     /// one (validation refuses `tls_*` keys there).
     pub tls: TrunkTls,

@@ -145,6 +145,16 @@ pub struct RealmSection {
     /// their NAT binding open) that often. Default 60.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nat_keepalive: Option<i64>,
+    /// SRTP towards the phones of this realm (they have no trunk; a trunk's own `srtp`
+    /// wins for calls with it): `"off"` (default), `"optional"` or `"required"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srtp: Option<String>,
+    /// As on a trunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srtp_suites: Option<Vec<String>>,
+    /// As on a trunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdes_without_tls: Option<bool>,
 }
 
 /// `[[trunk]]`
@@ -163,6 +173,13 @@ pub struct TrunkSection {
     /// Default `"off"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub srtp: Option<String>,
+    /// SRTP suites in order of preference (SDES names). Default: every suite the SBC knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srtp_suites: Option<Vec<String>>,
+    /// Offer and accept SDES keys (`a=crypto`) over UDP/TCP signalling too. Default `false`:
+    /// keys travel only over TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdes_without_tls: Option<bool>,
     /// PEM bundle the certificates of `tls:` peers are verified against. Default: the
     /// system roots (`/etc/ssl/certs/ca-certificates.crt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

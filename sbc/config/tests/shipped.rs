@@ -98,7 +98,7 @@ fn default_config_is_the_dev_setup() {
     assert_eq!(c.realm_of(carrier).name, "outside");
     assert_eq!(carrier.peers[0].to_string(), "udp:127.0.0.1:5080");
     assert_eq!(
-        (carrier.dtmf, carrier.srtp),
+        (carrier.dtmf, carrier.srtp.mode),
         (DtmfMode::Rfc4733, SrtpMode::Off)
     );
     let pbx = c.trunk("pbx").expect("pbx trunk");

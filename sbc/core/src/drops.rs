@@ -24,8 +24,11 @@ pub enum DropKind {
     Zrtp,
     /// demux: TURN ChannelData (first byte 64..=79).
     TurnChannel,
-    /// unprotect: SRTP/SRTCP authentication or replay check failed.
+    /// unprotect: SRTP/SRTCP did not authenticate (or was too short, or carried an unknown
+    /// MKI).
     Unprotect,
+    /// unprotect: an SRTP/SRTCP packet seen before, or older than the replay window.
+    Replay,
     /// latch: from a source the side is not latched to and may not latch to now.
     Foreign,
     /// latch: from a new source whose consistency is still being checked.
@@ -48,7 +51,7 @@ pub enum DropKind {
 
 impl DropKind {
     /// Every kind, in counter order.
-    pub const ALL: [DropKind; 15] = [
+    pub const ALL: [DropKind; 16] = [
         DropKind::NoStream,
         DropKind::Junk,
         DropKind::Stun,
@@ -56,6 +59,7 @@ impl DropKind {
         DropKind::Zrtp,
         DropKind::TurnChannel,
         DropKind::Unprotect,
+        DropKind::Replay,
         DropKind::Foreign,
         DropKind::Latching,
         DropKind::OtherFork,
@@ -76,6 +80,7 @@ impl DropKind {
             DropKind::Zrtp => "zrtp",
             DropKind::TurnChannel => "turn-channel",
             DropKind::Unprotect => "unprotect",
+            DropKind::Replay => "replay",
             DropKind::Foreign => "foreign",
             DropKind::Latching => "latching",
             DropKind::OtherFork => "other-fork",

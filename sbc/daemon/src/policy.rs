@@ -183,6 +183,7 @@ pub fn decide(
         inbound: LegIdentity {
             advertised: advertised(realm, peer.local),
         },
+        inbound_transport: peer.transport,
         outbound: LegIdentity {
             advertised: advertised(dest_realm, targets[0].peer.local),
         },
@@ -241,6 +242,7 @@ fn to_phone(
         inbound: LegIdentity {
             advertised: advertised(realm, peer.local),
         },
+        inbound_transport: peer.transport,
         outbound: LegIdentity {
             advertised: advertised(phone_realm, binding.phone.local),
         },

@@ -92,6 +92,21 @@ impl<'a> PacketBuf<'a> {
         Ok(&mut self.mem[self.start..self.start + n])
     }
 
+    /// Runs `step` over the datagram and its tailroom (`step(region, len)`: the datagram is
+    /// `region[..len]`) and takes the length it returns as the datagram's new one: for
+    /// in-place rewrites that change the length, as SRTP protect and unprotect do.
+    pub fn in_place<E>(
+        &mut self,
+        step: impl FnOnce(&mut [u8], usize) -> Result<usize, E>,
+    ) -> Result<(), E> {
+        let len = self.len();
+        let region = &mut self.mem[self.start..];
+        let new_len = step(region, len)?;
+        // A step never reports more than its region.
+        self.end = self.start + new_len.min(region.len());
+        Ok(())
+    }
+
     /// Cuts the datagram to its first `len` bytes (no-op if it is not longer).
     pub fn truncate(&mut self, len: usize) {
         self.end = self.start + len.min(self.len());

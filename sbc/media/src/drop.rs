@@ -54,6 +54,9 @@ impl DropReason {
             DropReason::Junk(Junk::Zrtp) => DropKind::Zrtp,
             DropReason::Junk(Junk::TurnChannel) => DropKind::TurnChannel,
             DropReason::Junk(_) => DropKind::Junk,
+            DropReason::Unprotect(StepError::Srtp(
+                sbc_srtp::Error::Replay { .. } | sbc_srtp::Error::TooOld { .. },
+            )) => DropKind::Replay,
             DropReason::Unprotect(_) => DropKind::Unprotect,
             DropReason::Foreign => DropKind::Foreign,
             DropReason::Latching => DropKind::Latching,
@@ -81,4 +84,7 @@ pub enum StepError {
     /// it cannot rewrite).
     #[error("{what}")]
     Malformed { what: &'static str },
+    /// SRTP/SRTCP refused the packet (authentication, replay, length, MKI, key use).
+    #[error("SRTP: {0}")]
+    Srtp(sbc_srtp::Error),
 }

@@ -81,7 +81,7 @@ mod transmit;
 
 pub use buf::{HEADROOM, PacketBuf, TAILROOM};
 pub use config::{Forwarder, ShardConfig};
-pub use crypto::CryptoContext;
+pub use crypto::{CryptoContext, CryptoError};
 pub use drop::{DropReason, StepError};
 pub use egress::Egress;
 pub use offload::KernelRelay;

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use sbc_core::{LatchReason, MediaEvent, MediaOp, Side as Leg, StreamKey};
+use sbc_core::{LatchReason, MediaEvent, MediaOp, Side as Leg, SrtpKeys, StreamKey};
+
+use crate::crypto::CryptoContext;
 
 use crate::shard::{IoOp, Shard};
 use crate::stream::{ENDPOINTS, SocketId, Stream, ix};
@@ -27,6 +29,19 @@ pub enum OpError {
     Unsupported {
         stream: StreamKey,
         what: &'static str,
+    },
+    /// SRTP keys for a peer (side, early dialog) no `Remote` has described.
+    #[error("{stream}: no peer on side {side:?} for fork {fork:?}")]
+    UnknownPeer {
+        stream: StreamKey,
+        side: Leg,
+        fork: Option<String>,
+    },
+    /// SRTP keys the engine cannot use.
+    #[error("{stream}: SRTP keys refused: {error}")]
+    Keys {
+        stream: StreamKey,
+        error: crate::crypto::CryptoError,
     },
 }
 
@@ -157,15 +172,46 @@ impl Shard {
                 }
             }
             MediaOp::Udptl { stream } => self.stream_mut(stream)?.udptl = true,
-            MediaOp::Srtp { stream, keys, .. } => {
-                self.stream_mut(stream)?;
-                // Plain RTP is what every slot holds already (see `crypto`); keys would
-                // need a `CryptoContext`, which has no implementation yet.
+            MediaOp::Srtp {
+                stream,
+                side,
+                fork,
+                keys,
+            } => {
+                // A stream that needs the engine is taken back from the kernel first.
                 if keys.is_some() {
-                    return Err(OpError::Unsupported {
-                        stream,
-                        what: "SRTP",
-                    });
+                    self.reclaim_key(stream, "SRTP");
+                }
+                let s = self.stream_mut(stream)?;
+                let sd = s.side_mut(side);
+                let Some(i) = sd.peer_of(fork.as_deref()) else {
+                    return Err(OpError::UnknownPeer { stream, side, fork });
+                };
+                let keyed = |k: Option<&SrtpKeys>, ingress: bool| -> Result<_, OpError> {
+                    k.map(|k| {
+                        let key = if ingress { k.inbound() } else { k.outbound() };
+                        CryptoContext::new(k.suite(), key)
+                            .map_err(|error| OpError::Keys { stream, error })
+                    })
+                    .transpose()
+                };
+                // The same keys again (a re-INVITE that keeps them) keep their contexts:
+                // rollover counters and replay windows go on.
+                let same_in = match (&sd.peers[i].srtp, &keys) {
+                    (Some(c), Some(k)) => c.is(k.suite(), k.inbound()),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same_in {
+                    sd.peers[i].srtp = keyed(keys.as_ref(), true)?;
+                }
+                let same_out = match (&sd.egress.crypto, &keys) {
+                    (Some(c), Some(k)) => c.is(k.suite(), k.outbound()),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same_out {
+                    sd.egress.crypto = keyed(keys.as_ref(), false)?;
                 }
             }
             MediaOp::Dtmf { stream, side, leg } => self.set_dtmf(stream, side, leg)?,

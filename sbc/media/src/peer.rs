@@ -202,6 +202,15 @@ impl Peer {
         }
     }
 
+    /// Whether RTCP from `from` is this peer's, as far as can be told without learning
+    /// (its RTP address when muxed, its RTCP address, or its latched RTP host).
+    pub fn owns_rtcp(&self, from: SocketAddr) -> bool {
+        self.owns_rtp(from)
+            || self.latched_rtcp == Some(from)
+            || self.sdp_rtcp == Some(from)
+            || self.latched.is_some_and(|(rtp, _)| rtp.ip() == from.ip())
+    }
+
     /// Whether this peer may latch to `from` now (window open, mode allows; once latched
     /// in this window, only its exact SDP address may take over).
     pub fn may_learn(&self, now: Instant, from: SocketAddr) -> bool {

@@ -93,6 +93,16 @@ impl Side {
         (i, signalled)
     }
 
+    /// The peer an op naming `fork` is about: the fork's, else (after the answer, or
+    /// without fork tags) the one peer.
+    pub fn peer_of(&self, fork: Option<&str>) -> Option<usize> {
+        match self.peers.iter().position(|p| p.fork.as_deref() == fork) {
+            Some(i) => Some(i),
+            None if (self.answered || fork.is_none()) && !self.peers.is_empty() => Some(0),
+            None => None,
+        }
+    }
+
     /// The answer came from `fork`: only its peer stays. Opens a window for a side not
     /// latched yet (a caller often sends only once answered). Returns the answering peer's
     /// address and how it is known, when it changed the relayed peer.
@@ -163,18 +173,32 @@ impl Side {
         ssrc: u32,
         seq: u16,
         needed: u8,
+        keyed: Option<usize>,
     ) -> Source {
+        // A packet that authenticated under one peer's SRTP key is that peer's or nobody's.
+        let allowed = |i: usize| keyed.is_none_or(|k| k == i);
         if let Some(i) = self
             .peers
             .iter()
             .position(|p| p.latched.is_some_and(|(a, _)| a == from))
         {
-            return Source::Peer(i, None);
+            return if allowed(i) {
+                Source::Peer(i, None)
+            } else {
+                Source::Foreign
+            };
         }
         let learner = if self.losers.contains(&from) {
             None
         } else {
-            self.learner(now, from)
+            match keyed {
+                Some(k) => self
+                    .peers
+                    .get(k)
+                    .is_some_and(|p| p.may_learn(now, from))
+                    .then_some(k),
+                None => self.learner(now, from),
+            }
         };
         if let Some(i) = learner {
             // The signalled address itself needs no proof of consistency.
@@ -192,8 +216,8 @@ impl Side {
             };
         }
         match self.peers.iter().position(|p| p.owns_rtp(from)) {
-            Some(i) => Source::Peer(i, None),
-            None => Source::Foreign,
+            Some(i) if allowed(i) => Source::Peer(i, None),
+            _ => Source::Foreign,
         }
     }
 

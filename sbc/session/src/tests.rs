@@ -60,6 +60,7 @@ pub(super) fn plan(from: &str, to: &str) -> RelayPlan {
         inbound: LegIdentity {
             advertised: SBC_OUTSIDE.into(),
         },
+        inbound_transport: sbc_core::Transport::Udp,
         outbound: LegIdentity {
             advertised: SBC_INSIDE.into(),
         },

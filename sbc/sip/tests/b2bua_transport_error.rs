@@ -57,6 +57,7 @@ impl Tcp {
             inbound: LegIdentity {
                 advertised: SBC_A.into(),
             },
+            inbound_transport: sbc_core::Transport::Udp,
             outbound: LegIdentity {
                 advertised: SBC_B.into(),
             },

@@ -12,6 +12,7 @@ mod media;
 mod realms;
 mod registration;
 mod routes;
+mod srtp;
 mod trunks;
 
 use std::collections::HashMap;

@@ -150,6 +150,15 @@ fn realm(
     let tls = tls_files(v, &p, r, has_tls);
     let client_auth = client_auth(v, &p, r, has_tls);
     let nat_keepalive = super::registration::nat_keepalive(v, &p, r);
+    let srtp = super::srtp::policy(
+        v,
+        &p,
+        r.srtp.as_deref(),
+        r.srtp_suites.as_deref(),
+        r.sdes_without_tls,
+        has_tls,
+        "the realm",
+    );
 
     let realm = (|| {
         Some(Realm {
@@ -164,6 +173,7 @@ fn realm(
             open: r.open.unwrap_or(false),
             registrar: r.registrar.clone(),
             nat_keepalive: nat_keepalive?,
+            srtp: srtp?,
         })
     })();
     RealmOut {

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::Validator;
 use super::realms::{RealmOut, transport_addr};
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Codec, DtmfMode, SrtpMode, TlsFiles, Trunk, TrunkTls};
+use crate::model::{Codec, DtmfMode, TlsFiles, Trunk, TrunkTls};
 use crate::schema::TrunkSection;
 
 fn family(ip: IpAddr) -> &'static str {
@@ -107,18 +107,19 @@ fn trunk(
         DtmfMode::from_name,
         DtmfMode::NAMES,
     );
-    let srtp = choice(
-        v,
-        &format!("{p}.srtp"),
-        t.srtp.as_deref(),
-        SrtpMode::from_name,
-        SrtpMode::NAMES,
-    );
-
     let has_tls_peer = t.peers.iter().any(|s| {
         s.split_once(':')
             .is_some_and(|(t, _)| t.eq_ignore_ascii_case("tls"))
     });
+    let srtp = super::srtp::policy(
+        v,
+        &p,
+        t.srtp.as_deref(),
+        t.srtp_suites.as_deref(),
+        t.sdes_without_tls,
+        has_tls_peer,
+        "the trunk",
+    );
     let tls = tls(v, &p, t, has_tls_peer);
     let health = super::health::health_and_limits(v, &p, t);
     let first_peer = peers.first().map(|a| match a.addr {
@@ -133,7 +134,7 @@ fn trunk(
         peers: peers_ok.then_some(peers)?,
         codecs: codecs?,
         dtmf: dtmf?.unwrap_or(DtmfMode::Rfc4733),
-        srtp: srtp?.unwrap_or(SrtpMode::Off),
+        srtp: srtp?,
         tls: tls?,
         options: health?.0,
         limits: health?.1,

@@ -17,11 +17,14 @@ use crate::stream::Stream;
 
 use super::PacketCtx;
 
-/// The index of the peer (of the ingress side) that sent the packet.
+/// The index of the peer (of the ingress side) that sent the packet. `keyed`: the peer
+/// whose SRTP key authenticated it (the unprotect phase); the source can only be that
+/// peer's.
 #[inline(always)]
 pub(crate) fn run(
     stream: &mut Stream,
     cx: &PacketCtx,
+    keyed: Option<usize>,
     needed: u8,
     events: &mut VecDeque<MediaEvent>,
 ) -> Result<usize, DropReason> {
@@ -31,6 +34,7 @@ pub(crate) fn run(
     match cx.packet {
         Packet::Rtcp { .. } => side
             .rtcp_source(cx.from, !ep.rtcp)
+            .filter(|&i| keyed.is_none_or(|k| k == i))
             .ok_or(DropReason::Foreign),
         Packet::Rtp(_) | Packet::Udptl { .. } if ep.rtcp => Err(DropReason::Foreign),
         Packet::Rtp(_) | Packet::Udptl { .. } => {
@@ -39,7 +43,7 @@ pub(crate) fn run(
                 Packet::Udptl { seq } => (0, seq),
                 Packet::Rtcp { .. } => (0, 0),
             };
-            match side.rtp_source(cx.now, cx.from, ssrc, seq, needed) {
+            match side.rtp_source(cx.now, cx.from, ssrc, seq, needed, keyed) {
                 Source::Peer(i, latched) => {
                     // Reported when it decides what the side relays: a fork that is not
                     // (and will not be) relayed keeps its latch as state, reported by the

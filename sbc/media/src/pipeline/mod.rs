@@ -118,8 +118,14 @@ impl Shard {
             packet,
             rtcp: matches!(packet, Packet::Rtcp { .. }),
         };
-        unprotect::run(stream.side_mut(ep.side), &cx, &mut buf)?;
-        let peer = latch::run(stream, &cx, self.config.latch_packets, &mut self.events)?;
+        let keyed = unprotect::run(stream.side_mut(ep.side), &cx, &mut buf)?;
+        let peer = latch::run(
+            stream,
+            &cx,
+            keyed,
+            self.config.latch_packets,
+            &mut self.events,
+        )?;
         latch::accept(stream, &cx, buf.len(), peer)?;
         self.calls.activity(stream.call, now);
         transform::run(stream, &cx, &mut buf, &self.config.pseudonyms, &mut self.tx)?;

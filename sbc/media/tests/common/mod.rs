@@ -146,6 +146,31 @@ impl Bench {
         v
     }
 
+    /// A datagram received as the IO layer receives it (at `HEADROOM`, `TAILROOM` spare
+    /// behind it); the verdict and the bytes forwarded (empty for a drop).
+    pub fn recv_roomy(
+        &mut self,
+        side: Side,
+        rtcp: bool,
+        from: &str,
+        packet: &[u8],
+    ) -> (Verdict, Vec<u8>) {
+        let mut mem = vec![0u8; sbc_media::HEADROOM + packet.len() + sbc_media::TAILROOM];
+        mem[sbc_media::HEADROOM..sbc_media::HEADROOM + packet.len()].copy_from_slice(packet);
+        let socket = self.socket(side, rtcp);
+        let buf = sbc_media::PacketBuf::new(&mut mem, sbc_media::HEADROOM, packet.len()).unwrap();
+        let v = self
+            .shard
+            .handle_datagram(self.now, socket, addr(from), buf);
+        let out = match v {
+            Verdict::Forward { start, len, .. } => mem[start..start + len].to_vec(),
+            Verdict::Drop(_) => Vec::new(),
+        };
+        self.io();
+        self.drain();
+        (v, out)
+    }
+
     /// Like [`recv`](Self::recv), also giving back the buffer as the transform left it
     /// (cut to the forwarded length).
     pub fn recv_buf(

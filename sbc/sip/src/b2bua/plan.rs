@@ -29,6 +29,9 @@ pub struct Target {
 pub struct RelayPlan {
     /// The SBC on the side the request came from.
     pub inbound: LegIdentity,
+    /// The transport the request came over (whether keys in SDP may cross that leg: SDES
+    /// only over TLS, by default). The other leg's is its targets'.
+    pub inbound_transport: sbc_core::Transport,
     /// The SBC on the side it goes to.
     pub outbound: LegIdentity,
     /// Peers of the destination trunk, in order; later ones are tried when earlier ones

@@ -93,6 +93,7 @@ impl Harness {
             inbound: LegIdentity {
                 advertised: SBC_A.into(),
             },
+            inbound_transport: sbc_core::Transport::Udp,
             outbound: LegIdentity {
                 advertised: SBC_B.into(),
             },
