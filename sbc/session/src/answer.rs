@@ -59,6 +59,7 @@ pub fn answer(
     }
 
     let offered = offer.peer.clone();
+    let section_dtmf = offer.dtmf.clone();
     for index in (0..n).filter(|i| accepted[*i]) {
         let (theirs, ours) = (&offered[index], &peer[index]);
         // rtcp-mux is on when offered and accepted (RFC 5761 §5.1.1); an answer cannot
@@ -83,6 +84,9 @@ pub fn answer(
         if let Some(rate) = clock_rate(&sdp.media[index]) {
             call.clock_rate(ops, index, rate);
         }
+        if let Some(sd) = section_dtmf.get(index) {
+            dtmf(call, ops, index, from, &mut sdp.media[index], sd);
+        }
     }
 
     let early = from == Side::B && !call.answered && fork.is_some();
@@ -101,6 +105,40 @@ pub fn answer(
     hide_identities(&mut sdp, &call.names);
     unbundle(&mut sdp);
     Ok(call.leg_mut(offerer).origin.stamp(&mut sdp))
+}
+
+/// Section `index` of an answer from `from`'s peer: its telephone-events made right for
+/// the offerer, and each leg's DTMF told to the engine.
+fn dtmf(
+    call: &mut CallMedia,
+    ops: &mut Vec<MediaOp>,
+    index: usize,
+    from: Side,
+    m: &mut MediaDescription,
+    sd: &super::dtmf::SectionDtmf,
+) {
+    if m.media != "audio" || !m.is_rtp() || m.is_rejected() {
+        return;
+    }
+    let offerer = from.other();
+    let answered = super::dtmf::events(m);
+    let audio = super::dtmf::audio(m);
+    super::dtmf::answer(m, call.leg(offerer), &sd.offered);
+    let to_offerer = super::dtmf::events(m);
+    let answerer_leg = super::dtmf::leg(
+        call.leg(from).dtmf.mode,
+        answered,
+        sd.sent.clone(),
+        audio.clone(),
+    );
+    let offerer_leg = super::dtmf::leg(
+        call.leg(offerer).dtmf.mode,
+        sd.offered.clone(),
+        to_offerer,
+        audio,
+    );
+    call.dtmf(ops, index, from, answerer_leg);
+    call.dtmf(ops, index, offerer, offerer_leg);
 }
 
 /// The RTP clock rate of the codec an answer puts first (DTMF events, comfort noise and

@@ -18,7 +18,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
-use sbc_config::{Config, Realm};
+use sbc_config::{Config, DtmfPolicy, Realm};
 use sbc_core::{LatchMode, Side};
 use sbc_sdp::{LegOrigin, Origin};
 use sbc_sip::b2bua::{CallId, RelayPlan};
@@ -41,6 +41,8 @@ pub struct Leg {
     pub codecs: Option<Vec<String>>,
     /// The SBC's `o=` on this leg.
     pub origin: LegOrigin,
+    /// How the leg carries DTMF (`dtmf`, `dtmf_info_type`, `show_digits`).
+    pub dtmf: DtmfPolicy,
 }
 
 impl Leg {
@@ -52,19 +54,25 @@ impl Leg {
         side: Side,
         seed: u64,
     ) -> Result<Leg, MediaError> {
-        let (realm, latch, codecs): (&Realm, _, _) = if let Some(trunk) = config.trunk(name) {
-            let codecs = trunk
-                .codecs
-                .as_ref()
-                .map(|c| c.iter().map(|c| c.as_str().to_owned()).collect());
-            (config.realm_of(trunk), LatchMode::PrivateOnly, codecs)
-        } else if let Some(realm) = config.realm(name) {
-            (realm, LatchMode::Always, None)
-        } else {
-            return Err(MediaError::NoRealm {
-                why: format!("{name} is no trunk or realm"),
-            });
-        };
+        let (realm, latch, codecs, dtmf): (&Realm, _, _, _) =
+            if let Some(trunk) = config.trunk(name) {
+                let codecs = trunk
+                    .codecs
+                    .as_ref()
+                    .map(|c| c.iter().map(|c| c.as_str().to_owned()).collect());
+                (
+                    config.realm_of(trunk),
+                    LatchMode::PrivateOnly,
+                    codecs,
+                    trunk.dtmf_policy,
+                )
+            } else if let Some(realm) = config.realm(name) {
+                (realm, LatchMode::Always, None, realm.dtmf)
+            } else {
+                return Err(MediaError::NoRealm {
+                    why: format!("{name} is no trunk or realm"),
+                });
+            };
         let sdp_ip = realm.advertised_media_ip();
         let origin = Origin::new("-", session_id(seed, call, side), 1, sdp_ip);
         Ok(Leg {
@@ -75,6 +83,7 @@ impl Leg {
             latch,
             codecs,
             origin: LegOrigin::new(origin),
+            dtmf,
         })
     }
 }

@@ -177,6 +177,7 @@ m=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
         }
         let mut stack = ViewHook::new(crate::trunks::ReleaseHook::new(Answers));
         let request = InDialog {
+            now: std::time::Instant::now(),
             call: CallId::from_number(1),
             from: Side::A,
             method: &sbc_sip::Method::Info,
