@@ -21,6 +21,7 @@
 mod check;
 mod cli;
 mod core;
+mod dtmf;
 mod firewall;
 mod gate;
 mod ids;

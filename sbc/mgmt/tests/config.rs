@@ -37,7 +37,7 @@ async fn trunk_crud_keeps_comments_and_applies_live() {
 
     let one = env.get(&c, "/api/trunks/carrier2").await;
     assert_eq!(one.json()["max_calls"], 5);
-    let upd = json!({"name": "carrier2", "realm": "outside", "peers": ["udp:127.0.0.3:5080"], "srtp": "required"});
+    let upd = json!({"name": "carrier2", "realm": "outside", "peers": ["udp:127.0.0.3:5080"], "srtp": "required", "sdes_without_tls": true});
     let a = env
         .write(&c, Method::PUT, "/api/trunks/carrier2", &upd.to_string())
         .await;

@@ -80,6 +80,7 @@ use tracing::{info, warn};
 
 pub use dtmf_info::DigitNote;
 pub use error::MediaError;
+pub use info::body as info_body;
 pub use ports::PortUsage;
 
 use ports::Pools;
