@@ -34,6 +34,8 @@ pub enum SrtpKeyError {
     SaltLength { len: usize },
     /// A key or salt of another length than the suite's.
     Suite { suite: &'static str },
+    /// A master key identifier longer than 16 bytes (RFC 4568 §6.1: at most 128).
+    MkiLength { len: usize },
 }
 
 impl fmt::Display for SrtpKeyError {
@@ -48,6 +50,7 @@ impl fmt::Display for SrtpKeyError {
             SrtpKeyError::Suite { suite } => {
                 write!(f, "SRTP key or salt length does not match {suite}")
             }
+            SrtpKeyError::MkiLength { len } => write!(f, "SRTP MKI of {len} bytes (at most 16)"),
         }
     }
 }

@@ -92,8 +92,9 @@ pub enum MediaOp {
     /// SRTP on `side`'s leg (SDES, RFC 4568), or plain RTP again (`keys: None`, the state
     /// of a new stream). Each op names one leg, so keys never cross from one leg to the
     /// other. On side B before the answer, `fork` names the early dialog whose `a=crypto`
-    /// this is (each fork brings its own). The engine refuses keys until it implements
-    /// SRTP (an offer that needs it is answered 488 before any op is sent).
+    /// this is (each fork brings its own); the side's egress context is made from the
+    /// outbound key of the last op (after the answer, the winner's: the session tells it
+    /// again if another fork's came last). The same keys again keep their contexts.
     Srtp {
         stream: StreamKey,
         side: Side,
@@ -129,6 +130,8 @@ pub struct SrtpKeys {
     suite: SrtpSuite,
     inbound: SrtpKey,
     outbound: SrtpKey,
+    /// The master key identifier the peer's packets carry (RFC 3711 §3.1): bytes, length.
+    inbound_mki: ([u8; 16], u8),
 }
 
 impl SrtpKeys {
@@ -149,7 +152,24 @@ impl SrtpKeys {
             suite,
             inbound,
             outbound,
+            inbound_mki: ([0; 16], 0),
         })
+    }
+
+    /// The same keys, the peer's packets carrying `mki` (its `|MKI:len` key parameter).
+    pub fn with_inbound_mki(mut self, mki: &[u8]) -> Result<Self, SrtpKeyError> {
+        if mki.len() > 16 {
+            return Err(SrtpKeyError::MkiLength { len: mki.len() });
+        }
+        self.inbound_mki.0[..mki.len()].copy_from_slice(mki);
+        // Invariant: at most 16.
+        self.inbound_mki.1 = mki.len() as u8;
+        Ok(self)
+    }
+
+    /// The MKI of the peer's packets (empty: none).
+    pub fn inbound_mki(&self) -> &[u8] {
+        &self.inbound_mki.0[..usize::from(self.inbound_mki.1)]
     }
 
     pub fn suite(&self) -> SrtpSuite {

@@ -36,12 +36,13 @@ pub enum CryptoError {
 }
 
 impl CryptoContext {
-    /// A context for `key` under `suite`.
-    pub fn new(suite: SrtpSuite, key: &SrtpKey) -> Result<Self, CryptoError> {
+    /// A context for `key` under `suite`, its packets carrying `mki` (empty: none).
+    pub fn new(suite: SrtpSuite, key: &SrtpKey, mki: &[u8]) -> Result<Self, CryptoError> {
         let s =
             Suite::from_name(suite.name).ok_or(CryptoError::UnknownSuite { suite: suite.name })?;
+        let mki = (!mki.is_empty()).then_some(mki);
         Ok(CryptoContext {
-            context: Context::new(s, key.key(), key.salt(), None)?,
+            context: Context::new(s, key.key(), key.salt(), mki)?,
             key: key.clone(),
             suite: s,
         })

@@ -189,8 +189,12 @@ impl Shard {
                 };
                 let keyed = |k: Option<&SrtpKeys>, ingress: bool| -> Result<_, OpError> {
                     k.map(|k| {
-                        let key = if ingress { k.inbound() } else { k.outbound() };
-                        CryptoContext::new(k.suite(), key)
+                        let (key, mki) = if ingress {
+                            (k.inbound(), k.inbound_mki())
+                        } else {
+                            (k.outbound(), &[][..])
+                        };
+                        CryptoContext::new(k.suite(), key, mki)
                             .map_err(|error| OpError::Keys { stream, error })
                     })
                     .transpose()

@@ -16,13 +16,18 @@ use super::error::MediaError;
 use super::hiding::hide_identities;
 use super::ports::Pools;
 use super::rewrite::{anchor, unbundle};
+use super::sdes::{KeySource, LegSrtp, Line, is_savp, parse_line};
 use super::state::CallMedia;
+use sbc_sdp::Crypto;
+use tracing::info;
 
 /// Handles an answer from `from`'s peer; returns the description for the offerer.
+#[allow(clippy::too_many_arguments)]
 pub fn answer(
     call: &mut CallMedia,
     pools: &mut Pools,
     ops: &mut Vec<MediaOp>,
+    keys: &mut KeySource,
     from: Side,
     mut sdp: SessionDescription,
     fork: Option<&str>,
@@ -44,6 +49,7 @@ pub fn answer(
     sdp.normalize_old_hold();
     let peer = peer_streams(&sdp, call.leg(from), pools, fork)?;
     sdp.strip_ice();
+    let answer_lines: Vec<Vec<Crypto>> = sdp.media.iter().map(|m| m.cryptos()).collect();
     sdp.strip_crypto();
     let accepted: Vec<bool> = (0..n)
         .map(|i| offer.anchored[i] && !peer[i].rejected)
@@ -60,6 +66,50 @@ pub fn answer(
 
     let offered = offer.peer.clone();
     let section_dtmf = offer.dtmf.clone();
+    let (peer_protos, peer_lines, our_offered) = (
+        offer.peer_protos.clone(),
+        offer.peer_lines.clone(),
+        offer.our_offered.clone(),
+    );
+    // The answerer's keys, checked against what was offered it, before anything changes.
+    let mut answerer_pairs: Vec<Option<(Line, Line)>> = vec![None; n];
+    for index in (0..n).filter(|i| accepted[*i]) {
+        answerer_pairs[index] = answered_srtp(
+            index,
+            &sdp.media[index].proto,
+            &answer_lines[index],
+            &our_offered[index],
+            &call.leg(from).srtp,
+        )?;
+    }
+    // The offerer's: its chosen line and the SBC's own key for that leg (kept from before
+    // when the suite is the same: the peer's context goes on).
+    let mut offerer_pairs: Vec<Option<(Line, Line)>> = vec![None; n];
+    for index in (0..n).filter(|i| accepted[*i]) {
+        let Some(theirs) = peer_lines.get(index).cloned().flatten() else {
+            continue;
+        };
+        let kept = call
+            .keying
+            .ours
+            .get(&(index, offerer))
+            .and_then(|lines| lines.iter().find(|l| l.suite.name == theirs.suite.name))
+            .map(|l| l.key.clone());
+        let key = match kept {
+            Some(k) => k,
+            None => keys.key(theirs.suite)?,
+        };
+        let ours = Line {
+            tag: theirs.tag,
+            suite: theirs.suite,
+            key,
+            mki: None,
+        };
+        call.keying
+            .ours
+            .insert((index, offerer), vec![ours.clone()]);
+        offerer_pairs[index] = Some((theirs, ours));
+    }
     for index in (0..n).filter(|i| accepted[*i]) {
         let (theirs, ours) = (&offered[index], &peer[index]);
         // rtcp-mux is on when offered and accepted (RFC 5761 §5.1.1); an answer cannot
@@ -81,6 +131,23 @@ pub fn answer(
         call.remote(ops, index, from, answerer);
         call.sending(ops, index, from, ours.sends);
         call.remote(ops, index, offerer, offerer_spec);
+        let stream = call.key(index);
+        call.keying.set(
+            ops,
+            stream,
+            index,
+            from,
+            fork,
+            answerer_pairs[index].clone(),
+        );
+        call.keying.set(
+            ops,
+            stream,
+            index,
+            offerer,
+            None,
+            offerer_pairs[index].clone(),
+        );
         if let Some(rate) = clock_rate(&sdp.media[index]) {
             call.clock_rate(ops, index, rate);
         }
@@ -102,7 +169,19 @@ pub fn answer(
 
     let ports = call.ports_on(offerer, &accepted);
     anchor(&mut sdp, call.leg(offerer).sdp_ip, &ports);
+    // The offerer's answer in its own transport, with the SBC's key where it keyed SRTP.
+    for (index, m) in sdp.media.iter_mut().enumerate() {
+        if let Some(proto) = peer_protos.get(index) {
+            m.proto.clone_from(proto);
+        }
+    }
     hide_identities(&mut sdp, &call.names);
+    // The SBC's own key goes in after the hiding, which drops every `a=crypto`.
+    for (m, pair) in sdp.media.iter_mut().zip(&offerer_pairs) {
+        if let Some((_, ours)) = pair {
+            m.set_crypto(&[ours.attribute()]);
+        }
+    }
     unbundle(&mut sdp);
     Ok(call.leg_mut(offerer).origin.stamp(&mut sdp))
 }
@@ -141,6 +220,37 @@ fn dtmf(
     call.dtmf(ops, index, offerer, offerer_leg);
 }
 
+/// The answerer's SRTP of section `index`: its key and the SBC's line it chose, checked
+/// against what the SBC offered it. `None`: plain RTP (nothing offered, or an OSRTP offer
+/// answered without keys).
+fn answered_srtp(
+    index: usize,
+    proto: &str,
+    lines: &[Crypto],
+    offered: &[Line],
+    leg: &LegSrtp,
+) -> Result<Option<(Line, Line)>, MediaError> {
+    if offered.is_empty() {
+        return Ok(None);
+    }
+    for c in lines {
+        let Some(ours) = offered
+            .iter()
+            .find(|l| l.tag == c.tag && l.suite.name == c.suite)
+        else {
+            continue;
+        };
+        match parse_line(c, &leg.policy) {
+            Ok(theirs) => return Ok(Some((theirs, ours.clone()))),
+            Err(why) => info!(index, tag = c.tag, "answer's a=crypto line unusable: {why}"),
+        }
+    }
+    if is_savp(proto) || leg.required() {
+        return Err(MediaError::SrtpAnswer { index });
+    }
+    Ok(None)
+}
+
 /// The RTP clock rate of the codec an answer puts first (DTMF events, comfort noise and
 /// the like do not count).
 fn clock_rate(m: &MediaDescription) -> Option<u32> {
@@ -164,20 +274,23 @@ pub fn answered(
 ) {
     call.answered = true;
     call.answered_fork = fork.map(str::to_owned);
-    for index in 0..call.streams.len() {
-        if call.streams[index].is_some() {
-            ops.push(MediaOp::Answered {
-                stream: call.key(index),
-                fork: fork.map(str::to_owned),
-            });
-        }
-    }
     let early = call.offer.as_ref().and_then(|o| {
         o.early
             .iter()
             .find(|(f, _)| Some(f.as_str()) == fork)
             .map(|(_, accepted)| accepted.clone())
     });
+    let known = fork.is_none() || early.is_some();
+    for index in 0..call.streams.len() {
+        if call.streams[index].is_some() {
+            let stream = call.key(index);
+            ops.push(MediaOp::Answered {
+                stream,
+                fork: fork.map(str::to_owned),
+            });
+            call.keying.answered(ops, stream, index, fork, known);
+        }
+    }
     if let Some(accepted) = early {
         call.settle(&accepted, pools, ops);
     }

@@ -41,8 +41,27 @@ pub enum MediaError {
         policy: String,
         offered: String,
     },
-    #[error("SRTP not supported yet (media section {index}: {proto}, and no plain RTP stream)")]
+    #[error("media section {index}: {proto} (DTLS-SRTP) is not supported; SRTP keyed by SDES is")]
     Srtp { index: usize, proto: String },
+    #[error("media section {index}: SRTP refused on {leg}: {why}")]
+    SrtpRefused {
+        index: usize,
+        leg: String,
+        why: &'static str,
+    },
+    #[error(
+        "media section {index}: SRTP is required on {leg}, and the offer has no usable a=crypto ({skipped})"
+    )]
+    SrtpRequired {
+        index: usize,
+        leg: String,
+        /// Why each line was skipped (`none offered` without any).
+        skipped: String,
+    },
+    #[error("media section {index}: no usable a=crypto of the answer matches a line of the offer")]
+    SrtpAnswer { index: usize },
+    #[error("no SRTP key: {0}")]
+    NoKey(#[from] super::sdes::NoRandom),
     #[error("media section {index}: transport {proto} is not relayed")]
     Proto { index: usize, proto: String },
     #[error("media section {index}: more than {limit} streams in one call")]
@@ -78,7 +97,12 @@ impl MediaError {
             | MediaError::OwnPort { .. } => "unusable media address",
             MediaError::NoPorts { .. } => "no media ports",
             MediaError::NoCodec { .. } => "no allowed codec",
-            MediaError::Srtp { .. } => "SRTP not supported yet",
+            MediaError::Srtp { .. } => "DTLS-SRTP not supported",
+            MediaError::SrtpRefused { .. } | MediaError::SrtpRequired { .. } => {
+                "SRTP policy not met"
+            }
+            MediaError::SrtpAnswer { .. } => "SRTP keys do not match",
+            MediaError::NoKey(_) => "no SRTP key",
             MediaError::Proto { .. } | MediaError::ProtoMismatch { .. } => {
                 "unsupported media transport"
             }

@@ -53,7 +53,8 @@ impl Run {
     fn new(dir: &Path) -> Self {
         Run {
             dir: dir.to_owned(),
-            hook: MediaHook::new(golden_config(), 7, test_names()),
+            hook: MediaHook::new(golden_config(), 7, test_names())
+                .with_key_source(crate::KeySource::Seeded(7)),
             calls: Calls::new(),
             call: None,
             names: HashMap::new(),
@@ -73,9 +74,19 @@ impl Run {
         let words: Vec<&str> = line.split_whitespace().collect();
         let _ = writeln!(self.ops, "== {line}");
         match words[..] {
-            ["call", from, "->", to] => {
+            ["call", from, "->", to, ref over @ ..] => {
                 let id = self.calls.next();
-                self.hook.call_started(id, &plan(from, to));
+                let mut plan = plan(from, to);
+                // `tls-a` / `tls-b`: that leg's signalling is TLS (SDES keys may travel).
+                if over.contains(&"tls-a") {
+                    plan.inbound_transport = sbc_core::Transport::Tls;
+                }
+                if over.contains(&"tls-b") {
+                    for t in &mut plan.targets {
+                        t.peer.transport = sbc_core::Transport::Tls;
+                    }
+                }
+                self.hook.call_started(id, &plan);
                 self.call = Some(id);
             }
             ["answered", ref rest @ ..] => {
@@ -256,10 +267,31 @@ impl Run {
             MediaOp::QueryStats { stream } => format!("query-stats m{}", stream.index),
             MediaOp::Udptl { stream } => format!("udptl m{}", stream.index),
             MediaOp::Srtp {
-                stream, side, keys, ..
+                stream,
+                side,
+                fork,
+                keys,
             } => {
-                let suite = keys.as_ref().map_or("off", |k| k.suite().name);
-                format!("srtp m{} {side} {suite}", stream.index)
+                let mut s = format!("srtp m{} {side}", stream.index);
+                if let Some(f) = fork {
+                    let _ = write!(s, " fork={f}");
+                }
+                match keys {
+                    None => s.push_str(" off"),
+                    Some(k) => {
+                        let _ = write!(
+                            s,
+                            " {} in={} out={}",
+                            k.suite().name,
+                            inline_prefix(k.inbound()),
+                            inline_prefix(k.outbound())
+                        );
+                        if !k.inbound_mki().is_empty() {
+                            let _ = write!(s, " mki={}", k.inbound_mki().len());
+                        }
+                    }
+                }
+                s
             }
             MediaOp::Dtmf { stream, side, leg } => {
                 format!("dtmf m{} {side} {}", stream.index, dtmf_leg(leg))
@@ -311,6 +343,17 @@ fn dtmf_leg(l: &sbc_core::DtmfLeg) -> String {
         events(&l.send),
         audio.join(",")
     )
+}
+
+/// The first characters of a key's `inline:` form, so a reader matches the op against the
+/// `a=crypto` lines of the same scenario (the golden keys are seeded, not secret).
+fn inline_prefix(k: &sbc_core::SrtpKey) -> String {
+    use base64::Engine as _;
+    let mut raw = k.key().to_vec();
+    raw.extend_from_slice(k.salt());
+    let mut b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+    b64.truncate(8);
+    b64
 }
 
 fn spec(r: &RemoteSpec) -> String {

@@ -19,11 +19,12 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 use sbc_config::{Config, DtmfPolicy, Realm};
-use sbc_core::{LatchMode, Side};
+use sbc_core::{LatchMode, Side, Transport};
 use sbc_sdp::{LegOrigin, Origin};
 use sbc_sip::b2bua::{CallId, RelayPlan};
 
 use super::error::MediaError;
+use super::sdes::LegSrtp;
 
 /// One side of a call.
 #[derive(Debug, Clone)]
@@ -43,6 +44,9 @@ pub struct Leg {
     pub origin: LegOrigin,
     /// How the leg carries DTMF (`dtmf`, `dtmf_info_type`, `show_digits`).
     pub dtmf: DtmfPolicy,
+    /// SRTP on this leg: the trunk's policy (a phone's: its realm's), and whether SDES
+    /// keys may travel in this leg's signalling.
+    pub srtp: LegSrtp,
 }
 
 impl Leg {
@@ -53,21 +57,30 @@ impl Leg {
         call: CallId,
         side: Side,
         seed: u64,
+        tls: bool,
     ) -> Result<Leg, MediaError> {
-        let (realm, latch, codecs, dtmf): (&Realm, _, _, _) =
+        let (realm, latch, codecs, policy, dtmf): (&Realm, _, _, _, _) =
             if let Some(trunk) = config.trunk(name) {
                 let codecs = trunk
                     .codecs
                     .as_ref()
                     .map(|c| c.iter().map(|c| c.as_str().to_owned()).collect());
+                let realm = config.realm_of(trunk);
                 (
-                    config.realm_of(trunk),
+                    realm,
                     LatchMode::PrivateOnly,
                     codecs,
+                    trunk.srtp.clone(),
                     trunk.dtmf_policy,
                 )
             } else if let Some(realm) = config.realm(name) {
-                (realm, LatchMode::Always, None, realm.dtmf)
+                (
+                    realm,
+                    LatchMode::Always,
+                    None,
+                    realm.srtp.clone(),
+                    realm.dtmf,
+                )
             } else {
                 return Err(MediaError::NoRealm {
                     why: format!("{name} is no trunk or realm"),
@@ -84,6 +97,10 @@ impl Leg {
             codecs,
             origin: LegOrigin::new(origin),
             dtmf,
+            srtp: LegSrtp {
+                keys_may_travel: tls || policy.sdes_without_tls,
+                policy,
+            },
         })
     }
 }
@@ -95,9 +112,21 @@ pub fn resolve(
     plan: &RelayPlan,
     seed: u64,
 ) -> Result<[Leg; 2], MediaError> {
+    let b_tls = !plan.targets.is_empty()
+        && plan
+            .targets
+            .iter()
+            .all(|t| t.peer.transport == Transport::Tls);
     Ok([
-        Leg::resolve(config, &plan.from_name, call, Side::A, seed)?,
-        Leg::resolve(config, &plan.to_name, call, Side::B, seed)?,
+        Leg::resolve(
+            config,
+            &plan.from_name,
+            call,
+            Side::A,
+            seed,
+            plan.inbound_transport == Transport::Tls,
+        )?,
+        Leg::resolve(config, &plan.to_name, call, Side::B, seed, b_tls)?,
     ])
 }
 

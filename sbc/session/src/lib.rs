@@ -58,6 +58,7 @@ mod offer;
 mod pool;
 mod ports;
 mod rewrite;
+pub mod sdes;
 mod state;
 
 #[cfg(test)]
@@ -82,6 +83,7 @@ pub use dtmf_info::DigitNote;
 pub use error::MediaError;
 pub use info::body as info_body;
 pub use ports::PortUsage;
+pub use sdes::KeySource;
 
 use ports::Pools;
 use state::CallMedia;
@@ -103,6 +105,8 @@ pub struct MediaHook {
     names: Pseudonyms,
     /// Digits that crossed calls as SIP INFO since the last [`MediaHook::drain_digits`].
     digits: Vec<DigitNote>,
+    /// Where the SBC's SRTP keys come from: the OS random source.
+    keys: KeySource,
 }
 
 impl MediaHook {
@@ -117,6 +121,7 @@ impl MediaHook {
             seed,
             names,
             digits: Vec::new(),
+            keys: KeySource::Os,
         }
     }
 
@@ -139,6 +144,13 @@ impl MediaHook {
     pub fn dtmf_ways(&self, call: CallId) -> Option<(sbc_core::DtmfWay, sbc_core::DtmfWay)> {
         let (_, a, b) = self.calls.get(&call)?.dtmf_stream()?;
         Some((a.way, b.way))
+    }
+
+    /// The same hook making its SRTP keys from `keys` (tests: a seeded source, so golden
+    /// files are stable).
+    pub fn with_key_source(mut self, keys: KeySource) -> Self {
+        self.keys = keys;
+        self
     }
 
     /// New calls use `config`; running calls keep their realms and ports.
@@ -217,12 +229,24 @@ impl MediaHook {
         };
         let fork = fork.as_deref();
         match body.role {
-            BodyRole::Offer => {
-                offer::offer(call, &mut self.pools, &mut self.ops, body.from, sdp, fork)
-            }
-            BodyRole::Answer => {
-                answer::answer(call, &mut self.pools, &mut self.ops, body.from, sdp, fork)
-            }
+            BodyRole::Offer => offer::offer(
+                call,
+                &mut self.pools,
+                &mut self.ops,
+                &mut self.keys,
+                body.from,
+                sdp,
+                fork,
+            ),
+            BodyRole::Answer => answer::answer(
+                call,
+                &mut self.pools,
+                &mut self.ops,
+                &mut self.keys,
+                body.from,
+                sdp,
+                fork,
+            ),
         }
     }
 }

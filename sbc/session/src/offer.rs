@@ -14,6 +14,12 @@
 //!
 //! A stream the offer disables or the SBC refuses stays anchored until the answer settles
 //! it (a refused re-offer leaves the session as it was, RFC 3264 §8).
+//!
+//! SRTP ([`sdes`](super::sdes)) is decided per leg: the offerer's `a=crypto` line is chosen
+//! (or the section refused: SAVP on a leg whose policy or signalling does not allow it, no
+//! usable line, plain RTP where SRTP is required), and the other side gets the SBC's own
+//! lines as its policy says: `RTP/SAVP(F)` with them (`required`), `RTP/AVP(F)` with them
+//! (`optional`: OSRTP), or plain RTP. The offerer's keys are used once the answer comes.
 
 use sbc_core::{MediaOp, Side};
 use sbc_sdp::{MediaDescription, Retained, SessionDescription};
@@ -25,7 +31,9 @@ use super::hiding::hide_identities;
 use super::legs::Leg;
 use super::ports::Pools;
 use super::rewrite::{anchor, is_srtp, relayed_proto, unbundle};
+use super::sdes::{KeySource, Line, choose, is_savp, offer_lines, plain_proto, secure_proto};
 use super::state::{CallMedia, Offer, Ports};
+use sbc_config::SrtpMode;
 
 /// Most streams anchored for one call; further sections are rejected (each takes a port
 /// pair on both realms).
@@ -36,6 +44,7 @@ pub fn offer(
     call: &mut CallMedia,
     pools: &mut Pools,
     ops: &mut Vec<MediaOp>,
+    keys: &mut KeySource,
     from: Side,
     mut sdp: SessionDescription,
     fork: Option<&str>,
@@ -48,7 +57,8 @@ pub fn offer(
     sdp.normalize_old_hold();
     let peer = peer_streams(&sdp, call.leg(from), pools, fork)?;
     sdp.strip_ice();
-    sdp.strip_crypto();
+    let peer_protos: Vec<String> = sdp.media.iter().map(|m| m.proto.clone()).collect();
+    let mut peer_lines: Vec<Option<Line>> = vec![None; n];
 
     // The offerer's telephone-events, before the codec policies: the destination's may
     // leave them out (it converts), the offerer still gets them back in the answer.
@@ -70,12 +80,17 @@ pub fn offer(
             })
         } else {
             admit(index, m, call.leg(from), call.leg(to))
+                .and_then(|()| offered_srtp(index, m, call.leg(from), call.leg(to)))
         };
         match admitted {
-            Ok(()) => anchored[index] = true,
+            Ok(line) => {
+                anchored[index] = true;
+                peer_lines[index] = line;
+            }
             Err(e) => refusals.push(e),
         }
     }
+    sdp.strip_crypto();
     if !anchored.contains(&true) {
         if let Some(first) = refusals.into_iter().next() {
             return Err(first);
@@ -131,6 +146,37 @@ pub fn offer(
             });
         }
     }
+    // What the other side is offered: its policy's SRTP, the SBC's own keys.
+    let mut our_offered: Vec<Vec<Line>> = vec![Vec::new(); n];
+    for (index, m) in sdp.media.iter_mut().enumerate() {
+        if !anchored[index] || !m.is_rtp() {
+            continue;
+        }
+        let plain = plain_proto(&m.proto);
+        let leg = &call.leg(to).srtp;
+        if leg.usable() {
+            let before = call
+                .keying
+                .ours
+                .get(&(index, to))
+                .cloned()
+                .unwrap_or_default();
+            let lines = offer_lines(leg, &before, keys)?;
+            m.proto = if leg.required() {
+                secure_proto(&plain)
+            } else {
+                plain
+            };
+            call.keying.ours.insert((index, to), lines.clone());
+            our_offered[index] = lines;
+        } else {
+            m.proto = plain;
+        }
+    }
+    let crypto_lines: Vec<Vec<_>> = our_offered
+        .iter()
+        .map(|lines| lines.iter().map(Line::attribute).collect())
+        .collect();
     call.offer = Some(Offer {
         from,
         anchored: anchored.clone(),
@@ -138,11 +184,20 @@ pub fn offer(
         peer,
         early: Vec::new(),
         dtmf,
+        peer_protos,
+        peer_lines,
+        our_offered,
     });
 
     let ports = call.ports_on(to, &anchored);
     anchor(&mut sdp, call.leg(to).sdp_ip, &ports);
     hide_identities(&mut sdp, &call.names);
+    // The SBC's own keys go in after the hiding, which drops every `a=crypto`.
+    for (m, lines) in sdp.media.iter_mut().zip(&crypto_lines) {
+        if !lines.is_empty() {
+            m.set_crypto(lines);
+        }
+    }
     unbundle(&mut sdp);
     Ok(call.leg_mut(to).origin.stamp(&mut sdp))
 }
@@ -175,6 +230,75 @@ fn admit(index: usize, m: &mut MediaDescription, from: &Leg, to: &Leg) -> Result
         }
     }
     Ok(())
+}
+
+/// The offerer's SRTP of section `index`: its chosen `a=crypto` line (`None`: plain RTP),
+/// or why the section is refused.
+fn offered_srtp(
+    index: usize,
+    m: &MediaDescription,
+    from: &Leg,
+    to: &Leg,
+) -> Result<Option<Line>, MediaError> {
+    if !m.is_rtp() {
+        return Ok(None);
+    }
+    if to.srtp.required() && !to.srtp.keys_may_travel {
+        return Err(MediaError::SrtpRefused {
+            index,
+            leg: to.name.clone(),
+            why: "SRTP is required there, and its signalling is not TLS",
+        });
+    }
+    let leg = &from.srtp;
+    let lines = m.cryptos();
+    let savp = is_savp(&m.proto);
+    if savp && !leg.usable() {
+        let why = if leg.policy.mode == SrtpMode::Off {
+            "its srtp policy is off"
+        } else {
+            "SDES keys arrived over signalling that is not TLS"
+        };
+        return Err(MediaError::SrtpRefused {
+            index,
+            leg: from.name.clone(),
+            why,
+        });
+    }
+    if !leg.usable() {
+        // Plain RTP; keys in an OSRTP offer are ignored.
+        return Ok(None);
+    }
+    let (chosen, skipped) = choose(&lines, &leg.policy);
+    for (tag, why) in &skipped {
+        info!(leg = %from.name, index, tag, "a=crypto line skipped: {why}");
+    }
+    match chosen {
+        Some(line) => Ok(Some(line)),
+        None if savp || leg.required() => Err(MediaError::SrtpRequired {
+            index,
+            leg: from.name.clone(),
+            skipped: skipped_text(&skipped),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// `1: why; 2: why` of the skipped lines, the first few (a Warning header stays short).
+fn skipped_text(skipped: &[(u32, super::sdes::Skip)]) -> String {
+    const SHOWN: usize = 4;
+    if skipped.is_empty() {
+        return "none offered".to_owned();
+    }
+    let mut text: Vec<String> = skipped
+        .iter()
+        .take(SHOWN)
+        .map(|(tag, why)| format!("{tag}: {why}"))
+        .collect();
+    if skipped.len() > SHOWN {
+        text.push(format!("{} more", skipped.len() - SHOWN));
+    }
+    text.join("; ")
 }
 
 /// `PCMU/8000, G722/8000, ...` of a section's formats.

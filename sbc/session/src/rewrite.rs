@@ -6,10 +6,11 @@ use std::net::IpAddr;
 
 use sbc_sdp::SessionDescription;
 
-/// Transports the SBC relays: plain RTP (with or without feedback) and T.38 over UDPTL.
-/// SRTP (`SAVP`, DTLS) comes with the SRTP issue; anything over TCP is not relayed.
+/// Transports the SBC relays: RTP (with or without feedback), SRTP keyed by SDES
+/// (`RTP/SAVP(F)`, terminated per leg) and T.38 over UDPTL. DTLS-SRTP and anything over
+/// TCP are not relayed.
 pub fn relayed_proto(proto: &str) -> bool {
-    ["RTP/AVP", "RTP/AVPF", "udptl"]
+    ["RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF", "udptl"]
         .iter()
         .any(|p| p.eq_ignore_ascii_case(proto))
 }

@@ -12,6 +12,7 @@ use super::dtmf::SectionDtmf;
 use super::info_limit::InfoBudget;
 use super::legs::Leg;
 use super::ports::Pools;
+use super::sdes::{Keying, Line};
 
 /// The SBC's RTP ports of one stream, one on each side's realm (RTCP on the next port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,12 @@ pub struct Offer {
     pub early: Vec<(String, Vec<bool>)>,
     /// Per media section: the offerer's telephone-events and those sent on.
     pub dtmf: Vec<SectionDtmf>,
+    /// The transport of each section as the offerer wrote it (its answer uses the same).
+    pub peer_protos: Vec<String>,
+    /// The offerer's `a=crypto` line chosen per section (`None`: plain RTP).
+    pub peer_lines: Vec<Option<Line>>,
+    /// The SBC's lines offered to the answerer per section (empty: plain RTP offered).
+    pub our_offered: Vec<Vec<Line>>,
 }
 
 /// One call.
@@ -69,6 +76,8 @@ pub struct CallMedia {
     udptl: HashSet<usize>,
     /// The RTP clock rate the engine was told per section.
     clock_rates: HashMap<usize, u32>,
+    /// SRTP keys per section and side ([`Keying`]).
+    pub keying: Keying,
     /// Pseudonyms for the CNAMEs of `a=ssrc` ([`hiding`](super::hiding)).
     pub names: Pseudonyms,
     /// How each leg of each section carries DTMF, as the engine was last told.
@@ -90,6 +99,7 @@ impl CallMedia {
             sending: HashMap::new(),
             udptl: HashSet::new(),
             clock_rates: HashMap::new(),
+            keying: Keying::default(),
             names,
             dtmf: HashMap::new(),
             info_budget: [InfoBudget::default(), InfoBudget::default()],
@@ -224,6 +234,7 @@ impl CallMedia {
         self.udptl.remove(&index);
         self.clock_rates.remove(&index);
         self.dtmf.retain(|(i, _), _| *i != index);
+        self.keying.forget(index);
         true
     }
 

@@ -156,7 +156,8 @@ fn started(hook: &mut MediaHook, calls: &mut Calls, from: &str, to: &str) -> Cal
 
 #[test]
 fn other_bodies_cross_unchanged_and_multipart_sdp_is_refused() {
-    let mut hook = MediaHook::new(golden_config(), 1, test_names());
+    let mut hook = MediaHook::new(golden_config(), 1, test_names())
+        .with_key_source(crate::KeySource::Seeded(1));
     let mut calls = Calls::new();
     let id = started(&mut hook, &mut calls, "carrier", "pbx");
     let isup = b"\x01\x02 not SDP";
@@ -187,7 +188,8 @@ fn other_bodies_cross_unchanged_and_multipart_sdp_is_refused() {
 
 #[test]
 fn an_unknown_trunk_or_call_is_refused() {
-    let mut hook = MediaHook::new(golden_config(), 1, test_names());
+    let mut hook = MediaHook::new(golden_config(), 1, test_names())
+        .with_key_source(crate::KeySource::Seeded(1));
     let mut calls = Calls::new();
     let id = started(&mut hook, &mut calls, "nobody", "pbx");
     let sdp = Some("application/sdp");
@@ -205,7 +207,8 @@ fn an_unknown_trunk_or_call_is_refused() {
 
 #[test]
 fn an_exhausted_pool_refuses_the_offer_and_keeps_nothing() {
-    let mut hook = MediaHook::new(golden_config(), 1, test_names());
+    let mut hook = MediaHook::new(golden_config(), 1, test_names())
+        .with_key_source(crate::KeySource::Seeded(1));
     let mut calls = Calls::new();
     let sdp = Some("application/sdp");
     // 50 pairs per realm: 50 one-stream calls fill "outside".
@@ -245,13 +248,14 @@ fn an_exhausted_pool_refuses_the_offer_and_keeps_nothing() {
     }
     assert_eq!(
         hook.port_summary(),
-        "inside 50/50, inside6 50/50, outside 50/50, phones 50/50"
+        "inside 50/50, inside6 50/50, outside 50/50, phones 50/50, secure 50/50"
     );
 }
 
 #[test]
 fn the_b2bua_relays_the_anchored_offer_and_media_timeout_hangs_up() {
-    let mut hook = MediaHook::new(golden_config(), 1, test_names());
+    let mut hook = MediaHook::new(golden_config(), 1, test_names())
+        .with_key_source(crate::KeySource::Seeded(1));
     let mut engine = engine();
     let now = Instant::now();
     engine.handle_message(now, invite("m1", OFFER), carrier_peer(), &mut hook);
@@ -298,7 +302,8 @@ fn the_b2bua_relays_the_anchored_offer_and_media_timeout_hangs_up() {
 
 #[test]
 fn a_refused_answer_of_b_tells_a_nothing_of_b() {
-    let mut hook = MediaHook::new(golden_config(), 1, test_names());
+    let mut hook = MediaHook::new(golden_config(), 1, test_names())
+        .with_key_source(crate::KeySource::Seeded(1));
     let mut calls = Calls::new();
     let id = started(&mut hook, &mut calls, "carrier", "pbx");
     let sdp = Some("application/sdp");
@@ -325,7 +330,8 @@ fn a_refused_answer_of_b_tells_a_nothing_of_b() {
 
 #[test]
 fn a_stream_the_engine_could_not_bind_is_not_closed_again() {
-    let mut hook = MediaHook::new(golden_config(), 1, test_names());
+    let mut hook = MediaHook::new(golden_config(), 1, test_names())
+        .with_key_source(crate::KeySource::Seeded(1));
     let mut calls = Calls::new();
     let id = started(&mut hook, &mut calls, "carrier", "pbx");
     let sdp = Some("application/sdp");
