@@ -11,7 +11,7 @@
 //! (Q.24's minimum pause). A digit is either of a known length (a SIP INFO's `Duration`)
 //! or live: it plays until [`Player::stop`] says how long it lasted (an event or tone
 //! still being received on the other leg). While a digit plays, the side's audio is
-//! suppressed (RFC 4733 §2.5); packets are numbered by the side's [`Numbering`].
+//! suppressed (RFC 4733 §2.5); packets are numbered by the side's `Numbering`.
 //!
 //! [`MediaTimer::Transform`]: crate::MediaTimer::Transform
 
