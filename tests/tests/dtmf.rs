@@ -278,3 +278,53 @@ fn pbx_infos_become_inband_tones_towards_a_g711_carrier() {
         sbc.log_tail()
     );
 }
+
+#[test]
+fn baresip_keying_rfc4733_reaches_a_sip_info_pbx() {
+    use sbc_lab::topology::CARRIER_IP;
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .pbx_keys("dtmf = \"sip-info\"\n")
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let pbx = lab
+        .sipp(Ns::Pbx, "dtmf_info_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .timeout(Duration::from_secs(40))
+        .spawn()
+        .expect("start sipp callee");
+    let mut phone = lab
+        .start_phone(
+            Ns::Carrier,
+            std::net::SocketAddr::new(CARRIER_IP.into(), 5080),
+            "alice",
+            sip_addr(SBC_OUTSIDE_IP),
+        )
+        .expect("start baresip");
+    std::thread::sleep(Duration::from_millis(500));
+    phone
+        .command(&lab, &format!("/dial sip:4930123@{SBC_OUTSIDE_IP}:5060"))
+        .expect("dial");
+    phone
+        .wait_for_count("established", 1, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("{e}\n--- sbc:\n{}", sbc.log_tail()));
+    std::thread::sleep(Duration::from_millis(500));
+    // baresip's keypad: a digit key sends RFC 4733 events until it is released (the next
+    // key, or KEYCODE_REL, 0x04).
+    for key in ["1", "5", "5", "#", "\\x04"] {
+        phone.command(&lab, key).expect("key");
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    phone.command(&lab, "/hangup").expect("hang up");
+    let pbx = pbx.finish().expect("sipp callee");
+    assert!(
+        pbx.success(),
+        "{}\n--- phone:\n{}\n--- sbc:\n{}",
+        pbx.report(),
+        phone.log(),
+        sbc.log_tail()
+    );
+    let signals: Vec<String> = infos(&pbx.messages).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(signals, ["1", "5", "5", "#"], "one INFO per key, in order");
+}
