@@ -10,7 +10,9 @@
 // * setup-and-trunk: the first start shows the setup page; a wrong token is refused next to
 //   the field; the right token (read from SBC_TOKEN_FILE) sets SBC_PASSWORD; login; the
 //   dashboard shows live data; a trunk with a bad peer address gets the API's error next to
-//   the Peers field; the trunk TRUNK_NAME in TRUNK_REALM with peer TRUNK_PEER is added and
+//   the Peers field; SRTP required over a UDP peer is refused by the SRTP field until keys in
+//   clear are allowed (a warning shows, the list flags it); the trunk TRUNK_NAME in
+//   TRUNK_REALM with peer TRUNK_PEER is added and
 //   listed. Then the caller places a SIP call through it.
 // * dashboard: logs in and waits until the dashboard shows an active call (run while one is up).
 // * lockout: LOCKOUT_LIMIT wrong passwords are refused ("Wrong user name or password"), the
@@ -143,6 +145,31 @@ async function setupAndTrunk(page) {
   await trunks.getByText(peer, { exact: true }).waitFor();
   log(`trunk ${trunk} (${peer}) added and listed`);
   await shot(page, '06-trunk-added');
+
+  // SRTP: "required" on a UDP peer is refused by the API next to the SRTP field (keys would
+  // travel in clear); allowing that shows a warning, and the list flags it.
+  await page.getByRole('button', { name: 'Add trunk' }).click();
+  await dialog.getByLabel('Name', { exact: true }).fill('srtp-test');
+  await dialog.getByLabel('Realm').selectOption(realm);
+  await dialog.getByLabel('Peers').fill('udp:10.91.1.99:5060');
+  await dialog.getByLabel('SRTP', { exact: true }).selectOption('required');
+  await dialog.getByLabel('SRTP suites').fill('AEAD_AES_128_GCM, AES_CM_128_HMAC_SHA1_80');
+  await dialog.getByRole('button', { name: 'Add trunk' }).click();
+  const srtpField = dialog.locator('.field[data-key="srtp"]');
+  await srtpField.locator('.field-error:not(:empty)').waitFor({ timeout: TIMEOUT });
+  log(`SRTP required over UDP refused: ${await srtpField.locator('.field-error').textContent()}`);
+  const clearWarning = dialog.getByText('SRTP keys will travel in clear SIP');
+  check(!(await clearWarning.isVisible()), 'the keys-in-clear warning shows before the box is ticked');
+  await dialog.getByLabel('SRTP keys over UDP/TCP signalling').check();
+  await clearWarning.waitFor({ state: 'visible' });
+  await shot(page, '06-2-trunk-srtp-warning');
+  await dialog.getByRole('button', { name: 'Add trunk' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+  const srtpRow = trunks.getByRole('row').filter({ hasText: 'srtp-test' });
+  await srtpRow.getByText('keys in clear').waitFor({ timeout: TIMEOUT });
+  await srtpRow.getByText('AEAD_AES_128_GCM, AES_CM_128_HMAC_SHA1_80').waitFor();
+  log('SRTP trunk added: required, suites in order, keys-in-clear flagged');
+  await shot(page, '06-3-trunk-srtp-listed');
 
   // Every other page loads from the real API without an error.
   const pages = [

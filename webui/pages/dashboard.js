@@ -82,7 +82,7 @@ function leg(l) {
       'div',
       { class: 'leg-tags' },
       l.codec ? pill('neutral', l.codec) : null,
-      l.srtp ? pill('secure', 'SRTP') : pill('plain', 'RTP'),
+      l.srtp ? pill('secure', l.srtp_suite ? `SRTP ${l.srtp_suite}` : 'SRTP') : pill('plain', 'RTP'),
     ),
   );
 }
@@ -101,8 +101,24 @@ function side(x) {
       { class: 'muted small' },
       `${count(x.packets)} pkts · ${pct}% lost`,
       x.jitter !== undefined && x.jitter !== null ? ` · jitter ${Number(x.jitter).toFixed(1)} ms` : '',
+      dropText(x.dropped),
     ),
   );
+}
+
+// Drops an operator acts on: SRTP authentication failures and replays (keys that do not
+// match, an attack), then the rest summed.
+function dropText(dropped) {
+  if (!dropped) return '';
+  const named = { unprotect: 'auth failed', replay: 'replayed' };
+  let text = '';
+  let other = 0;
+  for (const [reason, n] of Object.entries(dropped)) {
+    if (named[reason]) text += ` · ${count(n)} ${named[reason]}`;
+    else other += Number(n);
+  }
+  if (other) text += ` · ${count(other)} dropped`;
+  return text;
 }
 
 /** "audio"/"video" as they are; an m-line index ("m0") as "stream 1". */

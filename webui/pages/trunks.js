@@ -1,6 +1,6 @@
 // Trunks: the SIP peers the SBC talks to (carriers, PBXs). List with live peer health, create,
 // edit, delete. A trunk's JSON is the config's [[trunk]] table; fields the form does not show
-// (TLS files, OPTIONS tuning) are kept as they are on edit. Codec, DTMF and SRTP choices come
+// (TLS files, OPTIONS tuning) are kept as they are on edit. Codec, DTMF, SRTP mode and suite choices come
 // from the daemon's registry (GET /api/registry): a choice the daemon does not act on yet is
 // shown disabled, with what brings it.
 
@@ -16,7 +16,7 @@ export async function render(main) {
   main.append(pageHeader('Trunks', 'SIP peers the SBC exchanges calls with. Requests from a peer address belong to its trunk.', addButton), body);
   let list = [];
   let realms = [];
-  let registry = { codecs: [], dtmf_modes: [], dtmf_info_types: [], srtp_modes: [] };
+  let registry = { codecs: [], dtmf_modes: [], dtmf_info_types: [], srtp_modes: [], srtp_suites: [] };
   let health = new Map();
 
   async function load() {
@@ -50,7 +50,7 @@ export async function render(main) {
         ),
         (t.codecs || []).length ? t.codecs.join(', ') : h('span', { class: 'muted' }, 'all'),
         t.dtmf || 'rfc4733',
-        srtpPill(t.srtp),
+        srtpCell(t),
         limits(t),
         h(
           'div',
@@ -79,6 +79,13 @@ export async function render(main) {
     const infoType = choiceSelect(registry.dtmf_info_types || [], t.dtmf_info_type || 'dtmf-relay');
     const showDigits = h('input', { type: 'checkbox', checked: t.show_digits === true });
     const srtp = choiceSelect(registry.srtp_modes, t.srtp || 'off');
+    const suites = h('input', { type: 'text', value: (t.srtp_suites || []).join(', '), spellcheck: 'false' });
+    const suiteNames = registry.srtp_suites.filter((x) => x.supported).map((x) => x.name).join(', ');
+    const inClear = h('input', { type: 'checkbox', checked: !!t.sdes_without_tls });
+    // SDES keys are in the SDP: without TLS anyone on the path reads them.
+    const clearWarning = h('div', { class: 'banner warning span-2', role: 'status', hidden: !t.sdes_without_tls },
+      'SRTP keys will travel in clear SIP: anyone who sees the signalling can decrypt the media. Use only on a network you control, or give the trunk tls: peers.');
+    inClear.addEventListener('change', () => { clearWarning.hidden = !inClear.checked; });
     const codecNames = registry.codecs.map((c) => c.name).join(', ');
     const maxCalls = h('input', { type: 'number', min: 0, value: t.max_calls ?? '' });
     const maxCps = h('input', { type: 'number', min: 0, value: t.max_cps ?? '' });
@@ -100,6 +107,9 @@ export async function render(main) {
         field('DTMF INFO body', infoType, { key: 'dtmf_info_type', hint: choiceHint(registry.dtmf_info_types || []) }),
         field('Show DTMF digits', showDigits, { key: 'show_digits', hint: 'Off: digits are masked (x) in logs and the API; they can be card numbers.' }),
         field('SRTP', srtp, { key: 'srtp', hint: choiceHint(registry.srtp_modes) }),
+        field('SRTP suites', suites, { key: 'srtp_suites', hint: `In order of preference, comma separated; empty: the SBC's order (${suiteNames}).` }),
+        h('div', { class: 'span-2' }, field('SRTP keys over UDP/TCP signalling', inClear, { key: 'sdes_without_tls', hint: 'By default SDES keys are offered and accepted only on TLS peers.' })),
+        clearWarning,
         field('OPTIONS health check interval (s)', options, { key: 'options_interval', hint: 'Empty or 0: off.' }),
         field('Maximum concurrent calls', maxCalls, { key: 'max_calls', hint: 'Empty: unlimited.' }),
         field('Maximum calls per second', maxCps, { key: 'max_cps', hint: 'Empty: unlimited.' }),
@@ -122,6 +132,11 @@ export async function render(main) {
         if (showDigits.checked) out.show_digits = true;
         else delete out.show_digits;
         out.srtp = valueOf(form, 'srtp');
+        const suiteList = lines(suites.value);
+        if (suiteList.length) out.srtp_suites = suiteList;
+        else delete out.srtp_suites;
+        if (inClear.checked) out.sdes_without_tls = true;
+        else delete out.sdes_without_tls;
         for (const key of ['max_calls', 'max_cps', 'options_interval']) delete out[key];
         optionalInt(out, 'max_calls', valueOf(form, 'max_calls'));
         optionalInt(out, 'max_cps', valueOf(form, 'max_cps'));
@@ -191,6 +206,17 @@ function srtpPill(mode) {
   if (m === 'required') return pill('secure', 'required');
   if (m === 'optional') return pill('neutral', 'optional');
   return pill('plain', 'off');
+}
+
+// The SRTP mode, the suites when chosen, and a warning when keys may travel in clear.
+function srtpCell(t) {
+  return h(
+    'div',
+    {},
+    srtpPill(t.srtp),
+    t.sdes_without_tls && (t.srtp || 'off') !== 'off' ? [' ', pill('warn', 'keys in clear')] : null,
+    (t.srtp_suites || []).length ? h('div', { class: 'muted small mono' }, t.srtp_suites.join(', ')) : null,
+  );
 }
 
 function limits(t) {

@@ -139,24 +139,22 @@ pub const DTMF_INFO_TYPES: &[Choice] = &[
     },
 ];
 
-const SRTP: &str = "SRTP termination";
-
 /// `srtp = ...` of a trunk.
 pub const SRTP_MODES: &[Choice] = &[
     Choice {
         value: "off",
         support: Support::Yes,
-        meaning: "plain RTP; SRTP-only offers are refused",
+        meaning: "plain RTP: keys in an offer are ignored, SRTP-only offers get 488",
     },
     Choice {
         value: "optional",
-        support: Support::NotYet(SRTP),
-        meaning: "offer SRTP (SDES), accept RTP",
+        support: Support::Yes,
+        meaning: "offer SRTP as RTP/AVP with a=crypto (OSRTP, RFC 8643), accept SRTP or RTP",
     },
     Choice {
         value: "required",
-        support: Support::NotYet(SRTP),
-        meaning: "SRTP only",
+        support: Support::Yes,
+        meaning: "RTP/SAVP with a=crypto (SDES) only: plain offers and answers get 488",
     },
 ];
 
@@ -180,35 +178,35 @@ pub const SRTP_SUITES: &[SrtpSuite] = &[
         key_len: 16,
         salt_len: 14,
         srtp_tag_len: 10,
-        support: Support::NotYet(SRTP),
+        support: Support::Yes,
     },
     SrtpSuite {
         name: "AES_CM_128_HMAC_SHA1_32",
         key_len: 16,
         salt_len: 14,
         srtp_tag_len: 4,
-        support: Support::NotYet(SRTP),
+        support: Support::Yes,
     },
     SrtpSuite {
         name: "AES_256_CM_HMAC_SHA1_80",
         key_len: 32,
         salt_len: 14,
         srtp_tag_len: 10,
-        support: Support::NotYet(SRTP),
+        support: Support::Yes,
     },
     SrtpSuite {
         name: "AEAD_AES_128_GCM",
         key_len: 16,
         salt_len: 12,
         srtp_tag_len: 16,
-        support: Support::NotYet(SRTP),
+        support: Support::Yes,
     },
     SrtpSuite {
         name: "AEAD_AES_256_GCM",
         key_len: 32,
         salt_len: 12,
         srtp_tag_len: 16,
-        support: Support::NotYet(SRTP),
+        support: Support::Yes,
     },
 ];
 

@@ -129,6 +129,9 @@ pub struct LegView {
     pub remote: String,
     pub codec: String,
     pub srtp: bool,
+    /// The SRTP suite this leg negotiated (`None`: plain RTP).
+    #[serde(default)]
+    pub srtp_suite: Option<String>,
 }
 
 /// One anchored media stream and what each side's peer sent.
@@ -150,6 +153,10 @@ pub struct StreamSideView {
     pub lost: i64,
     /// Interarrival jitter, milliseconds.
     pub jitter: f64,
+    /// Packets from this side that went no further, per reason (`unprotect`: SRTP
+    /// authentication failed, `replay`, `foreign`, `junk`, ...); only reasons that counted.
+    #[serde(default)]
+    pub dropped: std::collections::BTreeMap<String, u64>,
 }
 
 /// What management asks the daemon to do.

@@ -202,6 +202,11 @@ fn inline_request(method: &str, path: &str) -> Option<Value> {
     }
 }
 
+/// SRTP suites in order of preference (names from the registry).
+fn srtp_suites() -> Value {
+    json!({"type": "array", "items": {"enum": registry::SRTP_SUITES.iter().map(|c| c.name).collect::<Vec<_>>()}})
+}
+
 fn string_list() -> Value {
     json!({"type": "array", "items": {"type": "string"}})
 }
@@ -221,6 +226,8 @@ fn components() -> Value {
                 "dtmf_info_type": {"enum": registry::DTMF_INFO_TYPES.iter().map(|c| c.value).collect::<Vec<_>>()},
                 "show_digits": b,
                 "srtp": {"enum": registry::SRTP_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
+                "srtp_suites": srtp_suites(),
+                "sdes_without_tls": b,
                 "tls_ca": s, "tls_server_name": s, "tls_client_cert": s, "tls_client_key": s,
                 "options_interval": i, "options_down_after": i, "options_up_after": i,
                 "max_calls": i, "max_cps": i,
@@ -236,7 +243,10 @@ fn components() -> Value {
                 "name": s, "listen": string_list(), "media_ip": s, "media_ports": s,
                 "public_ip": s, "tls_cert": s, "tls_key": s, "tls_client_ca": s,
                 "tls_verify_client": {"enum": ["none", "optional", "required"]},
-                "open": b, "registrar": s, "nat_keepalive": i
+                "open": b, "registrar": s, "nat_keepalive": i,
+                "srtp": {"enum": registry::SRTP_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
+                "srtp_suites": srtp_suites(),
+                "sdes_without_tls": b
             }},
         "Acl": {"type": "object", "additionalProperties": false,
             "properties": {"allow": string_list(), "deny": string_list()}},
@@ -266,7 +276,19 @@ fn components() -> Value {
                 "description": "saved settings (and replaced certificates) that take effect at the next restart"}}},
         "Call": {"type": "object", "properties": {
             "id": s, "started": s, "duration_seconds": i, "state": s, "from": s, "to": s,
-            "a": {"type": "object"}, "b": {"type": "object"}, "streams": {"type": "array"}}},
+            "a": {"$ref": "#/components/schemas/Leg"}, "b": {"$ref": "#/components/schemas/Leg"},
+            "streams": {"type": "array", "items": {"type": "object", "properties": {
+                "media": s,
+                "a": {"$ref": "#/components/schemas/StreamSide"},
+                "b": {"$ref": "#/components/schemas/StreamSide"}}}}}},
+        "Leg": {"type": "object", "properties": {
+            "trunk": s, "realm": s, "remote": s, "codec": s, "srtp": b,
+            "srtp_suite": {"type": ["string", "null"], "description": "the SRTP suite negotiated on this leg; null: plain RTP"}}},
+        "StreamSide": {"type": "object", "properties": {
+            "local": s, "latched": {"type": ["string", "null"]}, "packets": i, "bytes": i,
+            "lost": i, "jitter": {"type": "number", "description": "milliseconds"},
+            "dropped": {"type": "object", "additionalProperties": i,
+                "description": "packets that went no further, per reason: unprotect (SRTP authentication failed), replay, foreign, junk, ..."}}},
         "CertificateUpload": {"type": "object", "additionalProperties": false,
             "required": ["name", "cert_pem", "key_pem"],
             "properties": {"name": s, "cert_pem": s, "key_pem": s}},

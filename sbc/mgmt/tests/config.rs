@@ -37,12 +37,25 @@ async fn trunk_crud_keeps_comments_and_applies_live() {
 
     let one = env.get(&c, "/api/trunks/carrier2").await;
     assert_eq!(one.json()["max_calls"], 5);
-    let upd = json!({"name": "carrier2", "realm": "outside", "peers": ["udp:127.0.0.3:5080"], "srtp": "required", "sdes_without_tls": true});
+    // SRTP required over UDP signalling: refused, naming the key, unless keys may travel
+    // in clear.
+    let upd = json!({"name": "carrier2", "realm": "outside", "peers": ["udp:127.0.0.3:5080"], "srtp": "required"});
+    let a = env
+        .write(&c, Method::PUT, "/api/trunks/carrier2", &upd.to_string())
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert!(a.text().contains("sdes_without_tls"), "{}", a.text());
+    let upd = json!({"name": "carrier2", "realm": "outside", "peers": ["udp:127.0.0.3:5080"],
+        "srtp": "required", "srtp_suites": ["AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80"],
+        "sdes_without_tls": true});
     let a = env
         .write(&c, Method::PUT, "/api/trunks/carrier2", &upd.to_string())
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert!(env.file().contains("srtp = \"required\""));
+    assert!(env.file().contains("sdes_without_tls = true"));
+    let one = env.get(&c, "/api/trunks/carrier2").await;
+    assert_eq!(one.json()["srtp_suites"][0], "AEAD_AES_128_GCM");
     assert!(!env.file().contains("max_calls"));
 
     let a = env

@@ -10,7 +10,7 @@ use common::Env;
 use http_body_util::BodyExt;
 use sbc_mgmt::live::{
     BanView, CallView, Command, DigitView, LegView, PeerView, RegistrationView, Snapshot,
-    TrunkRegistrationView, TrunkView,
+    StreamSideView, StreamView, TrunkRegistrationView, TrunkView,
 };
 use serde_json::json;
 use tower::ServiceExt;
@@ -30,11 +30,24 @@ fn snapshot() -> Snapshot {
                 trunk: "carrier".into(),
                 realm: "outside".into(),
                 remote: "127.0.0.1:5080".into(),
-                codec: String::new(),
-                srtp: false,
+                codec: "PCMA".into(),
+                srtp: true,
+                srtp_suite: Some("AEAD_AES_128_GCM".into()),
             },
             b: LegView::default(),
-            streams: Vec::new(),
+            streams: vec![StreamView {
+                media: "audio".into(),
+                a: StreamSideView {
+                    local: "127.0.0.1:20000".into(),
+                    latched: Some("127.0.0.1:4000".into()),
+                    packets: 100,
+                    dropped: [("unprotect".to_owned(), 3), ("replay".to_owned(), 1)]
+                        .into_iter()
+                        .collect(),
+                    ..StreamSideView::default()
+                },
+                b: StreamSideView::default(),
+            }],
             digits: vec![DigitView {
                 digit: "x".into(),
                 direction: "a-to-b".into(),
@@ -100,6 +113,13 @@ async fn status_calls_and_bans_come_from_the_snapshot() {
     );
     let calls = env.get(&c, "/api/calls").await.json();
     assert_eq!(calls[0]["a"]["remote"], "127.0.0.1:5080");
+    // Each leg's SRTP suite, and SRTP drops per stream side.
+    assert_eq!(calls[0]["a"]["srtp_suite"], "AEAD_AES_128_GCM");
+    assert_eq!(calls[0]["b"]["srtp_suite"], serde_json::Value::Null);
+    assert_eq!(
+        calls[0]["streams"][0]["a"]["dropped"],
+        json!({"replay": 1, "unprotect": 3})
+    );
     assert_eq!(env.get(&c, "/api/bans").await.json()[0]["expires_in"], 60);
     let sys = env.get(&c, "/api/system").await.json();
     assert_eq!(sys["version"], env!("CARGO_PKG_VERSION"));
@@ -386,7 +406,10 @@ async fn the_registry_says_what_the_sbc_acts_on() {
         .collect();
     assert_eq!(
         srtp,
-        [("off", true), ("optional", false), ("required", false)]
+        [("off", true), ("optional", true), ("required", true)]
     );
-    assert_eq!(r["srtp_suites"].as_array().map(Vec::len), Some(5));
+    let suites = r["srtp_suites"].as_array().expect("suites");
+    assert_eq!(suites.len(), 5);
+    assert!(suites.iter().all(|s| s["supported"] == true), "{suites:?}");
+    assert_eq!(suites[3]["name"], "AEAD_AES_128_GCM");
 }

@@ -28,8 +28,9 @@
 //! * What the other side receives (`rewrite.rs`): the SBC's `o=` for that leg (version +1
 //!   whenever what it sees changes, RFC 3264 §8), `c=` and ports of the SBC on that side's
 //!   realm (`public_ip` when set, IPv4 or IPv6 as that realm is), `a=rtcp` pointing at the
-//!   SBC (removed with rtcp-mux), no ICE and no BUNDLE group, no SDES keys (SRTP-only
-//!   streams are rejected until SRTP termination lands), the codecs both trunks allow,
+//!   SBC (removed with rtcp-mux), no ICE and no BUNDLE group, none of the peer's SDES
+//!   keys (`sdes.rs`: each leg gets the SBC's own, as its `srtp` policy says; DTLS-SRTP
+//!   sections are rejected), the codecs both trunks allow,
 //!   direction attributes as written (`c=0.0.0.0` hold turned into `sendonly`/`inactive`),
 //!   port 0 kept, the number of sections never changed; what names the writer (`hiding.rs`:
 //!   `s=-`, no `u= e= p= k=`/`a=tool`, `a=ssrc` cnames as pseudonyms — the same ones the
@@ -37,7 +38,8 @@
 //!   the SBC does not know dropped when it names an address, a URI or a domain).
 //! * The engine hears per stream: `Open` (both local addresses, each side's latch mode),
 //!   `Udptl` for T.38, `Remote`/`Sending` for each side's SDP (changes only), `ClockRate`
-//!   of the answered codec, `Answered`, `Close`.
+//!   of the answered codec, `Srtp` for each leg's keys once its answer settles them
+//!   (per fork on B before the answer), `Answered`, `Close`.
 //! * `answered`: [`MediaOp::Answered`] for every stream (the winning fork); streams that
 //!   appear later (late offer, re-offer) are answered as they open.
 //! * `call_ended`: [`MediaOp::Close`] for every stream, ports back to their pools.

@@ -3,8 +3,8 @@
 //!
 //! When an answer passes through the hook, the SDP the answering side sent is what its
 //! leg uses, and the rewritten SDP the hook produced for the other side is what that leg
-//! uses. The first payload type of the first audio section names the codec; a `SAVP`
-//! profile means SRTP. The wrapper derefs to the hook it wraps, so the core keeps calling
+//! uses. The first payload type of the first audio section names the codec; its
+//! `a=crypto` the SRTP suite (in `RTP/SAVP`, or `RTP/AVP` for OSRTP). The wrapper derefs to the hook it wraps, so the core keeps calling
 //! that hook's own methods unchanged.
 
 use std::collections::HashMap;
@@ -20,13 +20,16 @@ use sbc_sip::b2bua::{
 pub struct LegMedia {
     pub codec: String,
     pub srtp: bool,
+    /// The suite of the section's `a=crypto` (an answer names exactly one).
+    pub suite: Option<String>,
 }
 
 impl LegMedia {
-    /// Writes the codec and SRTP flag into a leg view.
+    /// Writes the codec and SRTP suite into a leg view.
     pub fn fill(&self, leg: &mut LegView) {
         leg.codec.clone_from(&self.codec);
         leg.srtp = self.srtp;
+        leg.srtp_suite.clone_from(&self.suite);
     }
 }
 
@@ -111,10 +114,18 @@ pub fn describe(sdp: &[u8]) -> LegMedia {
     let mut fields = m.split_whitespace().skip(2);
     let proto = fields.next().unwrap_or("");
     let pt = fields.next().unwrap_or("");
-    let srtp = proto.contains("SAVP");
     let prefix = format!("a=rtpmap:{pt} ");
-    let named = lines
-        .take_while(|l| !l.starts_with("m="))
+    let section: Vec<&str> = lines.take_while(|l| !l.starts_with("m=")).collect();
+    // `a=crypto:<tag> <suite> inline:...`: SRTP keyed by SDES, in RTP/SAVP or (OSRTP,
+    // RFC 8643) RTP/AVP.
+    let suite = section
+        .iter()
+        .find_map(|l| l.strip_prefix("a=crypto:"))
+        .and_then(|c| c.split_whitespace().nth(1))
+        .map(str::to_owned);
+    let srtp = suite.is_some() || proto.contains("SAVP");
+    let named = section
+        .iter()
         .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|r| r.split('/').next())
         .map(str::to_owned);
@@ -125,7 +136,7 @@ pub fn describe(sdp: &[u8]) -> LegMedia {
             .and_then(sbc_sdp::static_rtpmap)
             .map_or_else(|| pt.to_owned(), |m| m.encoding)
     });
-    LegMedia { codec, srtp }
+    LegMedia { codec, srtp, suite }
 }
 
 #[cfg(test)]
@@ -141,7 +152,19 @@ m=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
             describe(sdp),
             LegMedia {
                 codec: "opus".into(),
-                srtp: true
+                srtp: true,
+                suite: None
+            }
+        );
+        let osrtp = b"v=0\r\nm=audio 4000 RTP/AVP 8\r\n\
+a=crypto:3 AEAD_AES_128_GCM inline:dL6438DxcKGjPM/rVId37T2GLw/jX7w46v75Pg==\r\n\
+m=video 4002 RTP/SAVP 97\r\na=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:x\r\n";
+        assert_eq!(
+            describe(osrtp),
+            LegMedia {
+                codec: "PCMA".into(),
+                srtp: true,
+                suite: Some("AEAD_AES_128_GCM".into())
             }
         );
         let plain = b"v=0\r\nm=audio 4000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
@@ -149,7 +172,8 @@ m=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
             describe(plain),
             LegMedia {
                 codec: "PCMA".into(),
-                srtp: false
+                srtp: false,
+                suite: None
             }
         );
         assert_eq!(describe(b"garbage"), LegMedia::default());

@@ -82,6 +82,7 @@ fn leg(config: &Config, name: &str, remote: Option<SocketAddr>) -> LegView {
         // Filled in from the answer (`set_media`).
         codec: String::new(),
         srtp: false,
+        srtp_suite: None,
     }
 }
 
@@ -312,6 +313,12 @@ fn side_view(s: &StreamRecord, i: usize) -> StreamSideView {
         bytes: st.bytes,
         lost: i64::try_from(st.lost).unwrap_or(i64::MAX),
         jitter: f64::from(st.jitter) * 1000.0 / f64::from(rate),
+        dropped: st
+            .drops
+            .iter()
+            .filter(|(k, _)| k.is_loss())
+            .map(|(k, n)| (k.name().to_owned(), n))
+            .collect(),
     }
 }
 
