@@ -9,9 +9,18 @@
 //!
 //! Unprotecting checks, in order: the length, the replay window (a packet seen before or
 //! older than the window is refused before any crypto), the authentication tag (in
-//! constant time), then decrypts; only an authenticated packet moves the window. Protecting
-//! refuses to use a (key, SSRC, index) twice: a duplicate of a packet already protected is
-//! refused, so no keystream is ever reused.
+//! constant time), then decrypts; only an authenticated packet moves the window.
+//!
+//! Protecting never uses a (key, SSRC, index) twice:
+//! * a duplicate of a packet already protected (its index within the window) is refused;
+//! * a source that restarts its numbering under an SSRC this key protected before (its
+//!   index falls behind the window: another fork, or the peer after a re-INVITE, behind
+//!   the same SSRC) continues from the highest index used: its sequence numbers are
+//!   rewritten from then on (an offset kept per SSRC), so the index and rollover counter go
+//!   on and the receiver sees one stream;
+//! * the SSRC slots of a protecting context are never reused: a ninth SSRC under one key
+//!   is refused ([`Error::TooManySources`]), since forgetting an SSRC's highest index
+//!   could repeat it. A stream has one or two; re-keying starts afresh.
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit, Nonce, Tag};
@@ -103,6 +112,8 @@ struct SsrcState {
     rtp: Window,
     /// SRTCP indexes seen (unprotect); the last one used (protect) is its highest.
     rtcp: Window,
+    /// Protect: added to each sequence number of this SSRC (a restarted source continued).
+    seq_offset: u16,
 }
 
 /// One direction of SRTP and SRTCP.
@@ -264,6 +275,18 @@ impl Context {
         self.suite
     }
 
+    /// The state of `ssrc` for protecting: made in a free slot if new, never in a used one.
+    fn protect_state(&mut self, ssrc: u32) -> Result<&mut SsrcState, Error> {
+        let known = self
+            .slots
+            .iter()
+            .any(|s| s.is_some_and(|(x, ..)| x == ssrc));
+        if !known && self.slots.iter().all(Option::is_some) {
+            return Err(Error::TooManySources { ssrc });
+        }
+        Ok(self.state(ssrc))
+    }
+
     /// The state of `ssrc`, made (in a free or the least recently used slot) if new.
     fn state(&mut self, ssrc: u32) -> &mut SsrcState {
         self.clock += 1;
@@ -303,13 +326,26 @@ impl Context {
         if total > buf.len() {
             return Err(Error::NoRoom { need: total });
         }
-        let state = self.state(rtp.ssrc);
-        let index = estimate(state.rtp.highest(), rtp.seq);
-        state
-            .rtp
-            .check(index)
-            .map_err(|_| Error::IndexReused { index })?;
+        let state = self.protect_state(rtp.ssrc)?;
+        let mut seq = rtp.seq.wrapping_add(state.seq_offset);
+        let mut index = estimate(state.rtp.highest(), seq);
+        match (state.rtp.check(index), state.rtp.highest()) {
+            (Ok(()), _) => {}
+            (Err(Refused::TooOld), Some(highest)) => {
+                // A restarted source: continue after the highest index used.
+                let next = highest + 1;
+                // Invariant: the low 16 bits of an index are its sequence number.
+                let next_seq = (next & 0xffff) as u16;
+                state.seq_offset = state.seq_offset.wrapping_add(next_seq.wrapping_sub(seq));
+                seq = next_seq;
+                index = next;
+            }
+            (Err(_), _) => return Err(Error::IndexReused { index }),
+        }
         state.rtp.accept(index);
+        if seq != rtp.seq {
+            buf[2..4].copy_from_slice(&seq.to_be_bytes());
+        }
         let roc = (index >> 16) as u32;
         match &self.rtp {
             Keys::Cm { enc, auth, salt } => {

@@ -55,6 +55,8 @@ pub enum Error {
     TooOld { index: u64 },
     #[error("index {index} was protected before under this key: not encrypted again")]
     IndexReused { index: u64 },
+    #[error("SSRC {ssrc:#010x}: this key already protected as many sources as it can track")]
+    TooManySources { ssrc: u32 },
     #[error("the packet's MKI is not this key's")]
     UnknownMki,
     #[error("SRTCP packet not encrypted (E flag clear)")]

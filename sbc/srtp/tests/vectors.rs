@@ -148,9 +148,9 @@ fn tampering_replay_and_age_are_refused_and_change_nothing() {
             let p = protect(&mut tx, &rtp_packet(seq, 9, 40), false).expect("protect");
             unprotect(&mut rx, &p, false).expect("in order");
         }
-        let old = protect(&mut tx, &rtp_packet(120, 9, 40), false);
+        let again = protect(&mut tx, &rtp_packet(190, 9, 40), false);
         assert!(
-            matches!(old, Err(Error::IndexReused { .. })),
+            matches!(again, Err(Error::IndexReused { .. })),
             "{suite:?}: the sender never reuses an index"
         );
         assert!(matches!(
@@ -227,12 +227,49 @@ fn wrong_lengths_are_refused() {
 }
 
 #[test]
-fn many_ssrcs_reuse_slots_without_breaking_the_current_ones() {
+fn a_receiver_reuses_slots_for_many_ssrcs_a_sender_refuses_a_ninth() {
     let (mut tx, mut rx) = pair(Suite::AeadAes128Gcm);
     for ssrc in 0..40u32 {
+        // Each SSRC from its own sender: the receiver's slots are reused.
+        let (mut own, _) = pair(Suite::AeadAes128Gcm);
         for seq in 0..3 {
-            let p = protect(&mut tx, &rtp_packet(seq, ssrc, 10), false).expect("protect");
+            let p = protect(&mut own, &rtp_packet(seq, ssrc, 10), false).expect("protect");
             unprotect(&mut rx, &p, false).expect("unprotect");
         }
+    }
+    // One sender: forgetting an SSRC could repeat its indexes, so a ninth is refused.
+    for ssrc in 0..8u32 {
+        protect(&mut tx, &rtp_packet(1, ssrc, 10), false).expect("protect");
+    }
+    assert_eq!(
+        protect(&mut tx, &rtp_packet(1, 8, 10), false),
+        Err(Error::TooManySources { ssrc: 8 })
+    );
+    protect(&mut tx, &rtp_packet(2, 7, 10), false).expect("a known SSRC goes on");
+}
+
+#[test]
+fn a_restarted_source_continues_the_index_and_the_receiver_follows() {
+    for suite in Suite::ALL {
+        let (mut tx, mut rx) = pair(suite);
+        // The first source: sequence 65,500 to 65,535, then 0 to 99 (the ROC is 1).
+        for seq in (65_500..=65_535u16).chain(0..100) {
+            let p = protect(&mut tx, &rtp_packet(seq, 7, 20), false).expect("protect");
+            unprotect(&mut rx, &p, false).expect("unprotect");
+        }
+        // Another source behind the same SSRC starts again at 1 (a fork switch, a
+        // re-INVITE): its packets continue at 100, 101, ... in ROC 1.
+        for (n, seq) in (1..50u16).enumerate() {
+            let p = protect(&mut tx, &rtp_packet(seq, 7, 20), false).expect("continued");
+            let want = 100 + u16::try_from(n).expect("small");
+            assert_eq!(u16::from_be_bytes([p[2], p[3]]), want, "{suite:?}");
+            let clear = unprotect(&mut rx, &p, false).expect("the receiver follows");
+            assert_eq!(clear[12..], rtp_packet(seq, 7, 20)[12..], "{suite:?}");
+        }
+        // A duplicate of what was just sent (within the window) is still refused.
+        assert!(matches!(
+            protect(&mut tx, &rtp_packet(49, 7, 20), false),
+            Err(Error::IndexReused { .. })
+        ));
     }
 }
