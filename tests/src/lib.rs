@@ -46,6 +46,7 @@ pub mod probe;
 pub mod rtp;
 pub mod sbc;
 pub mod sipp;
+pub mod tone;
 pub mod topology;
 pub mod webui;
 
