@@ -102,7 +102,8 @@ impl Lab {
         std::fs::create_dir_all(&dir)
             .map_err(|e| LabError::io(format!("create {}", dir.display()), e))?;
         let tone = dir.join("tone.wav");
-        self.artifacts().write(&tone, tone_wav(spec.tone_hz))?;
+        self.artifacts()
+            .write(&tone, crate::tone::wav(spec.tone_hz, TONE_SECONDS))?;
         let mut config = format!(
             "sip_listen\t\t{sip}\n\
              audio_player\t\taubridge,nowhere\n\
@@ -227,30 +228,4 @@ impl Phone {
         files.sort();
         files
     }
-}
-
-/// A mono 16-bit 8 kHz WAV of a tone of `hz`.
-fn tone_wav(hz: f64) -> Vec<u8> {
-    let samples = 8000 * TONE_SECONDS;
-    let data_len = u32::try_from(samples * 2).unwrap_or(u32::MAX);
-    let mut wav = Vec::with_capacity(44 + samples * 2);
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
-    wav.extend_from_slice(&8000u32.to_le_bytes());
-    wav.extend_from_slice(&16000u32.to_le_bytes()); // bytes per second
-    wav.extend_from_slice(&2u16.to_le_bytes()); // block align
-    wav.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data_len.to_le_bytes());
-    for i in 0..samples {
-        let phase = 2.0 * std::f64::consts::PI * hz * i as f64 / 8000.0;
-        // In range: |sin| <= 1, times 8000.
-        let sample = (phase.sin() * 8000.0) as i16;
-        wav.extend_from_slice(&sample.to_le_bytes());
-    }
-    wav
 }

@@ -33,6 +33,7 @@ pub mod config;
 pub mod error;
 pub mod kamailio;
 pub mod lab;
+pub mod linphone;
 pub mod listeners;
 pub mod media_call;
 pub mod media_harness;

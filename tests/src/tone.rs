@@ -62,6 +62,32 @@ pub fn listen(samples: &[i16], hz: f64) -> Heard {
     heard
 }
 
+/// A mono 16-bit 8 kHz WAV file of `seconds` of a tone of `hz` (what the phones talk).
+pub fn wav(hz: f64, seconds: usize) -> Vec<u8> {
+    let samples = 8000 * seconds;
+    let data_len = u32::try_from(samples * 2).unwrap_or(u32::MAX);
+    let mut wav = Vec::with_capacity(44 + samples * 2);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes()); // bytes per second
+    wav.extend_from_slice(&2u16.to_le_bytes()); // block align
+    wav.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        let phase = 2.0 * std::f64::consts::PI * hz * i as f64 / 8000.0;
+        // In range: |sin| <= 1, times 8000.
+        let sample = (phase.sin() * 8000.0) as i16;
+        wav.extend_from_slice(&sample.to_le_bytes());
+    }
+    wav
+}
+
 /// G.711 payload bytes as samples.
 pub fn decode(law: Law, payload: &[u8]) -> Vec<i16> {
     payload.iter().map(|&c| law.decode(c)).collect()
@@ -156,6 +182,18 @@ mod tests {
             .collect();
         let heard = listen(&decode(Law::Ulaw, &noise), 400.0);
         assert!(heard.loud > 10 && heard.tone == 0, "{heard:?}");
+    }
+
+    #[test]
+    fn the_wav_writer_and_reader_agree() {
+        let dir = std::env::temp_dir().join(format!("sbc-lab-tone-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("tone.wav");
+        std::fs::write(&path, wav(400.0, 1)).expect("write");
+        let samples = read_wav(&path).expect("read");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(samples.len(), 8000);
+        assert!(listen(&samples, 400.0).has_tone(19));
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //!   the key the SBC gave baresip in its SDP (read from baresip's SIP trace: the SDP crossed
 //!   in TLS) they hold the PBX's tone;
 //! * with SRTP on both legs, the four keys differ and none of the outside ones is in the
-//!   inside's SDP.
+//!   inside's SDP;
+//! * linphone-cli (libsrtp2) as the SRTP PBX: a third implementation, audio both ways;
+//! * forked 183s, each fork with its own key (`tools/rtp.py` protecting with Python's
+//!   cryptography): the phone hears each fork's tone.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -20,6 +23,7 @@ use base64::Engine as _;
 use sbc_codec::g711::Law;
 use sbc_lab::baresip::{Phone, PhoneSpec};
 use sbc_lab::capture::{Datagram, rtp_ssrc};
+use sbc_lab::linphone::LinphoneSpec;
 use sbc_lab::rtp::{RtpResult, tool_keys};
 use sbc_lab::tone::{self, Heard};
 use sbc_lab::topology::{
@@ -511,5 +515,67 @@ fn forked_early_media_brings_a_key_per_fork() {
     assert!(
         !sbc_log.contains(&key_a) && !sbc_log.contains(&key_b),
         "a key in the SBC's log"
+    );
+}
+
+#[test]
+fn linphone_as_an_srtp_pbx_talks_with_baresip_over_tls() {
+    let lab = Lab::new().expect("create lab");
+    let (config, ca) = config(
+        &lab,
+        "srtp = \"required\"\nsdes_without_tls = true\nsrtp_suites = [\"AES_CM_128_HMAC_SHA1_80\"]\n",
+    );
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let mut pbx = lab
+        .start_linphone(
+            Ns::Pbx,
+            &LinphoneSpec {
+                sip_port: SIP_PORT,
+                rtp_port: 40002,
+                tone_hz: PBX_TONE,
+                srtp: true,
+            },
+        )
+        .expect("start linphonec");
+    let inside = lab.capture_udp(Ns::Pbx, "eth0").expect("capture inside");
+    let mut phone = outside_phone(&lab, &ca);
+
+    call_and_hang_up(&lab, &mut phone);
+    pbx.quit(Duration::from_secs(10)).expect("linphonec quits");
+    let inside = inside.finish().expect("inside capture");
+    let (log, pbx_log) = (phone.log(), pbx.log());
+    let context = || {
+        format!(
+            "--- baresip:\n{log}\n--- linphonec:\n{}\n--- sbc:\n{}",
+            sbc_lab::child::tail(&pbx_log, 120),
+            sbc.log_tail()
+        )
+    };
+    assert!(
+        !log.contains("failed to decrypt"),
+        "baresip could not unprotect what the SBC sent:\n{}",
+        context()
+    );
+    let inside_text: String = inside
+        .iter()
+        .map(|d| String::from_utf8_lossy(&d.payload).into_owned())
+        .collect();
+    assert!(
+        inside_text.contains("RTP/SAVP") && inside_text.contains("a=crypto"),
+        "the PBX leg was not keyed"
+    );
+    let heard = phone_heard(&phone, PBX_TONE);
+    let samples = tone::read_wav(&pbx.recording).unwrap_or_else(|e| panic!("{e}\n{}", context()));
+    let pbx_heard = tone::listen(&samples, PHONE_TONE);
+    eprintln!("srtp: baresip heard linphone {heard:?}, linphone heard baresip {pbx_heard:?}");
+    assert!(
+        heard.has_tone(MIN_TONE_BLOCKS),
+        "baresip did not hear linphone's {PBX_TONE} Hz ({heard:?}):\n{}",
+        context()
+    );
+    assert!(
+        pbx_heard.has_tone(MIN_TONE_BLOCKS),
+        "linphone did not hear baresip's {PHONE_TONE} Hz ({pbx_heard:?}):\n{}",
+        context()
     );
 }
