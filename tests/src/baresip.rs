@@ -1,11 +1,16 @@
 //! A real softphone in a lab namespace: Debian's baresip, registering (through the SBC)
-//! and answering calls by itself, talking a 440 Hz tone in PCMU/PCMA from a WAV file and
-//! playing what it hears into a bridge (no sound card). Like the phones in the field it
-//! writes its identity into SDP (`a=ssrc:<id> cname:sip:user@its-address:port`,
+//! and answering calls by itself, talking a tone in PCMU/PCMA from a WAV file (440 Hz unless
+//! asked otherwise) and playing what it hears into a bridge (no sound card). Like the
+//! phones in the field it writes its identity into SDP (`a=ssrc:<id> cname:sip:user@its-address:port`,
 //! `a=tool:baresip ...`) and into RTCP (SDES CNAME).
 //!
-//! Commands (`/hangup`) reach it over its UDP console (`cons` module) on the namespace's
-//! loopback.
+//! [`PhoneSpec`] turns on what the SRTP tests need: SIP over TLS (the lab CA trusted),
+//! SRTP (`mediaenc=srtp-mand`: its own SRTP, libre's, not the SBC's), the SIP trace (every
+//! message it sent and received, decrypted, in its log) and a WAV dump of the audio it
+//! decoded (the `sndfile` module), to check what it heard.
+//!
+//! Commands (`/hangup`, `/dial URI`) reach it over its UDP console (`cons` module) on the
+//! namespace's loopback.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +37,48 @@ pub struct Phone {
     dir: PathBuf,
 }
 
+/// How a phone is set up; [`PhoneSpec::new`] is a plain UDP phone like [`Lab::start_phone`].
+#[derive(Debug, Clone)]
+pub struct PhoneSpec {
+    /// Where its SIP listens (UDP and TCP; TLS on the next port when `tls_ca` is set).
+    pub sip: SocketAddr,
+    /// Its account: `sip:<user>@<registrar>` plus the parameters below.
+    pub user: String,
+    pub registrar: SocketAddr,
+    /// Register (every 600 s); otherwise the account only places and answers calls.
+    pub register: bool,
+    /// The account's transport towards the registrar (`udp`, `tcp`, `tls`).
+    pub transport: &'static str,
+    /// The CA certificate it verifies TLS servers with.
+    pub tls_ca: Option<PathBuf>,
+    /// `mediaenc=` of the account (`srtp-mand`, `srtp`, ...).
+    pub mediaenc: Option<&'static str>,
+    /// The tone it talks, Hz.
+    pub tone_hz: f64,
+    /// `-s`: every SIP message in its log.
+    pub sip_trace: bool,
+    /// Dump the audio it decodes (and encodes) as WAV files in [`Phone::dumps`].
+    pub dump_audio: bool,
+}
+
+impl PhoneSpec {
+    /// A phone at `sip`, account `user` at `registrar` over UDP, registering, 440 Hz.
+    pub fn new(sip: SocketAddr, user: &str, registrar: SocketAddr) -> Self {
+        PhoneSpec {
+            sip,
+            user: user.to_owned(),
+            registrar,
+            register: true,
+            transport: "udp",
+            tls_ca: None,
+            mediaenc: None,
+            tone_hz: 440.0,
+            sip_trace: false,
+            dump_audio: false,
+        }
+    }
+}
+
 impl Lab {
     /// Starts baresip in `ns`, its SIP on `sip`, registering `user` at `registrar` (the
     /// SBC), answering every call.
@@ -42,6 +89,11 @@ impl Lab {
         user: &str,
         registrar: SocketAddr,
     ) -> Result<Phone> {
+        self.start_phone_with(ns, &PhoneSpec::new(sip, user, registrar))
+    }
+
+    /// Starts baresip in `ns` as `spec` says, answering every call.
+    pub fn start_phone_with(&self, ns: Ns, spec: &PhoneSpec) -> Result<Phone> {
         let baresip = cmd::require_tool(
             "baresip",
             "apt-get install baresip-core (or run scripts/setup)",
@@ -50,8 +102,9 @@ impl Lab {
         std::fs::create_dir_all(&dir)
             .map_err(|e| LabError::io(format!("create {}", dir.display()), e))?;
         let tone = dir.join("tone.wav");
-        self.artifacts().write(&tone, tone_wav())?;
-        let config = format!(
+        self.artifacts()
+            .write(&tone, crate::tone::wav(spec.tone_hz, TONE_SECONDS))?;
+        let mut config = format!(
             "sip_listen\t\t{sip}\n\
              audio_player\t\taubridge,nowhere\n\
              audio_alert\t\taubridge,nowhere\n\
@@ -64,20 +117,51 @@ impl Lab {
              module_app\t\taccount.so\n\
              module_app\t\tmenu.so\n\
              cons_listen\t\t{CONSOLE}\n",
+            sip = spec.sip,
             tone = tone.display(),
         );
+        if let Some(ca) = &spec.tls_ca {
+            config.push_str(&format!("sip_cafile\t\t{}\n", ca.display()));
+        }
+        if spec.mediaenc.is_some() {
+            config.push_str("module\t\t\tsrtp.so\n");
+        }
+        if spec.dump_audio {
+            let dumps = dir.join("dumps");
+            std::fs::create_dir_all(&dumps)
+                .map_err(|e| LabError::io(format!("create {}", dumps.display()), e))?;
+            config.push_str(&format!(
+                "module\t\t\tsndfile.so\nsnd_path\t\t{}\n",
+                dumps.display()
+            ));
+        }
         self.artifacts().write(&dir.join("config"), config)?;
-        self.artifacts().write(
-            &dir.join("accounts"),
-            format!("<sip:{user}@{registrar}>;answermode=auto;regint=600\n"),
-        )?;
+        let mut account = format!(
+            "<sip:{user}@{registrar};transport={transport}>;answermode=auto",
+            user = spec.user,
+            registrar = spec.registrar,
+            transport = spec.transport,
+        );
+        account.push_str(if spec.register {
+            ";regint=600"
+        } else {
+            ";regint=0"
+        });
+        if let Some(enc) = spec.mediaenc {
+            account.push_str(&format!(";mediaenc={enc}"));
+        }
+        account.push('\n');
+        self.artifacts().write(&dir.join("accounts"), account)?;
         let mut command = self.command(ns, &[baresip.as_os_str()]);
         command.arg("-f").arg(&dir);
+        if spec.sip_trace {
+            command.arg("-s");
+        }
         let child = self.spawn_command(command, "baresip")?;
         Ok(Phone {
             child,
             ns,
-            sip,
+            sip: spec.sip,
             dir,
         })
     }
@@ -129,30 +213,19 @@ impl Phone {
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
     }
-}
 
-/// A mono 16-bit 8 kHz WAV of a 440 Hz tone.
-fn tone_wav() -> Vec<u8> {
-    let samples = 8000 * TONE_SECONDS;
-    let data_len = u32::try_from(samples * 2).unwrap_or(u32::MAX);
-    let mut wav = Vec::with_capacity(44 + samples * 2);
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
-    wav.extend_from_slice(&8000u32.to_le_bytes());
-    wav.extend_from_slice(&16000u32.to_le_bytes()); // bytes per second
-    wav.extend_from_slice(&2u16.to_le_bytes()); // block align
-    wav.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data_len.to_le_bytes());
-    for i in 0..samples {
-        let phase = 2.0 * std::f64::consts::PI * 440.0 * i as f64 / 8000.0;
-        // In range: |sin| <= 1, times 8000.
-        let sample = (phase.sin() * 8000.0) as i16;
-        wav.extend_from_slice(&sample.to_le_bytes());
+    /// The WAV files of the audio it decoded (`*-dec.wav`) and encoded (`*-enc.wav`) with
+    /// [`PhoneSpec::dump_audio`]; baresip closes them when the call ends.
+    pub fn dumps(&self, suffix: &str) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.join("dumps"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.to_string_lossy().ends_with(suffix))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
     }
-    wav
 }

@@ -40,6 +40,9 @@ pub struct StandardConfig {
     pub routes: bool,
     /// The trunk "carrier" (the carrier namespace's address).
     pub carrier_trunk: bool,
+    /// Keys appended to trunk "carrier" and trunk "pbx", verbatim (`dtmf = "sip-info"\n`).
+    pub carrier_keys: String,
+    pub pbx_keys: String,
 }
 
 impl Default for StandardConfig {
@@ -53,6 +56,8 @@ impl Default for StandardConfig {
             outside_tls: None,
             routes: true,
             carrier_trunk: true,
+            carrier_keys: String::new(),
+            pbx_keys: String::new(),
         }
     }
 }
@@ -103,6 +108,18 @@ impl StandardConfig {
         self
     }
 
+    /// Appends raw TOML to trunk "carrier" (`dtmf = "inband"\n`).
+    pub fn carrier_keys(mut self, toml: &str) -> Self {
+        self.carrier_keys.push_str(toml);
+        self
+    }
+
+    /// Appends raw TOML to trunk "pbx".
+    pub fn pbx_keys(mut self, toml: &str) -> Self {
+        self.pbx_keys.push_str(toml);
+        self
+    }
+
     /// Appends raw TOML to the rendered config.
     pub fn extra(mut self, toml: &str) -> Self {
         self.extra.push_str(toml);
@@ -132,7 +149,7 @@ enabled = {firewall}
 name = "pbx"
 realm = "inside"
 peers = ["udp:{pbx}:{port}"]
-"#,
+{pbx_keys}"#,
             name = self.name,
             mgmt = self.management_listen,
             firewall = self.firewall,
@@ -146,13 +163,15 @@ peers = ["udp:{pbx}:{port}"]
             inside = realm("inside", SBC_INSIDE_IP, INSIDE_MEDIA_PORTS, None),
             carrier_trunk = if self.carrier_trunk {
                 format!(
-                    "\n[[trunk]]\nname = \"carrier\"\nrealm = \"outside\"\npeers = [\"udp:{CARRIER_IP}:{SIP_PORT}\"]\n"
+                    "\n[[trunk]]\nname = \"carrier\"\nrealm = \"outside\"\npeers = [\"udp:{CARRIER_IP}:{SIP_PORT}\"]\n{}",
+                    self.carrier_keys
                 )
             } else {
                 String::new()
             },
             pbx = PBX_IP,
             port = SIP_PORT,
+            pbx_keys = self.pbx_keys,
         );
         if self.routes {
             out.push_str("\n[[route]]\nfrom = \"carrier\"\nto = \"pbx\"\n\n[[route]]\nfrom = \"pbx\"\nto = \"carrier\"\n");

@@ -33,6 +33,7 @@ pub mod config;
 pub mod error;
 pub mod kamailio;
 pub mod lab;
+pub mod linphone;
 pub mod listeners;
 pub mod media_call;
 pub mod media_harness;
@@ -46,6 +47,7 @@ pub mod probe;
 pub mod rtp;
 pub mod sbc;
 pub mod sipp;
+pub mod tone;
 pub mod topology;
 pub mod webui;
 

@@ -2,12 +2,13 @@
 """A tiny RTP peer for the sbc-lab media tests, run inside a lab namespace.
 
   rtp.py --bind IP:PORT --to IP:PORT [--count N] [--interval-ms MS] [--delay S] [--wait S]
-         [--ssrc HEX] --out FILE
+         [--ssrc HEX] [--tone HZ] [--record FILE] [--srtp-key INLINE] --out FILE
 
 Binds IP:PORT (the address its own SDP announced; RTCP is not sent), waits DELAY seconds,
 then sends COUNT RTP packets (version 2, PCMU, 160-byte payload, sequence numbers from 1,
-timestamps +160) to --to (the address the other side's SDP said), one every MS
-milliseconds, while counting what arrives. It keeps reading until WAIT seconds after the
+timestamps +160; silence, or a tone of HZ) to --to (the address the other side's SDP said),
+one every MS milliseconds, protected as SRTP (AES_CM_128_HMAC_SHA1_80) with --srtp-key, while
+counting what arrives (and appending each RTP payload to the --record file). It keeps reading until WAIT seconds after the
 last send, then writes a JSON object to FILE:
 
   {"sent": N, "received": N, "rtp": N, "sources": ["IP:PORT", ...], "ssrcs": ["hex", ...],
@@ -24,6 +25,7 @@ so it runs in the background of the call.
 
 import argparse
 import json
+import math
 import select
 import socket
 import struct
@@ -35,9 +37,68 @@ def parse_addr(text):
     return host.strip("[]"), int(port)
 
 
-def packet(seq, ssrc):
+def ulaw(sample):
+    """One 16-bit linear sample as G.711 mu-law (ITU-T G.711, with the 0x84 bias)."""
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 0x84
+    exponent = 7
+    while exponent > 0 and not magnitude & (0x4000 >> (7 - exponent)):
+        exponent -= 1
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def payload(seq, tone_hz):
+    """160 samples of PCMU: silence, or the tone at 8 kHz continuing from packet seq-1."""
+    if not tone_hz:
+        return bytes([0xFF]) * 160
+    start = (seq - 1) * 160
+    return bytes(ulaw(int(8000 * math.sin(2 * math.pi * tone_hz * (start + i) / 8000)))
+                 for i in range(160))
+
+
+def packet(seq, ssrc, tone_hz=None):
     header = struct.pack(">BBHII", 0x80, 0, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc)
-    return header + bytes([0xFF]) * 160
+    return header + payload(seq, tone_hz)
+
+
+class Srtp:
+    """SRTP sender, AES_CM_128_HMAC_SHA1_80 (RFC 3711), on the cryptography package's AES
+    and the standard library's HMAC: an implementation independent of the SBC's."""
+
+    def __init__(self, inline):
+        import base64
+        raw = base64.b64decode(inline.split("|")[0])
+        if len(raw) != 30:
+            raise ValueError("AES_CM_128_HMAC_SHA1_80 needs 30 bytes of key and salt")
+        master_key, master_salt = raw[:16], raw[16:]
+
+        def derive(label, length):
+            # RFC 3711 4.3.1 with KDR 0: x = (label << 48) XOR salt, IV = x * 2^16.
+            x = int.from_bytes(master_salt, "big") ^ (label << 48)
+            return self._keystream(master_key, (x << 16).to_bytes(16, "big"), length)
+
+        self.enc = derive(0, 16)
+        self.auth = derive(1, 20)
+        self.salt = int.from_bytes(derive(2, 14), "big")
+
+    @staticmethod
+    def _keystream(key, iv, length):
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        c = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+        return c.update(bytes(length)) + c.finalize()
+
+    def protect(self, rtp):
+        import hmac
+        seq = struct.unpack_from(">H", rtp, 2)[0]
+        ssrc = struct.unpack_from(">I", rtp, 8)[0]
+        index = seq  # the ROC stays 0: fewer than 65536 packets from sequence 1
+        iv = ((self.salt << 16) ^ (ssrc << 64) ^ (index << 16)).to_bytes(16, "big")
+        body = rtp[12:]
+        stream = self._keystream(self.enc, iv, len(body))
+        sealed = rtp[:12] + bytes(a ^ b for a, b in zip(body, stream))
+        tag = hmac.new(self.auth, sealed + struct.pack(">I", 0), "sha1").digest()[:10]
+        return sealed + tag
 
 
 def main():
@@ -50,7 +111,16 @@ def main():
     p.add_argument("--wait", type=float, default=1.5)
     p.add_argument("--ssrc", default="5eed0001")
     p.add_argument("--out", required=True)
+    p.add_argument("--tone", type=float, default=None,
+                   help="send a tone of this many Hz (PCMU) instead of silence")
+    p.add_argument("--record", default=None,
+                   help="append the payload of every RTP packet received (after its 12-byte "
+                        "header and CSRCs) to this file")
+    p.add_argument("--srtp-key", default=None,
+                   help="send SRTP (AES_CM_128_HMAC_SHA1_80) with this inline key||salt")
     args = p.parse_args()
+    record = open(args.record, "wb") if args.record else None
+    srtp = Srtp(args.srtp_key) if args.srtp_key else None
 
     bind = parse_addr(args.bind)
     to = parse_addr(args.to)
@@ -94,13 +164,16 @@ def main():
                 if result["first_seq"] is None:
                     result["first_seq"] = seq
                 result["last_seq"] = seq
+                if record:
+                    record.write(data[12 + 4 * (data[0] & 0x0F):])
 
     drain(time.monotonic() + args.delay)
     interval = args.interval_ms / 1000.0
     next_send = time.monotonic()
     for seq in range(1, args.count + 1):
         try:
-            sock.sendto(packet(seq, ssrc), to)
+            data = packet(seq, ssrc, args.tone)
+            sock.sendto(srtp.protect(data) if srtp else data, to)
             result["sent"] += 1
         except OSError as e:
             result["errors"].append(str(e))
@@ -108,6 +181,8 @@ def main():
         drain(next_send)
     drain(time.monotonic() + args.wait)
 
+    if record:
+        record.close()
     with open(args.out + ".tmp", "w") as f:
         json.dump(result, f)
     # Atomic: the test waits for the file to appear.

@@ -127,6 +127,13 @@ function streamLabel(media) {
   return index ? `stream ${Number(index[1]) + 1}` : media || 'audio';
 }
 
+/** The call's DTMF digits (masked as x unless its trunks show them), newest last. */
+function digits(list) {
+  if (!list || !list.length) return null;
+  const text = list.map((d) => `${d.digit} ${d.direction === 'a-to-b' ? 'A→B' : 'B→A'} ${d.from_mode}→${d.to_mode}`).join(', ');
+  return h('div', { class: 'muted small', title: 'DTMF digits' }, 'DTMF: ', text);
+}
+
 function renderCalls(el, list) {
   const rows = list.map((c) => [
     h('div', {}, h('div', {}, c.from || '?', ' → ', c.to || '?'), h('div', { class: 'muted small' }, c.state || '')),
@@ -141,6 +148,7 @@ function renderCalls(el, list) {
             h('div', { class: 'stream' }, h('span', { class: 'stream-media' }, streamLabel(s.media)), side(s.a), h('span', { 'aria-hidden': 'true' }, '⇄'), side(s.b)),
           )
         : h('span', { class: 'muted' }, 'no media'),
+      digits(c.digits),
     ),
   ]);
   replace(

@@ -16,7 +16,7 @@ export async function render(main) {
   main.append(pageHeader('Trunks', 'SIP peers the SBC exchanges calls with. Requests from a peer address belong to its trunk.', addButton), body);
   let list = [];
   let realms = [];
-  let registry = { codecs: [], dtmf_modes: [], srtp_modes: [], srtp_suites: [] };
+  let registry = { codecs: [], dtmf_modes: [], dtmf_info_types: [], srtp_modes: [], srtp_suites: [] };
   let health = new Map();
 
   async function load() {
@@ -76,6 +76,8 @@ export async function render(main) {
     const peers = h('textarea', { rows: 3, spellcheck: 'false' }, (t.peers || []).join('\n'));
     const codecs = h('input', { type: 'text', value: (t.codecs || []).join(', '), spellcheck: 'false' });
     const dtmf = choiceSelect(registry.dtmf_modes, t.dtmf || 'rfc4733');
+    const infoType = choiceSelect(registry.dtmf_info_types || [], t.dtmf_info_type || 'dtmf-relay');
+    const showDigits = h('input', { type: 'checkbox', checked: t.show_digits === true });
     const srtp = choiceSelect(registry.srtp_modes, t.srtp || 'off');
     const suites = h('input', { type: 'text', value: (t.srtp_suites || []).join(', '), spellcheck: 'false' });
     const suiteNames = registry.srtp_suites.filter((x) => x.supported).map((x) => x.name).join(', ');
@@ -102,6 +104,8 @@ export async function render(main) {
         h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:… or tls:…' })),
         field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${codecNames}).` }),
         field('DTMF', dtmf, { key: 'dtmf', hint: choiceHint(registry.dtmf_modes) }),
+        field('DTMF INFO body', infoType, { key: 'dtmf_info_type', hint: choiceHint(registry.dtmf_info_types || []) }),
+        field('Show DTMF digits', showDigits, { key: 'show_digits', hint: 'Off: digits are masked (x) in logs and the API; they can be card numbers.' }),
         field('SRTP', srtp, { key: 'srtp', hint: choiceHint(registry.srtp_modes) }),
         field('SRTP suites', suites, { key: 'srtp_suites', hint: `In order of preference, comma separated; empty: the SBC's order (${suiteNames}).` }),
         h('div', { class: 'span-2' }, field('SRTP keys over UDP/TCP signalling', inClear, { key: 'sdes_without_tls', hint: 'By default SDES keys are offered and accepted only on TLS peers.' })),
@@ -124,6 +128,9 @@ export async function render(main) {
         if (codecList.length) out.codecs = codecList;
         else delete out.codecs;
         out.dtmf = valueOf(form, 'dtmf');
+        out.dtmf_info_type = valueOf(form, 'dtmf_info_type');
+        if (showDigits.checked) out.show_digits = true;
+        else delete out.show_digits;
         out.srtp = valueOf(form, 'srtp');
         const suiteList = lines(suites.value);
         if (suiteList.length) out.srtp_suites = suiteList;

@@ -364,6 +364,8 @@ to = "b"
             peers: vec![peer.into()],
             codecs: None,
             dtmf: None,
+            dtmf_info_type: None,
+            show_digits: None,
             srtp: None,
             srtp_suites: None,
             sdes_without_tls: None,

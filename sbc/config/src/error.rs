@@ -202,6 +202,9 @@ pub enum ConfigErrorKind {
         where_: &'static str,
     },
 
+    #[error("\"inband\" needs a G.711 leg: {why}")]
+    InbandNeedsG711 { why: &'static str },
+
     #[error("invalid value \"{value}\" (expected {})", one_of(expected))]
     InvalidChoice {
         value: String,

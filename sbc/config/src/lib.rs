@@ -91,7 +91,9 @@
 //! | `realm.registrar` | trunk (on another realm) REGISTERs from this realm are relayed to | none |
 //! | `realm.nat_keepalive` | seconds of registration granted to phones, `10..=3600` | `60` |
 //! | `trunk.codecs` | the codecs of `sbc_core::registry::CODECS`: PCMU, PCMA, G722, opus, telephone-event (any case) | all |
-//! | `trunk.dtmf` | `"rfc4733"` or `"sip-info"` | `"rfc4733"` |
+//! | `trunk.dtmf`, `realm.dtmf` | `"rfc4733"`, `"sip-info"` or `"inband"` (a trunk whose `codecs` are PCMU/PCMA, and telephone-event, only); a trunk's value wins over its realm's | `"rfc4733"` |
+//! | `trunk.dtmf_info_type`, `realm.dtmf_info_type` | body of the INFOs the SBC sends to a `sip-info` leg: `"dtmf-relay"` (application/dtmf-relay) or `"dtmf"` (application/dtmf); a trunk's value wins | `"dtmf-relay"` |
+//! | `trunk.show_digits`, `realm.show_digits` | DTMF digits shown in logs and the API (a call's only when every leg shows them); a trunk's value wins | `false` (masked) |
 //! | `trunk.srtp`, `realm.srtp` | `"off"`, `"optional"` (OSRTP offered, SRTP or RTP accepted) or `"required"`; `required` needs a `tls:` peer (trunk) or listener (realm) unless `sdes_without_tls`; a trunk's value wins over its realm's | `"off"` |
 //! | `trunk.srtp_suites`, `realm.srtp_suites` | SDES suite names of `sbc_core::registry::SRTP_SUITES`, in order of preference | all of them |
 //! | `trunk.sdes_without_tls`, `realm.sdes_without_tls` | offer and accept `a=crypto` keys over UDP/TCP signalling | `false` |
@@ -210,8 +212,9 @@ pub use media::{
     REALTIME_PRIORITY_RANGE, WORKERS_RANGE,
 };
 pub use model::{
-    Codec, Config, DtmfMode, Firewall, FirewallPolicy, Management, Realm, SipLimits, SrtpMode,
-    SrtpPolicy, System, TlsFiles, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
+    Codec, Config, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall, FirewallPolicy, Management, Realm,
+    SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, Trunk, TrunkRegistration, TrunkTls,
+    VerifyClient,
 };
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};

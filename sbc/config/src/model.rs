@@ -149,6 +149,29 @@ pub struct Realm {
     pub nat_keepalive: std::time::Duration,
     /// SRTP towards the phones of this realm (`srtp`, `srtp_suites`, `sdes_without_tls`).
     pub srtp: SrtpPolicy,
+    /// DTMF of the phones of this realm, and its trunks' default.
+    pub dtmf: DtmfPolicy,
+}
+
+/// How the legs of one trunk or realm carry DTMF (`dtmf`, `dtmf_info_type`,
+/// `show_digits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DtmfPolicy {
+    pub mode: DtmfMode,
+    /// The body of the INFOs the SBC sends on a `sip-info` leg.
+    pub info_type: DtmfInfoType,
+    /// Digits shown in logs and the API (else masked).
+    pub show_digits: bool,
+}
+
+impl Default for DtmfPolicy {
+    fn default() -> Self {
+        DtmfPolicy {
+            mode: DtmfMode::Rfc4733,
+            info_type: DtmfInfoType::DtmfRelay,
+            show_digits: false,
+        }
+    }
 }
 
 /// How SRTP is negotiated on the legs of one trunk or realm.
@@ -203,7 +226,10 @@ pub struct Trunk {
     pub peers: Vec<TransportAddr>,
     /// Allowed codecs in order of preference; `None` allows all.
     pub codecs: Option<Vec<Codec>>,
+    /// `dtmf` (the realm's when the trunk sets none).
     pub dtmf: DtmfMode,
+    /// `dtmf_info_type` and `show_digits`, with `dtmf` (each the realm's when unset).
+    pub dtmf_policy: DtmfPolicy,
     pub srtp: SrtpPolicy,
     /// How the SBC connects to the trunk's `tls:` peers. All `None` for a trunk without
     /// one (validation refuses `tls_*` keys there).
@@ -318,6 +344,28 @@ named_enum! {
         Rfc4733 = "rfc4733",
         /// SIP INFO, application/dtmf-relay or application/dtmf.
         SipInfo = "sip-info",
+        /// Dual tones in G.711 audio (Q.23).
+        Inband = "inband",
+    }
+}
+
+named_enum! {
+    /// The body of the SIP INFOs the SBC sends (`dtmf_info_type = ...`).
+    DtmfInfoType {
+        /// `application/dtmf-relay`: `Signal=5` and `Duration=160` lines (default).
+        DtmfRelay = "dtmf-relay",
+        /// `application/dtmf`: the digit alone.
+        Dtmf = "dtmf",
+    }
+}
+
+impl DtmfInfoType {
+    /// Its Content-Type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            DtmfInfoType::DtmfRelay => "application/dtmf-relay",
+            DtmfInfoType::Dtmf => "application/dtmf",
+        }
     }
 }
 
@@ -448,7 +496,7 @@ impl Config {
 
 #[cfg(test)]
 mod registry_agrees {
-    use super::{Codec, DtmfMode, SrtpMode};
+    use super::{Codec, DtmfInfoType, DtmfMode, SrtpMode};
     use sbc_core::registry;
 
     /// The config's names are the registry's, in the same order: what the file accepts is
@@ -461,6 +509,9 @@ mod registry_agrees {
         let dtmf: Vec<&str> = DtmfMode::ALL.iter().map(|c| c.as_str()).collect();
         let known: Vec<&str> = registry::DTMF_MODES.iter().map(|c| c.value).collect();
         assert_eq!(dtmf, known);
+        let types: Vec<&str> = DtmfInfoType::ALL.iter().map(|c| c.as_str()).collect();
+        let known: Vec<&str> = registry::DTMF_INFO_TYPES.iter().map(|c| c.value).collect();
+        assert_eq!(types, known);
         let srtp: Vec<&str> = SrtpMode::ALL.iter().map(|c| c.as_str()).collect();
         let known: Vec<&str> = registry::SRTP_MODES.iter().map(|c| c.value).collect();
         assert_eq!(srtp, known);

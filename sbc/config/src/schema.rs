@@ -155,6 +155,17 @@ pub struct RealmSection {
     /// As on a trunk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdes_without_tls: Option<bool>,
+    /// How the phones of this realm carry DTMF, and the default of its trunks (a trunk's
+    /// own `dtmf` wins): `"rfc4733"` (default) or `"sip-info"` (`"inband"` needs a G.711
+    /// codec list, which only a trunk has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtmf: Option<String>,
+    /// As on a trunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtmf_info_type: Option<String>,
+    /// As on a trunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_digits: Option<bool>,
 }
 
 /// `[[trunk]]`
@@ -167,9 +178,19 @@ pub struct TrunkSection {
     /// Default: every codec the SBC knows, in the offer's order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codecs: Option<Vec<String>>,
-    /// Default `"rfc4733"`.
+    /// `"rfc4733"`, `"sip-info"` or `"inband"` (G.711 codecs only). Default: the realm's
+    /// `dtmf`, else `"rfc4733"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dtmf: Option<String>,
+    /// The body of the INFOs the SBC sends to a `sip-info` leg: `"dtmf-relay"`
+    /// (application/dtmf-relay, default) or `"dtmf"` (application/dtmf). Default: the
+    /// realm's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtmf_info_type: Option<String>,
+    /// Show the DTMF digits of this trunk's calls in logs and the API. Default `false`
+    /// (masked: digits can be card numbers); the realm's when set there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_digits: Option<bool>,
     /// Default `"off"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub srtp: Option<String>,

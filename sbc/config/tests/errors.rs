@@ -213,9 +213,23 @@ fn each_bad_config_reports_its_errors() {
          &[r#"trunk[1].codecs[1]: unknown codec "G729" (known: PCMU, PCMA, G722, opus, telephone-event)"#,
            r#"trunk[1].codecs[2]: codec "PCMA" is listed twice"#]),
         ("bad dtmf and srtp",
-         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf = \"inband\"\nsrtp = \"maybe\"")],
-         &[r#"trunk[1].dtmf: invalid value "inband" (expected "rfc4733" or "sip-info")"#,
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf = \"beep\"\nsrtp = \"maybe\"")],
+         &[r#"trunk[1].dtmf: invalid value "beep" (expected "rfc4733", "sip-info" or "inband")"#,
            r#"trunk[1].srtp: invalid value "maybe" (expected "off", "optional" or "required")"#]),
+        ("bad dtmf_info_type on a trunk and a realm",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf_info_type = \"xml\""),
+           ("media_ports = \"30000-39999\"", "media_ports = \"30000-39999\"\ndtmf_info_type = \"DTMF-relay \"")],
+         &[r#"realm[1].dtmf_info_type: invalid value "DTMF-relay " (expected "dtmf-relay" or "dtmf")"#,
+           r#"trunk[1].dtmf_info_type: invalid value "xml" (expected "dtmf-relay" or "dtmf")"#]),
+        ("inband on a trunk that allows every codec",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf = \"inband\"")],
+         &[r#"trunk[1].dtmf: "inband" needs a G.711 leg: the trunk allows every codec; list G.711 only: codecs = ["PCMA", "PCMU"]"#]),
+        ("inband on a trunk with opus",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf = \"inband\"\ncodecs = [\"PCMA\", \"opus\"]")],
+         &[r#"trunk[1].dtmf: "inband" needs a G.711 leg: its codecs must be PCMU or PCMA (and telephone-event) only"#]),
+        ("inband on a realm",
+         &[("media_ports = \"30000-39999\"", "media_ports = \"30000-39999\"\ndtmf = \"inband\"")],
+         &[r#"realm[1].dtmf: "inband" needs a G.711 leg: a realm has no codec list; set it on a trunk with codecs = ["PCMA", "PCMU"]"#]),
         ("srtp suites and keys over UDP",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\nsrtp = \"required\"\nsrtp_suites = [\"AES_CM_128_HMAC_SHA1_80\", \"AES_CM_128_HMAC_SHA1_80\", \"F8_128_HMAC_SHA1_80\"]"),
            ("media_ports = \"30000-39999\"", "media_ports = \"30000-39999\"\nsrtp = \"required\"")],
@@ -264,13 +278,16 @@ fn each_bad_config_reports_its_errors() {
         // Deserialization errors: the TOML parser's message, with key path and position.
         ("unknown key names the key",
          &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
-         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `dtmf`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register` (line 23, column 1)"]),
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
          &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),
         ("wrong type",
          &[("media_ip = \"10.0.0.1\"", "media_ip = \"10.0.0.1\"\nopen = \"yes\"")],
          &["realm[1].open: invalid type: string \"yes\", expected a boolean (line 18, column 8)"]),
+        ("show_digits is a boolean",
+         &[("media_ip = \"10.0.0.1\"", "media_ip = \"10.0.0.1\"\nshow_digits = \"yes\"")],
+         &["realm[1].show_digits: invalid type: string \"yes\", expected a boolean (line 18, column 15)"]),
         ("wrong type in an array",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\n  \"udp:10.0.0.20:5060\",\n  5060,\n]")],
          &["trunk[1].peers: invalid type: integer `5060`, expected a string (line 30, column 3)"]),
@@ -346,4 +363,29 @@ fn unreadable_file_names_the_file() {
         text.starts_with("cannot read /nonexistent/sbc.toml: "),
         "{text}"
     );
+}
+
+#[test]
+fn a_trunk_takes_its_realms_dtmf_unless_it_sets_its_own() {
+    let text = edit(&[
+        (
+            "media_ports = \"30000-39999\"",
+            "media_ports = \"30000-39999\"\ndtmf = \"sip-info\"\ndtmf_info_type = \"dtmf\"\nshow_digits = true",
+        ),
+        (
+            "peers = [\"udp:10.0.0.20:5060\"]",
+            "peers = [\"udp:10.0.0.20:5060\"]\n[[trunk]]\nname = \"legacy\"\nrealm = \"inside\"\npeers = [\"udp:10.0.0.30:5060\"]\ndtmf = \"inband\"\ncodecs = [\"PCMU\", \"PCMA\", \"telephone-event\"]\nshow_digits = false",
+        ),
+    ]);
+    let config =
+        sbc_config::Config::from_toml_str(&text, "/etc/sbc").unwrap_or_else(|e| panic!("{e}"));
+    let pbx = config.trunk("pbx").unwrap_or_else(|| panic!("pbx"));
+    assert_eq!(pbx.dtmf, sbc_config::DtmfMode::SipInfo, "the realm's");
+    assert_eq!(pbx.dtmf_policy.info_type, sbc_config::DtmfInfoType::Dtmf);
+    assert!(pbx.dtmf_policy.show_digits);
+    let legacy = config.trunk("legacy").unwrap_or_else(|| panic!("legacy"));
+    assert_eq!(legacy.dtmf, sbc_config::DtmfMode::Inband, "its own");
+    assert!(!legacy.dtmf_policy.show_digits);
+    let carrier = config.trunk("carrier").unwrap_or_else(|| panic!("carrier"));
+    assert_eq!(carrier.dtmf_policy, sbc_config::DtmfPolicy::default());
 }

@@ -14,12 +14,16 @@
 //!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`] with its
 //!   [`DropCounts`] per [`DropKind`]).
 //! * [`SrtpKey`] — SRTP master key and salt; prints as `<redacted>` (ops are logged).
+//! * [`dtmf`] — a DTMF [`Digit`] (prints masked: digits can be card numbers), how a leg
+//!   carries digits ([`DtmfLeg`], [`DtmfWay`]), and what the media plane heard
+//!   ([`HeardDigit`]).
 //! * [`registry`] — the codecs, DTMF modes, SRTP policies and suites the SBC knows, and
 //!   whether it acts on each today: what config, API and web UI all read.
 //! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
 //!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
 mod drops;
+pub mod dtmf;
 mod key;
 mod media;
 mod pseudonym;
@@ -29,6 +33,7 @@ mod transmit;
 mod transport;
 
 pub use drops::{DropCounts, DropKind};
+pub use dtmf::{Digit, DtmfLeg, DtmfWay, HeardDigit};
 pub use key::{MAX_MASTER_KEY, MAX_MASTER_SALT, SrtpKey, SrtpKeyError};
 pub use media::{
     LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, SrtpKeys, StreamKey, StreamStats,

@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use crate::registry::SrtpSuite;
-use crate::{DropCounts, Side, SrtpKey, SrtpKeyError};
+use crate::{Digit, DropCounts, DtmfLeg, HeardDigit, Side, SrtpKey, SrtpKeyError};
 
 /// One anchored stream: a call (the B2BUA's id) and the index of its m-line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,6 +100,24 @@ pub enum MediaOp {
         side: Side,
         fork: Option<String>,
         keys: Option<SrtpKeys>,
+    },
+    /// How `side`'s leg of the stream carries DTMF, as its latest offer/answer settled it.
+    /// With both legs known, the engine converts between them (RFC 4733 events, in-band
+    /// tones, digits reported for SIP INFO), renumbers event payload types, or relays
+    /// events untouched when both legs carry them.
+    Dtmf {
+        stream: StreamKey,
+        side: Side,
+        leg: DtmfLeg,
+    },
+    /// Play `digit` towards `toward`'s peer for `duration_ms` (a SIP INFO of the other
+    /// leg): as RFC 4733 events or in-band tones, however that leg carries DTMF. Queued
+    /// behind digits still playing.
+    PlayDigit {
+        stream: StreamKey,
+        toward: Side,
+        digit: Digit,
+        duration_ms: u32,
     },
 }
 
@@ -204,6 +222,13 @@ pub enum MediaEvent {
         stream: StreamKey,
         a: StreamStats,
         b: StreamStats,
+    },
+    /// A digit heard on a side of the stream (RFC 4733 events or in-band tones), and where
+    /// it went; with [`Delivery::Info`](crate::dtmf::Delivery::Info) the control plane
+    /// sends it as SIP INFO on the other leg.
+    Digit {
+        stream: StreamKey,
+        digit: HeardDigit,
     },
     /// The stream is closed (after [`MediaOp::Close`]) and its sockets are gone: the
     /// final counters of each side.

@@ -93,7 +93,7 @@ pub const CODECS: &[CodecInfo] = &[
         channels: 1,
         static_payload_type: None,
         relay: Support::Yes,
-        transcode: Support::NotYet("DTMF interworking"),
+        transcode: Support::Yes,
     },
 ];
 
@@ -111,12 +111,31 @@ pub const DTMF_MODES: &[Choice] = &[
     Choice {
         value: "rfc4733",
         support: Support::Yes,
-        meaning: "RTP telephone-events (RFC 4733), relayed as they come",
+        meaning: "RTP telephone-events (RFC 4733); converted to and from the other leg's way",
     },
     Choice {
         value: "sip-info",
-        support: Support::NotYet("DTMF interworking"),
-        meaning: "SIP INFO (application/dtmf-relay)",
+        support: Support::Yes,
+        meaning: "SIP INFO (application/dtmf-relay or application/dtmf, see dtmf_info_type)",
+    },
+    Choice {
+        value: "inband",
+        support: Support::Yes,
+        meaning: "dual tones in the audio (ITU-T Q.23); G.711 trunks only",
+    },
+];
+
+/// `dtmf_info_type = ...`: the body of the SIP INFOs the SBC sends to a `sip-info` leg.
+pub const DTMF_INFO_TYPES: &[Choice] = &[
+    Choice {
+        value: "dtmf-relay",
+        support: Support::Yes,
+        meaning: "application/dtmf-relay: Signal= and Duration= lines",
+    },
+    Choice {
+        value: "dtmf",
+        support: Support::Yes,
+        meaning: "application/dtmf: the digit alone",
     },
 ];
 
@@ -237,7 +256,7 @@ mod tests {
         }
         assert_eq!(
             names(DTMF_MODES.iter().map(|c| c.value)),
-            "rfc4733, sip-info"
+            "rfc4733, sip-info, inband"
         );
     }
 }

@@ -29,6 +29,7 @@ use sbc_sip::{Known, Message};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
+use crate::dtmf::InfoSender;
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
 use crate::mgmt::hook::ViewHook;
@@ -85,6 +86,8 @@ pub struct Core {
     /// Ticked every time round the loop (which wakes at least once a second): the
     /// systemd watchdog is petted only while it is fresh ([`crate::liveness`]).
     beat: Option<crate::liveness::Beat>,
+    /// The INFOs of the SBC's own carrying digits the media plane heard.
+    dtmf: InfoSender,
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -123,6 +126,7 @@ impl Core {
             views: Views::default(),
             live: None,
             beat: None,
+            dtmf: InfoSender::default(),
         }
     }
 
@@ -329,6 +333,9 @@ impl Core {
                 busy = true;
                 self.on_event(ev);
             }
+            for note in self.hook.inner_mut().drain_digits() {
+                self.digit_note(&note);
+            }
             for call in self.hook.take_released() {
                 self.trunks.limits.released(call);
                 self.views.ended(call.get());
@@ -362,13 +369,17 @@ impl Core {
             }
             EngineEvent::CallEnded { call, reason } => {
                 self.views.ended(call.get());
+                self.dtmf.ended(call);
                 self.trunks.limits.released(call);
                 info!(%call, ?reason, "call ended");
                 debug!("media ports free: {}", self.hook.inner().port_summary());
             }
             EngineEvent::Response { tx, response } => {
                 let now = Instant::now();
-                if !self.trunks.health.handle_response(now, tx, &response)
+                if !self
+                    .dtmf
+                    .answered(&mut self.engine, now, tx, response.status())
+                    && !self.trunks.health.handle_response(now, tx, &response)
                     && !self
                         .registrations
                         .handle_response(now, tx, &response, &mut self.engine)
@@ -378,7 +389,8 @@ impl Core {
             }
             EngineEvent::Timeout { tx } => {
                 let now = Instant::now();
-                if !self.trunks.health.handle_timeout_of(now, tx)
+                if !self.dtmf.answered(&mut self.engine, now, tx, None)
+                    && !self.trunks.health.handle_timeout_of(now, tx)
                     && !self
                         .registrations
                         .handle_timeout_of(now, tx, &mut self.engine)
@@ -569,6 +581,10 @@ impl Core {
         self.views.on_media_event(&ev);
         let now = Instant::now();
         let (call, reason) = match ev {
+            MediaEvent::Digit { stream, digit } => {
+                self.media_digit(stream.call, digit);
+                return;
+            }
             MediaEvent::Inactive { call } => (call, EndReason::MediaTimeout),
             MediaEvent::BindFailed { stream, local, .. } => {
                 self.hook.inner_mut().stream_failed(stream);
@@ -583,5 +599,63 @@ impl Core {
             info!(call = %id, ?reason, "media: ending the call");
             self.engine.hang_up(now, id, reason, &mut self.hook);
         }
+    }
+
+    /// A digit the media plane heard: logged (masked unless the call shows digits), shown
+    /// in the views, and sent as SIP INFO when the other leg wants it so.
+    fn media_digit(&mut self, number: u64, d: sbc_core::HeardDigit) {
+        let Some(id) = self.hook.inner().call_of(number) else {
+            return;
+        };
+        let shown = self.hook.inner().shows_digits(id);
+        let note = sbc_session::DigitNote {
+            call: number,
+            from: d.from,
+            digit: d.digit,
+            duration_ms: d.duration_ms,
+            came: match d.heard {
+                sbc_core::dtmf::Heard::Events => "rfc4733",
+                sbc_core::dtmf::Heard::Tone => "inband",
+            },
+            went: d.delivery.name(),
+            shown,
+        };
+        self.digit_note(&note);
+        let to = d.from.other();
+        if d.delivery != sbc_core::dtmf::Delivery::Info {
+            return;
+        }
+        if let Some(policy) = self.hook.inner().dtmf_policy(id, to) {
+            let policy = sbc_config::DtmfPolicy {
+                show_digits: shown,
+                ..policy
+            };
+            let now = Instant::now();
+            self.dtmf.digit(
+                &mut self.engine,
+                now,
+                id,
+                to,
+                d.fork,
+                policy,
+                d.digit,
+                d.duration_ms,
+            );
+        }
+    }
+
+    /// Logs a digit (masked unless shown) and keeps it for the views.
+    fn digit_note(&mut self, note: &sbc_session::DigitNote) {
+        info!(
+            call = note.call,
+            from = %note.from,
+            digit = %note.digit.shown(note.shown),
+            duration_ms = note.duration_ms,
+            came = note.came,
+            went = note.went,
+            "DTMF digit"
+        );
+        self.views
+            .digit(note.call, sbc_mgmt::clock::unix_now(), note);
     }
 }

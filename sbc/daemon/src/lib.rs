@@ -38,6 +38,7 @@
 pub mod check;
 pub mod cli;
 mod core;
+mod dtmf;
 mod firewall;
 mod gate;
 pub mod health;

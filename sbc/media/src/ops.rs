@@ -18,6 +18,12 @@ pub enum OpError {
     UnknownStream { stream: StreamKey },
     #[error("{stream}: already open")]
     AlreadyOpen { stream: StreamKey },
+    /// A payload type above 127 in a DTMF op.
+    #[error("{stream}: payload type {pt} out of range")]
+    PayloadType { stream: StreamKey, pt: u8 },
+    /// Digits to play towards a side are queued no further (a flood of INFOs).
+    #[error("{stream}: too many digits waiting to be played")]
+    DigitQueueFull { stream: StreamKey },
     /// The op asks for something the engine does not do yet.
     #[error("{stream}: {what} not supported yet")]
     Unsupported {
@@ -212,6 +218,13 @@ impl Shard {
                     sd.egress.crypto = keyed(keys.as_ref(), false)?;
                 }
             }
+            MediaOp::Dtmf { stream, side, leg } => self.set_dtmf(stream, side, leg)?,
+            MediaOp::PlayDigit {
+                stream,
+                toward,
+                digit,
+                duration_ms,
+            } => self.play_digit(now, stream, toward, digit, duration_ms)?,
             MediaOp::QueryStats { stream } => {
                 let s = self.stream_mut(stream)?;
                 let (a, b) = (s.sides[0].stats.snapshot(), s.sides[1].stats.snapshot());
@@ -243,7 +256,7 @@ impl Shard {
         }
     }
 
-    fn stream_mut(&mut self, stream: StreamKey) -> Result<&mut Stream, OpError> {
+    pub(crate) fn stream_mut(&mut self, stream: StreamKey) -> Result<&mut Stream, OpError> {
         let unknown = OpError::UnknownStream { stream };
         let slot = *self.by_key.get(&stream).ok_or(unknown.clone())?;
         self.streams

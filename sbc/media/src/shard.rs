@@ -137,7 +137,7 @@ impl Shard {
 
     /// The next event for the control plane.
     pub fn poll_event(&mut self) -> Option<MediaEvent> {
-        self.events.pop_front()
+        self.events.pop_front().or_else(|| self.digit_event())
     }
 
     /// Counters and latches of a stream.

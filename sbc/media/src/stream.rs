@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use sbc_core::{LatchMode, Side as Leg, StreamKey};
+use sbc_core::{DtmfLeg, LatchMode, Side as Leg, StreamKey};
 
 use crate::config::Forwarder;
 use crate::offload::KernelRelay;
@@ -89,6 +89,8 @@ pub struct Stream {
     pub kernel_refused: bool,
     /// T.38 UDPTL instead of RTP (`MediaOp::Udptl`).
     pub udptl: bool,
+    /// How each leg carries DTMF (`MediaOp::Dtmf`), A then B.
+    pub dtmf: [Option<DtmfLeg>; 2],
 }
 
 pub fn ix(side: Leg) -> usize {
@@ -122,6 +124,7 @@ impl Stream {
             offloaded: None,
             kernel_refused: false,
             udptl: false,
+            dtmf: [None, None],
         }
     }
 

@@ -73,4 +73,10 @@ pub trait Transform: fmt::Debug + Send {
         let _ = (now, emit);
         Ok(())
     }
+
+    /// Itself as `Any`, for the feature that installed it to reach its own type again
+    /// (DTMF: a digit to play). `None`: nobody needs to.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }

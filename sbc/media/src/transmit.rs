@@ -13,9 +13,33 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use sbc_core::{Side, StreamKey};
+use sbc_core::dtmf::{Delivery, Heard};
+use sbc_core::{Digit, Side, StreamKey};
 
 use crate::{SocketId, StepError};
+
+/// Digits a shard holds until the control plane takes them ([`Emit::digit`]).
+const DIGIT_SLOTS: usize = 64;
+
+/// A digit a transform heard, queued without allocation; the shard turns it into a
+/// [`MediaEvent::Digit`](sbc_core::MediaEvent::Digit) in `poll_event`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigitReport {
+    pub digit: Digit,
+    pub duration_ms: u32,
+    pub heard: Heard,
+    pub delivery: Delivery,
+}
+
+/// A report, and the stream side it was heard for (`toward`: the side the transform
+/// serves; the digit came from the other).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueuedDigit {
+    pub slot: usize,
+    pub key: StreamKey,
+    pub toward: Side,
+    pub report: DigitReport,
+}
 
 /// The largest packet the engine emits itself (an Ethernet MTU's UDP payload, rounded).
 pub const MAX_EMITTED: usize = 1500;
@@ -47,6 +71,8 @@ pub(crate) struct TxQueue {
     mem: Box<[u8]>,
     free: Vec<usize>,
     queue: VecDeque<Queued>,
+    /// Digits heard by transforms (a few per second at most), allocated with the queue.
+    digits: VecDeque<QueuedDigit>,
 }
 
 impl TxQueue {
@@ -55,7 +81,13 @@ impl TxQueue {
             mem: vec![0u8; slots * MAX_EMITTED].into_boxed_slice(),
             free: (0..slots).rev().collect(),
             queue: VecDeque::with_capacity(slots),
+            digits: VecDeque::with_capacity(DIGIT_SLOTS),
         }
+    }
+
+    /// The oldest digit reported.
+    pub fn pop_digit(&mut self) -> Option<QueuedDigit> {
+        self.digits.pop_front()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -131,6 +163,21 @@ impl<'a> Emit<'a> {
     /// The side the packets go to.
     pub fn toward(&self) -> Side {
         self.toward
+    }
+
+    /// Reports a digit heard from the other side's peer (what became of it in `report`).
+    /// The shard's room for reports is bounded: a full one is an error, not an allocation.
+    pub fn digit(&mut self, report: DigitReport) -> Result<(), StepError> {
+        if self.queue.digits.len() >= DIGIT_SLOTS {
+            return Err(StepError::QueueFull);
+        }
+        self.queue.digits.push_back(QueuedDigit {
+            slot: self.slot,
+            key: self.key,
+            toward: self.toward,
+            report,
+        });
+        Ok(())
     }
 }
 

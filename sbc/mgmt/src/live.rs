@@ -101,6 +101,24 @@ pub struct CallView {
     pub a: LegView,
     pub b: LegView,
     pub streams: Vec<StreamView>,
+    /// DTMF digits of the call (the last 32), oldest first.
+    #[serde(default)]
+    pub digits: Vec<DigitView>,
+}
+
+/// A DTMF digit that crossed a call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigitView {
+    /// The digit, or `x` unless both legs' `show_digits` allow it (card numbers, PINs).
+    pub digit: String,
+    /// `"a-to-b"` or `"b-to-a"`.
+    pub direction: String,
+    /// How it came (`rfc4733`, `sip-info`, `inband`) and went (the same, or `dropped`).
+    pub from_mode: String,
+    pub to_mode: String,
+    /// RFC 3339, UTC.
+    pub time: String,
+    pub duration_ms: u32,
 }
 
 /// One leg of a call.

@@ -248,6 +248,8 @@ fn components() -> Value {
             "properties": {
                 "name": s, "realm": s, "peers": string_list(), "codecs": string_list(),
                 "dtmf": {"enum": registry::DTMF_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
+                "dtmf_info_type": {"enum": registry::DTMF_INFO_TYPES.iter().map(|c| c.value).collect::<Vec<_>>()},
+                "show_digits": b,
                 "srtp": {"enum": registry::SRTP_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
                 "srtp_suites": srtp_suites(),
                 "sdes_without_tls": b,
@@ -322,6 +324,7 @@ fn components() -> Value {
                 "relay": {"$ref": "#/components/schemas/Support"},
                 "transcode": {"$ref": "#/components/schemas/Support"}}}},
             "dtmf_modes": {"type": "array", "items": {"$ref": "#/components/schemas/Choice"}},
+            "dtmf_info_types": {"type": "array", "items": {"$ref": "#/components/schemas/Choice"}},
             "srtp_modes": {"type": "array", "items": {"$ref": "#/components/schemas/Choice"}},
             "srtp_suites": {"type": "array", "items": {"type": "object", "properties": {
                 "name": s, "supported": b, "note": s}}}}},

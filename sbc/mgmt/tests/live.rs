@@ -9,8 +9,8 @@ use axum::http::{Method, Request, StatusCode};
 use common::Env;
 use http_body_util::BodyExt;
 use sbc_mgmt::live::{
-    BanView, CallView, Command, LegView, PeerView, RegistrationView, Snapshot, StreamSideView,
-    StreamView, TrunkRegistrationView, TrunkView,
+    BanView, CallView, Command, DigitView, LegView, PeerView, RegistrationView, Snapshot,
+    StreamSideView, StreamView, TrunkRegistrationView, TrunkView,
 };
 use serde_json::json;
 use tower::ServiceExt;
@@ -47,6 +47,14 @@ fn snapshot() -> Snapshot {
                     ..StreamSideView::default()
                 },
                 b: StreamSideView::default(),
+            }],
+            digits: vec![DigitView {
+                digit: "x".into(),
+                direction: "a-to-b".into(),
+                from_mode: "rfc4733".into(),
+                to_mode: "sip-info".into(),
+                time: "2026-11-21T03:00:05Z".into(),
+                duration_ms: 120,
             }],
         }],
         cps: 0.5,
@@ -376,14 +384,20 @@ async fn the_registry_says_what_the_sbc_acts_on() {
     assert_eq!(
         r["dtmf_modes"][0],
         json!({"value": "rfc4733", "supported": true,
-        "meaning": "RTP telephone-events (RFC 4733), relayed as they come"})
+        "meaning": "RTP telephone-events (RFC 4733); converted to and from the other leg's way"})
     );
-    assert_eq!(r["dtmf_modes"][1]["supported"], false);
-    assert!(
-        r["dtmf_modes"][1]["note"]
-            .as_str()
-            .is_some_and(|n| n.contains("DTMF"))
+    let dtmf: Vec<(&str, bool)> = r["dtmf_modes"]
+        .as_array()
+        .expect("modes")
+        .iter()
+        .map(|m| (m["value"].as_str().unwrap_or(""), m["supported"] == true))
+        .collect();
+    assert_eq!(
+        dtmf,
+        [("rfc4733", true), ("sip-info", true), ("inband", true)],
+        "DTMF interworking acts on every mode"
     );
+    assert_eq!(r["dtmf_info_types"][0]["value"], "dtmf-relay");
     let srtp: Vec<(&str, bool)> = r["srtp_modes"]
         .as_array()
         .expect("modes")

@@ -65,6 +65,7 @@ pub fn answer(
     }
 
     let offered = offer.peer.clone();
+    let section_dtmf = offer.dtmf.clone();
     let (peer_protos, peer_lines, our_offered) = (
         offer.peer_protos.clone(),
         offer.peer_lines.clone(),
@@ -150,6 +151,9 @@ pub fn answer(
         if let Some(rate) = clock_rate(&sdp.media[index]) {
             call.clock_rate(ops, index, rate);
         }
+        if let Some(sd) = section_dtmf.get(index) {
+            dtmf(call, ops, index, from, &mut sdp.media[index], sd);
+        }
     }
 
     let early = from == Side::B && !call.answered && fork.is_some();
@@ -180,6 +184,40 @@ pub fn answer(
     }
     unbundle(&mut sdp);
     Ok(call.leg_mut(offerer).origin.stamp(&mut sdp))
+}
+
+/// Section `index` of an answer from `from`'s peer: its telephone-events made right for
+/// the offerer, and each leg's DTMF told to the engine.
+fn dtmf(
+    call: &mut CallMedia,
+    ops: &mut Vec<MediaOp>,
+    index: usize,
+    from: Side,
+    m: &mut MediaDescription,
+    sd: &super::dtmf::SectionDtmf,
+) {
+    if m.media != "audio" || !m.is_rtp() || m.is_rejected() {
+        return;
+    }
+    let offerer = from.other();
+    let answered = super::dtmf::events(m);
+    let audio = super::dtmf::audio(m);
+    super::dtmf::answer(m, call.leg(offerer), &sd.offered);
+    let to_offerer = super::dtmf::events(m);
+    let answerer_leg = super::dtmf::leg(
+        call.leg(from).dtmf.mode,
+        answered,
+        sd.sent.clone(),
+        audio.clone(),
+    );
+    let offerer_leg = super::dtmf::leg(
+        call.leg(offerer).dtmf.mode,
+        sd.offered.clone(),
+        to_offerer,
+        audio,
+    );
+    call.dtmf(ops, index, from, answerer_leg);
+    call.dtmf(ops, index, offerer, offerer_leg);
 }
 
 /// The answerer's SRTP of section `index`: its key and the SBC's line it chose, checked

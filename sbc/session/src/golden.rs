@@ -293,9 +293,56 @@ impl Run {
                 }
                 s
             }
+            MediaOp::Dtmf { stream, side, leg } => {
+                format!("dtmf m{} {side} {}", stream.index, dtmf_leg(leg))
+            }
+            MediaOp::PlayDigit {
+                stream,
+                toward,
+                digit,
+                duration_ms,
+            } => format!(
+                "play-digit m{} {toward} {} {duration_ms}ms",
+                stream.index,
+                digit.reveal()
+            ),
         };
         self.replace_ports(&text)
     }
+}
+
+/// `way=rfc4733 events=101/8000 sends=101/8000 audio=8/8000/alaw,...`.
+fn dtmf_leg(l: &sbc_core::DtmfLeg) -> String {
+    let events = |e: &[sbc_core::dtmf::EventPt]| {
+        let v: Vec<String> = e
+            .iter()
+            .map(|e| format!("{}/{}", e.pt, e.clock_rate))
+            .collect();
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.join(",")
+        }
+    };
+    let audio: Vec<String> = l
+        .audio
+        .iter()
+        .map(|a| {
+            let law = match a.g711 {
+                Some(sbc_core::dtmf::G711::Ulaw) => "/ulaw",
+                Some(sbc_core::dtmf::G711::Alaw) => "/alaw",
+                None => "",
+            };
+            format!("{}/{}{law}", a.pt, a.clock_rate)
+        })
+        .collect();
+    format!(
+        "way={} receive={} send={} audio={}",
+        l.way.name(),
+        events(&l.receive),
+        events(&l.send),
+        audio.join(",")
+    )
 }
 
 /// The first characters of a key's `inline:` form, so a reader matches the op against the

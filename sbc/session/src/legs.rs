@@ -18,7 +18,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
-use sbc_config::{Config, Realm};
+use sbc_config::{Config, DtmfPolicy, Realm};
 use sbc_core::{LatchMode, Side, Transport};
 use sbc_sdp::{LegOrigin, Origin};
 use sbc_sip::b2bua::{CallId, RelayPlan};
@@ -42,6 +42,8 @@ pub struct Leg {
     pub codecs: Option<Vec<String>>,
     /// The SBC's `o=` on this leg.
     pub origin: LegOrigin,
+    /// How the leg carries DTMF (`dtmf`, `dtmf_info_type`, `show_digits`).
+    pub dtmf: DtmfPolicy,
     /// SRTP on this leg: the trunk's policy (a phone's: its realm's), and whether SDES
     /// keys may travel in this leg's signalling.
     pub srtp: LegSrtp,
@@ -57,16 +59,28 @@ impl Leg {
         seed: u64,
         tls: bool,
     ) -> Result<Leg, MediaError> {
-        let (realm, latch, codecs, policy): (&Realm, _, _, _) =
+        let (realm, latch, codecs, policy, dtmf): (&Realm, _, _, _, _) =
             if let Some(trunk) = config.trunk(name) {
                 let codecs = trunk
                     .codecs
                     .as_ref()
                     .map(|c| c.iter().map(|c| c.as_str().to_owned()).collect());
                 let realm = config.realm_of(trunk);
-                (realm, LatchMode::PrivateOnly, codecs, trunk.srtp.clone())
+                (
+                    realm,
+                    LatchMode::PrivateOnly,
+                    codecs,
+                    trunk.srtp.clone(),
+                    trunk.dtmf_policy,
+                )
             } else if let Some(realm) = config.realm(name) {
-                (realm, LatchMode::Always, None, realm.srtp.clone())
+                (
+                    realm,
+                    LatchMode::Always,
+                    None,
+                    realm.srtp.clone(),
+                    realm.dtmf,
+                )
             } else {
                 return Err(MediaError::NoRealm {
                     why: format!("{name} is no trunk or realm"),
@@ -82,6 +96,7 @@ impl Leg {
             latch,
             codecs,
             origin: LegOrigin::new(origin),
+            dtmf,
             srtp: LegSrtp {
                 keys_may_travel: tls || policy.sdes_without_tls,
                 policy,

@@ -49,8 +49,12 @@
 
 mod answer;
 mod check;
+mod dtmf;
+mod dtmf_info;
 mod error;
 mod hiding;
+mod info;
+mod info_limit;
 mod legs;
 mod offer;
 mod pool;
@@ -63,6 +67,8 @@ mod state;
 mod golden;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_dtmf;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,10 +76,14 @@ use std::sync::Arc;
 use sbc_config::Config;
 use sbc_core::{MediaOp, Pseudonyms, Side, StreamKey};
 use sbc_sdp::SessionDescription;
-use sbc_sip::b2bua::{Body, BodyRole, CallId, NotAcceptable, RelayPlan, SessionHook};
+use sbc_sip::b2bua::{
+    Body, BodyRole, CallId, InDialog, InDialogAction, NotAcceptable, RelayPlan, SessionHook,
+};
 use tracing::{info, warn};
 
+pub use dtmf_info::DigitNote;
 pub use error::MediaError;
+pub use info::body as info_body;
 pub use ports::PortUsage;
 pub use sdes::KeySource;
 
@@ -95,6 +105,8 @@ pub struct MediaHook {
     seed: u64,
     /// Pseudonyms for RTCP CNAMEs in SDP (the media engine uses the same for RTCP).
     names: Pseudonyms,
+    /// Digits that crossed calls as SIP INFO since the last [`MediaHook::drain_digits`].
+    digits: Vec<DigitNote>,
     /// Where the SBC's SRTP keys come from: the OS random source.
     keys: KeySource,
 }
@@ -110,8 +122,30 @@ impl MediaHook {
             ops: Vec::new(),
             seed,
             names,
+            digits: Vec::new(),
             keys: KeySource::Os,
         }
+    }
+
+    /// Digits that crossed calls as SIP INFO since the last drain (for the views).
+    pub fn drain_digits(&mut self) -> Vec<DigitNote> {
+        std::mem::take(&mut self.digits)
+    }
+
+    /// Whether `call`'s digits may be shown (both legs' `show_digits`).
+    pub fn shows_digits(&self, call: CallId) -> bool {
+        self.calls.get(&call).is_some_and(dtmf_info::shown)
+    }
+
+    /// The DTMF settings of leg `side` of `call` (for the INFOs the core sends on it).
+    pub fn dtmf_policy(&self, call: CallId, side: Side) -> Option<sbc_config::DtmfPolicy> {
+        Some(self.calls.get(&call)?.leg(side).dtmf)
+    }
+
+    /// How each leg of `call` carries DTMF (A, B), once an answer settled it.
+    pub fn dtmf_ways(&self, call: CallId) -> Option<(sbc_core::DtmfWay, sbc_core::DtmfWay)> {
+        let (_, a, b) = self.calls.get(&call)?.dtmf_stream()?;
+        Some((a.way, b.way))
     }
 
     /// The same hook making its SRTP keys from `keys` (tests: a seeded source, so golden
@@ -294,6 +328,13 @@ impl SessionHook for MediaHook {
     fn answered(&mut self, call: CallId, fork: Option<&str>) {
         if let Some(c) = self.calls.get_mut(&call) {
             answer::answered(c, &mut self.pools, &mut self.ops, fork);
+        }
+    }
+
+    fn in_dialog(&mut self, request: InDialog<'_>) -> InDialogAction {
+        match self.calls.get_mut(&request.call) {
+            Some(call) => dtmf_info::in_dialog(call, &mut self.ops, &mut self.digits, &request),
+            None => InDialogAction::Relay,
         }
     }
 

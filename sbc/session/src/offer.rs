@@ -60,6 +60,13 @@ pub fn offer(
     let peer_protos: Vec<String> = sdp.media.iter().map(|m| m.proto.clone()).collect();
     let mut peer_lines: Vec<Option<Line>> = vec![None; n];
 
+    // The offerer's telephone-events, before the codec policies: the destination's may
+    // leave them out (it converts), the offerer still gets them back in the answer.
+    let offered_events: Vec<_> = sdp
+        .media
+        .iter()
+        .map(|m| super::dtmf::offered(m, call.leg(from)))
+        .collect();
     let mut anchored = vec![false; n];
     let mut refusals = Vec::new();
     for (index, m) in sdp.media.iter_mut().enumerate() {
@@ -93,6 +100,19 @@ pub fn offer(
             info!(call = %call.id, "stream rejected: {e}");
         }
     }
+
+    let dtmf: Vec<super::dtmf::SectionDtmf> = sdp
+        .media
+        .iter_mut()
+        .enumerate()
+        .map(|(index, m)| {
+            if anchored[index] {
+                super::dtmf::offer(m, call.leg(to), offered_events[index].clone())
+            } else {
+                super::dtmf::SectionDtmf::default()
+            }
+        })
+        .collect();
 
     let fresh = allocate(call, pools, &anchored)?;
     for &index in &fresh {
@@ -163,6 +183,7 @@ pub fn offer(
         protos: sdp.media.iter().map(|m| m.proto.clone()).collect(),
         peer,
         early: Vec::new(),
+        dtmf,
         peer_protos,
         peer_lines,
         our_offered,

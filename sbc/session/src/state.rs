@@ -4,10 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-use sbc_core::{MediaOp, Pseudonyms, RemoteSpec, Side, StreamKey};
+use sbc_core::{DtmfLeg, MediaOp, Pseudonyms, RemoteSpec, Side, StreamKey};
 use sbc_sip::b2bua::CallId;
 
 use super::check::PeerStream;
+use super::dtmf::SectionDtmf;
+use super::info_limit::InfoBudget;
 use super::legs::Leg;
 use super::ports::Pools;
 use super::sdes::{Keying, Line};
@@ -42,6 +44,8 @@ pub struct Offer {
     /// Answers from early dialogs (forks of B): which sections each accepted. The one
     /// whose fork answers the call settles the streams when its 2xx has no SDP.
     pub early: Vec<(String, Vec<bool>)>,
+    /// Per media section: the offerer's telephone-events and those sent on.
+    pub dtmf: Vec<SectionDtmf>,
     /// The transport of each section as the offerer wrote it (its answer uses the same).
     pub peer_protos: Vec<String>,
     /// The offerer's `a=crypto` line chosen per section (`None`: plain RTP).
@@ -76,6 +80,10 @@ pub struct CallMedia {
     pub keying: Keying,
     /// Pseudonyms for the CNAMEs of `a=ssrc` ([`hiding`](super::hiding)).
     pub names: Pseudonyms,
+    /// How each leg of each section carries DTMF, as the engine was last told.
+    dtmf: HashMap<(usize, Side), DtmfLeg>,
+    /// DTMF INFOs each leg may still send (a flood is answered 503), A then B.
+    pub info_budget: [InfoBudget; 2],
 }
 
 impl CallMedia {
@@ -93,7 +101,34 @@ impl CallMedia {
             clock_rates: HashMap::new(),
             keying: Keying::default(),
             names,
+            dtmf: HashMap::new(),
+            info_budget: [InfoBudget::default(), InfoBudget::default()],
         }
+    }
+
+    /// Tells the engine how `side`'s leg of stream `index` carries DTMF, unless it knows.
+    pub fn dtmf(&mut self, ops: &mut Vec<MediaOp>, index: usize, side: Side, leg: DtmfLeg) {
+        if self.dtmf.get(&(index, side)) == Some(&leg) {
+            return;
+        }
+        self.dtmf.insert((index, side), leg.clone());
+        ops.push(MediaOp::Dtmf {
+            stream: self.key(index),
+            side,
+            leg,
+        });
+    }
+
+    /// The stream that carries the call's DTMF (the first anchored audio stream whose
+    /// legs are both known), with each leg's DTMF.
+    pub fn dtmf_stream(&self) -> Option<(usize, &DtmfLeg, &DtmfLeg)> {
+        (0..self.streams.len())
+            .filter(|&i| self.streams[i].is_some())
+            .find_map(|i| {
+                let a = self.dtmf.get(&(i, Side::A))?;
+                let b = self.dtmf.get(&(i, Side::B))?;
+                Some((i, a, b))
+            })
     }
 
     pub fn leg(&self, side: Side) -> &Leg {
@@ -198,6 +233,7 @@ impl CallMedia {
         self.sending.retain(|(i, _), _| *i != index);
         self.udptl.remove(&index);
         self.clock_rates.remove(&index);
+        self.dtmf.retain(|(i, _), _| *i != index);
         self.keying.forget(index);
         true
     }

@@ -273,7 +273,11 @@ fn the_b2bua_relays_the_anchored_offer_and_media_timeout_hangs_up() {
         .find(|m| m.starts_with("INVITE "))
         .expect("INVITE to the PBX");
     assert!(to_pbx.contains("\r\nc=IN IP4 10.0.0.1\r\n"), "{to_pbx}");
-    assert!(to_pbx.contains("m=audio 30000 RTP/AVP 8 0\r\n"), "{to_pbx}");
+    // telephone-event added: the PBX is an rfc4733 leg (the default), the carrier offered none.
+    assert!(
+        to_pbx.contains("m=audio 30000 RTP/AVP 8 0 101\r\n"),
+        "{to_pbx}"
+    );
     assert!(!to_pbx.contains("198.51.100.20"), "{to_pbx}");
     let ops = hook.drain_ops();
     assert!(matches!(ops.first(), Some(MediaOp::Open { .. })), "{ops:?}");

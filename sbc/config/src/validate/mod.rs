@@ -6,6 +6,7 @@
 //! yields `None`; a section is built only from values that all parsed, and the
 //! [`Config`] only when no error was recorded.
 
+mod dtmf;
 mod firewall;
 mod health;
 mod media;

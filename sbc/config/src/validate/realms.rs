@@ -193,6 +193,13 @@ fn realm(
         "the realm",
     );
 
+    let keys = super::dtmf::Keys {
+        mode: r.dtmf.as_deref(),
+        info_type: r.dtmf_info_type.as_deref(),
+        show_digits: r.show_digits,
+    };
+    let dtmf = super::dtmf::policy(v, &p, keys, Default::default(), None);
+
     let realm = (|| {
         Some(Realm {
             name: name?,
@@ -207,6 +214,7 @@ fn realm(
             registrar: r.registrar.clone(),
             nat_keepalive: nat_keepalive?,
             srtp: srtp?,
+            dtmf: dtmf?,
         })
     })();
     RealmOut {

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::Validator;
 use super::realms::{RealmOut, transport_addr};
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Codec, DtmfMode, TlsFiles, Trunk, TrunkTls};
+use crate::model::{Codec, TlsFiles, Trunk, TrunkTls};
 use crate::schema::TrunkSection;
 
 fn family(ip: IpAddr) -> &'static str {
@@ -100,13 +100,19 @@ fn trunk(
         Some(list) => codecs(v, &format!("{p}.codecs"), list).map(Some),
         None => Some(None),
     };
-    let dtmf = choice(
-        v,
-        &format!("{p}.dtmf"),
-        t.dtmf.as_deref(),
-        DtmfMode::from_name,
-        DtmfMode::NAMES,
-    );
+    let inherited = realm
+        .and_then(|r| r.realm.as_ref())
+        .map(|r| r.dtmf)
+        .unwrap_or_default();
+    let keys = super::dtmf::Keys {
+        mode: t.dtmf.as_deref(),
+        info_type: t.dtmf_info_type.as_deref(),
+        show_digits: t.show_digits,
+    };
+    let dtmf = match &codecs {
+        Some(list) => super::dtmf::policy(v, &p, keys, inherited, Some(list.as_deref())),
+        None => None,
+    };
     let has_tls_peer = t.peers.iter().any(|s| {
         s.split_once(':')
             .is_some_and(|(t, _)| t.eq_ignore_ascii_case("tls"))
@@ -133,7 +139,8 @@ fn trunk(
         realm: realm.map(|r| r.raw_name.clone())?,
         peers: peers_ok.then_some(peers)?,
         codecs: codecs?,
-        dtmf: dtmf?.unwrap_or(DtmfMode::Rfc4733),
+        dtmf: dtmf?.mode,
+        dtmf_policy: dtmf?,
         srtp: srtp?,
         tls: tls?,
         options: health?.0,
@@ -264,22 +271,4 @@ fn codecs(v: &mut Validator<'_>, p: &str, list: &[String]) -> Option<Vec<Codec>>
         }
     }
     ok.then_some(out)
-}
-
-/// An optional keyword: `Some(None)` when absent, `None` after recording an error.
-fn choice<T>(
-    v: &mut Validator<'_>,
-    path: &str,
-    value: Option<&str>,
-    parse: fn(&str) -> Option<T>,
-    expected: &'static [&'static str],
-) -> Option<Option<T>> {
-    let Some(s) = value else {
-        return Some(None);
-    };
-    let parsed = parse(s).ok_or_else(|| K::InvalidChoice {
-        value: s.to_owned(),
-        expected,
-    });
-    v.check(path, parsed).map(Some)
 }

@@ -201,6 +201,7 @@ m=video 4002 RTP/SAVP 97\r\na=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:x\r\n";
         }
         let mut stack = ViewHook::new(crate::trunks::ReleaseHook::new(Answers));
         let request = InDialog {
+            now: std::time::Instant::now(),
             call: CallId::from_number(1),
             from: Side::A,
             method: &sbc_sip::Method::Info,

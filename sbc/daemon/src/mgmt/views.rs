@@ -12,7 +12,8 @@ use super::hook::LegMedia;
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp, Side, StreamKey, StreamStats};
 use sbc_mgmt::live::{
-    CallView, LegView, PeerView, RegistrationView, Snapshot, StreamSideView, StreamView, TrunkView,
+    CallView, DigitView, LegView, PeerView, RegistrationView, Snapshot, StreamSideView, StreamView,
+    TrunkView,
 };
 
 /// Window calls per second are averaged over.
@@ -29,7 +30,11 @@ struct CallRecord {
     from: String,
     a: LegView,
     b: LegView,
+    digits: VecDeque<DigitView>,
 }
+
+/// Digits kept per call for the views.
+const MAX_DIGITS: usize = 32;
 
 #[derive(Debug, Clone, Default)]
 struct StreamRecord {
@@ -95,6 +100,7 @@ impl Views {
                 from: r.from_name.to_owned(),
                 a: leg(config, r.from_name, Some(r.caller)),
                 b: leg(config, r.to_name, r.callee),
+                digits: VecDeque::new(),
             },
         );
     }
@@ -103,6 +109,28 @@ impl Views {
         if let Some(c) = self.calls.get_mut(&call) {
             c.answered = true;
         }
+    }
+
+    /// A DTMF digit crossed `call` (`shown`: the digit itself or `x`).
+    pub fn digit(&mut self, call: u64, unix: i64, note: &sbc_session::DigitNote) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if c.digits.len() == MAX_DIGITS {
+            c.digits.pop_front();
+        }
+        c.digits.push_back(DigitView {
+            digit: note.digit.shown(note.shown).to_string(),
+            direction: match note.from {
+                Side::A => "a-to-b",
+                Side::B => "b-to-a",
+            }
+            .to_owned(),
+            from_mode: note.came.to_owned(),
+            to_mode: note.went.to_owned(),
+            time: sbc_mgmt::clock::rfc3339(unix),
+            duration_ms: note.duration_ms,
+        });
     }
 
     pub fn ended(&mut self, call: u64) {
@@ -266,6 +294,7 @@ impl Views {
             a: c.a.clone(),
             b: c.b.clone(),
             streams,
+            digits: c.digits.iter().cloned().collect(),
         }
     }
 }

@@ -212,7 +212,9 @@ impl MediaHandle {
             | MediaOp::ClockRate { stream, .. }
             | MediaOp::QueryStats { stream }
             | MediaOp::Udptl { stream }
-            | MediaOp::Srtp { stream, .. } => stream.call,
+            | MediaOp::Srtp { stream, .. }
+            | MediaOp::Dtmf { stream, .. }
+            | MediaOp::PlayDigit { stream, .. } => stream.call,
         };
         let worker = &self.workers[shard_of(call, self.workers.len())];
         if !worker.send(Command::Op(op)) {

@@ -253,6 +253,14 @@ impl Worker {
                     reason,
                 } => warn!(%stream, %local, "media port not bound: {reason}"),
                 MediaEvent::Closed { stream, a, b } => debug!(%stream, ?a, ?b, "media closed"),
+                // The digit prints masked; the core logs it with the call's show_digits.
+                MediaEvent::Digit { stream, digit } => debug!(
+                    %stream,
+                    from = %digit.from,
+                    digit = %digit.digit,
+                    delivery = digit.delivery.name(),
+                    "media: DTMF digit heard"
+                ),
                 MediaEvent::Stats { .. } => {}
             }
             // The core may be gone during shutdown; the event is moot then.

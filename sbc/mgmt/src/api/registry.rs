@@ -57,6 +57,7 @@ pub fn document() -> Value {
     json!({
         "codecs": codecs,
         "dtmf_modes": choices(registry::DTMF_MODES),
+        "dtmf_info_types": choices(registry::DTMF_INFO_TYPES),
         "srtp_modes": choices(registry::SRTP_MODES),
         "srtp_suites": suites,
     })

@@ -42,6 +42,8 @@ pub struct Body<'a> {
 /// An in-dialog request without a session description, about to cross to the other leg.
 #[derive(Debug, Clone, Copy)]
 pub struct InDialog<'a> {
+    /// When it arrived (the engine's clock: a hook may rate-limit).
+    pub now: std::time::Instant,
     pub call: CallId,
     /// The leg it arrived on.
     pub from: Side,

@@ -85,6 +85,7 @@ impl Engine {
         let mut rewrite = None;
         if !carries_session(&method) {
             match hook.in_dialog(InDialog {
+                now,
                 call: id,
                 from: side,
                 method: &method,
