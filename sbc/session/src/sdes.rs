@@ -24,11 +24,22 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use sbc_config::{SrtpMode, SrtpPolicy};
 use sbc_core::registry::SrtpSuite;
 use sbc_core::{MediaOp, Side, SrtpKey, SrtpKeys, StreamKey};
 use sbc_sdp::{Crypto, KeyParam};
+
+/// Base64 as RFC 4568 §6.1 reads a key: "padding characters (i.e., one or two "=" at the
+/// end of the base64-encoded data) are discarded", so a key is read with or without them
+/// (rtpengine leaves them out; 28- and 44-byte AEAD keys need them). Written padded
+/// ([`STANDARD`], RFC 4648 §3.2).
+const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// The SRTP policy of one leg.
 #[derive(Debug, Clone)]
@@ -128,7 +139,9 @@ pub fn parse_line(c: &Crypto, policy: &SrtpPolicy) -> Result<Line, Skip> {
         return Err(Skip::KeyMethod);
     };
     let inline = kp.as_inline().ok_or(Skip::KeyMethod)?;
-    let mut material = STANDARD.decode(inline.key_salt).map_err(|_| Skip::Base64)?;
+    let mut material = KEY_BASE64
+        .decode(inline.key_salt)
+        .map_err(|_| Skip::Base64)?;
     let (key_len, salt_len) = (usize::from(suite.key_len), usize::from(suite.salt_len));
     if material.len() != key_len + salt_len {
         let len = material.len();
@@ -471,6 +484,36 @@ mod tests {
         );
         assert!(best.is_none());
         assert_eq!(skipped[0].1, Skip::Base64);
+    }
+
+    #[test]
+    fn keys_read_with_or_without_base64_padding() {
+        // RFC 4568 §6.1: "When base64 decoding the key and salt, padding characters (i.e.,
+        // one or two "=" at the end of the base64-encoded data) are discarded". rtpengine
+        // leaves them out by default: its AEAD_AES_128_GCM keys (28 bytes) are 38
+        // characters, where strict base64 writes 40.
+        let gcm = policy(&["AEAD_AES_128_GCM", "AEAD_AES_256_GCM"]);
+        for (suite, len) in [("AEAD_AES_128_GCM", 28), ("AEAD_AES_256_GCM", 44)] {
+            let padded = STANDARD.encode(vec![7u8; len]);
+            let bare = padded.trim_end_matches('=');
+            assert_ne!(padded, bare);
+            for key in [padded.as_str(), bare] {
+                let (best, skipped) = choose(&[line(&format!("1 {suite} inline:{key}"))], &gcm);
+                assert_eq!(skipped, vec![], "{suite} inline:{key}");
+                assert_eq!(
+                    best.map(|l| l.key.key().len() + l.key.salt().len()),
+                    Some(len)
+                );
+            }
+        }
+        // rtpengine's answer as it came (scripts/bench/media --srtp AEAD_AES_128_GCM).
+        let (best, _) = choose(
+            &[line(
+                "1 AEAD_AES_128_GCM inline:brb3YZbTl79C9AmsNbOsuvy9vO5Kd/hV07M5XQ",
+            )],
+            &gcm,
+        );
+        assert!(best.is_some());
     }
 
     #[test]
