@@ -14,8 +14,9 @@ use crate::transform::Transform;
 /// numbering by their transform and only protected.
 #[derive(Debug, Default)]
 pub struct Egress {
-    /// SRTP towards this side's peer; `None`: plain RTP.
-    pub(crate) crypto: Option<CryptoContext>,
+    /// SRTP towards this side's peer; `None`: plain RTP. Boxed (a context is large; a
+    /// plain side stays compact).
+    pub(crate) crypto: Option<Box<CryptoContext>>,
     pub(crate) payload_types: PtMap,
     pub(crate) rewrite: Rewrite,
     pub(crate) transform: Option<Box<dyn Transform>>,

@@ -195,6 +195,7 @@ impl Shard {
                             (k.outbound(), &[][..])
                         };
                         CryptoContext::new(k.suite(), key, mki)
+                            .map(Box::new)
                             .map_err(|error| OpError::Keys { stream, error })
                     })
                     .transpose()
@@ -217,6 +218,7 @@ impl Shard {
                 if !same_out {
                     sd.egress.crypto = keyed(keys.as_ref(), false)?;
                 }
+                sd.refresh_keyed();
             }
             MediaOp::Dtmf { stream, side, leg } => self.set_dtmf(stream, side, leg)?,
             MediaOp::PlayDigit {

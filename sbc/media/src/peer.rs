@@ -39,8 +39,9 @@ pub struct Peer {
     pub latched_in_window: bool,
     /// This peer may learn addresses from packets at all (its mode and SDP address).
     pub learns: bool,
-    /// SRTP of what it sends (the unprotect phase's context); `None`: plain RTP.
-    pub srtp: Option<CryptoContext>,
+    /// SRTP of what it sends (the unprotect phase's context); `None`: plain RTP. Boxed:
+    /// a context is large, and a plain peer stays small for the latch phase's scans.
+    pub srtp: Option<Box<CryptoContext>>,
 }
 
 /// What the latch phase decided for a packet from a source not (yet) latched.

@@ -36,6 +36,9 @@ pub struct Side {
     pub stats: SideStats,
     /// What is done to packets on their way to this side's peer.
     pub egress: Egress,
+    /// Some peer has an SRTP context: the unprotect phase has work (one flag test per
+    /// packet for a plain side). Kept by [`refresh_keyed`](Self::refresh_keyed).
+    pub(crate) keyed: bool,
 }
 
 /// The latch phase's verdict on an RTP packet's source.
@@ -62,7 +65,13 @@ impl Side {
             reported: None,
             stats: SideStats::default(),
             egress: Egress::default(),
+            keyed: false,
         }
+    }
+
+    /// Recomputes [`keyed`](Self::keyed) after peers or their contexts changed.
+    pub(crate) fn refresh_keyed(&mut self) {
+        self.keyed = self.peers.iter().any(|p| p.srtp.is_some());
     }
 
     /// A new SDP of this side (see [`Peer::update`]). Returns the index of the updated
@@ -130,6 +139,7 @@ impl Side {
             self.losers.extend(lost.filter(|a| Some(*a) != winner));
             self.peers.push(peer);
             self.active = Some(0);
+            self.refresh_keyed();
         }
         let peer = self.peers.first_mut()?;
         if peer.latched.is_none() {
@@ -152,7 +162,7 @@ impl Side {
 
     /// Why packets from or to this side need the engine (its peers' SRTP, its egress).
     pub fn needs_userspace(&self) -> Option<&'static str> {
-        if self.peers.iter().any(|p| p.srtp.is_some()) {
+        if self.keyed {
             return Some("SRTP");
         }
         self.egress.needs_userspace()

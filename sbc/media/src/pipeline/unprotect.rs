@@ -22,7 +22,7 @@ pub(crate) fn run(
     cx: &PacketCtx,
     buf: &mut PacketBuf<'_>,
 ) -> Result<Option<usize>, DropReason> {
-    if side.peers.iter().all(|p| p.srtp.is_none()) {
+    if !side.keyed {
         // Plain RTP from this side.
         return Ok(None);
     }
