@@ -1,12 +1,24 @@
-//! Codec DSP of the Edge SBC: a leaf crate (it imports nothing of ours), pure functions
-//! over sample slices, no allocation, no state beyond what a caller holds.
+//! Codec DSP of the Edge SBC: a leaf crate (it imports nothing of ours) that turns RTP
+//! payloads into 16-bit linear samples and back, one channel, for the media engine's
+//! transcoding and its DTMF tones.
 //!
-//! Today: G.711 ([`g711`]), which the media engine's DTMF steps use to hear and to play
-//! dual tones in PCMU/PCMA streams. Transcoding (G.722, Opus, resampling) lands here with
-//! its issue.
+//! | module | codec | audio rate | 20 ms frame | written |
+//! |---|---|---|---|---|
+//! | [`g711`] | G.711 µ-law (PCMU) / A-law (PCMA) | 8 kHz | 160 octets | here |
+//! | [`g722`] | G.722 at 64 kbit/s | 16 kHz (RTP clock 8000) | 160 octets | here, from the ITU-T text |
+//! | [`resample`] | 8 ↔ 16 kHz, halfband polyphase FIR | | | here |
+//!
+//! Encoders and decoders are plain structs holding their state: `encode(&pcm, &mut out)`
+//! and `decode(&payload, &mut out)` return how much they wrote or a [`CodecError`]; they
+//! never allocate per frame and never panic on a peer's bytes.
 //!
 //! Samples are 16-bit linear PCM (`i16`, full scale ±32767), one channel.
 
+pub mod error;
 pub mod g711;
+pub mod g722;
+pub mod resample;
 
+pub use error::CodecError;
 pub use g711::Law;
+pub use g722::{G722Decoder, G722Encoder};
