@@ -6,7 +6,15 @@
 //! |---|---|---|---|---|
 //! | [`g711`] | G.711 µ-law (PCMU) / A-law (PCMA) | 8 kHz | 160 octets | here |
 //! | [`g722`] | G.722 at 64 kbit/s | 16 kHz (RTP clock 8000) | 160 octets | here, from the ITU-T text |
+//! | `opus` | Opus, mono (RFC 6716/7587) | 8/12/16/24/48 kHz (RTP clock 48000) | 1 packet | libopus (feature `opus`) |
+//! | `g729` | G.729 Annex A, Annex B SID (RFC 3551) | 8 kHz | 20 bytes (+2 SID) | libbcg729 (feature `g729`) |
 //! | [`resample`] | 8 ↔ 16 kHz, halfband polyphase FIR | | | here |
+//!
+//! The two C libraries are behind cargo features (on by default for this crate's own
+//! tests and benches; the media engine does not turn them on until its transform phase
+//! uses them, so the daemon links neither until then). Building with them needs
+//! Debian's `libopus-dev` and `libbcg729-dev` (installed by `scripts/setup`); their
+//! `unsafe` FFI is confined to `opus/` and `g729/`, the rest of the crate has none.
 //!
 //! Encoders and decoders are plain structs holding their state: `encode(&pcm, &mut out)`
 //! and `decode(&payload, &mut out)` return how much they wrote or a [`CodecError`]; they
@@ -17,6 +25,10 @@
 pub mod error;
 pub mod g711;
 pub mod g722;
+#[cfg(feature = "g729")]
+pub mod g729;
+#[cfg(feature = "opus")]
+pub mod opus;
 pub mod resample;
 
 pub use error::CodecError;

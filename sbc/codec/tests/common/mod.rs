@@ -68,29 +68,30 @@ pub fn analyse(output: &[i16], rate: u32, amplitude: f64, skip: usize, len: usiz
         .map(|&s| f64::from(s))
         .collect();
     let fs = f64::from(rate);
-    // Coarse scan over the whole band (Hann window), then a fine one around the peak.
-    let hann: Vec<f64> = (0..len)
-        .map(|n| 0.5 - 0.5 * (2.0 * PI * n as f64 / len as f64).cos())
-        .collect();
-    let windowed: Vec<f64> = x.iter().zip(&hann).map(|(a, w)| a * w).collect();
-    let bin = fs / len as f64;
+    // Coarse scan over the whole band on the first 2048 samples (Hann window), then a
+    // fine one on the whole window around the peak.
+    let coarse_len = len.min(2048);
+    let coarse = hann_windowed(&x[..coarse_len]);
+    let coarse_bin = fs / coarse_len as f64;
     let mut best = (0.0, 0.0);
-    let mut f = 2.0 * bin;
-    while f < fs / 2.0 - 2.0 * bin {
-        let p = power(&windowed, f, fs);
+    let mut f = coarse_bin;
+    while f < fs / 2.0 - coarse_bin {
+        let p = power(&coarse, f, fs);
         if p > best.1 {
             best = (f, p);
         }
-        f += bin / 2.0;
+        f += coarse_bin / 2.0;
     }
-    let mut fine = best;
-    let mut f = best.0 - bin;
-    while f <= best.0 + bin {
+    let windowed = hann_windowed(&x);
+    let mut fine = (best.0, 0.0);
+    let mut f = (best.0 - coarse_bin).max(1.0);
+    let step = fs / len as f64 / 20.0;
+    while f <= best.0 + coarse_bin {
         let p = power(&windowed, f, fs);
         if p > fine.1 {
             fine = (f, p);
         }
-        f += bin / 50.0;
+        f += step;
     }
     let frequency = fine.0;
     // Least-squares fit of c·cos + s·sin + dc at that frequency.
@@ -123,6 +124,14 @@ pub fn analyse(output: &[i16], rate: u32, amplitude: f64, skip: usize, len: usiz
         level_db: 20.0 * (fitted_amplitude / amplitude).log10(),
         off_tone_db: 10.0 * (residual.max(1e-9) / fitted.max(1e-9)).log10(),
     }
+}
+
+fn hann_windowed(x: &[f64]) -> Vec<f64> {
+    let n = x.len() as f64;
+    x.iter()
+        .enumerate()
+        .map(|(i, v)| v * (0.5 - 0.5 * (2.0 * PI * i as f64 / n).cos()))
+        .collect()
 }
 
 fn power(x: &[f64], f: f64, fs: f64) -> f64 {
