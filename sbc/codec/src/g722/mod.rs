@@ -15,6 +15,8 @@
 //! small; the state is a few hundred bytes and needs no allocation.
 
 mod adpcm;
+#[cfg(test)]
+mod itu_vectors;
 mod qmf;
 mod tables;
 
