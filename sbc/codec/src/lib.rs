@@ -10,6 +10,10 @@
 //! | `g729` | G.729 Annex A, Annex B SID (RFC 3551) | 8 kHz | 20 bytes (+2 SID) | libbcg729 (feature `g729`) |
 //! | [`resample`] | 8 ↔ 16 kHz, halfband polyphase FIR | | | here |
 //!
+//! `transcode` (with both features) builds one direction of a transcoded RTP stream from
+//! these: re-ordering, loss concealment, re-cutting to the output ptime, and the
+//! SBC's own SSRC, sequence numbers and timestamps.
+//!
 //! The two C libraries are behind cargo features (on by default for this crate's own
 //! tests and benches; the media engine does not turn them on until its transform phase
 //! uses them, so the daemon links neither until then). Building with them needs
@@ -30,6 +34,8 @@ pub mod g729;
 #[cfg(feature = "opus")]
 pub mod opus;
 pub mod resample;
+#[cfg(all(feature = "opus", feature = "g729"))]
+pub mod transcode;
 
 pub use error::CodecError;
 pub use g711::Law;

@@ -1,0 +1,367 @@
+//! One direction of a transcoded stream, sans-IO: RTP payloads of one codec in (with
+//! their sequence numbers, timestamps and marker bits), RTP payloads of another out, as a
+//! stream of the SBC's own.
+//!
+//! What happens to a packet, in order:
+//!
+//! 1. **Re-ordering** ([`reorder`]): packets wait in a window of `reorder_depth` sequence
+//!    numbers and leave in order; late ones and duplicates are dropped and counted. A
+//!    missing packet is given up when the window is full or at [`Transcoder::flush`].
+//! 2. **Gaps**: the input timestamp a packet should have had is known from the previous
+//!    one's decoded duration. A gap after lost packets is filled with the decoder's loss
+//!    concealment (Opus, G.729; silence for G.711/G.722), at most 200 ms of it; a gap
+//!    without lost sequence numbers is the sender pausing (DTX, silence suppression): no
+//!    audio is made up, the output's timestamps jump by the same time and the next packet
+//!    carries the marker bit. An undecodable payload is dropped and counted (the next
+//!    packet sees a gap).
+//! 3. **Decode** at the rate the output needs (Opus decodes straight to 8 or 16 kHz),
+//!    resample 8 ↔ 16 kHz where the two codecs' rates differ (G.722 ↔ G.711/G.729).
+//! 4. **Re-cut**: samples collect in a FIFO and leave in frames of the output `ptime`
+//!    (10–60 ms), so a 30 ms input becomes 20 ms output without losing a sample.
+//! 5. **Encode** and emit with the stream's own SSRC, sequence numbers without gaps
+//!    (a frame Annex B or DTX does not send takes none) and timestamps that count every
+//!    sample at the output's RTP clock (G.722: 8000 for 16 kHz audio; Opus: 48000) —
+//!    across a loss they still advance by its duration. A marker bit on the input is
+//!    carried to the next packet out.
+//!
+//! No allocation per packet: every buffer is sized when the stream is built.
+
+mod codec;
+mod reorder;
+
+pub use codec::Codec;
+
+use crate::CodecError;
+use crate::resample::{Downsampler, Upsampler};
+use codec::{AnyDecoder, AnyEncoder};
+use reorder::{MAX_PAYLOAD, Push, Reorder};
+
+/// Most decoded audio one packet can give: 120 ms at 48 kHz (Opus's longest packet).
+const MAX_DECODED: usize = 5760;
+/// Longest loss filled with concealment; the rest of a longer one is skipped.
+const MAX_CONCEAL_MS: u64 = 200;
+
+/// How a transcoded direction is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TranscoderConfig {
+    /// What arrives.
+    pub input: Codec,
+    /// What leaves.
+    pub output: Codec,
+    /// Output packet duration, ms: 10, 20, 30, 40 or 60 (G.729: a multiple of 10).
+    pub ptime_ms: u32,
+    /// Re-ordering window, packets (at least 1: no re-ordering).
+    pub reorder_depth: usize,
+    /// The output stream's SSRC.
+    pub ssrc: u32,
+    /// The first output sequence number.
+    pub first_seq: u16,
+    /// The first output timestamp.
+    pub first_ts: u32,
+}
+
+/// One packet out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutPacket<'a> {
+    /// The stream's SSRC.
+    pub ssrc: u32,
+    /// Sequence number (no gaps).
+    pub seq: u16,
+    /// Timestamp at the output codec's RTP clock.
+    pub ts: u32,
+    /// Marker bit: the first packet after a talkspurt start or a pause.
+    pub marker: bool,
+    /// The encoded payload.
+    pub payload: &'a [u8],
+}
+
+/// What a direction counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TranscoderStats {
+    /// Packets pushed.
+    pub received: u64,
+    /// Dropped as late or duplicate.
+    pub late: u64,
+    /// Sequence numbers never seen (given up on).
+    pub lost: u64,
+    /// Payloads the decoder refused (or too large to hold).
+    pub undecodable: u64,
+    /// Samples (at the decoding rate) made up by concealment.
+    pub concealed_samples: u64,
+    /// Packets emitted.
+    pub sent: u64,
+}
+
+#[derive(Debug)]
+enum Resampler {
+    None,
+    Up(Upsampler),
+    Down(Downsampler),
+}
+
+/// One direction of a transcoded stream.
+#[derive(Debug)]
+pub struct Transcoder {
+    config: TranscoderConfig,
+    reorder: Reorder,
+    decoder: AnyDecoder,
+    encoder: AnyEncoder,
+    resampler: Resampler,
+    decode_rate: u32,
+    encode_rate: u32,
+    /// Output frame, samples at `encode_rate`.
+    frame: usize,
+    decoded: Box<[i16]>,
+    resampled: Box<[i16]>,
+    fifo: Box<[i16]>,
+    fifo_len: usize,
+    payload: Box<[u8]>,
+    /// The packet being processed, out of the re-ordering window.
+    input: Box<[u8]>,
+    /// The input timestamp the next packet should carry.
+    expected_ts: Option<u32>,
+    seq: u16,
+    /// Output samples accounted for so far (sent, not sent by DTX, or skipped).
+    clock: u64,
+    marker: bool,
+    /// The last packet could not be decoded: the gap it leaves is a loss.
+    undecoded: bool,
+    stats: TranscoderStats,
+}
+
+impl Transcoder {
+    /// Builds a direction; an error for a ptime or rate pair it cannot serve.
+    pub fn new(config: TranscoderConfig) -> Result<Self, CodecError> {
+        let decode_rate = config
+            .input
+            .fixed_rate()
+            .or(config.output.fixed_rate())
+            .unwrap_or(48_000);
+        let encode_rate = config.output.fixed_rate().unwrap_or(decode_rate);
+        let resampler = match (decode_rate, encode_rate) {
+            (a, b) if a == b => Resampler::None,
+            (8000, 16_000) => Resampler::Up(Upsampler::new()),
+            (16_000, 8000) => Resampler::Down(Downsampler::new()),
+            _ => {
+                return Err(CodecError::Setup {
+                    codec: "transcoder",
+                    reason: "no resampler for these rates",
+                });
+            }
+        };
+        let valid_ptime = match config.output {
+            Codec::G729 { .. } => config.ptime_ms % 10 == 0 && (10..=60).contains(&config.ptime_ms),
+            _ => [10, 20, 30, 40, 60].contains(&config.ptime_ms),
+        };
+        if !valid_ptime {
+            return Err(CodecError::FrameSize {
+                codec: "transcoder",
+                len: config.ptime_ms as usize,
+            });
+        }
+        let frame = (encode_rate * config.ptime_ms / 1000) as usize;
+        Ok(Self {
+            reorder: Reorder::new(config.reorder_depth),
+            decoder: AnyDecoder::new(config.input, decode_rate)?,
+            encoder: AnyEncoder::new(config.output, encode_rate)?,
+            resampler,
+            decode_rate,
+            encode_rate,
+            frame,
+            decoded: vec![0; MAX_DECODED].into_boxed_slice(),
+            resampled: vec![0; 2 * MAX_DECODED].into_boxed_slice(),
+            fifo: vec![0; frame + 2 * MAX_DECODED].into_boxed_slice(),
+            fifo_len: 0,
+            payload: vec![0; MAX_PAYLOAD].into_boxed_slice(),
+            input: vec![0; MAX_PAYLOAD].into_boxed_slice(),
+            expected_ts: None,
+            seq: config.first_seq,
+            clock: 0,
+            marker: true,
+            undecoded: false,
+            stats: TranscoderStats::default(),
+            config,
+        })
+    }
+
+    /// What this direction counted so far.
+    pub fn stats(&self) -> TranscoderStats {
+        self.stats
+    }
+
+    /// Takes one received packet; emits what is ready through `emit`.
+    pub fn push(
+        &mut self,
+        seq: u16,
+        ts: u32,
+        marker: bool,
+        payload: &[u8],
+        emit: &mut impl FnMut(OutPacket<'_>),
+    ) {
+        self.stats.received += 1;
+        loop {
+            match self.reorder.push(seq, ts, marker, payload) {
+                Push::Held => break,
+                Push::Late => {
+                    self.stats.late += 1;
+                    return;
+                }
+                Push::TooLarge => {
+                    self.stats.undecodable += 1;
+                    return;
+                }
+                Push::Ahead => {
+                    if !self.release(true, emit) {
+                        self.stats.late += 1;
+                        return;
+                    }
+                }
+            }
+        }
+        while self.release(false, emit) {}
+    }
+
+    /// Gives up on whatever is missing and releases every packet held (a pause, or the
+    /// end of the stream).
+    pub fn flush(&mut self, emit: &mut impl FnMut(OutPacket<'_>)) {
+        while self.release(true, emit) {}
+    }
+
+    /// Releases one packet from the window and processes it; false if none was ready.
+    fn release(&mut self, force: bool, emit: &mut impl FnMut(OutPacket<'_>)) -> bool {
+        let Some(packet) = self.reorder.pop(force) else {
+            return false;
+        };
+        let (ts, marker, lost, len) = (
+            packet.ts,
+            packet.marker,
+            packet.lost_before,
+            packet.payload.len(),
+        );
+        self.input[..len].copy_from_slice(packet.payload);
+        self.stats.lost += u64::from(lost);
+        if let Some(expected) = self.expected_ts {
+            let gap = ts.wrapping_sub(expected);
+            if gap > 0 && gap < 0x8000_0000 {
+                let after_loss = lost > 0 || std::mem::take(&mut self.undecoded);
+                self.fill_gap(gap, after_loss, emit);
+            }
+        }
+        if marker {
+            self.marker = true;
+        }
+        match self.decoder.decode(&self.input[..len], &mut self.decoded) {
+            Ok(samples) => {
+                let in_clock = u64::from(self.config.input.rtp_clock());
+                let duration = samples as u64 * in_clock / u64::from(self.decode_rate);
+                self.expected_ts = Some(ts.wrapping_add(duration as u32));
+                self.feed_decoded(samples, emit);
+            }
+            Err(_) => {
+                self.stats.undecodable += 1;
+                self.undecoded = true;
+                // The next packet's timestamp shows the hole; it is concealed then.
+                if self.expected_ts.is_none() {
+                    self.expected_ts = Some(ts);
+                }
+            }
+        }
+        true
+    }
+
+    /// A gap of `gap` input clock units before the current packet: conceal (after a
+    /// loss, up to 200 ms) and skip the rest.
+    fn fill_gap(&mut self, gap: u32, after_loss: bool, emit: &mut impl FnMut(OutPacket<'_>)) {
+        let in_clock = u64::from(self.config.input.rtp_clock());
+        let rate = u64::from(self.decode_rate);
+        let gap_samples = u64::from(gap) * rate / in_clock;
+        let mut concealed = 0;
+        if after_loss {
+            let chunk = (rate / 100) as usize; // 10 ms
+            let limit = (gap_samples.min(MAX_CONCEAL_MS * rate / 1000) as usize) / chunk * chunk;
+            while concealed < limit {
+                if self.decoder.conceal(&mut self.decoded[..chunk]).is_err() {
+                    self.decoded[..chunk].fill(0);
+                }
+                self.feed_decoded(chunk, emit);
+                concealed += chunk;
+            }
+            self.stats.concealed_samples += concealed as u64;
+        }
+        let rest = gap_samples - concealed as u64;
+        if rest > 0 {
+            self.skip(rest * u64::from(self.encode_rate) / rate, emit);
+        }
+    }
+
+    /// The sender sent nothing for `samples` (output rate): finish the frame being built
+    /// with silence, then let the clock run without packets; the next one is marked.
+    fn skip(&mut self, samples: u64, emit: &mut impl FnMut(OutPacket<'_>)) {
+        let mut samples = samples;
+        if self.fifo_len > 0 {
+            let pad = (self.frame - self.fifo_len) as u64;
+            self.fifo[self.fifo_len..self.frame].fill(0);
+            self.fifo_len = self.frame;
+            self.encode_frames(emit);
+            samples = samples.saturating_sub(pad);
+        }
+        self.clock += samples;
+        self.marker = true;
+    }
+
+    /// `samples` of decoded audio in `self.decoded`: resample, queue, encode.
+    fn feed_decoded(&mut self, samples: usize, emit: &mut impl FnMut(OutPacket<'_>)) {
+        let input = &self.decoded[..samples];
+        let converted = match &mut self.resampler {
+            Resampler::None => {
+                self.fifo[self.fifo_len..self.fifo_len + samples].copy_from_slice(input);
+                samples
+            }
+            Resampler::Up(up) => {
+                let n = up.process(input, &mut self.resampled).unwrap_or(0);
+                self.fifo[self.fifo_len..self.fifo_len + n].copy_from_slice(&self.resampled[..n]);
+                n
+            }
+            Resampler::Down(down) => {
+                // Decoders at 16 kHz give whole frames: an even count.
+                let n = down.process(input, &mut self.resampled).unwrap_or(0);
+                self.fifo[self.fifo_len..self.fifo_len + n].copy_from_slice(&self.resampled[..n]);
+                n
+            }
+        };
+        self.fifo_len += converted;
+        self.encode_frames(emit);
+    }
+
+    fn encode_frames(&mut self, emit: &mut impl FnMut(OutPacket<'_>)) {
+        let clock_ratio_num = u64::from(self.config.output.rtp_clock());
+        let rate = u64::from(self.encode_rate);
+        while self.fifo_len >= self.frame {
+            let ts = self
+                .config
+                .first_ts
+                .wrapping_add((self.clock * clock_ratio_num / rate) as u32);
+            let encoded = self
+                .encoder
+                .encode(&self.fifo[..self.frame], &mut self.payload);
+            self.fifo.copy_within(self.frame..self.fifo_len, 0);
+            self.fifo_len -= self.frame;
+            self.clock += self.frame as u64;
+            match encoded {
+                Ok(len) if len > 0 => {
+                    emit(OutPacket {
+                        ssrc: self.config.ssrc,
+                        seq: self.seq,
+                        ts,
+                        marker: std::mem::take(&mut self.marker),
+                        payload: &self.payload[..len],
+                    });
+                    self.seq = self.seq.wrapping_add(1);
+                    self.stats.sent += 1;
+                }
+                // Annex B / DTX sends nothing for this frame: the next packet is marked.
+                _ => self.marker = true,
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! One transcoded direction end to end: re-cutting keeps every sample, sequence numbers
+//! and timestamps across loss, re-ordering and pauses (item 3 of the issue), and tones
+//! through G.711 ↔ Opus / G.722 / G.729 and back.
+#![cfg(all(feature = "opus", feature = "g729"))]
+
+mod common;
+
+use common::{analyse, garbage, tone};
+use sbc_codec::Law;
+use sbc_codec::transcode::{Codec, OutPacket, Transcoder, TranscoderConfig};
+
+const OPUS: Codec = Codec::Opus {
+    bitrate: 24_000,
+    complexity: 5,
+    inband_fec: false,
+    dtx: false,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Out {
+    seq: u16,
+    ts: u32,
+    marker: bool,
+    payload: Vec<u8>,
+}
+
+fn config(input: Codec, output: Codec, ptime_ms: u32) -> TranscoderConfig {
+    TranscoderConfig {
+        input,
+        output,
+        ptime_ms,
+        reorder_depth: 3,
+        ssrc: 0x1234_5678,
+        first_seq: 65_530,
+        first_ts: 4_294_967_000,
+    }
+}
+
+/// Packets of `frame` bytes of `payload_stream`, numbered from 100 / timestamp 8000.
+fn packets(codes: &[u8], frame: usize) -> Vec<(u16, u32, Vec<u8>)> {
+    codes
+        .chunks(frame)
+        .enumerate()
+        .map(|(i, c)| (100 + i as u16, 8000 + (i * frame) as u32, c.to_vec()))
+        .collect()
+}
+
+fn run(t: &mut Transcoder, input: &[(u16, u32, Vec<u8>)]) -> Vec<Out> {
+    let mut out = Vec::new();
+    let mut sink = |p: OutPacket<'_>| {
+        assert_eq!(p.ssrc, 0x1234_5678);
+        out.push(Out {
+            seq: p.seq,
+            ts: p.ts,
+            marker: p.marker,
+            payload: p.payload.to_vec(),
+        });
+    };
+    for (seq, ts, payload) in input {
+        t.push(*seq, *ts, false, payload, &mut sink);
+    }
+    t.flush(&mut sink);
+    out
+}
+
+fn alaw_tone(frequency: f64, samples: usize) -> Vec<u8> {
+    let pcm = tone(frequency, 10_000.0, 8000, samples);
+    let mut codes = vec![0u8; samples];
+    Law::Alaw.encode_into(&pcm, &mut codes);
+    codes
+}
+
+fn assert_numbering(out: &[Out], ts_step: u32) {
+    for (i, p) in out.iter().enumerate() {
+        assert_eq!(
+            p.seq,
+            65_530u16.wrapping_add(i as u16),
+            "packet {i}: sequence numbers have no gaps"
+        );
+        assert_eq!(
+            p.ts,
+            4_294_967_000u32.wrapping_add(i as u32 * ts_step),
+            "packet {i}: timestamp"
+        );
+    }
+}
+
+#[test]
+fn re_cutting_20_to_30_ms_and_back_keeps_every_sample() {
+    let codes = alaw_tone(400.0, 4800); // 600 ms
+    let mut t = Transcoder::new(config(Codec::Pcma, Codec::Pcma, 30)).expect("transcoder");
+    let out = run(&mut t, &packets(&codes, 160));
+    assert_eq!(out.len(), 20);
+    assert!(out.iter().all(|p| p.payload.len() == 240));
+    assert_numbering(&out, 240);
+    assert!(out[0].marker && out[1..].iter().all(|p| !p.marker));
+    let joined: Vec<u8> = out.iter().flat_map(|p| p.payload.clone()).collect();
+    assert_eq!(joined, codes, "20 -> 30 ms");
+
+    let mut back = Transcoder::new(config(Codec::Pcma, Codec::Pcma, 20)).expect("transcoder");
+    let out = run(&mut back, &packets(&joined, 240));
+    assert_eq!(out.len(), 30);
+    assert_numbering(&out, 160);
+    let joined: Vec<u8> = out.iter().flat_map(|p| p.payload.clone()).collect();
+    assert_eq!(joined, codes, "30 -> 20 ms");
+}
+
+#[test]
+fn a_lost_packet_keeps_timestamps_running_and_sequence_numbers_gapless() {
+    let codes = alaw_tone(400.0, 1600);
+    let mut input = packets(&codes, 160);
+    input.remove(4); // seq 104 never arrives
+    let mut t = Transcoder::new(config(Codec::Pcma, Codec::Pcmu, 20)).expect("transcoder");
+    let out = run(&mut t, &input);
+    assert_eq!(out.len(), 10, "the lost 20 ms is filled");
+    assert_numbering(&out, 160);
+    assert!(
+        out[4].payload.iter().all(|&c| c == Law::Ulaw.silence()),
+        "G.711 has no PLC: silence"
+    );
+    let stats = t.stats();
+    assert_eq!(
+        (
+            stats.received,
+            stats.lost,
+            stats.concealed_samples,
+            stats.sent
+        ),
+        (9, 1, 160, 10)
+    );
+}
+
+#[test]
+fn re_ordered_packets_come_out_in_order_and_late_ones_are_dropped() {
+    let codes = alaw_tone(400.0, 1600);
+    let in_order = packets(&codes, 160);
+    let mut shuffled = in_order.clone();
+    shuffled.swap(3, 4);
+    shuffled.swap(6, 7);
+    let mut a = Transcoder::new(config(Codec::Pcma, Codec::Pcma, 20)).expect("transcoder");
+    let mut b = Transcoder::new(config(Codec::Pcma, Codec::Pcma, 20)).expect("transcoder");
+    assert_eq!(run(&mut a, &in_order), run(&mut b, &shuffled));
+
+    // Packet 102 arrives after 106: the window (3) has given up on it.
+    let mut late = in_order.clone();
+    let p = late.remove(2);
+    late.insert(6, p);
+    let mut c = Transcoder::new(config(Codec::Pcma, Codec::Pcma, 20)).expect("transcoder");
+    let out = run(&mut c, &late);
+    assert_eq!(out.len(), 10);
+    assert_numbering(&out, 160);
+    assert_eq!((c.stats().late, c.stats().lost), (1, 1));
+}
+
+#[test]
+fn a_pause_moves_the_timestamps_and_marks_the_next_packet() {
+    let codes = alaw_tone(400.0, 1600);
+    let mut input = packets(&codes, 160);
+    for p in &mut input[5..] {
+        p.1 += 8000; // one second without packets (DTX), sequence numbers go on
+    }
+    let mut t = Transcoder::new(config(Codec::Pcma, OPUS, 20)).expect("transcoder");
+    let out = run(&mut t, &input);
+    assert_eq!(out.len(), 10, "nothing made up for the pause");
+    for (i, p) in out.iter().enumerate() {
+        assert_eq!(p.seq, 65_530u16.wrapping_add(i as u16));
+        let pause = if i >= 5 { 48_000 } else { 0 };
+        assert_eq!(
+            p.ts,
+            4_294_967_000u32.wrapping_add(i as u32 * 960 + pause),
+            "packet {i}"
+        );
+        assert_eq!(p.marker, i == 0 || i == 5, "packet {i}");
+    }
+    assert_eq!(t.stats().concealed_samples, 0);
+}
+
+/// Encodes a tone to `codec` (via a PCMA -> codec transcoder), then back to PCMA, and
+/// measures it: the path a carrier's tone takes to a PBX and back.
+fn tone_through(codec: Codec, ts_step: u32, limit_db: f64) {
+    let codes = alaw_tone(1000.0, 16_000);
+    let mut there = Transcoder::new(config(Codec::Pcma, codec, 20)).expect("transcoder");
+    let middle = run(&mut there, &packets(&codes, 160));
+    assert_numbering(&middle, ts_step);
+    let wire: Vec<(u16, u32, Vec<u8>)> = middle
+        .iter()
+        .map(|p| (p.seq, p.ts, p.payload.clone()))
+        .collect();
+    let mut back = Transcoder::new(config(codec, Codec::Pcma, 20)).expect("transcoder");
+    let out = run(&mut back, &wire);
+    assert_eq!(out.len(), 100, "{codec:?}");
+    let joined: Vec<u8> = out.iter().flat_map(|p| p.payload.clone()).collect();
+    let mut pcm = vec![0i16; joined.len()];
+    Law::Alaw.decode_into(&joined, &mut pcm);
+    let report = analyse(&pcm, 8000, 10_000.0, 1600, 8000);
+    eprintln!("PCMA -> {codec:?} -> PCMA: {report:?}");
+    report.assert_clean(&format!("{codec:?}"), 1000.0, limit_db);
+}
+
+#[test]
+fn a_tone_goes_through_opus_and_back() {
+    tone_through(OPUS, 960, -15.0);
+}
+
+#[test]
+fn a_tone_goes_through_g722_and_back() {
+    tone_through(Codec::G722, 160, -25.0);
+}
+
+#[test]
+fn a_tone_goes_through_g729_and_back() {
+    tone_through(Codec::G729 { annex_b: false }, 160, -25.0);
+}
+
+#[test]
+fn garbage_payloads_are_counted_and_the_stream_goes_on() {
+    let mut t = Transcoder::new(config(OPUS, Codec::Pcma, 20)).expect("transcoder");
+    let mut input: Vec<(u16, u32, Vec<u8>)> = Vec::new();
+    let mut enc = Transcoder::new(config(Codec::Pcma, OPUS, 20)).expect("transcoder");
+    let good = run(&mut enc, &packets(&alaw_tone(1000.0, 1600), 160));
+    for (i, p) in good.iter().enumerate() {
+        let payload = if i == 3 {
+            vec![0x03, 0x00]
+        } else if i == 6 {
+            garbage(9, 3000)
+        } else {
+            p.payload.clone()
+        };
+        input.push((p.seq, p.ts, payload));
+    }
+    let out = run(&mut t, &input);
+    assert_numbering(&out, 160);
+    assert_eq!(
+        out.len(),
+        10,
+        "undecodable packets are concealed like lost ones"
+    );
+    assert_eq!(t.stats().undecodable, 2);
+}
+
+#[test]
+fn impossible_setups_are_errors() {
+    assert!(Transcoder::new(config(Codec::Pcma, Codec::Pcmu, 25)).is_err());
+    assert!(Transcoder::new(config(Codec::Pcma, Codec::G729 { annex_b: true }, 15)).is_err());
+}
