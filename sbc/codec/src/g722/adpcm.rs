@@ -152,13 +152,10 @@ impl LowBand {
         let band = &self.0;
         let el = sat(xl - band.s);
         let magnitude = if el >= 0 { el } else { -(el + 1) };
-        let mut interval = 30;
-        for (m, &level) in Q6.iter().enumerate().skip(1) {
-            if magnitude < (level * band.det) >> 12 {
-                interval = m;
-                break;
-            }
-        }
+        // The first interval whose upper decision level lies above the magnitude (30 when
+        // none does). The levels grow with the index, so a binary search finds the same
+        // interval as the standard's linear scan with 5 comparisons instead of up to 29.
+        let interval = 1 + Q6[1..].partition_point(|&level| magnitude >= (level * band.det) >> 12);
         let code = if el < 0 { ILN[interval] } else { ILP[interval] };
         self.adapt(code);
         code

@@ -93,7 +93,20 @@ pub fn analyse(output: &[i16], rate: u32, amplitude: f64, skip: usize, len: usiz
         }
         f += step;
     }
-    let frequency = fine.0;
+    // Golden-section search within one grid step of the best point: the fit below needs
+    // the frequency to a few thousandths of a hertz.
+    let ratio = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut lo, mut hi) = (fine.0 - step, fine.0 + step);
+    for _ in 0..40 {
+        let a = hi - ratio * (hi - lo);
+        let b = lo + ratio * (hi - lo);
+        if power(&windowed, a, fs) > power(&windowed, b, fs) {
+            hi = b;
+        } else {
+            lo = a;
+        }
+    }
+    let frequency = (lo + hi) / 2.0;
     // Least-squares fit of c·cos + s·sin + dc at that frequency.
     let w = 2.0 * PI * frequency / fs;
     let basis = |n: usize| [(w * n as f64).cos(), (w * n as f64).sin(), 1.0];
