@@ -1,8 +1,8 @@
 //! ITU-T G.722 at 64 kbit/s: 16 kHz wideband audio in 8 bits per sample pair.
 //!
-//! Written from the ITU-T G.722 (09/2012) description: a transmit QMF ([`qmf`]) splits two
+//! Written from the ITU-T G.722 (09/2012) description: a transmit QMF (`qmf.rs`) splits two
 //! input samples into one lower and one higher sub-band sample, the lower band is coded
-//! by ADPCM to 6 bits and the higher to 2 ([`adpcm`]), and the octet is
+//! by ADPCM to 6 bits and the higher to 2 (`adpcm.rs`), and the octet is
 //! `higher << 6 | lower`. The decoder runs the same adaptation and the receive QMF.
 //! 20 ms is 320 samples and 160 octets.
 //!

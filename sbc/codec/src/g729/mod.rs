@@ -5,7 +5,7 @@
 //!
 //! Annex B in SDP (RFC 4856): an absent `annexb` means yes. The encoder sends SID frames
 //! (and nothing in silence) only when built with `annex_b`; the decoder always
-//! understands them. The binding is hand-written ([`ffi`]: six functions); the unsafe code
+//! understands them. The binding is hand-written (`g729/ffi.rs`: six functions); the unsafe code
 //! stays in this module and `ffi`.
 
 #![allow(unsafe_code)]

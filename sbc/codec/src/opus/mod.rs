@@ -6,7 +6,7 @@
 //! (interop by construction), Debian ships it on every architecture, and it is the
 //! fastest there is (SIMD paths); a pure-Rust port (`opus-rs` style) would add a large
 //! dependency tree for a slower and less proven codec. The binding is hand-written
-//! ([`ffi`]: a dozen functions) instead of a `-sys` crate: no build script, no bindgen,
+//! (`opus/ffi.rs`: a dozen functions) instead of a `-sys` crate: no build script, no bindgen,
 //! nothing that compiles C. The unsafe code is confined to this module and `ffi`.
 //!
 //! fmtp (RFC 7587 §7): `useinbandfec` and `usedtx` map to [`OpusSettings::inband_fec`]

@@ -4,7 +4,7 @@
 //!
 //! What happens to a packet, in order:
 //!
-//! 1. **Re-ordering** ([`reorder`]): packets wait in a window of `reorder_depth` sequence
+//! 1. **Re-ordering** (`reorder.rs`): packets wait in a window of `reorder_depth` sequence
 //!    numbers and leave in order; late ones and duplicates are dropped and counted. A
 //!    missing packet is given up when the window is full or at [`Transcoder::flush`].
 //! 2. **Gaps**: the input timestamp a packet should have had is known from the previous
