@@ -112,9 +112,10 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum()
 }
 
+/// Rounds half away from zero to a sample. Adding ±½ and truncating (`as` saturates a
+/// float to the integer range) stays inline where `f32::round` calls libm.
 fn to_sample(x: f32) -> i16 {
-    // `as` saturates a float to the integer range.
-    x.round() as i16
+    (x + 0.5f32.copysign(x)) as i16
 }
 
 /// 16 kHz → 8 kHz.

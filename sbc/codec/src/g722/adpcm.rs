@@ -19,40 +19,39 @@ fn sat(x: i32) -> i32 {
 struct Band {
     /// Signal estimate `s = sp + sz` (PREDIC).
     s: i32,
-    /// Pole section output (FILTEP).
-    sp: i32,
     /// Zero section output (FILTEZ).
     sz: i32,
-    /// Reconstructed signal r(n), r(n-1), r(n-2).
-    r: [i32; 3],
-    /// Pole coefficients a1, a2 (index 0 unused).
-    a: [i32; 3],
-    /// Partially reconstructed signal p(n), p(n-1), p(n-2).
-    p: [i32; 3],
-    /// Quantized differences d(n)..d(n-6).
-    d: [i32; 7],
-    /// Zero coefficients b1..b6 (index 0 unused).
-    b: [i32; 7],
+    /// Reconstructed signal r(n-1), r(n-2).
+    r: [i32; 2],
+    /// Pole coefficients a1, a2.
+    a: [i32; 2],
+    /// Partially reconstructed signal p(n-1), p(n-2).
+    p: [i32; 2],
+    /// Quantized differences d(n-1)..d(n-6).
+    d: [i32; 6],
+    /// Zero coefficients b1..b6.
+    b: [i32; 6],
     /// Log scale factor (NBL / NBH).
     nb: i32,
     /// Linear scale factor (DETL / DETH).
     det: i32,
 }
 
+/// The sign of a 16-bit-range value as the standard takes it: 0 (≥ 0) or −1.
+fn sign(x: i32) -> i32 {
+    x >> 15
+}
+
+/// `value` if `x` and `y` have the same sign, else `−value`, without a branch (the signs
+/// of speech samples are what a branch predictor cannot guess).
+fn same_sign_or_negated(x: i32, y: i32, value: i32) -> i32 {
+    let differ = sign(x) ^ sign(y); // 0 or −1
+    (value ^ differ) - differ
+}
+
 impl Band {
     fn new(det: i32) -> Self {
-        Self {
-            s: 0,
-            sp: 0,
-            sz: 0,
-            r: [0; 3],
-            a: [0; 3],
-            p: [0; 3],
-            d: [0; 7],
-            b: [0; 7],
-            nb: 0,
-            det,
-        }
+        Self { s: 0, sz: 0, r: [0; 2], a: [0; 2], p: [0; 2], d: [0; 6], b: [0; 6], nb: 0, det }
     }
 
     /// LOGSCL / LOGSCH then SCALEL / SCALEH: the log scale factor leaks by 127/128 and
@@ -63,11 +62,7 @@ impl Band {
         let fraction = ((self.nb >> 6) & 31) as usize; // in 0..32
         let exponent = shift - (self.nb >> 11);
         let mantissa = ILB[fraction];
-        let linear = if exponent < 0 {
-            mantissa << -exponent
-        } else {
-            mantissa >> exponent
-        };
+        let linear = if exponent < 0 { mantissa << -exponent } else { mantissa >> exponent };
         self.det = linear << 2;
     }
 
@@ -76,63 +71,48 @@ impl Band {
     /// predict the next sample.
     fn adapt_predictor(&mut self, d: i32) {
         // RECONS, PARREC
-        self.d[0] = d;
-        self.r[0] = sat(self.s + d);
-        self.p[0] = sat(self.sz + d);
+        let r0 = sat(self.s + d);
+        let p0 = sat(self.sz + d);
 
         // UPPOL2
-        let sign = |x: i32| x >> 15;
-        let sg = [sign(self.p[0]), sign(self.p[1]), sign(self.p[2])];
-        let wd1 = sat(self.a[1] << 2);
-        let wd2 = (if sg[0] == sg[1] { -wd1 } else { wd1 }).min(32767);
-        let mut wd3 = if sg[0] == sg[2] { 128 } else { -128 };
-        wd3 += wd2 >> 7;
-        wd3 += (self.a[2] * 32512) >> 15;
+        let wd1 = sat(self.a[0] << 2);
+        let wd2 = (-same_sign_or_negated(p0, self.p[0], wd1)).min(32767);
+        let wd3 = same_sign_or_negated(p0, self.p[1], 128) + (wd2 >> 7) + ((self.a[1] * 32512) >> 15);
         let ap2 = wd3.clamp(-12288, 12288);
 
         // UPPOL1
-        let wd1 = if sg[0] == sg[1] { 192 } else { -192 };
-        let wd2 = (self.a[1] * 32640) >> 15;
+        let wd1 = same_sign_or_negated(p0, self.p[0], 192);
+        let wd2 = (self.a[0] * 32640) >> 15;
         let bound = sat(15360 - ap2);
         let ap1 = sat(wd1 + wd2).clamp(-bound, bound);
 
         // UPZERO
         let step = if d == 0 { 0 } else { 128 };
-        let sg0 = sign(d);
-        let mut bp = [0i32; 7];
-        for ((bp, &d), &b) in bp.iter_mut().zip(&self.d).zip(&self.b).skip(1) {
-            let wd2 = if sign(d) == sg0 { step } else { -step };
-            let wd3 = (b * 32640) >> 15;
-            *bp = sat(wd2 + wd3);
+        for (b, &di) in self.b.iter_mut().zip(&self.d) {
+            *b = sat(same_sign_or_negated(d, di, step) + ((*b * 32640) >> 15));
         }
 
         // DELAYA
-        for i in (1..7).rev() {
-            self.d[i] = self.d[i - 1];
-            self.b[i] = bp[i];
-        }
-        for i in (1..3).rev() {
-            self.r[i] = self.r[i - 1];
-            self.p[i] = self.p[i - 1];
-        }
-        self.a[1] = ap1;
-        self.a[2] = ap2;
+        let old = self.d;
+        self.d = [d, old[0], old[1], old[2], old[3], old[4]];
+        self.r = [r0, self.r[0]];
+        self.p = [p0, self.p[0]];
+        self.a = [ap1, ap2];
 
         // FILTEP
-        let wd1 = (self.a[1] * sat(self.r[1] + self.r[1])) >> 15;
-        let wd2 = (self.a[2] * sat(self.r[2] + self.r[2])) >> 15;
-        self.sp = sat(wd1 + wd2);
+        let wd1 = (self.a[0] * sat(self.r[0] + self.r[0])) >> 15;
+        let wd2 = (self.a[1] * sat(self.r[1] + self.r[1])) >> 15;
+        let sp = sat(wd1 + wd2);
 
-        // FILTEZ
+        // FILTEZ, from b6·d6 down to b1·d1, saturating after each term as the standard does
         let mut sz = 0;
-        for i in (1..7).rev() {
-            sz += (self.b[i] * sat(self.d[i] + self.d[i])) >> 15;
-            sz = sat(sz);
+        for (&b, &di) in self.b.iter().zip(&self.d).rev() {
+            sz = sat(sz + ((b * sat(di + di)) >> 15));
         }
         self.sz = sz;
 
         // PREDIC
-        self.s = sat(self.sp + self.sz);
+        self.s = sat(sp + sz);
     }
 }
 

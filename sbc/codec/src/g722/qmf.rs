@@ -12,27 +12,33 @@
 
 use super::tables::QMF;
 
-/// Transmit QMF: the last 24 input samples, oldest first.
+/// Transmit QMF: the last 24 input samples in a ring written twice, so that
+/// `buf[pos..pos + 24]` is always the window, oldest first, and nothing is shifted.
 #[derive(Debug, Clone)]
 pub(crate) struct Analysis {
-    x: [i32; 24],
+    buf: [i32; 48],
+    pos: usize,
 }
 
 impl Analysis {
     pub(crate) fn new() -> Self {
-        Self { x: [0; 24] }
+        Self { buf: [0; 48], pos: 0 }
     }
 
     /// Takes two input samples, returns the (lower, higher) sub-band samples.
     pub(crate) fn split(&mut self, first: i16, second: i16) -> (i32, i32) {
-        self.x.copy_within(2.., 0);
-        self.x[22] = i32::from(first);
-        self.x[23] = i32::from(second);
+        let (first, second) = (i32::from(first), i32::from(second));
+        self.buf[self.pos] = first;
+        self.buf[self.pos + 1] = second;
+        self.buf[self.pos + 24] = first;
+        self.buf[self.pos + 25] = second;
+        self.pos = (self.pos + 2) % 24;
+        let x = &self.buf[self.pos..self.pos + 24];
         let mut a = 0i32;
         let mut b = 0i32;
         for i in 0..12 {
-            a += QMF[2 * i] * self.x[23 - 2 * i];
-            b += QMF[2 * i + 1] * self.x[22 - 2 * i];
+            a += QMF[2 * i] * x[23 - 2 * i];
+            b += QMF[2 * i + 1] * x[22 - 2 * i];
         }
         let low = ((a + b) >> 15).clamp(-16384, 16383);
         let high = ((a - b) >> 15).clamp(-16384, 16383);
