@@ -51,7 +51,17 @@ fn same_sign_or_negated(x: i32, y: i32, value: i32) -> i32 {
 
 impl Band {
     fn new(det: i32) -> Self {
-        Self { s: 0, sz: 0, r: [0; 2], a: [0; 2], p: [0; 2], d: [0; 6], b: [0; 6], nb: 0, det }
+        Self {
+            s: 0,
+            sz: 0,
+            r: [0; 2],
+            a: [0; 2],
+            p: [0; 2],
+            d: [0; 6],
+            b: [0; 6],
+            nb: 0,
+            det,
+        }
     }
 
     /// LOGSCL / LOGSCH then SCALEL / SCALEH: the log scale factor leaks by 127/128 and
@@ -62,7 +72,11 @@ impl Band {
         let fraction = ((self.nb >> 6) & 31) as usize; // in 0..32
         let exponent = shift - (self.nb >> 11);
         let mantissa = ILB[fraction];
-        let linear = if exponent < 0 { mantissa << -exponent } else { mantissa >> exponent };
+        let linear = if exponent < 0 {
+            mantissa << -exponent
+        } else {
+            mantissa >> exponent
+        };
         self.det = linear << 2;
     }
 
@@ -77,7 +91,8 @@ impl Band {
         // UPPOL2
         let wd1 = sat(self.a[0] << 2);
         let wd2 = (-same_sign_or_negated(p0, self.p[0], wd1)).min(32767);
-        let wd3 = same_sign_or_negated(p0, self.p[1], 128) + (wd2 >> 7) + ((self.a[1] * 32512) >> 15);
+        let wd3 =
+            same_sign_or_negated(p0, self.p[1], 128) + (wd2 >> 7) + ((self.a[1] * 32512) >> 15);
         let ap2 = wd3.clamp(-12288, 12288);
 
         // UPPOL1

@@ -12,6 +12,39 @@
 
 use super::tables::QMF;
 
+/// The transmit filter's two outputs as plain dot products over the oldest-first window:
+/// the coefficients are symmetric (h(j) = h(23−j)), so `A` is `Σ h(j)·x[j]` over odd `j`
+/// and `B` the same over even `j`; the lower band `A + B` uses every h(j), the higher band
+/// `A − B` every h(j) with even `j` negated.
+const TX_LOW: [i32; 24] = QMF;
+const TX_HIGH: [i32; 24] = {
+    let mut g = QMF;
+    let mut j = 0;
+    while j < 24 {
+        g[j] = -g[j];
+        j += 2;
+    }
+    g
+};
+/// The receive filter's coefficients in window order (oldest first): `Σ h(2i)·xd(n−i)` is
+/// `Σ h(2k+1)·xd[k]` and `Σ h(2i+1)·xs(n−i)` is `Σ h(2k)·xs[k]`, again by symmetry.
+const RX_FIRST: [i32; 12] = every_other(1);
+const RX_SECOND: [i32; 12] = every_other(0);
+
+const fn every_other(start: usize) -> [i32; 12] {
+    let mut out = [0; 12];
+    let mut k = 0;
+    while k < 12 {
+        out[k] = QMF[2 * k + start];
+        k += 1;
+    }
+    out
+}
+
+fn dot<const N: usize>(h: &[i32; N], x: &[i32]) -> i32 {
+    h.iter().zip(x).map(|(h, x)| h * x).sum()
+}
+
 /// Transmit QMF: the last 24 input samples in a ring written twice, so that
 /// `buf[pos..pos + 24]` is always the window, oldest first, and nothing is shifted.
 #[derive(Debug, Clone)]
@@ -22,7 +55,10 @@ pub(crate) struct Analysis {
 
 impl Analysis {
     pub(crate) fn new() -> Self {
-        Self { buf: [0; 48], pos: 0 }
+        Self {
+            buf: [0; 48],
+            pos: 0,
+        }
     }
 
     /// Takes two input samples, returns the (lower, higher) sub-band samples.
@@ -34,46 +70,44 @@ impl Analysis {
         self.buf[self.pos + 25] = second;
         self.pos = (self.pos + 2) % 24;
         let x = &self.buf[self.pos..self.pos + 24];
-        let mut a = 0i32;
-        let mut b = 0i32;
-        for i in 0..12 {
-            a += QMF[2 * i] * x[23 - 2 * i];
-            b += QMF[2 * i + 1] * x[22 - 2 * i];
-        }
-        let low = ((a + b) >> 15).clamp(-16384, 16383);
-        let high = ((a - b) >> 15).clamp(-16384, 16383);
+        let low = (dot(&TX_LOW, x) >> 15).clamp(-16384, 16383);
+        let high = (dot(&TX_HIGH, x) >> 15).clamp(-16384, 16383);
         (low, high)
     }
 }
 
-/// Receive QMF: the last 12 difference and sum signals, oldest first.
+/// Receive QMF: the last 12 difference and sum signals, each in a ring written twice
+/// (`[pos..pos + 12]` is the window, oldest first).
 #[derive(Debug, Clone)]
 pub(crate) struct Synthesis {
-    xd: [i32; 12],
-    xs: [i32; 12],
+    xd: [i32; 24],
+    xs: [i32; 24],
+    pos: usize,
 }
 
 impl Synthesis {
     pub(crate) fn new() -> Self {
         Self {
-            xd: [0; 12],
-            xs: [0; 12],
+            xd: [0; 24],
+            xs: [0; 24],
+            pos: 0,
         }
     }
 
     /// Takes one (lower, higher) sub-band pair, returns two output samples.
     pub(crate) fn merge(&mut self, low: i32, high: i32) -> (i16, i16) {
-        self.xd.copy_within(1.., 0);
-        self.xs.copy_within(1.., 0);
-        self.xd[11] = low - high;
-        self.xs[11] = low + high;
-        let mut first = 0i32;
-        let mut second = 0i32;
-        for i in 0..12 {
-            first += QMF[2 * i] * self.xd[11 - i];
-            second += QMF[2 * i + 1] * self.xs[11 - i];
-        }
-        (to_sample(first >> 10), to_sample(second >> 10))
+        let (d, s) = (low - high, low + high);
+        self.xd[self.pos] = d;
+        self.xd[self.pos + 12] = d;
+        self.xs[self.pos] = s;
+        self.xs[self.pos + 12] = s;
+        self.pos = (self.pos + 1) % 12;
+        let xd = &self.xd[self.pos..self.pos + 12];
+        let xs = &self.xs[self.pos..self.pos + 12];
+        (
+            to_sample(dot(&RX_FIRST, xd) >> 10),
+            to_sample(dot(&RX_SECOND, xs) >> 10),
+        )
     }
 }
 
