@@ -242,4 +242,56 @@ fn garbage_payloads_are_counted_and_the_stream_goes_on() {
 fn impossible_setups_are_errors() {
     assert!(Transcoder::new(config(Codec::Pcma, Codec::Pcmu, 25)).is_err());
     assert!(Transcoder::new(config(Codec::Pcma, Codec::G729 { annex_b: true }, 15)).is_err());
+    assert!(
+        Transcoder::new(config(Codec::Pcma, OPUS, 30)).is_err(),
+        "libopus has no 30 ms frame"
+    );
+}
+
+#[test]
+fn telephone_event_timestamps_map_onto_the_output_clock() {
+    // PCMA 20 ms in, Opus 40 ms out: input packet k (timestamp 8000 + 160·k) is output
+    // sample 160·k, which the 48 kHz clock calls first_ts + 960·k.
+    let codes = alaw_tone(400.0, 3200);
+    let input = packets(&codes, 160);
+    let mut t = Transcoder::new(config(Codec::Pcma, OPUS, 40)).expect("transcoder");
+    assert_eq!(t.output_timestamp(8000), None);
+    let mut out = Vec::new();
+    for (k, (seq, ts, payload)) in input.iter().enumerate() {
+        t.push(*seq, *ts, false, payload, &mut |p: OutPacket<'_>| {
+            out.push(p.ts)
+        });
+        let next = 8000 + 160 * (k as u32 + 1);
+        let want = 4_294_967_000u32.wrapping_add(960 * (k as u32 + 1));
+        assert_eq!(t.output_timestamp(next), Some(want), "after packet {k}");
+        // Half a packet into the next one, and an event that began two packets ago.
+        assert_eq!(t.output_timestamp(next + 80), Some(want.wrapping_add(480)));
+        assert_eq!(
+            t.output_timestamp(next.wrapping_sub(320)),
+            Some(want.wrapping_sub(1920))
+        );
+    }
+    // Output packet j starts at input sample 320·j: the event at input packet 4 falls at
+    // the start of output packet 2, and both say so.
+    assert_eq!(out.len(), 10);
+    assert_eq!(Some(out[2]), Some(4_294_967_000u32.wrapping_add(4 * 960)));
+    assert_eq!(t.stats().unencodable, 0);
+
+    // Across a one-second pause the mapping moves with the output timestamps.
+    let mut paused = input.clone();
+    for p in &mut paused[10..] {
+        p.1 += 8000;
+    }
+    let mut t = Transcoder::new(config(Codec::Pcma, OPUS, 20)).expect("transcoder");
+    let mut last = Vec::new();
+    for (seq, ts, payload) in &paused {
+        t.push(*seq, *ts, false, payload, &mut |p: OutPacket<'_>| {
+            last.push(p.ts)
+        });
+    }
+    let after = paused.last().map(|p| p.1 + 160).expect("packets");
+    assert_eq!(
+        t.output_timestamp(after),
+        Some(4_294_967_000u32.wrapping_add(20 * 960 + 48_000))
+    );
 }

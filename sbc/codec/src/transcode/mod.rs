@@ -48,7 +48,8 @@ pub struct TranscoderConfig {
     pub input: Codec,
     /// What leaves.
     pub output: Codec,
-    /// Output packet duration, ms: 10, 20, 30, 40 or 60 (G.729: a multiple of 10).
+    /// Output packet duration, ms: 10, 20, 30, 40 or 60 (G.729: a multiple of 10; Opus:
+    /// not 30).
     pub ptime_ms: u32,
     /// Re-ordering window, packets (at least 1: no re-ordering).
     pub reorder_depth: usize,
@@ -90,6 +91,8 @@ pub struct TranscoderStats {
     pub concealed_samples: u64,
     /// Packets emitted.
     pub sent: u64,
+    /// Frames the encoder refused (none in a correct setup; counted, never a panic).
+    pub unencodable: u64,
 }
 
 #[derive(Debug)]
@@ -151,6 +154,8 @@ impl Transcoder {
         };
         let valid_ptime = match config.output {
             Codec::G729 { .. } => config.ptime_ms % 10 == 0 && (10..=60).contains(&config.ptime_ms),
+            // libopus encodes 10, 20, 40 and 60 ms frames; 30 ms would need repacketizing.
+            Codec::Opus { .. } => [10, 20, 40, 60].contains(&config.ptime_ms),
             _ => [10, 20, 30, 40, 60].contains(&config.ptime_ms),
         };
         if !valid_ptime {
@@ -182,6 +187,22 @@ impl Transcoder {
             stats: TranscoderStats::default(),
             config,
         })
+    }
+
+    /// The output timestamp of the moment `input_ts` stands for: what an RFC 4733
+    /// telephone-event from the input leg must carry on the output leg to line up with the
+    /// transcoded audio (rtpengine#778 is that bug), at the output's RTP clock and across
+    /// re-cutting, losses and pauses. Exact to the sample, not counting the codecs' and the
+    /// resampler's few milliseconds of delay. `None` before the first packet went through.
+    pub fn output_timestamp(&self, input_ts: u32) -> Option<u32> {
+        let expected = self.expected_ts?;
+        let in_clock = i64::from(self.config.input.rtp_clock());
+        let rate = i64::from(self.encode_rate);
+        // Signed distance from the next expected input timestamp, input clock units.
+        let offset = i64::from(input_ts.wrapping_sub(expected) as i32);
+        let position = self.clock as i64 + self.fifo_len as i64 + offset * rate / in_clock;
+        let ticks = position * i64::from(self.config.output.rtp_clock()) / rate;
+        Some(self.config.first_ts.wrapping_add(ticks as u32))
     }
 
     /// What this direction counted so far.
@@ -360,7 +381,11 @@ impl Transcoder {
                     self.stats.sent += 1;
                 }
                 // Annex B / DTX sends nothing for this frame: the next packet is marked.
-                _ => self.marker = true,
+                Ok(_) => self.marker = true,
+                Err(_) => {
+                    self.stats.unencodable += 1;
+                    self.marker = true;
+                }
             }
         }
     }
