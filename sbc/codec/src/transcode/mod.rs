@@ -25,11 +25,18 @@
 //!    carried to the next packet out.
 //!
 //! No allocation per packet: every buffer is sized when the stream is built.
+//!
+//! [`Codec::from_sdp`], [`Codec::rtpmap`] and [`Codec::fmtp`] say what each codec's SDP
+//! parameters mean (Opus `maxaveragebitrate`/`useinbandfec`/`usedtx`, mono as
+//! `stereo=0; sprop-stereo=0`; G.729 `annexb`, absent meaning yes), for the offer/answer
+//! side that will choose transcoded codecs.
 
 mod codec;
 mod reorder;
+mod sdp;
 
 pub use codec::Codec;
+pub use sdp::OpusDefaults;
 
 use crate::CodecError;
 use crate::resample::{Downsampler, Upsampler};
