@@ -153,7 +153,8 @@ async fn serve_with(
     // sends MediaOps through `relay.handle()` and receives MediaEvents from `media_events`.
     let (relay, media_events) = relay::start(
         RelayConfig::from_settings(config.media())
-            .with_fast_path_table(crate::firewall::fast_path_table(&config)),
+            .with_fast_path_table(crate::firewall::fast_path_table(&config))
+            .with_forwarding_memo(config.system().state_dir.join("fastpath-forwarding")),
     )
     .context("starting the media workers")?;
     let config = Arc::new(config);
