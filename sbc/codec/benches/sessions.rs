@@ -177,17 +177,18 @@ fn main() {
     println!("one session = PCMA -> X and X -> PCMA, 20 ms packets, both directions");
     measure("G.711 A <-> G.711 µ", Codec::Pcmu);
     measure("G.711 A <-> G.722", Codec::G722);
-    for complexity in [5, 10] {
+    for (complexity, bitrate) in [(5, 16_000), (5, 24_000), (10, 24_000)] {
         let codec = Codec::Opus {
-            bitrate: 24_000,
+            bitrate,
             complexity,
             inband_fec: false,
             dtx: false,
         };
-        measure(
-            &format!("G.711 A <-> Opus 8 kHz c{complexity} 24 kbit/s"),
-            codec,
+        let name = format!(
+            "G.711 A <-> Opus 8 kHz c{complexity} {} kbit/s",
+            bitrate / 1000
         );
+        measure(&name, codec);
     }
     measure("G.711 A <-> G.729A", Codec::G729 { annex_b: false });
     measure("G.711 A <-> G.729A+B", Codec::G729 { annex_b: true });
