@@ -177,6 +177,12 @@ impl LowBand {
     }
 }
 
+/// The code the higher band gives for silence from its reset state, which it never
+/// leaves doing so (see the test `silence_keeps_the_higher_band_at_rest`).
+pub(crate) const HIGH_SILENCE: u8 = 3;
+/// Samples of silence after which the higher band's pole coefficients stop moving.
+pub(crate) const SILENCE_SETTLES: u64 = 1000;
+
 /// The higher sub-band coder: 2-bit codes.
 #[derive(Debug, Clone)]
 pub(crate) struct HighBand(Band);
@@ -219,5 +225,33 @@ impl HighBand {
         band.adapt_scale(WH[RH2[code]], 22528, 10);
         band.adapt_predictor(d);
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_keeps_the_higher_band_at_rest() {
+        let mut high = HighBand::new();
+        let mut last_a = high.0.a;
+        let mut settled = None;
+        for n in 0..10_000 {
+            assert_eq!(high.encode(0), HIGH_SILENCE);
+            let band = &high.0;
+            assert_eq!((band.s, band.sz, band.nb, band.det), (0, 0, 0, 8));
+            assert_eq!(
+                (band.r, band.p, band.d, band.b),
+                ([0; 2], [0; 2], [0; 6], [0; 6])
+            );
+            if band.a == last_a && settled.is_none() {
+                settled = Some(n);
+            }
+            last_a = band.a;
+        }
+        eprintln!("pole coefficients settle after {settled:?} samples at {last_a:?}");
+        let settled = settled.expect("the pole coefficients settle");
+        assert!(settled < SILENCE_SETTLES, "settled after {settled}");
     }
 }

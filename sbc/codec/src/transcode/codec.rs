@@ -114,7 +114,11 @@ impl AnyDecoder {
 #[derive(Debug)]
 pub(crate) enum AnyEncoder {
     G711(Law),
-    G722(Box<G722Encoder>),
+    /// `narrow`: from 8 kHz audio (`G722Encoder::encode_narrow`).
+    G722 {
+        encoder: Box<G722Encoder>,
+        narrow: bool,
+    },
     Opus(OpusEncoder),
     G729(G729Encoder),
 }
@@ -124,7 +128,10 @@ impl AnyEncoder {
         Ok(match codec {
             Codec::Pcmu => AnyEncoder::G711(Law::Ulaw),
             Codec::Pcma => AnyEncoder::G711(Law::Alaw),
-            Codec::G722 => AnyEncoder::G722(Box::default()),
+            Codec::G722 => AnyEncoder::G722 {
+                encoder: Box::default(),
+                narrow: rate == 8000,
+            },
             Codec::Opus {
                 bitrate,
                 complexity,
@@ -155,7 +162,14 @@ impl AnyEncoder {
                 }
                 Ok(law.encode_into(pcm, out))
             }
-            AnyEncoder::G722(e) => e.encode(pcm, out),
+            AnyEncoder::G722 {
+                encoder,
+                narrow: true,
+            } => encoder.encode_narrow(pcm, out),
+            AnyEncoder::G722 {
+                encoder,
+                narrow: false,
+            } => encoder.encode(pcm, out),
             AnyEncoder::Opus(e) => e.encode(pcm, out),
             AnyEncoder::G729(e) => e.encode(pcm, out),
         }

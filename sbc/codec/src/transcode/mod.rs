@@ -15,7 +15,8 @@
 //!    carries the marker bit. An undecodable payload is dropped and counted (the next
 //!    packet sees a gap).
 //! 3. **Decode** at the rate the output needs (Opus decodes straight to 8 or 16 kHz),
-//!    resample 8 ↔ 16 kHz where the two codecs' rates differ (G.722 ↔ G.711/G.729).
+//!    and downsample 16 → 8 kHz from G.722 to G.711/G.729; towards G.722, 8 kHz audio
+//!    goes into G.722's narrow encoder (no upsampling needed: see `rates`).
 //! 4. **Re-cut**: samples collect in a FIFO and leave in frames of the output `ptime`
 //!    (10–60 ms), so a 30 ms input becomes 20 ms output without losing a sample.
 //! 5. **Encode** and emit with the stream's own SSRC, sequence numbers without gaps
@@ -109,6 +110,29 @@ enum Resampler {
     Down(Downsampler),
 }
 
+/// The audio rates a direction decodes and encodes at. Narrowband codecs work at 8 kHz;
+/// Opus takes the other side's rate (48 kHz between two Opus legs); G.722 decodes at
+/// 16 kHz (its full decoder and the anti-alias downsampler: its narrow decoder would fold
+/// 4–5 kHz into the telephone band) but encodes 8 kHz audio with its narrow encoder
+/// (the same octets the upsampler and the transmit QMF would give, at a fraction of
+/// the cost).
+fn rates(input: Codec, output: Codec) -> (u32, u32) {
+    let decode = match (input, output) {
+        (Codec::Pcmu | Codec::Pcma | Codec::G729 { .. }, _) => 8000,
+        (Codec::G722, _) => 16_000,
+        (Codec::Opus { .. }, Codec::Pcmu | Codec::Pcma | Codec::G729 { .. }) => 8000,
+        (Codec::Opus { .. }, Codec::G722) => 16_000,
+        (Codec::Opus { .. }, Codec::Opus { .. }) => 48_000,
+    };
+    let encode = match output {
+        Codec::Pcmu | Codec::Pcma | Codec::G729 { .. } => 8000,
+        Codec::G722 if decode == 8000 => 8000,
+        Codec::G722 => 16_000,
+        Codec::Opus { .. } => decode,
+    };
+    (decode, encode)
+}
+
 /// One direction of a transcoded stream.
 #[derive(Debug)]
 pub struct Transcoder {
@@ -142,12 +166,7 @@ pub struct Transcoder {
 impl Transcoder {
     /// Builds a direction; an error for a ptime or rate pair it cannot serve.
     pub fn new(config: TranscoderConfig) -> Result<Self, CodecError> {
-        let decode_rate = config
-            .input
-            .fixed_rate()
-            .or(config.output.fixed_rate())
-            .unwrap_or(48_000);
-        let encode_rate = config.output.fixed_rate().unwrap_or(decode_rate);
+        let (decode_rate, encode_rate) = rates(config.input, config.output);
         let resampler = match (decode_rate, encode_rate) {
             (a, b) if a == b => Resampler::None,
             (8000, 16_000) => Resampler::Up(Upsampler::new()),
