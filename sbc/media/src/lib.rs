@@ -49,6 +49,12 @@
 //! (the inactivity timer is per call). The packet path does not allocate, hash or lock:
 //! packets of the engine's own wait in a queue allocated with the shard.
 //!
+//! Transcoding (feature `transcoding`, default on; it links libopus and libbcg729 through
+//! `sbc-codec`) is a transform like DTMF's: [`Shard::set_transcode`] installs a
+//! `transcode::TranscodeTransform` towards a side, which turns the other side's audio
+//! into this side's codec as a stream of the SBC's own. It runs inline in the worker that
+//! owns the stream.
+//!
 //! Latching (symmetric RTP) and its defences against injection are in [`peer`]; forks in
 //! [`side`]; loss and jitter in [`stats`]; the inactivity timer in [`calls`].
 //!
@@ -76,6 +82,8 @@ pub mod side;
 pub mod stats;
 mod stream;
 pub mod timer;
+#[cfg(feature = "transcoding")]
+pub mod transcode;
 pub mod transform;
 mod transmit;
 

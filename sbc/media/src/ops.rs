@@ -37,6 +37,13 @@ pub enum OpError {
         side: Leg,
         fork: Option<String>,
     },
+    /// A transcoder the engine cannot build (a ptime the codec has no frame for).
+    #[cfg(feature = "transcoding")]
+    #[error("{stream}: transcoding refused: {error}")]
+    Codec {
+        stream: StreamKey,
+        error: sbc_codec::CodecError,
+    },
     /// SRTP keys the engine cannot use.
     #[error("{stream}: SRTP keys refused: {error}")]
     Keys {

@@ -36,6 +36,8 @@ use sbc_core::dtmf::Delivery;
 use sbc_core::{Digit, DtmfLeg, DtmfWay, HeardDigit, MediaEvent, Side, StreamKey};
 
 pub use transform::DtmfTransform;
+#[cfg(feature = "transcoding")]
+pub(crate) use transform::own_ssrc;
 
 use crate::shard::Shard;
 use crate::stream::ix;

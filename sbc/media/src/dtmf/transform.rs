@@ -66,7 +66,7 @@ pub struct DtmfTransform {
 }
 
 /// An SSRC of the SBC's own for a stream side, until the sender's is known.
-fn own_ssrc(key: StreamKey, toward: Side) -> u32 {
+pub(crate) fn own_ssrc(key: StreamKey, toward: Side) -> u32 {
     let mut x = key.call ^ (u64::from(key.index) << 48) ^ u64::from(toward == Side::B);
     // splitmix64's finaliser: spreads sequential call numbers.
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
