@@ -29,6 +29,7 @@ mod media;
 mod pseudonym;
 pub mod registry;
 mod side;
+pub mod transcoding;
 mod transmit;
 mod transport;
 
@@ -40,5 +41,6 @@ pub use media::{
 };
 pub use pseudonym::{MAX_NAME, Pseudonyms};
 pub use side::Side;
+pub use transcoding::{PayloadFormat, Transcoding};
 pub use transmit::Transmit;
 pub use transport::{ParseTransportAddrError, Transport, TransportAddr};

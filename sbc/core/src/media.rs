@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use crate::registry::SrtpSuite;
-use crate::{Digit, DropCounts, DtmfLeg, HeardDigit, Side, SrtpKey, SrtpKeyError};
+use crate::{Digit, DropCounts, DtmfLeg, HeardDigit, Side, SrtpKey, SrtpKeyError, Transcoding};
 
 /// One anchored stream: a call (the B2BUA's id) and the index of its m-line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -109,6 +109,14 @@ pub enum MediaOp {
         stream: StreamKey,
         side: Side,
         leg: DtmfLeg,
+    },
+    /// Transcode what goes towards `toward`'s peer as `spec` says (`None`: relay it
+    /// again). Sent after the answer that chose a codec the other leg did not offer, for
+    /// each direction; the stream stays in the engine (no kernel fast path).
+    Transcode {
+        stream: StreamKey,
+        toward: Side,
+        spec: Option<Transcoding>,
     },
     /// Play `digit` towards `toward`'s peer for `duration_ms` (a SIP INFO of the other
     /// leg): as RFC 4733 events or in-band tones, however that leg carries DTMF. Queued

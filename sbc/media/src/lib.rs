@@ -84,6 +84,7 @@ mod stream;
 pub mod timer;
 #[cfg(feature = "transcoding")]
 pub mod transcode;
+mod transcode_op;
 pub mod transform;
 mod transmit;
 

@@ -234,6 +234,11 @@ impl Shard {
                 digit,
                 duration_ms,
             } => self.play_digit(now, stream, toward, digit, duration_ms)?,
+            MediaOp::Transcode {
+                stream,
+                toward,
+                spec,
+            } => self.transcode_op(stream, toward, spec)?,
             MediaOp::QueryStats { stream } => {
                 let s = self.stream_mut(stream)?;
                 let (a, b) = (s.sides[0].stats.snapshot(), s.sides[1].stats.snapshot());

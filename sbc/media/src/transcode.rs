@@ -243,6 +243,12 @@ impl crate::Shard {
         toward: Side,
         spec: Option<TranscodeSpec>,
     ) -> Result<(), crate::OpError> {
+        if spec.is_some() && self.dtmf_converts(stream, toward) {
+            return Err(crate::OpError::Unsupported {
+                stream,
+                what: "transcoding a stream whose DTMF is converted",
+            });
+        }
         let step: Option<Box<dyn Transform>> = match spec {
             Some(spec) => {
                 let t = TranscodeTransform::new(stream, toward, spec)

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{Bench, KEY};
 use sbc_codec::transcode::Codec;
 use sbc_codec::{G722Decoder, Law};
-use sbc_core::{DropKind, LatchMode, MediaOp, Side};
+use sbc_core::{DropKind, LatchMode, MediaOp, PayloadFormat, Side, Transcoding};
 use sbc_media::transcode::{FLUSH_AFTER, TranscodeSpec};
 use sbc_media::{HEADROOM, MAX_EMITTED, OpError, TAILROOM};
 
@@ -133,9 +133,30 @@ fn assert_own_numbering(out: &[Out], pt: u8, ts_step: u32) {
     }
 }
 
+fn format(pt: u8, encoding: &str, clock_rate: u32) -> PayloadFormat {
+    PayloadFormat {
+        pt,
+        encoding: encoding.into(),
+        clock_rate,
+        channels: None,
+        fmtp: None,
+    }
+}
+
 #[test]
 fn pcma_tone_leaves_as_g722_in_the_sbcs_own_numbering() {
+    // Replaced through the control plane's op, as SDP names the formats.
     let mut b = call(spec(9, Codec::G722));
+    b.op(MediaOp::Transcode {
+        stream: KEY,
+        toward: Side::B,
+        spec: Some(Transcoding {
+            input: format(8, "PCMA", 8000),
+            output: format(9, "G722", 8000),
+            ptime_ms: 20,
+            events: None,
+        }),
+    });
     let out = play(&mut b, 50);
     assert!(out.len() >= 48, "{} packets out of 50", out.len());
     assert_own_numbering(&out, 9, 160);
@@ -223,6 +244,23 @@ fn rtcp_and_stray_payload_types_do_not_cross() {
         2,
         "the tone packet (transcoded) and the RTCP report"
     );
+}
+
+#[test]
+fn formats_the_engine_cannot_transcode_are_refused() {
+    let mut b = Bench::open(LatchMode::PrivateOnly, LatchMode::PrivateOnly);
+    let op = MediaOp::Transcode {
+        stream: KEY,
+        toward: Side::A,
+        spec: Some(Transcoding {
+            input: format(8, "PCMA", 8000),
+            output: format(97, "AMR", 8000),
+            ptime_ms: 20,
+            events: None,
+        }),
+    };
+    let e = b.shard.apply(b.now, op).unwrap_err();
+    assert!(matches!(e, OpError::Unsupported { .. }), "{e}");
 }
 
 #[test]

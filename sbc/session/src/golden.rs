@@ -306,6 +306,32 @@ impl Run {
                 stream.index,
                 digit.reveal()
             ),
+            MediaOp::Transcode {
+                stream,
+                toward,
+                spec,
+            } => match spec {
+                None => format!("transcode m{} {toward} off", stream.index),
+                Some(t) => {
+                    let f = |p: &sbc_core::PayloadFormat| {
+                        let mut s = format!("{}/{}/{}", p.pt, p.encoding, p.clock_rate);
+                        if let Some(fmtp) = &p.fmtp {
+                            let _ = write!(s, " [{fmtp}]");
+                        }
+                        s
+                    };
+                    let events = t
+                        .events
+                        .map_or("-".to_owned(), |(i, o)| format!("{i}->{o}"));
+                    format!(
+                        "transcode m{} {toward} {} -> {} ptime={} events={events}",
+                        stream.index,
+                        f(&t.input),
+                        f(&t.output),
+                        t.ptime_ms
+                    )
+                }
+            },
         };
         self.replace_ports(&text)
     }

@@ -224,7 +224,8 @@ impl MediaHandle {
             | MediaOp::Udptl { stream }
             | MediaOp::Srtp { stream, .. }
             | MediaOp::Dtmf { stream, .. }
-            | MediaOp::PlayDigit { stream, .. } => stream.call,
+            | MediaOp::PlayDigit { stream, .. }
+            | MediaOp::Transcode { stream, .. } => stream.call,
         };
         let worker = &self.workers[shard_of(call, self.workers.len())];
         if !worker.send(Command::Op(op)) {

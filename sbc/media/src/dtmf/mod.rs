@@ -78,8 +78,16 @@ impl Shard {
             }
         }
         self.set_payload_types(stream, toward, map)?;
+        let converts = transform::converts(from.way, to.way);
+        if converts && self.other_transform(stream, toward) {
+            // Transcoding carries events across itself; it does not convert them.
+            return Err(OpError::Unsupported {
+                stream,
+                what: "DTMF conversion on a transcoded stream",
+            });
+        }
         let current = self.dtmf_transform(stream, toward);
-        match (transform::converts(from.way, to.way), current) {
+        match (converts, current) {
             (true, Some(t)) => t.update(from.clone(), to.clone()),
             (true, None) => {
                 let t = DtmfTransform::new(stream, toward, from.clone(), to.clone());
@@ -91,6 +99,19 @@ impl Shard {
             (false, None) => {}
         }
         Ok(())
+    }
+
+    /// Whether DTMF's step is installed towards `toward` (digits change form there).
+    pub(crate) fn dtmf_converts(&mut self, stream: StreamKey, toward: Side) -> bool {
+        self.dtmf_transform(stream, toward).is_some()
+    }
+
+    /// Whether a step other than DTMF's is installed towards `toward` (transcoding).
+    fn other_transform(&mut self, stream: StreamKey, toward: Side) -> bool {
+        let has_any = self
+            .stream_mut(stream)
+            .is_ok_and(|s| s.side_mut(toward).egress.transform.is_some());
+        has_any && self.dtmf_transform(stream, toward).is_none()
     }
 
     /// The DTMF step installed towards `toward`, if any.
