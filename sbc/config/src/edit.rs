@@ -363,6 +363,7 @@ to = "b"
             realm: "outside".into(),
             peers: vec![peer.into()],
             codecs: None,
+            transcode: None,
             dtmf: None,
             dtmf_info_type: None,
             show_digits: None,

@@ -91,6 +91,8 @@
 //! | `realm.registrar` | trunk (on another realm) REGISTERs from this realm are relayed to | none |
 //! | `realm.nat_keepalive` | seconds of registration granted to phones, `10..=3600` | `60` |
 //! | `trunk.codecs` | the codecs of `sbc_core::registry::CODECS`: PCMU, PCMA, G722, opus, telephone-event (any case) | all |
+//! | `trunk.transcode` | `"when-needed"`: when the two sides share no codec, the offer to the other side lists the codecs the SBC can transcode to (PCMU, PCMA, G722, opus, as that trunk's `codecs` allow) after the shared ones and the answer decides; `"never"`: no shared codec is 488 with a Warning naming the policy | `"when-needed"` |
+//! | `media.max_transcoded` | transcoded calls at once, `0..=100000`; an offer that needs transcoding beyond it gets 488 with a Warning | `200` |
 //! | `trunk.dtmf`, `realm.dtmf` | `"rfc4733"`, `"sip-info"` or `"inband"` (a trunk whose `codecs` are PCMU/PCMA, and telephone-event, only); a trunk's value wins over its realm's | `"rfc4733"` |
 //! | `trunk.dtmf_info_type`, `realm.dtmf_info_type` | body of the INFOs the SBC sends to a `sip-info` leg: `"dtmf-relay"` (application/dtmf-relay) or `"dtmf"` (application/dtmf); a trunk's value wins | `"dtmf-relay"` |
 //! | `trunk.show_digits`, `realm.show_digits` | DTMF digits shown in logs and the API (a call's only when every leg shows them); a trunk's value wins | `false` (masked) |
@@ -213,8 +215,8 @@ pub use media::{
 };
 pub use model::{
     Codec, Config, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall, FirewallPolicy, Management, Realm,
-    SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, Trunk, TrunkRegistration, TrunkTls,
-    VerifyClient,
+    SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk, TrunkRegistration,
+    TrunkTls, VerifyClient,
 };
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};

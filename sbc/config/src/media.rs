@@ -8,6 +8,7 @@
 //! workers = 2                      # media worker threads; default: one per core
 //! realtime_priority = 50           # SCHED_FIFO workers (1..=99); default: normal scheduling
 //! kernel_forwarding = false        # kernel fast path for plain RTP (nftables NAT + conntrack)
+//! max_transcoded = 200             # transcoded calls at once; over it: 488
 //! ```
 //!
 //! `kernel_forwarding = true` (needs `[firewall] enabled = true`, and root): once both peers
@@ -50,6 +51,9 @@ pub struct MediaSection {
     /// Default false: every stream relayed by the media workers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_forwarding: Option<bool>,
+    /// Default [`DEFAULT_MAX_TRANSCODED`], range [`MAX_TRANSCODED_RANGE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_transcoded: Option<i64>,
 }
 
 pub const DEFAULT_INACTIVITY_SECONDS: usize = 60;
@@ -59,6 +63,8 @@ pub const INACTIVITY_SECONDS_RANGE: RangeInclusive<i64> = 1..=86_400;
 pub const DEFAULT_LATCH_WINDOW_MS: usize = 3000;
 pub const LATCH_WINDOW_MS_RANGE: RangeInclusive<i64> = 100..=60_000;
 pub const WORKERS_RANGE: RangeInclusive<i64> = 1..=256;
+pub const DEFAULT_MAX_TRANSCODED: usize = 200;
+pub const MAX_TRANSCODED_RANGE: RangeInclusive<i64> = 0..=100_000;
 pub const REALTIME_PRIORITY_RANGE: RangeInclusive<i64> = 1..=99;
 
 /// `[media]`, validated: defaults applied.
@@ -79,6 +85,8 @@ pub struct MediaSettings {
     pub realtime_priority: Option<u8>,
     /// Hand plain RTP streams to the kernel fast path once latched. Read at start only.
     pub kernel_forwarding: bool,
+    /// Calls transcoded at once; an offer that needs one more gets 488.
+    pub max_transcoded: usize,
 }
 
 impl Default for MediaSettings {
@@ -90,6 +98,7 @@ impl Default for MediaSettings {
             workers: None,
             realtime_priority: None,
             kernel_forwarding: false,
+            max_transcoded: DEFAULT_MAX_TRANSCODED,
         }
     }
 }

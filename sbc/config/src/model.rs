@@ -226,6 +226,8 @@ pub struct Trunk {
     pub peers: Vec<TransportAddr>,
     /// Allowed codecs in order of preference; `None` allows all.
     pub codecs: Option<Vec<Codec>>,
+    /// Whether calls of this trunk may be transcoded (`transcode`).
+    pub transcode: TranscodeMode,
     /// `dtmf` (the realm's when the trunk sets none).
     pub dtmf: DtmfMode,
     /// `dtmf_info_type` and `show_digits`, with `dtmf` (each the realm's when unset).
@@ -334,6 +336,17 @@ named_enum! {
         Opus = "opus",
         /// RFC 4733 DTMF events.
         TelephoneEvent = "telephone-event",
+    }
+}
+
+named_enum! {
+    /// Whether a trunk's calls may be transcoded (`transcode = ...`).
+    TranscodeMode {
+        /// When the two sides share no codec, offer codecs the SBC can transcode to
+        /// (default).
+        WhenNeeded = "when-needed",
+        /// Never: a call whose sides share no codec gets 488.
+        Never = "never",
     }
 }
 

@@ -178,6 +178,10 @@ pub struct TrunkSection {
     /// Default: every codec the SBC knows, in the offer's order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codecs: Option<Vec<String>>,
+    /// `"when-needed"` (default): when the two sides share no codec, the SBC offers codecs
+    /// it can transcode to; `"never"`: such a call gets 488.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcode: Option<String>,
     /// `"rfc4733"`, `"sip-info"` or `"inband"` (G.711 codecs only). Default: the realm's
     /// `dtmf`, else `"rfc4733"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -216,6 +216,9 @@ fn each_bad_config_reports_its_errors() {
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf = \"beep\"\nsrtp = \"maybe\"")],
          &[r#"trunk[1].dtmf: invalid value "beep" (expected "rfc4733", "sip-info" or "inband")"#,
            r#"trunk[1].srtp: invalid value "maybe" (expected "off", "optional" or "required")"#]),
+        ("bad transcode on a trunk",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ntranscode = \"always\"")],
+         &[r#"trunk[1].transcode: invalid value "always" (expected "when-needed" or "never")"#]),
         ("bad dtmf_info_type on a trunk and a realm",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf_info_type = \"xml\""),
            ("media_ports = \"30000-39999\"", "media_ports = \"30000-39999\"\ndtmf_info_type = \"DTMF-relay \"")],
@@ -278,7 +281,7 @@ fn each_bad_config_reports_its_errors() {
         // Deserialization errors: the TOML parser's message, with key path and position.
         ("unknown key names the key",
          &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
-         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register` (line 23, column 1)"]),
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
          &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),

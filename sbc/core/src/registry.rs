@@ -46,8 +46,6 @@ pub struct CodecInfo {
     pub transcode: Support,
 }
 
-const TRANSCODING: &str = "transcoding";
-
 /// Every codec the SBC knows, in its default order of preference.
 pub const CODECS: &[CodecInfo] = &[
     CodecInfo {
@@ -57,7 +55,7 @@ pub const CODECS: &[CodecInfo] = &[
         channels: 1,
         static_payload_type: Some(0),
         relay: Support::Yes,
-        transcode: Support::NotYet(TRANSCODING),
+        transcode: Support::Yes,
     },
     CodecInfo {
         name: "PCMA",
@@ -66,7 +64,7 @@ pub const CODECS: &[CodecInfo] = &[
         channels: 1,
         static_payload_type: Some(8),
         relay: Support::Yes,
-        transcode: Support::NotYet(TRANSCODING),
+        transcode: Support::Yes,
     },
     CodecInfo {
         name: "G722",
@@ -75,7 +73,7 @@ pub const CODECS: &[CodecInfo] = &[
         channels: 1,
         static_payload_type: Some(9),
         relay: Support::Yes,
-        transcode: Support::NotYet(TRANSCODING),
+        transcode: Support::Yes,
     },
     CodecInfo {
         name: "opus",
@@ -84,7 +82,7 @@ pub const CODECS: &[CodecInfo] = &[
         channels: 2,
         static_payload_type: None,
         relay: Support::Yes,
-        transcode: Support::NotYet(TRANSCODING),
+        transcode: Support::Yes,
     },
     CodecInfo {
         name: "telephone-event",

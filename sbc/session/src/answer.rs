@@ -18,6 +18,7 @@ use super::ports::Pools;
 use super::rewrite::{anchor, unbundle};
 use super::sdes::{KeySource, LegSrtp, Line, is_savp, parse_line};
 use super::state::CallMedia;
+use super::transcode;
 use sbc_sdp::Crypto;
 use tracing::info;
 
@@ -66,6 +67,7 @@ pub fn answer(
 
     let offered = offer.peer.clone();
     let section_dtmf = offer.dtmf.clone();
+    let section_codecs = offer.codecs.clone();
     let (peer_protos, peer_lines, our_offered) = (
         offer.peer_protos.clone(),
         offer.peer_lines.clone(),
@@ -110,6 +112,7 @@ pub fn answer(
             .insert((index, offerer), vec![ours.clone()]);
         offerer_pairs[index] = Some((theirs, ours));
     }
+    let mut named_codec = false;
     for index in (0..n).filter(|i| accepted[*i]) {
         let (theirs, ours) = (&offered[index], &peer[index]);
         // rtcp-mux is on when offered and accepted (RFC 5761 §5.1.1); an answer cannot
@@ -151,8 +154,32 @@ pub fn answer(
         if let Some(rate) = clock_rate(&sdp.media[index]) {
             call.clock_rate(ops, index, rate);
         }
+        let m = &mut sdp.media[index];
+        let (answered_events, answerer_audio) = (super::dtmf::events(m), super::dtmf::audio(m));
+        // Transcoding first: the engine then knows not to convert digits there.
+        if let (Some(codecs), Some(sd)) = (section_codecs.get(index), section_dtmf.get(index)) {
+            let both =
+                transcode::answer(m, codecs, &sd.offered, &answered_events).map(
+                    |t| match offerer {
+                        Side::A => [t.to_offerer, t.to_answerer],
+                        Side::B => [t.to_answerer, t.to_offerer],
+                    },
+                );
+            call.transcode(ops, index, both);
+        }
+        if m.media == "audio" && !named_codec {
+            named_codec = true;
+            call.relayed_codec = clock_rate(m).and_then(|_| {
+                m.formats
+                    .iter()
+                    .filter_map(|f| m.encoding(f))
+                    .find(|e| !is_auxiliary(&e.encoding))
+                    .map(|e| format!("{}/{}", e.encoding, e.clock_rate))
+            });
+        }
         if let Some(sd) = section_dtmf.get(index) {
-            dtmf(call, ops, index, from, &mut sdp.media[index], sd);
+            let answerer = (answered_events, answerer_audio);
+            dtmf(call, ops, index, from, &mut sdp.media[index], sd, answerer);
         }
     }
 
@@ -188,6 +215,8 @@ pub fn answer(
 
 /// Section `index` of an answer from `from`'s peer: its telephone-events made right for
 /// the offerer, and each leg's DTMF told to the engine.
+/// `answerer`: the answerer's telephone-events and audio as it answered (before a
+/// transcoded section was rewritten for the offerer).
 fn dtmf(
     call: &mut CallMedia,
     ops: &mut Vec<MediaOp>,
@@ -195,26 +224,27 @@ fn dtmf(
     from: Side,
     m: &mut MediaDescription,
     sd: &super::dtmf::SectionDtmf,
+    answerer: (Vec<sbc_core::dtmf::EventPt>, Vec<sbc_core::dtmf::AudioPt>),
 ) {
     if m.media != "audio" || !m.is_rtp() || m.is_rejected() {
         return;
     }
     let offerer = from.other();
-    let answered = super::dtmf::events(m);
-    let audio = super::dtmf::audio(m);
+    let (answered, answerer_audio) = answerer;
     super::dtmf::answer(m, call.leg(offerer), &sd.offered);
     let to_offerer = super::dtmf::events(m);
+    let offerer_audio = super::dtmf::audio(m);
     let answerer_leg = super::dtmf::leg(
         call.leg(from).dtmf.mode,
         answered,
         sd.sent.clone(),
-        audio.clone(),
+        answerer_audio,
     );
     let offerer_leg = super::dtmf::leg(
         call.leg(offerer).dtmf.mode,
         sd.offered.clone(),
         to_offerer,
-        audio,
+        offerer_audio,
     );
     call.dtmf(ops, index, from, answerer_leg);
     call.dtmf(ops, index, offerer, offerer_leg);

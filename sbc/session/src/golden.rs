@@ -54,7 +54,8 @@ impl Run {
         Run {
             dir: dir.to_owned(),
             hook: MediaHook::new(golden_config(), 7, test_names())
-                .with_key_source(crate::KeySource::Seeded(7)),
+                .with_key_source(crate::KeySource::Seeded(7))
+                .with_transcoding(true),
             calls: Calls::new(),
             call: None,
             names: HashMap::new(),
@@ -94,6 +95,8 @@ impl Run {
                 let id = self.call(line);
                 self.hook.answered(id, fork);
             }
+            // The media engine was built without codecs: nothing is transcoded.
+            ["engine-without-codecs"] => self.hook.transcoding = false,
             ["end"] => {
                 let id = self.call(line);
                 self.hook.call_ended(id);

@@ -18,7 +18,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
-use sbc_config::{Config, DtmfPolicy, Realm};
+use sbc_config::{Config, DtmfPolicy, Realm, TranscodeMode};
 use sbc_core::{LatchMode, Side, Transport};
 use sbc_sdp::{LegOrigin, Origin};
 use sbc_sip::b2bua::{CallId, RelayPlan};
@@ -40,6 +40,8 @@ pub struct Leg {
     pub latch: LatchMode,
     /// The trunk's codec policy (`codecs`), in order of preference; `None`: all.
     pub codecs: Option<Vec<String>>,
+    /// The trunk says `transcode = "never"` (a realm's phones may be transcoded).
+    pub transcode_never: bool,
     /// The SBC's `o=` on this leg.
     pub origin: LegOrigin,
     /// How the leg carries DTMF (`dtmf`, `dtmf_info_type`, `show_digits`).
@@ -59,7 +61,7 @@ impl Leg {
         seed: u64,
         tls: bool,
     ) -> Result<Leg, MediaError> {
-        let (realm, latch, codecs, policy, dtmf): (&Realm, _, _, _, _) =
+        let (realm, latch, codecs, policy, dtmf, transcode_never): (&Realm, _, _, _, _, _) =
             if let Some(trunk) = config.trunk(name) {
                 let codecs = trunk
                     .codecs
@@ -72,6 +74,7 @@ impl Leg {
                     codecs,
                     trunk.srtp.clone(),
                     trunk.dtmf_policy,
+                    trunk.transcode == TranscodeMode::Never,
                 )
             } else if let Some(realm) = config.realm(name) {
                 (
@@ -80,6 +83,7 @@ impl Leg {
                     None,
                     realm.srtp.clone(),
                     realm.dtmf,
+                    false,
                 )
             } else {
                 return Err(MediaError::NoRealm {
@@ -95,12 +99,26 @@ impl Leg {
             sdp_ip,
             latch,
             codecs,
+            transcode_never,
             origin: LegOrigin::new(origin),
             dtmf,
             srtp: LegSrtp {
                 keys_may_travel: tls || policy.sdes_without_tls,
                 policy,
             },
+        })
+    }
+}
+
+impl Leg {
+    /// Whether the leg's codec policy allows `encoding` (any clock rate).
+    pub fn allows(&self, encoding: &str) -> bool {
+        self.codecs.as_ref().is_none_or(|c| {
+            c.iter().any(|a| {
+                a.split('/')
+                    .next()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(encoding))
+            })
         })
     }
 }

@@ -30,7 +30,12 @@
 //!   realm (`public_ip` when set, IPv4 or IPv6 as that realm is), `a=rtcp` pointing at the
 //!   SBC (removed with rtcp-mux), no ICE and no BUNDLE group, none of the peer's SDES
 //!   keys (`sdes.rs`: each leg gets the SBC's own, as its `srtp` policy says; DTLS-SRTP
-//!   sections are rejected), the codecs both trunks allow,
+//!   sections are rejected), the codecs both trunks allow — or, when they share none
+//!   and both allow it, the codecs the SBC transcodes to (`transcode.rs`; the engine
+//!   is told [`MediaOp::Transcode`](sbc_core::MediaOp::Transcode) for each direction once
+//!   the answer picks one, and the call holds one of `media.max_transcoded` slots from
+//!   that offer until an answer relays it or the call ends; [`MediaHook::with_transcoding`]
+//!   says whether the engine has codecs at all),
 //!   direction attributes as written (`c=0.0.0.0` hold turned into `sendonly`/`inactive`),
 //!   port 0 kept, the number of sections never changed; what names the writer (`hiding.rs`:
 //!   `s=-`, no `u= e= p= k=`/`a=tool`, `a=ssrc` cnames as pseudonyms — the same ones the
@@ -62,6 +67,7 @@ mod ports;
 mod rewrite;
 pub mod sdes;
 mod state;
+mod transcode;
 
 #[cfg(test)]
 mod golden;
@@ -69,8 +75,10 @@ mod golden;
 mod tests;
 #[cfg(test)]
 mod tests_dtmf;
+#[cfg(test)]
+mod tests_transcode;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sbc_config::Config;
@@ -88,7 +96,9 @@ pub use ports::PortUsage;
 pub use sdes::KeySource;
 
 use ports::Pools;
+pub use state::CallCodecs;
 use state::CallMedia;
+use transcode::{Room, SectionCodecs};
 
 /// The session hook of the core: anchors media and rewrites SDP.
 #[derive(Debug)]
@@ -109,6 +119,11 @@ pub struct MediaHook {
     digits: Vec<DigitNote>,
     /// Where the SBC's SRTP keys come from: the OS random source.
     keys: KeySource,
+    /// Whether the media engine was built with codecs (the daemon says so).
+    transcoding: bool,
+    /// Calls holding one of `media.max_transcoded` slots: an offer of theirs offered
+    /// transcoding and no answer has settled on relaying, or a section is transcoded.
+    transcoded: HashSet<CallId>,
 }
 
 impl MediaHook {
@@ -124,6 +139,60 @@ impl MediaHook {
             names,
             digits: Vec::new(),
             keys: KeySource::Os,
+            transcoding: false,
+            transcoded: HashSet::new(),
+        }
+    }
+
+    /// The same hook offering transcoding where two legs share no codec: only for a
+    /// media engine built with codecs (`sbc-media`'s feature `transcoding`).
+    pub fn with_transcoding(mut self, available: bool) -> Self {
+        self.transcoding = available;
+        self
+    }
+
+    /// Calls transcoded, or offered transcoding and waiting for the answer.
+    pub fn transcoded_calls(&self) -> usize {
+        self.transcoded.len()
+    }
+
+    /// Each leg's codec of `call`'s first audio section (A, B, as `PCMA/8000`) and
+    /// whether it is transcoded, once an answer settled it; for the live calls view.
+    pub fn codecs(&self, call: CallId) -> Option<CallCodecs> {
+        self.calls.get(&call)?.codecs()
+    }
+
+    fn room(&self, call: CallId) -> Room {
+        if !self.transcoding {
+            return Room::Unavailable;
+        }
+        let limit = self.config.media().max_transcoded;
+        if self.transcoded.contains(&call) || self.transcoded.len() < limit {
+            Room::Yes
+        } else {
+            Room::Full { limit }
+        }
+    }
+
+    /// After an offer or answer of `call`: whether it holds a transcoding slot now.
+    fn account(&mut self, call: CallId, role: BodyRole, early: bool) {
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
+        let offered = c
+            .offer
+            .as_ref()
+            .is_some_and(|o| o.codecs.iter().any(SectionCodecs::offers_transcoding));
+        let holds = match role {
+            BodyRole::Offer => offered || c.is_transcoded(),
+            // An early answer leaves the offer open for the final one.
+            BodyRole::Answer if early => offered || c.is_transcoded(),
+            BodyRole::Answer => c.is_transcoded(),
+        };
+        if holds {
+            self.transcoded.insert(call);
+        } else {
+            self.transcoded.remove(&call);
         }
     }
 
@@ -218,11 +287,10 @@ impl MediaHook {
         if let Some(e) = self.unresolved.get(&body.call) {
             return Err(e.clone());
         }
-        let Some(call) = self.calls.get_mut(&body.call) else {
-            return Err(MediaError::NoRealm {
-                why: "the call is not known to the media plane".into(),
-            });
+        let unknown = || MediaError::NoRealm {
+            why: "the call is not known to the media plane".into(),
         };
+        let call = self.calls.get(&body.call).ok_or_else(unknown)?;
         let sdp = SessionDescription::parse(body.bytes)?;
         // Forks are early dialogs of B; its in-dialog bodies are from the answering one.
         let fork = match body.from {
@@ -230,7 +298,10 @@ impl MediaHook {
             Side::B => body.fork.map(str::to_owned).or(call.answered_fork.clone()),
         };
         let fork = fork.as_deref();
-        match body.role {
+        let early = body.from == Side::B && !call.answered && fork.is_some();
+        let room = self.room(body.call);
+        let call = self.calls.get_mut(&body.call).ok_or_else(unknown)?;
+        let out = match body.role {
             BodyRole::Offer => offer::offer(
                 call,
                 &mut self.pools,
@@ -239,6 +310,7 @@ impl MediaHook {
                 body.from,
                 sdp,
                 fork,
+                room,
             ),
             BodyRole::Answer => answer::answer(
                 call,
@@ -249,7 +321,11 @@ impl MediaHook {
                 sdp,
                 fork,
             ),
+        };
+        if out.is_ok() {
+            self.account(body.call, body.role, early);
         }
+        out
     }
 }
 
@@ -341,6 +417,7 @@ impl SessionHook for MediaHook {
     fn call_ended(&mut self, call: CallId) {
         self.by_number.remove(&call.get());
         self.unresolved.remove(&call);
+        self.transcoded.remove(&call);
         if let Some(mut c) = self.calls.remove(&call) {
             c.close_all(&mut self.pools, &mut self.ops);
         }

@@ -22,7 +22,7 @@
 //! (`optional`: OSRTP), or plain RTP. The offerer's keys are used once the answer comes.
 
 use sbc_core::{MediaOp, Side};
-use sbc_sdp::{MediaDescription, Retained, SessionDescription};
+use sbc_sdp::{MediaDescription, SessionDescription};
 use tracing::info;
 
 use super::check::peer_streams;
@@ -33,6 +33,7 @@ use super::ports::Pools;
 use super::rewrite::{anchor, is_srtp, relayed_proto, unbundle};
 use super::sdes::{KeySource, Line, choose, is_savp, offer_lines, plain_proto, secure_proto};
 use super::state::{CallMedia, Offer, Ports};
+use super::transcode::{self, Room, SectionCodecs};
 use sbc_config::SrtpMode;
 
 /// Most streams anchored for one call; further sections are rejected (each takes a port
@@ -40,6 +41,7 @@ use sbc_config::SrtpMode;
 pub const MAX_STREAMS: usize = 8;
 
 /// Handles an offer from `from`'s peer; returns the description for the other side.
+#[allow(clippy::too_many_arguments)]
 pub fn offer(
     call: &mut CallMedia,
     pools: &mut Pools,
@@ -48,6 +50,7 @@ pub fn offer(
     from: Side,
     mut sdp: SessionDescription,
     fork: Option<&str>,
+    room: Room,
 ) -> Result<Vec<u8>, MediaError> {
     let to = from.other();
     let (before, n) = (call.streams.len(), sdp.media.len());
@@ -68,6 +71,7 @@ pub fn offer(
         .map(|m| super::dtmf::offered(m, call.leg(from)))
         .collect();
     let mut anchored = vec![false; n];
+    let mut codecs = vec![SectionCodecs::default(); n];
     let mut refusals = Vec::new();
     for (index, m) in sdp.media.iter_mut().enumerate() {
         if m.is_rejected() {
@@ -79,13 +83,15 @@ pub fn offer(
                 limit: MAX_STREAMS,
             })
         } else {
-            admit(index, m, call.leg(from), call.leg(to))
-                .and_then(|()| offered_srtp(index, m, call.leg(from), call.leg(to)))
+            admit(index, m, call.leg(from), call.leg(to), room).and_then(|section| {
+                offered_srtp(index, m, call.leg(from), call.leg(to)).map(|l| (section, l))
+            })
         };
         match admitted {
-            Ok(line) => {
+            Ok((section, line)) => {
                 anchored[index] = true;
                 peer_lines[index] = line;
+                codecs[index] = section;
             }
             Err(e) => refusals.push(e),
         }
@@ -187,6 +193,7 @@ pub fn offer(
         peer_protos,
         peer_lines,
         our_offered,
+        codecs,
     });
 
     let ports = call.ports_on(to, &anchored);
@@ -203,8 +210,15 @@ pub fn offer(
 }
 
 /// Whether the SBC relays section `index`; applies the codec policies (the offerer's
-/// trunk first, then the destination's, whose order of preference wins).
-fn admit(index: usize, m: &mut MediaDescription, from: &Leg, to: &Leg) -> Result<(), MediaError> {
+/// trunk first, then the destination's, whose order of preference wins) and offers
+/// transcoding where they share no codec ([`transcode::offer`]).
+fn admit(
+    index: usize,
+    m: &mut MediaDescription,
+    from: &Leg,
+    to: &Leg,
+    room: Room,
+) -> Result<SectionCodecs, MediaError> {
     if !relayed_proto(&m.proto) {
         let proto = m.proto.clone();
         return Err(if is_srtp(&proto) {
@@ -215,21 +229,10 @@ fn admit(index: usize, m: &mut MediaDescription, from: &Leg, to: &Leg) -> Result
     }
     // Trunk policies name audio codecs; other media cross as they are.
     if m.media != "audio" || !m.is_rtp() {
-        return Ok(());
+        return Ok(SectionCodecs::default());
     }
     let offered = encodings(m);
-    for leg in [from, to] {
-        let Some(codecs) = &leg.codecs else { continue };
-        let allowed: Vec<&str> = codecs.iter().map(String::as_str).collect();
-        if m.retain_codecs(&allowed) == Retained::NoCodec {
-            return Err(MediaError::NoCodec {
-                index,
-                policy: format!("trunk {}", leg.name),
-                offered,
-            });
-        }
-    }
-    Ok(())
+    transcode::offer(index, m, from, to, room, offered)
 }
 
 /// The offerer's SRTP of section `index`: its chosen `a=crypto` line (`None`: plain RTP),

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-use sbc_core::{DtmfLeg, MediaOp, Pseudonyms, RemoteSpec, Side, StreamKey};
+use sbc_core::{DtmfLeg, MediaOp, Pseudonyms, RemoteSpec, Side, StreamKey, Transcoding};
 use sbc_sip::b2bua::CallId;
 
 use super::check::PeerStream;
@@ -13,6 +13,7 @@ use super::info_limit::InfoBudget;
 use super::legs::Leg;
 use super::ports::Pools;
 use super::sdes::{Keying, Line};
+use super::transcode::SectionCodecs;
 
 /// The SBC's RTP ports of one stream, one on each side's realm (RTCP on the next port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,19 @@ pub struct Offer {
     pub peer_lines: Vec<Option<Line>>,
     /// The SBC's lines offered to the answerer per section (empty: plain RTP offered).
     pub our_offered: Vec<Vec<Line>>,
+    /// Per media section: the offerer's codecs the SBC can transcode, and the payload
+    /// types it added to transcode to.
+    pub codecs: Vec<SectionCodecs>,
+}
+
+/// The codecs of a call's first audio section, for the views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallCodecs {
+    /// Leg A's codec (`PCMA/8000`).
+    pub a: String,
+    /// Leg B's codec.
+    pub b: String,
+    pub transcoded: bool,
 }
 
 /// One call.
@@ -84,6 +98,10 @@ pub struct CallMedia {
     dtmf: HashMap<(usize, Side), DtmfLeg>,
     /// DTMF INFOs each leg may still send (a flood is answered 503), A then B.
     pub info_budget: [InfoBudget; 2],
+    /// Sections the engine transcodes: what it was told towards (A, B).
+    transcoded: HashMap<usize, [Transcoding; 2]>,
+    /// The codec the last answer chose for a relayed audio section (`PCMA/8000`).
+    pub relayed_codec: Option<String>,
 }
 
 impl CallMedia {
@@ -103,7 +121,60 @@ impl CallMedia {
             names,
             dtmf: HashMap::new(),
             info_budget: [InfoBudget::default(), InfoBudget::default()],
+            transcoded: HashMap::new(),
+            relayed_codec: None,
         }
+    }
+
+    /// The codecs of the first transcoded section, else of the first section whose
+    /// answer named a codec (the same on both legs: relayed).
+    pub fn codecs(&self) -> Option<CallCodecs> {
+        let name = |f: &sbc_core::PayloadFormat| format!("{}/{}", f.encoding, f.clock_rate);
+        if let Some(t) = self.transcoded.values().next() {
+            // Towards A goes A's codec (the output of that direction).
+            return Some(CallCodecs {
+                a: name(&t[0].output),
+                b: name(&t[1].output),
+                transcoded: true,
+            });
+        }
+        let relayed = self.relayed_codec.as_ref()?;
+        Some(CallCodecs {
+            a: relayed.clone(),
+            b: relayed.clone(),
+            transcoded: false,
+        })
+    }
+
+    /// Whether a section of the call is transcoded.
+    pub fn is_transcoded(&self) -> bool {
+        !self.transcoded.is_empty()
+    }
+
+    /// Tells the engine to transcode section `index` (`to_a`, `to_b`: each direction) or
+    /// to relay it again (`None`), unless it knows.
+    pub fn transcode(
+        &mut self,
+        ops: &mut Vec<MediaOp>,
+        index: usize,
+        both: Option<[Transcoding; 2]>,
+    ) {
+        if self.transcoded.get(&index) == both.as_ref() {
+            return;
+        }
+        let stream = self.key(index);
+        for (i, toward) in [Side::A, Side::B].into_iter().enumerate() {
+            let spec = both.as_ref().map(|b| b[i].clone());
+            ops.push(MediaOp::Transcode {
+                stream,
+                toward,
+                spec,
+            });
+        }
+        match both {
+            Some(b) => self.transcoded.insert(index, b),
+            None => self.transcoded.remove(&index),
+        };
     }
 
     /// Tells the engine how `side`'s leg of stream `index` carries DTMF, unless it knows.
@@ -235,6 +306,7 @@ impl CallMedia {
         self.clock_rates.remove(&index);
         self.dtmf.retain(|(i, _), _| *i != index);
         self.keying.forget(index);
+        self.transcoded.remove(&index);
         true
     }
 

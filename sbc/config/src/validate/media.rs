@@ -42,6 +42,12 @@ pub(super) fn media(
             0,
         )
     });
+    let max_transcoded = v.int(
+        "media.max_transcoded",
+        s.max_transcoded,
+        m::MAX_TRANSCODED_RANGE,
+        m::DEFAULT_MAX_TRANSCODED,
+    );
     let kernel_forwarding = s.kernel_forwarding.unwrap_or(false);
     if kernel_forwarding && !firewall_enabled {
         v.err("media.kernel_forwarding", super::K::RequiresFirewall);
@@ -49,6 +55,7 @@ pub(super) fn media(
     }
     Some(MediaSettings {
         kernel_forwarding,
+        max_transcoded: max_transcoded?,
         inactivity: Duration::from_secs(inactivity? as u64),
         hold_inactivity: Duration::from_secs(hold? as u64),
         latch_window: Duration::from_millis(latch? as u64),
@@ -94,13 +101,14 @@ media_ports = "20000-29999"
         assert_eq!(m.latch_window, Duration::from_millis(3000));
         assert_eq!(m.workers, None);
         assert_eq!(m.realtime_priority, None);
+        assert_eq!(m.max_transcoded, 200);
     }
 
     #[test]
     fn values_are_read() {
         let text = format!(
             "{BASE}[media]\ninactivity_seconds = 2\nhold_inactivity_seconds = 30\n\
-             latch_window_ms = 500\nworkers = 3\nrealtime_priority = 40\n"
+             latch_window_ms = 500\nworkers = 3\nrealtime_priority = 40\nmax_transcoded = 0\n"
         );
         let c = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
         let m = c.media();
@@ -109,13 +117,14 @@ media_ports = "20000-29999"
         assert_eq!(m.latch_window, Duration::from_millis(500));
         assert_eq!(m.workers, Some(3));
         assert_eq!(m.realtime_priority, Some(40));
+        assert_eq!(m.max_transcoded, 0);
     }
 
     #[test]
     fn every_bad_value_is_reported_with_its_key() {
         let text = format!(
             "{BASE}[media]\ninactivity_seconds = 0\nhold_inactivity_seconds = 100000\n\
-             latch_window_ms = 5\nworkers = 0\nrealtime_priority = 100\n"
+             latch_window_ms = 5\nworkers = 0\nrealtime_priority = 100\nmax_transcoded = -1\n"
         );
         let e = Config::from_toml_str(&text, "/etc/sbc")
             .expect_err("invalid")
@@ -126,6 +135,7 @@ media_ports = "20000-29999"
             "media.latch_window_ms: ",
             "media.workers: ",
             "media.realtime_priority: ",
+            "media.max_transcoded: ",
         ] {
             assert!(e.contains(key), "{key} missing in:\n{e}");
         }

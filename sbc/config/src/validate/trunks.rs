@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::Validator;
 use super::realms::{RealmOut, transport_addr};
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Codec, TlsFiles, Trunk, TrunkTls};
+use crate::model::{Codec, TlsFiles, TranscodeMode, Trunk, TrunkTls};
 use crate::schema::TrunkSection;
 
 fn family(ip: IpAddr) -> &'static str {
@@ -100,6 +100,16 @@ fn trunk(
         Some(list) => codecs(v, &format!("{p}.codecs"), list).map(Some),
         None => Some(None),
     };
+    let transcode = match t.transcode.as_deref() {
+        None => Some(TranscodeMode::WhenNeeded),
+        Some(s) => {
+            let parsed = TranscodeMode::from_name(s).ok_or_else(|| K::InvalidChoice {
+                value: s.to_owned(),
+                expected: TranscodeMode::NAMES,
+            });
+            v.check(format!("{p}.transcode"), parsed)
+        }
+    };
     let inherited = realm
         .and_then(|r| r.realm.as_ref())
         .map(|r| r.dtmf)
@@ -139,6 +149,7 @@ fn trunk(
         realm: realm.map(|r| r.raw_name.clone())?,
         peers: peers_ok.then_some(peers)?,
         codecs: codecs?,
+        transcode: transcode?,
         dtmf: dtmf?.mode,
         dtmf_policy: dtmf?,
         srtp: srtp?,
