@@ -81,7 +81,7 @@ function leg(l) {
     h(
       'div',
       { class: 'leg-tags' },
-      l.codec ? pill('neutral', l.codec) : null,
+      l.codec ? pill('neutral', l.transcoded ? `${l.codec} (transcoded)` : l.codec) : null,
       l.srtp ? pill('secure', l.srtp_suite ? `SRTP ${l.srtp_suite}` : 'SRTP') : pill('plain', 'RTP'),
     ),
   );

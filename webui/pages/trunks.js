@@ -75,6 +75,7 @@ export async function render(main) {
     );
     const peers = h('textarea', { rows: 3, spellcheck: 'false' }, (t.peers || []).join('\n'));
     const codecs = h('input', { type: 'text', value: (t.codecs || []).join(', '), spellcheck: 'false' });
+    const transcode = choiceSelect(TRANSCODE_MODES, t.transcode || 'when-needed');
     const dtmf = choiceSelect(registry.dtmf_modes, t.dtmf || 'rfc4733');
     const infoType = choiceSelect(registry.dtmf_info_types || [], t.dtmf_info_type || 'dtmf-relay');
     const showDigits = h('input', { type: 'checkbox', checked: t.show_digits === true });
@@ -103,6 +104,7 @@ export async function render(main) {
         field('Realm', realm, { key: 'realm', hint: 'The network side (listener) the peers are reached through.' }),
         h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:… or tls:…' })),
         field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${codecNames}).` }),
+        field('Transcoding', transcode, { key: 'transcode', hint: choiceHint(TRANSCODE_MODES) }),
         field('DTMF', dtmf, { key: 'dtmf', hint: choiceHint(registry.dtmf_modes) }),
         field('DTMF INFO body', infoType, { key: 'dtmf_info_type', hint: choiceHint(registry.dtmf_info_types || []) }),
         field('Show DTMF digits', showDigits, { key: 'show_digits', hint: 'Off: digits are masked (x) in logs and the API; they can be card numbers.' }),
@@ -127,6 +129,8 @@ export async function render(main) {
         const codecList = lines(codecs.value);
         if (codecList.length) out.codecs = codecList;
         else delete out.codecs;
+        if (valueOf(form, 'transcode') === 'never') out.transcode = 'never';
+        else delete out.transcode;
         out.dtmf = valueOf(form, 'dtmf');
         out.dtmf_info_type = valueOf(form, 'dtmf_info_type');
         if (showDigits.checked) out.show_digits = true;
@@ -182,6 +186,12 @@ export async function render(main) {
 
 // A select of registry choices: the ones the daemon does not act on yet are disabled (the
 // current value stays selectable so that editing other fields keeps it).
+// `transcode = ...` of a trunk (the config's contract; `media.max_transcoded` caps it).
+const TRANSCODE_MODES = [
+  { value: 'when-needed', supported: true, meaning: 'when the two sides share no codec, the SBC offers codecs it transcodes to (PCMU, PCMA, G722, opus)' },
+  { value: 'never', supported: true, meaning: 'a call whose sides share no codec gets 488' },
+];
+
 function choiceSelect(choices, current) {
   return h(
     'select',

@@ -104,7 +104,9 @@ impl Core {
         let caps = Capabilities::sbc(agent.clone());
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
         let registrations = Registrations::new(&config, &agent);
-        let hook = MediaHook::new(config.clone(), crate::ids::random_u64(), media.pseudonyms());
+        // Transcoding is offered only when the media workers have codecs.
+        let hook = MediaHook::new(config.clone(), crate::ids::random_u64(), media.pseudonyms())
+            .with_transcoding(cfg!(feature = "transcoding"));
         let engine = Engine::new(EngineConfig {
             timers: TimerConfig::default(),
             agent: agent.clone(),
@@ -536,7 +538,12 @@ impl Core {
             }
             for call in self.views.call_numbers() {
                 if let Some(legs) = self.hook.media(call) {
-                    self.views.set_media(call, legs);
+                    let hook = self.hook.inner();
+                    let transcoded = hook
+                        .call_of(call)
+                        .and_then(|id| hook.codecs(id))
+                        .is_some_and(|c| c.transcoded);
+                    self.views.set_media(call, legs, transcoded);
                 }
             }
         }

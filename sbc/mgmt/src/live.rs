@@ -132,6 +132,9 @@ pub struct LegView {
     /// The SRTP suite this leg negotiated (`None`: plain RTP).
     #[serde(default)]
     pub srtp_suite: Option<String>,
+    /// The SBC transcodes between this leg's codec and the other leg's.
+    #[serde(default)]
+    pub transcoded: bool,
 }
 
 /// One anchored media stream and what each side's peer sent.

@@ -308,7 +308,8 @@ fn components() -> Value {
                 "b": {"$ref": "#/components/schemas/StreamSide"}}}}}},
         "Leg": {"type": "object", "properties": {
             "trunk": s, "realm": s, "remote": s, "codec": s, "srtp": b,
-            "srtp_suite": {"type": ["string", "null"], "description": "the SRTP suite negotiated on this leg; null: plain RTP"}}},
+            "srtp_suite": {"type": ["string", "null"], "description": "the SRTP suite negotiated on this leg; null: plain RTP"},
+            "transcoded": {"type": "boolean", "description": "the SBC transcodes between this leg's codec and the other leg's"}}},
         "StreamSide": {"type": "object", "properties": {
             "local": s, "latched": {"type": ["string", "null"]}, "packets": i, "bytes": i,
             "lost": i, "jitter": {"type": "number", "description": "milliseconds"},

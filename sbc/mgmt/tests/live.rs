@@ -33,6 +33,7 @@ fn snapshot() -> Snapshot {
                 codec: "PCMA".into(),
                 srtp: true,
                 srtp_suite: Some("AEAD_AES_128_GCM".into()),
+                transcoded: true,
             },
             b: LegView::default(),
             streams: vec![StreamView {
@@ -116,6 +117,8 @@ async fn status_calls_and_bans_come_from_the_snapshot() {
     // Each leg's SRTP suite, and SRTP drops per stream side.
     assert_eq!(calls[0]["a"]["srtp_suite"], "AEAD_AES_128_GCM");
     assert_eq!(calls[0]["b"]["srtp_suite"], serde_json::Value::Null);
+    assert_eq!(calls[0]["a"]["transcoded"], true);
+    assert_eq!(calls[0]["b"]["transcoded"], false);
     assert_eq!(
         calls[0]["streams"][0]["a"]["dropped"],
         json!({"replay": 1, "unprotect": 3})

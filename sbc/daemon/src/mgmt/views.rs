@@ -83,6 +83,7 @@ fn leg(config: &Config, name: &str, remote: Option<SocketAddr>) -> LegView {
         codec: String::new(),
         srtp: false,
         srtp_suite: None,
+        transcoded: false,
     }
 }
 
@@ -182,11 +183,14 @@ impl Views {
         }
     }
 
-    /// Sets what the legs of `call` negotiated (codec, SRTP).
-    pub fn set_media(&mut self, call: u64, legs: &[LegMedia; 2]) {
+    /// Sets what the legs of `call` negotiated (codec, SRTP) and whether the SBC
+    /// transcodes between them.
+    pub fn set_media(&mut self, call: u64, legs: &[LegMedia; 2], transcoded: bool) {
         if let Some(c) = self.calls.get_mut(&call) {
             legs[0].fill(&mut c.a);
             legs[1].fill(&mut c.b);
+            c.a.transcoded = transcoded;
+            c.b.transcoded = transcoded;
         }
     }
 
