@@ -49,6 +49,10 @@ pub struct RtpResult {
     pub ssrcs: Vec<String>,
     /// Runs of one SSRC in arrival order: `(ssrc hex, packets)`.
     pub runs: Vec<(String, u64)>,
+    /// Payload types received, in order of first arrival.
+    pub pts: Vec<u8>,
+    /// Payload sizes received (bytes), in order of first arrival.
+    pub sizes: Vec<usize>,
     /// The JSON as written.
     pub raw: String,
 }
@@ -120,6 +124,11 @@ impl RtpResult {
             sources: list("sources"),
             ssrcs: list("ssrcs"),
             runs,
+            pts: list("pts").iter().filter_map(|p| p.parse().ok()).collect(),
+            sizes: list("sizes")
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
             raw,
         }
     }

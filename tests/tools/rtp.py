@@ -2,7 +2,8 @@
 """A tiny RTP peer for the sbc-lab media tests, run inside a lab namespace.
 
   rtp.py --bind IP:PORT --to IP:PORT [--count N] [--interval-ms MS] [--delay S] [--wait S]
-         [--ssrc HEX] [--tone HZ] [--record FILE] [--srtp-key INLINE] --out FILE
+         [--ssrc HEX] [--tone HZ] [--alaw] [--echo] [--record FILE] [--srtp-key INLINE]
+         --out FILE
 
 Binds IP:PORT (the address its own SDP announced; RTCP is not sent), waits DELAY seconds,
 then sends COUNT RTP packets (version 2, PCMU, 160-byte payload, sequence numbers from 1,
@@ -18,6 +19,12 @@ where `received` counts every datagram, `rtp` those that parse as RTP version 2,
 `sources` lists where they came from (the SBC, if it anchors media). `runs` lists the RTP
 received as runs of one SSRC in arrival order, `[["hex", count], ...]`: a switch from one
 sender to another and back shows as three runs.
+
+--alaw sends PCMA (payload type 8, A-law) instead of PCMU. --echo sends nothing of its
+own: every RTP packet received goes straight back to where it came from (a peer that
+echoes whatever codec it was sent), until WAIT seconds pass without one (after DELAY
+seconds, at most COUNT * MS milliseconds plus WAIT). `pts` lists the payload types
+received, `sizes` the payload sizes, in order of first arrival.
 
 sipp starts it from a scenario's <exec command=...> once the SDP of the other side is known,
 so it runs in the background of the call.
@@ -48,18 +55,31 @@ def ulaw(sample):
     return ~(sign | (exponent << 4) | mantissa) & 0xFF
 
 
-def payload(seq, tone_hz):
-    """160 samples of PCMU: silence, or the tone at 8 kHz continuing from packet seq-1."""
+def alaw(sample):
+    """One 16-bit linear sample as G.711 A-law (ITU-T G.711: even bits inverted)."""
+    sign = 0x80 if sample >= 0 else 0
+    magnitude = min(abs(sample), 32767) >> 3
+    if magnitude < 32:
+        code = magnitude >> 1
+    else:
+        exponent = magnitude.bit_length() - 5
+        code = (exponent << 4) | ((magnitude >> exponent) & 0x0F)
+    return (sign | code) ^ 0x55
+
+
+def payload(seq, tone_hz, law):
+    """160 samples of G.711: silence, or the tone at 8 kHz continuing from packet seq-1."""
     if not tone_hz:
-        return bytes([0xFF]) * 160
+        return bytes([law(0)]) * 160
     start = (seq - 1) * 160
-    return bytes(ulaw(int(8000 * math.sin(2 * math.pi * tone_hz * (start + i) / 8000)))
+    return bytes(law(int(8000 * math.sin(2 * math.pi * tone_hz * (start + i) / 8000)))
                  for i in range(160))
 
 
-def packet(seq, ssrc, tone_hz=None):
-    header = struct.pack(">BBHII", 0x80, 0, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc)
-    return header + payload(seq, tone_hz)
+def packet(seq, ssrc, tone_hz=None, a_law=False):
+    pt, law = (8, alaw) if a_law else (0, ulaw)
+    header = struct.pack(">BBHII", 0x80, pt, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc)
+    return header + payload(seq, tone_hz, law)
 
 
 class Srtp:
@@ -113,6 +133,9 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--tone", type=float, default=None,
                    help="send a tone of this many Hz (PCMU) instead of silence")
+    p.add_argument("--alaw", action="store_true", help="send PCMA (PT 8) instead of PCMU")
+    p.add_argument("--echo", action="store_true",
+                   help="send nothing of its own; echo every RTP packet to its source")
     p.add_argument("--record", default=None,
                    help="append the payload of every RTP packet received (after its 12-byte "
                         "header and CSRCs) to this file")
@@ -132,7 +155,8 @@ def main():
     ssrc = int(args.ssrc, 16)
 
     result = {"sent": 0, "received": 0, "rtp": 0, "sources": [], "ssrcs": [],
-              "first_seq": None, "last_seq": None, "errors": [], "runs": []}
+              "first_seq": None, "last_seq": None, "errors": [], "runs": [],
+              "pts": [], "sizes": []}
 
     def drain(until):
         while True:
@@ -161,6 +185,18 @@ def main():
                     runs[-1][1] += 1
                 else:
                     runs.append([their, 1])
+                pt = data[1] & 0x7F
+                if pt not in result["pts"]:
+                    result["pts"].append(pt)
+                size = len(data) - 12 - 4 * (data[0] & 0x0F)
+                if size not in result["sizes"]:
+                    result["sizes"].append(size)
+                if args.echo:
+                    try:
+                        sock.sendto(data, src)
+                        result["sent"] += 1
+                    except OSError as e:
+                        result["errors"].append(str(e))
                 if result["first_seq"] is None:
                     result["first_seq"] = seq
                 result["last_seq"] = seq
@@ -169,10 +205,18 @@ def main():
 
     drain(time.monotonic() + args.delay)
     interval = args.interval_ms / 1000.0
+    if args.echo:
+        deadline = time.monotonic() + args.count * interval + args.wait
+        while time.monotonic() < deadline:
+            before = result["received"]
+            drain(min(deadline, time.monotonic() + args.wait))
+            if result["received"] == before and before > 0:
+                break
+        args.count = 0
     next_send = time.monotonic()
     for seq in range(1, args.count + 1):
         try:
-            data = packet(seq, ssrc, args.tone)
+            data = packet(seq, ssrc, args.tone, args.alaw)
             sock.sendto(srtp.protect(data) if srtp else data, to)
             result["sent"] += 1
         except OSError as e:

@@ -1,0 +1,118 @@
+//! Transcoding with real peers (issue 13): a sipp carrier that speaks only PCMA plays a
+//! 400 Hz tone to a PBX that answers only G.722 (then only Opus) and echoes every packet
+//! back as it came. The SBC offers the PBX the codec its trunk allows, the PBX's wire
+//! carries that codec (the echo tool notes the payload types it received), and the tone
+//! comes back to the carrier as PCMA clean enough for the tone detector
+//! (`sbc_lab::tone`), after a G.711 -> X -> G.711 round trip through the real `sbc`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sbc_codec::g711::Law;
+use sbc_lab::rtp::{RtpResult, tool_keys};
+use sbc_lab::tone;
+use sbc_lab::topology::{PBX_IP, SBC_OUTSIDE_IP, sip_addr};
+use sbc_lab::{Lab, Ns, StandardConfig};
+
+const TONE: f64 = 400.0;
+/// 50 ms blocks of the tone the carrier must hear back (of 60 in the 3 s it talks).
+const MIN_TONE_BLOCKS: usize = 40;
+
+/// A PCMA-only carrier calls a PBX whose trunk allows only `codec` and which answers
+/// `answer_pt` `answer_map`; returns what the PBX's echo received and what the carrier
+/// heard back (A-law payloads), after checking both calls succeeded.
+fn call(codec: &str, answer_pt: &str, answer_map: &str) -> (RtpResult, RtpResult, Vec<u8>) {
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .pbx_keys(&format!("codecs = [\"{codec}\", \"telephone-event\"]\n"))
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
+    let carrier_out = lab.artifacts().unique_path("rtp-carrier", ".json");
+    let carrier_heard = lab.artifacts().unique_path("carrier-heard", ".raw");
+    let pbx = lab
+        .sipp(Ns::Pbx, "echo_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
+        .args([
+            "-key",
+            "answer_pt",
+            answer_pt,
+            "-key",
+            "answer_map",
+            answer_map,
+        ])
+        .timeout(Duration::from_secs(30))
+        .spawn()
+        .expect("start sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let carrier = lab
+        .sipp(Ns::Carrier, "pcma_tone_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-d", "5000"])
+        .args(
+            tool_keys(&[("rtp_out", &carrier_out), ("rtp_rec", &carrier_heard)]).expect("python3"),
+        )
+        .timeout(Duration::from_secs(25))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("run sipp caller");
+    let pbx = pbx.finish().expect("sipp callee");
+    assert!(
+        carrier.success() && pbx.success(),
+        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
+        carrier.report(),
+        pbx.report(),
+        sbc.log_tail()
+    );
+    let wait = Duration::from_secs(10);
+    let echoed = RtpResult::wait(&pbx_out, wait).expect("the PBX's echo record");
+    let back = RtpResult::wait(&carrier_out, wait).expect("the carrier's record");
+    let heard = std::fs::read(Path::new(&carrier_heard)).unwrap_or_default();
+    (echoed, back, heard)
+}
+
+fn assert_tone_back(codec: &str, echoed: &RtpResult, back: &RtpResult, heard: &[u8]) {
+    let samples = tone::decode(Law::Alaw, heard);
+    let h = tone::listen(&samples, TONE);
+    eprintln!(
+        "{codec}: the PBX received {} packets (payload types {:?}, sizes {:?}); the carrier \
+         got {} back (payload types {:?}), {h:?}",
+        echoed.rtp, echoed.pts, echoed.sizes, back.rtp, back.pts
+    );
+    assert_eq!(back.pts, [8], "the carrier gets PCMA only: {}", back.raw);
+    assert!(
+        h.has_tone(MIN_TONE_BLOCKS),
+        "the {TONE} Hz tone did not come back clean through {codec} ({h:?})"
+    );
+}
+
+#[test]
+fn a_pcma_carrier_and_a_g722_pbx_hear_each_other_through_the_sbc() {
+    let (echoed, back, heard) = call("G722", "9", "G722/8000");
+    // The PBX's wire carries G.722 only: PT 9, 160 bytes per 20 ms.
+    assert_eq!(
+        echoed.pts,
+        [9],
+        "the PBX got other than G.722: {}",
+        echoed.raw
+    );
+    assert_eq!(echoed.sizes, [160], "20 ms G.722 frames: {}", echoed.raw);
+    assert_tone_back("G.722", &echoed, &back, &heard);
+}
+
+#[test]
+fn a_pcma_carrier_and_an_opus_pbx_hear_each_other_through_the_sbc() {
+    let (echoed, back, heard) = call("opus", "96", "opus/48000/2");
+    assert_eq!(
+        echoed.pts,
+        [96],
+        "the PBX got other than Opus: {}",
+        echoed.raw
+    );
+    assert!(
+        echoed.sizes.iter().all(|&s| s != 160),
+        "Opus frames, not G.711-sized ones: {}",
+        echoed.raw
+    );
+    assert_tone_back("Opus", &echoed, &back, &heard);
+}
