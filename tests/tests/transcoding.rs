@@ -3,7 +3,9 @@
 //! back as it came. The SBC offers the PBX the codec its trunk allows, the PBX's wire
 //! carries that codec (the echo tool notes the payload types it received), and the tone
 //! comes back to the carrier as PCMA clean enough for the tone detector
-//! (`sbc_lab::tone`), after a G.711 -> X -> G.711 round trip through the real `sbc`.
+//! (`sbc_lab::tone`), after a G.711 -> X -> G.711 round trip through the real `sbc`. A
+//! `transcode = "never"` trunk, and a call over `media.max_transcoded`, get 488 with a
+//! Warning naming why.
 
 use std::path::Path;
 use std::time::Duration;
@@ -71,6 +73,36 @@ fn call(codec: &str, answer_pt: &str, answer_map: &str) -> (RtpResult, RtpResult
     (echoed, back, heard)
 }
 
+/// A PCMA-only carrier calls the PBX with `pbx_keys` and `extra` config: refused with 488,
+/// whose Warning says `why`.
+fn refused(pbx_keys: &str, extra: &str, why: &str) {
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .pbx_keys(pbx_keys)
+        .extra(extra)
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let carrier = lab
+        .sipp(Ns::Carrier, "pcma_488_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123"])
+        .timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("run sipp caller");
+    let warning = carrier
+        .messages
+        .lines()
+        .find(|l| l.starts_with("Warning:"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        carrier.success() && warning.contains(why),
+        "expected 488 with a Warning saying {why:?}, got {warning:?}:\n{}\n--- sbc\n{}",
+        carrier.report(),
+        sbc.log_tail()
+    );
+}
+
 fn assert_tone_back(codec: &str, echoed: &RtpResult, back: &RtpResult, heard: &[u8]) {
     let samples = tone::decode(Law::Alaw, heard);
     let h = tone::listen(&samples, TONE);
@@ -115,4 +147,23 @@ fn a_pcma_carrier_and_an_opus_pbx_hear_each_other_through_the_sbc() {
         echoed.raw
     );
     assert_tone_back("Opus", &echoed, &back, &heard);
+}
+
+#[test]
+fn a_g722_pbx_that_is_never_transcoded_refuses_a_pcma_carrier_with_488() {
+    refused(
+        "codecs = [\"G722\"]\ntranscode = \"never\"\n",
+        "",
+        // The Warning's quoted text has the policy's quotes as apostrophes.
+        "no codec allowed by trunk pbx, and no transcoding: transcode = 'never' on trunk pbx",
+    );
+}
+
+#[test]
+fn a_call_over_media_max_transcoded_gets_488() {
+    refused(
+        "codecs = [\"G722\"]\n",
+        "[media]\nmax_transcoded = 0\n",
+        "no transcoding: media.max_transcoded = 0 reached",
+    );
 }
