@@ -1,0 +1,124 @@
+//! Transcoding does not allocate per packet either: a counting global allocator around
+//! 5,000 PCMA packets (100 s of audio, every 20th one missing, so loss concealment runs)
+//! transcoded to G.722 towards B, and B's G.722 to Opus towards A, with the
+//! flush timer and the draining of what is emitted. Only Rust allocations on the test's
+//! own thread are counted (the C codecs' own memory is theirs, sized at creation).
+#![allow(unsafe_code, clippy::unwrap_used)]
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use common::{Bench, KEY, rtp};
+use sbc_codec::transcode::Codec;
+use sbc_core::{LatchMode, MediaOp, Side};
+use sbc_media::transcode::TranscodeSpec;
+use sbc_media::{HEADROOM, MAX_EMITTED, TAILROOM};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Set on the measuring thread only.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    // `try_with`: a thread being torn down has no thread-locals left; it is not ours.
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn transcoded_packets_do_not_allocate() {
+    let a = "198.51.100.10:4000";
+    let b_addr = "198.51.100.20:5004";
+    let mut b = Bench::open(LatchMode::Never, LatchMode::Never);
+    b.remote(Side::A, Some(a), None);
+    b.remote(Side::B, Some(b_addr), None);
+    b.op(MediaOp::Answered {
+        stream: KEY,
+        fork: None,
+    });
+    let spec = |input_pt, input, output_pt, output| TranscodeSpec {
+        input_pt,
+        input,
+        output_pt,
+        output,
+        ptime_ms: 20,
+        events: None,
+    };
+    let opus = Codec::Opus {
+        bitrate: 24_000,
+        complexity: 5,
+        inband_fec: false,
+        dtx: false,
+    };
+    b.shard
+        .set_transcode(KEY, Side::B, Some(spec(8, Codec::Pcma, 9, Codec::G722)))
+        .unwrap();
+    b.shard
+        .set_transcode(KEY, Side::A, Some(spec(9, Codec::G722, 96, opus)))
+        .unwrap();
+    let (sa, sb) = (b.socket(Side::A, false), b.socket(Side::B, false));
+    let (from_a, from_b) = (common::addr(a), common::addr(b_addr));
+    let mut pa = rtp(1, 0, 0);
+    let mut pb = rtp(2, 0, 0);
+    pb[1] = 9;
+    let mut out = vec![0u8; HEADROOM + MAX_EMITTED + TAILROOM];
+    let mut emitted = 0u64;
+    b.take_events();
+    COUNTING.with(|c| c.set(true));
+    let before = ALLOCS.load(Ordering::Relaxed);
+    for i in 1..=5_000u32 {
+        b.now += Duration::from_millis(20);
+        if i % 20 == 0 {
+            continue;
+        }
+        let seq = (i as u16).to_be_bytes();
+        let ts = (i * 160).to_be_bytes();
+        for p in [&mut pa, &mut pb] {
+            p[2..4].copy_from_slice(&seq);
+            p[4..8].copy_from_slice(&ts);
+        }
+        b.shard.handle_packet(b.now, sa, from_a, &mut pa);
+        b.shard.handle_packet(b.now, sb, from_b, &mut pb);
+        while b.shard.poll_timeout().is_some_and(|t| t <= b.now) {
+            b.shard.handle_timeout(b.now);
+        }
+        while b.shard.poll_transmit(&mut out).is_some() {
+            emitted += 1;
+        }
+    }
+    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    COUNTING.with(|c| c.set(false));
+    assert_eq!(allocs, 0, "allocations while transcoding");
+    // Both directions kept up: about one packet out per 20 ms in, each way.
+    assert!(emitted > 2 * 4_700, "{emitted} packets emitted");
+}
