@@ -210,8 +210,8 @@ pub use health::{
 pub use interfaces::{Interfaces, is_interface_name};
 pub use media::{
     DEFAULT_HOLD_INACTIVITY_SECONDS, DEFAULT_INACTIVITY_SECONDS, DEFAULT_LATCH_WINDOW_MS,
-    INACTIVITY_SECONDS_RANGE, LATCH_WINDOW_MS_RANGE, MediaSection, MediaSettings,
-    REALTIME_PRIORITY_RANGE, WORKERS_RANGE,
+    DEFAULT_MAX_TRANSCODED, INACTIVITY_SECONDS_RANGE, LATCH_WINDOW_MS_RANGE, MAX_TRANSCODED_RANGE,
+    MediaSection, MediaSettings, REALTIME_PRIORITY_RANGE, WORKERS_RANGE,
 };
 pub use model::{
     Codec, Config, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall, FirewallPolicy, Management, Realm,

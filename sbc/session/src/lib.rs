@@ -32,7 +32,7 @@
 //!   keys (`sdes.rs`: each leg gets the SBC's own, as its `srtp` policy says; DTLS-SRTP
 //!   sections are rejected), the codecs both trunks allow — or, when they share none
 //!   and both allow it, the codecs the SBC transcodes to (`transcode.rs`; the engine
-//!   is told [`MediaOp::Transcode`](sbc_core::MediaOp::Transcode) for each direction once
+//!   is told [`MediaOp::Transcode`] for each direction once
 //!   the answer picks one, and the call holds one of `media.max_transcoded` slots from
 //!   that offer until an answer relays it or the call ends; [`MediaHook::with_transcoding`]
 //!   says whether the engine has codecs at all),
