@@ -72,6 +72,7 @@
 //! | `firewall.pinhole_seconds` | kernel lifetime of a media pinhole not refreshed by traffic, `10..=86400` | `120` |
 //! | `sip.max_message_size` | bytes, `1024..=1048576` | `65535` |
 //! | `sip.max_headers` | header fields, `16..=1024` | `128` |
+//! | `sip.max_connections` | TCP and TLS connections open at once (accepted and opened), `16..=1000000`; more are refused at accept; read at start only | `16384` |
 //! | `media.inactivity_seconds` | no RTP/RTCP on an answered call this long ends it (BYE both legs), `1..=86400` | `60` |
 //! | `media.hold_inactivity_seconds` | the same while a side is on hold, `1..=86400` | `3600` |
 //! | `media.latch_window_ms` | after an SDP or the answer, how long a side may latch to a new source, `100..=60000` | `3000` |

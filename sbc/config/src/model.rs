@@ -122,6 +122,8 @@ pub struct SipLimits {
     pub max_message_size: usize,
     /// Header fields per message.
     pub max_headers: usize,
+    /// TCP and TLS connections open at once, accepted and opened together; read at start.
+    pub max_connections: usize,
 }
 
 /// `[[realm]]`: one network side of the SBC.

@@ -111,6 +111,9 @@ pub struct SipSection {
     /// Default [`DEFAULT_MAX_HEADERS`], range [`MAX_HEADERS_RANGE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_headers: Option<i64>,
+    /// Default [`DEFAULT_MAX_CONNECTIONS`], range [`MAX_CONNECTIONS_RANGE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<i64>,
 }
 
 /// `[[realm]]`
@@ -298,6 +301,8 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 65535;
 pub const MAX_MESSAGE_SIZE_RANGE: std::ops::RangeInclusive<i64> = 1024..=1_048_576;
 pub const DEFAULT_MAX_HEADERS: usize = 128;
 pub const MAX_HEADERS_RANGE: std::ops::RangeInclusive<i64> = 16..=1024;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16384;
+pub const MAX_CONNECTIONS_RANGE: std::ops::RangeInclusive<i64> = 16..=1_000_000;
 
 impl ConfigFile {
     /// Read the TOML text into the unvalidated structs. Errors are TOML syntax, unknown

@@ -42,7 +42,18 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         }
     };
     match crate::rlimit::raise_open_files() {
-        Ok(n) => info!(open_files = n, "open-file limit"),
+        Ok(n) => {
+            info!(open_files = n, "open-file limit");
+            let connections = config.sip().max_connections as u64;
+            if n < connections + 1024 {
+                warn!(
+                    open_files = n,
+                    "sip.max_connections = {connections} does not fit the open-file limit: \
+                     connections past about {} will fail to open",
+                    n.saturating_sub(1024)
+                );
+            }
+        }
         Err(e) => warn!("open-file limit not raised: {e}"),
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,7 +110,7 @@ async fn serve_with(
     let (inbound_tx, inbound_rx) = mpsc::channel(CORE_QUEUE);
     let mut udp_sockets = HashMap::new();
     let mut identities = ServerIdentities::default();
-    let slots = Arc::new(Semaphore::new(tcp::MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(config.sip().max_connections));
     let streams = StreamCtx {
         ingest: ingest.clone(),
         core: inbound_tx.clone(),

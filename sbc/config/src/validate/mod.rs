@@ -298,8 +298,15 @@ fn sip(v: &mut Validator<'_>, s: Option<&schema::SipSection>) -> Option<SipLimit
         schema::MAX_HEADERS_RANGE,
         schema::DEFAULT_MAX_HEADERS,
     );
+    let max_connections = v.int(
+        "sip.max_connections",
+        s.max_connections,
+        schema::MAX_CONNECTIONS_RANGE,
+        schema::DEFAULT_MAX_CONNECTIONS,
+    );
     Some(SipLimits {
         max_message_size: max_message_size?,
         max_headers: max_headers?,
+        max_connections: max_connections?,
     })
 }
