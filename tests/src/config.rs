@@ -43,6 +43,9 @@ pub struct StandardConfig {
     /// Keys appended to trunk "carrier" and trunk "pbx", verbatim (`dtmf = "sip-info"\n`).
     pub carrier_keys: String,
     pub pbx_keys: String,
+    /// Media port ranges of realms "outside" and "inside" (`20000-20999`, `30000-30999`:
+    /// 500 anchored calls; benchmarks widen them).
+    pub media_ports: (String, String),
 }
 
 impl Default for StandardConfig {
@@ -58,6 +61,10 @@ impl Default for StandardConfig {
             carrier_trunk: true,
             carrier_keys: String::new(),
             pbx_keys: String::new(),
+            media_ports: (
+                OUTSIDE_MEDIA_PORTS.to_owned(),
+                INSIDE_MEDIA_PORTS.to_owned(),
+            ),
         }
     }
 }
@@ -120,6 +127,12 @@ impl StandardConfig {
         self
     }
 
+    /// Sets the media port ranges of realms "outside" and "inside" (`"20000-39999"`).
+    pub fn media_ports(mut self, outside: &str, inside: &str) -> Self {
+        self.media_ports = (outside.to_owned(), inside.to_owned());
+        self
+    }
+
     /// Appends raw TOML to the rendered config.
     pub fn extra(mut self, toml: &str) -> Self {
         self.extra.push_str(toml);
@@ -157,10 +170,10 @@ peers = ["udp:{pbx}:{port}"]
             outside = realm(
                 "outside",
                 SBC_OUTSIDE_IP,
-                OUTSIDE_MEDIA_PORTS,
+                &self.media_ports.0,
                 self.outside_tls.as_ref()
             ),
-            inside = realm("inside", SBC_INSIDE_IP, INSIDE_MEDIA_PORTS, None),
+            inside = realm("inside", SBC_INSIDE_IP, &self.media_ports.1, None),
             carrier_trunk = if self.carrier_trunk {
                 format!(
                     "\n[[trunk]]\nname = \"carrier\"\nrealm = \"outside\"\npeers = [\"udp:{CARRIER_IP}:{SIP_PORT}\"]\n{}",
