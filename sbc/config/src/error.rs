@@ -154,6 +154,10 @@ pub enum ConfigErrorKind {
     #[error("invalid DNS name \"{value}\": {reason}")]
     InvalidServerName { value: String, reason: &'static str },
 
+    /// `server_header` that cannot stand in a Server or User-Agent header.
+    #[error("invalid server_header \"{}\": {reason}", value.escape_debug())]
+    InvalidServerHeader { value: String, reason: &'static str },
+
     #[error("unknown realm \"{name}\"")]
     UnknownRealm { name: String },
 

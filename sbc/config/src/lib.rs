@@ -88,6 +88,7 @@
 //! | `trunk.tls_server_name` | DNS name the peers' certificates carry | the peer's IP (IP SAN) |
 //! | `trunk.tls_client_cert`, `trunk.tls_client_key` | PEM paths, together: mutual TLS | none |
 //! | `realm.open` | accept requests from non-peers (phones) | `false` |
+//! | `realm.server_header` | what the SBC calls itself in Server and User-Agent headers towards the realm, one line of printable text, at most 128 bytes; `""`: no such header | `"sbc"` (no version) |
 //! | `realm.registrar` | trunk (on another realm) REGISTERs from this realm are relayed to | none |
 //! | `realm.nat_keepalive` | seconds of registration granted to phones, `10..=3600` | `60` |
 //! | `trunk.codecs` | the codecs of `sbc_core::registry::CODECS`: PCMU, PCMA, G722, opus, telephone-event (any case) | all |
@@ -212,9 +213,9 @@ pub use media::{
     REALTIME_PRIORITY_RANGE, WORKERS_RANGE,
 };
 pub use model::{
-    Codec, Config, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall, FirewallPolicy, Management, Realm,
-    SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, Trunk, TrunkRegistration, TrunkTls,
-    VerifyClient,
+    Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
+    FirewallPolicy, Management, Realm, SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, Trunk,
+    TrunkRegistration, TrunkTls, VerifyClient,
 };
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};

@@ -124,6 +124,10 @@ pub struct SipLimits {
     pub max_headers: usize,
 }
 
+/// What the SBC calls itself when a realm's `server_header` is not set: its product,
+/// never its version (scanners fingerprint versions).
+pub const DEFAULT_SERVER_HEADER: &str = "sbc";
+
 /// `[[realm]]`: one network side of the SBC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Realm {
@@ -151,6 +155,9 @@ pub struct Realm {
     pub srtp: SrtpPolicy,
     /// DTMF of the phones of this realm, and its trunks' default.
     pub dtmf: DtmfPolicy,
+    /// What the SBC calls itself in Server and User-Agent headers towards this realm
+    /// (`server_header`); empty: no such header.
+    pub server_header: String,
 }
 
 /// How the legs of one trunk or realm carry DTMF (`dtmf`, `dtmf_info_type`,

@@ -166,6 +166,10 @@ pub struct RealmSection {
     /// As on a trunk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_digits: Option<bool>,
+    /// What the SBC calls itself towards this realm (its Server and User-Agent
+    /// headers); `""`: no such header. Default `"sbc"` (no version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_header: Option<String>,
 }
 
 /// `[[trunk]]`

@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
 use crate::dtmf::InfoSender;
+use crate::egress::Egress;
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
 use crate::mgmt::hook::ViewHook;
@@ -69,6 +70,8 @@ pub struct Core {
     /// The media workers.
     media: MediaHandle,
     outbound: Outbound,
+    /// What is sent, adjusted per destination (realm `server_header`).
+    egress: Egress,
     /// Health of trunk peers (OPTIONS) and per-trunk call limits.
     trunks: Trunks,
     /// The SBC's own registrations and the phones' relayed ones.
@@ -100,7 +103,7 @@ impl Core {
         media: MediaHandle,
         firewall: Guard,
     ) -> Self {
-        let agent = format!("sbc/{}", env!("CARGO_PKG_VERSION"));
+        let agent = sbc_config::DEFAULT_SERVER_HEADER.to_owned();
         let caps = Capabilities::sbc(agent.clone());
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
         let registrations = Registrations::new(&config, &agent);
@@ -111,6 +114,7 @@ impl Core {
             seed: crate::ids::random_u64(),
         });
         Core {
+            egress: Egress::new(&config),
             config,
             caps,
             engine,
@@ -249,6 +253,7 @@ impl Core {
             );
         }
         self.media.set_timers(config.media());
+        self.egress = Egress::new(&config);
         self.config = config;
         info!("configuration reloaded; new calls use it, calls in progress keep theirs");
         self.trunks.log_summary(&self.config);
@@ -265,12 +270,14 @@ impl Core {
                     Verdict::Pass => self.engine.handle_message(now, msg, peer, &mut self.hook),
                     Verdict::Refuse { response, why } => {
                         debug!("refused statelessly (403): {why}");
-                        self.outbound.send(sbc_core::Transmit {
+                        let mut t = sbc_core::Transmit {
                             transport: peer.transport,
                             local: peer.local,
                             remote: peer.remote,
                             payload: response.to_bytes(),
-                        });
+                        };
+                        self.egress.apply(&mut t);
+                        self.outbound.send(t);
                     }
                     Verdict::Drop => {}
                 }
@@ -349,8 +356,9 @@ impl Core {
                 .send_probes(Instant::now(), &mut self.engine);
             self.trunks.health.log_changes();
             busy |= self.registrations.send(Instant::now(), &mut self.engine);
-            while let Some(t) = self.engine.poll_transmit() {
+            while let Some(mut t) = self.engine.poll_transmit() {
                 busy = true;
+                self.egress.apply(&mut t);
                 self.outbound.send(t);
             }
             if !busy {

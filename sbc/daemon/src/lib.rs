@@ -39,6 +39,7 @@ pub mod check;
 pub mod cli;
 mod core;
 mod dtmf;
+mod egress;
 mod firewall;
 mod gate;
 pub mod health;

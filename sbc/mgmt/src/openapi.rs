@@ -268,7 +268,7 @@ fn components() -> Value {
                 "name": s, "listen": string_list(), "media_ip": s, "media_ports": s,
                 "public_ip": s, "tls_cert": s, "tls_key": s, "tls_client_ca": s,
                 "tls_verify_client": {"enum": ["none", "optional", "required"]},
-                "open": b, "registrar": s, "nat_keepalive": i,
+                "open": b, "registrar": s, "nat_keepalive": i, "server_header": s,
                 "srtp": {"enum": registry::SRTP_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
                 "srtp_suites": srtp_suites(),
                 "sdes_without_tls": b

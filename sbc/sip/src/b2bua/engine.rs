@@ -362,7 +362,9 @@ impl Engine {
 
 /// A Warning header value (RFC 3261 §20.43, code 399: miscellaneous).
 pub(crate) fn warning(agent: &str, text: &str) -> String {
-    let agent: String = agent
+    // The product without a version (`sbc/1.2` -> `sbc`): scanners fingerprint versions.
+    let product = agent.split('/').next().unwrap_or_default();
+    let agent: String = product
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .collect();
