@@ -101,7 +101,7 @@ export async function render(main) {
       fields: [
         field('Name', name, { key: 'name', hint: 'Used in routes and logs.' }),
         field('Realm', realm, { key: 'realm', hint: 'The network side (listener) the peers are reached through.' }),
-        h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:… or tls:…' })),
+        h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:…, tls:… (no transport: UDP; no port: 5060, tls 5061)' })),
         field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${codecNames}).` }),
         field('DTMF', dtmf, { key: 'dtmf', hint: choiceHint(registry.dtmf_modes) }),
         field('DTMF INFO body', infoType, { key: 'dtmf_info_type', hint: choiceHint(registry.dtmf_info_types || []) }),

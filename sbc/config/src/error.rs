@@ -86,6 +86,17 @@ pub enum ConfigErrorKind {
         reason: ParseTransportAddrError,
     },
 
+    /// A trunk peer that is not `[transport:]address[:port]`.
+    #[error("{}", peer_message(value, reason))]
+    InvalidPeer {
+        value: String,
+        reason: crate::peer::PeerSpecError,
+    },
+
+    /// A trunk peer given by DNS name: names are not resolved yet.
+    #[error("\"{value}\" is a host name; peers are IP addresses (DNS names are not supported yet)")]
+    PeerName { value: String },
+
     #[error("invalid IP address \"{value}\"")]
     InvalidIp { value: String },
 
@@ -257,6 +268,13 @@ fn transport_addr_message(value: &str, reason: &ParseTransportAddrError) -> Stri
         }
         // "invalid address \"10.0.0.300:5060\"", the DESIGN.md wording.
         ParseTransportAddrError::BadAddress(_) => reason.to_string(),
+    }
+}
+
+fn peer_message(value: &str, reason: &crate::peer::PeerSpecError) -> String {
+    match reason {
+        crate::peer::PeerSpecError::UnknownTransport(_) => format!("{reason} in \"{value}\""),
+        _ => reason.to_string(),
     }
 }
 

@@ -1,7 +1,6 @@
 //! Bad configurations: each reports exactly the expected errors, with key path and message.
 
-use sbc_config::{Config, ConfigErrorKind, ConfigErrors};
-use sbc_core::ParseTransportAddrError;
+use sbc_config::{Config, ConfigErrorKind, ConfigErrors, PeerSpecError};
 
 /// A valid file; each case edits it with (find, replace) pairs.
 const BASE: &str = r#"[system]
@@ -93,9 +92,12 @@ fn each_bad_config_reports_its_errors() {
         ("unknown transport",
          &[("udp:10.0.0.20:5060", "sctp:10.0.0.20:5060")],
          &[r#"trunk[1].peers[0]: unknown transport "sctp" (expected udp, tcp or tls) in "sctp:10.0.0.20:5060""#]),
-        ("no transport",
-         &[("udp:10.0.0.20:5060", "10.0.0.20")],
-         &[r#"trunk[1].peers[0]: invalid address "10.0.0.20": expected transport:address:port, e.g. "udp:192.0.2.1:5060""#]),
+        ("bad address without a transport (RFC 3263: UDP)",
+         &[("udp:10.0.0.20:5060", "10.91.1.300:5060")],
+         &[r#"trunk[1].peers[0]: invalid address "10.91.1.300:5060""#]),
+        ("peer by name",
+         &[("udp:10.0.0.20:5060", "tls:sbc.pbx.example:5061")],
+         &[r#"trunk[1].peers[0]: "tls:sbc.pbx.example:5061" is a host name; peers are IP addresses (DNS names are not supported yet)"#]),
         ("unknown trunk in route",
          &[("to = \"carrier\"", "to = \"pbx2\"")],
          &[r#"route[1].to: unknown trunk "pbx2""#]),
@@ -346,6 +348,30 @@ fn five_errors_are_all_reported_in_file_order() {
     );
 }
 
+/// RFC 3263 §4.1-4.2: an address without a transport is UDP, without a port the
+/// transport's default port.
+#[test]
+fn peers_without_transport_or_port_take_rfc3263_defaults() {
+    let text = edit(&[(
+        r#"peers = ["udp:10.0.0.20:5060"]"#,
+        r#"peers = ["10.0.0.20", "10.0.0.21:5070", "udp:10.0.0.22"]"#,
+    )]);
+    let config = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
+    let peers: Vec<String> = config.trunks()[1]
+        .peers
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        peers,
+        [
+            "udp:10.0.0.20:5060",
+            "udp:10.0.0.21:5070",
+            "udp:10.0.0.22:5060"
+        ]
+    );
+}
+
 #[test]
 fn errors_carry_the_bad_value() {
     let text = edit(&[("udp:10.0.0.20:5060", "udp:10.0.0.300:5060")]);
@@ -353,9 +379,9 @@ fn errors_carry_the_bad_value() {
     assert_eq!(errs[0].path, "trunk[1].peers[0]");
     assert_eq!(
         errs[0].kind,
-        ConfigErrorKind::InvalidTransportAddr {
+        ConfigErrorKind::InvalidPeer {
             value: "udp:10.0.0.300:5060".into(),
-            reason: ParseTransportAddrError::BadAddress("10.0.0.300:5060".into()),
+            reason: PeerSpecError::BadAddress("10.0.0.300:5060".into()),
         }
     );
 }
