@@ -38,6 +38,7 @@ export async function render(main) {
           {},
           h('strong', {}, t.name),
           t.register ? h('div', { class: 'muted small' }, `registers as ${t.register.user}`) : null,
+          t.rule && t.rule.length ? h('div', { class: 'muted small' }, `${t.rule.length} header rule${t.rule.length === 1 ? '' : 's'} (edited in the config file)`) : null,
         ),
         t.realm,
         h(

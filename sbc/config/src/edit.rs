@@ -379,6 +379,7 @@ to = "b"
             max_calls: None,
             max_cps: None,
             register: None,
+            rules: Vec::new(),
         }
     }
 

@@ -165,6 +165,10 @@ pub enum ConfigErrorKind {
     #[error("invalid DNS name \"{value}\": {reason}")]
     InvalidServerName { value: String, reason: &'static str },
 
+    /// A `[[trunk.rule]]` refused by its checks (the path names the key to blame).
+    #[error("{reason}")]
+    InvalidRule { reason: String },
+
     /// `server_header` that cannot stand in a Server or User-Agent header.
     #[error("invalid server_header \"{}\": {reason}", value.escape_debug())]
     InvalidServerHeader { value: String, reason: &'static str },

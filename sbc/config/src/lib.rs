@@ -79,6 +79,7 @@
 //! | `media.realtime_priority` | run the media workers `SCHED_FIFO` at this priority, `1..=99`; read at start only | normal scheduling |
 //! | `media.kernel_forwarding` | hand latched plain-RTP streams to the kernel (nftables NAT maps in `inet sbc_fast` + conntrack; switches `net.ipv4.conf.all.forwarding` on while running, its forward chain accepting only those relays); requires `firewall.enabled`; IPv4; read at start only | `false` |
 //! | `realm.listen` | `udp:`/`tcp:`/`tls:` `ip:port`, non-empty | required |
+//! | `trunk.rule` (`[[trunk.rule]]`) | header manipulation rules, see `sbc_rules`: `direction`, `method`, `message`, `status`, `if_header`, `if_match`, `action`, `header`, `param`, `uri_part`, `match`, `value`; each refused with its key path (`trunk[0].rule[1].match`) when it could break a message | none |
 //! | `trunk.peers` | `[transport:]ip[:port]`, non-empty; RFC 3263 defaults: UDP, port 5060 (`tls:` 5061); host names refused (not resolved yet) | required |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
 //! | `realm.public_ip` | advertised instead of local addresses (1:1 NAT) | none |
@@ -228,5 +229,5 @@ pub use schema::{
     DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PINHOLE_SECONDS,
     DEFAULT_SCANNER_USER_AGENTS, DEFAULT_SIP_BURST, DEFAULT_SIP_RATE, DEFAULT_STATE_DIR,
     FirewallSection, MAX_HEADERS_RANGE, MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection,
-    RegisterSection, RouteSection, SipSection, SystemSection, TrunkSection,
+    RegisterSection, RouteSection, RuleSection, SipSection, SystemSection, TrunkSection,
 };

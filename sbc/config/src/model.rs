@@ -247,6 +247,8 @@ pub struct Trunk {
     pub limits: TrunkLimits,
     /// The SBC's own registration at this trunk (`[trunk.register]`).
     pub register: Option<TrunkRegistration>,
+    /// Header manipulation rules (`[[trunk.rule]]`), checked, in file order.
+    pub rules: sbc_rules::RuleSet,
 }
 
 /// `[trunk.register]`, validated.

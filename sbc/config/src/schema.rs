@@ -238,6 +238,51 @@ pub struct TrunkSection {
     /// The SBC registers itself at this trunk (`[trunk.register]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<RegisterSection>,
+    /// Header manipulation rules (`[[trunk.rule]]`), applied in file order.
+    #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSection>,
+}
+
+/// `[[trunk.rule]]`: one header manipulation rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSection {
+    /// `"outbound"` (default: what the SBC sends on this trunk's leg) or `"inbound"`
+    /// (what the trunk sent, before routing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// Condition: requests of this method and responses to them (by CSeq).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Condition: `"request"`, `"response"` or `"any"` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Condition: response codes, `"183"` or a class `"4xx"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Condition: this header is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_header: Option<String>,
+    /// Condition: the `if_header` header's value matches this regex (captures `$1`..).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_match: Option<String>,
+    /// `"add"`, `"set"`, `"remove"` or `"replace"`.
+    pub action: String,
+    /// The header acted on (`Request-URI` for the request line's URI).
+    pub header: String,
+    /// A header parameter of `header` instead of its whole value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// A part of the URI in `header`: `"user"`, `"host"` or `"port"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri_part: Option<String>,
+    /// `replace`: the regex whose match is replaced.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// The new text (`add`, `set`, `replace`): `$1`..`$9` captures of `match` (or of
+    /// `if_match`), `$$` a dollar sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// `[trunk.register]`: the SBC's own registration at a trunk (digest authentication).

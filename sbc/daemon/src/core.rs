@@ -30,7 +30,6 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
 use crate::dtmf::InfoSender;
-use crate::egress::Egress;
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
 use crate::mgmt::hook::ViewHook;
@@ -38,6 +37,7 @@ use crate::mgmt::views::{Relayed, Views};
 use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
+use crate::rewrite::Rewriter;
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
 use sbc_session::MediaHook;
@@ -70,8 +70,9 @@ pub struct Core {
     /// The media workers.
     media: MediaHandle,
     outbound: Outbound,
-    /// What is sent, adjusted per destination (realm `server_header`).
-    egress: Egress,
+    /// What is sent and received, adjusted per realm (`server_header`) and trunk
+    /// (header manipulation rules).
+    rewriter: Rewriter,
     /// Health of trunk peers (OPTIONS) and per-trunk call limits.
     trunks: Trunks,
     /// The SBC's own registrations and the phones' relayed ones.
@@ -114,7 +115,7 @@ impl Core {
             seed: crate::ids::random_u64(),
         });
         Core {
-            egress: Egress::new(&config),
+            rewriter: Rewriter::new(&config),
             config,
             caps,
             engine,
@@ -253,7 +254,7 @@ impl Core {
             );
         }
         self.media.set_timers(config.media());
-        self.egress = Egress::new(&config);
+        self.rewriter = Rewriter::new(&config);
         self.config = config;
         info!("configuration reloaded; new calls use it, calls in progress keep theirs");
         self.trunks.log_summary(&self.config);
@@ -267,7 +268,10 @@ impl Core {
                     return;
                 }
                 match self.gate.check(now, &self.config, &msg, &peer, &self.agent) {
-                    Verdict::Pass => self.engine.handle_message(now, msg, peer, &mut self.hook),
+                    Verdict::Pass => {
+                        let msg = self.rewriter.inbound(msg, &peer);
+                        self.engine.handle_message(now, msg, peer, &mut self.hook);
+                    }
                     Verdict::Refuse { response, why } => {
                         debug!("refused statelessly (403): {why}");
                         let mut t = sbc_core::Transmit {
@@ -276,7 +280,7 @@ impl Core {
                             remote: peer.remote,
                             payload: response.to_bytes(),
                         };
-                        self.egress.apply(&mut t);
+                        self.rewriter.outbound(&mut t);
                         self.outbound.send(t);
                     }
                     Verdict::Drop => {}
@@ -358,7 +362,7 @@ impl Core {
             busy |= self.registrations.send(Instant::now(), &mut self.engine);
             while let Some(mut t) = self.engine.poll_transmit() {
                 busy = true;
-                self.egress.apply(&mut t);
+                self.rewriter.outbound(&mut t);
                 self.outbound.send(t);
             }
             if !busy {

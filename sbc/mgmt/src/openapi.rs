@@ -232,6 +232,19 @@ fn srtp_suites() -> Value {
     json!({"type": "array", "items": {"enum": registry::SRTP_SUITES.iter().map(|c| c.name).collect::<Vec<_>>()}})
 }
 
+/// `[[trunk.rule]]`: header manipulation rules.
+fn rules() -> Value {
+    let s = json!({"type": "string"});
+    json!({"type": "array", "items": {"type": "object", "additionalProperties": false,
+        "required": ["action", "header"],
+        "properties": {"direction": {"enum": ["outbound", "inbound"]}, "method": s,
+            "message": {"enum": ["request", "response", "any"]}, "status": s,
+            "if_header": s, "if_match": s,
+            "action": {"enum": ["add", "set", "remove", "replace"]}, "header": s,
+            "param": s, "uri_part": {"enum": ["user", "host", "port"]},
+            "match": s, "value": s}}})
+}
+
 fn string_list() -> Value {
     json!({"type": "array", "items": {"type": "string"}})
 }
@@ -256,6 +269,7 @@ fn components() -> Value {
                 "tls_ca": s, "tls_server_name": s, "tls_client_cert": s, "tls_client_key": s,
                 "options_interval": i, "options_down_after": i, "options_up_after": i,
                 "max_calls": i, "max_cps": i,
+                "rule": rules(),
                 "register": {"type": "object", "additionalProperties": false,
                     "required": ["user", "password"],
                     "properties": {"user": s, "password": s, "auth_user": s, "domain": s, "expires": i}}

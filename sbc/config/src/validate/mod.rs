@@ -13,6 +13,7 @@ mod media;
 mod realms;
 mod registration;
 mod routes;
+mod rules;
 mod srtp;
 mod trunks;
 

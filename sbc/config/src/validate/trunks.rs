@@ -169,6 +169,7 @@ fn trunk(
         std::net::SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
     });
     let register = super::registration::register(v, &p, t.register.as_ref(), first_peer);
+    let rules = super::rules::rules(v, &p, &t.rules);
 
     Some(Trunk {
         name: name?,
@@ -182,6 +183,7 @@ fn trunk(
         options: health?.0,
         limits: health?.1,
         register: register?,
+        rules: rules?,
     })
 }
 
