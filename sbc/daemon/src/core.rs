@@ -29,6 +29,7 @@ use sbc_sip::{Known, Message};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
+use crate::drain::Drain;
 use crate::dtmf::InfoSender;
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
@@ -50,6 +51,11 @@ pub enum Control {
     Unban {
         address: std::net::IpAddr,
         reply: tokio::sync::oneshot::Sender<Result<bool, String>>,
+    },
+    /// Start or end draining (management API); replied to once taken.
+    Drain {
+        drain: bool,
+        reply: tokio::sync::oneshot::Sender<()>,
     },
     Shutdown,
 }
@@ -82,6 +88,8 @@ pub struct Core {
     stop_at: Option<Instant>,
     /// Stateless refusal of sources that are no trunk's peers.
     gate: Gate,
+    /// New calls and OPTIONS refused (management's drain).
+    drain: Drain,
     /// Media pinholes and bans in the kernel (a no-op with the firewall disabled).
     firewall: Guard,
     /// What the management UI shows, published once a second when `live` is set.
@@ -127,6 +135,7 @@ impl Core {
             agent,
             stop_at: None,
             gate: Gate::default(),
+            drain: Drain::default(),
             firewall,
             views: Views::default(),
             live: None,
@@ -199,6 +208,17 @@ impl Core {
                     Some(Control::Reload(config)) => self.reload(config),
                     Some(Control::Unban { address, reply }) => {
                         let _ = reply.send(self.firewall.unban(address));
+                    }
+                    Some(Control::Drain { drain, reply }) => {
+                        if drain != self.drain.is_on() {
+                            info!(active_calls = self.views.call_numbers().len(), "{}", if drain {
+                                "draining: new calls and OPTIONS get 503, calls in progress go on"
+                            } else {
+                                "undrained: taking new calls"
+                            });
+                        }
+                        self.drain.set(drain);
+                        let _ = reply.send(());
                     }
                     Some(Control::Shutdown) | None => {
                         if self.stop_at.is_none() {
@@ -425,6 +445,12 @@ impl Core {
         );
         let _enter = span.enter();
         let now = Instant::now();
+        if let Some(headers) = self.drain.refusal(request) {
+            info!(code = 503, "refused: draining");
+            self.engine
+                .answer(now, tx, 503, headers, Some("draining: try another server"));
+            return;
+        }
         match policy::decide(
             &self.config,
             &self.caps,
@@ -572,6 +598,7 @@ impl Core {
             listed,
         );
         snapshot.trunk_registrations = self.registrations.views(now);
+        snapshot.draining = self.drain.is_on();
         snapshot.bans = self
             .firewall
             .bans()

@@ -143,6 +143,16 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     r("POST", "/api/system/restart", "Restart the daemon"),
     r(
+        "POST",
+        "/api/drain",
+        "Drain: new calls and OPTIONS answered 503 with Retry-After, calls in progress go on",
+    ),
+    r(
+        "POST",
+        "/api/undrain",
+        "End draining: new calls accepted again",
+    ),
+    r(
         "GET",
         "/api/system/network",
         "Network settings (saved), the state of the last change, this host's interfaces",
@@ -298,7 +308,8 @@ fn components() -> Value {
             "trunk_registrations": {"type": "array",
                 "description": "the SBC's own registrations at trunks ([trunk.register])",
                 "items": {"$ref": "#/components/schemas/TrunkRegistration"}},
-            "bans": {"type": "array"}, "firewall": {"type": "object"}}},
+            "bans": {"type": "array"}, "firewall": {"type": "object"},
+            "draining": {"type": "boolean", "description": "new calls and OPTIONS get 503 while calls.active run to their end"}}},
         "Registration": {"type": "object", "properties": {
             "aor": s, "contact": s, "expires_in": i}},
         "TrunkRegistration": {"type": "object",

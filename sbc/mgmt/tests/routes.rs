@@ -62,6 +62,10 @@ fn daemon(env: &mut Env) -> tokio::task::JoinHandle<Vec<String>> {
                     let _ = reply.send(Ok(address.to_string() == "192.0.2.1"));
                 }
                 Command::Restart => seen.push("restart".to_owned()),
+                Command::Drain { drain, reply } => {
+                    seen.push(format!("drain {drain}"));
+                    let _ = reply.send(());
+                }
             }
         }
         seen
@@ -187,6 +191,8 @@ async fn every_route_is_served_with_a_session() {
     let seen = commands.await.expect("daemon task");
     assert!(seen.contains(&"unban 192.0.2.1".to_owned()), "{seen:?}");
     assert!(seen.contains(&"restart".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"drain true".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"drain false".to_owned()), "{seen:?}");
 }
 
 #[tokio::test]
