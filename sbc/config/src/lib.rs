@@ -79,6 +79,8 @@
 //! | `media.realtime_priority` | run the media workers `SCHED_FIFO` at this priority, `1..=99`; read at start only | normal scheduling |
 //! | `media.kernel_forwarding` | hand latched plain-RTP streams to the kernel (nftables NAT maps in `inet sbc_fast` + conntrack; switches `net.ipv4.conf.all.forwarding` on while running, its forward chain accepting only those relays); requires `firewall.enabled`; IPv4; read at start only | `false` |
 //! | `realm.listen` | `udp:`/`tcp:`/`tls:` `ip:port`, non-empty | required |
+//! | `trunk.invite_timeout_ms` | milliseconds a peer has to answer an INVITE at all (even 100 Trying) before it is abandoned for the next peer (late 1xx: CANCEL, late 2xx: ACK + BYE), `200..=32000` | `4000` |
+//! | `trunk.no_target_code` | the caller's answer when no peer is left (timeouts, 408, 503 before any provisional), `400..=699`, without Retry-After | `503` |
 //! | `trunk.rule` (`[[trunk.rule]]`) | header manipulation rules, see `sbc_rules`: `direction`, `method`, `message`, `status`, `if_header`, `if_match`, `action`, `header`, `param`, `uri_part`, `match`, `value`; each refused with its key path (`trunk[0].rule[1].match`) when it could break a message | none |
 //! | `trunk.peers` | `[transport:]ip[:port]`, non-empty; RFC 3263 defaults: UDP, port 5060 (`tls:` 5061); host names refused (not resolved yet) | required |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |

@@ -247,6 +247,11 @@ pub struct Trunk {
     pub limits: TrunkLimits,
     /// The SBC's own registration at this trunk (`[trunk.register]`).
     pub register: Option<TrunkRegistration>,
+    /// How long a peer has to answer an INVITE at all before the next is tried
+    /// (`invite_timeout_ms`).
+    pub invite_timeout: std::time::Duration,
+    /// The caller's answer when no peer is left (`no_target_code`).
+    pub no_target_code: u16,
     /// Header manipulation rules (`[[trunk.rule]]`), checked, in file order.
     pub rules: sbc_rules::RuleSet,
 }

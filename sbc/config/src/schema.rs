@@ -238,6 +238,14 @@ pub struct TrunkSection {
     /// The SBC registers itself at this trunk (`[trunk.register]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<RegisterSection>,
+    /// Milliseconds a peer has to send any answer (provisional or final) to an INVITE
+    /// before the next peer is tried. Default 4000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_timeout_ms: Option<i64>,
+    /// The status the caller gets when no peer of this trunk is left (timeouts, 408,
+    /// 503). Default 503, sent without Retry-After.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_target_code: Option<i64>,
     /// Header manipulation rules (`[[trunk.rule]]`), applied in file order.
     #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleSection>,

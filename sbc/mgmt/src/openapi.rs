@@ -278,7 +278,7 @@ fn components() -> Value {
                 "sdes_without_tls": b,
                 "tls_ca": s, "tls_server_name": s, "tls_client_cert": s, "tls_client_key": s,
                 "options_interval": i, "options_down_after": i, "options_up_after": i,
-                "max_calls": i, "max_cps": i,
+                "max_calls": i, "max_cps": i, "invite_timeout_ms": i, "no_target_code": i,
                 "rule": rules(),
                 "register": {"type": "object", "additionalProperties": false,
                     "required": ["user", "password"],

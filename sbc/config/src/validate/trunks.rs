@@ -170,6 +170,23 @@ fn trunk(
     });
     let register = super::registration::register(v, &p, t.register.as_ref(), first_peer);
     let rules = super::rules::rules(v, &p, &t.rules);
+    let invite_timeout = v
+        .int(
+            &format!("{p}.invite_timeout_ms"),
+            t.invite_timeout_ms,
+            crate::health::INVITE_TIMEOUT_MS_RANGE,
+            crate::health::DEFAULT_INVITE_TIMEOUT_MS,
+        )
+        .and_then(|ms| u64::try_from(ms).ok())
+        .map(std::time::Duration::from_millis);
+    let no_target_code = v
+        .int(
+            &format!("{p}.no_target_code"),
+            t.no_target_code,
+            crate::health::NO_TARGET_CODE_RANGE,
+            crate::health::DEFAULT_NO_TARGET_CODE,
+        )
+        .and_then(|c| u16::try_from(c).ok());
 
     Some(Trunk {
         name: name?,
@@ -184,6 +201,8 @@ fn trunk(
         limits: health?.1,
         register: register?,
         rules: rules?,
+        invite_timeout: invite_timeout?,
+        no_target_code: no_target_code?,
     })
 }
 

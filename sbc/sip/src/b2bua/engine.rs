@@ -76,6 +76,9 @@ pub(crate) enum CallTimer {
     SessionExpires,
     /// The SBC is the refresher: refresh at half the interval (RFC 4028 §10).
     SessionRefresh,
+    /// The B INVITE in this client transaction got no response at all within the plan's
+    /// `invite_timeout`: abandon that target for the next.
+    InviteTimeout(ClientTxId),
 }
 
 /// The SIP core of the SBC: owns every transaction and every call.
