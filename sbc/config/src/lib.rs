@@ -203,6 +203,8 @@ mod route;
 mod schema;
 mod validate;
 
+pub use validate::check_rules;
+
 pub use cidr::{Cidr, CidrError};
 pub use edit::{Document, EditError};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, LineCol};

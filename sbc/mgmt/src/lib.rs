@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/bans", get(api::live::bans))
         .route("/api/drain", axum::routing::post(api::live::drain))
+        .route("/api/rules/test", axum::routing::post(api::rules::test))
         .route("/api/undrain", axum::routing::post(api::live::undrain))
         .route(
             "/api/bans/{address}",

@@ -153,6 +153,11 @@ pub const ROUTES: &[RouteDoc] = &[
         "End draining: new calls accepted again",
     ),
     r(
+        "POST",
+        "/api/rules/test",
+        "Header rule tester: a message and rules in, the message as the rules leave it and what each did out",
+    ),
+    r(
         "GET",
         "/api/system/network",
         "Network settings (saved), the state of the last change, this host's interfaces",

@@ -40,6 +40,9 @@ fn body(method: &str, path: &str) -> String {
         }
         ("PUT", "/api/acl") => r#"{"allow":[],"deny":[]}"#.to_owned(),
         ("POST", "/api/certificates") => r#"{"name":"x","cert_pem":"","key_pem":""}"#.to_owned(),
+        ("POST", "/api/rules/test") => {
+            r#"{"message":"OPTIONS sip:a SIP/2.0\nCSeq: 1 OPTIONS\n\n","rule":[]}"#.to_owned()
+        }
         _ => String::new(),
     }
 }

@@ -14,6 +14,8 @@ mod realms;
 mod registration;
 mod routes;
 mod rules;
+
+pub use rules::check_rules;
 mod srtp;
 mod trunks;
 

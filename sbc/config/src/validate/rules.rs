@@ -4,12 +4,27 @@
 use sbc_rules::{Rule, RuleSet, RuleSpec};
 
 use super::Validator;
-use crate::error::ConfigErrorKind as K;
+use crate::error::{ConfigError, ConfigErrorKind as K, ConfigErrors};
 use crate::schema::RuleSection;
 
 /// The rules of trunk `p`; `None` when one was refused (each refusal recorded).
 pub(super) fn rules(v: &mut Validator<'_>, p: &str, raw: &[RuleSection]) -> Option<RuleSet> {
-    let mut ok = true;
+    match check_rules(p, raw) {
+        Ok(rules) => Some(rules),
+        Err(ConfigErrors(errors)) => {
+            for e in errors {
+                v.err(e.path, e.kind);
+            }
+            None
+        }
+    }
+}
+
+/// Checks `raw` as the rules under key path `prefix` (`trunk[0]`, or `""` for rules on
+/// their own, as the management API's rule tester sends them): every refusal is an
+/// error at `<prefix>.rule[j].<key>`.
+pub fn check_rules(prefix: &str, raw: &[RuleSection]) -> Result<RuleSet, ConfigErrors> {
+    let mut errors = Vec::new();
     let mut rules = Vec::with_capacity(raw.len());
     for (j, r) in raw.iter().enumerate() {
         let spec = RuleSpec {
@@ -29,13 +44,17 @@ pub(super) fn rules(v: &mut Validator<'_>, p: &str, raw: &[RuleSection]) -> Opti
         match Rule::build(&spec) {
             Ok(rule) => rules.push(rule),
             Err(e) => {
-                ok = false;
-                v.err(
-                    format!("{p}.rule[{j}].{}", e.key),
+                let dot = if prefix.is_empty() { "" } else { "." };
+                errors.push(ConfigError::new(
+                    format!("{prefix}{dot}rule[{j}].{}", e.key),
                     K::InvalidRule { reason: e.reason },
-                );
+                ));
             }
         }
     }
-    ok.then(|| RuleSet::new(rules))
+    if errors.is_empty() {
+        Ok(RuleSet::new(rules))
+    } else {
+        Err(ConfigErrors(errors))
+    }
 }
