@@ -126,6 +126,10 @@ pub struct SipLimits {
     pub max_connections: usize,
 }
 
+/// What the SBC calls itself when a realm's `server_header` is not set: its product,
+/// never its version (scanners fingerprint versions).
+pub const DEFAULT_SERVER_HEADER: &str = "sbc";
+
 /// `[[realm]]`: one network side of the SBC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Realm {
@@ -153,6 +157,9 @@ pub struct Realm {
     pub srtp: SrtpPolicy,
     /// DTMF of the phones of this realm, and its trunks' default.
     pub dtmf: DtmfPolicy,
+    /// What the SBC calls itself in Server and User-Agent headers towards this realm
+    /// (`server_header`); empty: no such header.
+    pub server_header: String,
 }
 
 /// How the legs of one trunk or realm carry DTMF (`dtmf`, `dtmf_info_type`,
@@ -242,6 +249,13 @@ pub struct Trunk {
     pub limits: TrunkLimits,
     /// The SBC's own registration at this trunk (`[trunk.register]`).
     pub register: Option<TrunkRegistration>,
+    /// How long a peer has to answer an INVITE at all before the next is tried
+    /// (`invite_timeout_ms`).
+    pub invite_timeout: std::time::Duration,
+    /// The caller's answer when no peer is left (`no_target_code`).
+    pub no_target_code: u16,
+    /// Header manipulation rules (`[[trunk.rule]]`), checked, in file order.
+    pub rules: sbc_rules::RuleSet,
 }
 
 /// `[trunk.register]`, validated.

@@ -169,6 +169,10 @@ pub struct RealmSection {
     /// As on a trunk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_digits: Option<bool>,
+    /// What the SBC calls itself towards this realm (its Server and User-Agent
+    /// headers); `""`: no such header. Default `"sbc"` (no version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_header: Option<String>,
 }
 
 /// `[[trunk]]`
@@ -237,6 +241,59 @@ pub struct TrunkSection {
     /// The SBC registers itself at this trunk (`[trunk.register]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<RegisterSection>,
+    /// Milliseconds a peer has to send any answer (provisional or final) to an INVITE
+    /// before the next peer is tried. Default 4000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_timeout_ms: Option<i64>,
+    /// The status the caller gets when no peer of this trunk is left (timeouts, 408,
+    /// 503). Default 503, sent without Retry-After.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_target_code: Option<i64>,
+    /// Header manipulation rules (`[[trunk.rule]]`), applied in file order.
+    #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSection>,
+}
+
+/// `[[trunk.rule]]`: one header manipulation rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSection {
+    /// `"outbound"` (default: what the SBC sends on this trunk's leg) or `"inbound"`
+    /// (what the trunk sent, before routing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// Condition: requests of this method and responses to them (by CSeq).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Condition: `"request"`, `"response"` or `"any"` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Condition: response codes, `"183"` or a class `"4xx"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Condition: this header is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_header: Option<String>,
+    /// Condition: the `if_header` header's value matches this regex (captures `$1`..).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_match: Option<String>,
+    /// `"add"`, `"set"`, `"remove"` or `"replace"`.
+    pub action: String,
+    /// The header acted on (`Request-URI` for the request line's URI).
+    pub header: String,
+    /// A header parameter of `header` instead of its whole value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// A part of the URI in `header`: `"user"`, `"host"` or `"port"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri_part: Option<String>,
+    /// `replace`: the regex whose match is replaced.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// The new text (`add`, `set`, `replace`): `$1`..`$9` captures of `match` (or of
+    /// `if_match`), `$$` a dollar sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// `[trunk.register]`: the SBC's own registration at a trunk (digest authentication).

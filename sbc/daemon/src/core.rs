@@ -29,6 +29,7 @@ use sbc_sip::{Known, Message};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
+use crate::drain::Drain;
 use crate::dtmf::InfoSender;
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
@@ -37,6 +38,7 @@ use crate::mgmt::views::{Relayed, Views};
 use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
+use crate::rewrite::Rewriter;
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
 use sbc_session::MediaHook;
@@ -49,6 +51,11 @@ pub enum Control {
     Unban {
         address: std::net::IpAddr,
         reply: tokio::sync::oneshot::Sender<Result<bool, String>>,
+    },
+    /// Start or end draining (management API); replied to once taken.
+    Drain {
+        drain: bool,
+        reply: tokio::sync::oneshot::Sender<()>,
     },
     Shutdown,
 }
@@ -69,6 +76,9 @@ pub struct Core {
     /// The media workers.
     media: MediaHandle,
     outbound: Outbound,
+    /// What is sent and received, adjusted per realm (`server_header`) and trunk
+    /// (header manipulation rules).
+    rewriter: Rewriter,
     /// Health of trunk peers (OPTIONS) and per-trunk call limits.
     trunks: Trunks,
     /// The SBC's own registrations and the phones' relayed ones.
@@ -78,6 +88,8 @@ pub struct Core {
     stop_at: Option<Instant>,
     /// Stateless refusal of sources that are no trunk's peers.
     gate: Gate,
+    /// New calls and OPTIONS refused (management's drain).
+    drain: Drain,
     /// Media pinholes and bans in the kernel (a no-op with the firewall disabled).
     firewall: Guard,
     /// What the management UI shows, published once a second when `live` is set.
@@ -100,7 +112,7 @@ impl Core {
         media: MediaHandle,
         firewall: Guard,
     ) -> Self {
-        let agent = format!("sbc/{}", env!("CARGO_PKG_VERSION"));
+        let agent = sbc_config::DEFAULT_SERVER_HEADER.to_owned();
         let caps = Capabilities::sbc(agent.clone());
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
         let registrations = Registrations::new(&config, &agent);
@@ -111,6 +123,7 @@ impl Core {
             seed: crate::ids::random_u64(),
         });
         Core {
+            rewriter: Rewriter::new(&config),
             config,
             caps,
             engine,
@@ -122,6 +135,7 @@ impl Core {
             agent,
             stop_at: None,
             gate: Gate::default(),
+            drain: Drain::default(),
             firewall,
             views: Views::default(),
             live: None,
@@ -195,6 +209,17 @@ impl Core {
                     Some(Control::Unban { address, reply }) => {
                         let _ = reply.send(self.firewall.unban(address));
                     }
+                    Some(Control::Drain { drain, reply }) => {
+                        if drain != self.drain.is_on() {
+                            info!(active_calls = self.views.call_numbers().len(), "{}", if drain {
+                                "draining: new calls and OPTIONS get 503, calls in progress go on"
+                            } else {
+                                "undrained: taking new calls"
+                            });
+                        }
+                        self.drain.set(drain);
+                        let _ = reply.send(());
+                    }
                     Some(Control::Shutdown) | None => {
                         if self.stop_at.is_none() {
                             self.registrations.unregister_all();
@@ -249,6 +274,7 @@ impl Core {
             );
         }
         self.media.set_timers(config.media());
+        self.rewriter = Rewriter::new(&config);
         self.config = config;
         info!("configuration reloaded; new calls use it, calls in progress keep theirs");
         self.trunks.log_summary(&self.config);
@@ -262,15 +288,20 @@ impl Core {
                     return;
                 }
                 match self.gate.check(now, &self.config, &msg, &peer, &self.agent) {
-                    Verdict::Pass => self.engine.handle_message(now, msg, peer, &mut self.hook),
+                    Verdict::Pass => {
+                        let msg = self.rewriter.inbound(msg, &peer);
+                        self.engine.handle_message(now, msg, peer, &mut self.hook);
+                    }
                     Verdict::Refuse { response, why } => {
                         debug!("refused statelessly (403): {why}");
-                        self.outbound.send(sbc_core::Transmit {
+                        let mut t = sbc_core::Transmit {
                             transport: peer.transport,
                             local: peer.local,
                             remote: peer.remote,
                             payload: response.to_bytes(),
-                        });
+                        };
+                        self.rewriter.outbound(&mut t);
+                        self.outbound.send(t);
                     }
                     Verdict::Drop => {}
                 }
@@ -349,8 +380,9 @@ impl Core {
                 .send_probes(Instant::now(), &mut self.engine);
             self.trunks.health.log_changes();
             busy |= self.registrations.send(Instant::now(), &mut self.engine);
-            while let Some(t) = self.engine.poll_transmit() {
+            while let Some(mut t) = self.engine.poll_transmit() {
                 busy = true;
+                self.rewriter.outbound(&mut t);
                 self.outbound.send(t);
             }
             if !busy {
@@ -413,6 +445,12 @@ impl Core {
         );
         let _enter = span.enter();
         let now = Instant::now();
+        if let Some(headers) = self.drain.refusal(request) {
+            info!(code = 503, "refused: draining");
+            self.engine
+                .answer(now, tx, 503, headers, Some("draining: try another server"));
+            return;
+        }
         match policy::decide(
             &self.config,
             &self.caps,
@@ -560,6 +598,7 @@ impl Core {
             listed,
         );
         snapshot.trunk_registrations = self.registrations.views(now);
+        snapshot.draining = self.drain.is_on();
         snapshot.bans = self
             .firewall
             .bans()

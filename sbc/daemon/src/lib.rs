@@ -38,6 +38,7 @@
 pub mod check;
 pub mod cli;
 mod core;
+mod drain;
 mod dtmf;
 mod firewall;
 mod gate;
@@ -52,6 +53,7 @@ mod notify;
 mod policy;
 mod registrations;
 pub mod relay;
+mod rewrite;
 mod rlimit;
 pub mod run;
 mod service;

@@ -262,6 +262,9 @@ async fn wait_for_signals(
                 MgmtCommand::Unban { address, reply } => {
                     let _ = control.send(Control::Unban { address, reply }).await;
                 }
+                MgmtCommand::Drain { drain, reply } => {
+                    let _ = control.send(Control::Drain { drain, reply }).await;
+                }
                 MgmtCommand::Restart => {
                     info!("management: restarting");
                     crate::mgmt::request_restart();

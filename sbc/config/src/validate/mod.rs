@@ -13,6 +13,9 @@ mod media;
 mod realms;
 mod registration;
 mod routes;
+mod rules;
+
+pub use rules::check_rules;
 mod srtp;
 mod trunks;
 

@@ -267,9 +267,10 @@ impl Views {
             cps: self.starts.len() as f64 / CPS_WINDOW.as_secs_f64(),
             trunks,
             registrations,
-            // Filled in by the core: its own registrations, the firewall's ban set.
+            // Filled in by the core: its own registrations, the firewall's ban set, drain.
             trunk_registrations: Vec::new(),
             bans: Vec::new(),
+            draining: false,
         }
     }
 

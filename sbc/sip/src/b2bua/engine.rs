@@ -76,6 +76,9 @@ pub(crate) enum CallTimer {
     SessionExpires,
     /// The SBC is the refresher: refresh at half the interval (RFC 4028 §10).
     SessionRefresh,
+    /// The B INVITE in this client transaction got no response at all within the plan's
+    /// `invite_timeout`: abandon that target for the next.
+    InviteTimeout(ClientTxId),
 }
 
 /// The SIP core of the SBC: owns every transaction and every call.
@@ -362,7 +365,9 @@ impl Engine {
 
 /// A Warning header value (RFC 3261 §20.43, code 399: miscellaneous).
 pub(crate) fn warning(agent: &str, text: &str) -> String {
-    let agent: String = agent
+    // The product without a version (`sbc/1.2` -> `sbc`): scanners fingerprint versions.
+    let product = agent.split('/').next().unwrap_or_default();
+    let agent: String = product
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .collect();

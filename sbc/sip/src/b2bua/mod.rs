@@ -50,6 +50,7 @@
 //! (the 18x still counts as acknowledged). Other requests from A in its early dialog
 //! (UPDATE, INFO ...) get 500 with Retry-After: B's dialog does not exist yet.
 
+mod abandon;
 mod ack;
 mod answer;
 mod call;
