@@ -212,17 +212,17 @@ pub use media::{
     REALTIME_PRIORITY_RANGE, WORKERS_RANGE,
 };
 pub use model::{
-    Codec, Config, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall, FirewallPolicy, Management, Realm,
-    SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, Trunk, TrunkRegistration, TrunkTls,
-    VerifyClient,
+    Codec, Config, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall, FirewallPolicy, Management,
+    Metrics, Realm, SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, Trunk, TrunkRegistration,
+    TrunkTls, VerifyClient,
 };
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};
 pub use route::{Rewrite, Route, UserPattern};
 pub use schema::{
     ConfigFile, DEFAULT_BAN_SECONDS, DEFAULT_FIREWALL_TABLE, DEFAULT_MANAGEMENT_ALLOW,
-    DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PINHOLE_SECONDS,
+    DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_METRICS_ALLOW, DEFAULT_PINHOLE_SECONDS,
     DEFAULT_SCANNER_USER_AGENTS, DEFAULT_SIP_BURST, DEFAULT_SIP_RATE, DEFAULT_STATE_DIR,
-    FirewallSection, MAX_HEADERS_RANGE, MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection,
-    RegisterSection, RouteSection, SipSection, SystemSection, TrunkSection,
+    FirewallSection, MAX_HEADERS_RANGE, MAX_MESSAGE_SIZE_RANGE, ManagementSection, MetricsSection,
+    RealmSection, RegisterSection, RouteSection, SipSection, SystemSection, TrunkSection,
 };

@@ -34,6 +34,10 @@ use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
 use crate::mgmt::hook::ViewHook;
 use crate::mgmt::views::{Relayed, Views};
+use crate::observe::ReportSender;
+use crate::observe::calls::CallCounters;
+use crate::observe::report::{CoreReport, latch_label};
+use crate::observe::sip::SipCounters;
 use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
@@ -88,6 +92,12 @@ pub struct Core {
     beat: Option<crate::liveness::Beat>,
     /// The INFOs of the SBC's own carrying digits the media plane heard.
     dtmf: InfoSender,
+    /// Counters for the metrics endpoint ([`crate::observe`]), published once a second
+    /// on `report` when `[metrics]` is configured.
+    sip_counts: SipCounters,
+    call_counts: CallCounters,
+    latches: std::collections::BTreeMap<&'static str, u64>,
+    report: Option<ReportSender>,
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -105,6 +115,7 @@ impl Core {
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
         let registrations = Registrations::new(&config, &agent);
         let hook = MediaHook::new(config.clone(), crate::ids::random_u64(), media.pseudonyms());
+        let sip_counts = SipCounters::new(&config);
         let engine = Engine::new(EngineConfig {
             timers: TimerConfig::default(),
             agent: agent.clone(),
@@ -127,7 +138,17 @@ impl Core {
             live: None,
             beat: None,
             dtmf: InfoSender::default(),
+            sip_counts,
+            call_counts: CallCounters::default(),
+            latches: std::collections::BTreeMap::new(),
+            report: None,
         }
+    }
+
+    /// Publishes the counters for the metrics endpoint on `report` once a second.
+    pub fn with_report(mut self, report: ReportSender) -> Self {
+        self.report = Some(report);
+        self
     }
 
     /// Publishes the management views on `live` once a second.
@@ -202,9 +223,12 @@ impl Core {
                         }
                     }
                 },
-                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() => {
+                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() || self.report.is_some() => {
                     if self.live.is_some() {
                         self.publish();
+                    }
+                    if self.report.is_some() {
+                        self.publish_report();
                     }
                 }
                 () = sleep => {
@@ -237,6 +261,7 @@ impl Core {
             Err(e) => warn!("reload: trunk TLS settings not reloaded, the old ones stay: {e}"),
         }
         self.registrations.reload(&config, &self.agent);
+        self.sip_counts.reload(&config);
         self.hook.inner_mut().reload(config.clone());
         self.firewall.reload(&config);
         let (new, old) = (config.media(), self.config.media());
@@ -258,6 +283,7 @@ impl Core {
         match ev {
             Inbound::Message { msg, peer } => {
                 let now = Instant::now();
+                self.sip_counts.received(peer.local, &msg);
                 if self.firewall.screen(now, &self.config, &msg, &peer) {
                     return;
                 }
@@ -265,7 +291,7 @@ impl Core {
                     Verdict::Pass => self.engine.handle_message(now, msg, peer, &mut self.hook),
                     Verdict::Refuse { response, why } => {
                         debug!("refused statelessly (403): {why}");
-                        self.outbound.send(sbc_core::Transmit {
+                        self.send(sbc_core::Transmit {
                             transport: peer.transport,
                             local: peer.local,
                             remote: peer.remote,
@@ -351,8 +377,9 @@ impl Core {
             busy |= self.registrations.send(Instant::now(), &mut self.engine);
             while let Some(t) = self.engine.poll_transmit() {
                 busy = true;
-                self.outbound.send(t);
+                self.send(t);
             }
+            self.call_counts.settle();
             if !busy {
                 return;
             }
@@ -365,10 +392,12 @@ impl Core {
             EngineEvent::CallStarted { call } => debug!(%call, "call started"),
             EngineEvent::CallAnswered { call } => {
                 self.views.answered(call.get());
+                self.call_counts.answered(call.get());
                 info!(%call, "call answered");
             }
             EngineEvent::CallEnded { call, reason } => {
                 self.views.ended(call.get());
+                self.call_counts.ended(call.get(), &reason);
                 self.dtmf.ended(call);
                 self.trunks.limits.released(call);
                 info!(%call, ?reason, "call ended");
@@ -443,6 +472,7 @@ impl Core {
                     .admit(now, &plan.from_name, &plan.to_name)
                 {
                     info!(code = 503, "refused: {refusal}");
+                    self.call_counts.refused(&plan.from_name, &plan.to_name);
                     let retry = vec![(Known::RetryAfter, refusal.retry_after.to_string())];
                     let why = refusal.to_string();
                     self.engine.answer(now, tx, 503, retry, Some(&why));
@@ -455,6 +485,7 @@ impl Core {
                     plan.targets.first().map(|t| t.peer.remote),
                 );
                 let caller = peer.remote;
+                let a_call_id = request.call_id().unwrap_or_default().to_owned();
                 match self
                     .engine
                     .relay(now, tx, request, peer, *plan, &mut self.hook)
@@ -470,12 +501,70 @@ impl Core {
                         };
                         let unix = sbc_mgmt::clock::unix_now();
                         self.views.relayed(now, unix, &self.config, relayed);
+                        self.call_counts
+                            .relayed(call.get(), &from, &to, &a_call_id, now);
                         self.trunks.limits.relayed(call, &from, &to)
                     }
                     Err(e) => warn!("not relayed: {e}"),
                 }
             }
         }
+    }
+
+    /// Writes a message to its socket, counted; an 18x or final response to an INVITE
+    /// ends the setup time of the call whose A leg it goes to.
+    fn send(&mut self, t: sbc_core::Transmit) {
+        self.sip_counts.sent(t.local, &t.payload);
+        if self.call_counts.setup_running() {
+            if let Some((call_id, status)) = crate::observe::sip::invite_response(&t.payload) {
+                if CallCounters::ends_setup(status) {
+                    self.call_counts.responded(call_id, Instant::now());
+                }
+            }
+        }
+        self.outbound.send(t);
+    }
+
+    /// Publishes a copy of the counters and gauges for the metrics endpoint.
+    fn publish_report(&mut self) {
+        let Some(report) = &self.report else {
+            return;
+        };
+        let now = Instant::now();
+        let health = &self.trunks.health;
+        let trunk_peers = self
+            .config
+            .trunks()
+            .iter()
+            .flat_map(|t| {
+                t.peers
+                    .iter()
+                    .map(move |p| (t.name.clone(), p.to_string(), !health.is_down(&t.name, p)))
+            })
+            .collect();
+        let trunk_registrations = self
+            .registrations
+            .views(now)
+            .into_iter()
+            .map(|r| (r.trunk, r.state == "registered"))
+            .collect();
+        let snapshot = CoreReport {
+            config: self.config.clone(),
+            sip: self.sip_counts.clone(),
+            calls_ended: self
+                .call_counts
+                .ended_counts()
+                .map(|(f, t, r, n)| (f.to_owned(), t.to_owned(), r, n))
+                .collect(),
+            calls_active: self.call_counts.active() as u64,
+            setup: self.call_counts.setup.clone(),
+            latches: self.latches.clone(),
+            trunk_peers,
+            registrations: self.registrations.relay().bindings().count() as u64,
+            trunk_registrations,
+            bans: self.firewall.bans().len() as u64,
+        };
+        report.send_replace(Some(Arc::new(snapshot)));
     }
 
     /// Sends what the media hook recorded to the media workers; whether there was any.
@@ -577,6 +666,9 @@ impl Core {
     /// What the media workers report. They log every event themselves; the core acts on
     /// those that end a call.
     fn on_media_event(&mut self, ev: MediaEvent) {
+        if let MediaEvent::Latched { reason, .. } = &ev {
+            *self.latches.entry(latch_label(*reason)).or_default() += 1;
+        }
         self.firewall.on_media_event(&ev);
         self.views.on_media_event(&ev);
         let now = Instant::now();
