@@ -152,7 +152,8 @@ async fn serve_with(
     // Media plane: worker threads owning the RTP/RTCP sockets (see relay/mod.rs). The core
     // sends MediaOps through `relay.handle()` and receives MediaEvents from `media_events`.
     let mut relay_config = RelayConfig::from_settings(config.media())
-        .with_fast_path_table(crate::firewall::fast_path_table(&config));
+        .with_fast_path_table(crate::firewall::fast_path_table(&config))
+        .with_forwarding_memo(config.system().state_dir.join("fastpath-forwarding"));
     // Prometheus (`[metrics]`): the workers publish their totals only when it is on.
     let board = config
         .metrics()

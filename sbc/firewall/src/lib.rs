@@ -99,7 +99,7 @@ pub mod sets;
 
 pub use elements::Elements;
 pub use error::{ElementError, ElementErrors, FirewallError};
-pub use fastpath::{FastPath, FastPathError};
+pub use fastpath::{FastPath, FastPathError, Forwarding};
 pub use model::{
     Cidr, Desired, ElementOp, Hole, ManagementService, MediaRange, ParseCidrError, Policy,
     RateLimit, SipProto, SipService,

@@ -15,6 +15,7 @@ use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sbc_firewall::Forwarding;
 use sbc_firewall::fastpath::{FastPath, Leg, Relay};
 
 const TABLE: &str = "sbc_fast";
@@ -168,7 +169,8 @@ fn kernel_relays_a_latched_stream_both_ways_and_gives_it_back() {
             "0",
             "a fresh namespace does not forward"
         );
-        let mut fast = FastPath::setup(TABLE, true).expect("fast path table");
+        let mut fast =
+            FastPath::setup(TABLE, Forwarding::Enable { memo: None }).expect("fast path table");
         assert_eq!(sysctl_forwarding(), "1");
 
         let sbc_a = UdpSocket::bind(SBC_A).expect("bind leg a");
@@ -294,7 +296,8 @@ fn two_relays_between_the_same_peers_stay_apart() {
     netns::run(|| {
         let ns_a = PeerNs::start("fpa", "10.98.1.1", "10.98.1.2");
         let ns_b = PeerNs::start("fpb", "10.98.2.1", "10.98.2.2");
-        let mut fast = FastPath::setup(TABLE, true).expect("fast path table");
+        let mut fast =
+            FastPath::setup(TABLE, Forwarding::Enable { memo: None }).expect("fast path table");
         let pa = ns_a.socket(PEER_A);
         let pb = ns_b.socket(PEER_B);
         let relay = |a_port: u16, b_port: u16| Relay {
@@ -331,5 +334,61 @@ fn two_relays_between_the_same_peers_stay_apart() {
         assert_eq!(snap.relay(&one).a_to_b.packets, 2, "counted per relay");
         assert_eq!(snap.relay(&two).a_to_b.packets, 0);
         fast.shutdown().expect("shutdown");
+    });
+}
+
+fn set_forwarding(on: bool) {
+    std::fs::write(
+        "/proc/sys/net/ipv4/conf/all/forwarding",
+        if on { "1\n" } else { "0\n" },
+    )
+    .expect("write the forwarding sysctl");
+}
+
+#[test]
+fn forwarding_is_put_back_as_the_host_had_it_also_after_a_crash() {
+    netns::run(|| {
+        let dir = std::env::temp_dir().join(format!("sbc-fastpath-memo-{}", std::process::id()));
+        let memo = dir.join("state").join("fastpath-forwarding");
+        let enable = || Forwarding::Enable {
+            memo: Some(memo.clone()),
+        };
+        assert_eq!(sysctl_forwarding(), "0");
+
+        // A clean run: on while it runs, the old value remembered, put back, memo gone.
+        let fast = FastPath::setup(TABLE, enable()).expect("setup");
+        assert_eq!(sysctl_forwarding(), "1");
+        assert_eq!(std::fs::read_to_string(&memo).expect("memo").trim(), "0");
+        fast.shutdown().expect("shutdown");
+        assert_eq!(sysctl_forwarding(), "0");
+        assert!(!memo.exists(), "memo removed at shutdown");
+
+        // A crash: the value is still on and the memo still says off. The next run takes
+        // the memo's word and puts forwarding back off at its clean stop.
+        let crashed = FastPath::setup(TABLE, enable()).expect("setup");
+        std::mem::forget(crashed);
+        assert_eq!(sysctl_forwarding(), "1");
+        let fast = FastPath::setup(TABLE, enable()).expect("setup after the crash");
+        fast.shutdown().expect("shutdown");
+        assert_eq!(
+            sysctl_forwarding(),
+            "0",
+            "the host's own value, not the crash's"
+        );
+        assert!(!memo.exists());
+
+        // A host that forwards by itself keeps forwarding; nothing is remembered.
+        set_forwarding(true);
+        let fast = FastPath::setup(TABLE, enable()).expect("setup");
+        assert!(!memo.exists(), "nothing to put back");
+        fast.shutdown().expect("shutdown");
+        assert_eq!(sysctl_forwarding(), "1");
+
+        // A memo that is not 0 or 1 is an error naming the file, not a guess.
+        set_forwarding(false);
+        std::fs::write(&memo, "yes\n").expect("write");
+        let err = FastPath::setup(TABLE, enable()).expect_err("bad memo");
+        assert!(err.to_string().contains("fastpath-forwarding"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     });
 }

@@ -102,6 +102,9 @@ pub struct RelayConfig {
     /// that need no transformation are handed to nftables NAT + conntrack once latched
     /// ([`kernel`]). `None`: every stream is relayed by the workers.
     pub kernel_table: Option<String>,
+    /// Where the fast path remembers the forwarding flag it switched on
+    /// (`<state_dir>/fastpath-forwarding`), so a crash does not leave "on" for good.
+    pub forwarding_memo: Option<std::path::PathBuf>,
     /// Pseudonyms for RTCP CNAMEs (a random key per run); the SDP side gets the same from
     /// [`MediaHandle::pseudonyms`].
     pub pseudonyms: Pseudonyms,
@@ -120,6 +123,7 @@ impl Default for RelayConfig {
             latch_window: shard.latch_window,
             realtime: None,
             kernel_table: None,
+            forwarding_memo: None,
             pseudonyms: Pseudonyms::new(random_key()),
             board: None,
         }
@@ -141,6 +145,12 @@ impl RelayConfig {
             .kernel_forwarding
             .then(|| sbc_firewall::fastpath::DEFAULT_TABLE.to_owned());
         c
+    }
+
+    /// The file the fast path remembers the forwarding flag in (in the state directory).
+    pub fn with_forwarding_memo(mut self, path: std::path::PathBuf) -> Self {
+        self.forwarding_memo = Some(path);
+        self
     }
 
     /// The fast path's table named after the firewall's (`<table>_fast`), when it is on.
@@ -305,7 +315,12 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
     let mut threads = Vec::new();
     let mut beats = Vec::new();
     let kernel = match &config.kernel_table {
-        Some(table) => Some(sbc_firewall::FastPath::setup(table, true).map_err(io::Error::other)?),
+        Some(table) => {
+            let forwarding = sbc_firewall::Forwarding::Enable {
+                memo: config.forwarding_memo.clone(),
+            };
+            Some(sbc_firewall::FastPath::setup(table, forwarding).map_err(io::Error::other)?)
+        }
         None => None,
     };
     for i in 0..config.workers.max(1) {

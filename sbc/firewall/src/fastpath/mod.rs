@@ -31,6 +31,7 @@ mod sysctl;
 use std::collections::HashMap;
 use std::io;
 use std::net::{SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::FirewallError;
@@ -52,6 +53,15 @@ pub enum FastPathError {
         /// The /proc/sys file.
         path: &'static str,
         /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file remembering the forwarding flag across a crash could not be used.
+    #[error("forwarding memo {}: {source}", path.display())]
+    Memo {
+        /// The memo file (in the daemon's state_dir).
+        path: PathBuf,
+        /// The OS error, or bad content.
         #[source]
         source: io::Error,
     },
@@ -173,26 +183,56 @@ impl Snapshot {
 pub struct FastPath {
     table: String,
     sock: Socket,
-    /// The forwarding flag before setup, when setup changed it.
-    restore_forwarding: Option<bool>,
+    /// The forwarding flag before setup, when setup changed it, and the memo file that
+    /// remembers it across a crash.
+    restore_forwarding: Option<(bool, Option<PathBuf>)>,
+}
+
+/// Whether [`FastPath::setup`] switches IPv4 forwarding on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forwarding {
+    /// Leave `net.ipv4.conf.all.forwarding` alone (tests that set it themselves).
+    Leave,
+    /// Switch it on for the fast path's lifetime and put it back at shutdown. With a memo
+    /// file, the value it had before is written there first and read back by the next
+    /// setup if it is still there: a daemon that crashed with forwarding on (its table,
+    /// whose forward chain has policy drop, left in place) restores the original value at
+    /// its next clean stop instead of taking "on" for the host's own setting.
+    Enable { memo: Option<PathBuf> },
 }
 
 impl FastPath {
-    /// Creates (or empties) table `inet table`; with `enable_forwarding`, switches
+    /// Creates (or empties) table `inet table`; with [`Forwarding::Enable`], switches
     /// `net.ipv4.conf.all.forwarding` on for the lifetime of this value.
-    pub fn setup(table: &str, enable_forwarding: bool) -> Result<FastPath, FastPathError> {
+    pub fn setup(table: &str, forwarding: Forwarding) -> Result<FastPath, FastPathError> {
         let sock = Socket::open()?;
         crate::nft::run_text(table, &render::table(table))?;
         let mut restore_forwarding = None;
-        if enable_forwarding {
+        if let Forwarding::Enable { memo } = forwarding {
             let sysctl_err = |source| FastPathError::Sysctl {
                 path: sysctl::FORWARDING,
                 source,
             };
-            let was = sysctl::read(sysctl::FORWARDING).map_err(sysctl_err)?;
-            if !was {
+            let memo_err = |path: &PathBuf| {
+                let path = path.clone();
+                move |source| FastPathError::Memo { path, source }
+            };
+            let remembered = match &memo {
+                Some(path) => sysctl::read_memo(path).map_err(memo_err(path))?,
+                None => None,
+            };
+            let now = sysctl::read(sysctl::FORWARDING).map_err(sysctl_err)?;
+            let was = remembered.unwrap_or(now);
+            if let Some(path) = &memo {
+                if !was && remembered.is_none() {
+                    sysctl::write_memo(path, was).map_err(memo_err(path))?;
+                }
+            }
+            if !now {
                 sysctl::write(sysctl::FORWARDING, true).map_err(sysctl_err)?;
-                restore_forwarding = Some(was);
+            }
+            if !was {
+                restore_forwarding = Some((was, memo.clone()));
             }
             tracing::info!(
                 table,
@@ -269,11 +309,15 @@ impl FastPath {
     /// Deletes the table and puts forwarding back as it was.
     pub fn shutdown(self) -> Result<(), FastPathError> {
         crate::nft::run_text(&self.table, &render::delete(&self.table))?;
-        if let Some(was) = self.restore_forwarding {
+        if let Some((was, memo)) = self.restore_forwarding {
             sysctl::write(sysctl::FORWARDING, was).map_err(|source| FastPathError::Sysctl {
                 path: sysctl::FORWARDING,
                 source,
             })?;
+            if let Some(path) = memo {
+                sysctl::remove_memo(&path)
+                    .map_err(|source| FastPathError::Memo { path, source })?;
+            }
         }
         tracing::info!(table = %self.table, "kernel media fast path table removed");
         Ok(())
