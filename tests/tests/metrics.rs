@@ -195,7 +195,12 @@ fn metrics_count_what_the_peers_did_and_pass_promtool() {
         .render();
     let mut sbc = lab.start_sbc(&config).expect("start sbc");
 
-    // Before any call: a valid page with the contract's families.
+    // Before any call: a valid page with the contract's families (503 until the core's
+    // first report, which it publishes before it runs).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(&lab, Ns::Pbx).0 == 503 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let page = scrape(&lab, &sbc);
     promtool_check(&page);
     for family in [
@@ -247,11 +252,13 @@ fn metrics_count_what_the_peers_did_and_pass_promtool() {
         );
     }
 
-    // Calls end when their last transaction does (Timer D: 32 s after a non-2xx on UDP).
+    // Calls end when their last transaction does; their CDRs follow their streams' counters.
     let deadline = Instant::now() + Duration::from_secs(60);
     let page = loop {
         let page = scrape(&lab, &sbc);
-        if value(&page, "sbc_calls_active", &[]) == 0.0 || Instant::now() > deadline {
+        let settled = value(&page, "sbc_calls_active", &[]) == 0.0
+            && value(&page, "sbc_cdr_records_total", &[]) == 7.0;
+        if settled || Instant::now() > deadline {
             break page;
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -284,6 +291,14 @@ fn metrics_count_what_the_peers_did_and_pass_promtool() {
         value(&page, "sbc_calls_total", &[]),
         7.0,
         "nothing else: {page}"
+    );
+    assert_eq!(
+        (
+            value(&page, "sbc_cdr_records_total", &[]),
+            value(&page, "sbc_cdr_lost_total", &[])
+        ),
+        (7.0, 0.0),
+        "one CDR per call, none lost: {page}"
     );
     assert_eq!(
         value(&page, "sbc_call_setup_seconds_count", &[]),

@@ -36,6 +36,8 @@ use crate::mgmt::hook::ViewHook;
 use crate::mgmt::views::{Relayed, Views};
 use crate::observe::ReportSender;
 use crate::observe::calls::CallCounters;
+use crate::observe::cdr::{CdrBook, Parties};
+use crate::observe::cdr_file::CdrSink;
 use crate::observe::report::{CoreReport, latch_label};
 use crate::observe::sip::SipCounters;
 use crate::policy::{self, Decision};
@@ -98,6 +100,11 @@ pub struct Core {
     call_counts: CallCounters,
     latches: std::collections::BTreeMap<&'static str, u64>,
     report: Option<ReportSender>,
+    /// Call detail records being gathered, and the writer of finished ones.
+    cdr: CdrBook,
+    cdr_sink: Option<CdrSink>,
+    /// CDR lines lost as of the last warning, and when it was (one a minute at most).
+    cdr_lost_warned: (u64, Option<Instant>),
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -142,12 +149,22 @@ impl Core {
             call_counts: CallCounters::default(),
             latches: std::collections::BTreeMap::new(),
             report: None,
+            cdr: CdrBook::default(),
+            cdr_sink: None,
+            cdr_lost_warned: (0, None),
         }
+    }
+
+    /// Writes a CDR per call through `sink`.
+    pub fn with_cdrs(mut self, sink: CdrSink) -> Self {
+        self.cdr_sink = Some(sink);
+        self
     }
 
     /// Publishes the counters for the metrics endpoint on `report` once a second.
     pub fn with_report(mut self, report: ReportSender) -> Self {
         self.report = Some(report);
+        self.publish_report();
         self
     }
 
@@ -223,7 +240,8 @@ impl Core {
                         }
                     }
                 },
-                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() || self.report.is_some() => {
+                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() || self.report.is_some() || self.cdr_sink.is_some() => {
+                    self.flush_cdrs();
                     if self.live.is_some() {
                         self.publish();
                     }
@@ -380,6 +398,7 @@ impl Core {
                 self.send(t);
             }
             self.call_counts.settle();
+            self.flush_cdrs();
             if !busy {
                 return;
             }
@@ -389,15 +408,33 @@ impl Core {
     fn on_event(&mut self, ev: EngineEvent) {
         match ev {
             EngineEvent::Request { tx, request, peer } => self.on_request(tx, &request, peer),
-            EngineEvent::CallStarted { call } => debug!(%call, "call started"),
+            EngineEvent::CallStarted { call } => {
+                if let Some(legs) = self.engine.legs(call) {
+                    self.cdr.legs(call.get(), legs);
+                }
+                debug!(%call, "call started")
+            }
             EngineEvent::CallAnswered { call } => {
                 self.views.answered(call.get());
                 self.call_counts.answered(call.get());
+                self.cdr
+                    .answered(call.get(), Instant::now(), sbc_mgmt::clock::unix_now());
+                if let Some(legs) = self.engine.legs(call) {
+                    self.cdr.legs(call.get(), legs);
+                }
                 info!(%call, "call answered");
             }
             EngineEvent::CallEnded { call, reason } => {
                 self.views.ended(call.get());
                 self.call_counts.ended(call.get(), &reason);
+                let media = self.hook.take_ended(call.get());
+                self.cdr.ended(
+                    call.get(),
+                    Instant::now(),
+                    sbc_mgmt::clock::unix_now(),
+                    &reason,
+                    media,
+                );
                 self.dtmf.ended(call);
                 self.trunks.limits.released(call);
                 info!(%call, ?reason, "call ended");
@@ -503,6 +540,15 @@ impl Core {
                         self.views.relayed(now, unix, &self.config, relayed);
                         self.call_counts
                             .relayed(call.get(), &from, &to, &a_call_id, now);
+                        let (a_trunk, a_realm) = trunk_and_realm(&self.config, &from);
+                        let (b_trunk, b_realm) = trunk_and_realm(&self.config, &to);
+                        let parties = Parties {
+                            a_trunk,
+                            a_realm,
+                            b_trunk,
+                            b_realm,
+                        };
+                        self.cdr.relayed(call.get(), now, unix, parties);
                         self.trunks.limits.relayed(call, &from, &to)
                     }
                     Err(e) => warn!("not relayed: {e}"),
@@ -523,6 +569,36 @@ impl Core {
             }
         }
         self.outbound.send(t);
+    }
+
+    /// Hands finished CDRs to the writer; warns (once a minute at most) when lines were lost.
+    fn flush_cdrs(&mut self) {
+        let Some(sink) = &self.cdr_sink else {
+            return;
+        };
+        if !self.cdr.waiting() {
+            return;
+        }
+        let now = Instant::now();
+        for line in self.cdr.take_complete(now) {
+            sink.push(line);
+        }
+        let losses = &sink.losses;
+        let lost = losses.queue_full.load(std::sync::atomic::Ordering::Relaxed)
+            + losses
+                .write_failed
+                .load(std::sync::atomic::Ordering::Relaxed);
+        let (warned, at) = self.cdr_lost_warned;
+        if lost > warned
+            && at.is_none_or(|t| now.duration_since(t) >= std::time::Duration::from_secs(60))
+        {
+            warn!(
+                lost = lost - warned,
+                "CDRs lost (writer behind or {} not writable)",
+                crate::observe::cdr_file::FILE_NAME
+            );
+            self.cdr_lost_warned = (lost, Some(now));
+        }
     }
 
     /// Publishes a copy of the counters and gauges for the metrics endpoint.
@@ -563,7 +639,18 @@ impl Core {
             registrations: self.registrations.relay().bindings().count() as u64,
             trunk_registrations,
             bans: self.firewall.bans().len() as u64,
+            cdr_written: 0,
+            cdr_lost_queue: 0,
+            cdr_lost_write: 0,
         };
+        let mut snapshot = snapshot;
+        if let Some(sink) = &self.cdr_sink {
+            let read =
+                |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+            snapshot.cdr_written = read(&sink.losses.written);
+            snapshot.cdr_lost_queue = read(&sink.losses.queue_full);
+            snapshot.cdr_lost_write = read(&sink.losses.write_failed);
+        }
         report.send_replace(Some(Arc::new(snapshot)));
     }
 
@@ -583,6 +670,7 @@ impl Core {
             }
             self.firewall.on_media_op(&op);
             self.views.on_media_op(&op);
+            self.cdr.on_media_op(&op);
             self.media.send(op);
         }
         any
@@ -671,6 +759,10 @@ impl Core {
         }
         self.firewall.on_media_event(&ev);
         self.views.on_media_event(&ev);
+        if matches!(ev, MediaEvent::Closed { .. }) {
+            self.cdr.on_media_event(&ev);
+            self.flush_cdrs();
+        }
         let now = Instant::now();
         let (call, reason) = match ev {
             MediaEvent::Digit { stream, digit } => {
@@ -749,5 +841,13 @@ impl Core {
         );
         self.views
             .digit(note.call, sbc_mgmt::clock::unix_now(), note);
+    }
+}
+
+/// A route end's trunk (empty when it is a realm: a phone of an open realm) and realm.
+fn trunk_and_realm<'a>(config: &'a Config, name: &'a str) -> (&'a str, &'a str) {
+    match config.trunk(name) {
+        Some(t) => (t.name.as_str(), t.realm.as_str()),
+        None => ("", name),
     }
 }

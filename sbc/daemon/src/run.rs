@@ -175,12 +175,19 @@ async fn serve_with(
         Some((task, report)) => (Some(task), Some(report)),
         None => (None, None),
     };
+    let config_state_dir = config.system().state_dir.clone();
     let mut core = Core::new(config, outbound, relay.handle(), guard)
         .with_live(mgmt.live.snapshot, mgmt.live.demand)
         .with_beat(core_beat.clone());
     if let Some(report) = report {
         core = core.with_report(report);
     }
+    let cdrs = crate::observe::cdr_file::CdrSink::start(
+        &config_state_dir,
+        crate::observe::cdr_file::Rotation::default(),
+    )
+    .context("starting the CDR writer")?;
+    core = core.with_cdrs(cdrs);
     let core_task = tokio::spawn(core.run(inbound_rx, control_rx, media_events));
     info!(config = %path.display(), "sbc started");
     let mut beats = relay.beats();

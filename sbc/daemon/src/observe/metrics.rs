@@ -240,6 +240,27 @@ fn peers(e: &mut Exposition, r: &CoreReport) {
         "Source addresses banned now.",
     );
     e.sample("sbc_bans_active", &[], r.bans);
+    e.family(
+        "sbc_cdr_records_total",
+        Kind::Counter,
+        "Call detail records written to cdr.jsonl.",
+    );
+    e.sample("sbc_cdr_records_total", &[], r.cdr_written);
+    e.family(
+        "sbc_cdr_lost_total",
+        Kind::Counter,
+        "Call detail records lost: the writer was behind (queue_full) or the write failed (write_failed).",
+    );
+    e.sample(
+        "sbc_cdr_lost_total",
+        &[("cause", "queue_full")],
+        r.cdr_lost_queue,
+    );
+    e.sample(
+        "sbc_cdr_lost_total",
+        &[("cause", "write_failed")],
+        r.cdr_lost_write,
+    );
 }
 
 /// The certificates the SBC serves: each TLS realm's and the management listener's.
@@ -320,5 +341,126 @@ fn process_metrics(e: &mut Exposition, p: &ProcessStats) {
             e.family(name, kind, help);
             e.sample(name, &[], v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::observe::calls::{CallResult, Histogram};
+    use crate::observe::sip::SipCounters;
+
+    fn report() -> CoreReport {
+        let config = Config::from_toml_str(
+            r#"
+[system]
+name = "t"
+[management]
+listen = "127.0.0.1:8443"
+[metrics]
+listen = "127.0.0.1:9090"
+[[realm]]
+name = "outside"
+listen = ["udp:10.0.0.1:5060"]
+media_ip = "10.0.0.1"
+media_ports = "20000-20099"
+[[trunk]]
+name = "carrier"
+realm = "outside"
+peers = ["udp:10.0.0.2:5060"]
+"#,
+            "/nonexistent",
+        )
+        .expect("valid config");
+        let mut setup = Histogram::default();
+        setup.observe(0.2);
+        CoreReport {
+            sip: SipCounters::new(&config),
+            config: Arc::new(config),
+            calls_ended: vec![("carrier".into(), "carrier".into(), CallResult::Busy, 2)],
+            calls_active: 1,
+            setup,
+            latches: BTreeMap::from([("observed", 3)]),
+            trunk_peers: vec![("carrier".into(), "udp:10.0.0.2:5060".into(), true)],
+            registrations: 0,
+            trunk_registrations: vec![("carrier".into(), true)],
+            bans: 0,
+            cdr_written: 4,
+            cdr_lost_queue: 0,
+            cdr_lost_write: 1,
+        }
+    }
+
+    #[test]
+    fn the_page_has_the_contract_names_and_values() {
+        let mut media = MediaTotals::default();
+        let ip: IpAddr = "10.0.0.1".parse().expect("ip");
+        media.received.entry(ip).or_default().rtp.kernel_packets = 7;
+        let page = render(&report(), &media, &ProcessStats::default());
+        for line in [
+            "sbc_build_info{version=\"0.1.0\"} 1",
+            "sbc_calls_total{from_trunk=\"carrier\",to_trunk=\"carrier\",result=\"busy\"} 2",
+            "sbc_calls_active 1",
+            "sbc_call_setup_seconds_bucket{le=\"0.1\"} 0",
+            "sbc_call_setup_seconds_bucket{le=\"0.25\"} 1",
+            "sbc_call_setup_seconds_bucket{le=\"+Inf\"} 1",
+            "sbc_call_setup_seconds_count 1",
+            "sbc_media_packets_total{realm=\"outside\",direction=\"in\",kind=\"rtp\",path=\"kernel\"} 7",
+            "sbc_media_packets_total{realm=\"outside\",direction=\"in\",kind=\"rtcp\",path=\"userspace\"} 0",
+            "sbc_media_dropped_packets_total{reason=\"foreign\"} 0",
+            "sbc_media_latches_total{reason=\"observed\"} 3",
+            "sbc_trunk_up{trunk=\"carrier\",peer=\"udp:10.0.0.2:5060\"} 1",
+            "sbc_trunk_registered{trunk=\"carrier\"} 1",
+            "sbc_cdr_records_total 4",
+            "sbc_cdr_lost_total{cause=\"write_failed\"} 1",
+        ] {
+            assert!(page.lines().any(|l| l == line), "{line} missing:\n{page}");
+        }
+        assert!(
+            !page.contains("sbc_certificate_expiry_timestamp_seconds{"),
+            "no certificate to read here"
+        );
+    }
+
+    /// Every metric the shipped Grafana dashboard queries is one the page has.
+    #[test]
+    fn the_grafana_dashboard_queries_only_exported_metrics() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/grafana/edge-sbc-dashboard.json"
+        );
+        let text = std::fs::read_to_string(path).expect("the dashboard");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        let page = render(&report(), &MediaTotals::default(), &ProcessStats::read());
+        let families: Vec<&str> = page
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        let mut exprs = Vec::new();
+        for panel in json["panels"].as_array().expect("panels") {
+            for target in panel["targets"].as_array().expect("targets") {
+                exprs.push(target["expr"].as_str().expect("expr").to_owned());
+            }
+        }
+        assert!(exprs.len() >= 15, "{exprs:?}");
+        let mut used = 0;
+        for expr in &exprs {
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if !(word.starts_with("sbc_") || word.starts_with("process_")) {
+                    continue;
+                }
+                let family = word.strip_suffix("_bucket").unwrap_or(word);
+                assert!(
+                    families.contains(&family),
+                    "the dashboard queries {word}, which /metrics does not have ({expr})"
+                );
+                used += 1;
+            }
+        }
+        assert!(used >= exprs.len(), "every query names a metric");
     }
 }

@@ -12,6 +12,9 @@
 //!   second;
 //! * the process: CPU, memory, descriptors ([`process`], read at scrape time).
 //!
+//! The core task also gathers each call's record ([`cdr`]) and hands the finished line to
+//! the CDR writer thread ([`cdr_file`]): `<state_dir>/cdr.jsonl`, rotated by size.
+//!
 //! [`server`] answers `GET /metrics` on `[metrics] listen` for clients in `[metrics]
 //! allow`, rendering ([`metrics`]) those copies in the text format ([`exposition`]). A
 //! scrape never reaches into a core: it reads the last copies, so a slow or stuck scraper
@@ -19,6 +22,8 @@
 //! publish nothing.
 
 pub mod calls;
+pub mod cdr;
+pub mod cdr_file;
 pub mod exposition;
 pub mod media;
 pub mod metrics;
@@ -42,7 +47,7 @@ pub type ReportSender = watch::Sender<Option<Arc<report::CoreReport>>>;
 /// Binds `[metrics] listen` and serves it; `None` without a `[metrics]` section. The
 /// returned sender is the core's (it publishes a report once a second).
 pub async fn start(
-    config: &Config,
+    config: &Arc<Config>,
     media: Arc<media::MediaBoard>,
 ) -> anyhow::Result<Option<(JoinHandle<()>, ReportSender)>> {
     let Some(m) = config.metrics() else {
@@ -53,6 +58,13 @@ pub async fn start(
         .with_context(|| format!("metrics: binding {}", m.listen))?;
     info!("metrics on http://{}/metrics", m.listen);
     let (tx, rx) = watch::channel(None);
-    let task = tokio::spawn(server::serve(listener, server::Sources { core: rx, media }));
+    let task = tokio::spawn(server::serve(
+        listener,
+        server::Sources {
+            core: rx,
+            config: config.clone(),
+            media,
+        },
+    ));
     Ok(Some((task, tx)))
 }

@@ -29,6 +29,10 @@ pub struct CoreReport {
     pub trunk_registrations: Vec<(String, bool)>,
     /// Addresses banned now.
     pub bans: u64,
+    /// CDR lines written, and lost because the writer was behind or the write failed.
+    pub cdr_written: u64,
+    pub cdr_lost_queue: u64,
+    pub cdr_lost_write: u64,
 }
 
 /// A latch reason as a label.

@@ -34,6 +34,8 @@ const DEADLINE: Duration = Duration::from_secs(10);
 pub struct Sources {
     /// The core's latest report (`None` until its first).
     pub core: watch::Receiver<Option<Arc<CoreReport>>>,
+    /// The configuration at start: whose `allow` counts until the core's first report.
+    pub config: Arc<sbc_config::Config>,
     pub media: Arc<MediaBoard>,
 }
 
@@ -103,10 +105,8 @@ async fn connection(
     sources: &Sources,
 ) -> std::io::Result<()> {
     let report = sources.core.borrow().clone();
-    let allowed = report
-        .as_ref()
-        .and_then(|r| r.config.metrics().map(|m| m.allows(peer.ip())))
-        .unwrap_or(false);
+    let config = report.as_ref().map_or(&sources.config, |r| &r.config);
+    let allowed = config.metrics().is_some_and(|m| m.allows(peer.ip()));
     if !allowed {
         debug!(%peer, "metrics: not in [metrics] allow: 403");
         return answer(
@@ -124,9 +124,16 @@ async fn connection(
     };
     match route(&head) {
         Route::Metrics { head_only } => {
-            // Allowed implies a report.
             let Some(report) = report else {
-                return Ok(());
+                let starting = b"starting: no counters yet\n";
+                return answer(
+                    &mut stream,
+                    "503 Service Unavailable",
+                    "text/plain",
+                    starting,
+                    head_only,
+                )
+                .await;
             };
             let media = sources.media.sum();
             let process = ProcessStats::read();
