@@ -242,6 +242,9 @@ impl Core {
                 },
                 _ = tick.tick(), if self.live.is_some() || self.beat.is_some() || self.report.is_some() || self.cdr_sink.is_some() => {
                     self.flush_cdrs();
+                    if let Some(sink) = &mut self.cdr_sink {
+                        sink.flush();
+                    }
                     if self.live.is_some() {
                         self.publish();
                     }
@@ -573,7 +576,7 @@ impl Core {
 
     /// Hands finished CDRs to the writer; warns (once a minute at most) when lines were lost.
     fn flush_cdrs(&mut self) {
-        let Some(sink) = &self.cdr_sink else {
+        let Some(sink) = &mut self.cdr_sink else {
             return;
         };
         if !self.cdr.waiting() {

@@ -1,15 +1,17 @@
 //! `<state_dir>/cdr.jsonl`: one line per call, written by a thread of its own so that a
 //! slow or full disk never holds up the core task.
 //!
-//! The core hands lines over a bounded queue ([`CdrSink::push`] never blocks: a line that
-//! does not fit is dropped and counted). The thread appends each line whole; when the file
-//! would pass [`Rotation::file_bytes`] it is renamed `cdr.jsonl.1` (`.1` to `.2`, ...; the
-//! oldest beyond [`Rotation::files`] removed), so the CDRs on disk stay within
-//! `file_bytes * (files + 1)`. A failed write (disk full, read-only) drops that line,
-//! counted; the file is reopened for the next one.
+//! The core collects lines ([`CdrSink::push`]) and hands them over in batches
+//! ([`CdrSink::flush`]: once a second, or every [`BATCH`] lines) on a bounded queue that
+//! never blocks (a batch that does not fit is dropped and counted): one wake-up of the
+//! writer per batch, not per call. The thread appends each batch through a buffer (one
+//! write per batch); when the file would pass [`Rotation::file_bytes`] it is renamed
+//! `cdr.jsonl.1` (`.1` to `.2`, ...; the oldest beyond [`Rotation::files`] removed), so the
+//! CDRs on disk stay within `file_bytes * (files + 1)`. A failed write (disk full,
+//! read-only) loses the rest of that batch, counted; the file is reopened for the next.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +20,10 @@ use std::thread::JoinHandle;
 
 /// The file's name in `state_dir`.
 pub const FILE_NAME: &str = "cdr.jsonl";
-/// Lines waiting for the writer at most.
-const QUEUE: usize = 4096;
+/// Batches waiting for the writer at most.
+const QUEUE: usize = 64;
+/// Lines the core collects before it hands them over without waiting for its tick.
+pub const BATCH: usize = 512;
 
 /// When the file rotates and how many old ones are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +56,8 @@ pub struct CdrLosses {
 /// The core's end: hands lines to the writer.
 #[derive(Debug)]
 pub struct CdrSink {
-    tx: Option<SyncSender<String>>,
+    tx: Option<SyncSender<Vec<String>>>,
+    pending: Vec<String>,
     pub losses: Arc<CdrLosses>,
     thread: Option<JoinHandle<()>>,
 }
@@ -74,20 +79,35 @@ impl CdrSink {
             .spawn(move || writer.run(rx))?;
         Ok(CdrSink {
             tx: Some(tx),
+            pending: Vec::new(),
             losses,
             thread: Some(thread),
         })
     }
 
-    /// Queues one line (without its newline); never blocks.
-    pub fn push(&self, line: String) {
+    /// Collects one line (without its newline); hands the batch over when it is full.
+    pub fn push(&mut self, line: String) {
+        self.pending.push(line);
+        if self.pending.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Hands the collected lines to the writer; never blocks.
+    pub fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.pending);
         let Some(tx) = &self.tx else {
             return;
         };
-        match tx.try_send(line) {
+        match tx.try_send(batch) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.losses.queue_full.fetch_add(1, Ordering::Relaxed);
+            Err(TrySendError::Full(b)) | Err(TrySendError::Disconnected(b)) => {
+                self.losses
+                    .queue_full
+                    .fetch_add(b.len() as u64, Ordering::Relaxed);
             }
         }
     }
@@ -96,6 +116,7 @@ impl CdrSink {
 impl Drop for CdrSink {
     /// Lets the writer finish the queued lines.
     fn drop(&mut self) {
+        self.flush();
         self.tx = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -106,42 +127,65 @@ impl Drop for CdrSink {
 struct Writer {
     path: PathBuf,
     rotation: Rotation,
-    file: Option<File>,
+    file: Option<BufWriter<File>>,
     size: u64,
     losses: Arc<CdrLosses>,
 }
 
 impl Writer {
-    fn run(mut self, rx: Receiver<String>) {
-        while let Ok(mut line) = rx.recv() {
-            line.push('\n');
-            if self.write(line.as_bytes()).is_ok() {
-                self.losses.written.fetch_add(1, Ordering::Relaxed);
-            } else {
-                self.losses.write_failed.fetch_add(1, Ordering::Relaxed);
-                // Reopen (and re-measure) for the next line.
-                self.file = None;
-            }
+    fn run(mut self, rx: Receiver<Vec<String>>) {
+        while let Ok(batch) = rx.recv() {
+            let written = self.write_batch(&batch);
+            self.losses
+                .written
+                .fetch_add(written as u64, Ordering::Relaxed);
+            self.losses
+                .write_failed
+                .fetch_add((batch.len() - written) as u64, Ordering::Relaxed);
         }
     }
 
-    fn write(&mut self, line: &[u8]) -> std::io::Result<()> {
+    /// Lines of `batch` known written (none when the final flush failed).
+    fn write_batch(&mut self, batch: &[String]) -> usize {
+        let mut written = 0;
+        for line in batch {
+            if self.append(line.as_bytes()).is_err() {
+                // Reopen (and re-measure) for the next batch.
+                self.file = None;
+                return 0;
+            }
+            written += 1;
+        }
+        if let Some(f) = &mut self.file {
+            if f.flush().is_err() {
+                self.file = None;
+                return 0;
+            }
+        }
+        written
+    }
+
+    fn append(&mut self, line: &[u8]) -> std::io::Result<()> {
+        let len = line.len() as u64 + 1;
         if self.file.is_none() {
             let f = OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&self.path)?;
             self.size = f.metadata()?.len();
-            self.file = Some(f);
+            self.file = Some(BufWriter::with_capacity(64 << 10, f));
         }
-        if self.size > 0 && self.size + line.len() as u64 > self.rotation.file_bytes {
-            self.file = None;
+        if self.size > 0 && self.size + len > self.rotation.file_bytes {
+            if let Some(mut f) = self.file.take() {
+                f.flush()?;
+            }
             self.rotate()?;
-            return self.write(line);
+            return self.append(line);
         }
         if let Some(f) = &mut self.file {
             f.write_all(line)?;
-            self.size += line.len() as u64;
+            f.write_all(b"\n")?;
+            self.size += len;
         }
         Ok(())
     }
@@ -185,7 +229,7 @@ mod tests {
             file_bytes: 100,
             files: 2,
         };
-        let sink = CdrSink::start(&dir, rotation).expect("start");
+        let mut sink = CdrSink::start(&dir, rotation).expect("start");
         for i in 0..20 {
             // 30 bytes with the newline: three lines a file.
             sink.push(format!("{{\"call\":{i:02},\"pad\":\"xxxxxxx\"}}"));
@@ -210,7 +254,7 @@ mod tests {
     #[test]
     fn a_failing_disk_loses_lines_counted_and_blocks_nothing() {
         let dir = scratch("fail");
-        let sink = CdrSink::start(&dir.join("missing"), Rotation::default()).expect("start");
+        let mut sink = CdrSink::start(&dir.join("missing"), Rotation::default()).expect("start");
         for i in 0..10 {
             sink.push(format!("{{\"call\":{i}}}"));
         }
