@@ -222,8 +222,8 @@ pub use media::{
 };
 pub use model::{
     Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
-    FirewallPolicy, Management, Realm, SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, Trunk,
-    TrunkRegistration, TrunkTls, VerifyClient,
+    FirewallPolicy, Management, Metrics, Realm, SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles,
+    Trunk, TrunkRegistration, TrunkTls, VerifyClient,
 };
 pub use peer::{Host, PeerSpec, PeerSpecError};
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};
@@ -231,8 +231,9 @@ pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};
 pub use route::{Rewrite, Route, UserPattern};
 pub use schema::{
     ConfigFile, DEFAULT_BAN_SECONDS, DEFAULT_FIREWALL_TABLE, DEFAULT_MANAGEMENT_ALLOW,
-    DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PINHOLE_SECONDS,
+    DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_METRICS_ALLOW, DEFAULT_PINHOLE_SECONDS,
     DEFAULT_SCANNER_USER_AGENTS, DEFAULT_SIP_BURST, DEFAULT_SIP_RATE, DEFAULT_STATE_DIR,
-    FirewallSection, MAX_HEADERS_RANGE, MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection,
-    RegisterSection, RouteSection, RuleSection, SipSection, SystemSection, TrunkSection,
+    FirewallSection, MAX_HEADERS_RANGE, MAX_MESSAGE_SIZE_RANGE, ManagementSection, MetricsSection,
+    RealmSection, RegisterSection, RouteSection, RuleSection, SipSection, SystemSection,
+    TrunkSection,
 };

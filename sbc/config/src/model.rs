@@ -26,6 +26,7 @@ pub struct Config {
     pub(crate) system: System,
     pub(crate) management: Management,
     pub(crate) firewall: Firewall,
+    pub(crate) metrics: Option<Metrics>,
     pub(crate) sip: SipLimits,
     pub(crate) media: crate::media::MediaSettings,
     pub(crate) realms: Vec<Realm>,
@@ -55,6 +56,20 @@ pub struct Management {
 
 impl Management {
     /// Whether a client at `ip` may reach the management interface.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.allow.iter().any(|c| c.contains(ip))
+    }
+}
+
+/// `[metrics]`: where `/metrics` is served (plain HTTP) and who may scrape it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    pub listen: SocketAddr,
+    pub allow: Vec<Cidr>,
+}
+
+impl Metrics {
+    /// Whether a scraper at `ip` may read the metrics.
     pub fn allows(&self, ip: IpAddr) -> bool {
         self.allow.iter().any(|c| c.contains(ip))
     }
@@ -433,6 +448,11 @@ impl Config {
 
     pub fn management(&self) -> &Management {
         &self.management
+    }
+
+    /// `[metrics]`, when the Prometheus endpoint is configured.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
     }
 
     pub fn firewall(&self) -> &Firewall {

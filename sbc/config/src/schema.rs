@@ -18,6 +18,8 @@ pub struct ConfigFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall: Option<FirewallSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sip: Option<SipSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<crate::media::MediaSection>,
@@ -54,6 +56,17 @@ pub struct ManagementSection {
     /// PEM private key of `tls_cert` (the two come together).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<String>,
+}
+
+/// `[metrics]` (optional section): the Prometheus endpoint. Without it nothing listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// `IP:PORT` of the plain-HTTP listener serving `/metrics`.
+    pub listen: String,
+    /// CIDRs of the scrapers. Default [`DEFAULT_METRICS_ALLOW`] (loopback only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
 }
 
 /// `[firewall]` (optional section).
@@ -329,6 +342,7 @@ pub struct RouteSection {
 
 pub const DEFAULT_STATE_DIR: &str = "state";
 pub const DEFAULT_MANAGEMENT_ALLOW: &[&str] = &["127.0.0.0/8", "::1/128"];
+pub const DEFAULT_METRICS_ALLOW: &[&str] = &["127.0.0.0/8", "::1/128"];
 pub const DEFAULT_FIREWALL_TABLE: &str = "sbc";
 pub const DEFAULT_SIP_RATE: u32 = 100;
 pub const DEFAULT_SIP_BURST: u32 = 200;

@@ -35,6 +35,12 @@ use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
 use crate::mgmt::hook::ViewHook;
 use crate::mgmt::views::{Relayed, Views};
+use crate::observe::ReportSender;
+use crate::observe::calls::CallCounters;
+use crate::observe::cdr::{CdrBook, Parties};
+use crate::observe::cdr_file::CdrSink;
+use crate::observe::report::{CoreReport, latch_label};
+use crate::observe::sip::SipCounters;
 use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
@@ -100,6 +106,17 @@ pub struct Core {
     beat: Option<crate::liveness::Beat>,
     /// The INFOs of the SBC's own carrying digits the media plane heard.
     dtmf: InfoSender,
+    /// Counters for the metrics endpoint ([`crate::observe`]), published once a second
+    /// on `report` when `[metrics]` is configured.
+    sip_counts: SipCounters,
+    call_counts: CallCounters,
+    latches: std::collections::BTreeMap<&'static str, u64>,
+    report: Option<ReportSender>,
+    /// Call detail records being gathered, and the writer of finished ones.
+    cdr: CdrBook,
+    cdr_sink: Option<CdrSink>,
+    /// CDR lines lost as of the last warning, and when it was (one a minute at most).
+    cdr_lost_warned: (u64, Option<Instant>),
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -117,6 +134,7 @@ impl Core {
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
         let registrations = Registrations::new(&config, &agent);
         let hook = MediaHook::new(config.clone(), crate::ids::random_u64(), media.pseudonyms());
+        let sip_counts = SipCounters::new(&config);
         let engine = Engine::new(EngineConfig {
             timers: TimerConfig::default(),
             agent: agent.clone(),
@@ -141,7 +159,27 @@ impl Core {
             live: None,
             beat: None,
             dtmf: InfoSender::default(),
+            sip_counts,
+            call_counts: CallCounters::default(),
+            latches: std::collections::BTreeMap::new(),
+            report: None,
+            cdr: CdrBook::default(),
+            cdr_sink: None,
+            cdr_lost_warned: (0, None),
         }
+    }
+
+    /// Writes a CDR per call through `sink`.
+    pub fn with_cdrs(mut self, sink: CdrSink) -> Self {
+        self.cdr_sink = Some(sink);
+        self
+    }
+
+    /// Publishes the counters for the metrics endpoint on `report` once a second.
+    pub fn with_report(mut self, report: ReportSender) -> Self {
+        self.report = Some(report);
+        self.publish_report();
+        self
     }
 
     /// Publishes the management views on `live` once a second.
@@ -227,9 +265,16 @@ impl Core {
                         }
                     }
                 },
-                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() => {
+                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() || self.report.is_some() || self.cdr_sink.is_some() => {
+                    self.flush_cdrs();
+                    if let Some(sink) = &mut self.cdr_sink {
+                        sink.flush();
+                    }
                     if self.live.is_some() {
                         self.publish();
+                    }
+                    if self.report.is_some() {
+                        self.publish_report();
                     }
                 }
                 () = sleep => {
@@ -262,6 +307,7 @@ impl Core {
             Err(e) => warn!("reload: trunk TLS settings not reloaded, the old ones stay: {e}"),
         }
         self.registrations.reload(&config, &self.agent);
+        self.sip_counts.reload(&config);
         self.hook.inner_mut().reload(config.clone());
         self.firewall.reload(&config);
         let (new, old) = (config.media(), self.config.media());
@@ -284,6 +330,7 @@ impl Core {
         match ev {
             Inbound::Message { msg, peer } => {
                 let now = Instant::now();
+                self.sip_counts.received(peer.local, &msg);
                 if self.firewall.screen(now, &self.config, &msg, &peer) {
                     return;
                 }
@@ -301,7 +348,7 @@ impl Core {
                             payload: response.to_bytes(),
                         };
                         self.rewriter.outbound(&mut t);
-                        self.outbound.send(t);
+                        self.send(t);
                     }
                     Verdict::Drop => {}
                 }
@@ -383,8 +430,10 @@ impl Core {
             while let Some(mut t) = self.engine.poll_transmit() {
                 busy = true;
                 self.rewriter.outbound(&mut t);
-                self.outbound.send(t);
+                self.send(t);
             }
+            self.call_counts.settle();
+            self.flush_cdrs();
             if !busy {
                 return;
             }
@@ -394,13 +443,33 @@ impl Core {
     fn on_event(&mut self, ev: EngineEvent) {
         match ev {
             EngineEvent::Request { tx, request, peer } => self.on_request(tx, &request, peer),
-            EngineEvent::CallStarted { call } => debug!(%call, "call started"),
+            EngineEvent::CallStarted { call } => {
+                if let Some(legs) = self.engine.legs(call) {
+                    self.cdr.legs(call.get(), legs);
+                }
+                debug!(%call, "call started")
+            }
             EngineEvent::CallAnswered { call } => {
                 self.views.answered(call.get());
+                self.call_counts.answered(call.get());
+                self.cdr
+                    .answered(call.get(), Instant::now(), sbc_mgmt::clock::unix_now());
+                if let Some(legs) = self.engine.legs(call) {
+                    self.cdr.legs(call.get(), legs);
+                }
                 info!(%call, "call answered");
             }
             EngineEvent::CallEnded { call, reason } => {
                 self.views.ended(call.get());
+                self.call_counts.ended(call.get(), &reason);
+                let media = self.hook.take_ended(call.get());
+                self.cdr.ended(
+                    call.get(),
+                    Instant::now(),
+                    sbc_mgmt::clock::unix_now(),
+                    &reason,
+                    media,
+                );
                 self.dtmf.ended(call);
                 self.trunks.limits.released(call);
                 info!(%call, ?reason, "call ended");
@@ -481,6 +550,7 @@ impl Core {
                     .admit(now, &plan.from_name, &plan.to_name)
                 {
                     info!(code = 503, "refused: {refusal}");
+                    self.call_counts.refused(&plan.from_name, &plan.to_name);
                     let retry = vec![(Known::RetryAfter, refusal.retry_after.to_string())];
                     let why = refusal.to_string();
                     self.engine.answer(now, tx, 503, retry, Some(&why));
@@ -493,6 +563,7 @@ impl Core {
                     plan.targets.first().map(|t| t.peer.remote),
                 );
                 let caller = peer.remote;
+                let a_call_id = request.call_id().unwrap_or_default().to_owned();
                 match self
                     .engine
                     .relay(now, tx, request, peer, *plan, &mut self.hook)
@@ -508,12 +579,120 @@ impl Core {
                         };
                         let unix = sbc_mgmt::clock::unix_now();
                         self.views.relayed(now, unix, &self.config, relayed);
+                        self.call_counts
+                            .relayed(call.get(), &from, &to, &a_call_id, now);
+                        let (a_trunk, a_realm) = trunk_and_realm(&self.config, &from);
+                        let (b_trunk, b_realm) = trunk_and_realm(&self.config, &to);
+                        let parties = Parties {
+                            a_trunk,
+                            a_realm,
+                            b_trunk,
+                            b_realm,
+                        };
+                        self.cdr.relayed(call.get(), now, unix, parties);
                         self.trunks.limits.relayed(call, &from, &to)
                     }
                     Err(e) => warn!("not relayed: {e}"),
                 }
             }
         }
+    }
+
+    /// Writes a message to its socket, counted; an 18x or final response to an INVITE
+    /// ends the setup time of the call whose A leg it goes to.
+    fn send(&mut self, t: sbc_core::Transmit) {
+        self.sip_counts.sent(t.local, &t.payload);
+        if self.call_counts.setup_running() {
+            if let Some((call_id, status)) = crate::observe::sip::invite_response(&t.payload) {
+                if CallCounters::ends_setup(status) {
+                    self.call_counts.responded(call_id, Instant::now());
+                }
+            }
+        }
+        self.outbound.send(t);
+    }
+
+    /// Hands finished CDRs to the writer; warns (once a minute at most) when lines were lost.
+    fn flush_cdrs(&mut self) {
+        let Some(sink) = &mut self.cdr_sink else {
+            return;
+        };
+        if !self.cdr.waiting() {
+            return;
+        }
+        let now = Instant::now();
+        for line in self.cdr.take_complete(now) {
+            sink.push(line);
+        }
+        let losses = &sink.losses;
+        let lost = losses.queue_full.load(std::sync::atomic::Ordering::Relaxed)
+            + losses
+                .write_failed
+                .load(std::sync::atomic::Ordering::Relaxed);
+        let (warned, at) = self.cdr_lost_warned;
+        if lost > warned
+            && at.is_none_or(|t| now.duration_since(t) >= std::time::Duration::from_secs(60))
+        {
+            warn!(
+                lost = lost - warned,
+                "CDRs lost (writer behind or {} not writable)",
+                crate::observe::cdr_file::FILE_NAME
+            );
+            self.cdr_lost_warned = (lost, Some(now));
+        }
+    }
+
+    /// Publishes a copy of the counters and gauges for the metrics endpoint.
+    fn publish_report(&mut self) {
+        let Some(report) = &self.report else {
+            return;
+        };
+        let now = Instant::now();
+        let health = &self.trunks.health;
+        let trunk_peers = self
+            .config
+            .trunks()
+            .iter()
+            .flat_map(|t| {
+                t.peers
+                    .iter()
+                    .map(move |p| (t.name.clone(), p.to_string(), !health.is_down(&t.name, p)))
+            })
+            .collect();
+        let trunk_registrations = self
+            .registrations
+            .views(now)
+            .into_iter()
+            .map(|r| (r.trunk, r.state == "registered"))
+            .collect();
+        let snapshot = CoreReport {
+            config: self.config.clone(),
+            sip: self.sip_counts.clone(),
+            calls_ended: self
+                .call_counts
+                .ended_counts()
+                .map(|(f, t, r, n)| (f.to_owned(), t.to_owned(), r, n))
+                .collect(),
+            calls_active: self.call_counts.active() as u64,
+            setup: self.call_counts.setup.clone(),
+            latches: self.latches.clone(),
+            trunk_peers,
+            registrations: self.registrations.relay().bindings().count() as u64,
+            trunk_registrations,
+            bans: self.firewall.bans().len() as u64,
+            cdr_written: 0,
+            cdr_lost_queue: 0,
+            cdr_lost_write: 0,
+        };
+        let mut snapshot = snapshot;
+        if let Some(sink) = &self.cdr_sink {
+            let read =
+                |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+            snapshot.cdr_written = read(&sink.losses.written);
+            snapshot.cdr_lost_queue = read(&sink.losses.queue_full);
+            snapshot.cdr_lost_write = read(&sink.losses.write_failed);
+        }
+        report.send_replace(Some(Arc::new(snapshot)));
     }
 
     /// Sends what the media hook recorded to the media workers; whether there was any.
@@ -532,6 +711,7 @@ impl Core {
             }
             self.firewall.on_media_op(&op);
             self.views.on_media_op(&op);
+            self.cdr.on_media_op(&op);
             self.media.send(op);
         }
         any
@@ -616,8 +796,15 @@ impl Core {
     /// What the media workers report. They log every event themselves; the core acts on
     /// those that end a call.
     fn on_media_event(&mut self, ev: MediaEvent) {
+        if let MediaEvent::Latched { reason, .. } = &ev {
+            *self.latches.entry(latch_label(*reason)).or_default() += 1;
+        }
         self.firewall.on_media_event(&ev);
         self.views.on_media_event(&ev);
+        if matches!(ev, MediaEvent::Closed { .. }) {
+            self.cdr.on_media_event(&ev);
+            self.flush_cdrs();
+        }
         let now = Instant::now();
         let (call, reason) = match ev {
             MediaEvent::Digit { stream, digit } => {
@@ -696,5 +883,13 @@ impl Core {
         );
         self.views
             .digit(note.call, sbc_mgmt::clock::unix_now(), note);
+    }
+}
+
+/// A route end's trunk (empty when it is a realm: a phone of an open realm) and realm.
+fn trunk_and_realm<'a>(config: &'a Config, name: &'a str) -> (&'a str, &'a str) {
+    match config.trunk(name) {
+        Some(t) => (t.name.as_str(), t.realm.as_str()),
+        None => ("", name),
     }
 }

@@ -50,6 +50,7 @@ pub mod logging;
 mod mgmt;
 pub mod netconf;
 mod notify;
+pub mod observe;
 mod policy;
 mod registrations;
 pub mod relay;

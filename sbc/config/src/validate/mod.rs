@@ -10,6 +10,7 @@ mod dtmf;
 mod firewall;
 mod health;
 mod media;
+mod metrics;
 mod realms;
 mod registration;
 mod routes;
@@ -186,6 +187,7 @@ pub(crate) fn validate(
     let system = system(&mut v, &file.system);
     let management = management(&mut v, &file.management);
     let firewall = firewall::firewall(&mut v, file.firewall.as_ref());
+    let metrics = metrics::metrics(&mut v, file.metrics.as_ref(), &file.management);
     let sip = sip(&mut v, file.sip.as_ref());
     let firewall_on = firewall.as_ref().is_none_or(|f| f.enabled);
     let media = media::media(&mut v, file.media.as_ref(), firewall_on);
@@ -199,6 +201,7 @@ pub(crate) fn validate(
             system: system?,
             management: management?,
             firewall: firewall?,
+            metrics: metrics?,
             sip: sip?,
             media: media?,
             realms: realms.into_iter().map(|r| r.realm).collect::<Option<_>>()?,

@@ -135,7 +135,16 @@ impl Views {
 
     pub fn ended(&mut self, call: u64) {
         self.calls.remove(&call);
-        self.streams.retain(|k, _| k.call != call);
+        // The call's streams only (keys sort by call first), not a walk over every call's.
+        let first = StreamKey { call, index: 0 };
+        let last = StreamKey {
+            call,
+            index: u16::MAX,
+        };
+        let keys: Vec<StreamKey> = self.streams.range(first..=last).map(|(k, _)| *k).collect();
+        for key in keys {
+            self.streams.remove(&key);
+        }
     }
 
     pub fn on_media_op(&mut self, op: &MediaOp) {

@@ -48,6 +48,16 @@ pub enum EngineEvent {
     Timeout { tx: ClientTxId },
 }
 
+/// One leg of a call as its peer sees it ([`Engine::legs`]): the Call-ID and the two
+/// parties' headers (the SBC's side first: on A's leg the To the caller dialled, on B's the
+/// From the SBC sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegInfo {
+    pub call_id: String,
+    pub local_party: String,
+    pub remote_party: String,
+}
+
 /// A view of the engine's bookkeeping ([`Engine::bookkeeping`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bookkeeping {
@@ -221,6 +231,17 @@ impl Engine {
     /// Tags, Call-IDs and branches for requests the daemon builds.
     pub fn tokens(&mut self) -> &mut Tokens {
         &mut self.tokens
+    }
+
+    /// Each leg of call `call` as on the wire, A then B (`None` once the call is over).
+    pub fn legs(&self, call: CallId) -> Option<[LegInfo; 2]> {
+        let c = self.calls.get(&call)?;
+        let leg = |d: &super::dialog::Dialog| LegInfo {
+            call_id: d.call_id.clone(),
+            local_party: d.local_party.clone(),
+            remote_party: d.remote_party.clone(),
+        };
+        Some([leg(&c.a), leg(&c.b)])
     }
 
     /// Calls in progress.

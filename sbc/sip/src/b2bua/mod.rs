@@ -69,7 +69,7 @@ mod session_timer;
 mod teardown;
 
 pub use call::{CallState, EndReason};
-pub use engine::{Bookkeeping, Engine, EngineConfig, EngineEvent};
+pub use engine::{Bookkeeping, Engine, EngineConfig, EngineEvent, LegInfo};
 pub use hook::{Body, BodyRole, InDialog, InDialogAction, NotAcceptable, PassThrough, SessionHook};
 pub use ids::{CallId, Side, Tokens};
 pub use outgoing::RelayError;
