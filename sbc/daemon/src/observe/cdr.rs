@@ -17,7 +17,7 @@
 //!              "b":{...}}]}
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use sbc_core::{MediaEvent, MediaOp, StreamStats};
@@ -50,12 +50,23 @@ struct Pending {
     closed: BTreeMap<u16, [StreamStats; 2]>,
 }
 
+impl Pending {
+    /// Every stream it opened has reported its final counters.
+    fn counters_in(&self) -> bool {
+        self.open.iter().all(|i| self.closed.contains_key(i))
+    }
+}
+
 /// The records being gathered (owned by the core task).
 #[derive(Debug, Default)]
 pub struct CdrBook {
     calls: HashMap<u64, Pending>,
-    /// The calls of `calls` that ended (what [`CdrBook::take_complete`] looks at).
-    ended: Vec<u64>,
+    /// Calls that ended with every stream's counters in: written at the next take.
+    ready: Vec<u64>,
+    /// Every call that ended, by when (in order: the clock only goes forward), for the
+    /// grace deadline; a call already written is skipped when it comes up. So a take
+    /// costs what is ready or due, not a look at every call waiting for counters.
+    ended: VecDeque<(Instant, u64)>,
 }
 
 /// A leg's trunk (empty for a phone of an open realm) and realm.
@@ -119,12 +130,15 @@ impl CdrBook {
     ) {
         if let Some(p) = self.calls.get_mut(&call) {
             if p.ended.is_none() {
-                self.ended.push(call);
+                self.ended.push_back((now, call));
             }
             p.ended = Some((now, unix, reason.clone()));
             if let Some([a, b]) = media {
                 p.legs[0].media = Some(a);
                 p.legs[1].media = Some(b);
+            }
+            if p.counters_in() {
+                self.ready.push(call);
             }
         }
     }
@@ -144,7 +158,10 @@ impl CdrBook {
     pub fn on_media_event(&mut self, ev: &MediaEvent) {
         if let MediaEvent::Closed { stream, a, b } = ev {
             if let Some(p) = self.calls.get_mut(&stream.call) {
-                p.closed.insert(stream.index, [*a, *b]);
+                let new = p.closed.insert(stream.index, [*a, *b]).is_none();
+                if new && p.ended.is_some() && p.counters_in() {
+                    self.ready.push(stream.call);
+                }
             }
         }
     }
@@ -152,23 +169,20 @@ impl CdrBook {
     /// Records complete at `now` (ended, every stream's counters in or [`GRACE`] past),
     /// each as a JSON line; removed from the book.
     pub fn take_complete(&mut self, now: Instant) -> Vec<String> {
-        let calls = &self.calls;
-        let complete = |call: &u64| match calls.get(call) {
-            Some(Pending {
-                ended: Some((at, ..)),
-                open,
-                closed,
-                ..
-            }) => {
-                open.iter().all(|i| closed.contains_key(i))
-                    || now.saturating_duration_since(*at) >= GRACE
+        let mut lines = Vec::new();
+        for call in std::mem::take(&mut self.ready) {
+            if let Some(p) = self.calls.remove(&call) {
+                lines.push(record(call, &p).to_string());
             }
-            _ => true,
-        };
-        let (done, waiting): (Vec<u64>, Vec<u64>) = self.ended.iter().partition(|c| complete(c));
-        self.ended = waiting;
-        let mut lines = Vec::with_capacity(done.len());
-        for call in done {
+        }
+        while let Some(&(at, call)) = self.ended.front() {
+            let written = !self.calls.contains_key(&call);
+            if !written && now.saturating_duration_since(at) < GRACE {
+                break;
+            }
+            self.ended.pop_front();
+            // Written already when its counters came in; otherwise written without the
+            // streams that never reported.
             if let Some(p) = self.calls.remove(&call) {
                 lines.push(record(call, &p).to_string());
             }
@@ -178,7 +192,7 @@ impl CdrBook {
 
     /// Whether a record waits for counters (the core then looks again within [`GRACE`]).
     pub fn waiting(&self) -> bool {
-        !self.ended.is_empty()
+        !self.ready.is_empty() || !self.ended.is_empty()
     }
 }
 
