@@ -231,9 +231,9 @@ pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};
 pub use route::{Rewrite, Route, UserPattern};
 pub use schema::{
     ConfigFile, DEFAULT_BAN_SECONDS, DEFAULT_FIREWALL_TABLE, DEFAULT_MANAGEMENT_ALLOW,
-    DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_METRICS_ALLOW, DEFAULT_PINHOLE_SECONDS,
-    DEFAULT_SCANNER_USER_AGENTS, DEFAULT_SIP_BURST, DEFAULT_SIP_RATE, DEFAULT_STATE_DIR,
-    FirewallSection, MAX_HEADERS_RANGE, MAX_MESSAGE_SIZE_RANGE, ManagementSection, MetricsSection,
-    RealmSection, RegisterSection, RouteSection, RuleSection, SipSection, SystemSection,
-    TrunkSection,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_METRICS_ALLOW,
+    DEFAULT_PINHOLE_SECONDS, DEFAULT_SCANNER_USER_AGENTS, DEFAULT_SIP_BURST, DEFAULT_SIP_RATE,
+    DEFAULT_STATE_DIR, FirewallSection, MAX_CONNECTIONS_RANGE, MAX_HEADERS_RANGE,
+    MAX_MESSAGE_SIZE_RANGE, ManagementSection, MetricsSection, RealmSection, RegisterSection,
+    RouteSection, RuleSection, SipSection, SystemSection, TrunkSection,
 };
