@@ -236,11 +236,45 @@ def wait_bound(ns, addrs, proc, what, timeout=10.0):
 # ---------------------------------------------------------------------------------------------
 # The daemon
 
-def config_text(firewall):
+def config_text(firewall, metrics=False):
     """The daemon's config: the bench topology, routes both ways, the firewall on or off
-    (--firewall: the SBC's nftables table in bench-sbc, per-call pinholes in the kernel)."""
-    return CONFIG.replace("@FIREWALL_STATE@", "on" if firewall else "off").replace(
+    (--firewall: the SBC's nftables table in bench-sbc, per-call pinholes in the kernel), and
+    with --metrics the Prometheus endpoint on bench-sbc's loopback."""
+    text = CONFIG.replace("@FIREWALL_STATE@", "on" if firewall else "off").replace(
         "@FIREWALL_ENABLED@", "true" if firewall else "false")
+    if metrics:
+        text = text.replace("\n[firewall]\n", f"\n[metrics]\nlisten = \"{METRICS_LISTEN}\"\nallow = [\"127.0.0.0/8\"]\n\n[firewall]\n", 1)
+    return text
+
+
+# --metrics: where /metrics is served (bench-sbc's loopback), scraped once a second.
+METRICS_LISTEN = "127.0.0.1:9090"
+
+
+class Scraper:
+    """--metrics: curl fetches /metrics once a second in bench-sbc while a trial's SBC runs
+    (a scraper far busier than Prometheus' usual 15 s), each answer's HTTP status appended to
+    scrapes.log in the trial's directory."""
+
+    def __init__(self, logdir):
+        self.log = logdir / "scrapes.log"
+        loop = (f"while :; do curl -s -o /dev/null --max-time 5 -w '%{{http_code}}\\n' "
+                f"http://{METRICS_LISTEN}/metrics >> '{self.log}'; sleep 1; done")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", NS_SBC, "sh", "-c", loop],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        PROCS.append(self.proc)
+
+    def stop(self):
+        """Stops the loop; (scrapes answered 200, scrapes in all)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        codes = self.log.read_text().split() if self.log.exists() else []
+        return sum(1 for c in codes if c == "200"), len(codes)
 
 
 CONFIG = f"""# Written by scripts/bench/calls: the bench topology, firewall @FIREWALL_STATE@, routes both ways.
@@ -545,7 +579,7 @@ class Bench:
         self.workdir = workdir
         self.binary = binary
         self.config = workdir / "sbc.toml"
-        self.config.write_text(config_text(opts.firewall))
+        self.config.write_text(config_text(opts.firewall, opts.metrics))
         self.started = time.monotonic()
         self.deadline = self.started + opts.budget
         self.n_trial = 0
@@ -575,8 +609,11 @@ class Bench:
         uac_timeout = secs * 2 + 20
         kernel_before = {ns: udp_counters(ns) for ns in NAMESPACES}
         through = kind in ("sbc", "kam")
+        scraper = None
         if kind == "sbc":
             sbc = Sbc(self.binary, self.config, d)
+            if self.opts.metrics:
+                scraper = Scraper(d)
         elif kind == "kam":
             sbc = KamailioRef(d, self.opts.kamailio_children)
         else:
@@ -607,6 +644,7 @@ class Bench:
                 uas.proc.kill()
                 uas.proc.wait()
             sbc_alive = sbc.alive() if sbc else True
+            scrapes = scraper.stop() if scraper else None
             if sbc:
                 sbc.stop()
             sbc_log = sbc.log_counts() if sbc else {}
@@ -635,6 +673,7 @@ class Bench:
             "sbc_log": sbc_log,
             "kernel_drops_sbc": kernel.get(NS_SBC, 0),
             "kernel_drops_peers": kernel.get(NS_CARRIER, 0) + kernel.get(NS_PBX, 0),
+            "scrapes": scrapes,
         }
         r["pass"] = (
             uac_rc == 0 and r["ok"] == calls and r["failed"] == 0
@@ -650,6 +689,8 @@ class Bench:
         if sbc:
             extra = f" sbc queue drops {sbc_log['drops']}" + ("" if sbc_alive else " SBC-DIED")
         extra += f" kernel udp drops sbc {r['kernel_drops_sbc']} peers {r['kernel_drops_peers']}"
+        if scrapes:
+            extra += f" metrics scrapes {scrapes[0]}/{scrapes[1]} ok"
         log(
             f"  {kind:3} {rate:6d} cps x {secs:2d} s: ok {r['ok']}/{calls} failed {r['failed']}"
             f" (uas ok {r['uas_ok']} failed {r['uas_failed']}) retrans {r['retrans']}"
@@ -886,12 +927,15 @@ def main():
                    help="run the SBC with [firewall] enabled = true (its nftables table in bench-sbc, per-call "
                    "pinholes); default: enabled = false. Needs nft. Compare a run with and one without it, "
                    "e.g. both with --no-reference --dialogs 0")
+    p.add_argument("--metrics", action="store_true",
+                   help="run the SBC with [metrics] on bench-sbc's loopback, scraped once a second by curl; "
+                   "compare with a run without it on the same build (both with --no-reference --dialogs 0)")
     p.add_argument("--budget", type=int, default=840, help="whole-run time limit, s (default 840)")
     p.add_argument("--print-config", action="store_true",
                    help="print the daemon config this run would use (with --firewall: firewall on) and exit")
     opts = p.parse_args()
     if opts.print_config:
-        print(config_text(opts.firewall), end="")
+        print(config_text(opts.firewall, opts.metrics), end="")
         return 0
 
     binary = Path(opts.binary).resolve()
@@ -902,6 +946,7 @@ def main():
     log(f"bench: sbc {binary} (built {time.strftime('%Y-%m-%d %H:%M', time.localtime(binary.stat().st_mtime))})")
     log(f"bench: {os.cpu_count()} cores, load average {load_start}; logs in {workdir}")
     log(f"bench: firewall {'on ([firewall] enabled = true)' if opts.firewall else 'off ([firewall] enabled = false)'}")
+    log(f"bench: metrics {'on ([metrics], scraped every second)' if opts.metrics else 'off (no [metrics])'}")
     topology_up()
     bench = Bench(opts, workdir, binary)
     bench.check_config()
@@ -1052,7 +1097,8 @@ def main():
                         for k, v in pairs.items())
 
     log("RESULT " + kv(cps_max=cps, window_s=opts.window, ref_sipp_cps_max=ref_cps, ratio=ratio,
-                       capped=int(bool(sbc_best) and sbc_fail is None), firewall=int(opts.firewall)))
+                       capped=int(bool(sbc_best) and sbc_fail is None), firewall=int(opts.firewall),
+                       metrics=int(opts.metrics)))
     log("RESULT " + kv(cpu_pct=sbc_cpu, at_cps=cps, sbc_cpu_us_per_call=sbc_us, ref_sipp_uas_cpu_us_per_call=ref_uas_us))
     if opts.compare_kamailio:
         log("RESULT " + kv(kamailio_rtpengine_cps_max=kam_best["rate"] if kam_best else None,

@@ -14,7 +14,8 @@
 //! 5. close them, then open N again: RSS should not grow past step 4 (closed connections
 //!    give their memory back to the allocator; glibc keeps it mapped, so RSS does not drop).
 //!
-//! The reference is Kamailio + OpenSSL, measured at +61 kB per idle TLS connection.
+//! The side-by-side with Kamailio + OpenSSL (same run, 10,000 TLS connections, PSS) is
+//! `scripts/bench/tls`; this one compares TLS with plain TCP on the SBC.
 //!
 //! `TLS_IDLE_HOLD=SECS` keeps the connections open that long after the measurement, with the
 //! daemon's pid printed, for a closer look (`valgrind --tool=massif` via `SBC_BIN`, `pmap`).
@@ -32,8 +33,6 @@ use sbc_lab::{Lab, LabChild, Ns, SbcProcess, StandardConfig, TestCa};
 
 /// Connections opened and closed before the baseline is read.
 const WARM_UP: usize = 100;
-/// Reference: Kamailio + OpenSSL, kB per idle TLS connection.
-const KAMAILIO_TLS_KB: f64 = 61.0;
 
 fn main() -> ExitCode {
     let n = std::env::args()
@@ -61,12 +60,6 @@ fn main() -> ExitCode {
             f.per_connection(n),
             f.closed,
             f.reopened
-        );
-    }
-    if let Some((_, tls)) = figures.iter().find(|(m, _)| *m == "tls") {
-        println!(
-            "tls: {:.2}x the Kamailio + OpenSSL figure ({KAMAILIO_TLS_KB} kB)",
-            tls.per_connection(n) / KAMAILIO_TLS_KB
         );
     }
     ExitCode::SUCCESS

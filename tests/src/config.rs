@@ -43,6 +43,13 @@ pub struct StandardConfig {
     /// Keys appended to trunk "carrier" and trunk "pbx", verbatim (`dtmf = "sip-info"\n`).
     pub carrier_keys: String,
     pub pbx_keys: String,
+    /// Media port ranges of realms "outside" and "inside" (`20000-20999`, `30000-30999`:
+    /// 500 anchored calls; benchmarks widen them).
+    pub media_ports: (String, String),
+    /// Keys appended to realm "outside" and realm "inside", verbatim
+    /// (`server_header = ""\n`).
+    pub outside_keys: String,
+    pub inside_keys: String,
 }
 
 impl Default for StandardConfig {
@@ -58,6 +65,12 @@ impl Default for StandardConfig {
             carrier_trunk: true,
             carrier_keys: String::new(),
             pbx_keys: String::new(),
+            media_ports: (
+                OUTSIDE_MEDIA_PORTS.to_owned(),
+                INSIDE_MEDIA_PORTS.to_owned(),
+            ),
+            outside_keys: String::new(),
+            inside_keys: String::new(),
         }
     }
 }
@@ -120,6 +133,24 @@ impl StandardConfig {
         self
     }
 
+    /// Sets the media port ranges of realms "outside" and "inside" (`"20000-39999"`).
+    pub fn media_ports(mut self, outside: &str, inside: &str) -> Self {
+        self.media_ports = (outside.to_owned(), inside.to_owned());
+        self
+    }
+
+    /// Appends keys to realm "outside".
+    pub fn outside_keys(mut self, toml: &str) -> Self {
+        self.outside_keys.push_str(toml);
+        self
+    }
+
+    /// Appends keys to realm "inside".
+    pub fn inside_keys(mut self, toml: &str) -> Self {
+        self.inside_keys.push_str(toml);
+        self
+    }
+
     /// Appends raw TOML to the rendered config.
     pub fn extra(mut self, toml: &str) -> Self {
         self.extra.push_str(toml);
@@ -157,10 +188,17 @@ peers = ["udp:{pbx}:{port}"]
             outside = realm(
                 "outside",
                 SBC_OUTSIDE_IP,
-                OUTSIDE_MEDIA_PORTS,
-                self.outside_tls.as_ref()
+                &self.media_ports.0,
+                self.outside_tls.as_ref(),
+                &self.outside_keys,
             ),
-            inside = realm("inside", SBC_INSIDE_IP, INSIDE_MEDIA_PORTS, None),
+            inside = realm(
+                "inside",
+                SBC_INSIDE_IP,
+                &self.media_ports.1,
+                None,
+                &self.inside_keys
+            ),
             carrier_trunk = if self.carrier_trunk {
                 format!(
                     "\n[[trunk]]\nname = \"carrier\"\nrealm = \"outside\"\npeers = [\"udp:{CARRIER_IP}:{SIP_PORT}\"]\n{}",
@@ -188,7 +226,13 @@ pub fn standard_config() -> String {
 
 /// One `[[realm]]` table listening on UDP and TCP port 5060 of `ip`, and with `tls` on TLS
 /// port 5061 too.
-fn realm(name: &str, ip: Ipv4Addr, media_ports: &str, tls: Option<&(CertFiles, String)>) -> String {
+fn realm(
+    name: &str,
+    ip: Ipv4Addr,
+    media_ports: &str,
+    tls: Option<&(CertFiles, String)>,
+    extra_keys: &str,
+) -> String {
     let Some((files, keys)) = tls else {
         return format!(
             r#"
@@ -197,7 +241,7 @@ name = "{name}"
 listen = ["udp:{ip}:{SIP_PORT}", "tcp:{ip}:{SIP_PORT}"]
 media_ip = "{ip}"
 media_ports = "{media_ports}"
-"#
+{extra_keys}"#
         );
     };
     format!(
@@ -210,7 +254,7 @@ media_ports = "{media_ports}"
 tls_cert = "{cert}"
 tls_key = "{key}"
 {keys}
-"#,
+{extra_keys}"#,
         cert = files.cert.display(),
         key = files.key.display(),
     )

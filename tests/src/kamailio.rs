@@ -35,15 +35,31 @@ pub struct Kamailio {
 impl Lab {
     /// Starts Kamailio in `ns` listening on UDP `listen`, and waits until it serves.
     pub fn start_kamailio(&self, ns: Ns, listen: SocketAddr, role: ProxyRole) -> Result<Kamailio> {
+        let dir = self.artifacts().unique_path("kamailio", "");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| LabError::io(format!("create {}", dir.display()), e))?;
+        let child = self.run_kamailio_script(ns, &dir, &config(listen, role), 32, None)?;
+        Ok(Kamailio { child, listen })
+    }
+
+    /// Checks `script` with `kamailio -c`, then runs it in `ns` from `dir` (its working
+    /// directory for files the script names) with `shm_mb` MiB of shared memory, and waits
+    /// until its processes serve: until `tcp_listening` accepts connections when given
+    /// (scripts that log only warnings), else until it logs its process list (`debug=2`).
+    pub(crate) fn run_kamailio_script(
+        &self,
+        ns: Ns,
+        dir: &std::path::Path,
+        script: &str,
+        shm_mb: u32,
+        tcp_listening: Option<SocketAddr>,
+    ) -> Result<LabChild> {
         let kamailio = cmd::require_tool(
             "kamailio",
             "apt-get install kamailio (or run scripts/setup)",
         )?;
-        let dir = self.artifacts().unique_path("kamailio", "");
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| LabError::io(format!("create {}", dir.display()), e))?;
         let cfg = dir.join("kamailio.cfg");
-        self.artifacts().write(&cfg, config(listen, role))?;
+        self.artifacts().write(&cfg, script)?;
         let check = cmd::output(&mut cmd::command(
             &kamailio,
             &["-c".as_ref(), "-f".as_ref(), cfg.as_os_str()],
@@ -56,15 +72,23 @@ impl Lab {
             });
         }
         let mut command = self.command(ns, &[kamailio.as_os_str()]);
-        // -DD: stay in the foreground; -E: log to stderr; small shared/private memory.
+        // -DD: stay in the foreground; -E: log to stderr; shared (-m) and private (-M) memory.
         command
-            .args(["-DD", "-E", "-m", "32", "-M", "4", "-f"])
+            .args(["-DD", "-E", "-m"])
+            .arg(shm_mb.to_string())
+            .args(["-M", "4", "-f"])
             .arg(&cfg)
             .arg("-Y")
-            .arg(&dir);
+            .arg(dir);
         let mut child = self.spawn_command(command, "kamailio")?;
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !child.stderr().contains("main(): processes") {
+        let ready = |child: &LabChild| match tcp_listening {
+            Some(addr) => self
+                .exec_ok(ns, &["ss", "-ltnH"])
+                .is_ok_and(|out| out.contains(&addr.to_string())),
+            None => child.stderr().contains("main(): processes"),
+        };
+        while !ready(&child) {
             if !child.is_running() || std::time::Instant::now() > deadline {
                 return Err(LabError::Timeout {
                     what: "kamailio to start".into(),
@@ -76,7 +100,7 @@ impl Lab {
         }
         // Its children bind after the main process logs; give them a moment.
         std::thread::sleep(Duration::from_millis(300));
-        Ok(Kamailio { child, listen })
+        Ok(child)
     }
 }
 

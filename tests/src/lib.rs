@@ -14,7 +14,8 @@
 //! * [`Lab::sipp`] runs sipp scenarios from `tests/scenarios/`; [`Lab::udp_burst`],
 //!   [`Lab::tcp_exchange`] and [`Lab::send_datagram_and_collect`] send raw bytes.
 //! * Other real peers: [`Lab::start_kamailio`] (a record-routing proxy: registrar in front of
-//!   a PBX, or a carrier's edge), [`Lab::start_phone`] (baresip, registering and answering);
+//!   a PBX, or a carrier's edge; [`Lab::start_kamailio_tls`]: a TLS server on OpenSSL, the
+//!   reference of `scripts/bench/tls`), [`Lab::start_phone`] (baresip, registering and answering);
 //!   [`Lab::capture_udp`] records what crossed an interface (tcpdump) for topology scans.
 //! * [`BrowserTest`] runs the web UI's end-to-end script (playwright-core and Debian's
 //!   chromium) in the sbc namespace against the daemon's management listener.
@@ -32,6 +33,7 @@ pub mod cmd;
 pub mod config;
 pub mod error;
 pub mod kamailio;
+pub mod kamailio_tls;
 pub mod lab;
 pub mod linphone;
 pub mod listeners;

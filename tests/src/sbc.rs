@@ -103,6 +103,11 @@ impl Lab {
     /// the config has its socket open (or, for a config without listeners, until the log says
     /// "listening"). Fails after [`READY_TIMEOUT`] or if the daemon exits, with the log tail.
     pub fn start_sbc(&self, config_toml: &str) -> Result<SbcProcess> {
+        self.start_sbc_logging(config_toml, "debug")
+    }
+
+    /// [`Lab::start_sbc`] with another `RUST_LOG` (benchmarks: `warn`, as an operator runs it).
+    pub fn start_sbc_logging(&self, config_toml: &str, rust_log: &str) -> Result<SbcProcess> {
         let binary = sbc_binary()?;
         let dir = self.artifacts().unique_path("sbc", "");
         fs::create_dir_all(&dir)
@@ -115,7 +120,7 @@ impl Lab {
             .arg("--config")
             .arg(&config_path)
             .current_dir(&dir)
-            .env("RUST_LOG", "debug")
+            .env("RUST_LOG", rust_log)
             .env("RUST_BACKTRACE", "1")
             .env("NO_COLOR", "1");
         let child = LabChild::spawn(command, &dir.join("sbc"))?;

@@ -516,3 +516,102 @@ fn a_daemon_killed_during_a_save_leaves_the_old_or_the_new_file() {
     }
     eprintln!("old file {old_seen} times, new file {new_seen} times");
 }
+
+/// Drain (issue 16, item 6): with a call up, `POST /api/drain` makes new calls and
+/// OPTIONS get 503 with Retry-After while the call runs to its end; `/api/status` says
+/// `draining` and counts the call; `POST /api/undrain` takes calls again.
+#[test]
+fn drain_refuses_new_work_while_the_call_in_progress_completes() {
+    let lab = Lab::new().expect("lab");
+    let sbc = lab
+        .start_sbc(&StandardConfig::default().render())
+        .expect("sbc starts");
+    let csrf = setup_and_login(&lab, &sbc);
+    let uas = lab
+        .sipp(Ns::Pbx, "call_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .timeout(Duration::from_secs(20))
+        .spawn()
+        .expect("start callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let held = lab
+        .sipp(Ns::Carrier, "call_hold_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-d", "4000"])
+        .timeout(Duration::from_secs(20))
+        .spawn()
+        .expect("start held call");
+    sbc.wait_for_log(0, "call answered", WAIT)
+        .unwrap_or_else(|e| panic!("{e}\n{}", sbc.log_tail()));
+
+    let a = curl(&lab, "POST", "/api/drain", &[("x-csrf-token", &csrf)], None);
+    assert_eq!(a.status, 204, "{}", a.body);
+
+    // OPTIONS and a new call: 503 with Retry-After (invite_503_uac.xml checks it).
+    let code = lab
+        .options_udp(Ns::Carrier, Duration::from_secs(3))
+        .expect("OPTIONS from the carrier");
+    assert_eq!(code, Some(503), "{}", sbc.log_tail());
+    let refused = lab
+        .sipp(Ns::Carrier, "invite_503_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930124", "-p", "5070", "-mp", "16000"])
+        .timeout(Duration::from_secs(10))
+        .run()
+        .expect("run second caller");
+    assert!(
+        refused.success(),
+        "expected 503:\n{}\n{}",
+        refused.report(),
+        sbc.log_tail()
+    );
+    // The snapshot (once a second) says draining, with the call in progress.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let status = curl(&lab, "GET", "/api/status", &[], None);
+        if status.body.contains("\"draining\":true") {
+            assert_eq!(
+                numbers(&status.body, "active").first(),
+                Some(&1),
+                "{}",
+                status.body
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", status.body);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The call in progress ends normally (its BYE after 4 s, answered 200).
+    let held = held.finish().expect("held call ends");
+    let uas = uas.finish().expect("callee ends");
+    assert!(
+        held.success(),
+        "held call:\n{}\n{}",
+        held.report(),
+        sbc.log_tail()
+    );
+    assert!(
+        uas.success(),
+        "callee:\n{}\n{}",
+        uas.report(),
+        sbc.log_tail()
+    );
+
+    let a = curl(
+        &lab,
+        "POST",
+        "/api/undrain",
+        &[("x-csrf-token", &csrf)],
+        None,
+    );
+    assert_eq!(a.status, 204, "{}", a.body);
+    let code = lab
+        .options_udp(Ns::Carrier, Duration::from_secs(3))
+        .expect("OPTIONS from the carrier");
+    assert_eq!(code, Some(200), "{}", sbc.log_tail());
+    let status = curl(&lab, "GET", "/api/status", &[], None);
+    assert!(
+        status.body.contains("\"draining\":false"),
+        "{}",
+        status.body
+    );
+}

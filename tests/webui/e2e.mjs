@@ -171,6 +171,15 @@ async function setupAndTrunk(page) {
   log('SRTP trunk added: required, suites in order, keys-in-clear flagged');
   await shot(page, '06-3-trunk-srtp-listed');
 
+  // The header rule tester: a rule typed in as JSON, tried on the sample INVITE.
+  await page.getByLabel('Rules (JSON)').fill(
+    '[{"action":"replace","header":"Request-URI","uri_part":"user","match":"^\\\\+49(\\\\d+)$","value":"0$1"}]',
+  );
+  await page.getByRole('button', { name: 'Test rules' }).click();
+  await page.getByLabel('Message after the rules').getByText('INVITE sip:030555123@pbx.example SIP/2.0').waitFor();
+  log('header rule tester: the Request-URI rewritten by a rule typed in');
+  await shot(page, '06-4-rule-tester');
+
   // Every other page loads from the real API without an error.
   const pages = [
     ['Routes', 'Routes'],

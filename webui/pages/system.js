@@ -1,6 +1,7 @@
 // System: version, uptime, settings saved but waiting for a restart, the configuration file
 // (download, upload = validate, apply, then save; earlier versions with rollback), the audit
-// log of changes, restart, and firmware updates (upload a signed RAUC bundle; the appliance
+// log of changes, drain (new calls and OPTIONS refused with 503 while calls in progress run
+// to their end; the count shown goes down live), restart, and firmware updates (upload a signed RAUC bundle; the appliance
 // installs it into its other slot and reboots).
 
 import { api } from '../api.js';
@@ -16,6 +17,9 @@ export async function render(main) {
 
   async function loadInfo() {
     const s = await api('GET', '/api/system');
+    const status = await api('GET', '/api/status');
+    const draining = !!status.draining;
+    const active = (status.calls && status.calls.active) || 0;
     replace(
       info,
       h('h2', { id: 'about-h' }, 'This SBC'),
@@ -36,9 +40,37 @@ export async function render(main) {
             ? [h('span', { class: 'mono' }, s.restart_required.join(', ')), h('div', { class: 'muted small' }, 'Saved; takes effect at restart.')]
             : h('span', { class: 'muted' }, 'nothing'),
         ),
+        h('dt', {}, 'New calls'),
+        h(
+          'dd',
+          { class: 'drain-state', 'aria-live': 'polite' },
+          draining
+            ? `refused with 503 (draining): ${active} call${active === 1 ? '' : 's'} in progress`
+            : `accepted (${active} in progress)`,
+        ),
       ),
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', onclick: restart }, 'Restart SBC')),
+      h(
+        'div',
+        { class: 'actions' },
+        draining
+          ? h('button', { type: 'button', onclick: () => setDrain(false) }, 'Resume taking calls')
+          : h('button', { type: 'button', onclick: () => setDrain(true) }, 'Drain'),
+        h('button', { type: 'button', class: 'danger', onclick: restart }, 'Restart SBC'),
+      ),
     );
+    // While draining, the count of calls in progress is refreshed until the page is left.
+    if (draining) setTimeout(() => info.isConnected && loadInfo().catch(() => {}), 2000);
+  }
+
+  async function setDrain(on) {
+    if (on && !(await confirmDialog('Drain the SBC?', 'New calls and OPTIONS are answered 503 so that peers use another server; calls in progress go on.', 'Drain'))) return;
+    try {
+      await api('POST', on ? '/api/drain' : '/api/undrain');
+      toast(on ? 'Draining' : 'Taking calls again');
+      await loadInfo();
+    } catch (err) {
+      toast(err.message, 'error');
+    }
   }
 
   const messages = h('div', { class: 'form-messages' });

@@ -8,12 +8,15 @@ import { api } from '../api.js';
 import { subscribe } from '../live.js';
 import { h, replace, field, pill, table, pageHeader, toast, confirmDialog, lines } from '../ui.js';
 import { openEditor, valueOf, optionalInt } from '../editor.js';
+import { ruleTester } from './rule_tester.js';
 
 export async function render(main) {
   const body = h('div');
+  // The rule tester keeps what the operator typed: built on load, not on health updates.
+  const tester = h('div');
   // Enabled once the realms (the form's choices) are loaded.
   const addButton = h('button', { type: 'button', class: 'primary', disabled: true, onclick: () => edit(null) }, 'Add trunk');
-  main.append(pageHeader('Trunks', 'SIP peers the SBC exchanges calls with. Requests from a peer address belong to its trunk.', addButton), body);
+  main.append(pageHeader('Trunks', 'SIP peers the SBC exchanges calls with. Requests from a peer address belong to its trunk.', addButton), body, tester);
   let list = [];
   let realms = [];
   let registry = { codecs: [], dtmf_modes: [], dtmf_info_types: [], srtp_modes: [], srtp_suites: [] };
@@ -27,6 +30,7 @@ export async function render(main) {
     ]);
     addButton.disabled = false;
     draw();
+    replace(tester, list.length ? ruleTester(list) : null);
   }
 
   function draw() {
@@ -38,6 +42,7 @@ export async function render(main) {
           {},
           h('strong', {}, t.name),
           t.register ? h('div', { class: 'muted small' }, `registers as ${t.register.user}`) : null,
+          t.rule && t.rule.length ? h('div', { class: 'muted small' }, `${t.rule.length} header rule${t.rule.length === 1 ? '' : 's'} (edited in the config file; try them below)`) : null,
         ),
         t.realm,
         h(
@@ -102,7 +107,7 @@ export async function render(main) {
       fields: [
         field('Name', name, { key: 'name', hint: 'Used in routes and logs.' }),
         field('Realm', realm, { key: 'realm', hint: 'The network side (listener) the peers are reached through.' }),
-        h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:… or tls:…' })),
+        h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:…, tls:… (no transport: UDP; no port: 5060, tls 5061)' })),
         field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${codecNames}).` }),
         field('Transcoding', transcode, { key: 'transcode', hint: choiceHint(TRANSCODE_MODES) }),
         field('DTMF', dtmf, { key: 'dtmf', hint: choiceHint(registry.dtmf_modes) }),

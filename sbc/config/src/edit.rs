@@ -380,6 +380,9 @@ to = "b"
             max_calls: None,
             max_cps: None,
             register: None,
+            rules: Vec::new(),
+            invite_timeout_ms: None,
+            no_target_code: None,
         }
     }
 

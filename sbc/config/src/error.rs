@@ -86,6 +86,17 @@ pub enum ConfigErrorKind {
         reason: ParseTransportAddrError,
     },
 
+    /// A trunk peer that is not `[transport:]address[:port]`.
+    #[error("{}", peer_message(value, reason))]
+    InvalidPeer {
+        value: String,
+        reason: crate::peer::PeerSpecError,
+    },
+
+    /// A trunk peer given by DNS name: names are not resolved yet.
+    #[error("\"{value}\" is a host name; peers are IP addresses (DNS names are not supported yet)")]
+    PeerName { value: String },
+
     #[error("invalid IP address \"{value}\"")]
     InvalidIp { value: String },
 
@@ -153,6 +164,14 @@ pub enum ConfigErrorKind {
     /// `tls_server_name` is not a DNS name.
     #[error("invalid DNS name \"{value}\": {reason}")]
     InvalidServerName { value: String, reason: &'static str },
+
+    /// A `[[trunk.rule]]` refused by its checks (the path names the key to blame).
+    #[error("{reason}")]
+    InvalidRule { reason: String },
+
+    /// `server_header` that cannot stand in a Server or User-Agent header.
+    #[error("invalid server_header \"{}\": {reason}", value.escape_debug())]
+    InvalidServerHeader { value: String, reason: &'static str },
 
     #[error("unknown realm \"{name}\"")]
     UnknownRealm { name: String },
@@ -253,6 +272,13 @@ fn transport_addr_message(value: &str, reason: &ParseTransportAddrError) -> Stri
         }
         // "invalid address \"10.0.0.300:5060\"", the DESIGN.md wording.
         ParseTransportAddrError::BadAddress(_) => reason.to_string(),
+    }
+}
+
+fn peer_message(value: &str, reason: &crate::peer::PeerSpecError) -> String {
+    match reason {
+        crate::peer::PeerSpecError::UnknownTransport(_) => format!("{reason} in \"{value}\""),
+        _ => reason.to_string(),
     }
 }
 

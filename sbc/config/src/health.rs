@@ -3,6 +3,12 @@
 use std::time::Duration;
 
 /// `trunk.options_interval`: seconds, 0 (the default) turns health checks off.
+/// `invite_timeout_ms`: bounds (up to Timer B, 32 s) and default.
+pub const INVITE_TIMEOUT_MS_RANGE: std::ops::RangeInclusive<i64> = 200..=32000;
+pub const DEFAULT_INVITE_TIMEOUT_MS: usize = 4000;
+/// `no_target_code`: a failure status the caller can act on, and the default.
+pub const NO_TARGET_CODE_RANGE: std::ops::RangeInclusive<i64> = 400..=699;
+pub const DEFAULT_NO_TARGET_CODE: usize = 503;
 pub const OPTIONS_INTERVAL_RANGE: std::ops::RangeInclusive<i64> = 0..=3600;
 pub const DEFAULT_OPTIONS_INTERVAL: usize = 0;
 /// `trunk.options_down_after`: failed OPTIONS in a row before a peer is Down.

@@ -72,6 +72,7 @@
 //! | `firewall.pinhole_seconds` | kernel lifetime of a media pinhole not refreshed by traffic, `10..=86400` | `120` |
 //! | `sip.max_message_size` | bytes, `1024..=1048576` | `65535` |
 //! | `sip.max_headers` | header fields, `16..=1024` | `128` |
+//! | `sip.max_connections` | TCP and TLS connections open at once (accepted and opened), `16..=1000000`; more are refused at accept; read at start only | `16384` |
 //! | `media.inactivity_seconds` | no RTP/RTCP on an answered call this long ends it (BYE both legs), `1..=86400` | `60` |
 //! | `media.hold_inactivity_seconds` | the same while a side is on hold, `1..=86400` | `3600` |
 //! | `media.latch_window_ms` | after an SDP or the answer, how long a side may latch to a new source, `100..=60000` | `3000` |
@@ -79,6 +80,10 @@
 //! | `media.realtime_priority` | run the media workers `SCHED_FIFO` at this priority, `1..=99`; read at start only | normal scheduling |
 //! | `media.kernel_forwarding` | hand latched plain-RTP streams to the kernel (nftables NAT maps in `inet sbc_fast` + conntrack; switches `net.ipv4.conf.all.forwarding` on while running, its forward chain accepting only those relays); requires `firewall.enabled`; IPv4; read at start only | `false` |
 //! | `realm.listen` | `udp:`/`tcp:`/`tls:` `ip:port`, non-empty | required |
+//! | `trunk.invite_timeout_ms` | milliseconds a peer has to answer an INVITE at all (even 100 Trying) before it is abandoned for the next peer (late 1xx: CANCEL, late 2xx: ACK + BYE), `200..=32000` | `4000` |
+//! | `trunk.no_target_code` | the caller's answer when no peer is left (timeouts, 408, 503 before any provisional), `400..=699`, without Retry-After | `503` |
+//! | `trunk.rule` (`[[trunk.rule]]`) | header manipulation rules, see `sbc_rules`: `direction`, `method`, `message`, `status`, `if_header`, `if_match`, `action`, `header`, `param`, `uri_part`, `match`, `value`; each refused with its key path (`trunk[0].rule[1].match`) when it could break a message | none |
+//! | `trunk.peers` | `[transport:]ip[:port]`, non-empty; RFC 3263 defaults: UDP, port 5060 (`tls:` 5061); host names refused (not resolved yet) | required |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
 //! | `realm.public_ip` | advertised instead of local addresses (1:1 NAT) | none |
 //! | `realm.tls_cert`, `realm.tls_key` | PEM paths; required with a `tls:` listener | none |
@@ -88,6 +93,7 @@
 //! | `trunk.tls_server_name` | DNS name the peers' certificates carry | the peer's IP (IP SAN) |
 //! | `trunk.tls_client_cert`, `trunk.tls_client_key` | PEM paths, together: mutual TLS | none |
 //! | `realm.open` | accept requests from non-peers (phones) | `false` |
+//! | `realm.server_header` | what the SBC calls itself in Server and User-Agent headers towards the realm, one line of printable text, at most 128 bytes; `""`: no such header | `"sbc"` (no version) |
 //! | `realm.registrar` | trunk (on another realm) REGISTERs from this realm are relayed to | none |
 //! | `realm.nat_keepalive` | seconds of registration granted to phones, `10..=3600` | `60` |
 //! | `trunk.codecs` | the codecs of `sbc_core::registry::CODECS`: PCMU, PCMA, G722, opus, telephone-event (any case) | all |
@@ -193,11 +199,14 @@ mod locate;
 mod media;
 mod model;
 pub mod network;
+mod peer;
 mod persist;
 mod ports;
 mod route;
 mod schema;
 mod validate;
+
+pub use validate::check_rules;
 
 pub use cidr::{Cidr, CidrError};
 pub use edit::{Document, EditError};
@@ -214,17 +223,19 @@ pub use media::{
     MediaSection, MediaSettings, REALTIME_PRIORITY_RANGE, WORKERS_RANGE,
 };
 pub use model::{
-    Codec, Config, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall, FirewallPolicy, Management, Realm,
-    SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk, TrunkRegistration,
-    TrunkTls, VerifyClient,
+    Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
+    FirewallPolicy, Management, Metrics, Realm, SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles,
+    TranscodeMode, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
 };
+pub use peer::{Host, PeerSpec, PeerSpecError};
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};
 pub use ports::{MIN_MEDIA_PORT, PortRange, PortRangeError};
 pub use route::{Rewrite, Route, UserPattern};
 pub use schema::{
     ConfigFile, DEFAULT_BAN_SECONDS, DEFAULT_FIREWALL_TABLE, DEFAULT_MANAGEMENT_ALLOW,
-    DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PINHOLE_SECONDS,
-    DEFAULT_SCANNER_USER_AGENTS, DEFAULT_SIP_BURST, DEFAULT_SIP_RATE, DEFAULT_STATE_DIR,
-    FirewallSection, MAX_HEADERS_RANGE, MAX_MESSAGE_SIZE_RANGE, ManagementSection, RealmSection,
-    RegisterSection, RouteSection, SipSection, SystemSection, TrunkSection,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADERS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_METRICS_ALLOW,
+    DEFAULT_PINHOLE_SECONDS, DEFAULT_SCANNER_USER_AGENTS, DEFAULT_SIP_BURST, DEFAULT_SIP_RATE,
+    DEFAULT_STATE_DIR, FirewallSection, MAX_CONNECTIONS_RANGE, MAX_HEADERS_RANGE,
+    MAX_MESSAGE_SIZE_RANGE, ManagementSection, MetricsSection, RealmSection, RegisterSection,
+    RouteSection, RuleSection, SipSection, SystemSection, TrunkSection,
 };

@@ -26,6 +26,7 @@ pub struct Config {
     pub(crate) system: System,
     pub(crate) management: Management,
     pub(crate) firewall: Firewall,
+    pub(crate) metrics: Option<Metrics>,
     pub(crate) sip: SipLimits,
     pub(crate) media: crate::media::MediaSettings,
     pub(crate) realms: Vec<Realm>,
@@ -55,6 +56,20 @@ pub struct Management {
 
 impl Management {
     /// Whether a client at `ip` may reach the management interface.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.allow.iter().any(|c| c.contains(ip))
+    }
+}
+
+/// `[metrics]`: where `/metrics` is served (plain HTTP) and who may scrape it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    pub listen: SocketAddr,
+    pub allow: Vec<Cidr>,
+}
+
+impl Metrics {
+    /// Whether a scraper at `ip` may read the metrics.
     pub fn allows(&self, ip: IpAddr) -> bool {
         self.allow.iter().any(|c| c.contains(ip))
     }
@@ -122,7 +137,13 @@ pub struct SipLimits {
     pub max_message_size: usize,
     /// Header fields per message.
     pub max_headers: usize,
+    /// TCP and TLS connections open at once, accepted and opened together; read at start.
+    pub max_connections: usize,
 }
+
+/// What the SBC calls itself when a realm's `server_header` is not set: its product,
+/// never its version (scanners fingerprint versions).
+pub const DEFAULT_SERVER_HEADER: &str = "sbc";
 
 /// `[[realm]]`: one network side of the SBC.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +172,9 @@ pub struct Realm {
     pub srtp: SrtpPolicy,
     /// DTMF of the phones of this realm, and its trunks' default.
     pub dtmf: DtmfPolicy,
+    /// What the SBC calls itself in Server and User-Agent headers towards this realm
+    /// (`server_header`); empty: no such header.
+    pub server_header: String,
 }
 
 /// How the legs of one trunk or realm carry DTMF (`dtmf`, `dtmf_info_type`,
@@ -242,6 +266,13 @@ pub struct Trunk {
     pub limits: TrunkLimits,
     /// The SBC's own registration at this trunk (`[trunk.register]`).
     pub register: Option<TrunkRegistration>,
+    /// How long a peer has to answer an INVITE at all before the next is tried
+    /// (`invite_timeout_ms`).
+    pub invite_timeout: std::time::Duration,
+    /// The caller's answer when no peer is left (`no_target_code`).
+    pub no_target_code: u16,
+    /// Header manipulation rules (`[[trunk.rule]]`), checked, in file order.
+    pub rules: sbc_rules::RuleSet,
 }
 
 /// `[trunk.register]`, validated.
@@ -430,6 +461,11 @@ impl Config {
 
     pub fn management(&self) -> &Management {
         &self.management
+    }
+
+    /// `[metrics]`, when the Prometheus endpoint is configured.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
     }
 
     pub fn firewall(&self) -> &Firewall {

@@ -18,6 +18,8 @@ pub struct ConfigFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall: Option<FirewallSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sip: Option<SipSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<crate::media::MediaSection>,
@@ -54,6 +56,17 @@ pub struct ManagementSection {
     /// PEM private key of `tls_cert` (the two come together).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<String>,
+}
+
+/// `[metrics]` (optional section): the Prometheus endpoint. Without it nothing listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// `IP:PORT` of the plain-HTTP listener serving `/metrics`.
+    pub listen: String,
+    /// CIDRs of the scrapers. Default [`DEFAULT_METRICS_ALLOW`] (loopback only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
 }
 
 /// `[firewall]` (optional section).
@@ -111,6 +124,9 @@ pub struct SipSection {
     /// Default [`DEFAULT_MAX_HEADERS`], range [`MAX_HEADERS_RANGE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_headers: Option<i64>,
+    /// Default [`DEFAULT_MAX_CONNECTIONS`], range [`MAX_CONNECTIONS_RANGE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<i64>,
 }
 
 /// `[[realm]]`
@@ -166,6 +182,10 @@ pub struct RealmSection {
     /// As on a trunk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_digits: Option<bool>,
+    /// What the SBC calls itself towards this realm (its Server and User-Agent
+    /// headers); `""`: no such header. Default `"sbc"` (no version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_header: Option<String>,
 }
 
 /// `[[trunk]]`
@@ -238,6 +258,59 @@ pub struct TrunkSection {
     /// The SBC registers itself at this trunk (`[trunk.register]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<RegisterSection>,
+    /// Milliseconds a peer has to send any answer (provisional or final) to an INVITE
+    /// before the next peer is tried. Default 4000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_timeout_ms: Option<i64>,
+    /// The status the caller gets when no peer of this trunk is left (timeouts, 408,
+    /// 503). Default 503, sent without Retry-After.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_target_code: Option<i64>,
+    /// Header manipulation rules (`[[trunk.rule]]`), applied in file order.
+    #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSection>,
+}
+
+/// `[[trunk.rule]]`: one header manipulation rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSection {
+    /// `"outbound"` (default: what the SBC sends on this trunk's leg) or `"inbound"`
+    /// (what the trunk sent, before routing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// Condition: requests of this method and responses to them (by CSeq).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Condition: `"request"`, `"response"` or `"any"` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Condition: response codes, `"183"` or a class `"4xx"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Condition: this header is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_header: Option<String>,
+    /// Condition: the `if_header` header's value matches this regex (captures `$1`..).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_match: Option<String>,
+    /// `"add"`, `"set"`, `"remove"` or `"replace"`.
+    pub action: String,
+    /// The header acted on (`Request-URI` for the request line's URI).
+    pub header: String,
+    /// A header parameter of `header` instead of its whole value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// A part of the URI in `header`: `"user"`, `"host"` or `"port"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri_part: Option<String>,
+    /// `replace`: the regex whose match is replaced.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// The new text (`add`, `set`, `replace`): `$1`..`$9` captures of `match` (or of
+    /// `if_match`), `$$` a dollar sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// `[trunk.register]`: the SBC's own registration at a trunk (digest authentication).
@@ -273,6 +346,7 @@ pub struct RouteSection {
 
 pub const DEFAULT_STATE_DIR: &str = "state";
 pub const DEFAULT_MANAGEMENT_ALLOW: &[&str] = &["127.0.0.0/8", "::1/128"];
+pub const DEFAULT_METRICS_ALLOW: &[&str] = &["127.0.0.0/8", "::1/128"];
 pub const DEFAULT_FIREWALL_TABLE: &str = "sbc";
 pub const DEFAULT_SIP_RATE: u32 = 100;
 pub const DEFAULT_SIP_BURST: u32 = 200;
@@ -302,6 +376,8 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 65535;
 pub const MAX_MESSAGE_SIZE_RANGE: std::ops::RangeInclusive<i64> = 1024..=1_048_576;
 pub const DEFAULT_MAX_HEADERS: usize = 128;
 pub const MAX_HEADERS_RANGE: std::ops::RangeInclusive<i64> = 16..=1024;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16384;
+pub const MAX_CONNECTIONS_RANGE: std::ops::RangeInclusive<i64> = 16..=1_000_000;
 
 impl ConfigFile {
     /// Read the TOML text into the unvalidated structs. Errors are TOML syntax, unknown

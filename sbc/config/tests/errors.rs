@@ -1,7 +1,6 @@
 //! Bad configurations: each reports exactly the expected errors, with key path and message.
 
-use sbc_config::{Config, ConfigErrorKind, ConfigErrors};
-use sbc_core::ParseTransportAddrError;
+use sbc_config::{Config, ConfigErrorKind, ConfigErrors, PeerSpecError};
 
 /// A valid file; each case edits it with (find, replace) pairs.
 const BASE: &str = r#"[system]
@@ -93,9 +92,12 @@ fn each_bad_config_reports_its_errors() {
         ("unknown transport",
          &[("udp:10.0.0.20:5060", "sctp:10.0.0.20:5060")],
          &[r#"trunk[1].peers[0]: unknown transport "sctp" (expected udp, tcp or tls) in "sctp:10.0.0.20:5060""#]),
-        ("no transport",
-         &[("udp:10.0.0.20:5060", "10.0.0.20")],
-         &[r#"trunk[1].peers[0]: invalid address "10.0.0.20": expected transport:address:port, e.g. "udp:192.0.2.1:5060""#]),
+        ("bad address without a transport (RFC 3263: UDP)",
+         &[("udp:10.0.0.20:5060", "10.91.1.300:5060")],
+         &[r#"trunk[1].peers[0]: invalid address "10.91.1.300:5060""#]),
+        ("peer by name",
+         &[("udp:10.0.0.20:5060", "tls:sbc.pbx.example:5061")],
+         &[r#"trunk[1].peers[0]: "tls:sbc.pbx.example:5061" is a host name; peers are IP addresses (DNS names are not supported yet)"#]),
         ("unknown trunk in route",
          &[("to = \"carrier\"", "to = \"pbx2\"")],
          &[r#"route[1].to: unknown trunk "pbx2""#]),
@@ -252,9 +254,10 @@ fn each_bad_config_reports_its_errors() {
          &[("to = \"carrier\"\n", "to = \"carrier\"\n\n[[trunk]]\nname = \"c2\"\nrealm = \"outside\"\npeers = [\"tcp:198.51.100.20:5070\"]\n")],
          &["trunk[2].peers[0]: peer address 198.51.100.20 already belongs to trunk[0] in the same realm"]),
         ("sip limits out of range",
-         &[("[[realm]]", "[sip]\nmax_message_size = 100\nmax_headers = 5000\n\n[[realm]]")],
+         &[("[[realm]]", "[sip]\nmax_message_size = 100\nmax_headers = 5000\nmax_connections = 8\n\n[[realm]]")],
          &["sip.max_message_size: 100 is out of range 1024..=1048576",
-           "sip.max_headers: 5000 is out of range 16..=1024"]),
+           "sip.max_headers: 5000 is out of range 16..=1024",
+           "sip.max_connections: 8 is out of range 16..=1000000"]),
         ("health check and limit keys out of range",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\noptions_interval = 3601\noptions_down_after = 0\noptions_up_after = 101\nmax_calls = 0\nmax_cps = -1")],
          &["trunk[1].options_interval: 3601 is out of range 0..=3600",
@@ -275,16 +278,25 @@ fn each_bad_config_reports_its_errors() {
            "trunk[0].register.expires: 10 is out of range 60..=86400",
            "realm[0].registrar: unknown trunk \"nope\"",
            "realm[1].registrar: trunk \"pbx\" is on this realm; the registrar must be on another one"]),
+        ("server_header that would break a message",
+         &[("name = \"outside\"\n", "name = \"outside\"\nserver_header = \"sbc\\r\\nX-Injected: 1\"\n"),
+           ("media_ports = \"30000-39999\"", "media_ports = \"30000-39999\"\nserver_header = \" padded\"")],
+         &["realm[0].server_header: invalid server_header \"sbc\\r\\nX-Injected: 1\": control characters (line breaks, tabs) would split or corrupt the message",
+           "realm[1].server_header: invalid server_header \" padded\": leading or trailing spaces"]),
+        ("header rules that would break a message",
+         &[("peers = [\"udp:198.51.100.20:5060\"]", "peers = [\"udp:198.51.100.20:5060\"]\n\n[[trunk.rule]]\naction = \"set\"\nheader = \"X-Ok\"\nvalue = \"1\"\n\n[[trunk.rule]]\naction = \"remove\"\nheader = \"CSeq\"\n\n[[trunk.rule]]\naction = \"replace\"\nheader = \"To\"\nuri_part = \"user\"\nmatch = \"(\"\nvalue = \"x\"")],
+         &["trunk[0].rule[1].header: CSeq is protected: the SBC's transactions, dialogs and framing depend on it",
+           "trunk[0].rule[2].match: invalid regex: regex parse error: ( ^ error: unclosed group"]),
         ("bad firewall table",
          &[("[[realm]]", "[firewall]\ntable = \"my table\"\n\n[[realm]]")],
          &[r#"firewall.table: invalid table name "my table" (use letters, digits and '_', starting with a letter)"#]),
         // Deserialization errors: the TOML parser's message, with key path and position.
         ("unknown key names the key",
          &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
-         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register` (line 23, column 1)"]),
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
-         &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),
+         &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `metrics`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),
         ("wrong type",
          &[("media_ip = \"10.0.0.1\"", "media_ip = \"10.0.0.1\"\nopen = \"yes\"")],
          &["realm[1].open: invalid type: string \"yes\", expected a boolean (line 18, column 8)"]),
@@ -344,6 +356,30 @@ fn five_errors_are_all_reported_in_file_order() {
     );
 }
 
+/// RFC 3263 §4.1-4.2: an address without a transport is UDP, without a port the
+/// transport's default port.
+#[test]
+fn peers_without_transport_or_port_take_rfc3263_defaults() {
+    let text = edit(&[(
+        r#"peers = ["udp:10.0.0.20:5060"]"#,
+        r#"peers = ["10.0.0.20", "10.0.0.21:5070", "udp:10.0.0.22"]"#,
+    )]);
+    let config = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
+    let peers: Vec<String> = config.trunks()[1]
+        .peers
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        peers,
+        [
+            "udp:10.0.0.20:5060",
+            "udp:10.0.0.21:5070",
+            "udp:10.0.0.22:5060"
+        ]
+    );
+}
+
 #[test]
 fn errors_carry_the_bad_value() {
     let text = edit(&[("udp:10.0.0.20:5060", "udp:10.0.0.300:5060")]);
@@ -351,9 +387,9 @@ fn errors_carry_the_bad_value() {
     assert_eq!(errs[0].path, "trunk[1].peers[0]");
     assert_eq!(
         errs[0].kind,
-        ConfigErrorKind::InvalidTransportAddr {
+        ConfigErrorKind::InvalidPeer {
             value: "udp:10.0.0.300:5060".into(),
-            reason: ParseTransportAddrError::BadAddress("10.0.0.300:5060".into()),
+            reason: PeerSpecError::BadAddress("10.0.0.300:5060".into()),
         }
     );
 }

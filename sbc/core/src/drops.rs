@@ -137,6 +137,13 @@ impl DropCounts {
         self.0[kind.index()]
     }
 
+    /// Adds every counter of `other` (totals over several engines).
+    pub fn merge(&mut self, other: &DropCounts) {
+        for (c, o) in self.0.iter_mut().zip(other.0.iter()) {
+            *c = c.saturating_add(*o);
+        }
+    }
+
     /// The kinds that counted something, with their counts.
     pub fn iter(&self) -> impl Iterator<Item = (DropKind, u64)> + '_ {
         DropKind::ALL

@@ -263,8 +263,13 @@ pub struct StreamStats {
     /// Of `dropped`: packets from a source the side is not latched to (RTP Bleed
     /// attempts, a fork that lost, a peer that moved without signalling).
     pub foreign: u64,
-    /// RTCP packets among `packets`.
+    /// RTCP packets among `packets`, and their bytes among `bytes`.
     pub rtcp: u64,
+    pub rtcp_bytes: u64,
+    /// RTP packets and bytes among `packets`/`bytes` that the kernel fast path forwarded
+    /// (the rest went through the media workers).
+    pub kernel_packets: u64,
+    pub kernel_bytes: u64,
     /// Packets of this side that went no further, per reason (`dropped`, `junk` and
     /// `foreign` sum some of them; `Consumed` is not in `dropped`).
     pub drops: DropCounts,

@@ -29,14 +29,22 @@ use sbc_sip::{Known, Message};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
+use crate::drain::Drain;
 use crate::dtmf::InfoSender;
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
 use crate::mgmt::hook::ViewHook;
 use crate::mgmt::views::{Relayed, Views};
+use crate::observe::ReportSender;
+use crate::observe::calls::CallCounters;
+use crate::observe::cdr::{CdrBook, Parties};
+use crate::observe::cdr_file::CdrSink;
+use crate::observe::report::{CoreReport, latch_label};
+use crate::observe::sip::SipCounters;
 use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
+use crate::rewrite::Rewriter;
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
 use sbc_session::MediaHook;
@@ -49,6 +57,11 @@ pub enum Control {
     Unban {
         address: std::net::IpAddr,
         reply: tokio::sync::oneshot::Sender<Result<bool, String>>,
+    },
+    /// Start or end draining (management API); replied to once taken.
+    Drain {
+        drain: bool,
+        reply: tokio::sync::oneshot::Sender<()>,
     },
     Shutdown,
 }
@@ -69,6 +82,9 @@ pub struct Core {
     /// The media workers.
     media: MediaHandle,
     outbound: Outbound,
+    /// What is sent and received, adjusted per realm (`server_header`) and trunk
+    /// (header manipulation rules).
+    rewriter: Rewriter,
     /// Health of trunk peers (OPTIONS) and per-trunk call limits.
     trunks: Trunks,
     /// The SBC's own registrations and the phones' relayed ones.
@@ -78,6 +94,8 @@ pub struct Core {
     stop_at: Option<Instant>,
     /// Stateless refusal of sources that are no trunk's peers.
     gate: Gate,
+    /// New calls and OPTIONS refused (management's drain).
+    drain: Drain,
     /// Media pinholes and bans in the kernel (a no-op with the firewall disabled).
     firewall: Guard,
     /// What the management UI shows, published once a second when `live` is set.
@@ -88,6 +106,17 @@ pub struct Core {
     beat: Option<crate::liveness::Beat>,
     /// The INFOs of the SBC's own carrying digits the media plane heard.
     dtmf: InfoSender,
+    /// Counters for the metrics endpoint ([`crate::observe`]), published once a second
+    /// on `report` when `[metrics]` is configured.
+    sip_counts: SipCounters,
+    call_counts: CallCounters,
+    latches: std::collections::BTreeMap<&'static str, u64>,
+    report: Option<ReportSender>,
+    /// Call detail records being gathered, and the writer of finished ones.
+    cdr: CdrBook,
+    cdr_sink: Option<CdrSink>,
+    /// CDR lines lost as of the last warning, and when it was (one a minute at most).
+    cdr_lost_warned: (u64, Option<Instant>),
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -100,19 +129,21 @@ impl Core {
         media: MediaHandle,
         firewall: Guard,
     ) -> Self {
-        let agent = format!("sbc/{}", env!("CARGO_PKG_VERSION"));
+        let agent = sbc_config::DEFAULT_SERVER_HEADER.to_owned();
         let caps = Capabilities::sbc(agent.clone());
         let trunks = Trunks::new(Instant::now(), &config, agent.clone());
         let registrations = Registrations::new(&config, &agent);
         // Transcoding is offered only when the media workers have codecs.
         let hook = MediaHook::new(config.clone(), crate::ids::random_u64(), media.pseudonyms())
             .with_transcoding(cfg!(feature = "transcoding"));
+        let sip_counts = SipCounters::new(&config);
         let engine = Engine::new(EngineConfig {
             timers: TimerConfig::default(),
             agent: agent.clone(),
             seed: crate::ids::random_u64(),
         });
         Core {
+            rewriter: Rewriter::new(&config),
             config,
             caps,
             engine,
@@ -124,12 +155,33 @@ impl Core {
             agent,
             stop_at: None,
             gate: Gate::default(),
+            drain: Drain::default(),
             firewall,
             views: Views::default(),
             live: None,
             beat: None,
             dtmf: InfoSender::default(),
+            sip_counts,
+            call_counts: CallCounters::default(),
+            latches: std::collections::BTreeMap::new(),
+            report: None,
+            cdr: CdrBook::default(),
+            cdr_sink: None,
+            cdr_lost_warned: (0, None),
         }
+    }
+
+    /// Writes a CDR per call through `sink`.
+    pub fn with_cdrs(mut self, sink: CdrSink) -> Self {
+        self.cdr_sink = Some(sink);
+        self
+    }
+
+    /// Publishes the counters for the metrics endpoint on `report` once a second.
+    pub fn with_report(mut self, report: ReportSender) -> Self {
+        self.report = Some(report);
+        self.publish_report();
+        self
     }
 
     /// Publishes the management views on `live` once a second.
@@ -197,6 +249,17 @@ impl Core {
                     Some(Control::Unban { address, reply }) => {
                         let _ = reply.send(self.firewall.unban(address));
                     }
+                    Some(Control::Drain { drain, reply }) => {
+                        if drain != self.drain.is_on() {
+                            info!(active_calls = self.views.call_numbers().len(), "{}", if drain {
+                                "draining: new calls and OPTIONS get 503, calls in progress go on"
+                            } else {
+                                "undrained: taking new calls"
+                            });
+                        }
+                        self.drain.set(drain);
+                        let _ = reply.send(());
+                    }
                     Some(Control::Shutdown) | None => {
                         if self.stop_at.is_none() {
                             self.registrations.unregister_all();
@@ -204,9 +267,16 @@ impl Core {
                         }
                     }
                 },
-                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() => {
+                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() || self.report.is_some() || self.cdr_sink.is_some() => {
+                    self.flush_cdrs();
+                    if let Some(sink) = &mut self.cdr_sink {
+                        sink.flush();
+                    }
                     if self.live.is_some() {
                         self.publish();
+                    }
+                    if self.report.is_some() {
+                        self.publish_report();
                     }
                 }
                 () = sleep => {
@@ -239,6 +309,7 @@ impl Core {
             Err(e) => warn!("reload: trunk TLS settings not reloaded, the old ones stay: {e}"),
         }
         self.registrations.reload(&config, &self.agent);
+        self.sip_counts.reload(&config);
         self.hook.inner_mut().reload(config.clone());
         self.firewall.reload(&config);
         let (new, old) = (config.media(), self.config.media());
@@ -251,6 +322,7 @@ impl Core {
             );
         }
         self.media.set_timers(config.media());
+        self.rewriter = Rewriter::new(&config);
         self.config = config;
         info!("configuration reloaded; new calls use it, calls in progress keep theirs");
         self.trunks.log_summary(&self.config);
@@ -260,19 +332,25 @@ impl Core {
         match ev {
             Inbound::Message { msg, peer } => {
                 let now = Instant::now();
+                self.sip_counts.received(peer.local, &msg);
                 if self.firewall.screen(now, &self.config, &msg, &peer) {
                     return;
                 }
                 match self.gate.check(now, &self.config, &msg, &peer, &self.agent) {
-                    Verdict::Pass => self.engine.handle_message(now, msg, peer, &mut self.hook),
+                    Verdict::Pass => {
+                        let msg = self.rewriter.inbound(msg, &peer);
+                        self.engine.handle_message(now, msg, peer, &mut self.hook);
+                    }
                     Verdict::Refuse { response, why } => {
                         debug!("refused statelessly (403): {why}");
-                        self.outbound.send(sbc_core::Transmit {
+                        let mut t = sbc_core::Transmit {
                             transport: peer.transport,
                             local: peer.local,
                             remote: peer.remote,
                             payload: response.to_bytes(),
-                        });
+                        };
+                        self.rewriter.outbound(&mut t);
+                        self.send(t);
                     }
                     Verdict::Drop => {}
                 }
@@ -351,10 +429,13 @@ impl Core {
                 .send_probes(Instant::now(), &mut self.engine);
             self.trunks.health.log_changes();
             busy |= self.registrations.send(Instant::now(), &mut self.engine);
-            while let Some(t) = self.engine.poll_transmit() {
+            while let Some(mut t) = self.engine.poll_transmit() {
                 busy = true;
-                self.outbound.send(t);
+                self.rewriter.outbound(&mut t);
+                self.send(t);
             }
+            self.call_counts.settle();
+            self.flush_cdrs();
             if !busy {
                 return;
             }
@@ -364,13 +445,33 @@ impl Core {
     fn on_event(&mut self, ev: EngineEvent) {
         match ev {
             EngineEvent::Request { tx, request, peer } => self.on_request(tx, &request, peer),
-            EngineEvent::CallStarted { call } => debug!(%call, "call started"),
+            EngineEvent::CallStarted { call } => {
+                if let Some(legs) = self.engine.legs(call) {
+                    self.cdr.legs(call.get(), legs);
+                }
+                debug!(%call, "call started")
+            }
             EngineEvent::CallAnswered { call } => {
                 self.views.answered(call.get());
+                self.call_counts.answered(call.get());
+                self.cdr
+                    .answered(call.get(), Instant::now(), sbc_mgmt::clock::unix_now());
+                if let Some(legs) = self.engine.legs(call) {
+                    self.cdr.legs(call.get(), legs);
+                }
                 info!(%call, "call answered");
             }
             EngineEvent::CallEnded { call, reason } => {
                 self.views.ended(call.get());
+                self.call_counts.ended(call.get(), &reason);
+                let media = self.hook.take_ended(call.get());
+                self.cdr.ended(
+                    call.get(),
+                    Instant::now(),
+                    sbc_mgmt::clock::unix_now(),
+                    &reason,
+                    media,
+                );
                 self.dtmf.ended(call);
                 self.trunks.limits.released(call);
                 info!(%call, ?reason, "call ended");
@@ -415,6 +516,12 @@ impl Core {
         );
         let _enter = span.enter();
         let now = Instant::now();
+        if let Some(headers) = self.drain.refusal(request) {
+            info!(code = 503, "refused: draining");
+            self.engine
+                .answer(now, tx, 503, headers, Some("draining: try another server"));
+            return;
+        }
         match policy::decide(
             &self.config,
             &self.caps,
@@ -445,6 +552,7 @@ impl Core {
                     .admit(now, &plan.from_name, &plan.to_name)
                 {
                     info!(code = 503, "refused: {refusal}");
+                    self.call_counts.refused(&plan.from_name, &plan.to_name);
                     let retry = vec![(Known::RetryAfter, refusal.retry_after.to_string())];
                     let why = refusal.to_string();
                     self.engine.answer(now, tx, 503, retry, Some(&why));
@@ -457,6 +565,7 @@ impl Core {
                     plan.targets.first().map(|t| t.peer.remote),
                 );
                 let caller = peer.remote;
+                let a_call_id = request.call_id().unwrap_or_default().to_owned();
                 match self
                     .engine
                     .relay(now, tx, request, peer, *plan, &mut self.hook)
@@ -472,12 +581,120 @@ impl Core {
                         };
                         let unix = sbc_mgmt::clock::unix_now();
                         self.views.relayed(now, unix, &self.config, relayed);
+                        self.call_counts
+                            .relayed(call.get(), &from, &to, &a_call_id, now);
+                        let (a_trunk, a_realm) = trunk_and_realm(&self.config, &from);
+                        let (b_trunk, b_realm) = trunk_and_realm(&self.config, &to);
+                        let parties = Parties {
+                            a_trunk,
+                            a_realm,
+                            b_trunk,
+                            b_realm,
+                        };
+                        self.cdr.relayed(call.get(), now, unix, parties);
                         self.trunks.limits.relayed(call, &from, &to)
                     }
                     Err(e) => warn!("not relayed: {e}"),
                 }
             }
         }
+    }
+
+    /// Writes a message to its socket, counted; an 18x or final response to an INVITE
+    /// ends the setup time of the call whose A leg it goes to.
+    fn send(&mut self, t: sbc_core::Transmit) {
+        self.sip_counts.sent(t.local, &t.payload);
+        if self.call_counts.setup_running() {
+            if let Some((call_id, status)) = crate::observe::sip::invite_response(&t.payload) {
+                if CallCounters::ends_setup(status) {
+                    self.call_counts.responded(call_id, Instant::now());
+                }
+            }
+        }
+        self.outbound.send(t);
+    }
+
+    /// Hands finished CDRs to the writer; warns (once a minute at most) when lines were lost.
+    fn flush_cdrs(&mut self) {
+        let Some(sink) = &mut self.cdr_sink else {
+            return;
+        };
+        if !self.cdr.waiting() {
+            return;
+        }
+        let now = Instant::now();
+        for line in self.cdr.take_complete(now) {
+            sink.push(line);
+        }
+        let losses = &sink.losses;
+        let lost = losses.queue_full.load(std::sync::atomic::Ordering::Relaxed)
+            + losses
+                .write_failed
+                .load(std::sync::atomic::Ordering::Relaxed);
+        let (warned, at) = self.cdr_lost_warned;
+        if lost > warned
+            && at.is_none_or(|t| now.duration_since(t) >= std::time::Duration::from_secs(60))
+        {
+            warn!(
+                lost = lost - warned,
+                "CDRs lost (writer behind or {} not writable)",
+                crate::observe::cdr_file::FILE_NAME
+            );
+            self.cdr_lost_warned = (lost, Some(now));
+        }
+    }
+
+    /// Publishes a copy of the counters and gauges for the metrics endpoint.
+    fn publish_report(&mut self) {
+        let Some(report) = &self.report else {
+            return;
+        };
+        let now = Instant::now();
+        let health = &self.trunks.health;
+        let trunk_peers = self
+            .config
+            .trunks()
+            .iter()
+            .flat_map(|t| {
+                t.peers
+                    .iter()
+                    .map(move |p| (t.name.clone(), p.to_string(), !health.is_down(&t.name, p)))
+            })
+            .collect();
+        let trunk_registrations = self
+            .registrations
+            .views(now)
+            .into_iter()
+            .map(|r| (r.trunk, r.state == "registered"))
+            .collect();
+        let snapshot = CoreReport {
+            config: self.config.clone(),
+            sip: self.sip_counts.clone(),
+            calls_ended: self
+                .call_counts
+                .ended_counts()
+                .map(|(f, t, r, n)| (f.to_owned(), t.to_owned(), r, n))
+                .collect(),
+            calls_active: self.call_counts.active() as u64,
+            setup: self.call_counts.setup.clone(),
+            latches: self.latches.clone(),
+            trunk_peers,
+            registrations: self.registrations.relay().bindings().count() as u64,
+            trunk_registrations,
+            bans: self.firewall.bans().len() as u64,
+            cdr_written: 0,
+            cdr_lost_queue: 0,
+            cdr_lost_write: 0,
+        };
+        let mut snapshot = snapshot;
+        if let Some(sink) = &self.cdr_sink {
+            let read =
+                |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+            snapshot.cdr_written = read(&sink.losses.written);
+            snapshot.cdr_lost_queue = read(&sink.losses.queue_full);
+            snapshot.cdr_lost_write = read(&sink.losses.write_failed);
+        }
+        report.send_replace(Some(Arc::new(snapshot)));
     }
 
     /// Sends what the media hook recorded to the media workers; whether there was any.
@@ -496,6 +713,7 @@ impl Core {
             }
             self.firewall.on_media_op(&op);
             self.views.on_media_op(&op);
+            self.cdr.on_media_op(&op);
             self.media.send(op);
         }
         any
@@ -567,6 +785,7 @@ impl Core {
             listed,
         );
         snapshot.trunk_registrations = self.registrations.views(now);
+        snapshot.draining = self.drain.is_on();
         snapshot.bans = self
             .firewall
             .bans()
@@ -584,8 +803,15 @@ impl Core {
     /// What the media workers report. They log every event themselves; the core acts on
     /// those that end a call.
     fn on_media_event(&mut self, ev: MediaEvent) {
+        if let MediaEvent::Latched { reason, .. } = &ev {
+            *self.latches.entry(latch_label(*reason)).or_default() += 1;
+        }
         self.firewall.on_media_event(&ev);
         self.views.on_media_event(&ev);
+        if matches!(ev, MediaEvent::Closed { .. }) {
+            self.cdr.on_media_event(&ev);
+            self.flush_cdrs();
+        }
         let now = Instant::now();
         let (call, reason) = match ev {
             MediaEvent::Digit { stream, digit } => {
@@ -664,5 +890,13 @@ impl Core {
         );
         self.views
             .digit(note.call, sbc_mgmt::clock::unix_now(), note);
+    }
+}
+
+/// A route end's trunk (empty when it is a realm: a phone of an open realm) and realm.
+fn trunk_and_realm<'a>(config: &'a Config, name: &'a str) -> (&'a str, &'a str) {
+    match config.trunk(name) {
+        Some(t) => (t.name.as_str(), t.realm.as_str()),
+        None => ("", name),
     }
 }

@@ -121,8 +121,14 @@ impl InfoSender {
 
     /// The call is over: its queues go.
     pub fn ended(&mut self, call: CallId) {
-        self.queues.retain(|(c, _), _| *c != call);
-        self.busy.retain(|(c, _), _| *c != call);
+        // By key, not by walking every call's entries: a call ending costs the same however
+        // many are in progress. (`in_flight` holds only INFOs awaiting their answer.)
+        for side in [Side::A, Side::B] {
+            self.queues.remove(&(call, side));
+            if let Some(tx) = self.busy.remove(&(call, side)) {
+                self.in_flight.remove(&tx);
+            }
+        }
         self.in_flight.retain(|_, (c, _)| *c != call);
     }
 }

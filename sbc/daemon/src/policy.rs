@@ -192,6 +192,8 @@ pub fn decide(
         trust_identity: false,
         from_name: from.to_owned(),
         to_name: dest.name.clone(),
+        invite_timeout: Some(dest.invite_timeout),
+        no_target_code: Some(dest.no_target_code),
     }))
 }
 
@@ -255,6 +257,8 @@ fn to_phone(
         trust_identity: false,
         from_name: from.to_owned(),
         to_name: binding.realm.clone(),
+        invite_timeout: None,
+        no_target_code: None,
     }))
 }
 

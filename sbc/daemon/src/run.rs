@@ -42,7 +42,18 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         }
     };
     match crate::rlimit::raise_open_files() {
-        Ok(n) => info!(open_files = n, "open-file limit"),
+        Ok(n) => {
+            info!(open_files = n, "open-file limit");
+            let connections = config.sip().max_connections as u64;
+            if n < connections + 1024 {
+                warn!(
+                    open_files = n,
+                    "sip.max_connections = {connections} does not fit the open-file limit: \
+                     connections past about {} will fail to open",
+                    n.saturating_sub(1024)
+                );
+            }
+        }
         Err(e) => warn!("open-file limit not raised: {e}"),
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,7 +110,7 @@ async fn serve_with(
     let (inbound_tx, inbound_rx) = mpsc::channel(CORE_QUEUE);
     let mut udp_sockets = HashMap::new();
     let mut identities = ServerIdentities::default();
-    let slots = Arc::new(Semaphore::new(tcp::MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(config.sip().max_connections));
     let streams = StreamCtx {
         ingest: ingest.clone(),
         core: inbound_tx.clone(),
@@ -151,12 +162,15 @@ async fn serve_with(
     });
     // Media plane: worker threads owning the RTP/RTCP sockets (see relay/mod.rs). The core
     // sends MediaOps through `relay.handle()` and receives MediaEvents from `media_events`.
-    let (relay, media_events) = relay::start(
-        RelayConfig::from_settings(config.media())
-            .with_fast_path_table(crate::firewall::fast_path_table(&config))
-            .with_forwarding_memo(config.system().state_dir.join("fastpath-forwarding")),
-    )
-    .context("starting the media workers")?;
+    let mut relay_config = RelayConfig::from_settings(config.media())
+        .with_fast_path_table(crate::firewall::fast_path_table(&config))
+        .with_forwarding_memo(config.system().state_dir.join("fastpath-forwarding"));
+    // Prometheus (`[metrics]`): the workers publish their totals only when it is on.
+    let board = config
+        .metrics()
+        .map(|_| Arc::new(crate::observe::media::MediaBoard::new(relay_config.workers)));
+    relay_config.board = board.clone();
+    let (relay, media_events) = relay::start(relay_config).context("starting the media workers")?;
     let config = Arc::new(config);
     // Management (HTTPS UI and API): its snapshot is fed by the core, its commands are
     // handled in `signals` (applying a saved config takes the SIGHUP path).
@@ -164,9 +178,27 @@ async fn serve_with(
     let core_beat = Beat::new("the core task");
     let listening = listeners(&config).len();
     let management = config.management().listen;
-    let core = Core::new(config, outbound, relay.handle(), guard)
+    let metrics = match board {
+        Some(board) => crate::observe::start(&config, board).await?,
+        None => None,
+    };
+    let (metrics_task, report) = match metrics {
+        Some((task, report)) => (Some(task), Some(report)),
+        None => (None, None),
+    };
+    let config_state_dir = config.system().state_dir.clone();
+    let mut core = Core::new(config, outbound, relay.handle(), guard)
         .with_live(mgmt.live.snapshot, mgmt.live.demand)
         .with_beat(core_beat.clone());
+    if let Some(report) = report {
+        core = core.with_report(report);
+    }
+    let cdrs = crate::observe::cdr_file::CdrSink::start(
+        &config_state_dir,
+        crate::observe::cdr_file::Rotation::default(),
+    )
+    .context("starting the CDR writer")?;
+    core = core.with_cdrs(cdrs);
     let core_task = tokio::spawn(core.run(inbound_rx, control_rx, media_events));
     info!(config = %path.display(), "sbc started");
     let mut beats = relay.beats();
@@ -187,6 +219,9 @@ async fn serve_with(
         w.abort();
     }
     mgmt.task.abort();
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
     stopped?;
     let _ = control_tx.send(Control::Shutdown).await;
     let _ = core_task.await;
@@ -250,6 +285,9 @@ async fn wait_for_signals(
                 }
                 MgmtCommand::Unban { address, reply } => {
                     let _ = control.send(Control::Unban { address, reply }).await;
+                }
+                MgmtCommand::Drain { drain, reply } => {
+                    let _ = control.send(Control::Drain { drain, reply }).await;
                 }
                 MgmtCommand::Restart => {
                     info!("management: restarting");

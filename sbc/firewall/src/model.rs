@@ -163,7 +163,8 @@ pub struct MediaRange {
     pub last: u16,
 }
 
-/// The management (HTTPS) listener and who may reach it.
+/// A TCP service of the SBC's own (the HTTPS management listener, the Prometheus
+/// endpoint) and who may reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagementService {
     /// Listening address (TCP); unspecified means any of ours.
@@ -206,12 +207,23 @@ pub struct Desired {
     pub media: Vec<MediaRange>,
     /// The management listener.
     pub management: Option<ManagementService>,
+    /// The Prometheus listener (`[metrics]`): the same shape, its own allow list.
+    pub metrics: Option<ManagementService>,
     /// Global allow list: accepted for everything but the media ranges (after bans and deny).
     pub allow: Vec<Cidr>,
     /// Global deny list: dropped (after bans, before everything else).
     pub deny: Vec<Cidr>,
     /// Per-source rate limit on open SIP services.
     pub sip_rate: RateLimit,
+}
+
+impl Desired {
+    /// The SBC's own TCP services with their allow lists, each with the name its drop
+    /// rule is commented with: management, then metrics.
+    pub fn services(&self) -> impl Iterator<Item = (&ManagementService, &'static str)> {
+        (self.management.iter().map(|m| (m, "management")))
+            .chain(self.metrics.iter().map(|m| (m, "metrics")))
+    }
 }
 
 impl Default for Desired {
@@ -223,6 +235,7 @@ impl Default for Desired {
             sip: Vec::new(),
             media: Vec::new(),
             management: None,
+            metrics: None,
             allow: Vec::new(),
             deny: Vec::new(),
             sip_rate: RateLimit::default(),

@@ -144,6 +144,8 @@ impl Shard {
         let c = &mut s.side_mut(side).stats.counters;
         c.packets += packets;
         c.bytes += bytes;
+        c.kernel_packets += packets;
+        c.kernel_bytes += bytes;
         if packets > 0 {
             let call = s.call;
             self.calls.activity(call, now);

@@ -64,7 +64,10 @@ impl SideStats {
     pub fn count(&mut self, len: usize, rtcp: bool) {
         self.counters.packets += 1;
         self.counters.bytes += len as u64;
-        self.counters.rtcp += u64::from(rtcp);
+        if rtcp {
+            self.counters.rtcp += 1;
+            self.counters.rtcp_bytes += len as u64;
+        }
     }
 
     /// Counts a packet of this side that went no further: under its kind, and in the

@@ -81,7 +81,13 @@ fn latched_stream_goes_to_the_kernel_after_the_latch_window() {
     }
     let events = b.take_events();
     assert!(events.is_empty(), "no inactivity: {events:?}");
-    assert_eq!(b.shard.stats(KEY).unwrap().a.packets, 2 + 5 * 1500);
+    let a = b.shard.stats(KEY).unwrap().a;
+    assert_eq!(a.packets, 2 + 5 * 1500);
+    assert_eq!(
+        (a.kernel_packets, a.kernel_bytes),
+        (5 * 1500, 5 * 258_000),
+        "the kernel's share is told apart"
+    );
 
     // A re-INVITE's SDP takes it back; after the new window it goes over again.
     b.remote(Side::B, Some(B_PEER), None);

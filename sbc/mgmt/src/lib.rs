@@ -137,6 +137,9 @@ pub fn router(state: AppState) -> Router {
             get(api::config::get_acl).put(api::config::put_acl),
         )
         .route("/api/bans", get(api::live::bans))
+        .route("/api/drain", axum::routing::post(api::live::drain))
+        .route("/api/rules/test", axum::routing::post(api::rules::test))
+        .route("/api/undrain", axum::routing::post(api::live::undrain))
         .route(
             "/api/bans/{address}",
             axum::routing::delete(api::live::unban),

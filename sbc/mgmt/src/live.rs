@@ -33,6 +33,10 @@ pub struct Snapshot {
     #[serde(default)]
     pub trunk_registrations: Vec<TrunkRegistrationView>,
     pub bans: Vec<BanView>,
+    /// Whether the SBC is draining (`POST /api/drain`): new calls and OPTIONS get 503
+    /// while the calls in progress (`active_calls`) run to their end.
+    #[serde(default)]
+    pub draining: bool,
 }
 
 /// A trunk and the health of its peers.
@@ -179,6 +183,12 @@ pub enum Command {
     Unban {
         address: IpAddr,
         reply: oneshot::Sender<Result<bool, String>>,
+    },
+    /// Start (`true`) or end (`false`) draining: new calls and OPTIONS answered 503 with
+    /// Retry-After, calls in progress left alone. The reply comes once the core took it.
+    Drain {
+        drain: bool,
+        reply: oneshot::Sender<()>,
     },
     /// Restart the daemon (stop cleanly, then start again with the saved file).
     Restart,

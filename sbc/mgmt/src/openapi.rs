@@ -143,6 +143,21 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     r("POST", "/api/system/restart", "Restart the daemon"),
     r(
+        "POST",
+        "/api/drain",
+        "Drain: new calls and OPTIONS answered 503 with Retry-After, calls in progress go on",
+    ),
+    r(
+        "POST",
+        "/api/undrain",
+        "End draining: new calls accepted again",
+    ),
+    r(
+        "POST",
+        "/api/rules/test",
+        "Header rule tester: a message and rules in, the message as the rules leave it and what each did out",
+    ),
+    r(
         "GET",
         "/api/system/network",
         "Network settings (saved), the state of the last change, this host's interfaces",
@@ -232,6 +247,19 @@ fn srtp_suites() -> Value {
     json!({"type": "array", "items": {"enum": registry::SRTP_SUITES.iter().map(|c| c.name).collect::<Vec<_>>()}})
 }
 
+/// `[[trunk.rule]]`: header manipulation rules.
+fn rules() -> Value {
+    let s = json!({"type": "string"});
+    json!({"type": "array", "items": {"type": "object", "additionalProperties": false,
+        "required": ["action", "header"],
+        "properties": {"direction": {"enum": ["outbound", "inbound"]}, "method": s,
+            "message": {"enum": ["request", "response", "any"]}, "status": s,
+            "if_header": s, "if_match": s,
+            "action": {"enum": ["add", "set", "remove", "replace"]}, "header": s,
+            "param": s, "uri_part": {"enum": ["user", "host", "port"]},
+            "match": s, "value": s}}})
+}
+
 fn string_list() -> Value {
     json!({"type": "array", "items": {"type": "string"}})
 }
@@ -255,7 +283,8 @@ fn components() -> Value {
                 "sdes_without_tls": b,
                 "tls_ca": s, "tls_server_name": s, "tls_client_cert": s, "tls_client_key": s,
                 "options_interval": i, "options_down_after": i, "options_up_after": i,
-                "max_calls": i, "max_cps": i,
+                "max_calls": i, "max_cps": i, "invite_timeout_ms": i, "no_target_code": i,
+                "rule": rules(),
                 "register": {"type": "object", "additionalProperties": false,
                     "required": ["user", "password"],
                     "properties": {"user": s, "password": s, "auth_user": s, "domain": s, "expires": i}}
@@ -268,7 +297,7 @@ fn components() -> Value {
                 "name": s, "listen": string_list(), "media_ip": s, "media_ports": s,
                 "public_ip": s, "tls_cert": s, "tls_key": s, "tls_client_ca": s,
                 "tls_verify_client": {"enum": ["none", "optional", "required"]},
-                "open": b, "registrar": s, "nat_keepalive": i,
+                "open": b, "registrar": s, "nat_keepalive": i, "server_header": s,
                 "srtp": {"enum": registry::SRTP_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
                 "srtp_suites": srtp_suites(),
                 "sdes_without_tls": b
@@ -284,7 +313,8 @@ fn components() -> Value {
             "trunk_registrations": {"type": "array",
                 "description": "the SBC's own registrations at trunks ([trunk.register])",
                 "items": {"$ref": "#/components/schemas/TrunkRegistration"}},
-            "bans": {"type": "array"}, "firewall": {"type": "object"}}},
+            "bans": {"type": "array"}, "firewall": {"type": "object"},
+            "draining": {"type": "boolean", "description": "new calls and OPTIONS get 503 while calls.active run to their end"}}},
         "Registration": {"type": "object", "properties": {
             "aor": s, "contact": s, "expires_in": i}},
         "TrunkRegistration": {"type": "object",

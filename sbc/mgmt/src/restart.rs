@@ -42,6 +42,10 @@ pub fn pending(running: &Config, saved: &Config) -> Vec<String> {
         "sip.max_message_size".into(),
     );
     note(rs.max_headers != ss.max_headers, "sip.max_headers".into());
+    note(
+        rs.max_connections != ss.max_connections,
+        "sip.max_connections".into(),
+    );
     let (rmedia, smedia) = (running.media(), saved.media());
     note(rmedia.workers != smedia.workers, "media.workers".into());
     note(

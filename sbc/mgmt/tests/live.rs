@@ -87,6 +87,7 @@ fn snapshot() -> Snapshot {
             address: "192.0.2.9".into(),
             expires_in: 60,
         }],
+        draining: true,
     }
 }
 
@@ -102,6 +103,7 @@ async fn status_calls_and_bans_come_from_the_snapshot() {
     // A configured trunk the core has not reported yet is listed too.
     assert_eq!(s["trunks"][1]["name"], "pbx");
     assert_eq!(s["firewall"]["enabled"], false);
+    assert_eq!(s["draining"], true);
     assert_eq!(s["bans"][0]["address"], "192.0.2.9");
     // Phones' registrations and the SBC's own at trunks, apart.
     assert_eq!(s["registrations"][0]["aor"], "sip:200@edge");

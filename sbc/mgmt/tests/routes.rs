@@ -40,6 +40,9 @@ fn body(method: &str, path: &str) -> String {
         }
         ("PUT", "/api/acl") => r#"{"allow":[],"deny":[]}"#.to_owned(),
         ("POST", "/api/certificates") => r#"{"name":"x","cert_pem":"","key_pem":""}"#.to_owned(),
+        ("POST", "/api/rules/test") => {
+            r#"{"message":"OPTIONS sip:a SIP/2.0\nCSeq: 1 OPTIONS\n\n","rule":[]}"#.to_owned()
+        }
         _ => String::new(),
     }
 }
@@ -62,6 +65,10 @@ fn daemon(env: &mut Env) -> tokio::task::JoinHandle<Vec<String>> {
                     let _ = reply.send(Ok(address.to_string() == "192.0.2.1"));
                 }
                 Command::Restart => seen.push("restart".to_owned()),
+                Command::Drain { drain, reply } => {
+                    seen.push(format!("drain {drain}"));
+                    let _ = reply.send(());
+                }
             }
         }
         seen
@@ -187,6 +194,8 @@ async fn every_route_is_served_with_a_session() {
     let seen = commands.await.expect("daemon task");
     assert!(seen.contains(&"unban 192.0.2.1".to_owned()), "{seen:?}");
     assert!(seen.contains(&"restart".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"drain true".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"drain false".to_owned()), "{seen:?}");
 }
 
 #[tokio::test]

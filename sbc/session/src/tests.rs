@@ -77,6 +77,8 @@ pub(super) fn plan(from: &str, to: &str) -> RelayPlan {
         trust_identity: false,
         from_name: from.into(),
         to_name: to.into(),
+        invite_timeout: None,
+        no_target_code: None,
     }
 }
 

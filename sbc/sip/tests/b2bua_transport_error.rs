@@ -74,6 +74,8 @@ impl Tcp {
             trust_identity: false,
             from_name: "carrier".into(),
             to_name: "pbx".into(),
+            invite_timeout: None,
+            no_target_code: None,
         }
     }
 

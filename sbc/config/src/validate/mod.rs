@@ -10,9 +10,13 @@ mod dtmf;
 mod firewall;
 mod health;
 mod media;
+mod metrics;
 mod realms;
 mod registration;
 mod routes;
+mod rules;
+
+pub use rules::check_rules;
 mod srtp;
 mod trunks;
 
@@ -183,6 +187,7 @@ pub(crate) fn validate(
     let system = system(&mut v, &file.system);
     let management = management(&mut v, &file.management);
     let firewall = firewall::firewall(&mut v, file.firewall.as_ref());
+    let metrics = metrics::metrics(&mut v, file.metrics.as_ref(), &file.management);
     let sip = sip(&mut v, file.sip.as_ref());
     let firewall_on = firewall.as_ref().is_none_or(|f| f.enabled);
     let media = media::media(&mut v, file.media.as_ref(), firewall_on);
@@ -196,6 +201,7 @@ pub(crate) fn validate(
             system: system?,
             management: management?,
             firewall: firewall?,
+            metrics: metrics?,
             sip: sip?,
             media: media?,
             realms: realms.into_iter().map(|r| r.realm).collect::<Option<_>>()?,
@@ -298,8 +304,15 @@ fn sip(v: &mut Validator<'_>, s: Option<&schema::SipSection>) -> Option<SipLimit
         schema::MAX_HEADERS_RANGE,
         schema::DEFAULT_MAX_HEADERS,
     );
+    let max_connections = v.int(
+        "sip.max_connections",
+        s.max_connections,
+        schema::MAX_CONNECTIONS_RANGE,
+        schema::DEFAULT_MAX_CONNECTIONS,
+    );
     Some(SipLimits {
         max_message_size: max_message_size?,
         max_headers: max_headers?,
+        max_connections: max_connections?,
     })
 }

@@ -7,7 +7,7 @@ use sbc_core::{Transport, TransportAddr};
 
 use super::Validator;
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Realm, TlsFiles, VerifyClient};
+use crate::model::{DEFAULT_SERVER_HEADER, Realm, TlsFiles, VerifyClient};
 use crate::ports::PortRange;
 use crate::schema::RealmSection;
 
@@ -199,6 +199,7 @@ fn realm(
         show_digits: r.show_digits,
     };
     let dtmf = super::dtmf::policy(v, &p, keys, Default::default(), None);
+    let server_header = server_header(v, &p, r.server_header.as_deref());
 
     let realm = (|| {
         Some(Realm {
@@ -215,6 +216,7 @@ fn realm(
             nat_keepalive: nat_keepalive?,
             srtp: srtp?,
             dtmf: dtmf?,
+            server_header: server_header?,
         })
     })();
     RealmOut {
@@ -313,5 +315,36 @@ fn client_auth(
             None
         }
         (m, Some(ca)) => Some((m, Some(ca))),
+    }
+}
+
+/// Longest `server_header` accepted.
+const SERVER_HEADER_MAX: usize = 128;
+
+/// `server_header` of realm `p`: printable text on one line (RFC 3261 §20.35 product
+/// tokens and comments), at most [`SERVER_HEADER_MAX`] bytes; `""` for none.
+fn server_header(v: &mut Validator<'_>, p: &str, value: Option<&str>) -> Option<String> {
+    let Some(value) = value else {
+        return Some(DEFAULT_SERVER_HEADER.to_owned());
+    };
+    let reason = if value.len() > SERVER_HEADER_MAX {
+        Some("longer than 128 bytes")
+    } else if value.chars().any(char::is_control) {
+        Some("control characters (line breaks, tabs) would split or corrupt the message")
+    } else if value != value.trim() {
+        Some("leading or trailing spaces")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => {
+            let kind = K::InvalidServerHeader {
+                value: value.to_owned(),
+                reason,
+            };
+            v.err(format!("{p}.server_header"), kind);
+            None
+        }
+        None => Some(value.to_owned()),
     }
 }

@@ -5,13 +5,48 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::Validator;
-use super::realms::{RealmOut, transport_addr};
+use super::realms::RealmOut;
 use crate::error::ConfigErrorKind as K;
 use crate::model::{Codec, TlsFiles, TranscodeMode, Trunk, TrunkTls};
+use crate::peer::PeerSpec;
 use crate::schema::TrunkSection;
 
 fn family(ip: IpAddr) -> &'static str {
     if ip.is_ipv4() { "IPv4" } else { "IPv6" }
+}
+
+/// A `peers` entry: `[transport:]address[:port]`, RFC 3263's defaults filled in (UDP,
+/// the transport's port); a specific address and a non-zero port.
+fn peer_addr(v: &mut Validator<'_>, path: &str, value: &str) -> Option<sbc_core::TransportAddr> {
+    let spec = match value.parse::<PeerSpec>() {
+        Ok(spec) => spec,
+        Err(reason) => {
+            v.err(
+                path,
+                K::InvalidPeer {
+                    value: value.to_owned(),
+                    reason,
+                },
+            );
+            return None;
+        }
+    };
+    let Some(addr) = spec.literal() else {
+        v.err(
+            path,
+            K::PeerName {
+                value: value.to_owned(),
+            },
+        );
+        return None;
+    };
+    let value = value.to_owned();
+    if addr.addr.ip().is_unspecified() {
+        v.err(path, K::UnspecifiedAddress { value });
+        None
+    } else {
+        Some(addr)
+    }
 }
 
 pub(super) fn trunks(
@@ -53,7 +88,7 @@ fn trunk(
     }
     for (j, s) in t.peers.iter().enumerate() {
         let pp = format!("{p}.peers[{j}]");
-        let Some(a) = transport_addr(v, &pp, s) else {
+        let Some(a) = peer_addr(v, &pp, s) else {
             peers_ok = false;
             continue;
         };
@@ -123,10 +158,11 @@ fn trunk(
         Some(list) => super::dtmf::policy(v, &p, keys, inherited, Some(list.as_deref())),
         None => None,
     };
-    let has_tls_peer = t.peers.iter().any(|s| {
-        s.split_once(':')
-            .is_some_and(|(t, _)| t.eq_ignore_ascii_case("tls"))
-    });
+    let has_tls_peer = t
+        .peers
+        .iter()
+        .filter_map(|s| s.parse::<PeerSpec>().ok())
+        .any(|s| s.transport == Some(sbc_core::Transport::Tls));
     let srtp = super::srtp::policy(
         v,
         &p,
@@ -143,6 +179,24 @@ fn trunk(
         std::net::SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
     });
     let register = super::registration::register(v, &p, t.register.as_ref(), first_peer);
+    let rules = super::rules::rules(v, &p, &t.rules);
+    let invite_timeout = v
+        .int(
+            &format!("{p}.invite_timeout_ms"),
+            t.invite_timeout_ms,
+            crate::health::INVITE_TIMEOUT_MS_RANGE,
+            crate::health::DEFAULT_INVITE_TIMEOUT_MS,
+        )
+        .and_then(|ms| u64::try_from(ms).ok())
+        .map(std::time::Duration::from_millis);
+    let no_target_code = v
+        .int(
+            &format!("{p}.no_target_code"),
+            t.no_target_code,
+            crate::health::NO_TARGET_CODE_RANGE,
+            crate::health::DEFAULT_NO_TARGET_CODE,
+        )
+        .and_then(|c| u16::try_from(c).ok());
 
     Some(Trunk {
         name: name?,
@@ -157,6 +211,9 @@ fn trunk(
         options: health?.0,
         limits: health?.1,
         register: register?,
+        rules: rules?,
+        invite_timeout: invite_timeout?,
+        no_target_code: no_target_code?,
     })
 }
 

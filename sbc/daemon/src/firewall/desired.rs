@@ -57,6 +57,9 @@ pub fn desired(config: &Config) -> Desired {
     }
     let m = config.management();
     add(m.listen.ip());
+    if let Some(metrics) = config.metrics() {
+        add(metrics.listen.ip());
+    }
     Desired {
         table: fw.table.clone(),
         policy: match fw.policy {
@@ -69,6 +72,10 @@ pub fn desired(config: &Config) -> Desired {
         management: Some(ManagementService {
             addr: m.listen,
             allow: m.allow.iter().map(cidr).collect(),
+        }),
+        metrics: config.metrics().map(|metrics| ManagementService {
+            addr: metrics.listen,
+            allow: metrics.allow.iter().map(cidr).collect(),
         }),
         allow: fw.allow.iter().map(cidr).collect(),
         deny: fw.deny.iter().map(cidr).collect(),

@@ -38,6 +38,8 @@ impl LegMedia {
 pub struct ViewHook<H> {
     inner: H,
     media: HashMap<u64, [LegMedia; 2]>,
+    /// What ended calls' legs had negotiated, until the core takes it for the CDR.
+    ended: HashMap<u64, [LegMedia; 2]>,
 }
 
 impl<H> ViewHook<H> {
@@ -45,12 +47,19 @@ impl<H> ViewHook<H> {
         ViewHook {
             inner,
             media: HashMap::new(),
+            ended: HashMap::new(),
         }
     }
 
     /// What the legs of call `call` (its number) negotiated, A then B.
     pub fn media(&self, call: u64) -> Option<&[LegMedia; 2]> {
         self.media.get(&call)
+    }
+
+    /// What the legs of an ended call negotiated (once; `EngineEvent::CallEnded` follows
+    /// the hook's `call_ended`).
+    pub fn take_ended(&mut self, call: u64) -> Option<[LegMedia; 2]> {
+        self.ended.remove(&call)
     }
 }
 
@@ -99,7 +108,9 @@ impl<H: SessionHook> SessionHook for ViewHook<H> {
     }
 
     fn call_ended(&mut self, call: CallId) {
-        self.media.remove(&call.get());
+        if let Some(m) = self.media.remove(&call.get()) {
+            self.ended.insert(call.get(), m);
+        }
         self.inner.call_ended(call);
     }
 }

@@ -136,7 +136,16 @@ impl Views {
 
     pub fn ended(&mut self, call: u64) {
         self.calls.remove(&call);
-        self.streams.retain(|k, _| k.call != call);
+        // The call's streams only (keys sort by call first), not a walk over every call's.
+        let first = StreamKey { call, index: 0 };
+        let last = StreamKey {
+            call,
+            index: u16::MAX,
+        };
+        let keys: Vec<StreamKey> = self.streams.range(first..=last).map(|(k, _)| *k).collect();
+        for key in keys {
+            self.streams.remove(&key);
+        }
     }
 
     pub fn on_media_op(&mut self, op: &MediaOp) {
@@ -271,9 +280,10 @@ impl Views {
             cps: self.starts.len() as f64 / CPS_WINDOW.as_secs_f64(),
             trunks,
             registrations,
-            // Filled in by the core: its own registrations, the firewall's ban set.
+            // Filled in by the core: its own registrations, the firewall's ban set, drain.
             trunk_registrations: Vec::new(),
             bans: Vec::new(),
+            draining: false,
         }
     }
 

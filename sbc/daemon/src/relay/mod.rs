@@ -108,6 +108,9 @@ pub struct RelayConfig {
     /// Pseudonyms for RTCP CNAMEs (a random key per run); the SDP side gets the same from
     /// [`MediaHandle::pseudonyms`].
     pub pseudonyms: Pseudonyms,
+    /// Where the workers publish their totals once a second (the metrics endpoint);
+    /// `None`: they keep none.
+    pub board: Option<Arc<crate::observe::media::MediaBoard>>,
 }
 
 impl Default for RelayConfig {
@@ -122,6 +125,7 @@ impl Default for RelayConfig {
             kernel_table: None,
             forwarding_memo: None,
             pseudonyms: Pseudonyms::new(random_key()),
+            board: None,
         }
     }
 }
@@ -324,6 +328,10 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
         let (queue, rx) = std_mpsc::channel();
         let mut w = worker::Worker::new(i, config.shard(), rx, events_tx.clone())?;
         w.realtime = config.realtime;
+        w.tally = config
+            .board
+            .as_ref()
+            .map(|b| crate::observe::media::MediaTally::new(i, b.clone()));
         beats.push(w.beat.clone());
         if let Some(k) = &kernel {
             let fast = sbc_firewall::FastPath::attach(k.table()).map_err(io::Error::other)?;

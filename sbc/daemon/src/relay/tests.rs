@@ -81,8 +81,10 @@ fn remote(rtp: SocketAddr) -> RemoteSpec {
 
 #[test]
 fn relays_both_ways_latches_and_refuses_strangers() {
+    let board = std::sync::Arc::new(crate::observe::media::MediaBoard::new(2));
     let (relay, mut events) = start(RelayConfig {
         workers: 2,
+        board: Some(board.clone()),
         ..RelayConfig::default()
     })
     .expect("start relay");
@@ -158,6 +160,34 @@ fn relays_both_ways_latches_and_refuses_strangers() {
     for port in [pa, pa + 1, pb, pb + 1] {
         UdpSocket::bind(local(port)).expect("port released");
     }
+    // The metrics board: the closed stream's packets (2 from A, 1 from B, all RTP relayed
+    // by the worker) and the drops, once the worker published (every second).
+    let ip = a_local.ip();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let totals = loop {
+        let t = board.sum();
+        let rtp = t.received.get(&ip).map_or(0, |r| r.rtp.userspace_packets);
+        if (rtp, t.streams) == (3, 0) || std::time::Instant::now() > deadline {
+            break t;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let got = totals.received.get(&ip).copied().unwrap_or_default();
+    assert_eq!(
+        (
+            got.rtp.userspace_packets,
+            got.rtp.kernel_packets,
+            got.rtcp.userspace_packets
+        ),
+        (3, 0, 0),
+        "{totals:?}"
+    );
+    assert_eq!(
+        got.rtp.userspace_bytes,
+        2 * rtp(1, 0).len() as u64 + rtp(2, 7).len() as u64
+    );
+    assert_eq!(totals.drops.get(sbc_core::DropKind::Foreign), 5);
+    assert_eq!(totals.drops.get(sbc_core::DropKind::Junk), 1);
     relay.shutdown();
 }
 

@@ -57,6 +57,8 @@ pub struct Worker {
     /// Ticked every time round the loop (at least every [`BEAT`]): the systemd watchdog
     /// is petted only while every worker's beat is fresh.
     pub(super) beat: crate::liveness::Beat,
+    /// Totals for the metrics endpoint (`[metrics]` configured).
+    pub(super) tally: Option<crate::observe::media::MediaTally>,
 }
 
 /// The longest an idle worker sleeps, so that its beat shows it is alive.
@@ -95,6 +97,7 @@ impl Worker {
             realtime: None,
             kernel: None,
             beat: crate::liveness::Beat::new(format!("media worker {id}")),
+            tally: None,
         })
     }
 
@@ -157,6 +160,9 @@ impl Worker {
             }
             self.timers(now);
             self.flush_events();
+            if let Some(t) = &mut self.tally {
+                t.publish(now, &self.shard);
+            }
         }
         debug!(
             worker = self.id,
@@ -172,6 +178,9 @@ impl Worker {
         loop {
             match self.ops.try_recv() {
                 Ok(Command::Op(op)) => {
+                    if let Some(t) = &mut self.tally {
+                        t.on_op(&op);
+                    }
                     if let Err(e) = self.shard.apply(now, op) {
                         warn!(worker = self.id, "media op refused: {e}");
                     }
@@ -262,6 +271,9 @@ impl Worker {
                     "media: DTMF digit heard"
                 ),
                 MediaEvent::Stats { .. } => {}
+            }
+            if let Some(t) = &mut self.tally {
+                t.on_event(&ev);
             }
             // The core may be gone during shutdown; the event is moot then.
             let _ = self.events.send(ev);

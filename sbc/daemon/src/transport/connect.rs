@@ -24,7 +24,7 @@ use tracing::warn;
 use super::Inbound;
 use super::clients::{SYSTEM_ROOTS, TlsClients};
 use super::queue::Queue;
-use super::stream::{self, Link, MAX_CONNECTIONS, Role, StreamCtx};
+use super::stream::{self, Link, Role, StreamCtx};
 use super::tls::HANDSHAKE_TIMEOUT;
 
 /// A TCP connect that takes longer than this fails.
@@ -33,7 +33,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Why a connection could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("too many stream connections (at most {MAX_CONNECTIONS})")]
+    #[error("too many stream connections (sip.max_connections)")]
     TooMany,
     #[error("{0} is not a stream transport")]
     NotStream(Transport),

@@ -6,7 +6,7 @@
 //! connection a peer opened is used for transmits to exactly its remote address (its
 //! ephemeral port); a transmit to any other address of a stream transport opens a new
 //! connection from the listener's IP ([`Connector`]). While that connection is being
-//! opened, transmits queue in its write queue (at most [`WRITE_QUEUE`] messages) and
+//! opened, transmits queue in its write queue (at most [`WRITE_QUEUE`] bytes) and
 //! are written when it is up, or dropped with one log line when it cannot be opened.
 
 use std::collections::HashMap;

@@ -5,10 +5,12 @@
 //! about 1.3 kB per channel with its state — a tenth of what an idle TLS connection costs
 //! in all. This queue is one small allocation while empty and holds only what is queued.
 //!
-//! Semantics are those of a bounded mpsc channel: `try_send` fails with
-//! [`TrySendError::Full`] at capacity and with [`TrySendError::Closed`] once the
-//! [`Queue`] is gone; `recv` yields `None` once every [`Writer`] is gone and the queue is
-//! empty.
+//! Semantics are those of a bounded mpsc channel, bounded by bytes rather than messages
+//! (a stall of the connection task under load should be absorbed whatever the message
+//! sizes; what bounds memory is bytes): `try_send` fails with [`TrySendError::Full`] when
+//! the message would take the queued bytes past the capacity (a message is always taken
+//! into an empty queue), and with [`TrySendError::Closed`] once the [`Queue`] is gone;
+//! `recv` yields `None` once every [`Writer`] is gone and the queue is empty.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -39,21 +41,25 @@ struct Shared {
     state: Mutex<State>,
     /// Wakes the receiver: a message arrived or the last writer left.
     notify: Notify,
+    /// Bytes queued at most.
     capacity: usize,
 }
 
 #[derive(Debug)]
 struct State {
     messages: VecDeque<Vec<u8>>,
+    /// Bytes of `messages`.
+    bytes: usize,
     writers: usize,
     receiver_gone: bool,
 }
 
-/// A queue holding at most `capacity` messages.
+/// A queue holding at most `capacity` bytes (and any one message when empty).
 pub fn queue(capacity: usize) -> (Writer, Queue) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             messages: VecDeque::new(),
+            bytes: 0,
             writers: 1,
             receiver_gone: false,
         }),
@@ -84,9 +90,10 @@ impl Writer {
             if state.receiver_gone {
                 return Err(TrySendError::Closed(message));
             }
-            if state.messages.len() >= self.shared.capacity {
+            if !state.messages.is_empty() && state.bytes + message.len() > self.shared.capacity {
                 return Err(TrySendError::Full(message));
             }
+            state.bytes += message.len();
             state.messages.push_back(message);
         }
         self.shared.notify.notify_one();
@@ -130,7 +137,7 @@ impl Queue {
             let notified = self.shared.notify.notified();
             {
                 let mut state = self.shared.lock();
-                if let Some(message) = state.messages.pop_front() {
+                if let Some(message) = state.pop() {
                     return Some(message);
                 }
                 if state.writers == 0 {
@@ -143,7 +150,7 @@ impl Queue {
 
     /// The next message if one is queued.
     pub fn try_recv(&mut self) -> Option<Vec<u8>> {
-        self.shared.lock().messages.pop_front()
+        self.shared.lock().pop()
     }
 
     /// Messages queued.
@@ -158,6 +165,15 @@ impl Drop for Queue {
         state.receiver_gone = true;
         // What was queued is dropped with the connection, not when the core lets go.
         state.messages = VecDeque::new();
+        state.bytes = 0;
+    }
+}
+
+impl State {
+    fn pop(&mut self) -> Option<Vec<u8>> {
+        let message = self.messages.pop_front()?;
+        self.bytes -= message.len();
+        Some(message)
     }
 }
 
@@ -197,6 +213,24 @@ mod tests {
             w.try_send(b"x".to_vec()),
             Err(TrySendError::Closed(b"x".to_vec()))
         );
+    }
+
+    #[tokio::test]
+    async fn bounded_by_bytes_and_any_message_fits_an_empty_queue() {
+        let (w, mut q) = queue(10);
+        assert_eq!(
+            w.try_send(vec![1; 25]),
+            Ok(()),
+            "larger than the capacity, queue empty"
+        );
+        assert_eq!(w.try_send(vec![2; 1]), Err(TrySendError::Full(vec![2; 1])));
+        assert_eq!(q.recv().await, Some(vec![1; 25]));
+        assert_eq!(w.try_send(vec![3; 6]), Ok(()));
+        assert_eq!(w.try_send(vec![4; 4]), Ok(()), "exactly the capacity");
+        assert_eq!(w.try_send(vec![5; 1]), Err(TrySendError::Full(vec![5; 1])));
+        assert_eq!(q.try_recv(), Some(vec![3; 6]));
+        assert_eq!(w.try_send(vec![6; 6]), Ok(()), "room again once popped");
+        assert_eq!(q.len(), 2);
     }
 
     #[tokio::test]

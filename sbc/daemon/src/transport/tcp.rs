@@ -1,5 +1,5 @@
 //! TCP listeners: an accept loop per listener, one [`stream`] task per
-//! connection. At most [`MAX_CONNECTIONS`] stream connections are open at once (shared
+//! connection. At most `sip.max_connections` stream connections are open at once (shared
 //! with TLS and with connections the SBC opens); idle ones close after
 //! [`IDLE_TIMEOUT`](super::stream::IDLE_TIMEOUT).
 
@@ -13,8 +13,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::warn;
 
 use super::stream::{self, Link, StreamCtx};
-
-pub use super::stream::MAX_CONNECTIONS;
 
 /// Accepts connections until the listener fails.
 pub async fn serve(

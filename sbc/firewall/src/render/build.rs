@@ -127,7 +127,7 @@ fn judged(d: &Desired) -> Vec<Cidr> {
     let mut addrs: Vec<IpAddr> = d.addresses.clone();
     addrs.extend(d.sip.iter().map(|s| s.addr.ip()));
     addrs.extend(d.media.iter().map(|m| m.addr));
-    addrs.extend(d.management.iter().map(|m| m.addr.ip()));
+    addrs.extend(d.services().map(|(m, _)| m.addr.ip()));
     let cidrs: Vec<Cidr> = addrs
         .into_iter()
         .filter(|a| !a.is_unspecified())
@@ -153,13 +153,10 @@ fn input_rules(d: &Desired, out: &mut Vec<Rule>) {
             ));
         }
     }
-    // Management on a wildcard address answers on every address of the host, not only
-    // the SBC's: its port is judged whatever the destination (only from the allow list).
-    if let Some(mg) = d
-        .management
-        .as_ref()
-        .filter(|m| m.addr.ip().is_unspecified())
-    {
+    // Management (or metrics) on a wildcard address answers on every address of the host,
+    // not only the SBC's: its port is judged whatever the destination (only from the
+    // allow list).
+    for (mg, _) in d.services().filter(|(m, _)| m.addr.ip().is_unspecified()) {
         let mut s = service_match(mg.addr.ip(), Field::TcpDport, mg.addr.port());
         s.push(Stmt::Jump("filter"));
         out.push(rule("input", s, None));
@@ -264,7 +261,7 @@ fn filter_rules(d: &Desired, out: &mut Vec<Rule>) {
     for s in d.sip.iter().filter(|s| s.proto == SipProto::Tcp) {
         sip_rules(d, s, Field::TcpDport, out);
     }
-    if let Some(mg) = &d.management {
+    for (mg, comment) in d.services() {
         let base = service_match(mg.addr.ip(), Field::TcpDport, mg.addr.port());
         let (a4, a6) = split(&mg.allow);
         for (v4, list) in [(true, a4), (false, a6)] {
@@ -277,7 +274,7 @@ fn filter_rules(d: &Desired, out: &mut Vec<Rule>) {
         }
         let mut s = base;
         s.extend([Stmt::Counter, Stmt::Drop]);
-        out.push(rule(f, s, Some("management")));
+        out.push(rule(f, s, Some(comment)));
     }
     icmp_rules(out);
     match d.policy {

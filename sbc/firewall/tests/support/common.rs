@@ -9,7 +9,8 @@ pub fn cidr(s: &str) -> Cidr {
     s.parse().expect("fixture cidr")
 }
 
-/// Outside realm open to phones (UDP+TLS), inside realm with a PBX trunk, management.
+/// Outside realm open to phones (UDP+TLS), inside realm with a PBX trunk, management,
+/// metrics.
 pub fn two_realms() -> Desired {
     Desired {
         table: "sbc".to_owned(),
@@ -54,6 +55,10 @@ pub fn two_realms() -> Desired {
             addr: "10.0.0.1:8443".parse().expect("fixture"),
             allow: vec![cidr("10.0.0.0/24"), cidr("10.0.0.5")],
         }),
+        metrics: Some(ManagementService {
+            addr: "10.0.0.1:9090".parse().expect("fixture"),
+            allow: vec![cidr("10.0.0.9")],
+        }),
         allow: vec![],
         deny: vec![cidr("192.0.2.0/24")],
         sip_rate: RateLimit {
@@ -63,7 +68,8 @@ pub fn two_realms() -> Desired {
     }
 }
 
-/// Dual-stack, wildcard listeners, reject policy, global allow list, custom table name.
+/// Dual-stack, wildcard listeners (metrics on IPv4's), reject policy, global allow list,
+/// custom table name.
 pub fn dual_stack() -> Desired {
     Desired {
         table: "edge_fw".to_owned(),
@@ -101,6 +107,10 @@ pub fn dual_stack() -> Desired {
         management: Some(ManagementService {
             addr: "[::]:8443".parse().expect("fixture"),
             allow: vec![cidr("127.0.0.0/8"), cidr("fd00::/8")],
+        }),
+        metrics: Some(ManagementService {
+            addr: "0.0.0.0:9100".parse().expect("fixture"),
+            allow: vec![cidr("192.0.2.0/24")],
         }),
         allow: vec![cidr("198.51.100.99"), cidr("2001:db8:ffff::/64")],
         deny: vec![],

@@ -39,6 +39,8 @@ pub struct StatusView {
     pub trunk_registrations: Vec<TrunkRegistrationView>,
     pub bans: Vec<BanView>,
     pub firewall: FirewallStatus,
+    /// New calls and OPTIONS refused with 503 while `calls.active` run to their end.
+    pub draining: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +96,7 @@ pub fn status_of(state: &AppState, snap: &Snapshot) -> StatusView {
         firewall: FirewallStatus {
             enabled: config.firewall().enabled,
         },
+        draining: snap.draining,
     }
 }
 
@@ -158,6 +161,47 @@ pub async fn unban(
         }
         Ok(Ok(Ok(false))) => Err(ApiError::not_found(format!("{ip} is not banned"))),
         Ok(Ok(Err(reason))) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, reason)),
+        _ => Err(unavailable()),
+    }
+}
+
+/// How long a drain or undrain waits for the daemon to take it.
+const DRAIN_WAIT: Duration = Duration::from_secs(5);
+
+/// `POST /api/drain`: new calls and OPTIONS are answered 503 with Retry-After (peers
+/// fail over), calls in progress go on; `/api/status` says `draining` and counts them.
+pub async fn drain(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+) -> Result<StatusCode, ApiError> {
+    set_draining(&state, &user, true).await
+}
+
+/// `POST /api/undrain`: new calls and OPTIONS are accepted again.
+pub async fn undrain(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+) -> Result<StatusCode, ApiError> {
+    set_draining(&state, &user, false).await
+}
+
+async fn set_draining(state: &AppState, user: &User, drain: bool) -> Result<StatusCode, ApiError> {
+    let (reply, answer) = oneshot::channel();
+    let unavailable =
+        || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the daemon did not answer");
+    state
+        .0
+        .live
+        .commands
+        .send(Command::Drain { drain, reply })
+        .await
+        .map_err(|_| unavailable())?;
+    match tokio::time::timeout(DRAIN_WAIT, answer).await {
+        Ok(Ok(())) => {
+            let what = if drain { "drain" } else { "undrain" };
+            state.0.audit.record(&user.name, what, String::new());
+            Ok(StatusCode::NO_CONTENT)
+        }
         _ => Err(unavailable()),
     }
 }

@@ -6,5 +6,6 @@ pub mod config;
 pub mod live;
 pub mod network;
 pub mod registry;
+pub mod rules;
 pub mod sections;
 pub mod update;

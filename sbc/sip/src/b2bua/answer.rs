@@ -285,7 +285,7 @@ impl Engine {
         self.arm(now + interval * 64, id, CallTimer::AckTimeout(a_tx));
     }
 
-    fn failed(
+    pub(crate) fn failed(
         &mut self,
         now: Instant,
         id: CallId,
@@ -300,10 +300,13 @@ impl Engine {
             self.maybe_finish(id, hook);
             return;
         }
-        if fails_over(code) && !call.provisional_seen && call.target + 1 < call.plan.targets.len() {
+        // A timeout, 408 or 503 before any provisional response: the target failed.
+        let target_failed = fails_over(code) && !call.provisional_seen;
+        if target_failed && call.target + 1 < call.plan.targets.len() {
             self.next_target(now, id, hook);
             return;
         }
+        let no_target_code = call.plan.no_target_code.filter(|_| target_failed);
         if code == 422 && self.retry_after_422(now, id, response, hook) {
             return;
         }
@@ -314,7 +317,9 @@ impl Engine {
         let Some(a_tx) = call.a_invite.take() else {
             return;
         };
-        let mapped = mapped_failure(code);
+        // No target left: the trunk's answer, without the last target's Retry-After (A
+        // would shun the whole SBC for it).
+        let mapped = no_target_code.unwrap_or_else(|| mapped_failure(code));
         let reason = if mapped == code {
             response.reason().unwrap_or("").to_owned()
         } else {
@@ -325,6 +330,9 @@ impl Engine {
             .response_to(a_tx, mapped, &reason, Some(&call.a.local_tag))
         {
             for name in [Known::RetryAfter, Known::Unsupported, Known::MinSe] {
+                if no_target_code.is_some() && name == Known::RetryAfter {
+                    continue;
+                }
                 for v in response.header_values(name) {
                     out.push_header(name, v);
                 }

@@ -106,6 +106,19 @@ pub enum Purpose {
     Prack,
     /// A session refresh the SBC sends itself as the refresher (RFC 4028 §10).
     Refresh(Refresh),
+    /// An INVITE to a target abandoned after `invite_timeout` (no longer retransmitted):
+    /// a late provisional response gets the CANCEL held back for it, a late 2xx an ACK
+    /// and a BYE on the leg it would have set up.
+    Abandoned(Box<Abandoned>),
+}
+
+/// What is needed to end what an abandoned INVITE may still set up.
+#[derive(Debug, Clone)]
+pub struct Abandoned {
+    /// The B leg as that INVITE opened it.
+    pub dialog: super::dialog::Dialog,
+    /// The INVITE's CSeq number (its ACK's).
+    pub cseq: u32,
 }
 
 /// A session refresh of the SBC's own on the B leg.

@@ -48,6 +48,16 @@ pub enum EngineEvent {
     Timeout { tx: ClientTxId },
 }
 
+/// One leg of a call as its peer sees it ([`Engine::legs`]): the Call-ID and the two
+/// parties' headers (the SBC's side first: on A's leg the To the caller dialled, on B's the
+/// From the SBC sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegInfo {
+    pub call_id: String,
+    pub local_party: String,
+    pub remote_party: String,
+}
+
 /// A view of the engine's bookkeeping ([`Engine::bookkeeping`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bookkeeping {
@@ -76,6 +86,9 @@ pub(crate) enum CallTimer {
     SessionExpires,
     /// The SBC is the refresher: refresh at half the interval (RFC 4028 §10).
     SessionRefresh,
+    /// The B INVITE in this client transaction got no response at all within the plan's
+    /// `invite_timeout`: abandon that target for the next.
+    InviteTimeout(ClientTxId),
 }
 
 /// The SIP core of the SBC: owns every transaction and every call.
@@ -220,6 +233,17 @@ impl Engine {
         &mut self.tokens
     }
 
+    /// Each leg of call `call` as on the wire, A then B (`None` once the call is over).
+    pub fn legs(&self, call: CallId) -> Option<[LegInfo; 2]> {
+        let c = self.calls.get(&call)?;
+        let leg = |d: &super::dialog::Dialog| LegInfo {
+            call_id: d.call_id.clone(),
+            local_party: d.local_party.clone(),
+            remote_party: d.remote_party.clone(),
+        };
+        Some([leg(&c.a), leg(&c.b)])
+    }
+
     /// Calls in progress.
     pub fn call_count(&self) -> usize {
         self.calls.len()
@@ -362,7 +386,9 @@ impl Engine {
 
 /// A Warning header value (RFC 3261 §20.43, code 399: miscellaneous).
 pub(crate) fn warning(agent: &str, text: &str) -> String {
-    let agent: String = agent
+    // The product without a version (`sbc/1.2` -> `sbc`): scanners fingerprint versions.
+    let product = agent.split('/').next().unwrap_or_default();
+    let agent: String = product
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .collect();

@@ -50,6 +50,7 @@
 //! (the 18x still counts as acknowledged). Other requests from A in its early dialog
 //! (UPDATE, INFO ...) get 500 with Retry-After: B's dialog does not exist yet.
 
+mod abandon;
 mod ack;
 mod answer;
 mod call;
@@ -68,7 +69,7 @@ mod session_timer;
 mod teardown;
 
 pub use call::{CallState, EndReason};
-pub use engine::{Bookkeeping, Engine, EngineConfig, EngineEvent};
+pub use engine::{Bookkeeping, Engine, EngineConfig, EngineEvent, LegInfo};
 pub use hook::{Body, BodyRole, InDialog, InDialogAction, NotAcceptable, PassThrough, SessionHook};
 pub use ids::{CallId, Side, Tokens};
 pub use outgoing::RelayError;

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::call::{Call, CallState, EndReason, Purpose};
 use super::dialog::{Dialog, contact_uri, record_route};
-use super::engine::{Engine, EngineEvent};
+use super::engine::{CallTimer, Engine, EngineEvent};
 use super::headers::{copy_crossing, supports};
 use super::hook::{Body, BodyRole, SessionHook};
 use super::ids::{CallId, Side};
@@ -226,11 +226,16 @@ impl Engine {
         let peer = call.b.peer;
         match self.layer.start_client(now, invite, peer) {
             Ok(tx) => {
+                let mut timeout = None;
                 if let Some(call) = self.calls.get_mut(&id) {
                     call.b_invite = Some(tx);
                     call.open.insert(tx);
+                    timeout = call.plan.invite_timeout;
                 }
                 self.clients.insert(tx, (id, Purpose::Invite));
+                if let Some(after) = timeout {
+                    self.arm(now + after, id, CallTimer::InviteTimeout(tx));
+                }
             }
             Err(e) => {
                 let why = format!("INVITE not sent: {e}");

@@ -44,4 +44,12 @@ pub struct RelayPlan {
     /// Names for logs: source (trunk or realm) and destination trunk.
     pub from_name: String,
     pub to_name: String,
+    /// How long a target has to answer the INVITE at all (a provisional or final
+    /// response) before it is abandoned for the next one (`invite_timeout_ms`); `None`:
+    /// until Timer B (RFC 3261 §17.1.1.2).
+    pub invite_timeout: Option<std::time::Duration>,
+    /// The status A gets when no target is left after timeouts, 408s and 503s
+    /// (`no_target_code`; sent without Retry-After, so A does not shun the SBC). `None`:
+    /// the last target's failure, as it came.
+    pub no_target_code: Option<u16>,
 }

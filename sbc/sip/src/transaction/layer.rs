@@ -14,7 +14,7 @@ use super::events::{ClientTxId, Peer, ServerTxId, TransactionEvent, TxId};
 use super::invite_client::InviteClient;
 use super::key::{ClientKey, MergeKey, ServerKey};
 use super::non_invite_client::NonInviteClient;
-use super::timer::TimerConfig;
+use super::timer::{Timer, TimerConfig};
 use crate::{Message, Method};
 
 /// The RFC 3261 §17 transaction layer of one SIP endpoint. See the [module
@@ -154,6 +154,21 @@ impl TransactionLayer {
             .get(&tx)
             .ok_or(TransactionError::UnknownServer { tx })?;
         Ok(super::response_for(&entry.template, code, reason, to_tag))
+    }
+
+    /// Stops retransmitting the INVITE of client transaction `tx` (its target was
+    /// abandoned for another): the transaction goes on matching responses until it ends
+    /// (Timer B, or a final response).
+    pub fn stop_retransmitting(&mut self, tx: ClientTxId) {
+        self.out.timers.disarm(tx.into(), Timer::A);
+    }
+
+    /// Whether INVITE client transaction `tx` is still Calling: no response at all yet
+    /// (§17.1.1.2).
+    pub fn is_calling(&self, tx: ClientTxId) -> bool {
+        self.clients
+            .get(&tx)
+            .is_some_and(|e| matches!(&e.machine, ClientMachine::Invite(i) if i.is_calling()))
     }
 
     /// Cancels the pending INVITE client transaction `tx` (§9.1): builds the CANCEL

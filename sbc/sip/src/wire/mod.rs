@@ -8,6 +8,7 @@ mod limits;
 mod message;
 mod method;
 mod parse;
+mod reason;
 mod reject;
 mod validate;
 
@@ -18,4 +19,5 @@ pub use limits::Limits;
 pub use message::{HeaderRef, Message};
 pub use method::Method;
 pub use parse::Framing;
-pub use reject::{reason_phrase, reject_response};
+pub use reason::reason_phrase;
+pub use reject::reject_response;

@@ -8,6 +8,7 @@
 //! bytes (so a retransmission gets the same tag), and a Warning names the problem.
 
 use super::error::ParseError;
+use super::reason::reason_phrase;
 
 /// The response to send for a request refused with `error`, or `None` when none can be
 /// formed (a response, an ACK, no Via, not even a request line).
@@ -113,30 +114,4 @@ fn quote(s: &str) -> String {
             c => vec![c],
         })
         .collect()
-}
-
-/// The reason phrase the SBC uses for a status code.
-pub fn reason_phrase(code: u16) -> &'static str {
-    match code {
-        100 => "Trying",
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        415 => "Unsupported Media Type",
-        416 => "Unsupported URI Scheme",
-        420 => "Bad Extension",
-        481 => "Call/Transaction Does Not Exist",
-        482 => "Loop Detected",
-        483 => "Too Many Hops",
-        487 => "Request Terminated",
-        500 => "Server Internal Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        505 => "Version Not Supported",
-        513 => "Message Too Large",
-        _ => "Unknown",
-    }
 }

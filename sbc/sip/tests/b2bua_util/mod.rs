@@ -53,6 +53,9 @@ pub struct Harness {
     pub targets: Vec<&'static str>,
     /// Answer out-of-dialog requests by relaying them (true) or with 404 (false).
     pub relay: bool,
+    /// The plan's `invite_timeout` and `no_target_code` (fast failover).
+    pub invite_timeout: Option<Duration>,
+    pub no_target_code: Option<u16>,
 }
 
 impl Harness {
@@ -69,6 +72,8 @@ impl Harness {
             events: Vec::new(),
             targets: vec![B_PEER],
             relay: true,
+            invite_timeout: None,
+            no_target_code: None,
         }
     }
 
@@ -110,6 +115,8 @@ impl Harness {
             trust_identity: false,
             from_name: "carrier".into(),
             to_name: "pbx".into(),
+            invite_timeout: self.invite_timeout,
+            no_target_code: self.no_target_code,
         }
     }
 

@@ -1,0 +1,135 @@
+//! Messages adjusted for the side they travel on, at the edges of the core: what the
+//! engine built just before it reaches a socket ([`Rewriter::outbound`]), what a trunk
+//! sent just before the engine sees it ([`Rewriter::inbound`]).
+//!
+//! * towards a realm whose `server_header` is not the engine's own name, the SBC's
+//!   Server and User-Agent lines say that instead (or are left out), see [`agent`];
+//! * a trunk's header manipulation rules (`[[trunk.rule]]`) run on what the SBC sends
+//!   to the trunk's peers (`direction = "outbound"`, after `server_header`) and on what
+//!   they send it (`"inbound"`), see [`rules`].
+//!
+//! The realm of a transmit is the realm of the listener it leaves from
+//! ([`Transmit::local`]); its trunk the trunk of that realm whose peer has the remote
+//! address's IP. [`Rewriter`] is rebuilt from the configuration at start and at every
+//! reload, and holds no other state: retransmissions are rewritten the same way.
+
+mod agent;
+mod rules;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use sbc_config::{Config, DEFAULT_SERVER_HEADER};
+use sbc_core::{Transmit, Transport};
+use sbc_rules::{Direction, RuleSet};
+use sbc_sip::transaction::Peer;
+use sbc_sip::{Framing, Limits, Message};
+
+/// A trunk's rules, with its name for the log.
+#[derive(Debug)]
+struct TrunkRules {
+    trunk: String,
+    rules: RuleSet,
+}
+
+/// Per-side adjustments, read from the configuration.
+#[derive(Debug, Default)]
+pub struct Rewriter {
+    /// Listener address → the name the SBC gives itself there, for realms whose
+    /// `server_header` differs from the engine's.
+    agent_by_listener: HashMap<SocketAddr, String>,
+    /// (listener address, peer IP) → that trunk's rules, for trunks that have some.
+    rules: HashMap<(SocketAddr, IpAddr), Arc<TrunkRules>>,
+    limits: Limits,
+}
+
+impl Rewriter {
+    pub fn new(config: &Config) -> Self {
+        let mut agent_by_listener = HashMap::new();
+        for realm in config.realms() {
+            if realm.server_header == DEFAULT_SERVER_HEADER {
+                continue;
+            }
+            for l in &realm.listen {
+                agent_by_listener.insert(l.addr, realm.server_header.clone());
+            }
+        }
+        let mut rules = HashMap::new();
+        for trunk in config.trunks().iter().filter(|t| !t.rules.is_empty()) {
+            let entry = Arc::new(TrunkRules {
+                trunk: trunk.name.clone(),
+                rules: trunk.rules.clone(),
+            });
+            for l in &config.realm_of(trunk).listen {
+                for peer in &trunk.peers {
+                    rules.insert((l.addr, peer.addr.ip().to_canonical()), entry.clone());
+                }
+            }
+        }
+        let sip = config.sip();
+        Rewriter {
+            agent_by_listener,
+            rules,
+            limits: Limits {
+                max_message_size: sip.max_message_size,
+                max_headers: sip.max_headers,
+            },
+        }
+    }
+
+    /// Adjusts `t` in place for where it goes.
+    pub fn outbound(&self, t: &mut Transmit) {
+        if let Some(name) = self.agent_by_listener.get(&t.local) {
+            if let Some(payload) = agent::rewrite(&t.payload, name) {
+                t.payload = payload;
+            }
+        }
+        let Some(r) = self.rules.get(&(t.local, t.remote.ip().to_canonical())) else {
+            return;
+        };
+        if r.rules.acts_on(Direction::Outbound) {
+            if let Some(payload) = rules::apply(
+                &r.rules,
+                Direction::Outbound,
+                &r.trunk,
+                &t.payload,
+                &self.limits,
+            ) {
+                t.payload = payload;
+            }
+        }
+    }
+
+    /// `msg` from `peer` after its trunk's inbound rules (itself when none apply).
+    pub fn inbound(&self, msg: Message, peer: &Peer) -> Message {
+        let Some(r) = self
+            .rules
+            .get(&(peer.local, peer.remote.ip().to_canonical()))
+        else {
+            return msg;
+        };
+        if !r.rules.acts_on(Direction::Inbound) {
+            return msg;
+        }
+        let Some(bytes) = rules::apply(
+            &r.rules,
+            Direction::Inbound,
+            &r.trunk,
+            &msg.to_bytes(),
+            &self.limits,
+        ) else {
+            return msg;
+        };
+        let framing = match peer.transport {
+            Transport::Udp => Framing::Datagram,
+            Transport::Tcp | Transport::Tls => Framing::Stream,
+        };
+        // `rules::apply` parsed these bytes already; a failure here cannot happen, and
+        // would keep the message as received.
+        Message::parse(bytes, framing, &self.limits).unwrap_or(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! The rewriter picks the realm by the listener and the trunk by the peer's IP.
+
+use std::net::SocketAddr;
+
+use sbc_config::Config;
+use sbc_core::{Transmit, Transport};
+use sbc_sip::transaction::Peer;
+use sbc_sip::{Framing, Limits, Message};
+
+use super::Rewriter;
+
+const CONFIG: &str = r#"
+[system]
+name = "t"
+
+[management]
+listen = "127.0.0.1:8443"
+
+[firewall]
+enabled = false
+
+[[realm]]
+name = "outside"
+listen = ["udp:127.0.0.1:5060"]
+media_ip = "127.0.0.1"
+media_ports = "20000-20099"
+server_header = ""
+
+[[realm]]
+name = "inside"
+listen = ["udp:127.0.0.1:5070"]
+media_ip = "127.0.0.1"
+media_ports = "21000-21099"
+
+[[trunk]]
+name = "carrier"
+realm = "outside"
+peers = ["udp:127.0.0.2:5060"]
+
+[[trunk.rule]]
+message = "request"
+action = "set"
+header = "X-To-Carrier"
+value = "yes"
+
+[[trunk.rule]]
+direction = "inbound"
+action = "remove"
+header = "X-Carrier-Secret"
+
+[[trunk]]
+name = "pbx"
+realm = "inside"
+peers = ["udp:127.0.0.3:5060"]
+"#;
+
+const OPTIONS: &str = "OPTIONS sip:127.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\nFrom: <sip:sbc@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.2>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nUser-Agent: sbc\r\nX-Carrier-Secret: s\r\nContent-Length: 0\r\n\r\n";
+
+fn rewriter() -> Rewriter {
+    let config = Config::from_toml_str(CONFIG, "/tmp").expect("valid config");
+    Rewriter::new(&config)
+}
+
+fn transmit(local: &str, remote: &str) -> Transmit {
+    Transmit {
+        transport: Transport::Udp,
+        local: local.parse().expect("address"),
+        remote: remote.parse().expect("address"),
+        payload: OPTIONS.as_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn outbound_rules_and_server_header_follow_realm_and_trunk() {
+    let r = rewriter();
+    let mut t = transmit("127.0.0.1:5060", "127.0.0.2:5060");
+    r.outbound(&mut t);
+    let text = String::from_utf8(t.payload).expect("utf-8");
+    assert!(text.contains("X-To-Carrier: yes\r\n"), "{text}");
+    assert!(!text.contains("User-Agent"), "{text}");
+    // The inbound rule does not act on what the SBC sends.
+    assert!(text.contains("X-Carrier-Secret: s\r\n"), "{text}");
+
+    // Another realm, another trunk: untouched.
+    let mut t = transmit("127.0.0.1:5070", "127.0.0.3:5060");
+    r.outbound(&mut t);
+    assert_eq!(t.payload, OPTIONS.as_bytes());
+}
+
+#[test]
+fn inbound_rules_run_on_the_trunks_requests_only() {
+    let r = rewriter();
+    let parse = || {
+        Message::parse(
+            OPTIONS.as_bytes().to_vec(),
+            Framing::Datagram,
+            &Limits::default(),
+        )
+        .expect("parses")
+    };
+    let peer = |local: &str, remote: &str| Peer {
+        transport: Transport::Udp,
+        local: local.parse::<SocketAddr>().expect("address"),
+        remote: remote.parse::<SocketAddr>().expect("address"),
+    };
+    let from_carrier = r.inbound(parse(), &peer("127.0.0.1:5060", "127.0.0.2:40000"));
+    let text = String::from_utf8(from_carrier.to_bytes()).expect("utf-8");
+    assert!(!text.contains("X-Carrier-Secret"), "{text}");
+    let from_pbx = r.inbound(parse(), &peer("127.0.0.1:5070", "127.0.0.3:5060"));
+    let text = String::from_utf8(from_pbx.to_bytes()).expect("utf-8");
+    assert!(text.contains("X-Carrier-Secret"), "{text}");
+}
