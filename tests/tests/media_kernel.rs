@@ -49,8 +49,10 @@ fn kernel_packets(lab: &Lab) -> Vec<(String, u64)> {
 }
 
 /// `packets: N` fields of an event line, in order (side A, side B).
+/// Each side's `packets` (all it relayed, the kernel's share included; not
+/// `kernel_packets`).
 fn stats_packets(line: &str) -> Vec<u64> {
-    line.split("packets: ")
+    line.split("StreamStats { packets: ")
         .skip(1)
         .filter_map(|s| s.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
         .collect()
