@@ -31,23 +31,7 @@ impl Direction {
 
 /// The label of a method: its name when it is one the SBC knows, else `other`.
 pub fn method_label(method: &Method) -> &'static str {
-    match method {
-        Method::Invite => "INVITE",
-        Method::Ack => "ACK",
-        Method::Bye => "BYE",
-        Method::Cancel => "CANCEL",
-        Method::Options => "OPTIONS",
-        Method::Register => "REGISTER",
-        Method::Prack => "PRACK",
-        Method::Update => "UPDATE",
-        Method::Info => "INFO",
-        Method::Subscribe => "SUBSCRIBE",
-        Method::Notify => "NOTIFY",
-        Method::Refer => "REFER",
-        Method::Message => "MESSAGE",
-        Method::Publish => "PUBLISH",
-        Method::Extension(_) => "other",
-    }
+    method.standard_name().unwrap_or("other")
 }
 
 /// What the first line of a serialized message says: a request's method or a
