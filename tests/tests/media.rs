@@ -38,8 +38,18 @@ const EVIL: u32 = 0x0bad;
 
 #[test]
 fn rtp_crosses_the_sbc_latched_to_a_natted_carrier_and_injection_is_refused() {
+    crosses_latches_and_refuses(&[]);
+}
+
+/// The same with the workers on io_uring (`[media] io = "io_uring"`).
+#[test]
+fn rtp_crosses_the_sbc_with_io_uring_workers() {
+    crosses_latches_and_refuses(&["--io", "io_uring"]);
+}
+
+fn crosses_latches_and_refuses(args: &[&str]) {
     let lab = Lab::new().expect("create lab");
-    let mut h = MediaHarness::start(&lab, &[]);
+    let mut h = MediaHarness::start(&lab, args);
     let a_local = SocketAddr::from((SBC_OUTSIDE_IP, 20000));
     let b_local = SocketAddr::from((SBC_INSIDE_IP, 20000));
     let carrier = SocketAddr::from((CARRIER_IP, 4444));

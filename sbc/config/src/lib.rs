@@ -77,6 +77,7 @@
 //! | `media.hold_inactivity_seconds` | the same while a side is on hold, `1..=86400` | `3600` |
 //! | `media.latch_window_ms` | after an SDP or the answer, how long a side may latch to a new source, `100..=60000` | `3000` |
 //! | `media.workers` | media worker threads, `1..=256`; read at start only (reload: restart needed) | one per core |
+//! | `media.io` | `"epoll"` or `"io_uring"`: how the media workers drive their sockets (io_uring: multishot receive into provided buffers, sends queued on the ring; falls back to epoll where refused); read at start only | `"epoll"` |
 //! | `media.realtime_priority` | run the media workers `SCHED_FIFO` at this priority, `1..=99`; read at start only | normal scheduling |
 //! | `media.kernel_forwarding` | hand latched plain-RTP streams to the kernel (nftables NAT maps in `inet sbc_fast` + conntrack; switches `net.ipv4.conf.all.forwarding` on while running, its forward chain accepting only those relays); requires `firewall.enabled`; IPv4; read at start only | `false` |
 //! | `realm.listen` | `udp:`/`tcp:`/`tls:` `ip:port`, non-empty | required |
@@ -224,8 +225,8 @@ pub use media::{
 };
 pub use model::{
     Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
-    FirewallPolicy, Management, Metrics, Realm, SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles,
-    TranscodeMode, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
+    FirewallPolicy, Management, MediaIo, Metrics, Realm, SipLimits, SrtpMode, SrtpPolicy, System,
+    TlsFiles, TranscodeMode, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
 };
 pub use peer::{Host, PeerSpec, PeerSpecError};
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};

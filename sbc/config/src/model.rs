@@ -371,6 +371,17 @@ named_enum! {
 }
 
 named_enum! {
+    /// How the media workers drive their sockets (`[media] io = ...`).
+    MediaIo {
+        /// epoll readiness, `recvmmsg`/`sendmmsg` batches (default).
+        Epoll = "epoll",
+        /// io_uring: multishot receive into provided buffers, sends queued on the ring;
+        /// falls back to epoll where the kernel or a seccomp filter refuses io_uring.
+        IoUring = "io_uring",
+    }
+}
+
+named_enum! {
     /// Whether a trunk's calls may be transcoded (`transcode = ...`).
     TranscodeMode {
         /// When the two sides share no codec, offer codecs the SBC can transcode to

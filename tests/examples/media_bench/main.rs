@@ -5,7 +5,11 @@
 //!
 //! `scripts/bench/media [--streams 250,500,1000] [--seconds 10] [--workers N]
 //!  [--relay-cpus LIST] [--no-rtpengine] [--blocking-receivers] [--realtime PRIO | --no-realtime]
-//!  [--kernel] [--srtp SUITE[,SUITE...]]`
+//!  [--kernel] [--io-uring] [--srtp SUITE[,SUITE...]]`
+//!
+//! `--io-uring` adds rows `sbc-uring`: the same workers driving their sockets with io_uring
+//! (multishot receive into provided buffers, sends queued on the ring: one `io_uring_enter`
+//! per turn of the loop) instead of epoll + `recvmmsg`/`sendmmsg`, plain and per SRTP suite.
 //!
 //! `--srtp` adds, per suite (`AES_CM_128_HMAC_SHA1_80`, `AEAD_AES_128_GCM`, ...), a row for
 //! each relay with side A of every stream in SRTP and side B plain RTP (SDES bridging): the
@@ -57,7 +61,7 @@ mod system;
 use std::process::ExitCode;
 
 use measure::measure;
-use relays::{RtpEngine, Sbc, pin_self};
+use relays::{RtpEngine, Sbc, SbcMode, pin_self};
 use sbc_srtp::Suite;
 
 struct Args {
@@ -71,6 +75,8 @@ struct Args {
     receive: load::Receive,
     realtime: Option<u8>,
     kernel: bool,
+    /// Add the SBC with io_uring-driven workers (`sbc-uring` rows).
+    io_uring: bool,
     srtp: Vec<Suite>,
 }
 
@@ -97,6 +103,7 @@ fn args() -> Result<Args, String> {
         receive: load::Receive::Stamped,
         realtime: Some(50),
         kernel: false,
+        io_uring: false,
         srtp: vec![],
     };
     let mut it = std::env::args().skip(1);
@@ -123,6 +130,7 @@ fn args() -> Result<Args, String> {
             }
             "--no-realtime" => a.realtime = None,
             "--kernel" => a.kernel = true,
+            "--io-uring" => a.io_uring = true,
             "--srtp" => {
                 a.srtp = v()?
                     .split(',')
@@ -226,12 +234,26 @@ fn main() -> ExitCode {
                 SBC_BASE_PORT,
                 &args.relay_cpus,
                 args.realtime,
-                false,
+                SbcMode::Epoll,
             );
             rows.push(match sbc {
                 Ok(mut s) => measure(Some(&mut s), n, args.seconds, args.receive, srtp),
                 Err(e) => Err(format!("sbc: {e}")),
             });
+            if args.io_uring {
+                let sbc = Sbc::start(
+                    &args.sbc,
+                    args.workers,
+                    SBC_BASE_PORT,
+                    &args.relay_cpus,
+                    args.realtime,
+                    SbcMode::Uring,
+                );
+                rows.push(match sbc {
+                    Ok(mut s) => measure(Some(&mut s), n, args.seconds, args.receive, srtp),
+                    Err(e) => Err(format!("sbc-uring: {e}")),
+                });
+            }
             if args.kernel && srtp.is_none() {
                 let sbc = Sbc::start(
                     &args.sbc,
@@ -239,7 +261,7 @@ fn main() -> ExitCode {
                     SBC_BASE_PORT,
                     &args.relay_cpus,
                     args.realtime,
-                    true,
+                    SbcMode::Kernel,
                 );
                 rows.push(match sbc {
                     Ok(mut s) => measure(Some(&mut s), n, args.seconds, args.receive, None),

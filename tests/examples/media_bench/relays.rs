@@ -43,24 +43,38 @@ pub struct Sbc {
     stdin: Option<ChildStdin>,
     lines: Arc<Mutex<Vec<String>>>,
     base_port: u16,
-    kernel: bool,
+    mode: SbcMode,
+}
+
+/// How the SBC's harness relays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SbcMode {
+    /// The media workers with epoll + `recvmmsg`/`sendmmsg` (the default).
+    Epoll,
+    /// The kernel fast path (`--kernel-forwarding`).
+    Kernel,
+    /// The media workers driving their sockets with io_uring (`--io io_uring`).
+    Uring,
 }
 
 impl Sbc {
-    /// `realtime`: SCHED_FIFO priority of the workers (`--realtime`). `kernel`: the kernel
-    /// fast path (`--kernel-forwarding`, table `inet sbc_bench_fast`, latch window 500 ms so
-    /// the handover happens during the warm-up).
+    /// `realtime`: SCHED_FIFO priority of the workers (`--realtime`). `mode`: `Kernel`, the
+    /// kernel fast path (`--kernel-forwarding`, table `inet sbc_bench_fast`, latch window
+    /// 500 ms so the handover happens during the warm-up); `Uring`, `--io io_uring`.
     pub fn start(
         bin: &str,
         workers: usize,
         base_port: u16,
         cpus: &str,
         realtime: Option<u8>,
-        kernel: bool,
+        mode: SbcMode,
     ) -> io::Result<Self> {
         let mut cmd = pinned(cpus, bin);
         cmd.args(["--workers", &workers.to_string()]);
-        if kernel {
+        if mode == SbcMode::Uring {
+            cmd.args(["--io", "io_uring"]);
+        }
+        if mode == SbcMode::Kernel {
             cmd.args([
                 "--kernel-forwarding",
                 "sbc_bench_fast",
@@ -99,7 +113,7 @@ impl Sbc {
             stdin: Some(stdin),
             lines,
             base_port,
-            kernel,
+            mode,
         };
         let end = Instant::now() + Duration::from_secs(5);
         while Instant::now() < end {
@@ -120,7 +134,11 @@ impl Sbc {
 
 impl Relay for Sbc {
     fn name(&self) -> &'static str {
-        if self.kernel { "sbc-kernel" } else { "sbc" }
+        match self.mode {
+            SbcMode::Epoll => "sbc",
+            SbcMode::Kernel => "sbc-kernel",
+            SbcMode::Uring => "sbc-uring",
+        }
     }
 
     fn pid(&self) -> u32 {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::Validator;
 use crate::media::{self as m, MediaSection, MediaSettings};
+use crate::model::MediaIo;
 
 pub(super) fn media(
     v: &mut Validator<'_>,
@@ -48,6 +49,16 @@ pub(super) fn media(
         m::MAX_TRANSCODED_RANGE,
         m::DEFAULT_MAX_TRANSCODED,
     );
+    let io = match s.io.as_deref() {
+        None => Some(MediaIo::Epoll),
+        Some(name) => {
+            let parsed = MediaIo::from_name(name).ok_or_else(|| super::K::InvalidChoice {
+                value: name.to_owned(),
+                expected: MediaIo::NAMES,
+            });
+            v.check("media.io".to_owned(), parsed)
+        }
+    };
     let kernel_forwarding = s.kernel_forwarding.unwrap_or(false);
     if kernel_forwarding && !firewall_enabled {
         v.err("media.kernel_forwarding", super::K::RequiresFirewall);
@@ -56,6 +67,7 @@ pub(super) fn media(
     Some(MediaSettings {
         kernel_forwarding,
         max_transcoded: max_transcoded?,
+        io: io?,
         inactivity: Duration::from_secs(inactivity? as u64),
         hold_inactivity: Duration::from_secs(hold? as u64),
         latch_window: Duration::from_millis(latch? as u64),
@@ -78,7 +90,7 @@ fn present<T>(checked: Option<Option<T>>) -> Option<Option<T>> {
 mod tests {
     use std::time::Duration;
 
-    use crate::Config;
+    use crate::{Config, MediaIo};
 
     const BASE: &str = r#"
 [system]
@@ -102,13 +114,15 @@ media_ports = "20000-29999"
         assert_eq!(m.workers, None);
         assert_eq!(m.realtime_priority, None);
         assert_eq!(m.max_transcoded, 200);
+        assert_eq!(m.io, MediaIo::Epoll);
     }
 
     #[test]
     fn values_are_read() {
         let text = format!(
             "{BASE}[media]\ninactivity_seconds = 2\nhold_inactivity_seconds = 30\n\
-             latch_window_ms = 500\nworkers = 3\nrealtime_priority = 40\nmax_transcoded = 0\n"
+             latch_window_ms = 500\nworkers = 3\nrealtime_priority = 40\nmax_transcoded = 0\n\
+             io = \"io_uring\"\n"
         );
         let c = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
         let m = c.media();
@@ -118,13 +132,15 @@ media_ports = "20000-29999"
         assert_eq!(m.workers, Some(3));
         assert_eq!(m.realtime_priority, Some(40));
         assert_eq!(m.max_transcoded, 0);
+        assert_eq!(m.io, MediaIo::IoUring);
     }
 
     #[test]
     fn every_bad_value_is_reported_with_its_key() {
         let text = format!(
             "{BASE}[media]\ninactivity_seconds = 0\nhold_inactivity_seconds = 100000\n\
-             latch_window_ms = 5\nworkers = 0\nrealtime_priority = 100\nmax_transcoded = -1\n"
+             latch_window_ms = 5\nworkers = 0\nrealtime_priority = 100\nmax_transcoded = -1\n\
+             io = \"uring\"\n"
         );
         let e = Config::from_toml_str(&text, "/etc/sbc")
             .expect_err("invalid")
@@ -136,6 +152,7 @@ media_ports = "20000-29999"
             "media.workers: ",
             "media.realtime_priority: ",
             "media.max_transcoded: ",
+            "media.io: ",
         ] {
             assert!(e.contains(key), "{key} missing in:\n{e}");
         }

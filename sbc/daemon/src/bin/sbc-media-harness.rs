@@ -49,7 +49,8 @@ fn main() -> std::process::ExitCode {
 
 /// Runs the harness until stdin ends. `args`: `--workers N`, `--inactivity SECS`,
 /// `--latch-window MS`, `--realtime PRIORITY` (SCHED_FIFO workers), `--kernel-forwarding
-/// TABLE` (the kernel media fast path in nftables table `inet TABLE`; needs root).
+/// TABLE` (the kernel media fast path in nftables table `inet TABLE`; needs root), `--io
+/// epoll|io_uring` (how the workers drive their sockets).
 fn run(args: &[String]) -> anyhow::Result<()> {
     let mut config = RelayConfig::default();
     let mut it = args.iter();
@@ -63,6 +64,7 @@ fn run(args: &[String]) -> anyhow::Result<()> {
             "--latch-window" => config.latch_window = Duration::from_millis(v.parse()?),
             "--realtime" => config.realtime = Some(v.parse()?),
             "--kernel-forwarding" => config.kernel_table = Some(v.clone()),
+            "--io" => config.io_uring = v == "io_uring",
             other => anyhow::bail!("unknown option {other}"),
         }
     }

@@ -119,6 +119,9 @@ impl Worker {
     /// Queues the engine's own packets behind what is queued already (sending the batch
     /// first when their slots are full).
     pub(super) fn take_transmits(&mut self) {
+        if self.uring.is_some() {
+            return self.take_transmits_uring();
+        }
         loop {
             if self.batch.tx_used == TX_SLOTS {
                 self.send_out();

@@ -59,6 +59,8 @@
 mod batch;
 mod kernel;
 mod sys;
+mod uring;
+mod uring_loop;
 mod worker;
 
 #[cfg(test)]
@@ -67,6 +69,8 @@ mod tests;
 mod tests_keys;
 #[cfg(test)]
 mod tests_transmit;
+#[cfg(test)]
+mod tests_uring;
 
 use std::io;
 use std::sync::Arc;
@@ -108,6 +112,10 @@ pub struct RelayConfig {
     /// Pseudonyms for RTCP CNAMEs (a random key per run); the SDP side gets the same from
     /// [`MediaHandle::pseudonyms`].
     pub pseudonyms: Pseudonyms,
+    /// Drive the sockets with io_uring (multishot receive into provided buffers, sends
+    /// queued on the ring) instead of epoll + `recvmmsg`/`sendmmsg`; a worker whose ring
+    /// cannot be set up (old kernel, seccomp) falls back to epoll.
+    pub io_uring: bool,
     /// Where the workers publish their totals once a second (the metrics endpoint);
     /// `None`: they keep none.
     pub board: Option<Arc<crate::observe::media::MediaBoard>>,
@@ -126,6 +134,7 @@ impl Default for RelayConfig {
             forwarding_memo: None,
             pseudonyms: Pseudonyms::new(random_key()),
             board: None,
+            io_uring: false,
         }
     }
 }
@@ -141,6 +150,7 @@ impl RelayConfig {
         c.hold_inactivity = m.hold_inactivity;
         c.latch_window = m.latch_window;
         c.realtime = m.realtime_priority;
+        c.io_uring = m.io == sbc_config::MediaIo::IoUring;
         c.kernel_table = m
             .kernel_forwarding
             .then(|| sbc_firewall::fastpath::DEFAULT_TABLE.to_owned());
@@ -328,6 +338,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
         let (queue, rx) = std_mpsc::channel();
         let mut w = worker::Worker::new(i, config.shard(), rx, events_tx.clone())?;
         w.realtime = config.realtime;
+        w.want_uring = config.io_uring;
         w.tally = config
             .board
             .as_ref()

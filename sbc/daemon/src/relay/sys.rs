@@ -41,12 +41,12 @@ pub struct SendItem {
 /// A socket address in the C layout the kernel takes.
 #[repr(C)]
 #[derive(Clone, Copy)]
-union RawAddr {
+pub(super) union RawAddr {
     v4: libc::sockaddr_in,
     v6: libc::sockaddr_in6,
 }
 
-fn raw_addr(addr: SocketAddr) -> (RawAddr, libc::socklen_t) {
+pub(super) fn raw_addr(addr: SocketAddr) -> (RawAddr, libc::socklen_t) {
     match addr {
         SocketAddr::V4(a) => (
             RawAddr {
@@ -78,7 +78,7 @@ fn raw_addr(addr: SocketAddr) -> (RawAddr, libc::socklen_t) {
     }
 }
 
-fn socket_addr(raw: &libc::sockaddr_storage) -> Option<SocketAddr> {
+pub(super) fn socket_addr(raw: &libc::sockaddr_storage) -> Option<SocketAddr> {
     match i32::from(raw.ss_family) {
         libc::AF_INET => {
             // SAFETY: the family says the storage holds a sockaddr_in; sockaddr_storage is

@@ -81,10 +81,20 @@ fn remote(rtp: SocketAddr) -> RemoteSpec {
 
 #[test]
 fn relays_both_ways_latches_and_refuses_strangers() {
+    relays_both_ways_latches_and_refuses_strangers_with(false);
+}
+
+#[test]
+fn relays_both_ways_latches_and_refuses_strangers_io_uring() {
+    relays_both_ways_latches_and_refuses_strangers_with(true);
+}
+
+fn relays_both_ways_latches_and_refuses_strangers_with(io_uring: bool) {
     let board = std::sync::Arc::new(crate::observe::media::MediaBoard::new(2));
     let (relay, mut events) = start(RelayConfig {
         workers: 2,
         board: Some(board.clone()),
+        io_uring,
         ..RelayConfig::default()
     })
     .expect("start relay");
@@ -193,8 +203,18 @@ fn relays_both_ways_latches_and_refuses_strangers() {
 
 #[test]
 fn a_port_in_use_is_reported() {
+    a_port_in_use_is_reported_with(false);
+}
+
+#[test]
+fn a_port_in_use_is_reported_io_uring() {
+    a_port_in_use_is_reported_with(true);
+}
+
+fn a_port_in_use_is_reported_with(io_uring: bool) {
     let (relay, mut events) = start(RelayConfig {
         workers: 1,
+        io_uring,
         ..RelayConfig::default()
     })
     .expect("start relay");
@@ -218,8 +238,18 @@ fn a_port_in_use_is_reported() {
 
 #[test]
 fn a_flooded_port_does_not_starve_the_other_streams() {
+    a_flooded_port_does_not_starve_the_other_streams_with(false);
+}
+
+#[test]
+fn a_flooded_port_does_not_starve_the_other_streams_io_uring() {
+    a_flooded_port_does_not_starve_the_other_streams_with(true);
+}
+
+fn a_flooded_port_does_not_starve_the_other_streams_with(io_uring: bool) {
     let (relay, mut events) = start(RelayConfig {
         workers: 1,
+        io_uring,
         ..RelayConfig::default()
     })
     .expect("start relay");

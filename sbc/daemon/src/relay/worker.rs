@@ -16,6 +16,7 @@
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::Instant;
@@ -37,7 +38,7 @@ const WAKER: Token = Token(usize::MAX);
 pub struct Worker {
     pub(super) id: usize,
     pub(super) shard: Shard,
-    poll: Poll,
+    pub(super) poll: Poll,
     waker: Arc<Waker>,
     ops: std_mpsc::Receiver<Command>,
     events: mpsc::UnboundedSender<MediaEvent>,
@@ -59,10 +60,15 @@ pub struct Worker {
     pub(super) beat: crate::liveness::Beat,
     /// Totals for the metrics endpoint (`[metrics]` configured).
     pub(super) tally: Option<crate::observe::media::MediaTally>,
+    /// Drive the sockets through io_uring ([`uring`](super::uring)) instead of epoll,
+    /// when the kernel allows it (`[media] io`).
+    pub(super) want_uring: bool,
+    /// The ring, set up when the thread starts (`None`: the epoll loop).
+    pub(super) uring: Option<Box<super::uring::Uring>>,
 }
 
 /// The longest an idle worker sleeps, so that its beat shows it is alive.
-const BEAT: std::time::Duration = std::time::Duration::from_secs(1);
+pub(super) const BEAT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,6 +104,8 @@ impl Worker {
             kernel: None,
             beat: crate::liveness::Beat::new(format!("media worker {id}")),
             tally: None,
+            want_uring: false,
+            uring: None,
         })
     }
 
@@ -118,6 +126,19 @@ impl Worker {
             }
         }
         debug!(worker = self.id, "media worker started");
+        if self.want_uring {
+            match super::uring::Uring::new(self.poll.as_raw_fd()) {
+                Ok(u) => {
+                    self.uring = Some(Box::new(u));
+                    debug!(worker = self.id, "media worker: io_uring");
+                    return self.run_uring();
+                }
+                Err(e) => warn!(
+                    worker = self.id,
+                    "media worker: io_uring refused ({e}); epoll instead"
+                ),
+            }
+        }
         loop {
             let timeout = if self.backlog.is_empty() {
                 let kernel = self.kernel.as_ref().and_then(KernelPath::poll_timeout);
@@ -215,7 +236,12 @@ impl Worker {
                 IoOp::Unbind { socket } => {
                     if let Some(mut s) = self.sockets.get_mut(socket.index()).and_then(Option::take)
                     {
-                        let _ = self.poll.registry().deregister(&mut s);
+                        match &mut self.uring {
+                            Some(u) => u.disarm(socket),
+                            None => {
+                                let _ = self.poll.registry().deregister(&mut s);
+                            }
+                        }
                     }
                 }
                 IoOp::Offload { stream, relay } => match &mut self.kernel {
@@ -235,9 +261,14 @@ impl Worker {
         let std = StdUdpSocket::bind(local)?;
         std.set_nonblocking(true)?;
         let mut udp = UdpSocket::from_std(std);
-        self.poll
-            .registry()
-            .register(&mut udp, Token(socket.index()), Interest::READABLE)?;
+        match &mut self.uring {
+            Some(u) => u.arm(socket, udp.as_raw_fd())?,
+            None => self.poll.registry().register(
+                &mut udp,
+                Token(socket.index()),
+                Interest::READABLE,
+            )?,
+        }
         let i = socket.index();
         if self.sockets.len() <= i {
             self.sockets.resize_with(i + 1, || None);
