@@ -273,6 +273,8 @@ pub struct Trunk {
     pub no_target_code: u16,
     /// Header manipulation rules (`[[trunk.rule]]`), checked, in file order.
     pub rules: sbc_rules::RuleSet,
+    /// What becomes of an in-dialog REFER from the trunk's peers (`refer`).
+    pub refer: ReferMode,
 }
 
 /// `[trunk.register]`, validated.
@@ -378,6 +380,28 @@ named_enum! {
         WhenNeeded = "when-needed",
         /// Never: a call whose sides share no codec gets 488.
         Never = "never",
+    }
+}
+
+named_enum! {
+    /// What the SBC does with an in-dialog REFER (RFC 3515) from a trunk's peers
+    /// (`refer = ...`).
+    ReferMode {
+        /// The SBC answers 202, calls the Refer-To target itself and reports progress
+        /// with NOTIFY (not built yet: validation refuses it).
+        Handle = "handle",
+        /// Forwarded to the other leg with a Refer-To that maps back to the SBC (not
+        /// built yet: validation refuses it).
+        Relay = "relay",
+        /// Answered 403 by the SBC; the call goes on (default).
+        Reject = "reject",
+    }
+}
+
+impl ReferMode {
+    /// The modes the SBC implements today; the others are refused by validation.
+    pub const fn is_built(self) -> bool {
+        matches!(self, ReferMode::Reject)
     }
 }
 
