@@ -384,6 +384,7 @@ to = "b"
             invite_timeout_ms: None,
             no_target_code: None,
             refer: None,
+            ice: None,
         }
     }
 

@@ -275,6 +275,8 @@ pub struct Trunk {
     pub rules: sbc_rules::RuleSet,
     /// What becomes of an in-dialog REFER from the trunk's peers (`refer`).
     pub refer: ReferMode,
+    /// ICE on the trunk's legs (`ice`).
+    pub ice: IceMode,
 }
 
 /// `[trunk.register]`, validated.
@@ -395,6 +397,19 @@ named_enum! {
         Relay = "relay",
         /// Answered 403 by the SBC; the call goes on (default).
         Reject = "reject",
+    }
+}
+
+named_enum! {
+    /// ICE on a trunk's legs (`ice = ...`).
+    IceMode {
+        /// No ICE: ICE attributes are removed from SDP, STUN to the media ports dropped
+        /// (default).
+        Off = "off",
+        /// The SBC is an ICE-lite agent (RFC 8445 §2.5): `a=ice-lite`, its credentials
+        /// and one host candidate per component in the SDP it sends; it answers the
+        /// peer's connectivity checks and media follows their nominations.
+        Lite = "lite",
     }
 }
 

@@ -274,6 +274,10 @@ pub struct TrunkSection {
     /// refused by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refer: Option<String>,
+    /// `"off"` (default: ICE attributes removed, checks dropped) or `"lite"`: the SBC is
+    /// an ICE-lite agent on this trunk's legs (RFC 8445 §2.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ice: Option<String>,
 }
 
 /// `[[trunk.rule]]`: one header manipulation rule.

@@ -224,6 +224,9 @@ fn each_bad_config_reports_its_errors() {
         ("bad refer on a trunk",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\nrefer = \"forward\"")],
          &[r#"trunk[1].refer: invalid value "forward" (expected "handle", "relay" or "reject")"#]),
+        ("bad ice on a trunk",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\nice = \"full\"")],
+         &[r#"trunk[1].ice: invalid value "full" (expected "off" or "lite")"#]),
         ("refer modes not built yet",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\nrefer = \"handle\"")],
          &[r#"trunk[1].refer: "handle" is not built yet (transfers completed or relayed by the SBC); use "reject""#]),
@@ -299,7 +302,7 @@ fn each_bad_config_reports_its_errors() {
         // Deserialization errors: the TOML parser's message, with key path and position.
         ("unknown key names the key",
          &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
-         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule`, `refer` (line 23, column 1)"]),
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule`, `refer`, `ice` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
          &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `metrics`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),

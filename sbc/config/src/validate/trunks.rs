@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::Validator;
 use super::realms::RealmOut;
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Codec, ReferMode, TlsFiles, TranscodeMode, Trunk, TrunkTls};
+use crate::model::{Codec, IceMode, ReferMode, TlsFiles, TranscodeMode, Trunk, TrunkTls};
 use crate::peer::PeerSpec;
 use crate::schema::TrunkSection;
 
@@ -199,6 +199,16 @@ fn trunk(
         .and_then(|c| u16::try_from(c).ok());
 
     let refer = refer(v, &p, t.refer.as_deref());
+    let ice = match t.ice.as_deref() {
+        None => Some(IceMode::Off),
+        Some(s) => v.check(
+            format!("{p}.ice"),
+            IceMode::from_name(s).ok_or_else(|| K::InvalidChoice {
+                value: s.to_owned(),
+                expected: IceMode::NAMES,
+            }),
+        ),
+    };
     Some(Trunk {
         name: name?,
         realm: realm.map(|r| r.raw_name.clone())?,
@@ -216,6 +226,7 @@ fn trunk(
         invite_timeout: invite_timeout?,
         no_target_code: no_target_code?,
         refer: refer?,
+        ice: ice?,
     })
 }
 
