@@ -247,3 +247,59 @@ fn an_ice_restart_voids_the_old_credentials_and_nominations() {
         "the old credentials are void"
     );
 }
+
+/// SRTP on the ICE side (Teams requires it): checks are answered before unprotect, the
+/// nominated source's SRTP authenticates and crosses as plain RTP, and A's media goes
+/// protected to the nominated address.
+#[test]
+fn ice_and_srtp_together() {
+    use sbc_core::registry::SRTP_SUITES;
+    use sbc_core::{SrtpKey, SrtpKeys};
+    use sbc_srtp::{Context, Suite};
+
+    let s = Suite::AesCm128HmacSha1_80;
+    let key = |fill: u8| {
+        SrtpKey::new(&vec![fill; s.key_len()], &vec![fill ^ 0xff; s.salt_len()]).unwrap()
+    };
+    let registry = SRTP_SUITES
+        .iter()
+        .find(|r| r.name == s.name())
+        .copied()
+        .unwrap();
+    let mut b = call();
+    b.op(MediaOp::Srtp {
+        stream: KEY,
+        side: Side::B,
+        fork: None,
+        keys: Some(SrtpKeys::new(registry, key(0x31), key(0x32)).unwrap()),
+    });
+    let (mut far_tx, mut far_rx) = (
+        Context::new(s, key(0x31).key(), key(0x31).salt(), None).unwrap(),
+        Context::new(s, key(0x32).key(), key(0x32).salt(), None).unwrap(),
+    );
+    let (v, out) = b.recv_roomy(Side::B, false, T_CHECK, &check("teams1", PWD, true));
+    assert_eq!(Bench::dest(v), Some(addr(T_CHECK)));
+    assert!(
+        Message::parse(&out)
+            .unwrap()
+            .verify_integrity(PWD.as_bytes())
+    );
+
+    // The far end's SRTP from the nominated address: authenticated, relayed plain to A.
+    let plain = common::rtp(0x7ea5, 1, 160);
+    let mut sealed = plain.clone();
+    sealed.resize(plain.len() + 64, 0);
+    let n = far_tx.protect_rtp(&mut sealed, plain.len()).unwrap();
+    sealed.truncate(n);
+    let (v, relayed) = b.recv_roomy(Side::B, false, T_CHECK, &sealed);
+    assert_eq!(Bench::dest(v), Some(addr(A)));
+    assert_eq!(relayed, plain);
+
+    // A's RTP goes protected to the nominated address and opens under the far end's key.
+    let from_a = common::rtp(0xa, 1, 160);
+    let (v, mut protected) = b.recv_roomy(Side::A, false, A, &from_a);
+    assert_eq!(Bench::dest(v), Some(addr(T_CHECK)));
+    let len = protected.len();
+    let n = far_rx.unprotect_rtp(&mut protected, len).unwrap();
+    assert_eq!(&protected[..n], &from_a[..]);
+}
