@@ -65,3 +65,27 @@ fn a_refer_from_either_leg_is_refused_with_403_and_the_call_stays() {
     h.settle();
     h.assert_drained();
 }
+
+/// Replaces (RFC 3891) never reaches the other side: an INVITE naming a dialog to
+/// replace is relayed as a new call without it (the dialog it names is the far side's,
+/// which the other leg cannot know), and one that requires it is refused 420 by screening.
+#[test]
+fn replaces_never_crosses() {
+    let mut h = Harness::new();
+    let replaces = "Replaces: 98asjd8@10.20.0.50;to-tag=12345;from-tag=54321\r\n";
+    h.deliver_from_a(&invite_from_a_with("replaces-1@carrier", 1, true, replaces));
+    let b_invite = h.request_to(B_PEER, "INVITE");
+    let text = String::from_utf8_lossy(&b_invite.to_bytes()).into_owned();
+    assert!(!text.contains("Replaces"), "Replaces relayed: {text}");
+
+    let required = invite_from_a_with(
+        "replaces-2@carrier",
+        1,
+        true,
+        &format!("{replaces}Require: replaces\r\n"),
+    );
+    let caps = sbc_sip::uas::Capabilities::sbc("sbc");
+    let refusal = sbc_sip::uas::screen(&parse(&required), &caps).expect_err("refused");
+    assert_eq!(refusal.code, 420);
+    assert!(refusal.reason.contains("replaces"), "{}", refusal.reason);
+}
