@@ -284,6 +284,32 @@ mod tests {
     }
 
     #[test]
+    fn an_ice_line_sets_or_clears_a_sides_credentials() {
+        let op = parse("ice 7 0 b sbcUfrag sbcPasswordOf24Chars0123 remote=far fork=f1");
+        let Ok(MediaOp::Ice {
+            side,
+            fork,
+            local: Some(local),
+            remote_ufrag,
+            ..
+        }) = op
+        else {
+            panic!("not an ICE op: {op:?}");
+        };
+        assert_eq!(side, Side::B);
+        assert_eq!(fork.as_deref(), Some("f1"));
+        assert_eq!(local.ufrag, "sbcUfrag");
+        assert_eq!(local.pwd, "sbcPasswordOf24Chars0123");
+        assert_eq!(remote_ufrag.as_deref(), Some("far"));
+        assert!(matches!(
+            parse("ice 7 0 a off"),
+            Ok(MediaOp::Ice { local: None, .. })
+        ));
+        assert!(parse("ice 7 0 a onlyufrag").is_err());
+        assert!(parse("ice 7 0 a u p bogus=1").is_err());
+    }
+
+    #[test]
     fn keys_of_the_wrong_length_or_suite_are_refused() {
         let gcm = STANDARD.encode([1u8; 28]);
         let cm = STANDARD.encode([1u8; 30]);
