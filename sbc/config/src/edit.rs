@@ -383,6 +383,8 @@ to = "b"
             rules: Vec::new(),
             invite_timeout_ms: None,
             no_target_code: None,
+            refer: None,
+            ice: None,
         }
     }
 

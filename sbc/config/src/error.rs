@@ -230,6 +230,13 @@ pub enum ConfigErrorKind {
         expected: &'static [&'static str],
     },
 
+    #[error("\"{value}\" is not built yet ({what}); use {instead}")]
+    NotBuilt {
+        value: String,
+        what: &'static str,
+        instead: &'static str,
+    },
+
     #[error("{value} is out of range {min}..={max}")]
     OutOfRange { value: i64, min: i64, max: i64 },
 

@@ -83,6 +83,8 @@
 //! | `realm.listen` | `udp:`/`tcp:`/`tls:` `ip:port`, non-empty | required |
 //! | `trunk.invite_timeout_ms` | milliseconds a peer has to answer an INVITE at all (even 100 Trying) before it is abandoned for the next peer (late 1xx: CANCEL, late 2xx: ACK + BYE), `200..=32000` | `4000` |
 //! | `trunk.no_target_code` | the caller's answer when no peer is left (timeouts, 408, 503 before any provisional), `400..=699`, without Retry-After | `503` |
+//! | `trunk.refer` | what becomes of an in-dialog REFER from the trunk's peers: `"reject"` (answered 403, the call stays); `"handle"` and `"relay"` are named but not built yet, and refused | `"reject"` |
+//! | `trunk.ice` | `"off"` (ICE attributes removed, STUN dropped) or `"lite"`: the SBC is an ICE-lite agent on the trunk's legs (its `a=ice-lite`, ufrag/password and one host candidate per component on the realm's media address, `public_ip` when set; checks answered, media following their nominations) | `"off"` |
 //! | `trunk.rule` (`[[trunk.rule]]`) | header manipulation rules, see `sbc_rules`: `direction`, `method`, `message`, `status`, `if_header`, `if_match`, `action`, `header`, `param`, `uri_part`, `match`, `value`; each refused with its key path (`trunk[0].rule[1].match`) when it could break a message | none |
 //! | `trunk.peers` | `[transport:]ip[:port]`, non-empty; RFC 3263 defaults: UDP, port 5060 (`tls:` 5061); host names refused (not resolved yet) | required |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
@@ -225,8 +227,9 @@ pub use media::{
 };
 pub use model::{
     Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
-    FirewallPolicy, Management, MediaIo, Metrics, Realm, SipLimits, SrtpMode, SrtpPolicy, System,
-    TlsFiles, TranscodeMode, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
+    FirewallPolicy, IceMode, Management, MediaIo, Metrics, Realm, ReferMode, SipLimits,
+    SrtpMode, SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk, TrunkRegistration, TrunkTls,
+    VerifyClient,
 };
 pub use peer::{Host, PeerSpec, PeerSpecError};
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};

@@ -273,6 +273,10 @@ pub struct Trunk {
     pub no_target_code: u16,
     /// Header manipulation rules (`[[trunk.rule]]`), checked, in file order.
     pub rules: sbc_rules::RuleSet,
+    /// What becomes of an in-dialog REFER from the trunk's peers (`refer`).
+    pub refer: ReferMode,
+    /// ICE on the trunk's legs (`ice`).
+    pub ice: IceMode,
 }
 
 /// `[trunk.register]`, validated.
@@ -389,6 +393,41 @@ named_enum! {
         WhenNeeded = "when-needed",
         /// Never: a call whose sides share no codec gets 488.
         Never = "never",
+    }
+}
+
+named_enum! {
+    /// What the SBC does with an in-dialog REFER (RFC 3515) from a trunk's peers
+    /// (`refer = ...`).
+    ReferMode {
+        /// The SBC answers 202, calls the Refer-To target itself and reports progress
+        /// with NOTIFY (not built yet: validation refuses it).
+        Handle = "handle",
+        /// Forwarded to the other leg with a Refer-To that maps back to the SBC (not
+        /// built yet: validation refuses it).
+        Relay = "relay",
+        /// Answered 403 by the SBC; the call goes on (default).
+        Reject = "reject",
+    }
+}
+
+named_enum! {
+    /// ICE on a trunk's legs (`ice = ...`).
+    IceMode {
+        /// No ICE: ICE attributes are removed from SDP, STUN to the media ports dropped
+        /// (default).
+        Off = "off",
+        /// The SBC is an ICE-lite agent (RFC 8445 §2.5): `a=ice-lite`, its credentials
+        /// and one host candidate per component in the SDP it sends; it answers the
+        /// peer's connectivity checks and media follows their nominations.
+        Lite = "lite",
+    }
+}
+
+impl ReferMode {
+    /// The modes the SBC implements today; the others are refused by validation.
+    pub const fn is_built(self) -> bool {
+        matches!(self, ReferMode::Reject)
     }
 }
 

@@ -269,6 +269,15 @@ pub struct TrunkSection {
     /// Header manipulation rules (`[[trunk.rule]]`), applied in file order.
     #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleSection>,
+    /// What the SBC does with an in-dialog REFER from this trunk's peers: `"reject"`
+    /// (default: answered 403, the call stays), `"handle"` or `"relay"` (not built yet:
+    /// refused by validation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refer: Option<String>,
+    /// `"off"` (default: ICE attributes removed, checks dropped) or `"lite"`: the SBC is
+    /// an ICE-lite agent on this trunk's legs (RFC 8445 §2.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ice: Option<String>,
 }
 
 /// `[[trunk.rule]]`: one header manipulation rule.

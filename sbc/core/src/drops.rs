@@ -16,8 +16,13 @@ pub enum DropKind {
     NoStream,
     /// demux/parse: neither RTP nor RTCP (nor UDPTL on a T.38 stream), or truncated.
     Junk,
-    /// demux: STUN (RFC 7983 §7: first byte 0..=3); no ICE yet.
+    /// demux: STUN (RFC 7983 §7: first byte 0..=3) on a stream without ICE, or a
+    /// malformed one, or one a lite agent does not answer (a response, a wrong
+    /// FINGERPRINT).
     Stun,
+    /// demux: STUN on an ICE stream with a wrong or missing MESSAGE-INTEGRITY or a USERNAME
+    /// naming no current local ufrag: dropped unanswered, never latching.
+    IceAuth,
     /// demux: DTLS (first byte 20..=63); no DTLS-SRTP yet.
     Dtls,
     /// demux: ZRTP (first byte 16..=19).
@@ -51,10 +56,11 @@ pub enum DropKind {
 
 impl DropKind {
     /// Every kind, in counter order.
-    pub const ALL: [DropKind; 16] = [
+    pub const ALL: [DropKind; 17] = [
         DropKind::NoStream,
         DropKind::Junk,
         DropKind::Stun,
+        DropKind::IceAuth,
         DropKind::Dtls,
         DropKind::Zrtp,
         DropKind::TurnChannel,
@@ -76,6 +82,7 @@ impl DropKind {
             DropKind::NoStream => "no-stream",
             DropKind::Junk => "junk",
             DropKind::Stun => "stun",
+            DropKind::IceAuth => "ice-auth",
             DropKind::Dtls => "dtls",
             DropKind::Zrtp => "zrtp",
             DropKind::TurnChannel => "turn-channel",
@@ -104,6 +111,7 @@ impl DropKind {
             self,
             DropKind::Junk
                 | DropKind::Stun
+                | DropKind::IceAuth
                 | DropKind::Dtls
                 | DropKind::Zrtp
                 | DropKind::TurnChannel

@@ -37,7 +37,8 @@ pub use drops::{DropCounts, DropKind};
 pub use dtmf::{Digit, DtmfLeg, DtmfWay, HeardDigit};
 pub use key::{MAX_MASTER_KEY, MAX_MASTER_SALT, SrtpKey, SrtpKeyError};
 pub use media::{
-    LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, SrtpKeys, StreamKey, StreamStats,
+    IceCredentials, LatchMode, LatchReason, MediaEvent, MediaOp, RemoteSpec, SrtpKeys, StreamKey,
+    StreamStats,
 };
 pub use pseudonym::{MAX_NAME, Pseudonyms};
 pub use side::Side;

@@ -118,6 +118,19 @@ pub enum MediaOp {
         toward: Side,
         spec: Option<Transcoding>,
     },
+    /// ICE-lite on `side`'s leg (RFC 8445 §2.5): the SBC answers the peer's connectivity
+    /// checks with `local`'s password, and the peer's media latch follows its nominations
+    /// instead of the latch window. `remote_ufrag` is the `a=ice-ufrag` of the peer's
+    /// SDP — on side B before the answer, of early dialog `fork` (each fork is its own
+    /// remote agent). Other `local` credentials than before are an ICE restart; `None`
+    /// turns ICE off for the side (checks dropped again).
+    Ice {
+        stream: StreamKey,
+        side: Side,
+        fork: Option<String>,
+        local: Option<IceCredentials>,
+        remote_ufrag: Option<String>,
+    },
     /// Play `digit` towards `toward`'s peer for `duration_ms` (a SIP INFO of the other
     /// leg): as RFC 4733 events or in-band tones, however that leg carries DTMF. Queued
     /// behind digits still playing.
@@ -195,6 +208,23 @@ impl SrtpKeys {
     }
 }
 
+/// The SBC's ICE username fragment and password on one leg of a stream (what its SDP
+/// there says in `a=ice-ufrag`/`a=ice-pwd`). `Debug` prints the password redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IceCredentials {
+    pub ufrag: String,
+    pub pwd: String,
+}
+
+impl fmt::Debug for IceCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IceCredentials")
+            .field("ufrag", &self.ufrag)
+            .field("pwd", &"<redacted>")
+            .finish()
+    }
+}
+
 /// Why a stream latched where it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LatchReason {
@@ -204,6 +234,9 @@ pub enum LatchReason {
     Signalled,
     /// A fork answered; its latched address replaced the early one.
     ForkAnswered,
+    /// ICE: the source of the peer's last authenticated connectivity check with
+    /// USE-CANDIDATE (the SBC is a lite agent).
+    Nominated,
 }
 
 /// What the media plane reports.

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use sbc_config::{Config, Realm, Trunk};
 use sbc_core::{Transport, TransportAddr};
-use sbc_sip::b2bua::{LegIdentity, RelayPlan, Target};
+use sbc_sip::b2bua::{LegIdentity, ReferMode, RelayPlan, Target};
 use sbc_sip::grammar::Uri;
 use sbc_sip::registrar::{Binding, RegisterPlan, RegistrarRelay};
 use sbc_sip::transaction::Peer;
@@ -194,6 +194,8 @@ pub fn decide(
         to_name: dest.name.clone(),
         invite_timeout: Some(dest.invite_timeout),
         no_target_code: Some(dest.no_target_code),
+        inbound_refer: trunk.map_or(ReferMode::Reject, |t| refer_mode(t.refer)),
+        outbound_refer: refer_mode(dest.refer),
     }))
 }
 
@@ -259,6 +261,8 @@ fn to_phone(
         to_name: binding.realm.clone(),
         invite_timeout: None,
         no_target_code: None,
+        inbound_refer: ReferMode::Reject,
+        outbound_refer: ReferMode::Reject,
     }))
 }
 
@@ -299,6 +303,15 @@ pub(crate) fn targets(trunk: &Trunk, realm: &Realm) -> Vec<Target> {
 pub(crate) fn advertised(realm: &Realm, local: std::net::SocketAddr) -> String {
     let ip = realm.public_ip.unwrap_or(local.ip());
     host_port(std::net::SocketAddr::new(ip, local.port()))
+}
+
+/// A trunk's `refer` as the B2BUA's policy (validation admits only the modes built).
+fn refer_mode(mode: sbc_config::ReferMode) -> ReferMode {
+    match mode {
+        sbc_config::ReferMode::Reject
+        | sbc_config::ReferMode::Handle
+        | sbc_config::ReferMode::Relay => ReferMode::Reject,
+    }
 }
 
 fn host_port(a: std::net::SocketAddr) -> String {

@@ -21,6 +21,8 @@ pub enum DropReason {
     /// RTCP SDES, or a class RFC 7983 tells apart that the engine does not terminate yet
     /// (STUN, DTLS, ZRTP, TURN channels).
     Junk(Junk),
+    /// STUN on an ICE side that did not authenticate (MESSAGE-INTEGRITY, ufrag).
+    IceAuth,
     /// SRTP/SRTCP authentication or replay check failed.
     Unprotect(StepError),
     /// From a source the side is not latched to and may not latch to now.
@@ -50,6 +52,7 @@ impl DropReason {
         match self {
             DropReason::NoStream => DropKind::NoStream,
             DropReason::Junk(Junk::Stun) => DropKind::Stun,
+            DropReason::IceAuth => DropKind::IceAuth,
             DropReason::Junk(Junk::Dtls) => DropKind::Dtls,
             DropReason::Junk(Junk::Zrtp) => DropKind::Zrtp,
             DropReason::Junk(Junk::TurnChannel) => DropKind::TurnChannel,

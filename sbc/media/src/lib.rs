@@ -31,7 +31,9 @@
 //! ```
 //!
 //! demux tells RTP/RTCP from STUN, DTLS, ZRTP and TURN by the first byte (RFC 7983) and
-//! drops the others (counted); unprotect and protect run the SRTP context of the sending
+//! drops the others (counted), except STUN on a side with ICE-lite ([`MediaOp::Ice`](sbc_core::MediaOp::Ice)),
+//! which that side's agent answers in place (the verdict sends the response back to the
+//! check's source) and whose nominations move the latch (`ice`); unprotect and protect run the SRTP context of the sending
 //! peer and of the receiving side ([`crypto`]: none exists until SRTP lands, so both pass
 //! packets through); unprotect comes before latch, so only a packet that authenticated can
 //! move a latch; transform hides RTCP SDES ([`sdes`]), runs the receiving side's
@@ -69,6 +71,7 @@ pub mod crypto;
 mod drop;
 pub mod dtmf;
 mod egress;
+mod ice;
 pub mod offload;
 mod ops;
 pub mod packet;

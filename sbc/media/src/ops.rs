@@ -44,6 +44,12 @@ pub enum OpError {
         stream: StreamKey,
         error: sbc_codec::CodecError,
     },
+    /// ICE credentials the engine cannot use.
+    #[error("{stream}: ICE credentials refused: {error}")]
+    Ice {
+        stream: StreamKey,
+        error: sbc_ice::CredentialsError,
+    },
     /// SRTP keys the engine cannot use.
     #[error("{stream}: SRTP keys refused: {error}")]
     Keys {
@@ -145,6 +151,7 @@ impl Shard {
                     });
                 }
                 self.calls.answered(call, now);
+                self.ice_answered(stream, fork.as_deref());
             }
             MediaOp::Sending {
                 stream,
@@ -228,6 +235,16 @@ impl Shard {
                 sd.refresh_keyed();
             }
             MediaOp::Dtmf { stream, side, leg } => self.set_dtmf(stream, side, leg)?,
+            MediaOp::Ice {
+                stream,
+                side,
+                fork,
+                local,
+                remote_ufrag,
+            } => {
+                self.reclaim_key(stream, "ICE");
+                self.ice_op(stream, side, fork, local, remote_ufrag)?;
+            }
             MediaOp::PlayDigit {
                 stream,
                 toward,

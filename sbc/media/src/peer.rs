@@ -183,6 +183,8 @@ impl Peer {
                 self.latched = None;
                 None
             }
+            // ICE: a nomination outranks the SDP's default candidate.
+            Some(_) if matches!(self.latched, Some((_, LatchReason::Nominated))) => None,
             // Already used as written (an SDP repeated: 183 then 200, a re-INVITE):
             // nothing new to report.
             Some(a) if !self.learns && self.latched == Some((a, LatchReason::Signalled)) => None,

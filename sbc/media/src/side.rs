@@ -39,6 +39,8 @@ pub struct Side {
     /// Some peer has an SRTP context: the unprotect phase has work (one flag test per
     /// packet for a plain side). Kept by [`refresh_keyed`](Self::refresh_keyed).
     pub(crate) keyed: bool,
+    /// ICE-lite on this side ([`crate::ice`]): STUN answered, latches by nomination.
+    pub(crate) ice: Option<Box<crate::ice::IceSide>>,
 }
 
 /// The latch phase's verdict on an RTP packet's source.
@@ -66,6 +68,7 @@ impl Side {
             stats: SideStats::default(),
             egress: Egress::default(),
             keyed: false,
+            ice: None,
         }
     }
 
@@ -97,6 +100,10 @@ impl Side {
             }
         };
         let signalled = self.peers[i].update(remote, self.mode, window_until);
+        if self.ice.is_some() {
+            // Nominations move an ICE side's latch, not packets.
+            self.peers[i].learns = false;
+        }
         self.candidates.clear();
         self.losers.clear();
         (i, signalled)
@@ -164,6 +171,10 @@ impl Side {
     pub fn needs_userspace(&self) -> Option<&'static str> {
         if self.keyed {
             return Some("SRTP");
+        }
+        if self.ice.is_some() {
+            // The kernel would forward the peer's checks instead of answering them.
+            return Some("ICE");
         }
         self.egress.needs_userspace()
     }

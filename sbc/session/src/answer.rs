@@ -49,6 +49,7 @@ pub fn answer(
     }
     sdp.normalize_old_hold();
     let peer = peer_streams(&sdp, call.leg(from), pools, fork)?;
+    let ice_remote = super::ice::credentials(&sdp);
     sdp.strip_ice();
     let answer_lines: Vec<Vec<Crypto>> = sdp.media.iter().map(|m| m.cryptos()).collect();
     sdp.strip_crypto();
@@ -210,6 +211,10 @@ pub fn answer(
         }
     }
     unbundle(&mut sdp);
+    // ICE-lite legs: the answerer's ufrag to the engine, the SBC's lines towards the
+    // offerer.
+    super::ice::from_peer(call, keys, ops, from, fork, ice_remote, &accepted)?;
+    super::ice::to_peer(call, keys, ops, offerer, &mut sdp, &accepted)?;
     Ok(call.leg_mut(offerer).origin.stamp(&mut sdp))
 }
 

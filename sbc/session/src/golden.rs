@@ -296,6 +296,19 @@ impl Run {
                 }
                 s
             }
+            MediaOp::Ice {
+                stream,
+                side,
+                fork,
+                local,
+                remote_ufrag,
+            } => format!(
+                "ice m{} {side} fork={} local={} remote={}",
+                stream.index,
+                fork.as_deref().unwrap_or("-"),
+                local.as_ref().map_or("-", |l| l.ufrag.as_str()),
+                remote_ufrag.as_deref().unwrap_or("-")
+            ),
             MediaOp::Dtmf { stream, side, leg } => {
                 format!("dtmf m{} {side} {}", stream.index, dtmf_leg(leg))
             }

@@ -49,6 +49,8 @@ pub struct Leg {
     /// SRTP on this leg: the trunk's policy (a phone's: its realm's), and whether SDES
     /// keys may travel in this leg's signalling.
     pub srtp: LegSrtp,
+    /// The SBC is an ICE-lite agent on this leg (the trunk's `ice = "lite"`).
+    pub ice: bool,
 }
 
 impl Leg {
@@ -90,6 +92,9 @@ impl Leg {
                     why: format!("{name} is no trunk or realm"),
                 });
             };
+        let ice = config
+            .trunk(name)
+            .is_some_and(|t| t.ice == sbc_config::IceMode::Lite);
         let sdp_ip = realm.advertised_media_ip();
         let origin = Origin::new("-", session_id(seed, call, side), 1, sdp_ip);
         Ok(Leg {
@@ -106,6 +111,7 @@ impl Leg {
                 keys_may_travel: tls || policy.sdes_without_tls,
                 policy,
             },
+            ice,
         })
     }
 }

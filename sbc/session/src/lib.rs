@@ -58,6 +58,7 @@ mod dtmf;
 mod dtmf_info;
 mod error;
 mod hiding;
+mod ice;
 mod info;
 mod info_limit;
 mod legs;
@@ -75,6 +76,8 @@ mod golden;
 mod tests;
 #[cfg(test)]
 mod tests_dtmf;
+#[cfg(test)]
+mod tests_ice;
 #[cfg(test)]
 mod tests_transcode;
 

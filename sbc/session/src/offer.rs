@@ -59,6 +59,7 @@ pub fn offer(
     }
     sdp.normalize_old_hold();
     let peer = peer_streams(&sdp, call.leg(from), pools, fork)?;
+    let ice_remote = super::ice::credentials(&sdp);
     sdp.strip_ice();
     let peer_protos: Vec<String> = sdp.media.iter().map(|m| m.proto.clone()).collect();
     let mut peer_lines: Vec<Option<Line>> = vec![None; n];
@@ -206,6 +207,9 @@ pub fn offer(
         }
     }
     unbundle(&mut sdp);
+    // ICE-lite legs: the peer's ufrag to the engine, the SBC's lines towards `to`.
+    super::ice::from_peer(call, keys, ops, from, fork, ice_remote, &anchored)?;
+    super::ice::to_peer(call, keys, ops, to, &mut sdp, &anchored)?;
     Ok(call.leg_mut(to).origin.stamp(&mut sdp))
 }
 

@@ -239,7 +239,7 @@ pub enum KeySource {
 pub struct NoRandom;
 
 impl KeySource {
-    fn fill(&mut self, out: &mut [u8]) -> Result<(), NoRandom> {
+    pub(crate) fn fill(&mut self, out: &mut [u8]) -> Result<(), NoRandom> {
         match self {
             KeySource::Os => getrandom::fill(out).map_err(|_| NoRandom)?,
             KeySource::Seeded(state) => {

@@ -102,6 +102,8 @@ pub struct CallMedia {
     transcoded: HashMap<usize, [Transcoding; 2]>,
     /// The codec the last answer chose for a relayed audio section (`PCMA/8000`).
     pub relayed_codec: Option<String>,
+    /// ICE-lite per side (A, B), on legs with `ice = "lite"` ([`ice`](super::ice)).
+    pub ice: [Option<super::ice::IceLeg>; 2],
 }
 
 impl CallMedia {
@@ -123,6 +125,7 @@ impl CallMedia {
             info_budget: [InfoBudget::default(), InfoBudget::default()],
             transcoded: HashMap::new(),
             relayed_codec: None,
+            ice: [None, None],
         }
     }
 

@@ -79,6 +79,8 @@ pub(super) fn plan(from: &str, to: &str) -> RelayPlan {
         to_name: to.into(),
         invite_timeout: None,
         no_target_code: None,
+        inbound_refer: Default::default(),
+        outbound_refer: Default::default(),
     }
 }
 

@@ -76,6 +76,8 @@ impl Tcp {
             to_name: "pbx".into(),
             invite_timeout: None,
             no_target_code: None,
+            inbound_refer: Default::default(),
+            outbound_refer: Default::default(),
         }
     }
 

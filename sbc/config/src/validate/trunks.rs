@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::Validator;
 use super::realms::RealmOut;
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Codec, TlsFiles, TranscodeMode, Trunk, TrunkTls};
+use crate::model::{Codec, IceMode, ReferMode, TlsFiles, TranscodeMode, Trunk, TrunkTls};
 use crate::peer::PeerSpec;
 use crate::schema::TrunkSection;
 
@@ -198,6 +198,17 @@ fn trunk(
         )
         .and_then(|c| u16::try_from(c).ok());
 
+    let refer = refer(v, &p, t.refer.as_deref());
+    let ice = match t.ice.as_deref() {
+        None => Some(IceMode::Off),
+        Some(s) => v.check(
+            format!("{p}.ice"),
+            IceMode::from_name(s).ok_or_else(|| K::InvalidChoice {
+                value: s.to_owned(),
+                expected: IceMode::NAMES,
+            }),
+        ),
+    };
     Some(Trunk {
         name: name?,
         realm: realm.map(|r| r.raw_name.clone())?,
@@ -214,7 +225,36 @@ fn trunk(
         rules: rules?,
         invite_timeout: invite_timeout?,
         no_target_code: no_target_code?,
+        refer: refer?,
+        ice: ice?,
     })
+}
+
+/// `refer`: one of [`ReferMode::NAMES`], and one the SBC implements.
+fn refer(v: &mut Validator<'_>, p: &str, value: Option<&str>) -> Option<ReferMode> {
+    let Some(s) = value else {
+        return Some(ReferMode::Reject);
+    };
+    let path = format!("{p}.refer");
+    let mode = v.check(
+        &path,
+        ReferMode::from_name(s).ok_or_else(|| K::InvalidChoice {
+            value: s.to_owned(),
+            expected: ReferMode::NAMES,
+        }),
+    )?;
+    if !mode.is_built() {
+        v.err(
+            &path,
+            K::NotBuilt {
+                value: mode.as_str().to_owned(),
+                what: "transfers completed or relayed by the SBC",
+                instead: "\"reject\"",
+            },
+        );
+        return None;
+    }
+    Some(mode)
 }
 
 /// The `tls_*` keys: paths resolved, the server name checked, client files paired. Each

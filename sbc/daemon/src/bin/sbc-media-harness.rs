@@ -11,6 +11,8 @@
 //! clock CALL INDEX RATE
 //! srtp CALL INDEX a|b SUITE INBOUND OUTBOUND
 //! srtp CALL INDEX a|b off
+//! ice CALL INDEX a|b UFRAG PWD [remote=UFRAG] [fork=TAG]
+//! ice CALL INDEX a|b off
 //! stats CALL INDEX
 //! close CALL INDEX
 //! ```
@@ -19,6 +21,9 @@
 //! (`AES_CM_128_HMAC_SHA1_80`, `AEAD_AES_128_GCM`, ...), `INBOUND` the key the peer protects
 //! with and `OUTBOUND` the one the relay protects with towards it, each as the base64 of
 //! master key and salt (what follows `inline:` in an `a=crypto` line); `off` is plain RTP.
+//!
+//! `ice` makes the relay an ICE-lite agent on one side (`MediaOp::Ice`): `UFRAG`/`PWD`
+//! are the SBC's credentials there, `remote=` the peer's ufrag (of early dialog `fork=`).
 //!
 //! Each [`MediaEvent`](sbc_core::MediaEvent) is printed on stdout as one line (`event ` and its `Debug` form),
 //! `ready` once the workers run, and `error LINE: WHY` for a line that is not an op.
@@ -189,6 +194,36 @@ fn parse(line: &str) -> Result<MediaOp, String> {
                 None => return Err("too few fields".into()),
             },
         },
+        Some("ice") => {
+            let (local, rest) = match (w.get(4).copied(), w.get(5).copied()) {
+                (Some("off"), _) => (None, 5),
+                (Some(ufrag), Some(pwd)) => (
+                    Some(sbc_core::IceCredentials {
+                        ufrag: ufrag.to_owned(),
+                        pwd: pwd.to_owned(),
+                    }),
+                    6,
+                ),
+                _ => return Err("too few fields".into()),
+            };
+            let (mut remote_ufrag, mut fork) = (None, None);
+            for opt in w.iter().skip(rest) {
+                if let Some(u) = opt.strip_prefix("remote=") {
+                    remote_ufrag = Some(u.to_owned());
+                } else if let Some(f) = opt.strip_prefix("fork=") {
+                    fork = Some(f.to_owned());
+                } else {
+                    return Err(format!("unknown option {opt}"));
+                }
+            }
+            MediaOp::Ice {
+                stream,
+                side: side(3)?,
+                fork,
+                local,
+                remote_ufrag,
+            }
+        }
         Some("stats") => MediaOp::QueryStats { stream },
         Some("close") => MediaOp::Close { stream },
         _ => return Err("unknown op".into()),
@@ -248,6 +283,32 @@ mod tests {
             parse("srtp 7 0 b off"),
             Ok(MediaOp::Srtp { keys: None, .. })
         ));
+    }
+
+    #[test]
+    fn an_ice_line_sets_or_clears_a_sides_credentials() {
+        let op = parse("ice 7 0 b sbcUfrag sbcPasswordOf24Chars0123 remote=far fork=f1");
+        let Ok(MediaOp::Ice {
+            side,
+            fork,
+            local: Some(local),
+            remote_ufrag,
+            ..
+        }) = op
+        else {
+            panic!("not an ICE op: {op:?}");
+        };
+        assert_eq!(side, Side::B);
+        assert_eq!(fork.as_deref(), Some("f1"));
+        assert_eq!(local.ufrag, "sbcUfrag");
+        assert_eq!(local.pwd, "sbcPasswordOf24Chars0123");
+        assert_eq!(remote_ufrag.as_deref(), Some("far"));
+        assert!(matches!(
+            parse("ice 7 0 a off"),
+            Ok(MediaOp::Ice { local: None, .. })
+        ));
+        assert!(parse("ice 7 0 a onlyufrag").is_err());
+        assert!(parse("ice 7 0 a u p bogus=1").is_err());
     }
 
     #[test]

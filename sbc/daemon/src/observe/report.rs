@@ -41,5 +41,6 @@ pub fn latch_label(reason: LatchReason) -> &'static str {
         LatchReason::Observed => "observed",
         LatchReason::Signalled => "signalled",
         LatchReason::ForkAnswered => "fork-answered",
+        LatchReason::Nominated => "ice-nominated",
     }
 }

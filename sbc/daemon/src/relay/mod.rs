@@ -239,7 +239,8 @@ impl MediaHandle {
             | MediaOp::Srtp { stream, .. }
             | MediaOp::Dtmf { stream, .. }
             | MediaOp::PlayDigit { stream, .. }
-            | MediaOp::Transcode { stream, .. } => stream.call,
+            | MediaOp::Transcode { stream, .. }
+            | MediaOp::Ice { stream, .. } => stream.call,
         };
         let worker = &self.workers[shard_of(call, self.workers.len())];
         if !worker.send(Command::Op(op)) {

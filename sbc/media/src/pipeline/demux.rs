@@ -4,7 +4,7 @@
 //!
 //! | first byte | class | today |
 //! |---|---|---|
-//! | 0..=3 | STUN | dropped, counted (`stun`; no ICE yet) |
+//! | 0..=3 | STUN | on an ICE side: answered or dropped by its lite agent before this phase (`crate::ice`: `ice-auth` for checks that do not authenticate); elsewhere dropped, counted (`stun`) |
 //! | 16..=19 | ZRTP | dropped, counted (`zrtp`) |
 //! | 20..=63 | DTLS | dropped, counted (`dtls`; no DTLS-SRTP yet) |
 //! | 64..=79 | TURN ChannelData | dropped, counted (`turn-channel`) |
@@ -13,7 +13,7 @@
 //!
 //! All of them count as junk in the side's stats too, as before the classes were told
 //! apart. A stream signalled as T.38 (UDPTL) has no such rules: its datagrams go to parse
-//! as they are. When ICE and DTLS arrive, their classes get phases of their own here.
+//! as they are. When DTLS arrives, its class gets a phase of its own here, as STUN has.
 
 use crate::packet::Junk;
 

@@ -4,7 +4,7 @@
 //!
 //! | phase | decides | file |
 //! |---|---|---|
-//! | demux | the stream (socket id -> slot, endpoint) and the class of datagram (RFC 7983: STUN, DTLS, ... dropped, counted) | `demux.rs` |
+//! | demux | the stream (socket id -> slot, endpoint) and the class of datagram (RFC 7983: STUN answered on ICE sides, `../ice.rs`; DTLS, ... dropped, counted) | `demux.rs` |
 //! | parse | RTP/RTCP (or UDPTL) header fields, else junk | `parse.rs` |
 //! | unprotect | SRTP/SRTCP with the sending peer's context (none today: pass-through) | `unprotect.rs` |
 //! | latch | which peer sent it, learning a new source within the latch window; is it relayed (fork, kernel) | `latch.rs` |
@@ -109,6 +109,11 @@ impl Shard {
         let Some(Some(stream)) = self.streams.get_mut(slot) else {
             return Err(DropReason::NoStream);
         };
+        if buf.data().first().is_some_and(|&b| b < 4)
+            && stream.sides[crate::stream::ix(ep.side)].ice.is_some()
+        {
+            return self.ice_check(now, slot, ep, from, &mut buf);
+        }
         demux::run(stream.udptl, buf.data()).map_err(DropReason::Junk)?;
         let packet = parse::run(stream.udptl, buf.data()).map_err(DropReason::Junk)?;
         let cx = PacketCtx {

@@ -8,6 +8,7 @@ use super::engine::{CallTimer, Engine};
 use super::headers::copy_crossing;
 use super::hook::{Body, BodyRole, InDialog, InDialogAction, SessionHook};
 use super::ids::{CallId, Side};
+use super::plan::ReferMode;
 use super::session_timer::{Refresher, fill_in, hide_timer, requested};
 use crate::transaction::{Peer, ServerTxId};
 use crate::wire::{Known, Message, Method};
@@ -79,6 +80,15 @@ impl Engine {
         if call.state == CallState::Ending {
             self.answer(now, tx, 481, Vec::new(), Some("call is ending"));
             return;
+        }
+        if method == Method::Refer {
+            match call.plan.refer(side) {
+                ReferMode::Reject => {
+                    let why = "REFER is not accepted from this trunk";
+                    self.answer(now, tx, 403, Vec::new(), Some(why));
+                    return;
+                }
+            }
         }
         // Requests without a session description: the hook may answer them here (also in
         // A's early dialog, before B's exists), or change their body.

@@ -74,4 +74,4 @@ pub use hook::{Body, BodyRole, InDialog, InDialogAction, NotAcceptable, PassThro
 pub use ids::{CallId, Side, Tokens};
 pub use outgoing::RelayError;
 pub use own_request::OwnRequestError;
-pub use plan::{LegIdentity, RelayPlan, Target};
+pub use plan::{LegIdentity, ReferMode, RelayPlan, Target};

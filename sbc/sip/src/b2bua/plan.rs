@@ -12,6 +12,19 @@ pub struct LegIdentity {
     pub advertised: String,
 }
 
+/// What the B2BUA does with an in-dialog REFER (RFC 3515) arriving on a leg: the policy
+/// of that leg's trunk (`refer`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReferMode {
+    /// Answered 403 with a Warning on its own leg; nothing crosses and the call goes on.
+    /// Before `refer` existed a REFER crossed like INFO with its Refer-To left behind by
+    /// the header policy, so the far end refused it: the outcome is the same, the far
+    /// end is no longer bothered.
+    #[default]
+    Reject,
+}
+
 /// One place a request may go, tried in order (failover).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -52,4 +65,18 @@ pub struct RelayPlan {
     /// (`no_target_code`; sent without Retry-After, so A does not shun the SBC). `None`:
     /// the last target's failure, as it came.
     pub no_target_code: Option<u16>,
+    /// What becomes of a REFER from the side the request came from (its trunk's `refer`).
+    pub inbound_refer: ReferMode,
+    /// What becomes of a REFER from the side it goes to.
+    pub outbound_refer: ReferMode,
+}
+
+impl RelayPlan {
+    /// The REFER policy of `side`'s leg (A: inbound, B: outbound).
+    pub fn refer(&self, side: super::Side) -> ReferMode {
+        match side {
+            super::Side::A => self.inbound_refer,
+            super::Side::B => self.outbound_refer,
+        }
+    }
 }

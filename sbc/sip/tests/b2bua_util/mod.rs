@@ -117,6 +117,8 @@ impl Harness {
             to_name: "pbx".into(),
             invite_timeout: self.invite_timeout,
             no_target_code: self.no_target_code,
+            inbound_refer: Default::default(),
+            outbound_refer: Default::default(),
         }
     }
 
