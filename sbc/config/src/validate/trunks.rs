@@ -204,6 +204,7 @@ fn trunk(
         peers: peers_ok.then_some(peers)?,
         codecs: codecs?,
         transcode: transcode?,
+        g729_annexb: t.g729_annexb.unwrap_or(false),
         dtmf: dtmf?.mode,
         dtmf_policy: dtmf?,
         srtp: srtp?,
