@@ -76,6 +76,7 @@ pub mod peer;
 pub mod pipeline;
 mod ptmap;
 mod rewrite;
+pub mod rtcp_gen;
 pub mod sdes;
 pub mod shard;
 pub mod side;
