@@ -365,6 +365,7 @@ to = "b"
             codecs: None,
             transcode: None,
             g729_annexb: None,
+            ptime: None,
             dtmf: None,
             dtmf_info_type: None,
             show_digits: None,

@@ -230,6 +230,9 @@ pub enum ConfigErrorKind {
         expected: &'static [&'static str],
     },
 
+    #[error("invalid packet time {value} (expected 10, 20, 30, 40 or 60 ms)")]
+    InvalidPtime { value: i64 },
+
     #[error("{value} is out of range {min}..={max}")]
     OutOfRange { value: i64, min: i64, max: i64 },
 

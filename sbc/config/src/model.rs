@@ -254,6 +254,8 @@ pub struct Trunk {
     pub transcode: TranscodeMode,
     /// G.729 Annex B allowed on this trunk's transcoded G.729 legs (`g729_annexb`).
     pub g729_annexb: bool,
+    /// Packet time towards the trunk's peers, ms (`ptime`).
+    pub ptime: Option<u32>,
     /// `dtmf` (the realm's when the trunk sets none).
     pub dtmf: DtmfMode,
     /// `dtmf_info_type` and `show_digits`, with `dtmf` (each the realm's when unset).

@@ -207,6 +207,12 @@ pub struct TrunkSection {
     /// `annexb=no` (RFC 4856: an absent `annexb` means yes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub g729_annexb: Option<bool>,
+    /// Packet time (ms) towards this trunk's peers: 10, 20, 30, 40 or 60. The SBC's SDP to
+    /// them says `a=ptime:<ptime>`, and G.711 it relays from a peer that packetises
+    /// otherwise is re-cut to it (transcoded legs are cut to it too). Default: none (each
+    /// peer's own `a=ptime` is relayed, packets are not re-cut).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ptime: Option<i64>,
     /// `"rfc4733"`, `"sip-info"` or `"inband"` (G.711 codecs only). Default: the realm's
     /// `dtmf`, else `"rfc4733"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -218,6 +218,9 @@ fn each_bad_config_reports_its_errors() {
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf = \"beep\"\nsrtp = \"maybe\"")],
          &[r#"trunk[1].dtmf: invalid value "beep" (expected "rfc4733", "sip-info" or "inband")"#,
            r#"trunk[1].srtp: invalid value "maybe" (expected "off", "optional" or "required")"#]),
+        ("bad ptime on a trunk",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\nptime = 25")],
+         &[r#"trunk[1].ptime: invalid packet time 25 (expected 10, 20, 30, 40 or 60 ms)"#]),
         ("bad transcode on a trunk",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ntranscode = \"always\"")],
          &[r#"trunk[1].transcode: invalid value "always" (expected "when-needed" or "never")"#]),
@@ -293,7 +296,7 @@ fn each_bad_config_reports_its_errors() {
         // Deserialization errors: the TOML parser's message, with key path and position.
         ("unknown key names the key",
          &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
-         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `g729_annexb`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule` (line 23, column 1)"]),
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `g729_annexb`, `ptime`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
          &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `metrics`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),

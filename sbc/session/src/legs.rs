@@ -44,6 +44,8 @@ pub struct Leg {
     pub transcode_never: bool,
     /// The trunk allows G.729 Annex B (`g729_annexb`); `false` for a realm's phones.
     pub g729_annexb: bool,
+    /// The trunk's `ptime` (ms); `None` for a realm's phones.
+    pub ptime: Option<u32>,
     /// The SBC's `o=` on this leg.
     pub origin: LegOrigin,
     /// How the leg carries DTMF (`dtmf`, `dtmf_info_type`, `show_digits`).
@@ -76,7 +78,11 @@ impl Leg {
                     codecs,
                     trunk.srtp.clone(),
                     trunk.dtmf_policy,
-                    (trunk.transcode == TranscodeMode::Never, trunk.g729_annexb),
+                    (
+                        trunk.transcode == TranscodeMode::Never,
+                        trunk.g729_annexb,
+                        trunk.ptime,
+                    ),
                 )
             } else if let Some(realm) = config.realm(name) {
                 (
@@ -85,7 +91,7 @@ impl Leg {
                     None,
                     realm.srtp.clone(),
                     realm.dtmf,
-                    (false, false),
+                    (false, false, None),
                 )
             } else {
                 return Err(MediaError::NoRealm {
@@ -103,6 +109,7 @@ impl Leg {
             codecs,
             transcode_never: transcode.0,
             g729_annexb: transcode.1,
+            ptime: transcode.2,
             origin: LegOrigin::new(origin),
             dtmf,
             srtp: LegSrtp {

@@ -64,6 +64,7 @@ mod legs;
 mod offer;
 mod pool;
 mod ports;
+mod ptime;
 mod rewrite;
 pub mod sdes;
 mod state;

@@ -40,8 +40,7 @@ use super::legs::Leg;
 /// in-band FEC wanted (its decoder uses it), 10 ms packets accepted.
 const OPUS_FMTP: &str = "minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0";
 
-/// Packet durations a transcoded leg can be given, ms.
-const PTIMES: [u32; 5] = [10, 20, 30, 40, 60];
+use super::ptime::PTIMES;
 
 /// Whether the engine can take one more transcoded call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +70,15 @@ pub struct SectionCodecs {
     pub added: Vec<u8>,
     /// The offerer's `a=ptime`, ms.
     pub ptime: Option<u32>,
+    /// The offerer's `a=maxptime`, ms.
+    pub maxptime: Option<u32>,
     /// G.729 Annex B allowed by the offerer's trunk, and by the answerer's.
     pub annexb: (bool, bool),
+    /// `ptime` of the offerer's trunk, and of the answerer's.
+    pub trunk_ptime: (Option<u32>, Option<u32>),
+    /// Both legs carry DTMF as RFC 4733 events (or not at all): the engine may put a
+    /// transcoding or re-cutting step on the stream.
+    pub events_only: bool,
 }
 
 impl SectionCodecs {
@@ -83,7 +89,7 @@ impl SectionCodecs {
 }
 
 /// A format of a section as its SDP describes it.
-fn format_of(m: &MediaDescription, format: &str) -> Option<PayloadFormat> {
+pub(super) fn format_of(m: &MediaDescription, format: &str) -> Option<PayloadFormat> {
     let map = m.encoding(format)?;
     Some(PayloadFormat {
         pt: map.payload_type,
@@ -127,7 +133,10 @@ pub fn offer(
             .collect(),
         added: Vec::new(),
         ptime: m.attributes.ptime().map(|p| p.round() as u32),
+        maxptime: m.attributes.maxptime().map(|p| p.round() as u32),
         annexb: (from.g729_annexb, to.g729_annexb),
+        trunk_ptime: (from.ptime, to.ptime),
+        events_only: from.dtmf.mode == DtmfMode::Rfc4733 && to.dtmf.mode == DtmfMode::Rfc4733,
     };
     let shared = match &to.codecs {
         None => true,
@@ -353,13 +362,13 @@ pub fn answer(
         to_answerer: Transcoding {
             input: theirs.clone(),
             output: chosen.clone(),
-            ptime_ms: ptime(answer_ptime, &chosen.encoding),
+            ptime_ms: ptime(codecs.trunk_ptime.1.or(answer_ptime), &chosen.encoding),
             events: both,
         },
         to_offerer: Transcoding {
             input: chosen.clone(),
             output: theirs.clone(),
-            ptime_ms: ptime(codecs.ptime, &theirs.encoding),
+            ptime_ms: ptime(codecs.trunk_ptime.0.or(codecs.ptime), &theirs.encoding),
             events: both.map(|(o, a)| (a, o)),
         },
     })
