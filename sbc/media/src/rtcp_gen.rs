@@ -13,8 +13,10 @@
 //!   octet counts — or an RR (§6.4.2) while it has sent nothing;
 //! * one report block about the peer's stream once it has received any: fraction lost
 //!   since the last report, cumulative loss (24-bit, clamped), extended highest sequence
-//!   number and interarrival jitter (in the peer's own RTP clock units); LSR/DLSR are 0:
-//!   the peer's SRs are not read here (allowed by §6.4.1: "set to zero" when none is known);
+//!   number and interarrival jitter (in the peer's own RTP clock units), LSR (the middle
+//!   32 bits of the NTP timestamp of the peer's last SR) and DLSR (the time since it came,
+//!   1/65536 s), so that the peer can measure the round trip to the SBC; 0 and 0 before
+//!   any SR came (§6.4.1);
 //! * an SDES with the CNAME `sbc-<ssrc in hex>` (§6.5.1: required in every compound).
 //!
 //! Interval (§6.2, §6.3.1, Appendix A.7): with two participants and any audio bitrate the
@@ -96,6 +98,8 @@ pub struct RtcpReporter {
     /// The last RTP timestamp sent, and when.
     last_sent: Option<(u32, Instant)>,
     reception: Option<Reception>,
+    /// The peer's last SR: the middle 32 bits of its NTP timestamp, and when it came.
+    peer_sr: Option<(u32, Instant)>,
     /// (expected, received) at the last report, for the fraction lost (A.3).
     prior: (u64, u64),
     next_at: Option<Instant>,
@@ -118,6 +122,7 @@ impl RtcpReporter {
             octets: 0,
             last_sent: None,
             reception: None,
+            peer_sr: None,
             prior: (0, 0),
             next_at: None,
             rng: u64::from(ssrc) | 1 << 40,
@@ -141,6 +146,14 @@ impl RtcpReporter {
         if reception.is_some() {
             self.reception = reception;
             self.start(now);
+        }
+    }
+
+    /// An SR of the leg's peer arrived at `at` (a compound starting with one): its NTP
+    /// timestamp's middle 32 bits go back as LSR.
+    pub fn peer_report(&mut self, rtcp: &[u8], at: Instant) {
+        if let [_, 200, _, _, _, _, _, _, _, _, a, b, c, d, ..] = *rtcp {
+            self.peer_sr = Some((u32::from_be_bytes([a, b, c, d]), at));
         }
     }
 
@@ -184,7 +197,7 @@ impl RtcpReporter {
     }
 
     fn write(&mut self, now: Instant) -> usize {
-        let block = self.reception.map(|r| self.block(r));
+        let block = self.reception.map(|r| self.block(r, now));
         let count = u8::from(block.is_some());
         let mut at = 0;
         let sr = self.last_sent.is_some();
@@ -226,7 +239,7 @@ impl RtcpReporter {
     }
 
     /// The report block about `r` (RFC 3550 §6.4.1), moving the A.3 interval state on.
-    fn block(&mut self, r: Reception) -> [u8; 24] {
+    fn block(&mut self, r: Reception, now: Instant) -> [u8; 24] {
         let expected = r.expected.saturating_sub(self.prior.0);
         let received = r.received.saturating_sub(self.prior.1);
         self.prior = (r.expected, r.received);
@@ -241,7 +254,12 @@ impl RtcpReporter {
         out[5..8].copy_from_slice(&cumulative.to_be_bytes()[1..]);
         out[8..12].copy_from_slice(&r.extended_max.to_be_bytes());
         out[12..16].copy_from_slice(&r.jitter.to_be_bytes());
-        // LSR, DLSR: 0 (see the module docs).
+        if let Some((lsr, at)) = self.peer_sr {
+            let delay = now.saturating_duration_since(at);
+            let dlsr = (delay.as_micros() as u64 * 65_536 / 1_000_000).min(u64::from(u32::MAX));
+            out[16..20].copy_from_slice(&lsr.to_be_bytes());
+            out[20..24].copy_from_slice(&(dlsr as u32).to_be_bytes());
+        }
         out
     }
 }
@@ -369,6 +387,33 @@ mod tests {
         let next = r.poll_timeout().expect("next");
         let report = r.poll_report(next).expect("due");
         assert_eq!(report[32], 0, "nothing lost in the second interval");
+    }
+
+    #[test]
+    fn the_peers_last_sr_comes_back_as_lsr_and_dlsr() {
+        let t0 = Instant::now();
+        let mut r = RtcpReporter::new(5, 8000, None);
+        let reception = Reception {
+            ssrc: 9,
+            extended_max: 100,
+            expected: 100,
+            received: 100,
+            lost: 0,
+            jitter: 3,
+        };
+        r.received(t0, Some(reception));
+        // The peer's SR: NTP 0x0001_2345_6789_abcd -> LSR 0x2345_6789.
+        let mut sr = vec![0x80, 200, 0, 6, 0, 0, 0, 9];
+        sr.extend_from_slice(&0x0001_2345_6789_abcdu64.to_be_bytes());
+        sr.extend_from_slice(&[0; 12]);
+        r.peer_report(&[0x80, 201, 0, 1, 0, 0, 0, 9], t0);
+        r.peer_report(&sr, t0);
+        let due = r.poll_timeout().expect("started");
+        let report = r.poll_report(due).expect("due").to_vec();
+        assert_eq!(u32_at(&report, 24), 0x2345_6789, "LSR");
+        let dlsr = u64::from(u32_at(&report, 28));
+        let expected = (due - t0).as_micros() as u64 * 65_536 / 1_000_000;
+        assert_eq!(dlsr, expected, "DLSR in 1/65536 s");
     }
 
     #[test]

@@ -244,6 +244,10 @@ impl Transform for TranscodeTransform {
         }
     }
 
+    fn peer_rtcp(&mut self, now: Instant, rtcp: &[u8]) {
+        self.numbering.rtcp.peer_report(rtcp, now);
+    }
+
     fn reception(&mut self, now: Instant, received: Option<Reception>) {
         self.numbering.rtcp.received(now, received);
     }

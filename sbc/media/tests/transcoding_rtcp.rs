@@ -96,6 +96,7 @@ fn a_transcoded_leg_gets_sender_reports_of_the_sbcs_own_stream() {
     let opus_silence = [0xf8u8, 0xff, 0xfe];
     let mut sent_to_b = Vec::new();
     let mut reports = Vec::new();
+    let mut sr_at = None;
     for i in 0..400u16 {
         let pcma = rtp(
             8,
@@ -113,6 +114,15 @@ fn a_transcoded_leg_gets_sender_reports_of_the_sbcs_own_stream() {
             &opus_silence,
         );
         b.recv(Side::B, false, B, &opus);
+        if i == 50 {
+            // B's peer reports too, at 1 s: an SR whose NTP middle is 0x1234_5678.
+            let mut sr = vec![0x80, 200, 0, 6];
+            sr.extend_from_slice(&B_SSRC.to_be_bytes());
+            sr.extend_from_slice(&0x0000_1234_5678_0000u64.to_be_bytes());
+            sr.extend_from_slice(&[0; 12]);
+            b.recv(Side::B, true, B_RTCP, &sr);
+            sr_at = Some(b.now);
+        }
         b.advance(Duration::from_millis(20));
         for (to, bytes) in emitted(&mut b) {
             if to == addr(B_RTCP) {
@@ -137,7 +147,7 @@ fn a_transcoded_leg_gets_sender_reports_of_the_sbcs_own_stream() {
     );
     let our_ssrc = u32_at(&sent_to_b[0], 8);
     let octets_per_packet = sent_to_b[0].len() - 12;
-    for (_, r, count, last) in &reports {
+    for (at, r, count, last) in &reports {
         assert_eq!(&r[..2], &[0x81, 200], "an SR with one report block");
         assert_eq!(u32_at(r, 4), our_ssrc, "the SSRC of the stream B receives");
         assert_eq!(u32_at(r, 20) as usize, *count, "packets sent before it");
@@ -161,6 +171,15 @@ fn a_transcoded_leg_gets_sender_reports_of_the_sbcs_own_stream() {
         let highest = u32_at(r, 36);
         assert!((7000..7400).contains(&highest), "highest seq {highest}");
         assert_eq!(u32_at(r, 40), 0, "jitter in 48 kHz units");
+        // LSR/DLSR: B's SR, once it came, and the time since in 1/65536 s.
+        match sr_at.filter(|t| t <= at) {
+            Some(t) => {
+                assert_eq!(u32_at(r, 44), 0x1234_5678, "LSR");
+                let since = (*at - t).as_micros() as u64 * 65_536 / 1_000_000;
+                assert_eq!(u64::from(u32_at(r, 48)), since, "DLSR");
+            }
+            None => assert_eq!(&r[44..52], &[0; 8], "no SR yet"),
+        }
         // Then an SDES with the SBC's CNAME for that SSRC.
         assert_eq!(&r[52..54], &[0x81, 202]);
         assert_eq!(u32_at(r, 56), our_ssrc);
