@@ -1,9 +1,10 @@
 //! Transcoding with real peers (issue 13): a sipp carrier that speaks only PCMA plays a
-//! 400 Hz tone to a PBX that answers only G.722 (then only Opus) and echoes every packet
-//! back as it came. The SBC offers the PBX the codec its trunk allows, the PBX's wire
-//! carries that codec (the echo tool notes the payload types it received), and the tone
-//! comes back to the carrier as PCMA clean enough for the tone detector
-//! (`sbc_lab::tone`), after a G.711 -> X -> G.711 round trip through the real `sbc`. A
+//! 400 Hz tone to a PBX that answers only G.722 (then only Opus, then only G.729) and
+//! echoes every packet back as it came. The SBC offers the PBX the codec its trunk
+//! allows, the PBX's wire carries that codec (the echo tool notes the payload types it
+//! received), and the tone comes back to the carrier as PCMA clean enough for the tone
+//! detector (`sbc_lab::tone`), after a G.711 -> X -> G.711 round trip through the real
+//! `sbc`. A
 //! `transcode = "never"` trunk, and a call over `media.max_transcoded`, get 488 with a
 //! Warning naming why.
 
@@ -24,11 +25,69 @@ const MIN_TONE_BLOCKS: usize = 40;
 /// `answer_pt` `answer_map`; returns what the PBX's echo received and what the carrier
 /// heard back (A-law payloads), after checking both calls succeeded.
 fn call(codec: &str, answer_pt: &str, answer_map: &str) -> (RtpResult, RtpResult, Vec<u8>) {
+    let (echoed, back, heard, wire) = call_with(codec, "", answer_pt, answer_map);
+    assert_own_rtcp(codec, &wire);
+    (echoed, back, heard)
+}
+
+/// What the PBX's wire carried from the SBC: RTP to the echo's port and RTCP to the one
+/// above it.
+#[derive(Debug, Default)]
+struct PbxWire {
+    rtp: Vec<Vec<u8>>,
+    rtcp: Vec<Vec<u8>>,
+}
+
+/// The SBC sources the PBX's transcoded leg, so it reports on it itself: SRs with the
+/// SSRC of the RTP the PBX got, packet counts no larger than what went, and the SBC's
+/// CNAME (RFC 3550 §6.4.1, §6.5.1).
+fn assert_own_rtcp(codec: &str, wire: &PbxWire) {
+    let ssrc = wire
+        .rtp
+        .first()
+        .and_then(|p| sbc_lab::capture::rtp_ssrc(p))
+        .expect("RTP reached the PBX");
+    let srs: Vec<&Vec<u8>> = wire
+        .rtcp
+        .iter()
+        .filter(|p| p.len() >= 28 && p[1] == 200)
+        .collect();
+    eprintln!(
+        "{codec}: {} RTCP packets to the PBX, {} of them SRs",
+        wire.rtcp.len(),
+        srs.len()
+    );
+    assert!(!srs.is_empty(), "no SR of the SBC's own towards the PBX");
+    for sr in srs {
+        let word = |at: usize| u32::from_be_bytes([sr[at], sr[at + 1], sr[at + 2], sr[at + 3]]);
+        assert_eq!(word(4), ssrc, "the SR is about the stream the PBX receives");
+        let count = word(20) as usize;
+        assert!(count > 0 && count <= wire.rtp.len(), "packet count {count}");
+        let cnames = sbc_lab::capture::rtcp_cnames(sr);
+        assert!(
+            cnames.iter().any(|c| c.starts_with(b"sbc-")),
+            "the SBC's own CNAME: {cnames:?}"
+        );
+    }
+}
+
+/// [`call`], with more keys for the PBX trunk.
+fn call_with(
+    codec: &str,
+    pbx_keys: &str,
+    answer_pt: &str,
+    answer_map: &str,
+) -> (RtpResult, RtpResult, Vec<u8>, PbxWire) {
     let lab = Lab::new().expect("create lab");
     let config = StandardConfig::default()
-        .pbx_keys(&format!("codecs = [\"{codec}\", \"telephone-event\"]\n"))
+        .pbx_keys(&format!(
+            "codecs = [\"{codec}\", \"telephone-event\"]\n{pbx_keys}"
+        ))
         .render();
     let sbc = lab.start_sbc(&config).expect("start sbc");
+    let pbx_wire = lab
+        .capture_udp(Ns::Pbx, "eth0")
+        .expect("capture the PBX's wire");
     let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
     let carrier_out = lab.artifacts().unique_path("rtp-carrier", ".json");
     let carrier_heard = lab.artifacts().unique_path("carrier-heard", ".raw");
@@ -70,7 +129,15 @@ fn call(codec: &str, answer_pt: &str, answer_map: &str) -> (RtpResult, RtpResult
     let echoed = RtpResult::wait(&pbx_out, wait).expect("the PBX's echo record");
     let back = RtpResult::wait(&carrier_out, wait).expect("the carrier's record");
     let heard = std::fs::read(Path::new(&carrier_heard)).unwrap_or_default();
-    (echoed, back, heard)
+    let mut wire = PbxWire::default();
+    for d in pbx_wire.finish().expect("the PBX's capture") {
+        match d.to.port() {
+            40002 => wire.rtp.push(d.payload),
+            40003 => wire.rtcp.push(d.payload),
+            _ => {}
+        }
+    }
+    (echoed, back, heard, wire)
 }
 
 /// A PCMA-only carrier calls the PBX with `pbx_keys` and `extra` config: refused with 488,
@@ -147,6 +214,35 @@ fn a_pcma_carrier_and_an_opus_pbx_hear_each_other_through_the_sbc() {
         echoed.raw
     );
     assert_tone_back("Opus", &echoed, &back, &heard);
+}
+
+#[test]
+fn a_pcma_carrier_and_a_g729_pbx_hear_each_other_through_the_sbc() {
+    // The PBX's trunk does not allow Annex B: the SBC offers annexb=no, and although the
+    // PBX's answer has no annexb (which alone would mean yes), the SBC sends plain G.729A
+    // frames: 20 bytes per 20 ms, never a 2-byte SID.
+    let (echoed, back, heard) = call("G729", "18", "G729/8000");
+    assert_eq!(
+        echoed.pts,
+        [18],
+        "the PBX got other than G.729: {}",
+        echoed.raw
+    );
+    assert_eq!(echoed.sizes, [20], "20 ms G.729 frames: {}", echoed.raw);
+    assert_tone_back("G.729", &echoed, &back, &heard);
+}
+
+#[test]
+fn a_pbx_trunk_with_ptime_30_gets_the_carriers_20_ms_pcma_recut() {
+    // Relayed PCMA (both sides allow it), but the PBX's trunk wants 30 ms packets: the
+    // carrier's 20 ms packets reach the PBX as 240-byte ones, and the echo comes back
+    // relayed as it is (the carrier's trunk sets no ptime), the tone intact.
+    let (echoed, back, heard, wire) = call_with("PCMA", "ptime = 30\n", "8", "PCMA/8000");
+    // A re-cut stream is the SBC's own too.
+    assert_own_rtcp("PCMA re-cut", &wire);
+    assert_eq!(echoed.pts, [8], "relayed PCMA: {}", echoed.raw);
+    assert_eq!(echoed.sizes, [240], "30 ms packets: {}", echoed.raw);
+    assert_tone_back("PCMA re-cut to 30 ms", &echoed, &back, &heard);
 }
 
 #[test]

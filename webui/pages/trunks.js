@@ -193,7 +193,7 @@ export async function render(main) {
 // current value stays selectable so that editing other fields keeps it).
 // `transcode = ...` of a trunk (the config's contract; `media.max_transcoded` caps it).
 const TRANSCODE_MODES = [
-  { value: 'when-needed', supported: true, meaning: 'when the two sides share no codec, the SBC offers codecs it transcodes to (PCMU, PCMA, G722, opus)' },
+  { value: 'when-needed', supported: true, meaning: 'when the two sides share no codec, the SBC offers codecs it transcodes to (PCMU, PCMA, G722, opus, G729)' },
   { value: 'never', supported: true, meaning: 'a call whose sides share no codec gets 488' },
 ];
 

@@ -295,3 +295,56 @@ fn telephone_event_timestamps_map_onto_the_output_clock() {
         Some(4_294_967_000u32.wrapping_add(20 * 960 + 48_000))
     );
 }
+
+#[test]
+fn g729_annex_b_sid_frames_become_comfort_noise_on_a_pcma_leg() {
+    // A G.729 Annex B sender: 0.5 s of tone, 1 s of faint noise (VAD: a SID, then
+    // nothing), 0.5 s of tone. On the PCMA leg the SID's comfort noise comes out as audio
+    // (not digital silence) and the pause moves the timestamps by its length.
+    let tone_codes = alaw_tone(1000.0, 4000);
+    let mut seed = 0x2545_f491u32;
+    let noise: Vec<i16> = (0..8000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (seed % 121) as i16 - 60
+        })
+        .collect();
+    let mut noise_codes = vec![0u8; noise.len()];
+    Law::Alaw.encode_into(&noise, &mut noise_codes);
+    let codes: Vec<u8> = [&tone_codes[..], &noise_codes, &tone_codes].concat();
+    let mut there =
+        Transcoder::new(config(Codec::Pcma, Codec::G729 { annex_b: true }, 20)).expect("there");
+    let middle = run(&mut there, &packets(&codes, 160));
+    let sids = middle.iter().filter(|p| p.payload.len() % 10 == 2).count();
+    assert!(sids >= 1, "Annex B sent a SID in the faint part");
+    assert!(
+        middle.len() < 100,
+        "and left frames out: {} of 100",
+        middle.len()
+    );
+    let wire: Vec<(u16, u32, Vec<u8>)> = middle
+        .iter()
+        .map(|p| (p.seq, p.ts, p.payload.clone()))
+        .collect();
+    let mut back =
+        Transcoder::new(config(Codec::G729 { annex_b: false }, Codec::Pcma, 20)).expect("back");
+    let out = run(&mut back, &wire);
+    assert_eq!(back.stats().undecodable, 0, "SIDs decode");
+    // Timestamps: 2 s of input is 2 s of output, pauses included (the last frame of a
+    // talkspurt may still sit in the FIFO).
+    let span = out.last().expect("audio").ts.wrapping_sub(out[0].ts);
+    assert!((15_680..=16_000).contains(&span), "{span} ticks over 2 s");
+    // Comfort noise: packets between the talkspurts that are neither silence nor tone.
+    let quiet_but_not_silent = out
+        .iter()
+        .filter(|p| {
+            let mut pcm = vec![0i16; p.payload.len()];
+            Law::Alaw.decode_into(&p.payload, &mut pcm);
+            let peak = pcm.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+            (1..2000).contains(&peak)
+        })
+        .count();
+    assert!(quiet_but_not_silent >= 1, "comfort noise on the PCMA leg");
+}

@@ -364,6 +364,8 @@ to = "b"
             peers: vec![peer.into()],
             codecs: None,
             transcode: None,
+            g729_annexb: None,
+            ptime: None,
             dtmf: None,
             dtmf_info_type: None,
             show_digits: None,

@@ -237,6 +237,9 @@ pub enum ConfigErrorKind {
         instead: &'static str,
     },
 
+    #[error("invalid packet time {value} (expected 10, 20, 30, 40 or 60 ms)")]
+    InvalidPtime { value: i64 },
+
     #[error("{value} is out of range {min}..={max}")]
     OutOfRange { value: i64, min: i64, max: i64 },
 

@@ -252,6 +252,10 @@ pub struct Trunk {
     pub codecs: Option<Vec<Codec>>,
     /// Whether calls of this trunk may be transcoded (`transcode`).
     pub transcode: TranscodeMode,
+    /// G.729 Annex B allowed on this trunk's transcoded G.729 legs (`g729_annexb`).
+    pub g729_annexb: bool,
+    /// Packet time towards the trunk's peers, ms (`ptime`).
+    pub ptime: Option<u32>,
     /// `dtmf` (the realm's when the trunk sets none).
     pub dtmf: DtmfMode,
     /// `dtmf_info_type` and `show_digits`, with `dtmf` (each the realm's when unset).
@@ -369,6 +373,8 @@ named_enum! {
         Pcma = "PCMA",
         G722 = "G722",
         Opus = "opus",
+        /// G.729 / G.729A (Annex B as `g729_annexb` allows).
+        G729 = "G729",
         /// RFC 4733 DTMF events.
         TelephoneEvent = "telephone-event",
     }

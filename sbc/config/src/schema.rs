@@ -202,6 +202,17 @@ pub struct TrunkSection {
     /// it can transcode to; `"never"`: such a call gets 488.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcode: Option<String>,
+    /// Whether the SBC offers and accepts G.729 Annex B (VAD/DTX with SID frames) on the
+    /// G.729 legs it transcodes towards this trunk's peers. Default `false`: it writes
+    /// `annexb=no` (RFC 4856: an absent `annexb` means yes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub g729_annexb: Option<bool>,
+    /// Packet time (ms) towards this trunk's peers: 10, 20, 30, 40 or 60. The SBC's SDP to
+    /// them says `a=ptime:<ptime>`, and G.711 it relays from a peer that packetises
+    /// otherwise is re-cut to it (transcoded legs are cut to it too). Default: none (each
+    /// peer's own `a=ptime` is relayed, packets are not re-cut).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ptime: Option<i64>,
     /// `"rfc4733"`, `"sip-info"` or `"inband"` (G.711 codecs only). Default: the realm's
     /// `dtmf`, else `"rfc4733"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -85,6 +85,15 @@ pub const CODECS: &[CodecInfo] = &[
         transcode: Support::Yes,
     },
     CodecInfo {
+        name: "G729",
+        kind: CodecKind::Audio,
+        clock_rate: 8000,
+        channels: 1,
+        static_payload_type: Some(18),
+        relay: Support::Yes,
+        transcode: Support::Yes,
+    },
+    CodecInfo {
         name: "telephone-event",
         kind: CodecKind::Events,
         clock_rate: 8000,
@@ -240,8 +249,9 @@ mod tests {
                 assert_eq!(codec_of_static_payload_type(pt), Some(c));
             }
         }
-        assert_eq!(codec("G729"), None);
-        assert_eq!(codec_of_static_payload_type(18), None);
+        assert_eq!(codec("g729").map(|c| c.static_payload_type), Some(Some(18)));
+        assert_eq!(codec("AMR"), None);
+        assert_eq!(codec_of_static_payload_type(3), None);
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct ShardConfig {
     /// ([`Shard::poll_transmit`](crate::Shard::poll_transmit)); allocated once, at
     /// [`MAX_EMITTED`](crate::MAX_EMITTED) bytes each.
     pub transmit_slots: usize,
+    /// The wall clock at an instant, read by the daemon, for the NTP timestamps of the
+    /// RTCP the engine writes for transcoded legs ([`rtcp_gen`](crate::rtcp_gen)); `None`
+    /// (tests): NTP time counts from each leg's first report.
+    pub ntp: Option<crate::rtcp_gen::NtpAnchor>,
 }
 
 impl Default for ShardConfig {
@@ -53,6 +57,7 @@ impl Default for ShardConfig {
             kernel_forwarding: false,
             pseudonyms: Pseudonyms::new([0; 16]),
             transmit_slots: 64,
+            ntp: None,
         }
     }
 }

@@ -54,8 +54,10 @@
 //! Transcoding (feature `transcoding`, default on; it links libopus and libbcg729 through
 //! `sbc-codec`) is a transform like DTMF's: [`Shard::set_transcode`] installs a
 //! `transcode::TranscodeTransform` towards a side, which turns the other side's audio
-//! into this side's codec as a stream of the SBC's own. It runs inline in the worker that
-//! owns the stream.
+//! into this side's codec as a stream of the SBC's own (or re-cuts it to another packet
+//! time, one codec in and out), and reports on that stream with RTCP of its own
+//! ([`rtcp_gen`]: SR, a block about what the side's peer sends, SDES), each side's jitter
+//! counted in its own codec's clock. It runs inline in the worker that owns the stream.
 //!
 //! Latching (symmetric RTP) and its defences against injection are in [`peer`]; forks in
 //! [`side`]; loss and jitter in [`stats`]; the inactivity timer in [`calls`].
@@ -79,6 +81,7 @@ pub mod peer;
 pub mod pipeline;
 mod ptmap;
 mod rewrite;
+pub mod rtcp_gen;
 pub mod sdes;
 pub mod shard;
 pub mod side;

@@ -34,6 +34,9 @@ pub struct Side {
     /// each decision is reported once, however many SDPs or answers repeat it.
     pub reported: Option<(SocketAddr, LatchReason)>,
     pub stats: SideStats,
+    /// The RTP clock rate of what this side's peer sends, when it differs from the
+    /// stream's (a transcoded stream: each leg has its codec's); jitter is counted in it.
+    pub clock_rate: Option<u32>,
     /// What is done to packets on their way to this side's peer.
     pub egress: Egress,
     /// Some peer has an SRTP context: the unprotect phase has work (one flag test per
@@ -66,6 +69,7 @@ impl Side {
             losers: Vec::new(),
             reported: None,
             stats: SideStats::default(),
+            clock_rate: None,
             egress: Egress::default(),
             keyed: false,
             ice: None,

@@ -127,6 +127,20 @@ impl SideStats {
         s.transit = Some(transit);
     }
 
+    /// The RFC 3550 reception state of the current source, for a report block of the
+    /// SBC's own RTCP ([`rtcp_gen`](crate::rtcp_gen)); `None` before any RTP.
+    pub fn reception(&self) -> Option<crate::rtcp_gen::Reception> {
+        let s = self.seq.as_ref().filter(|s| s.received > 0)?;
+        Some(crate::rtcp_gen::Reception {
+            ssrc: s.ssrc,
+            extended_max: s.cycles.wrapping_add(u32::from(s.max)),
+            expected: s.expected(),
+            received: s.received,
+            lost: s.lost(),
+            jitter: s.jitter16 >> 4,
+        })
+    }
+
     /// The counters, with loss and jitter filled in.
     pub fn snapshot(&self) -> StreamStats {
         let mut c = self.counters;

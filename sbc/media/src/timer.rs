@@ -70,12 +70,14 @@ impl Shard {
             };
             let key = s.key;
             for toward in [Side::A, Side::B] {
-                let Some(t) = s.side_mut(toward).egress.transform.as_mut() else {
+                let side = s.side_mut(toward);
+                let Some(t) = side.egress.transform.as_mut() else {
                     continue;
                 };
                 if t.poll_timeout().is_none_or(|d| d > now) {
                     continue;
                 }
+                t.reception(now, side.stats.reception());
                 let mut emit = Emit::new(&mut self.tx, slot, key, toward);
                 if t.on_timeout(now, &mut emit).is_err() {
                     self.drops.add(DropKind::Transform);

@@ -14,6 +14,11 @@
 //! | comfort noise, any other payload type | dropped (counted as a failed step) |
 //! | RTCP | consumed: its reports describe a stream this side never sees |
 //!
+//! In their place the step writes the SBC's own RTCP towards this side
+//! ([`RtcpReporter`]): SRs with its SSRC, packet and octet counts and timestamps at this
+//! side's clock, a report block about what the SBC receives from this side's peer, at
+//! RFC 3550 intervals.
+//!
 //! Packets held in the re-ordering window leave when the window moves on, or
 //! [`FLUSH_AFTER`] after the last packet in (the shard's transform timer). Nothing here
 //! allocates per packet: the transcoder's buffers and the packet being built are sized
@@ -27,6 +32,7 @@ use sbc_core::{Side, StreamKey};
 
 use crate::dtmf::own_ssrc;
 use crate::packet::{Packet, RtpHeader};
+use crate::rtcp_gen::{NtpAnchor, Reception, RtcpReporter};
 use crate::transmit::MAX_EMITTED;
 use crate::{Action, Emit, StepError, Transform, TransformCtx};
 
@@ -66,16 +72,23 @@ pub struct TranscodeTransform {
     flush_at: Option<Instant>,
 }
 
-/// Sequence numbers of the SBC's own towards the side, shared by audio and events.
-#[derive(Debug, Clone, Copy)]
+/// Sequence numbers of the SBC's own towards the side, shared by audio and events, and
+/// the RTCP that reports on them.
+#[derive(Debug)]
 struct OwnNumbering {
     ssrc: u32,
     next_seq: u16,
+    rtcp: RtcpReporter,
 }
 
 impl TranscodeTransform {
-    /// The step towards `toward`'s side of `key`.
-    pub fn new(key: StreamKey, toward: Side, spec: TranscodeSpec) -> Result<Self, CodecError> {
+    /// The step towards `toward`'s side of `key`; `ntp` dates its RTCP.
+    pub fn new(
+        key: StreamKey,
+        toward: Side,
+        spec: TranscodeSpec,
+        ntp: Option<NtpAnchor>,
+    ) -> Result<Self, CodecError> {
         let ssrc = own_ssrc(key, toward);
         let first_seq = (ssrc >> 16) as u16 & 0x7fff;
         let transcoder = Transcoder::new(TranscoderConfig {
@@ -93,6 +106,7 @@ impl TranscodeTransform {
             numbering: OwnNumbering {
                 ssrc,
                 next_seq: first_seq,
+                rtcp: RtcpReporter::new(ssrc, spec.output.rtp_clock(), ntp),
             },
             out: vec![0u8; MAX_EMITTED].into_boxed_slice(),
             flush_at: None,
@@ -104,6 +118,11 @@ impl TranscodeTransform {
         self.spec
     }
 
+    /// RTCP compound packets it wrote.
+    pub fn rtcp_reports(&self) -> u64 {
+        self.numbering.rtcp.reports()
+    }
+
     /// What its transcoder counted.
     pub fn stats(&self) -> sbc_codec::transcode::TranscoderStats {
         self.transcoder.stats()
@@ -112,10 +131,11 @@ impl TranscodeTransform {
     fn audio(&mut self, cx: &mut TransformCtx<'_, '_>, h: &RtpHeader) -> Result<(), StepError> {
         let payload = payload(cx.buf.data(), h);
         let (numbering, out, pt) = (&mut self.numbering, &mut self.out, self.spec.output_pt);
+        let now = cx.now;
         let mut failed = None;
         self.transcoder
             .push(h.seq, h.timestamp, h.marker, payload, &mut |p| {
-                if let Err(e) = send(numbering, out, pt, &p, &mut cx.emit) {
+                if let Err(e) = send(numbering, out, pt, &p, now, &mut cx.emit) {
                     failed.get_or_insert(e);
                 }
             });
@@ -157,6 +177,7 @@ impl TranscodeTransform {
             &mut self.out,
             output_pt,
             &p,
+            cx.now,
             &mut cx.emit,
         )
     }
@@ -174,6 +195,7 @@ fn send(
     out: &mut [u8],
     pt: u8,
     p: &OutPacket<'_>,
+    now: Instant,
     emit: &mut Emit<'_>,
 ) -> Result<(), StepError> {
     let len = HEADER + p.payload.len();
@@ -190,6 +212,7 @@ fn send(
     packet[HEADER..].copy_from_slice(p.payload);
     emit.packet(packet, false)?;
     numbering.next_seq = seq.wrapping_add(1);
+    numbering.rtcp.sent(now, p.ts, p.payload.len());
     Ok(())
 }
 
@@ -215,21 +238,36 @@ impl Transform for TranscodeTransform {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.flush_at
+        match (self.flush_at, self.numbering.rtcp.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn peer_rtcp(&mut self, now: Instant, rtcp: &[u8]) {
+        self.numbering.rtcp.peer_report(rtcp, now);
+    }
+
+    fn reception(&mut self, now: Instant, received: Option<Reception>) {
+        self.numbering.rtcp.received(now, received);
     }
 
     fn on_timeout(&mut self, now: Instant, emit: &mut Emit<'_>) -> Result<(), StepError> {
-        if self.flush_at.is_none_or(|at| now < at) {
-            return Ok(());
-        }
-        self.flush_at = None;
-        let (numbering, out, pt) = (&mut self.numbering, &mut self.out, self.spec.output_pt);
         let mut failed = None;
-        self.transcoder.flush(&mut |p| {
-            if let Err(e) = send(numbering, out, pt, &p, emit) {
-                failed.get_or_insert(e);
-            }
-        });
+        if self.flush_at.is_some_and(|at| now >= at) {
+            self.flush_at = None;
+            let (numbering, out, pt) = (&mut self.numbering, &mut self.out, self.spec.output_pt);
+            self.transcoder.flush(&mut |p| {
+                if let Err(e) = send(numbering, out, pt, &p, now, emit) {
+                    failed.get_or_insert(e);
+                }
+            });
+        }
+        if let Some(report) = self.numbering.rtcp.poll_report(now)
+            && let Err(e) = emit.packet(report, true)
+        {
+            failed.get_or_insert(e);
+        }
         failed.map_or(Ok(()), Err)
     }
 }
@@ -251,12 +289,19 @@ impl crate::Shard {
         }
         let step: Option<Box<dyn Transform>> = match spec {
             Some(spec) => {
-                let t = TranscodeTransform::new(stream, toward, spec)
+                let t = TranscodeTransform::new(stream, toward, spec, self.config.ntp)
                     .map_err(|error| crate::OpError::Codec { stream, error })?;
                 Some(Box::new(t))
             }
             None => None,
         };
-        self.set_transform(stream, toward, step).map(|_| ())
+        self.set_transform(stream, toward, step)?;
+        // Jitter of each leg in its own codec's clock (RFC 3550 A.8): the other side's
+        // peer sends the input, this side's the output (`None`: the stream's rate again).
+        let rates = spec.map(|s| (s.input.rtp_clock(), s.output.rtp_clock()));
+        let s = self.stream_mut(stream)?;
+        s.side_mut(toward.other()).clock_rate = rates.map(|r| r.0);
+        s.side_mut(toward).clock_rate = rates.map(|r| r.1);
+        Ok(())
     }
 }

@@ -74,6 +74,20 @@ pub trait Transform: fmt::Debug + Send {
         Ok(())
     }
 
+    /// An RTCP packet this side's peer sent (plaintext, SDES scrubbed), before it goes
+    /// the other way: for a step that sources this side's stream and reports on it
+    /// (its SRs give the LSR of [`rtcp_gen`](crate::rtcp_gen)). Default: ignored.
+    fn peer_rtcp(&mut self, now: Instant, rtcp: &[u8]) {
+        let _ = (now, rtcp);
+    }
+
+    /// What the SBC received from this side's peer so far (RFC 3550 A.1/A.8), told
+    /// just before [`on_timeout`](Self::on_timeout): for a step that writes RTCP of its
+    /// own for the leg ([`rtcp_gen`](crate::rtcp_gen)). Default: ignored.
+    fn reception(&mut self, now: Instant, received: Option<crate::rtcp_gen::Reception>) {
+        let _ = (now, received);
+    }
+
     /// Itself as `Any`, for the feature that installed it to reach its own type again
     /// (DTMF: a digit to play). `None`: nobody needs to.
     fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -323,3 +323,41 @@ fn transcoding_and_dtmf_conversion_never_replace_each_other() {
         .unwrap_err();
     assert!(matches!(e, OpError::Unsupported { .. }), "{e}");
 }
+
+#[test]
+fn a_relayed_pcma_stream_is_recut_from_30_to_20_ms_keeping_every_byte() {
+    // The re-cut of trunk `ptime`: the same codec in and out.
+    let mut b = call(TranscodeSpec {
+        input_pt: 8,
+        input: Codec::Pcma,
+        output_pt: 8,
+        output: Codec::Pcma,
+        ptime_ms: 20,
+        events: None,
+    });
+    let mut sent = Vec::new();
+    let mut out = Vec::new();
+    for n in 0..20u16 {
+        let payload: Vec<u8> = (0..240)
+            .map(|i| ((u32::from(n) * 240 + i) % 251) as u8)
+            .collect();
+        sent.extend_from_slice(&payload);
+        let p = packet(8, 300 + n, 9000 + u32::from(n) * 240, n == 0, &payload);
+        b.recv(Side::A, false, A, &p);
+        out.extend(emitted(&mut b));
+        b.advance(Duration::from_millis(30));
+        out.extend(emitted(&mut b));
+    }
+    b.advance(FLUSH_AFTER);
+    out.extend(emitted(&mut b));
+    // 600 ms in 30 ms packets leave as 30 packets of 20 ms.
+    assert_eq!(out.len(), 30);
+    assert_own_numbering(&out, 8, 160);
+    assert!(out.iter().all(|p| p.5.len() == 160));
+    assert!(
+        out[0].4 && out[1..].iter().all(|p| !p.4),
+        "marker on the first only"
+    );
+    let got: Vec<u8> = out.iter().flat_map(|p| p.5.clone()).collect();
+    assert_eq!(got, sent, "every A-law octet, in order");
+}

@@ -380,7 +380,10 @@ async fn the_registry_says_what_the_sbc_acts_on() {
         .iter()
         .filter_map(|c| c["name"].as_str())
         .collect();
-    assert_eq!(names, ["PCMU", "PCMA", "G722", "opus", "telephone-event"]);
+    assert_eq!(
+        names,
+        ["PCMU", "PCMA", "G722", "opus", "G729", "telephone-event"]
+    );
     assert_eq!(
         r["codecs"][2]["clock_rate"], 8000,
         "G.722's RTP clock quirk"

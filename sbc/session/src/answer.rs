@@ -159,6 +159,7 @@ pub fn answer(
         let (answered_events, answerer_audio) = (super::dtmf::events(m), super::dtmf::audio(m));
         // Transcoding first: the engine then knows not to convert digits there.
         if let (Some(codecs), Some(sd)) = (section_codecs.get(index), section_dtmf.get(index)) {
+            let as_answered = m.clone();
             let both =
                 transcode::answer(m, codecs, &sd.offered, &answered_events).map(
                     |t| match offerer {
@@ -166,7 +167,25 @@ pub fn answer(
                         Side::B => [t.to_answerer, t.to_offerer],
                     },
                 );
-            call.transcode(ops, index, both);
+            let (to_offerer, to_answerer) = match both {
+                Some(_) => (None, None),
+                None => {
+                    let legs = (call.leg(offerer), call.leg(from));
+                    let events = (sd.offered.as_slice(), answered_events.as_slice());
+                    super::ptime::recut(&as_answered, codecs, legs, events)
+                }
+            };
+            // Whichever step goes away first, so that the other's stays.
+            if both.is_some() {
+                call.recut(ops, index, offerer, None);
+                call.recut(ops, index, from, None);
+                call.transcode(ops, index, both);
+            } else {
+                call.transcode(ops, index, None);
+                call.recut(ops, index, offerer, to_offerer);
+                call.recut(ops, index, from, to_answerer);
+            }
+            super::ptime::announce(m, call.leg(offerer));
         }
         if m.media == "audio" && !named_codec {
             named_codec = true;

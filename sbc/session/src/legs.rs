@@ -42,6 +42,10 @@ pub struct Leg {
     pub codecs: Option<Vec<String>>,
     /// The trunk says `transcode = "never"` (a realm's phones may be transcoded).
     pub transcode_never: bool,
+    /// The trunk allows G.729 Annex B (`g729_annexb`); `false` for a realm's phones.
+    pub g729_annexb: bool,
+    /// The trunk's `ptime` (ms); `None` for a realm's phones.
+    pub ptime: Option<u32>,
     /// The SBC's `o=` on this leg.
     pub origin: LegOrigin,
     /// How the leg carries DTMF (`dtmf`, `dtmf_info_type`, `show_digits`).
@@ -63,7 +67,7 @@ impl Leg {
         seed: u64,
         tls: bool,
     ) -> Result<Leg, MediaError> {
-        let (realm, latch, codecs, policy, dtmf, transcode_never): (&Realm, _, _, _, _, _) =
+        let (realm, latch, codecs, policy, dtmf, transcode): (&Realm, _, _, _, _, _) =
             if let Some(trunk) = config.trunk(name) {
                 let codecs = trunk
                     .codecs
@@ -76,7 +80,11 @@ impl Leg {
                     codecs,
                     trunk.srtp.clone(),
                     trunk.dtmf_policy,
-                    trunk.transcode == TranscodeMode::Never,
+                    (
+                        trunk.transcode == TranscodeMode::Never,
+                        trunk.g729_annexb,
+                        trunk.ptime,
+                    ),
                 )
             } else if let Some(realm) = config.realm(name) {
                 (
@@ -85,7 +93,7 @@ impl Leg {
                     None,
                     realm.srtp.clone(),
                     realm.dtmf,
-                    false,
+                    (false, false, None),
                 )
             } else {
                 return Err(MediaError::NoRealm {
@@ -104,7 +112,9 @@ impl Leg {
             sdp_ip,
             latch,
             codecs,
-            transcode_never,
+            transcode_never: transcode.0,
+            g729_annexb: transcode.1,
+            ptime: transcode.2,
             origin: LegOrigin::new(origin),
             dtmf,
             srtp: LegSrtp {

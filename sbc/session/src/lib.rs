@@ -35,7 +35,8 @@
 //!   is told [`MediaOp::Transcode`] for each direction once
 //!   the answer picks one, and the call holds one of `media.max_transcoded` slots from
 //!   that offer until an answer relays it or the call ends; [`MediaHook::with_transcoding`]
-//!   says whether the engine has codecs at all),
+//!   says whether the engine has codecs at all), the trunk's `ptime` as `a=ptime` towards
+//!   it, with relayed G.711 re-cut where that or an `a=maxptime` needs it (`ptime.rs`),
 //!   direction attributes as written (`c=0.0.0.0` hold turned into `sendonly`/`inactive`),
 //!   port 0 kept, the number of sections never changed; what names the writer (`hiding.rs`:
 //!   `s=-`, no `u= e= p= k=`/`a=tool`, `a=ssrc` cnames as pseudonyms — the same ones the
@@ -65,6 +66,7 @@ mod legs;
 mod offer;
 mod pool;
 mod ports;
+mod ptime;
 mod rewrite;
 pub mod sdes;
 mod state;

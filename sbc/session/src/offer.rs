@@ -236,7 +236,9 @@ fn admit(
         return Ok(SectionCodecs::default());
     }
     let offered = encodings(m);
-    transcode::offer(index, m, from, to, room, offered)
+    let codecs = transcode::offer(index, m, from, to, room, offered)?;
+    super::ptime::announce(m, to);
+    Ok(codecs)
 }
 
 /// The offerer's SRTP of section `index`: its chosen `a=crypto` line (`None`: plain RTP),

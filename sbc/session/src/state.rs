@@ -100,6 +100,8 @@ pub struct CallMedia {
     pub info_budget: [InfoBudget; 2],
     /// Sections the engine transcodes: what it was told towards (A, B).
     transcoded: HashMap<usize, [Transcoding; 2]>,
+    /// Relayed sections the engine re-cuts (trunk `ptime`, `a=maxptime`): towards (A, B).
+    recut: HashMap<(usize, Side), Transcoding>,
     /// The codec the last answer chose for a relayed audio section (`PCMA/8000`).
     pub relayed_codec: Option<String>,
     /// ICE-lite per side (A, B), on legs with `ice = "lite"` ([`ice`](super::ice)).
@@ -124,6 +126,7 @@ impl CallMedia {
             dtmf: HashMap::new(),
             info_budget: [InfoBudget::default(), InfoBudget::default()],
             transcoded: HashMap::new(),
+            recut: HashMap::new(),
             relayed_codec: None,
             ice: [None, None],
         }
@@ -178,6 +181,31 @@ impl CallMedia {
             Some(b) => self.transcoded.insert(index, b),
             None => self.transcoded.remove(&index),
         };
+    }
+
+    /// Tells the engine to re-cut what goes towards `toward` on relayed section `index`
+    /// (`None`: relay it as it comes), unless it knows. Comes after
+    /// [`transcode`](Self::transcode) took a section back to relaying, and before it
+    /// transcodes one again (with `None`), so that neither undoes the other's step.
+    pub fn recut(
+        &mut self,
+        ops: &mut Vec<MediaOp>,
+        index: usize,
+        toward: Side,
+        spec: Option<Transcoding>,
+    ) {
+        if self.recut.get(&(index, toward)) == spec.as_ref() {
+            return;
+        }
+        match &spec {
+            Some(s) => self.recut.insert((index, toward), s.clone()),
+            None => self.recut.remove(&(index, toward)),
+        };
+        ops.push(MediaOp::Transcode {
+            stream: self.key(index),
+            toward,
+            spec,
+        });
     }
 
     /// Tells the engine how `side`'s leg of stream `index` carries DTMF, unless it knows.

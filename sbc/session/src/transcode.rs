@@ -17,6 +17,11 @@
 //!   [`Transcoding`] for the engine; otherwise the payload types the SBC added are
 //!   removed from the answer and the section is relayed.
 //!
+//! G.729 (RFC 4856): an absent `annexb` means yes. The SBC writes `annexb=no` for the
+//! G.729 it offers or answers unless that leg's trunk allows Annex B (`g729_annexb`), and
+//! tells the engine to encode without it unless both the trunk and the peer's SDP allow it.
+//! Its decoder takes SID frames (comfort noise) whatever was negotiated.
+//!
 //! Transcoding needs RFC 4733 events (or no digits) on both legs: the engine carries
 //! events across a transcoded stream, it does not convert them, so a leg with
 //! `dtmf = "sip-info"` or `"inband"` is never transcoded.
@@ -35,8 +40,7 @@ use super::legs::Leg;
 /// in-band FEC wanted (its decoder uses it), 10 ms packets accepted.
 const OPUS_FMTP: &str = "minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0";
 
-/// Packet durations a transcoded leg can be given, ms.
-const PTIMES: [u32; 5] = [10, 20, 30, 40, 60];
+use super::ptime::PTIMES;
 
 /// Whether the engine can take one more transcoded call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +70,15 @@ pub struct SectionCodecs {
     pub added: Vec<u8>,
     /// The offerer's `a=ptime`, ms.
     pub ptime: Option<u32>,
+    /// The offerer's `a=maxptime`, ms.
+    pub maxptime: Option<u32>,
+    /// G.729 Annex B allowed by the offerer's trunk, and by the answerer's.
+    pub annexb: (bool, bool),
+    /// `ptime` of the offerer's trunk, and of the answerer's.
+    pub trunk_ptime: (Option<u32>, Option<u32>),
+    /// Both legs carry DTMF as RFC 4733 events (or not at all): the engine may put a
+    /// transcoding or re-cutting step on the stream.
+    pub events_only: bool,
 }
 
 impl SectionCodecs {
@@ -76,7 +89,7 @@ impl SectionCodecs {
 }
 
 /// A format of a section as its SDP describes it.
-fn format_of(m: &MediaDescription, format: &str) -> Option<PayloadFormat> {
+pub(super) fn format_of(m: &MediaDescription, format: &str) -> Option<PayloadFormat> {
     let map = m.encoding(format)?;
     Some(PayloadFormat {
         pt: map.payload_type,
@@ -120,6 +133,10 @@ pub fn offer(
             .collect(),
         added: Vec::new(),
         ptime: m.attributes.ptime().map(|p| p.round() as u32),
+        maxptime: m.attributes.maxptime().map(|p| p.round() as u32),
+        annexb: (from.g729_annexb, to.g729_annexb),
+        trunk_ptime: (from.ptime, to.ptime),
+        events_only: from.dtmf.mode == DtmfMode::Rfc4733 && to.dtmf.mode == DtmfMode::Rfc4733,
     };
     let shared = match &to.codecs {
         None => true,
@@ -218,13 +235,46 @@ fn add_targets(m: &mut MediaDescription, to: &Leg) -> Vec<u8> {
         m.formats.insert(at, pt.to_string());
         let map = RtpMap::new(pt, info.name, info.clock_rate, channels);
         m.attributes.push(Attribute::new("rtpmap", map));
-        if info.name.eq_ignore_ascii_case("opus") {
+        if let Some(fmtp) = own_fmtp(info.name, to.g729_annexb) {
             m.attributes
-                .push(Attribute::new("fmtp", format!("{pt} {OPUS_FMTP}")));
+                .push(Attribute::new("fmtp", format!("{pt} {fmtp}")));
         }
         added.push(pt);
     }
     added
+}
+
+/// What the SBC writes in `a=fmtp` for `encoding` in its own offers and answers: Opus
+/// mono with FEC, G.729 `annexb=no` unless Annex B is allowed.
+fn own_fmtp(encoding: &str, annexb: bool) -> Option<&'static str> {
+    if encoding.eq_ignore_ascii_case("opus") {
+        Some(OPUS_FMTP)
+    } else if encoding.eq_ignore_ascii_case("G729") && !annexb {
+        Some("annexb=no")
+    } else {
+        None
+    }
+}
+
+/// Whether a G.729 format's fmtp says `annexb=no` (RFC 4856: absent means yes).
+fn refuses_annexb(f: &PayloadFormat) -> bool {
+    f.fmtp.as_deref().is_some_and(|fmtp| {
+        fmtp.split(';').any(|pair| {
+            pair.split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("annexb") && v.trim().eq_ignore_ascii_case("no")
+            })
+        })
+    })
+}
+
+/// `f` as the engine must encode it towards a peer whose trunk allows Annex B or not:
+/// a G.729 the trunk or the peer refuses Annex B on says `annexb=no`.
+fn towards(f: &PayloadFormat, annexb: bool) -> PayloadFormat {
+    let mut f = f.clone();
+    if f.encoding.eq_ignore_ascii_case("G729") && (!annexb || refuses_annexb(&f)) {
+        f.fmtp = Some("annexb=no".to_owned());
+    }
+    f
 }
 
 /// `preferred` if the section does not use it, else a dynamic payload type it does not.
@@ -296,9 +346,12 @@ pub fn answer(
         theirs.channels,
     );
     m.attributes.push(Attribute::new("rtpmap", map));
-    if theirs.encoding.eq_ignore_ascii_case("opus") {
+    let (offerer_annexb, answerer_annexb) = codecs.annexb;
+    let theirs = towards(theirs, offerer_annexb);
+    let chosen = towards(&chosen, answerer_annexb);
+    if let Some(fmtp) = own_fmtp(&theirs.encoding, !refuses_annexb(&theirs)) {
         m.attributes
-            .push(Attribute::new("fmtp", format!("{} {OPUS_FMTP}", theirs.pt)));
+            .push(Attribute::new("fmtp", format!("{} {fmtp}", theirs.pt)));
     }
     let events_at =
         |events: &[EventPt], rate: u32| events.iter().find(|e| e.clock_rate == rate).map(|e| e.pt);
@@ -309,13 +362,13 @@ pub fn answer(
         to_answerer: Transcoding {
             input: theirs.clone(),
             output: chosen.clone(),
-            ptime_ms: ptime(answer_ptime, &chosen.encoding),
+            ptime_ms: ptime(codecs.trunk_ptime.1.or(answer_ptime), &chosen.encoding),
             events: both,
         },
         to_offerer: Transcoding {
             input: chosen.clone(),
             output: theirs.clone(),
-            ptime_ms: ptime(codecs.ptime, &theirs.encoding),
+            ptime_ms: ptime(codecs.trunk_ptime.0.or(codecs.ptime), &theirs.encoding),
             events: both.map(|(o, a)| (a, o)),
         },
     })

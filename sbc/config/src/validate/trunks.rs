@@ -145,6 +145,14 @@ fn trunk(
             v.check(format!("{p}.transcode"), parsed)
         }
     };
+    let ptime = match t.ptime {
+        None => Some(None),
+        Some(ms @ (10 | 20 | 30 | 40 | 60)) => Some(u32::try_from(ms).ok()),
+        Some(value) => {
+            v.err(format!("{p}.ptime"), K::InvalidPtime { value });
+            None
+        }
+    };
     let inherited = realm
         .and_then(|r| r.realm.as_ref())
         .map(|r| r.dtmf)
@@ -215,6 +223,8 @@ fn trunk(
         peers: peers_ok.then_some(peers)?,
         codecs: codecs?,
         transcode: transcode?,
+        g729_annexb: t.g729_annexb.unwrap_or(false),
+        ptime: ptime?,
         dtmf: dtmf?.mode,
         dtmf_policy: dtmf?,
         srtp: srtp?,

@@ -178,9 +178,22 @@ impl RelayConfig {
             latch_window: self.latch_window,
             kernel_forwarding: self.kernel_table.is_some(),
             pseudonyms: self.pseudonyms,
+            ntp: wall_clock(),
             ..sbc_media::ShardConfig::default()
         }
     }
+}
+
+/// The wall clock now, for the NTP timestamps of the RTCP the engine writes for
+/// transcoded legs (`None` on a clock before 1970).
+fn wall_clock() -> Option<sbc_media::rtcp_gen::NtpAnchor> {
+    let since_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(sbc_media::rtcp_gen::NtpAnchor::from_unix(
+        std::time::Instant::now(),
+        since_unix,
+    ))
 }
 
 /// What a worker's queue carries.

@@ -79,13 +79,14 @@ pub(crate) fn accept(
     if stream.forwarder == Forwarder::Kernel && !ep.rtcp {
         return Err(DropReason::Offloaded);
     }
-    let clock_rate = stream.clock_rate;
+    let stream_rate = stream.clock_rate;
     let side = stream.side_mut(ep.side);
     if !side.relays(peer) {
         return Err(DropReason::OtherFork);
     }
     side.stats.count(len, cx.rtcp);
     if let Packet::Rtp(h) = cx.packet {
+        let clock_rate = side.clock_rate.unwrap_or(stream_rate);
         side.stats
             .rtp(cx.now, h.ssrc, h.seq, h.timestamp, clock_rate);
     }

@@ -1,7 +1,8 @@
 //! The transform phase, in this order:
 //!
 //! 1. topology hiding: RTCP source descriptions scrubbed ([`sdes`](crate::sdes)); an SDES
-//!    that cannot be read is dropped as junk;
+//!    that cannot be read is dropped as junk; the RTCP is shown to the step towards its
+//!    sender, if one is installed (a transcoded leg's own reports take LSR from it);
 //! 2. the receiving side's [`Transform`](crate::Transform), if one is installed (DTMF
 //!    interworking, transcoding): may rewrite, consume (1 -> 0) or add packets (1 -> n);
 //!    its failure drops this packet only;
@@ -34,6 +35,10 @@ pub(crate) fn run(
         let len = crate::sdes::scrub(buf.data_mut(), names)
             .map_err(|_| DropReason::Junk(Junk::BadSdes))?;
         buf.truncate(len);
+        // The step that sources the sender's leg hears its reports (LSR for its own).
+        if let Some(t) = stream.side_mut(cx.ingress.side).egress.transform.as_mut() {
+            t.peer_rtcp(cx.now, buf.data());
+        }
     }
     let toward = cx.ingress.side.other();
     let (slot, key) = (stream.slot, stream.key);
