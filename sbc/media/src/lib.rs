@@ -55,6 +55,9 @@
 //! into this side's codec as a stream of the SBC's own. It runs inline in the worker that
 //! owns the stream.
 //!
+//! Call quality (RTCP SR/RR/XR read on every side, round-trip time on each side of the
+//! SBC, an E-model MOS) is in [`quality`]; every stats report carries it.
+//!
 //! Latching (symmetric RTP) and its defences against injection are in [`peer`]; forks in
 //! [`side`]; loss and jitter in [`stats`]; the inactivity timer in [`calls`].
 //!
@@ -75,6 +78,7 @@ pub mod packet;
 pub mod peer;
 pub mod pipeline;
 mod ptmap;
+pub mod quality;
 mod rewrite;
 pub mod sdes;
 pub mod shard;

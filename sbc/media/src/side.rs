@@ -12,6 +12,7 @@ use sbc_core::{LatchMode, LatchReason, RemoteSpec};
 
 use crate::egress::Egress;
 use crate::peer::{Candidates, Learn, Peer};
+use crate::quality::RtcpState;
 use crate::stats::SideStats;
 
 /// Forks a side keeps at most before the answer (more are refused: the oldest stays).
@@ -34,6 +35,8 @@ pub struct Side {
     /// each decision is reported once, however many SDPs or answers repeat it.
     pub reported: Option<(SocketAddr, LatchReason)>,
     pub stats: SideStats,
+    /// What its peer said in RTCP, and the SRs relayed to it ([`crate::quality`]).
+    pub rtcp: RtcpState,
     /// What is done to packets on their way to this side's peer.
     pub egress: Egress,
     /// Some peer has an SRTP context: the unprotect phase has work (one flag test per
@@ -64,6 +67,7 @@ impl Side {
             losers: Vec::new(),
             reported: None,
             stats: SideStats::default(),
+            rtcp: RtcpState::default(),
             egress: Egress::default(),
             keyed: false,
         }
