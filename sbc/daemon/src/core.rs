@@ -114,6 +114,8 @@ pub struct Core {
     sip_counts: SipCounters,
     call_counts: CallCounters,
     latches: std::collections::BTreeMap<&'static str, u64>,
+    /// Call quality histograms (for the metrics report).
+    quality_counts: crate::observe::quality::QualityCounters,
     report: Option<ReportSender>,
     /// Call detail records being gathered, and the writer of finished ones.
     cdr: CdrBook,
@@ -167,6 +169,7 @@ impl Core {
             sip_counts,
             call_counts: CallCounters::default(),
             latches: std::collections::BTreeMap::new(),
+            quality_counts: Default::default(),
             report: None,
             cdr: CdrBook::default(),
             cdr_sink: None,
@@ -654,7 +657,8 @@ impl Core {
         }
         self.firewall.on_media_event(&ev);
         self.views.on_media_event(&ev);
-        if matches!(ev, MediaEvent::Closed { .. }) {
+        if let MediaEvent::Closed { a, b, .. } = &ev {
+            self.quality_counts.closed([a, b]);
             self.cdr.on_media_event(&ev);
             self.flush_cdrs();
         }

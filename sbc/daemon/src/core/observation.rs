@@ -90,6 +90,7 @@ impl Core {
             cdr_written: 0,
             cdr_lost_queue: 0,
             cdr_lost_write: 0,
+            quality: self.quality_counts.clone(),
         };
         let mut snapshot = snapshot;
         if let Some(sink) = &self.cdr_sink {

@@ -33,6 +33,8 @@ pub struct CoreReport {
     pub cdr_written: u64,
     pub cdr_lost_queue: u64,
     pub cdr_lost_write: u64,
+    /// Call quality histograms.
+    pub quality: super::quality::QualityCounters,
 }
 
 /// A latch reason as a label.
