@@ -224,8 +224,8 @@ pub use media::{
 };
 pub use model::{
     Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
-    FirewallPolicy, Management, Metrics, Realm, SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles,
-    TranscodeMode, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
+    FirewallPolicy, Hep, Management, Metrics, Realm, SipLimits, SrtpMode, SrtpPolicy, System,
+    TlsFiles, TranscodeMode, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
 };
 pub use peer::{Host, PeerSpec, PeerSpecError};
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};

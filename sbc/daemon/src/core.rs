@@ -120,6 +120,8 @@ pub struct Core {
     /// Call detail records being gathered, and the writer of finished ones.
     cdr: CdrBook,
     cdr_sink: Option<CdrSink>,
+    /// HEP capture (`[hep]`).
+    hep: Option<crate::hep::HepTap>,
     /// CDR lines lost as of the last warning, and when it was (one a minute at most).
     cdr_lost_warned: (u64, Option<Instant>),
 }
@@ -173,8 +175,15 @@ impl Core {
             report: None,
             cdr: CdrBook::default(),
             cdr_sink: None,
+            hep: None,
             cdr_lost_warned: (0, None),
         }
+    }
+
+    /// Copies every SIP message to the HEP collector through `tap`.
+    pub fn with_hep(mut self, tap: crate::hep::HepTap) -> Self {
+        self.hep = Some(tap);
+        self
     }
 
     /// Writes a CDR per call through `sink`.
@@ -296,6 +305,9 @@ impl Core {
                 }
             }
             self.drain();
+            if let Some(hep) = &mut self.hep {
+                hep.flush(Instant::now());
+            }
             if let Some(at) = self.stop_at {
                 if Instant::now() >= at || self.registrations.is_idle() {
                     return;
@@ -339,6 +351,9 @@ impl Core {
             Inbound::Message { msg, peer } => {
                 let now = Instant::now();
                 self.sip_counts.received(peer.local, &msg);
+                if let Some(hep) = &mut self.hep {
+                    hep.received(peer.transport, peer.remote, peer.local, msg.to_bytes());
+                }
                 if self.firewall.screen(now, &self.config, &msg, &peer) {
                     return;
                 }
@@ -453,11 +468,17 @@ impl Core {
             EngineEvent::Request { tx, request, peer } => self.on_request(tx, &request, peer),
             EngineEvent::CallStarted { call } => {
                 if let Some(legs) = self.engine.legs(call) {
+                    if let Some(hep) = &mut self.hep {
+                        hep.legs(call.get(), &legs[0].call_id, &legs[1].call_id);
+                    }
                     self.cdr.legs(call.get(), legs);
                 }
                 debug!(%call, "call started")
             }
             EngineEvent::CallAnswered { call } => {
+                if let (Some(hep), Some(legs)) = (&mut self.hep, self.engine.legs(call)) {
+                    hep.legs(call.get(), &legs[0].call_id, &legs[1].call_id);
+                }
                 self.views.answered(call.get());
                 self.call_counts.answered(call.get());
                 self.cdr
@@ -468,6 +489,9 @@ impl Core {
                 info!(%call, "call answered");
             }
             EngineEvent::CallEnded { call, reason } => {
+                if let Some(hep) = &mut self.hep {
+                    hep.ended(Instant::now(), call.get());
+                }
                 self.views.ended(call.get());
                 self.call_counts.ended(call.get(), &reason);
                 let media = self.hook.take_ended(call.get());

@@ -31,6 +31,9 @@ pub fn render(report: &CoreReport, media: &MediaTotals, process: &ProcessStats) 
     );
     calls(&mut e, report);
     report.quality.render(&mut e);
+    if let Some(counts) = report.hep {
+        crate::hep::render(&mut e, counts);
+    }
     sip(&mut e, report);
     media_metrics(&mut e, &report.config, media, report);
     peers(&mut e, report);
@@ -393,6 +396,7 @@ peers = ["udp:10.0.0.2:5060"]
             cdr_lost_queue: 0,
             cdr_lost_write: 1,
             quality: Default::default(),
+            hep: None,
         }
     }
 
