@@ -186,6 +186,7 @@ fn loss_jitter_rtt_and_mos_in_the_live_view_and_the_cdr() {
     })
     .unwrap_or_else(|| panic!("no CDR line\n{}", sbc.log_tail()));
     let stream = &record["streams"][0];
+    eprintln!("live view: {live}\nCDR stream: {stream}");
     let (a, b) = (&stream["a"], &stream["b"]);
     for side in [a, b] {
         assert_eq!(side["quality_source"], "userspace", "{record:#}");
