@@ -166,6 +166,11 @@ fn every_message_of_both_legs_reaches_the_collector_correlated() {
     );
     assert_ne!(a_id, b_id, "topology hiding");
     let (a_trace, b_trace) = (sorted(trace(&caller)), sorted(trace(&callee)));
+    // INVITE, 100, 180, 200, ACK, BYE, 200 at least on each leg.
+    assert!(
+        a_trace.len() >= 7 && b_trace.len() >= 6,
+        "{a_trace:?}\n{b_trace:?}"
+    );
 
     // Every message the SBC saw of the two legs (the traces' counts), as HEP.
     let want = a_trace.len() + b_trace.len();
@@ -241,6 +246,10 @@ fn every_message_of_both_legs_reaches_the_collector_correlated() {
         }
     }
     let [a, b] = legs.map(sorted);
+    eprintln!(
+        "captured {} packets; A's leg {a:?}; B's leg {b:?}",
+        packets.len()
+    );
     assert_eq!(
         a, a_trace,
         "A's leg: HEP (sent by the peer = true) vs the caller's trace"
