@@ -207,6 +207,8 @@ fn metrics_count_what_the_peers_did_and_pass_promtool() {
         "sbc_build_info",
         "sbc_calls_active",
         "sbc_call_setup_seconds_count",
+        "sbc_call_mos_count",
+        "sbc_call_rtt_seconds_count",
         "sbc_media_packets_total",
         "sbc_media_dropped_packets_total",
         "sbc_trunk_up",
@@ -267,6 +269,16 @@ fn metrics_count_what_the_peers_did_and_pass_promtool() {
     lab.artifacts().write(&kept, &page).expect("keep the page");
     promtool_check(&page);
     assert_eq!(value(&page, "sbc_calls_active", &[]), 0.0, "{page}");
+    // Call quality: the media call's two stream sides judged from what the SBC relayed
+    // (no loss on the lab's veths: a clean MOS above 4).
+    for side in ["a", "b"] {
+        let judged = value(&page, "sbc_call_mos_count", &[("side", side)]);
+        assert_eq!(judged, 1.0, "side {side}: {page}");
+        let poor = value(&page, "sbc_call_mos_bucket", &[("side", side), ("le", "4")]);
+        assert_eq!(poor, 0.0, "side {side}: {page}");
+        let source = [("side", side), ("source", "userspace")];
+        assert_eq!(value(&page, "sbc_call_quality_streams_total", &source), 1.0);
+    }
     let calls_of = |result: &str| {
         value(
             &page,

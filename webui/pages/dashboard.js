@@ -103,6 +103,22 @@ function side(x) {
       x.jitter !== undefined && x.jitter !== null ? ` · jitter ${Number(x.jitter).toFixed(1)} ms` : '',
       dropText(x.dropped),
     ),
+    qualityText(x.quality),
+  );
+}
+
+// Call quality of what this side's peer sent: MOS (E-model), loss, jitter, round trip,
+// and where the numbers come from (the SBC's own counts, or the far peer's RTCP).
+function qualityText(q) {
+  if (!q || q.mos === null || q.mos === undefined) return null;
+  const mos = Number(q.mos);
+  const kind = mos >= 4.0 ? 'secure' : mos >= 3.5 ? 'neutral' : 'plain';
+  const rtt = q.rtt_ms !== null && q.rtt_ms !== undefined ? ` · rtt ${Number(q.rtt_ms).toFixed(0)} ms` : '';
+  return h(
+    'div',
+    { class: 'muted small', 'data-quality': q.source },
+    pill(kind, `MOS ${mos.toFixed(2)}`),
+    ` ${Number(q.loss_pct).toFixed(1)}% lost · jitter ${Number(q.jitter_ms).toFixed(1)} ms${rtt} (${q.source})`,
   );
 }
 

@@ -229,8 +229,9 @@ pub use media::{
 };
 pub use model::{
     Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
-    FirewallPolicy, IceMode, Management, MediaIo, Metrics, Realm, ReferMode, SipLimits, SrtpMode,
-    SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk, TrunkRegistration, TrunkTls, VerifyClient,
+    FirewallPolicy, Hep, IceMode, Management, MediaIo, Metrics, Realm, ReferMode, SipLimits,
+    SrtpMode, SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk, TrunkRegistration, TrunkTls,
+    VerifyClient,
 };
 pub use peer::{Host, PeerSpec, PeerSpecError};
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};

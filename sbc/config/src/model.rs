@@ -27,6 +27,7 @@ pub struct Config {
     pub(crate) management: Management,
     pub(crate) firewall: Firewall,
     pub(crate) metrics: Option<Metrics>,
+    pub(crate) hep: Option<Hep>,
     pub(crate) sip: SipLimits,
     pub(crate) media: crate::media::MediaSettings,
     pub(crate) realms: Vec<Realm>,
@@ -73,6 +74,16 @@ impl Metrics {
     pub fn allows(&self, ip: IpAddr) -> bool {
         self.allow.iter().any(|c| c.contains(ip))
     }
+}
+
+/// `[hep]`: the HEP v3 collector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hep {
+    /// `udp:` or `tcp:` and the collector's address.
+    pub collector: sbc_core::TransportAddr,
+    /// Capture agent id.
+    pub id: u32,
+    pub password: Option<String>,
 }
 
 /// `[firewall]`
@@ -517,6 +528,11 @@ impl Config {
 
     pub fn management(&self) -> &Management {
         &self.management
+    }
+
+    /// `[hep]`, when a HEP collector is configured.
+    pub fn hep(&self) -> Option<&Hep> {
+        self.hep.as_ref()
     }
 
     /// `[metrics]`, when the Prometheus endpoint is configured.

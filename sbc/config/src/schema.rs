@@ -20,6 +20,8 @@ pub struct ConfigFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricsSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hep: Option<HepSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sip: Option<SipSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<crate::media::MediaSection>,
@@ -67,6 +69,21 @@ pub struct MetricsSection {
     /// CIDRs of the scrapers. Default [`DEFAULT_METRICS_ALLOW`] (loopback only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow: Option<Vec<String>>,
+}
+
+/// `[hep]` (optional section): a HEP v3 (Homer) collector that gets a copy of every SIP
+/// message of both legs and the RTCP reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HepSection {
+    /// `udp:IP:PORT` or `tcp:IP:PORT`.
+    pub collector: String,
+    /// Capture agent id (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// Authentication key sent in every packet (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 /// `[firewall]` (optional section).

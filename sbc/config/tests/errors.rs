@@ -308,7 +308,7 @@ fn each_bad_config_reports_its_errors() {
          &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `g729_annexb`, `ptime`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule`, `refer`, `ice` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
-         &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `metrics`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),
+         &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `metrics`, `hep`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),
         ("wrong type",
          &[("media_ip = \"10.0.0.1\"", "media_ip = \"10.0.0.1\"\nopen = \"yes\"")],
          &["realm[1].open: invalid type: string \"yes\", expected a boolean (line 18, column 8)"]),
@@ -324,6 +324,10 @@ fn each_bad_config_reports_its_errors() {
         ("syntax error",
          &[("[management]", "[management")],
          &["invalid table header; expected `.`, `]` (line 4, column 12)"]),
+        ("hep collector over TLS and a bad id",
+         &[("[management]", "[hep]\ncollector = \"tls:10.0.0.9:9061\"\nid = 4294967296\n\n[management]")],
+         &["hep.collector: invalid value \"tls\" (expected \"udp\" or \"tcp\")",
+           "hep.id: 4294967296 is out of range 0..=4294967295"]),
     ];
     let mut failures = Vec::new();
     for (name, edits, expected) in cases {

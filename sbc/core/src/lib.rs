@@ -19,6 +19,9 @@
 //!   ([`HeardDigit`]).
 //! * [`registry`] — the codecs, DTMF modes, SRTP policies and suites the SBC knows, and
 //!   whether it acts on each today: what config, API and web UI all read.
+//! * [`rtcp`] — what a side's RTCP said (report blocks, SR sender info, RTCP XR VoIP
+//!   metrics), the round-trip time to its peer, and the [`Quality`] of its media (loss,
+//!   jitter, MOS, and whether the SBC measured it or read it from RTCP).
 //! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
 //!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
@@ -28,6 +31,7 @@ mod key;
 mod media;
 mod pseudonym;
 pub mod registry;
+pub mod rtcp;
 mod side;
 pub mod transcoding;
 mod transmit;
@@ -41,6 +45,7 @@ pub use media::{
     StreamStats,
 };
 pub use pseudonym::{MAX_NAME, Pseudonyms};
+pub use rtcp::{Quality, QualitySource, ReportBlock, RtcpReport, RtcpStats, SenderInfo, XrVoip};
 pub use side::Side;
 pub use transcoding::{PayloadFormat, Transcoding};
 pub use transmit::Transmit;

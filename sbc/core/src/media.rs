@@ -8,7 +8,10 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use crate::registry::SrtpSuite;
-use crate::{Digit, DropCounts, DtmfLeg, HeardDigit, Side, SrtpKey, SrtpKeyError, Transcoding};
+use crate::{
+    Digit, DropCounts, DtmfLeg, HeardDigit, Quality, RtcpStats, Side, SrtpKey, SrtpKeyError,
+    Transcoding,
+};
 
 /// One anchored stream: a call (the B2BUA's id) and the index of its m-line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -306,4 +309,8 @@ pub struct StreamStats {
     /// Packets of this side that went no further, per reason (`dropped`, `junk` and
     /// `foreign` sum some of them; `Consumed` is not in `dropped`).
     pub drops: DropCounts,
+    /// What this side's peer reported in RTCP, and the round trip to it.
+    pub rtcp_report: RtcpStats,
+    /// Quality of what this side's peer sent (loss, jitter, round trip, MOS).
+    pub quality: Quality,
 }

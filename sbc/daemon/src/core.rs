@@ -114,10 +114,14 @@ pub struct Core {
     sip_counts: SipCounters,
     call_counts: CallCounters,
     latches: std::collections::BTreeMap<&'static str, u64>,
+    /// Call quality histograms (for the metrics report).
+    quality_counts: crate::observe::quality::QualityCounters,
     report: Option<ReportSender>,
     /// Call detail records being gathered, and the writer of finished ones.
     cdr: CdrBook,
     cdr_sink: Option<CdrSink>,
+    /// HEP capture (`[hep]`).
+    hep: Option<crate::hep::HepTap>,
     /// CDR lines lost as of the last warning, and when it was (one a minute at most).
     cdr_lost_warned: (u64, Option<Instant>),
 }
@@ -167,11 +171,19 @@ impl Core {
             sip_counts,
             call_counts: CallCounters::default(),
             latches: std::collections::BTreeMap::new(),
+            quality_counts: Default::default(),
             report: None,
             cdr: CdrBook::default(),
             cdr_sink: None,
+            hep: None,
             cdr_lost_warned: (0, None),
         }
+    }
+
+    /// Copies every SIP message to the HEP collector through `tap`.
+    pub fn with_hep(mut self, tap: crate::hep::HepTap) -> Self {
+        self.hep = Some(tap);
+        self
     }
 
     /// Writes a CDR per call through `sink`.
@@ -293,6 +305,9 @@ impl Core {
                 }
             }
             self.drain();
+            if let Some(hep) = &mut self.hep {
+                hep.flush(Instant::now());
+            }
             if let Some(at) = self.stop_at {
                 if Instant::now() >= at || self.registrations.is_idle() {
                     return;
@@ -336,6 +351,9 @@ impl Core {
             Inbound::Message { msg, peer } => {
                 let now = Instant::now();
                 self.sip_counts.received(peer.local, &msg);
+                if let Some(hep) = &mut self.hep {
+                    hep.received(peer.transport, peer.remote, peer.local, msg.to_bytes());
+                }
                 if self.firewall.screen(now, &self.config, &msg, &peer) {
                     return;
                 }
@@ -450,11 +468,17 @@ impl Core {
             EngineEvent::Request { tx, request, peer } => self.on_request(tx, &request, peer),
             EngineEvent::CallStarted { call } => {
                 if let Some(legs) = self.engine.legs(call) {
+                    if let Some(hep) = &mut self.hep {
+                        hep.legs(call.get(), &legs[0].call_id, &legs[1].call_id);
+                    }
                     self.cdr.legs(call.get(), legs);
                 }
                 debug!(%call, "call started")
             }
             EngineEvent::CallAnswered { call } => {
+                if let (Some(hep), Some(legs)) = (&mut self.hep, self.engine.legs(call)) {
+                    hep.legs(call.get(), &legs[0].call_id, &legs[1].call_id);
+                }
                 self.views.answered(call.get());
                 self.call_counts.answered(call.get());
                 self.cdr
@@ -465,6 +489,9 @@ impl Core {
                 info!(%call, "call answered");
             }
             EngineEvent::CallEnded { call, reason } => {
+                if let Some(hep) = &mut self.hep {
+                    hep.ended(Instant::now(), call.get());
+                }
                 self.views.ended(call.get());
                 self.call_counts.ended(call.get(), &reason);
                 let media = self.hook.take_ended(call.get());
@@ -654,7 +681,8 @@ impl Core {
         }
         self.firewall.on_media_event(&ev);
         self.views.on_media_event(&ev);
-        if matches!(ev, MediaEvent::Closed { .. }) {
+        if let MediaEvent::Closed { a, b, .. } = &ev {
+            self.quality_counts.closed([a, b]);
             self.cdr.on_media_event(&ev);
             self.flush_cdrs();
         }

@@ -43,6 +43,7 @@ mod dtmf;
 mod firewall;
 mod gate;
 pub mod health;
+pub mod hep;
 mod ids;
 mod ifaddrs;
 pub mod liveness;

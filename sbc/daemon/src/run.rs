@@ -187,6 +187,9 @@ async fn serve_with(
         None => (None, None),
     };
     let config_state_dir = config.system().state_dir.clone();
+    let hep = config
+        .hep()
+        .map(|h| (crate::hep::HepTap::start(h), h.collector, h.id));
     let mut core = Core::new(config, outbound, relay.handle(), guard)
         .with_live(mgmt.live.snapshot, mgmt.live.demand)
         .with_beat(core_beat.clone());
@@ -199,6 +202,10 @@ async fn serve_with(
     )
     .context("starting the CDR writer")?;
     core = core.with_cdrs(cdrs);
+    if let Some((tap, collector, id)) = hep {
+        info!(%collector, id, "HEP capture on");
+        core = core.with_hep(tap);
+    }
     let core_task = tokio::spawn(core.run(inbound_rx, control_rx, media_events));
     info!(config = %path.display(), "sbc started");
     let mut beats = relay.beats();

@@ -59,6 +59,9 @@
 //! ([`rtcp_gen`]: SR, a block about what the side's peer sends, SDES), each side's jitter
 //! counted in its own codec's clock. It runs inline in the worker that owns the stream.
 //!
+//! Call quality (RTCP SR/RR/XR read on every side, round-trip time on each side of the
+//! SBC, an E-model MOS) is in [`quality`]; every stats report carries it.
+//!
 //! Latching (symmetric RTP) and its defences against injection are in [`peer`]; forks in
 //! [`side`]; loss and jitter in [`stats`]; the inactivity timer in [`calls`].
 //!
@@ -80,6 +83,7 @@ pub mod packet;
 pub mod peer;
 pub mod pipeline;
 mod ptmap;
+pub mod quality;
 mod rewrite;
 pub mod rtcp_gen;
 pub mod sdes;

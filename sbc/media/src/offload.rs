@@ -5,7 +5,8 @@
 //! stream becomes [`Forwarder::Kernel`] on the first packet the packet path relays once it
 //! qualifies (`eligible`): the stream does not need the engine
 //! ([`Shard::needs_userspace`]: not UDPTL, no SRTP, no transform, payload-type map or
-//! rewrite on either side), both sides sending, each side's relayed peer
+//! rewrite on either side), no rtcp-mux (its RTCP, read for call quality, would follow the
+//! RTP port into the kernel), both sides sending, each side's relayed peer
 //! latched to the address media is sent to (symmetric; a peer whose window ended without a
 //! latch is fixed to its SDP address, the only source accepted), and both windows over — so
 //! no new source can be learned while the kernel forwards, which keeps the RTP Bleed
@@ -59,6 +60,11 @@ pub(crate) fn eligible(stream: &Stream, now: Instant) -> Option<KernelRelay> {
         // Latched, or (the window over without a latch) fixed to its SDP address: the
         // packet path accepts nothing else from it either.
         let addr = peer.latched.map(|(a, _)| a).or(peer.sdp_rtp)?;
+        // With rtcp-mux its RTCP shares the RTP port: the kernel would forward it too, and
+        // the stream's quality would be lost (crate::quality reads RTCP here).
+        if peer.rtcp_mux {
+            return None;
+        }
         if !side.sends || !settled || peer.rtp_dest() != Some(addr) {
             return None;
         }

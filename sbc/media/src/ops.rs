@@ -173,11 +173,8 @@ impl Shard {
                     .ok_or(OpError::UnknownStream { stream })?;
                 self.reclaim(slot, "close");
                 if let Some(s) = self.remove(slot) {
-                    self.events.push_back(MediaEvent::Closed {
-                        stream,
-                        a: s.sides[0].stats.snapshot(),
-                        b: s.sides[1].stats.snapshot(),
-                    });
+                    let [a, b] = crate::quality::assess(&s);
+                    self.events.push_back(MediaEvent::Closed { stream, a, b });
                 }
             }
             MediaOp::ClockRate { stream, rate } => {
@@ -258,7 +255,7 @@ impl Shard {
             } => self.transcode_op(stream, toward, spec)?,
             MediaOp::QueryStats { stream } => {
                 let s = self.stream_mut(stream)?;
-                let (a, b) = (s.sides[0].stats.snapshot(), s.sides[1].stats.snapshot());
+                let [a, b] = crate::quality::assess(s);
                 self.events.push_back(MediaEvent::Stats { stream, a, b });
             }
         }

@@ -147,10 +147,11 @@ impl Shard {
             let side = &s.sides[i];
             side.target().and_then(|p| p.latched)
         };
+        let [a, b] = crate::quality::assess(s);
         Some(StreamReport {
             forwarder: s.forwarder,
-            a: s.sides[0].stats.snapshot(),
-            b: s.sides[1].stats.snapshot(),
+            a,
+            b,
             latched: [latched(0), latched(1)],
         })
     }

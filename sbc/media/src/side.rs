@@ -12,6 +12,7 @@ use sbc_core::{LatchMode, LatchReason, RemoteSpec};
 
 use crate::egress::Egress;
 use crate::peer::{Candidates, Learn, Peer};
+use crate::quality::RtcpState;
 use crate::stats::SideStats;
 
 /// Forks a side keeps at most before the answer (more are refused: the oldest stays).
@@ -37,6 +38,8 @@ pub struct Side {
     /// The RTP clock rate of what this side's peer sends, when it differs from the
     /// stream's (a transcoded stream: each leg has its codec's); jitter is counted in it.
     pub clock_rate: Option<u32>,
+    /// What its peer said in RTCP, and the SRs relayed to it ([`crate::quality`]).
+    pub rtcp: RtcpState,
     /// What is done to packets on their way to this side's peer.
     pub egress: Egress,
     /// Some peer has an SRTP context: the unprotect phase has work (one flag test per
@@ -70,6 +73,7 @@ impl Side {
             reported: None,
             stats: SideStats::default(),
             clock_rate: None,
+            rtcp: RtcpState::default(),
             egress: Egress::default(),
             keyed: false,
             ice: None,

@@ -164,6 +164,35 @@ pub struct StreamSideView {
     /// authentication failed, `replay`, `foreign`, `junk`, ...); only reasons that counted.
     #[serde(default)]
     pub dropped: std::collections::BTreeMap<String, u64>,
+    /// Call quality of what this side's peer sent, and what the peer reported in RTCP.
+    #[serde(default)]
+    pub quality: QualityView,
+}
+
+/// Call quality of one side of a stream (what its peer sent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QualityView {
+    /// `userspace` (the SBC's own counts), `rtcp` (the other peer's receiver reports: the
+    /// kernel forwarded the media) or `none` (nothing to judge yet).
+    pub source: String,
+    /// Packets lost, as a percentage of those expected.
+    pub loss_pct: f64,
+    /// Interarrival jitter, milliseconds.
+    pub jitter_ms: f64,
+    /// Round trip between the two peers through the SBC, milliseconds.
+    pub rtt_ms: Option<f64>,
+    /// This side's share of it: the SBC to this side's peer.
+    pub leg_rtt_ms: Option<f64>,
+    /// E-model MOS estimate (1.0 ..= 4.5).
+    pub mos: Option<f64>,
+    /// RTCP packets this side's peer sent, and its latest report block: how it receives
+    /// the media the SBC sends it.
+    pub rtcp_reports: u64,
+    pub reported_fraction_lost_pct: Option<f64>,
+    pub reported_lost: Option<i64>,
+    pub reported_jitter_ms: Option<f64>,
+    /// MOS-LQ of its RTCP XR VoIP metrics, when it sends them.
+    pub xr_mos_lq: Option<f64>,
 }
 
 /// What management asks the daemon to do.

@@ -9,6 +9,9 @@ impl Core {
     /// ends the setup time of the call whose A leg it goes to.
     pub(super) fn send(&mut self, t: sbc_core::Transmit) {
         self.sip_counts.sent(t.local, &t.payload);
+        if let Some(hep) = &mut self.hep {
+            hep.sent(&t);
+        }
         if self.call_counts.setup_running() {
             if let Some((call_id, status)) = crate::observe::sip::invite_response(&t.payload) {
                 if CallCounters::ends_setup(status) {
@@ -90,6 +93,13 @@ impl Core {
             cdr_written: 0,
             cdr_lost_queue: 0,
             cdr_lost_write: 0,
+            quality: self.quality_counts.clone(),
+            hep: self.hep.as_ref().map(|h| {
+                let c = h.counts();
+                let read =
+                    |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+                [read(&c.sent), read(&c.dropped_queue), read(&c.dropped_send)]
+            }),
         };
         let mut snapshot = snapshot;
         if let Some(sink) = &self.cdr_sink {

@@ -333,6 +333,7 @@ fn side_view(s: &StreamRecord, i: usize) -> StreamSideView {
             .filter(|(k, _)| k.is_loss())
             .map(|(k, n)| (k.name().to_owned(), n))
             .collect(),
+        quality: crate::observe::quality::view(&st, rate),
     }
 }
 

@@ -233,14 +233,18 @@ fn reason_name(reason: &EndReason) -> String {
 }
 
 fn side_stats(s: &StreamStats) -> Value {
-    json!({
+    let mut v = json!({
         "packets": s.packets,
         "bytes": s.bytes,
         "rtcp_packets": s.rtcp,
         "lost": s.lost,
         "jitter": s.jitter,
         "dropped": s.dropped,
-    })
+    });
+    if let (Value::Object(o), Value::Object(q)) = (&mut v, super::quality::cdr_fields(s)) {
+        o.extend(q);
+    }
+    v
 }
 
 fn record(call: u64, p: &Pending) -> Value {

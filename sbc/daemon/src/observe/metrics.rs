@@ -30,6 +30,10 @@ pub fn render(report: &CoreReport, media: &MediaTotals, process: &ProcessStats) 
         1u64,
     );
     calls(&mut e, report);
+    report.quality.render(&mut e);
+    if let Some(counts) = report.hep {
+        crate::hep::render(&mut e, counts);
+    }
     sip(&mut e, report);
     media_metrics(&mut e, &report.config, media, report);
     peers(&mut e, report);
@@ -391,6 +395,8 @@ peers = ["udp:10.0.0.2:5060"]
             cdr_written: 4,
             cdr_lost_queue: 0,
             cdr_lost_write: 1,
+            quality: Default::default(),
+            hep: None,
         }
     }
 

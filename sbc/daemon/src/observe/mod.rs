@@ -12,6 +12,9 @@
 //!   second;
 //! * the process: CPU, memory, descriptors ([`process`], read at scrape time).
 //!
+//! Call quality (MOS, loss, jitter, round trip per stream side, from the media plane's
+//! stats) becomes live-view fields, CDR fields and histograms in [`quality`].
+//!
 //! The core task also gathers each call's record ([`cdr`]) and hands the finished line to
 //! the CDR writer thread ([`cdr_file`]): `<state_dir>/cdr.jsonl`, rotated by size.
 //!
@@ -28,6 +31,7 @@ pub mod exposition;
 pub mod media;
 pub mod metrics;
 pub mod process;
+pub mod quality;
 pub mod report;
 pub mod server;
 pub mod sip;

@@ -33,6 +33,10 @@ pub struct CoreReport {
     pub cdr_written: u64,
     pub cdr_lost_queue: u64,
     pub cdr_lost_write: u64,
+    /// Call quality histograms.
+    pub quality: super::quality::QualityCounters,
+    /// HEP captures sent, dropped (queue full), dropped (send failed); `None` without `[hep]`.
+    pub hep: Option<[u64; 3]>,
 }
 
 /// A latch reason as a label.

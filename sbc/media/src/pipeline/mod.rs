@@ -8,6 +8,7 @@
 //! | parse | RTP/RTCP (or UDPTL) header fields, else junk | `parse.rs` |
 //! | unprotect | SRTP/SRTCP with the sending peer's context (none today: pass-through) | `unprotect.rs` |
 //! | latch | which peer sent it, learning a new source within the latch window; is it relayed (fork, kernel) | `latch.rs` |
+//! | (quality) | an accepted RTCP packet read for call quality ([`crate::quality`]) | `quality/` |
 //! | transform | SDES scrub, the receiving side's transform (1 -> 0, 1 -> 1, 1 -> n), payload-type map, SSRC/seq/ts rewrite | `transform.rs` |
 //! | protect | SRTP/SRTCP with the receiving side's context (none today: pass-through) | `protect.rs` |
 //! | send | which socket, which address | `send.rs` |
@@ -133,6 +134,9 @@ impl Shard {
         )?;
         latch::accept(stream, &cx, buf.len(), peer)?;
         self.calls.activity(stream.call, now);
+        if cx.rtcp {
+            crate::quality::rtcp(stream, now, ep.side, buf.data());
+        }
         transform::run(stream, &cx, &mut buf, &self.config.pseudonyms, &mut self.tx)?;
         let toward = ep.side.other();
         let rtcp = cx.rtcp;

@@ -1,0 +1,179 @@
+//! The HEP sender: a task that owns the socket to the collector and a bounded queue in
+//! front of it. The core only ever `try_send`s into the queue ([`HepSink::push`]): a full
+//! queue (a slow or dead collector) drops the packet, counted, and never waits.
+//!
+//! UDP: one unconnected socket, one datagram per packet; a send error drops that packet.
+//! TCP: one connection, opened on demand (3 s to connect), each packet written whole (2 s
+//! at most); a failure drops the packet and the connection, and packets arriving in the
+//! next [`RETRY`] are dropped (counted) before a new connection is tried.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sbc_core::{Transport, TransportAddr};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+use tracing::warn;
+
+/// Packets waiting for the sender at most.
+pub const QUEUE: usize = 4096;
+/// A TCP collector that failed is tried again after this.
+const RETRY: Duration = Duration::from_secs(5);
+
+/// What happened to the packets handed to the sender.
+#[derive(Debug, Default)]
+pub struct HepCounts {
+    pub sent: AtomicU64,
+    /// Dropped because the queue was full.
+    pub dropped_queue: AtomicU64,
+    /// Dropped because the collector could not be reached or written to.
+    pub dropped_send: AtomicU64,
+}
+
+/// The core's end of the sender.
+#[derive(Debug, Clone)]
+pub struct HepSink {
+    tx: mpsc::Sender<Vec<u8>>,
+    pub counts: Arc<HepCounts>,
+}
+
+impl HepSink {
+    /// Starts the sender task for `collector` (on the current tokio runtime).
+    pub fn start(collector: TransportAddr) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let counts = Arc::new(HepCounts::default());
+        tokio::spawn(run(collector, rx, counts.clone()));
+        HepSink { tx, counts }
+    }
+
+    /// Queues a packet; drops it (counted) when the queue is full.
+    pub fn push(&self, packet: Vec<u8>) {
+        if self.tx.try_send(packet).is_err() {
+            self.counts.dropped_queue.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+async fn run(collector: TransportAddr, mut rx: mpsc::Receiver<Vec<u8>>, counts: Arc<HepCounts>) {
+    let addr = collector.addr;
+    match collector.transport {
+        Transport::Tcp | Transport::Tls => tcp(addr, &mut rx, &counts).await,
+        Transport::Udp => udp(addr, &mut rx, &counts).await,
+    }
+}
+
+async fn udp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCounts) {
+    let any: SocketAddr = if addr.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = match UdpSocket::bind(any).await {
+        Ok(s) => s,
+        Err(e) => {
+            warn!("HEP: no UDP socket for {addr}: {e}; captures are dropped");
+            while rx.recv().await.is_some() {
+                counts.dropped_send.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
+    };
+    while let Some(p) = rx.recv().await {
+        match socket.send_to(&p, addr).await {
+            Ok(_) => counts.sent.fetch_add(1, Ordering::Relaxed),
+            Err(_) => counts.dropped_send.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+}
+
+async fn tcp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCounts) {
+    let mut conn: Option<TcpStream> = None;
+    let mut failed_at: Option<Instant> = None;
+    while let Some(p) = rx.recv().await {
+        if conn.is_none() {
+            if failed_at.is_some_and(|t| t.elapsed() < RETRY) {
+                counts.dropped_send.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            match tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => {
+                    let _ = s.set_nodelay(true);
+                    conn = Some(s);
+                    failed_at = None;
+                }
+                _ => {
+                    if failed_at.is_none() {
+                        warn!(
+                            "HEP: collector tcp:{addr} unreachable; captures are dropped until it is"
+                        );
+                    }
+                    failed_at = Some(Instant::now());
+                    counts.dropped_send.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            }
+        }
+        let Some(s) = conn.as_mut() else { continue };
+        match tokio::time::timeout(Duration::from_secs(2), s.write_all(&p)).await {
+            Ok(Ok(())) => {
+                counts.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {
+                conn = None;
+                failed_at = Some(Instant::now());
+                counts.dropped_send.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn udp_packets_arrive_and_a_full_queue_drops() {
+        let collector = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let at = collector.local_addr().expect("addr");
+        let sink = HepSink::start(TransportAddr {
+            transport: Transport::Udp,
+            addr: at,
+        });
+        sink.push(b"HEP3 one".to_vec());
+        let mut buf = [0u8; 64];
+        let (n, _) = tokio::time::timeout(Duration::from_secs(5), collector.recv_from(&mut buf))
+            .await
+            .expect("in time")
+            .expect("recv");
+        assert_eq!(&buf[..n], b"HEP3 one");
+        // More than the queue holds at once, without yielding: the rest are dropped.
+        for _ in 0..QUEUE + 10 {
+            sink.push(vec![0; 8]);
+        }
+        assert!(sink.counts.dropped_queue.load(Ordering::Relaxed) >= 10);
+    }
+
+    #[tokio::test]
+    async fn a_dead_tcp_collector_drops_without_blocking() {
+        // A port nobody listens on.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        drop(l);
+        let sink = HepSink::start(TransportAddr {
+            transport: Transport::Tcp,
+            addr,
+        });
+        for _ in 0..3 {
+            sink.push(vec![1; 8]);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while sink.counts.dropped_send.load(Ordering::Relaxed) < 3 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(sink.counts.dropped_send.load(Ordering::Relaxed), 3);
+        assert_eq!(sink.counts.sent.load(Ordering::Relaxed), 0);
+    }
+}

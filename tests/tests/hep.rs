@@ -1,0 +1,259 @@
+//! HEP v3 capture of the real SBC (issue 15, item 4): with `[hep] collector =
+//! "udp:<pbx>:9060"`, a UDP sink in the PBX namespace (tests/tools/udp_sink.py) receives a
+//! copy of every SIP message of both legs of a sipp call (firewall on: the SBC's table does
+//! not filter its output). The test decodes each packet against the HEP3 layout (header,
+//! chunk lengths, address family, protocol, addresses, ports, timestamp, protocol type 1,
+//! agent id, password) and compares each leg's captures with that leg's sipp message trace:
+//! the same messages each way, and every one carrying the other leg's Call-ID as its
+//! correlation id (chunk 0x0011).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sbc_lab::config::StandardConfig;
+use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
+use sbc_lab::{Lab, Ns, SippOutcome, cmd};
+
+const COLLECTOR_PORT: u16 = 9060;
+
+/// One decoded HEP3 packet.
+#[derive(Debug)]
+struct Hep {
+    src: (IpAddr, u16),
+    dst: (IpAddr, u16),
+    ip_proto: u8,
+    seconds: u32,
+    proto: u8,
+    agent: u32,
+    password: Option<String>,
+    correlation: Option<String>,
+    payload: String,
+}
+
+fn be16(b: &[u8]) -> u16 {
+    u16::from_be_bytes([b[0], b[1]])
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// Decodes one packet; panics (the test fails) on anything the HEP3 layout does not allow.
+fn decode(p: &[u8]) -> Hep {
+    assert_eq!(&p[..4], b"HEP3", "magic");
+    assert_eq!(usize::from(be16(&p[4..6])), p.len(), "total length");
+    let mut chunks: BTreeMap<u16, Vec<u8>> = BTreeMap::new();
+    let mut at = 6;
+    while at < p.len() {
+        assert!(at + 6 <= p.len(), "chunk header past the end");
+        assert_eq!(be16(&p[at..]), 0, "generic vendor");
+        let kind = be16(&p[at + 2..]);
+        let len = usize::from(be16(&p[at + 4..]));
+        assert!(
+            len >= 6 && at + len <= p.len(),
+            "chunk {kind:#x} length {len}"
+        );
+        chunks.insert(kind, p[at + 6..at + len].to_vec());
+        at += len;
+    }
+    let one = |k: u16| {
+        chunks
+            .get(&k)
+            .unwrap_or_else(|| panic!("no chunk {k:#x}"))
+            .clone()
+    };
+    assert_eq!(one(0x0001), [2], "IPv4");
+    let ip = |b: Vec<u8>| IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]));
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8");
+    Hep {
+        src: (ip(one(0x0003)), be16(&one(0x0007))),
+        dst: (ip(one(0x0004)), be16(&one(0x0008))),
+        ip_proto: one(0x0002)[0],
+        seconds: be32(&one(0x0009)),
+        proto: one(0x000b)[0],
+        agent: be32(&one(0x000c)),
+        password: chunks.get(&0x000e).cloned().map(text),
+        correlation: chunks.get(&0x0011).cloned().map(text),
+        payload: text(one(0x000f)),
+    }
+}
+
+fn call_id(message: &str) -> Option<&str> {
+    message.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        (name.eq_ignore_ascii_case("call-id") || name == "i").then(|| value.trim())
+    })
+}
+
+/// The first lines of the messages in a sipp trace, `true` for sent ones.
+fn trace(run: &SippOutcome) -> Vec<(bool, String)> {
+    let mut out = Vec::new();
+    let mut next: Option<bool> = None;
+    for line in run.messages.lines() {
+        let l = line.trim_end_matches('\r').trim();
+        if l.contains("message sent") {
+            next = Some(true);
+        } else if l.contains("message received") {
+            next = Some(false);
+        } else if let Some(sent) = next.filter(|_| !l.is_empty()) {
+            out.push((sent, l.to_owned()));
+            next = None;
+        }
+    }
+    out
+}
+
+fn sorted(mut v: Vec<(bool, String)>) -> Vec<(bool, String)> {
+    v.sort();
+    v
+}
+
+#[test]
+fn every_message_of_both_legs_reaches_the_collector_correlated() {
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .firewall(true)
+        .extra(&format!(
+            "\n[hep]\ncollector = \"udp:{PBX_IP}:{COLLECTOR_PORT}\"\nid = 7\npassword = \"homer-secret\"\n"
+        ))
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let out = lab.artifacts().unique_path("hep", ".hex");
+    let python = cmd::python().expect("python3").display().to_string();
+    let sink = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/udp_sink.py");
+    let bind = format!("{PBX_IP}:{COLLECTOR_PORT}");
+    let _collector = lab
+        .spawn(
+            Ns::Pbx,
+            &[
+                python.as_str(),
+                &sink.display().to_string(),
+                "--bind",
+                &bind,
+                "--out",
+                &out.display().to_string(),
+            ],
+        )
+        .expect("start the collector");
+
+    let callee = lab
+        .sipp(Ns::Pbx, "call_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .timeout(Duration::from_secs(20))
+        .spawn()
+        .expect("sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = lab
+        .sipp(Ns::Carrier, "call_hold_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-d", "500"])
+        .timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("sipp caller");
+    let callee = callee.finish().expect("sipp callee");
+    assert!(
+        caller.success() && callee.success(),
+        "{}\n{}\n--- sbc:\n{}",
+        caller.report(),
+        callee.report(),
+        sbc.log_tail()
+    );
+    let (a_id, b_id) = (
+        call_id(&caller.messages).expect("A's Call-ID").to_owned(),
+        call_id(&callee.messages).expect("B's Call-ID").to_owned(),
+    );
+    assert_ne!(a_id, b_id, "topology hiding");
+    let (a_trace, b_trace) = (sorted(trace(&caller)), sorted(trace(&callee)));
+    // INVITE, 100, 180, 200, ACK, BYE, 200 at least on each leg.
+    assert!(
+        a_trace.len() >= 7 && b_trace.len() >= 6,
+        "{a_trace:?}\n{b_trace:?}"
+    );
+
+    // Every message the SBC saw of the two legs (the traces' counts), as HEP.
+    let want = a_trace.len() + b_trace.len();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let packets = loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let packets: Vec<Hep> = text
+            .lines()
+            .map(|l| {
+                let bytes: Vec<u8> = (0..l.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&l[i..i + 2], 16).expect("hex"))
+                    .collect();
+                decode(&bytes)
+            })
+            .collect();
+        let of_legs = packets
+            .iter()
+            .filter(|p| call_id(&p.payload).is_some_and(|id| id == a_id || id == b_id))
+            .count();
+        if of_legs >= want || Instant::now() > deadline {
+            break packets;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let carrier = IpAddr::V4(CARRIER_IP);
+    let pbx = IpAddr::V4(PBX_IP);
+    let (outside, inside) = (IpAddr::V4(SBC_OUTSIDE_IP), IpAddr::V4(SBC_INSIDE_IP));
+    let mut legs: [Vec<(bool, String)>; 2] = [Vec::new(), Vec::new()];
+    for p in &packets {
+        let what = format!("{p:#?}\n--- sbc:\n{}", sbc.log_tail());
+        assert_eq!((p.proto, p.agent, p.ip_proto), (1, 7, 17), "{what}");
+        assert_eq!(p.password.as_deref(), Some("homer-secret"), "{what}");
+        assert!(
+            u64::from(p.seconds).abs_diff(now) < 120,
+            "timestamp: {what}"
+        );
+        let id = call_id(&p.payload).unwrap_or_else(|| panic!("no Call-ID: {what}"));
+        let first = p
+            .payload
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        if id == a_id {
+            assert_eq!(p.correlation.as_deref(), Some(b_id.as_str()), "{what}");
+            // Sent by the caller: carrier -> SBC outside; else the other way.
+            let by_peer = p.src.0 == carrier && p.dst.0 == outside && p.dst.1 == 5060;
+            let to_peer = p.src.0 == outside && p.src.1 == 5060 && p.dst.0 == carrier;
+            assert!(by_peer || to_peer, "A's addresses: {what}");
+            legs[0].push((by_peer, first));
+        } else if id == b_id {
+            assert_eq!(p.correlation.as_deref(), Some(a_id.as_str()), "{what}");
+            let by_peer = p.src.0 == pbx && p.dst.0 == inside;
+            let to_peer = p.src.0 == inside && p.dst.0 == pbx && p.dst.1 == 5060;
+            assert!(by_peer || to_peer, "B's addresses: {what}");
+            legs[1].push((by_peer, first));
+        } else {
+            // The SBC's own requests (OPTIONS health checks) are captured too.
+            let cseq = p
+                .payload
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("cseq:"));
+            assert!(
+                cseq.is_some_and(|l| l.ends_with("OPTIONS")),
+                "a message of neither leg: {what}"
+            );
+        }
+    }
+    let [a, b] = legs.map(sorted);
+    eprintln!(
+        "captured {} packets; A's leg {a:?}; B's leg {b:?}",
+        packets.len()
+    );
+    assert_eq!(
+        a, a_trace,
+        "A's leg: HEP (sent by the peer = true) vs the caller's trace"
+    );
+    assert_eq!(b, b_trace, "B's leg: HEP vs the callee's trace");
+    assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
+}
