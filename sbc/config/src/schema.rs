@@ -20,6 +20,8 @@ pub struct ConfigFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricsSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sip: Option<SipSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<crate::media::MediaSection>,
@@ -67,6 +69,16 @@ pub struct MetricsSection {
     /// CIDRs of the scrapers. Default [`DEFAULT_METRICS_ALLOW`] (loopback only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow: Option<Vec<String>>,
+}
+
+/// `[log]` (optional section): how the daemon writes its log lines (stderr, the journal
+/// under systemd).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// `"text"` (the default) or `"json"` (one JSON object per line, fields as keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 /// `[firewall]` (optional section).

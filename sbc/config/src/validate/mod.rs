@@ -9,6 +9,7 @@
 mod dtmf;
 mod firewall;
 mod health;
+mod log;
 mod media;
 mod metrics;
 mod realms;
@@ -188,6 +189,7 @@ pub(crate) fn validate(
     let management = management(&mut v, &file.management);
     let firewall = firewall::firewall(&mut v, file.firewall.as_ref());
     let metrics = metrics::metrics(&mut v, file.metrics.as_ref(), &file.management);
+    let log = log::log(&mut v, file.log.as_ref());
     let sip = sip(&mut v, file.sip.as_ref());
     let firewall_on = firewall.as_ref().is_none_or(|f| f.enabled);
     let media = media::media(&mut v, file.media.as_ref(), firewall_on);
@@ -202,6 +204,7 @@ pub(crate) fn validate(
             management: management?,
             firewall: firewall?,
             metrics: metrics?,
+            log: log?,
             sip: sip?,
             media: media?,
             realms: realms.into_iter().map(|r| r.realm).collect::<Option<_>>()?,
