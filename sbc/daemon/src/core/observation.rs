@@ -9,6 +9,7 @@ impl Core {
     /// ends the setup time of the call whose A leg it goes to.
     pub(super) fn send(&mut self, t: sbc_core::Transmit) {
         self.sip_counts.sent(t.local, &t.payload);
+        self.ladder_sent(&t);
         if self.call_counts.setup_running() {
             if let Some((call_id, status)) = crate::observe::sip::invite_response(&t.payload) {
                 if CallCounters::ends_setup(status) {
