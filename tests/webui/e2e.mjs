@@ -14,7 +14,8 @@
 //   clear are allowed (a warning shows, the list flags it); the trunk TRUNK_NAME in
 //   TRUNK_REALM with peer TRUNK_PEER is added and
 //   listed. Then the caller places a SIP call through it.
-// * dashboard: logs in and waits until the dashboard shows an active call (run while one is up).
+// * dashboard: logs in and waits until the dashboard shows an active call (run while one is up),
+//   then opens that call's SIP ladder from it.
 // * ladder: after a call, the Call history page lists it and opens its SIP ladder (both
 //   legs, a message's full text, the pcap download).
 // * lockout: LOCKOUT_LIMIT wrong passwords are refused ("Wrong user name or password"), the
@@ -232,6 +233,12 @@ async function dashboard(page) {
   await calls.getByText(env('TRUNK_NAME', 'carrier'), { exact: true }).first().waitFor({ timeout: TIMEOUT });
   log('the dashboard shows the active call');
   await shot(page, '09-dashboard-call');
+  // A call in progress opens its SIP ladder too (the messages so far).
+  await calls.getByRole('link', { name: /^SIP ladder of / }).first().click();
+  await page.getByRole('heading', { name: /^SIP ladder of call / }).waitFor();
+  await page.getByRole('region', { name: 'SIP ladder' }).locator('.first-line', { hasText: /^INVITE / }).first().waitFor();
+  log('the active call opens its SIP ladder');
+  await shot(page, '09b-ladder-of-a-call-in-progress');
 }
 
 async function lockout(page) {
@@ -295,6 +302,7 @@ async function ladder(page) {
   check(magic === 'd4c3b2a1', `the download is no pcap file (magic ${magic})`);
   log(`pcap downloaded: ${download.suggestedFilename()}`);
   await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(300); // the buttons' colour transition
   await shot(page, '23-ladder-dark');
 }
 
