@@ -5,7 +5,9 @@
 //! it writes (after they did), with the wall-clock time, the transport and both addresses.
 //! A message belongs to a call by its Call-ID: each leg has its own (topology hiding), and
 //! both are known from the moment the B2BUA relays the INVITE ([`Ladders::started`]); the
-//! INVITE that started the call was read before that and waits in a one-message slot.
+//! INVITE that started the call was read before that (the core reads up to a batch of
+//! messages before it handles the engine's events) and waits among the last
+//! [`UNCLAIMED`] INVITEs of no call.
 //! Messages of no call (OPTIONS, REGISTER, refused requests) are not kept.
 //!
 //! Bounded: live calls and the last [`Limits::ended_calls`] ended ones, at most
@@ -25,6 +27,12 @@ use sbc_core::Transport;
 use sbc_mgmt::ladder::{LadderLeg, LadderMessage, LadderView};
 use sbc_sip::b2bua::Side;
 use sbc_sip::q850::{self, Cause};
+
+/// INVITEs of no call (yet) kept until the B2BUA relays them: more than the core reads
+/// in one batch before it handles what the engine made of them.
+pub const UNCLAIMED: usize = 256;
+/// Bytes of those INVITEs at most (the oldest dropped first).
+pub const UNCLAIMED_BYTES: usize = 1024 * 1024;
 
 /// How much the ladders keep.
 #[derive(Debug, Clone, Copy)]
@@ -98,8 +106,10 @@ pub struct Ladders {
     by_call_id: HashMap<String, (u64, Side)>,
     ended: VecDeque<u64>,
     bytes: usize,
-    /// The last INVITE read whose Call-ID belongs to no call yet.
-    unclaimed: Option<(String, i64, Wire, Vec<u8>)>,
+    /// The last INVITEs read whose Call-ID belongs to no call yet, oldest first.
+    unclaimed: VecDeque<(String, i64, Wire, Vec<u8>)>,
+    /// Their bytes.
+    unclaimed_bytes: usize,
 }
 
 impl Ladders {
@@ -127,7 +137,17 @@ impl Ladders {
             }
             None => {
                 if head.first_line.starts_with("INVITE ") {
-                    self.unclaimed = Some((head.call_id.to_owned(), unix_us, wire, bytes));
+                    while self.unclaimed.len() >= UNCLAIMED
+                        || (self.unclaimed_bytes + bytes.len() > UNCLAIMED_BYTES
+                            && !self.unclaimed.is_empty())
+                    {
+                        if let Some(u) = self.unclaimed.pop_front() {
+                            self.unclaimed_bytes -= u.3.len();
+                        }
+                    }
+                    self.unclaimed_bytes += bytes.len();
+                    self.unclaimed
+                        .push_back((head.call_id.to_owned(), unix_us, wire, bytes));
                 }
                 None
             }
@@ -160,10 +180,14 @@ impl Ladders {
             .insert(a_call_id.to_owned(), (call, Side::A));
         self.by_call_id
             .insert(b_call_id.to_owned(), (call, Side::B));
-        if let Some((id, unix_us, wire, bytes)) = self.unclaimed.take() {
-            if id == a_call_id {
-                self.push(call, Side::A, Way::In, unix_us, wire, bytes);
-            }
+        // The INVITE (and its retransmissions read meanwhile), in the order read.
+        let (mine, others): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.unclaimed)
+            .into_iter()
+            .partition(|(id, ..)| id == a_call_id);
+        self.unclaimed = others;
+        for (_, unix_us, wire, bytes) in mine {
+            self.unclaimed_bytes -= bytes.len();
+            self.push(call, Side::A, Way::In, unix_us, wire, bytes);
         }
     }
 

@@ -26,6 +26,9 @@ fn both_legs_in_time_order_with_addresses_as_on_the_wire() {
     let mut l = Ladders::default();
     let invite = msg("INVITE sip:1@x SIP/2.0", "a-id", "1 INVITE", "", "");
     assert!(l.received(1_000, wire(A, CARRIER), invite).is_none());
+    // Another call's INVITE read in the same batch, before the engine's events are handled.
+    let other = msg("INVITE sip:2@x SIP/2.0", "z-id", "1 INVITE", "", "");
+    assert!(l.received(1_100, wire(A, CARRIER), other).is_none());
     // Not a call's (yet): nothing kept.
     let options = msg("OPTIONS sip:x SIP/2.0", "o-id", "1 OPTIONS", "", "");
     assert!(l.received(1_500, wire(A, CARRIER), options).is_none());
@@ -84,6 +87,10 @@ fn both_legs_in_time_order_with_addresses_as_on_the_wire() {
         ]
     );
     assert_eq!(v.messages[0].time, "1970-01-01T00:00:00.001000Z");
+    l.started(10, "z-id", "y-id", false);
+    let other = l.view(10).expect("kept");
+    assert_eq!(other.messages.len(), 1, "its INVITE was waiting too");
+    assert_eq!(other.messages[0].first_line, "INVITE sip:2@x SIP/2.0");
     assert_eq!(v.legs[1].call_id, "b-id");
 }
 
@@ -151,6 +158,18 @@ fn bounded_by_ended_calls_call_bytes_and_total_bytes() {
     assert_eq!((v.messages.len(), v.dropped), (2, 1));
     assert!(l.bytes() <= limits.total_bytes);
     assert!(l.view(2).is_none(), "the oldest ended call made room");
+    // INVITEs of no call are kept up to their bound, the oldest dropped.
+    for n in 0..UNCLAIMED + 10 {
+        let invite = msg("INVITE sip:x SIP/2.0", &format!("u{n}"), "1 INVITE", "", "");
+        l.received(1, wire(A, CARRIER), invite);
+    }
+    l.started(5, "u0", "v0", false);
+    assert!(
+        l.view(5).expect("started").messages.is_empty(),
+        "u0 was dropped"
+    );
+    l.started(6, &format!("u{}", UNCLAIMED + 9), "v6", false);
+    assert_eq!(l.view(6).expect("started").messages.len(), 1);
     // Garbage is ignored.
     assert!(
         l.received(1, wire(A, CARRIER), b"\xff\xfe".to_vec())
