@@ -24,6 +24,8 @@ import * as realms from './pages/realms.js';
 import * as certificates from './pages/certificates.js';
 import * as network from './pages/network.js';
 import * as system from './pages/system.js';
+import * as cdrs from './pages/cdrs.js';
+import * as ladder from './pages/ladder.js';
 
 const PAGES = [
   { path: 'dashboard', label: 'Dashboard', icon: '◉', page: dashboard },
@@ -34,6 +36,9 @@ const PAGES = [
   { path: 'certificates', label: 'Certificates', icon: '◈', page: certificates },
   { path: 'network', label: 'Network', icon: '⌘', page: network },
   { path: 'system', label: 'System', icon: '⚙', page: system },
+  { path: 'cdrs', label: 'Call history', icon: '☰', page: cdrs },
+  // Reached from a call (#/ladder/<call>), not from the menu.
+  { path: 'ladder', label: 'SIP ladder', icon: '⇅', page: ladder, hidden: true },
 ];
 
 const root = document.getElementById('app');
@@ -99,7 +104,7 @@ function buildShell() {
     h(
       'ul',
       {},
-      PAGES.map((p) =>
+      PAGES.filter((p) => !p.hidden).map((p) =>
         h(
           'li',
           {},

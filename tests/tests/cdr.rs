@@ -1,7 +1,8 @@
 //! Call detail records of the real SBC: after an answered, a busy, a cancelled and a
 //! failed call between sipp peers, `<state_dir>/cdr.jsonl` holds one JSON line per call
-//! with the result, the final code A received, who hung up, the duration, and each leg's
-//! Call-ID as that leg's peer saw it (different on the two legs: topology hiding).
+//! with the result, the final code A received, who hung up, the duration, each leg's
+//! Call-ID as that leg's peer saw it (different on the two legs: topology hiding) and each
+//! leg's Q.850 cause.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -194,6 +195,22 @@ fn each_call_leaves_one_record_with_its_result_code_and_legs() {
                 "{key}: {what}"
             );
         }
+        // Q.850 per leg (RFC 3398): sipp sends no Reason headers, so A's is mapped; B's
+        // answered call got the SBC's own BYE with a Reason.
+        let cause = match *result {
+            "answered" | "cancelled" => 16,
+            "busy" => 17,
+            _ => 41,
+        };
+        for leg in 0..2 {
+            assert_eq!(r["legs"][leg]["q850"]["cause"], cause, "leg {leg}: {what}");
+        }
+        let b_source = if *result == "answered" {
+            "sent"
+        } else {
+            "mapped"
+        };
+        assert_eq!(r["legs"][1]["q850"]["source"], b_source, "{what}");
         let duration = r["duration_ms"].as_u64().expect("duration_ms");
         match *result {
             "answered" => {

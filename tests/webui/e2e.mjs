@@ -14,7 +14,10 @@
 //   clear are allowed (a warning shows, the list flags it); the trunk TRUNK_NAME in
 //   TRUNK_REALM with peer TRUNK_PEER is added and
 //   listed. Then the caller places a SIP call through it.
-// * dashboard: logs in and waits until the dashboard shows an active call (run while one is up).
+// * dashboard: logs in and waits until the dashboard shows an active call (run while one is up),
+//   then opens that call's SIP ladder from it.
+// * ladder: after a call, the Call history page lists it and opens its SIP ladder (both
+//   legs, a message's full text, the pcap download).
 // * lockout: LOCKOUT_LIMIT wrong passwords are refused ("Wrong user name or password"), the
 //   next attempt (even with the right password) shows the lock with a countdown.
 //
@@ -230,6 +233,12 @@ async function dashboard(page) {
   await calls.getByText(env('TRUNK_NAME', 'carrier'), { exact: true }).first().waitFor({ timeout: TIMEOUT });
   log('the dashboard shows the active call');
   await shot(page, '09-dashboard-call');
+  // A call in progress opens its SIP ladder too (the messages so far).
+  await calls.getByRole('link', { name: /^SIP ladder of / }).first().click();
+  await page.getByRole('heading', { name: /^SIP ladder of call / }).waitFor();
+  await page.getByRole('region', { name: 'SIP ladder' }).locator('.first-line', { hasText: /^INVITE / }).first().waitFor();
+  log('the active call opens its SIP ladder');
+  await shot(page, '09b-ladder-of-a-call-in-progress');
 }
 
 async function lockout(page) {
@@ -255,7 +264,49 @@ async function lockout(page) {
   await shot(page, '11-login-locked');
 }
 
-const phases = { 'setup-and-trunk': setupAndTrunk, dashboard, lockout };
+// Call history and the SIP ladder (after a call, password already set): the history lists
+// the call with its result and Q.850 causes, the call opens its ladder with both legs' INVITEs,
+// a message opens to its full text, and the pcap download is a pcap file.
+async function ladder(page) {
+  await open(page);
+  await login(page, password);
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  await page.getByRole('link', { name: 'Call history' }).click();
+  await page.getByRole('heading', { name: 'Call history', level: 1 }).waitFor();
+  const history = page.getByRole('table', { name: 'Call history' });
+  const link = history.getByRole('link', { name: /^Ladder of call / }).first();
+  await link.waitFor({ timeout: TIMEOUT });
+  await history.getByText('answered').first().waitFor();
+  log('the call history lists the call');
+  await shot(page, '20-call-history');
+  await link.click();
+  await page.getByRole('heading', { name: /^SIP ladder of call / }).waitFor();
+  const ladderCard = page.getByRole('region', { name: 'SIP ladder' });
+  const invites = ladderCard.locator('.first-line', { hasText: /^INVITE / });
+  await invites.first().waitFor();
+  check((await invites.count()) >= 2, `expected the INVITE on both legs, saw ${await invites.count()}`);
+  check((await ladderCard.locator('.leg-a').count()) > 0 && (await ladderCard.locator('.leg-b').count()) > 0, 'both legs shown');
+  check((await ladderCard.locator('.first-line', { hasText: /^BYE / }).count()) >= 2, 'the BYE on both legs');
+  log(`the ladder shows ${await ladderCard.locator('.ladder-item').count()} messages on both legs`);
+  await shot(page, '21-ladder');
+  await ladderCard.locator('.leg-b .arrow', { hasText: /^BYE / }).first().click();
+  const full = ladderCard.locator('.ladder-message:visible').first();
+  await full.waitFor();
+  check(/Reason: Q\.850;cause=16/.test(await full.textContent()), 'the SBC\'s BYE on leg B carries its Q.850 Reason');
+  log('a message opens to its full text');
+  await shot(page, '22-ladder-message');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download pcap' }).click()]);
+  const file = join(shots, 'ladder.pcap');
+  await download.saveAs(file);
+  const magic = readFileSync(file).subarray(0, 4).toString('hex');
+  check(magic === 'd4c3b2a1', `the download is no pcap file (magic ${magic})`);
+  log(`pcap downloaded: ${download.suggestedFilename()}`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(300); // the buttons' colour transition
+  await shot(page, '23-ladder-dark');
+}
+
+const phases = { 'setup-and-trunk': setupAndTrunk, dashboard, lockout, ladder };
 if (!phases[phase]) {
   console.error(`unknown phase ${phase}; one of ${Object.keys(phases).join(', ')}`);
   process.exit(2);

@@ -150,9 +150,20 @@ function digits(list) {
   return h('div', { class: 'muted small', title: 'DTMF digits' }, 'DTMF: ', text);
 }
 
+/** "call#7" -> a link to the call's SIP ladder (#/ladder/7). */
+function ladderLink(id) {
+  const n = /(\d+)$/.exec(id || '');
+  return n ? h('a', { href: `#/ladder/${n[1]}`, 'aria-label': `SIP ladder of ${id}` }, 'SIP ladder') : null;
+}
+
 function renderCalls(el, list) {
   const rows = list.map((c) => [
-    h('div', {}, h('div', {}, c.from || '?', ' → ', c.to || '?'), h('div', { class: 'muted small' }, c.state || '')),
+    h(
+      'div',
+      {},
+      h('div', {}, c.from || '?', ' → ', c.to || '?'),
+      h('div', { class: 'muted small' }, c.state || '', ' · ', ladderLink(c.id)),
+    ),
     duration(c.duration_seconds),
     leg(c.a),
     leg(c.b),

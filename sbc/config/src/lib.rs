@@ -58,6 +58,7 @@
 //! | `management.listen` | `ip:port` of the HTTPS UI/API | required |
 //! | `management.allow` | CIDRs, non-empty; a bare address is one host | `["127.0.0.0/8", "::1/128"]` |
 //! | `management.tls_cert`, `management.tls_key` | PEM paths, together: the HTTPS certificate | self-signed, generated into `state_dir` |
+//! | `log.format` | `"text"` or `"json"` (one JSON object per line); read at start | `"text"` |
 //! | `firewall.enabled` | program nftables | `true` |
 //! | `firewall.table` | the SBC's own `inet` table | `"sbc"` |
 //! | `firewall.policy` | `"drop"` or `"reject"`: traffic to the SBC's addresses no rule accepts | `"drop"` |
@@ -229,9 +230,9 @@ pub use media::{
 };
 pub use model::{
     Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
-    FirewallPolicy, Hep, IceMode, Management, MediaIo, Metrics, Realm, ReferMode, SipLimits,
-    SrtpMode, SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk, TrunkRegistration, TrunkTls,
-    VerifyClient,
+    FirewallPolicy, Hep, IceMode, LogFormat, Management, MediaIo, Metrics, Realm, ReferMode,
+    SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk, TrunkRegistration,
+    TrunkTls, VerifyClient,
 };
 pub use peer::{Host, PeerSpec, PeerSpecError};
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};

@@ -28,6 +28,7 @@ pub struct Config {
     pub(crate) firewall: Firewall,
     pub(crate) metrics: Option<Metrics>,
     pub(crate) hep: Option<Hep>,
+    pub(crate) log: LogFormat,
     pub(crate) sip: SipLimits,
     pub(crate) media: crate::media::MediaSettings,
     pub(crate) realms: Vec<Realm>,
@@ -60,6 +61,16 @@ impl Management {
     pub fn allows(&self, ip: IpAddr) -> bool {
         self.allow.iter().any(|c| c.contains(ip))
     }
+}
+
+/// `[log] format`: how log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (`time LEVEL span: message key=value ...`).
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `fields` (with `message`), `spans`.
+    Json,
 }
 
 /// `[metrics]`: where `/metrics` is served (plain HTTP) and who may scrape it.
@@ -538,6 +549,11 @@ impl Config {
     /// `[metrics]`, when the Prometheus endpoint is configured.
     pub fn metrics(&self) -> Option<&Metrics> {
         self.metrics.as_ref()
+    }
+
+    /// `[log] format` (read at start).
+    pub fn log_format(&self) -> LogFormat {
+        self.log
     }
 
     pub fn firewall(&self) -> &Firewall {

@@ -21,6 +21,7 @@ pub struct ConfigFile {
     pub metrics: Option<MetricsSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hep: Option<HepSection>,
+    pub log: Option<LogSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sip: Option<SipSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,6 +85,16 @@ pub struct HepSection {
     /// Authentication key sent in every packet (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+}
+
+/// `[log]` (optional section): how the daemon writes its log lines (stderr, the journal
+/// under systemd).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// `"text"` (the default) or `"json"` (one JSON object per line, fields as keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 /// `[firewall]` (optional section).

@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
 mod digits;
+mod ladder;
 mod observation;
 
 use crate::drain::Drain;
@@ -65,6 +66,11 @@ pub enum Control {
     Drain {
         drain: bool,
         reply: tokio::sync::oneshot::Sender<()>,
+    },
+    /// The SIP messages kept of a call (management's ladder and pcap).
+    Ladder {
+        call: u64,
+        reply: tokio::sync::oneshot::Sender<Option<sbc_mgmt::ladder::LadderView>>,
     },
     Shutdown,
 }
@@ -124,6 +130,8 @@ pub struct Core {
     hep: Option<crate::hep::HepTap>,
     /// CDR lines lost as of the last warning, and when it was (one a minute at most).
     cdr_lost_warned: (u64, Option<Instant>),
+    /// Every SIP message of live and recently ended calls ([`crate::observe::ladder`]).
+    ladders: crate::observe::ladder::Ladders,
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -177,6 +185,7 @@ impl Core {
             cdr_sink: None,
             hep: None,
             cdr_lost_warned: (0, None),
+            ladders: crate::observe::ladder::Ladders::new(Default::default()),
         }
     }
 
@@ -275,6 +284,9 @@ impl Core {
                         self.drain.set(drain);
                         let _ = reply.send(());
                     }
+                    Some(Control::Ladder { call, reply }) => {
+                        let _ = reply.send(self.ladders.view(call));
+                    }
                     Some(Control::Shutdown) | None => {
                         if self.stop_at.is_none() {
                             self.registrations.unregister_all();
@@ -354,6 +366,7 @@ impl Core {
                 if let Some(hep) = &mut self.hep {
                     hep.received(peer.transport, peer.remote, peer.local, msg.to_bytes());
                 }
+                self.ladder_received(&msg, &peer);
                 if self.firewall.screen(now, &self.config, &msg, &peer) {
                     return;
                 }
@@ -495,6 +508,7 @@ impl Core {
                 self.views.ended(call.get());
                 self.call_counts.ended(call.get(), &reason);
                 let media = self.hook.take_ended(call.get());
+                self.ladders.ended(call.get());
                 self.cdr.ended(
                     call.get(),
                     Instant::now(),
@@ -504,7 +518,9 @@ impl Core {
                 );
                 self.dtmf.ended(call);
                 self.trunks.limits.released(call);
-                info!(%call, ?reason, "call ended");
+                // The info line with the CDR's essentials comes with the record
+                // (`observe::call_log`).
+                debug!(%call, ?reason, "call over");
                 debug!("media ports free: {}", self.hook.inner().port_summary());
             }
             EngineEvent::Response { tx, response } => {
@@ -622,6 +638,7 @@ impl Core {
                             b_realm,
                         };
                         self.cdr.relayed(call.get(), now, unix, parties);
+                        self.ladder_started(call, &from, &to);
                         self.trunks.limits.relayed(call, &from, &to)
                     }
                     Err(e) => warn!("not relayed: {e}"),

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         cli::Command::Health { config } => sbc_daemon::health::run(&config),
         cli::Command::Network { action } => sbc_daemon::netconf::run(&action),
         cli::Command::Run { config } => {
-            logging::init();
+            logging::init_for(&config);
             match run::run(&config) {
                 Ok(()) if sbc_daemon::restart_requested() => {
                     tracing::error!("{:#}", sbc_daemon::exec_self());

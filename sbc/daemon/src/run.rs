@@ -296,6 +296,9 @@ async fn wait_for_signals(
                 MgmtCommand::Drain { drain, reply } => {
                     let _ = control.send(Control::Drain { drain, reply }).await;
                 }
+                MgmtCommand::Ladder { call, reply } => {
+                    let _ = control.send(Control::Ladder { call, reply }).await;
+                }
                 MgmtCommand::Restart => {
                     info!("management: restarting");
                     crate::mgmt::request_restart();

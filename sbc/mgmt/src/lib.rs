@@ -69,6 +69,7 @@ pub mod clock;
 pub mod der;
 pub mod error;
 pub mod guard;
+pub mod ladder;
 pub mod live;
 pub mod openapi;
 pub mod restart;
@@ -101,6 +102,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/session", get(api::auth::session))
         .route("/api/status", get(api::live::status))
         .route("/api/calls", get(api::live::calls))
+        .route("/api/calls/{call}/ladder", get(api::ladder::ladder))
+        .route("/api/calls/{call}/pcap", get(api::ladder::pcap_file))
+        .route("/api/cdrs", get(api::cdrs::list))
         .route("/api/events", get(api::live::events))
         .route(
             "/api/trunks",

@@ -221,6 +221,11 @@ pub enum Command {
     },
     /// Restart the daemon (stop cleanly, then start again with the saved file).
     Restart,
+    /// The SIP messages kept of call `call` (`None`: none kept).
+    Ladder {
+        call: u64,
+        reply: oneshot::Sender<Option<crate::ladder::LadderView>>,
+    },
 }
 
 /// Why the daemon did not apply a configuration (it keeps running the old one).

@@ -66,6 +66,21 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     r(
         "GET",
+        "/api/calls/{call}/ladder",
+        "Every SIP message of a recent call's two legs as on the wire (time, leg, direction, transport, source, destination, text); 404 once no longer kept",
+    ),
+    r(
+        "GET",
+        "/api/calls/{call}/pcap",
+        "The same messages as a pcap file (IP/UDP headers synthesized; TCP/TLS written as UDP)",
+    ),
+    r(
+        "GET",
+        "/api/cdrs",
+        "Call detail records, newest first; query: limit, trunk, number, result, format=json|jsonl|csv",
+    ),
+    r(
+        "GET",
         "/api/events",
         "Server-sent events: `status` and `calls` about once a second",
     ),

@@ -23,6 +23,7 @@ fn uri(path: &str) -> String {
         .replace("{index}", "0")
         .replace("{address}", "192.0.2.1")
         .replace("{version}", "1")
+        .replace("{call}", "1")
 }
 
 /// A body that makes sense for the route (validity does not matter here).
@@ -68,6 +69,14 @@ fn daemon(env: &mut Env) -> tokio::task::JoinHandle<Vec<String>> {
                 Command::Drain { drain, reply } => {
                     seen.push(format!("drain {drain}"));
                     let _ = reply.send(());
+                }
+                Command::Ladder { call, reply } => {
+                    seen.push(format!("ladder {call}"));
+                    let ladder = sbc_mgmt::ladder::LadderView {
+                        call,
+                        ..Default::default()
+                    };
+                    let _ = reply.send(Some(ladder));
                 }
             }
         }

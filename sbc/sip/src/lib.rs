@@ -17,6 +17,7 @@ pub mod b2bua;
 mod deadlines;
 pub mod grammar;
 pub mod health;
+pub mod q850;
 pub mod registrar;
 pub mod registration;
 pub mod transaction;

@@ -45,6 +45,11 @@ fn basic_call_and_bye_from_a() {
     h.deliver_from_a(&in_dialog_from_a("BYE", "call-1@carrier", 2, &a_tag, ""));
     assert_eq!(h.codes_to(A_PEER), vec![200]);
     let bye = h.request_to(B_PEER, "BYE");
+    // RFC 3326: the SBC says why (A's BYE gave no Reason: normal clearing).
+    assert_eq!(
+        bye.other_header("Reason"),
+        Some("Q.850;cause=16;text=\"Normal call clearing\"")
+    );
     h.deliver_from_b(B_PEER, b_response(&bye, 200, "OK", None, ""));
     h.settle();
     assert_eq!(h.engine.call_count(), 0);
@@ -484,6 +489,13 @@ fn hang_up_from_outside_sip_byes_both_legs() {
     h.drain();
     let bye_a = h.request_to(A_PEER, "BYE");
     let bye_b = h.request_to(B_PEER, "BYE");
+    for bye in [&bye_a, &bye_b] {
+        assert_eq!(
+            bye.other_header("Reason"),
+            Some("Q.850;cause=102;text=\"Recovery on timer expiry\""),
+            "a media timeout"
+        );
+    }
     h.deliver_msg_from_a(a_response(&bye_a, 200, "OK"));
     h.deliver_from_b(B_PEER, b_response(&bye_b, 200, "OK", None, ""));
     h.settle();
@@ -499,5 +511,24 @@ fn hang_up_from_outside_sip_byes_both_legs() {
     assert!(
         !h.engine
             .hang_up(now, call, EndReason::MediaTimeout, &mut h.hook)
+    );
+}
+
+#[test]
+fn the_ending_byes_reason_crosses_to_the_other_leg() {
+    let mut h = Harness::new();
+    let (_b_invite, a_tag) = answered_call(&mut h, "call-r@carrier");
+    h.deliver_from_a(&in_dialog_from_a_with(
+        "BYE",
+        "call-r@carrier",
+        2,
+        &a_tag,
+        "",
+        "Reason: Q.850;cause=31;text=\"caller gone\"\r\n",
+    ));
+    let bye = h.request_to(B_PEER, "BYE");
+    assert_eq!(
+        bye.other_header("Reason"),
+        Some("Q.850;cause=31;text=\"caller gone\"")
     );
 }

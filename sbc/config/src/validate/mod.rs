@@ -10,6 +10,7 @@ mod dtmf;
 mod firewall;
 mod health;
 mod hep;
+mod log;
 mod media;
 mod metrics;
 mod realms;
@@ -190,6 +191,7 @@ pub(crate) fn validate(
     let firewall = firewall::firewall(&mut v, file.firewall.as_ref());
     let metrics = metrics::metrics(&mut v, file.metrics.as_ref(), &file.management);
     let hep = hep::hep(&mut v, file.hep.as_ref());
+    let log = log::log(&mut v, file.log.as_ref());
     let sip = sip(&mut v, file.sip.as_ref());
     let firewall_on = firewall.as_ref().is_none_or(|f| f.enabled);
     let media = media::media(&mut v, file.media.as_ref(), firewall_on);
@@ -205,6 +207,7 @@ pub(crate) fn validate(
             firewall: firewall?,
             metrics: metrics?,
             hep: hep?,
+            log: log?,
             sip: sip?,
             media: media?,
             realms: realms.into_iter().map(|r| r.realm).collect::<Option<_>>()?,

@@ -12,6 +12,7 @@ impl Core {
         if let Some(hep) = &mut self.hep {
             hep.sent(&t);
         }
+        self.ladder_sent(&t);
         if self.call_counts.setup_running() {
             if let Some((call_id, status)) = crate::observe::sip::invite_response(&t.payload) {
                 if CallCounters::ends_setup(status) {

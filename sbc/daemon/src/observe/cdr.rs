@@ -36,6 +36,8 @@ struct Leg {
     realm: String,
     info: Option<LegInfo>,
     media: Option<LegMedia>,
+    /// The Q.850 cause a `Reason` header gave on this leg, and whether it was received or sent.
+    q850: Option<(sbc_sip::q850::Cause, &'static str)>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +145,18 @@ impl CdrBook {
         }
     }
 
+    /// A message on leg `side` of `call` that ended it carried this Q.850 cause
+    /// (`received`, or `sent` by the SBC); the last one counts.
+    pub fn q850(&mut self, call: u64, side: Side, cause: sbc_sip::q850::Cause, how: &'static str) {
+        if let Some(p) = self.calls.get_mut(&call) {
+            let i = match side {
+                Side::A => 0,
+                Side::B => 1,
+            };
+            p.legs[i].q850 = Some((cause, how));
+        }
+    }
+
     /// A media op the core sends: the streams each call opened.
     pub fn on_media_op(&mut self, op: &MediaOp) {
         if let MediaOp::Open { stream, .. } = op {
@@ -172,7 +186,9 @@ impl CdrBook {
         let mut lines = Vec::new();
         for call in std::mem::take(&mut self.ready) {
             if let Some(p) = self.calls.remove(&call) {
-                lines.push(record(call, &p).to_string());
+                let r = record(call, &p);
+                super::call_log::log(&r);
+                lines.push(r.to_string());
             }
         }
         while let Some(&(at, call)) = self.ended.front() {
@@ -184,7 +200,9 @@ impl CdrBook {
             // Written already when its counters came in; otherwise written without the
             // streams that never reported.
             if let Some(p) = self.calls.remove(&call) {
-                lines.push(record(call, &p).to_string());
+                let r = record(call, &p);
+                super::call_log::log(&r);
+                lines.push(r.to_string());
             }
         }
         lines
@@ -232,6 +250,17 @@ fn reason_name(reason: &EndReason) -> String {
     }
 }
 
+/// A leg's Q.850 cause: the one a `Reason` header gave on it, else mapped from the end
+/// (RFC 3398: the final code; 16 for a BYE or CANCEL; see [`sbc_sip::q850::for_end`]).
+fn q850_of(leg: &Leg, reason: &EndReason) -> Value {
+    let (cause, text, source) = match &leg.q850 {
+        Some((c, how)) => (c.cause, c.text.clone(), *how),
+        None => (sbc_sip::q850::for_end(reason), None, "mapped"),
+    };
+    let text = text.or_else(|| sbc_sip::q850::name(cause).map(str::to_owned));
+    json!({"cause": cause, "text": text, "source": source})
+}
+
 fn side_stats(s: &StreamStats) -> Value {
     let mut v = json!({
         "packets": s.packets,
@@ -276,6 +305,7 @@ fn record(call: u64, p: &Pending) -> Value {
                 "codec": leg.media.as_ref().map(|m| &m.codec).filter(|c| !c.is_empty()),
                 "srtp": leg.media.as_ref().is_some_and(|m| m.srtp),
                 "srtp_suite": leg.media.as_ref().and_then(|m| m.suite.as_ref()),
+                "q850": q850_of(leg, &reason),
             })
         })
         .collect();
@@ -359,6 +389,15 @@ mod tests {
             &EndReason::Bye(Side::B),
             Some([media.clone(), media]),
         );
+        book.q850(
+            7,
+            Side::B,
+            sbc_sip::q850::Cause {
+                cause: 31,
+                text: Some("from the PBX".into()),
+            },
+            "received",
+        );
         assert!(book.take_complete(t0 + Duration::from_secs(33)).is_empty());
         assert!(book.waiting());
         let counters = StreamStats {
@@ -386,6 +425,13 @@ mod tests {
         assert_eq!(v["legs"][1]["call_id"], "b-id");
         assert_eq!(v["legs"][1]["to"], "<sip:4930123@pbx>");
         assert_eq!(v["legs"][1]["codec"], "PCMU");
+        assert_eq!(
+            v["legs"][0]["q850"],
+            json!({"cause": 16, "text": "Normal call clearing", "source": "mapped"})
+        );
+        assert_eq!(v["legs"][1]["q850"]["cause"], 31);
+        assert_eq!(v["legs"][1]["q850"]["text"], "from the PBX");
+        assert_eq!(v["legs"][1]["q850"]["source"], "received");
         assert_eq!(v["streams"][0]["a"]["packets"], 1500);
         assert!(!lines[0].contains('\n'), "one line");
         assert!(!book.waiting());
@@ -403,6 +449,8 @@ mod tests {
             (&json!("busy"), &json!(486), &json!("callee"), &json!(0))
         );
         assert!(v["answer"].is_null());
+        assert_eq!(v["legs"][0]["q850"]["cause"], 17, "486 maps to user busy");
+        assert_eq!(v["legs"][0]["q850"]["text"], "User busy");
 
         book.relayed(2, t0, 1000, PARTIES);
         book.on_media_op(&sbc_core::MediaOp::Open {

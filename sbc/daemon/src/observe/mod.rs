@@ -16,7 +16,9 @@
 //! stats) becomes live-view fields, CDR fields and histograms in [`quality`].
 //!
 //! The core task also gathers each call's record ([`cdr`]) and hands the finished line to
-//! the CDR writer thread ([`cdr_file`]): `<state_dir>/cdr.jsonl`, rotated by size.
+//! the CDR writer thread ([`cdr_file`]): `<state_dir>/cdr.jsonl`, rotated by size. It keeps
+//! every SIP message of live and recently ended calls ([`ladder`]) for the web UI's ladder
+//! and pcap download.
 //!
 //! [`server`] answers `GET /metrics` on `[metrics] listen` for clients in `[metrics]
 //! allow`, rendering ([`metrics`]) those copies in the text format ([`exposition`]). A
@@ -24,10 +26,12 @@
 //! cannot slow calls. Without a `[metrics]` section nothing listens and the workers
 //! publish nothing.
 
+pub mod call_log;
 pub mod calls;
 pub mod cdr;
 pub mod cdr_file;
 pub mod exposition;
+pub mod ladder;
 pub mod media;
 pub mod metrics;
 pub mod process;

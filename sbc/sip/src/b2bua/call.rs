@@ -165,6 +165,9 @@ pub struct Call {
     /// D, K, RFC 6026 M) to absorb retransmissions, but the call no longer waits for it.
     pub open: std::collections::HashSet<ClientTxId>,
     pub end_reason: Option<EndReason>,
+    /// The `Reason` header of the BYE that ended the call (RFC 3326), carried on to the
+    /// other leg's BYE.
+    pub bye_reason: Option<String>,
     /// The media plane has been told the call is over.
     pub released: bool,
     /// RFC 3262 on the A leg: present when A's INVITE allows reliable provisional

@@ -68,6 +68,9 @@ impl Engine {
             return;
         }
         if method == Method::Bye {
+            if call.state != CallState::Ending {
+                call.bye_reason = request.other_header("Reason").map(str::to_owned);
+            }
             self.answer(now, tx, 200, Vec::new(), None);
             self.hang_up_call(now, id, EndReason::Bye(side), hook);
             return;

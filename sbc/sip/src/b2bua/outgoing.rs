@@ -78,6 +78,7 @@ impl Engine {
             awaiting_ack: Vec::new(),
             open: Default::default(),
             end_reason: None,
+            bye_reason: None,
             released: false,
             rel_a: supports(request, "100rel").then(|| ReliableA::new(&mut self.tokens)),
             b_forks: Vec::new(),

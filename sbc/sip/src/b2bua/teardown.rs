@@ -140,8 +140,19 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
+        // RFC 3326: why, as commercial SBCs say it: the ending BYE's own Reason when the
+        // other leg's peer gave one, else the Q.850 cause of the end.
+        let reason = match (&call.end_reason, &call.bye_reason) {
+            (Some(EndReason::Bye(_)), Some(r)) => r.clone(),
+            (Some(end), _) => crate::q850::header_value(crate::q850::for_end(end)),
+            (None, _) => crate::q850::header_value(16),
+        };
         let dialog = call.dialog_mut(side);
-        let bye = dialog.request(Method::Bye, &branch);
+        let mut bye = dialog.request(Method::Bye, &branch);
+        bye.push_header(
+            crate::wire::HeaderName::from_token("Reason"),
+            reason.as_str(),
+        );
         let peer = dialog.peer;
         if let Ok(tx) = self.layer.start_client(now, bye, peer) {
             self.clients.insert(tx, (id, Purpose::Bye));
