@@ -202,6 +202,7 @@ pub mod network;
 mod peer;
 mod persist;
 mod ports;
+pub mod resolved;
 mod route;
 mod schema;
 mod validate;

@@ -195,6 +195,10 @@ pub struct TrunkSection {
     pub name: String,
     pub realm: String,
     pub peers: Vec<String>,
+    /// Where this trunk's requests may come from besides its peers: CIDRs or host names
+    /// (resolved to A/AAAA). Never targets of calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
     /// Default: every codec the SBC knows, in the offer's order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codecs: Option<Vec<String>>,

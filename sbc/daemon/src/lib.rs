@@ -38,6 +38,7 @@
 pub mod check;
 pub mod cli;
 mod core;
+pub mod dns;
 mod drain;
 mod dtmf;
 mod firewall;
