@@ -83,7 +83,8 @@
 //! | `trunk.invite_timeout_ms` | milliseconds a peer has to answer an INVITE at all (even 100 Trying) before it is abandoned for the next peer (late 1xx: CANCEL, late 2xx: ACK + BYE), `200..=32000` | `4000` |
 //! | `trunk.no_target_code` | the caller's answer when no peer is left (timeouts, 408, 503 before any provisional), `400..=699`, without Retry-After | `503` |
 //! | `trunk.rule` (`[[trunk.rule]]`) | header manipulation rules, see `sbc_rules`: `direction`, `method`, `message`, `status`, `if_header`, `if_match`, `action`, `header`, `param`, `uri_part`, `match`, `value`; each refused with its key path (`trunk[0].rule[1].match`) when it could break a message | none |
-//! | `trunk.peers` | `[transport:]ip[:port]`, non-empty; RFC 3263 defaults: UDP, port 5060 (`tls:` 5061); host names refused (not resolved yet) | required |
+//! | `trunk.peers` | `[transport:]host[:port]`, non-empty, in the order calls try them; an IP takes RFC 3263's defaults (UDP, port 5060, `tls:` 5061); a DNS name is resolved by the daemon (RFC 3263: NAPTR when no transport, SRV when no port, A/AAAA; see [`resolved`]); a transport written with a name needs a listener of it in the realm | required |
+//! | `trunk.sources` | CIDRs or DNS names (A/AAAA) whose requests are this trunk's too, besides its peers' addresses; never targets | none |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
 //! | `realm.public_ip` | advertised instead of local addresses (1:1 NAT) | none |
 //! | `realm.tls_cert`, `realm.tls_key` | PEM paths; required with a `tls:` listener | none |

@@ -235,6 +235,12 @@ fn trunk(
         .iter()
         .filter_map(|s| s.parse::<PeerSpec>().ok())
         .any(|s| s.transport == Some(sbc_core::Transport::Tls));
+    // A name without a transport may resolve to TLS (NAPTR `SIPS+D2T`, `_sips._tcp`).
+    let may_be_tls = has_tls_peer
+        || t.peers
+            .iter()
+            .filter_map(|s| s.parse::<PeerSpec>().ok())
+            .any(|s| s.name().is_some() && s.transport.is_none());
     let srtp = super::srtp::policy(
         v,
         &p,
@@ -244,7 +250,7 @@ fn trunk(
         has_tls_peer,
         "the trunk",
     );
-    let tls = tls(v, &p, t, has_tls_peer);
+    let tls = tls(v, &p, t, may_be_tls);
     let health = super::health::health_and_limits(v, &p, t);
     let first_peer = specs.first().map(|s: &PeerSpec| match s.literal() {
         Some(a) => match a.addr {
