@@ -93,6 +93,10 @@ pub enum ConfigErrorKind {
         reason: crate::peer::PeerSpecError,
     },
 
+    /// A realm `domain` that is not a DNS name.
+    #[error("invalid domain \"{value}\": {reason}")]
+    InvalidDomain { value: String, reason: String },
+
     /// A trunk `sources` entry that is neither a CIDR nor a host name.
     #[error("invalid source \"{value}\": {reason} (expected a CIDR or a host name)")]
     InvalidSource { value: String, reason: String },

@@ -175,6 +175,8 @@ pub struct Realm {
     /// What the SBC calls itself in Server and User-Agent headers towards this realm
     /// (`server_header`); empty: no such header.
     pub server_header: String,
+    /// The SBC's FQDN on this realm (`domain`, lowercase); `None`: its addresses.
+    pub domain: Option<String>,
 }
 
 /// How the legs of one trunk or realm carry DTMF (`dtmf`, `dtmf_info_type`,

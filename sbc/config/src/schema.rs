@@ -186,6 +186,11 @@ pub struct RealmSection {
     /// headers); `""`: no such header. Default `"sbc"` (no version).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_header: Option<String>,
+    /// The SBC's FQDN on this realm (`sbc1.example.com`): the host of its Via sent-by,
+    /// Contact and Record-Route there, and a Request-URI host that means the SBC itself.
+    /// Must be a name of the realm's TLS certificate when it has one. Default: addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 /// `[[trunk]]`

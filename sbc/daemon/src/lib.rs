@@ -53,6 +53,8 @@ pub mod netconf;
 mod notify;
 pub mod observe;
 mod policy;
+#[cfg(test)]
+mod policy_tests;
 mod registrations;
 pub mod relay;
 mod rewrite;

@@ -140,8 +140,19 @@ async fn serve_with(
                     tokio::spawn(tcp::serve(listener, l.addr, streams.clone(), slots.clone()));
                 }
                 Transport::Tls => {
-                    let config = server_config(realm)
-                        .with_context(|| format!("realm {}: TLS certificate", realm.name))?;
+                    let config = server_config(realm).map_err(|e| match e {
+                        // The key to blame is the domain, not the certificate file.
+                        e @ crate::transport::TlsSetupError::DomainNotInCertificate { .. } => {
+                            let i = config
+                                .realms()
+                                .iter()
+                                .position(|r| r.name == realm.name)
+                                .unwrap_or(0);
+                            anyhow::anyhow!("realm[{i}].domain: {e}")
+                        }
+                        e => anyhow::Error::new(e)
+                            .context(format!("realm {}: TLS certificate", realm.name)),
+                    })?;
                     let listener = TcpListener::bind(l.addr)
                         .await
                         .with_context(|| format!("realm {}: binding {l}", realm.name))?;
