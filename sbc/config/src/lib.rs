@@ -86,6 +86,7 @@
 //! | `trunk.peers` | `[transport:]host[:port]`, non-empty, in the order calls try them; an IP takes RFC 3263's defaults (UDP, port 5060, `tls:` 5061); a DNS name is resolved by the daemon (RFC 3263: NAPTR when no transport, SRV when no port, A/AAAA; see [`resolved`]); a transport written with a name needs a listener of it in the realm | required |
 //! | `trunk.sources` | CIDRs or DNS names (A/AAAA) whose requests are this trunk's too, besides its peers' addresses; never targets | none |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
+//! | `realm.domain` | the SBC's FQDN on the realm (DNS name): host of its Via sent-by, Contact and Record-Route there; a Request-URI with it is addressed to the SBC; the daemon checks it against the realm's certificate | addresses |
 //! | `realm.public_ip` | advertised instead of local addresses (1:1 NAT) | none |
 //! | `realm.tls_cert`, `realm.tls_key` | PEM paths; required with a `tls:` listener | none |
 //! | `realm.tls_verify_client` | `"none"`, `"optional"` or `"required"` (client certificates) | `"none"` |
