@@ -130,3 +130,90 @@ impl Names {
         self.remember();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Instant, SystemTime};
+
+    use sbc_config::resolved::{NameState, ResolvedTarget};
+
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_toml_str(
+            r#"
+[system]
+name = "t"
+[management]
+listen = "127.0.0.1:8443"
+[firewall]
+enabled = false
+[[realm]]
+name = "inside"
+listen = ["udp:10.0.0.1:5060"]
+media_ip = "10.0.0.1"
+media_ports = "30000-30099"
+[[trunk]]
+name = "pbx"
+realm = "inside"
+peers = ["pbx.example"]
+"#,
+            "/tmp",
+        )
+        .expect("valid config")
+    }
+
+    fn resolved_to(addr: &str) -> Resolved {
+        let mut r = Resolved::default();
+        r.peers.insert(
+            "pbx.example".parse().expect("spec"),
+            (
+                NameState::Resolved {
+                    targets: vec![ResolvedTarget {
+                        addr: addr.parse().expect("addr"),
+                        priority: 0,
+                        weight: 0,
+                        expires: Instant::now(),
+                        source: "test".to_owned(),
+                    }],
+                },
+                SystemTime::now(),
+            ),
+        );
+        r
+    }
+
+    fn owner(c: &Config, ip: &str) -> Option<String> {
+        c.trunk_for_source_in("inside", ip.parse().expect("ip"))
+            .map(|t| t.name.clone())
+    }
+
+    /// A moved address keeps identifying the trunk while it has calls, and goes after.
+    #[tokio::test]
+    async fn a_vanished_address_is_kept_until_the_trunks_calls_end() {
+        let mut names = Names::start(Arc::new(config()));
+        names.applied();
+        let idle = HashMap::new();
+        let busy: HashMap<String, u64> = [("pbx".to_owned(), 1)].into();
+        let (c, changed) = names.update(resolved_to("udp:10.0.0.30:5060"), &idle);
+        assert!(changed);
+        assert_eq!(owner(&c, "10.0.0.30").as_deref(), Some("pbx"));
+        // The same again: nothing for the firewall to do.
+        let (_, changed) = names.update(resolved_to("udp:10.0.0.30:5060"), &idle);
+        assert!(!changed);
+
+        let (c, changed) = names.update(resolved_to("udp:10.0.0.31:5060"), &busy);
+        assert!(changed);
+        assert_eq!(c.trunks()[0].peers.len(), 1, "the old address is no target");
+        assert_eq!(owner(&c, "10.0.0.31").as_deref(), Some("pbx"));
+        assert_eq!(
+            owner(&c, "10.0.0.30").as_deref(),
+            Some("pbx"),
+            "retired, kept"
+        );
+        assert!(names.expire_retired(&busy).is_none());
+        let c = names.expire_retired(&idle).expect("dropped once idle");
+        assert_eq!(owner(&c, "10.0.0.30"), None);
+        assert_eq!(owner(&c, "10.0.0.31").as_deref(), Some("pbx"));
+    }
+}
