@@ -184,6 +184,7 @@ async fn run<D: Dns>(dns: D, mut config: watch::Receiver<Arc<Config>>, tx: mpsc:
                         }
                         !ours
                     });
+                    keep_order(entry.state.targets(), &mut targets);
                     let expiry = targets.iter().map(|t| t.expires).min();
                     let due = expiry.map_or(now + RETRY, |e| {
                         e.max(now + MIN_REFRESH).min(now + MAX_REFRESH)
@@ -265,6 +266,19 @@ async fn resolve_key<D: Dns>(dns: &D, key: &Key) -> Result<Vec<ResolvedTarget>, 
     }
 }
 
+/// The same targets as before (a weighted draw may order them differently each time)
+/// keep their previous order: calls, registrations and the logs see no change.
+fn keep_order(before: &[ResolvedTarget], now: &mut [ResolvedTarget]) {
+    let key = |t: &ResolvedTarget| (t.addr.to_string(), t.priority, t.weight);
+    let mut a: Vec<_> = before.iter().map(key).collect();
+    let mut b: Vec<_> = now.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    if a == b {
+        now.sort_by_key(|t| before.iter().position(|o| key(o) == key(t)));
+    }
+}
+
 /// What a state gives, without its expiry times (those change at every refresh).
 fn material(s: &NameState) -> (Vec<(TransportAddr, u16, u16)>, Option<String>, bool) {
     let t = s
@@ -326,4 +340,30 @@ fn snapshot(entries: &HashMap<Key, Entry>) -> Resolved {
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(addr: &str, weight: u16) -> ResolvedTarget {
+        ResolvedTarget {
+            addr: addr.parse().expect("addr"),
+            priority: 10,
+            weight,
+            expires: Instant::now(),
+            source: "test".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_same_targets_keep_their_order_and_new_ones_take_the_draw() {
+        let before = [t("udp:10.0.0.1:5060", 50), t("udp:10.0.0.2:5060", 50)];
+        let mut now = [t("udp:10.0.0.2:5060", 50), t("udp:10.0.0.1:5060", 50)];
+        keep_order(&before, &mut now);
+        assert_eq!(now[0].addr, before[0].addr);
+        let mut changed = [t("udp:10.0.0.3:5060", 50), t("udp:10.0.0.1:5060", 50)];
+        keep_order(&before, &mut changed);
+        assert_eq!(changed[0].addr.to_string(), "udp:10.0.0.3:5060");
+    }
 }
