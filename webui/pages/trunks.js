@@ -20,7 +20,7 @@ export async function render(main) {
   let list = [];
   let realms = [];
   let registry = { codecs: [], dtmf_modes: [], dtmf_info_types: [], srtp_modes: [], srtp_suites: [] };
-  let health = new Map();
+  let status = new Map();
 
   async function load() {
     [list, realms, registry] = await Promise.all([
@@ -33,9 +33,32 @@ export async function render(main) {
     replace(tester, list.length ? ruleTester(list) : null);
   }
 
+  // A peer or source given by name: its state, and what it resolved to (RFC 3263 order).
+  function resolvedPeer(p, named) {
+    const n = named.find((x) => x.name === p);
+    if (!n) return null;
+    const when = n.changed ? new Date(n.changed * 1000).toLocaleTimeString() : '';
+    return h(
+      'div',
+      { class: 'small' },
+      h('div', { class: 'muted' }, n.state === 'failed' ? pill('down', 'DNS failed') : n.state === 'pending' ? pill('warn', 'resolving') : pill('up', 'resolved'), ` since ${when}`, n.reason ? ` — ${n.reason}` : ''),
+      (n.targets || []).map((x) =>
+        h(
+          'div',
+          { class: 'mono', title: x.source },
+          n.source_only ? null : (x.up ? pill('up', 'Up') : pill('down', 'Down')),
+          ` ${x.transport}:${x.address}${n.source_only ? '' : `:${x.port}`}`,
+          h('span', { class: 'muted' }, ` prio ${x.priority} weight ${x.weight}, TTL ${x.ttl_left} s`),
+        ),
+      ),
+    );
+  }
+
   function draw() {
     const rows = list.map((t) => {
-      const peers = health.get(t.name) || [];
+      const live = status.get(t.name) || {};
+      const peers = live.peers || [];
+      const named = live.names || [];
       return [
         h(
           'div',
@@ -48,10 +71,12 @@ export async function render(main) {
         h(
           'div',
           { class: 'peers' },
+          live.down ? h('div', {}, pill('down', 'Trunk down'), ' ', h('span', { class: 'small' }, live.down)) : null,
           (t.peers || []).map((p) => {
             const state = peers.find((x) => x.address === p);
-            return h('div', {}, state ? (state.up ? pill('up', 'Up') : pill('down', 'Down')) : null, ' ', h('span', { class: 'mono' }, p));
+            return h('div', {}, state ? (state.up ? pill('up', 'Up') : pill('down', 'Down')) : null, ' ', h('span', { class: 'mono' }, p), resolvedPeer(p, named));
           }),
+          (t.sources || []).map((p) => h('div', {}, h('span', { class: 'muted small' }, 'source '), h('span', { class: 'mono' }, p), resolvedPeer(p, named))),
         ),
         (t.codecs || []).length ? t.codecs.join(', ') : h('span', { class: 'muted' }, 'all'),
         t.dtmf || 'rfc4733',
@@ -79,6 +104,7 @@ export async function render(main) {
       realms.some((r) => r.name === t.realm) || !t.realm ? null : h('option', { value: t.realm, selected: true }, t.realm),
     );
     const peers = h('textarea', { rows: 3, spellcheck: 'false' }, (t.peers || []).join('\n'));
+    const sources = h('textarea', { rows: 2, spellcheck: 'false' }, (t.sources || []).join('\n'));
     const codecs = h('input', { type: 'text', value: (t.codecs || []).join(', '), spellcheck: 'false' });
     const transcode = choiceSelect(TRANSCODE_MODES, t.transcode || 'when-needed');
     const dtmf = choiceSelect(registry.dtmf_modes, t.dtmf || 'rfc4733');
@@ -107,7 +133,8 @@ export async function render(main) {
       fields: [
         field('Name', name, { key: 'name', hint: 'Used in routes and logs.' }),
         field('Realm', realm, { key: 'realm', hint: 'The network side (listener) the peers are reached through.' }),
-        h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: udp:198.51.100.20:5060, tcp:…, tls:… (no transport: UDP; no port: 5060, tls 5061)' })),
+        h('div', { class: 'span-2' }, field('Peers', peers, { key: 'peers', hint: 'One per line: an address or a DNS name, udp:198.51.100.20:5060, sip.carrier.example, tls:sbc.pbx.example:5061. A name without transport or port follows RFC 3263 (NAPTR, SRV, A); an address without transport is UDP, without port 5060 (tls 5061)' })),
+        h('div', { class: 'span-2' }, field('Sources', sources, { key: 'sources', hint: 'Optional, one per line: networks (52.112.0.0/14) or DNS names whose requests are this trunk\u2019s too, besides its peers. Never called.' })),
         field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${codecNames}).` }),
         field('Transcoding', transcode, { key: 'transcode', hint: choiceHint(TRANSCODE_MODES) }),
         field('DTMF', dtmf, { key: 'dtmf', hint: choiceHint(registry.dtmf_modes) }),
@@ -131,6 +158,9 @@ export async function render(main) {
         out.name = valueOf(form, 'name');
         out.realm = valueOf(form, 'realm');
         out.peers = lines(peers.value);
+        const sourceList = lines(sources.value);
+        if (sourceList.length) out.sources = sourceList;
+        else delete out.sources;
         const codecList = lines(codecs.value);
         if (codecList.length) out.codecs = codecList;
         else delete out.codecs;
@@ -182,7 +212,7 @@ export async function render(main) {
   }
 
   const off = subscribe('status', (s) => {
-    health = new Map((s.trunks || []).map((t) => [t.name, t.peers || []]));
+    status = new Map((s.trunks || []).map((t) => [t.name, t]));
     if (list.length) draw();
   });
   await load();

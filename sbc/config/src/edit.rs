@@ -362,6 +362,7 @@ to = "b"
             name: name.into(),
             realm: "outside".into(),
             peers: vec![peer.into()],
+            sources: None,
             codecs: None,
             transcode: None,
             g729_annexb: None,

@@ -93,9 +93,13 @@ pub enum ConfigErrorKind {
         reason: crate::peer::PeerSpecError,
     },
 
-    /// A trunk peer given by DNS name: names are not resolved yet.
-    #[error("\"{value}\" is a host name; peers are IP addresses (DNS names are not supported yet)")]
-    PeerName { value: String },
+    /// A realm `domain` that is not a DNS name.
+    #[error("invalid domain \"{value}\": {reason}")]
+    InvalidDomain { value: String, reason: String },
+
+    /// A trunk `sources` entry that is neither a CIDR nor a host name.
+    #[error("invalid source \"{value}\": {reason} (expected a CIDR or a host name)")]
+    InvalidSource { value: String, reason: String },
 
     #[error("invalid IP address \"{value}\"")]
     InvalidIp { value: String },

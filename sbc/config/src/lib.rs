@@ -87,8 +87,10 @@
 //! | `trunk.refer` | what becomes of an in-dialog REFER from the trunk's peers: `"reject"` (answered 403, the call stays); `"handle"` and `"relay"` are named but not built yet, and refused | `"reject"` |
 //! | `trunk.ice` | `"off"` (ICE attributes removed, STUN dropped) or `"lite"`: the SBC is an ICE-lite agent on the trunk's legs (its `a=ice-lite`, ufrag/password and one host candidate per component on the realm's media address, `public_ip` when set; checks answered, media following their nominations) | `"off"` |
 //! | `trunk.rule` (`[[trunk.rule]]`) | header manipulation rules, see `sbc_rules`: `direction`, `method`, `message`, `status`, `if_header`, `if_match`, `action`, `header`, `param`, `uri_part`, `match`, `value`; each refused with its key path (`trunk[0].rule[1].match`) when it could break a message | none |
-//! | `trunk.peers` | `[transport:]ip[:port]`, non-empty; RFC 3263 defaults: UDP, port 5060 (`tls:` 5061); host names refused (not resolved yet) | required |
+//! | `trunk.peers` | `[transport:]host[:port]`, non-empty, in the order calls try them; an IP takes RFC 3263's defaults (UDP, port 5060, `tls:` 5061); a DNS name is resolved by the daemon (RFC 3263: NAPTR when no transport, SRV when no port, A/AAAA; see [`resolved`]); a transport written with a name needs a listener of it in the realm | required |
+//! | `trunk.sources` | CIDRs or DNS names (A/AAAA) whose requests are this trunk's too, besides its peers' addresses; never targets | none |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
+//! | `realm.domain` | the SBC's FQDN on the realm (DNS name): host of its Via sent-by, Contact and Record-Route there; a Request-URI with it is addressed to the SBC; the daemon checks it against the realm's certificate | addresses |
 //! | `realm.public_ip` | advertised instead of local addresses (1:1 NAT) | none |
 //! | `realm.tls_cert`, `realm.tls_key` | PEM paths; required with a `tls:` listener | none |
 //! | `realm.tls_verify_client` | `"none"`, `"optional"` or `"required"` (client certificates) | `"none"` |
@@ -208,6 +210,7 @@ pub mod network;
 mod peer;
 mod persist;
 mod ports;
+pub mod resolved;
 mod route;
 mod schema;
 mod validate;

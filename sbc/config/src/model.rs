@@ -197,6 +197,8 @@ pub struct Realm {
     /// What the SBC calls itself in Server and User-Agent headers towards this realm
     /// (`server_header`); empty: no such header.
     pub server_header: String,
+    /// The SBC's FQDN on this realm (`domain`, lowercase); `None`: its addresses.
+    pub domain: Option<String>,
 }
 
 /// How the legs of one trunk or realm carry DTMF (`dtmf`, `dtmf_info_type`,
@@ -268,8 +270,21 @@ pub struct Trunk {
     /// Name of an existing realm (see [`Config::realm_of`]).
     pub realm: String,
     /// Where calls for this trunk go, in order. Requests from these IPs (any port, any
-    /// transport) belong to this trunk.
+    /// transport) belong to this trunk. As validated: the IP literals of `peers`; in the
+    /// daemon's effective configuration ([`Config::with_resolved`]) also every address
+    /// the names resolved to, in place of each name.
     pub peers: Vec<TransportAddr>,
+    /// `peers` as written, in order (names and literals).
+    pub peer_specs: Vec<crate::PeerSpec>,
+    /// `sources` networks: requests from them are this trunk's too (never targets).
+    pub sources: Vec<crate::Cidr>,
+    /// `sources` names (resolved by the daemon to addresses that identify the trunk).
+    pub source_names: Vec<String>,
+    /// Addresses identifying the trunk besides its literal peers: resolved peers and
+    /// sources, and retired addresses calls still use (effective configuration only).
+    pub resolved_sources: Vec<IpAddr>,
+    /// Each name's resolution state (effective configuration only; empty as validated).
+    pub resolution: Vec<crate::resolved::PeerResolution>,
     /// Allowed codecs in order of preference; `None` allows all.
     pub codecs: Option<Vec<Codec>>,
     /// Whether calls of this trunk may be transcoded (`transcode`).
@@ -618,11 +633,20 @@ impl Config {
     /// The trunk of realm `realm` a request from `ip` (any source port, any transport)
     /// belongs to. Validation guarantees at most one.
     pub fn trunk_for_source_in(&self, realm: &str, ip: IpAddr) -> Option<&Trunk> {
-        self.peer_index
-            .get(&ip.to_canonical())?
-            .iter()
+        let ip = ip.to_canonical();
+        let by_address = self
+            .peer_index
+            .get(&ip)
+            .into_iter()
+            .flatten()
             .filter_map(|&i| self.trunks.get(i))
-            .find(|t| t.realm == realm)
+            .find(|t| t.realm == realm);
+        // Then `sources` networks, in file order.
+        by_address.or_else(|| {
+            self.trunks
+                .iter()
+                .find(|t| t.realm == realm && t.sources.iter().any(|c| c.contains(ip)))
+        })
     }
 
     /// The realm owning the local listener a message arrived on.

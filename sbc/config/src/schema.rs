@@ -214,6 +214,11 @@ pub struct RealmSection {
     /// headers); `""`: no such header. Default `"sbc"` (no version).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_header: Option<String>,
+    /// The SBC's FQDN on this realm (`sbc1.example.com`): the host of its Via sent-by,
+    /// Contact and Record-Route there, and a Request-URI host that means the SBC itself.
+    /// Must be a name of the realm's TLS certificate when it has one. Default: addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 /// `[[trunk]]`
@@ -223,6 +228,10 @@ pub struct TrunkSection {
     pub name: String,
     pub realm: String,
     pub peers: Vec<String>,
+    /// Where this trunk's requests may come from besides its peers: CIDRs or host names
+    /// (resolved to A/AAAA). Never targets of calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
     /// Default: every codec the SBC knows, in the offer's order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codecs: Option<Vec<String>>,

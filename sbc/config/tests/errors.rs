@@ -95,9 +95,13 @@ fn each_bad_config_reports_its_errors() {
         ("bad address without a transport (RFC 3263: UDP)",
          &[("udp:10.0.0.20:5060", "10.91.1.300:5060")],
          &[r#"trunk[1].peers[0]: invalid address "10.91.1.300:5060""#]),
-        ("peer by name",
+        ("peer by name with a transport the realm does not listen on",
          &[("udp:10.0.0.20:5060", "tls:sbc.pbx.example:5061")],
-         &[r#"trunk[1].peers[0]: "tls:sbc.pbx.example:5061" is a host name; peers are IP addresses (DNS names are not supported yet)"#]),
+         &[r#"trunk[1].peers[0]: realm "inside" has no tls listener on any address family for peer "tls:sbc.pbx.example:5061""#]),
+        ("bad source",
+         &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\nsources = [\"10.0.0.1/8\", \"-bad.example\"]")],
+         &[r#"trunk[1].sources[0]: invalid source "10.0.0.1/8": host bits set (the network is 10.0.0.0/8) (expected a CIDR or a host name)"#,
+           r#"trunk[1].sources[1]: invalid source "-bad.example": invalid host name "-bad.example": use letters, digits and '-' (not at either end of a label) (expected a CIDR or a host name)"#]),
         ("unknown trunk in route",
          &[("to = \"carrier\"", "to = \"pbx2\"")],
          &[r#"route[1].to: unknown trunk "pbx2""#]),
@@ -305,7 +309,7 @@ fn each_bad_config_reports_its_errors() {
         // Deserialization errors: the TOML parser's message, with key path and position.
         ("unknown key names the key",
          &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
-         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `codecs`, `transcode`, `g729_annexb`, `ptime`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule`, `refer`, `ice` (line 23, column 1)"]),
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `sources`, `codecs`, `transcode`, `g729_annexb`, `ptime`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule`, `refer`, `ice` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
          &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `metrics`, `hep`, `log`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),
@@ -446,4 +450,163 @@ fn a_trunk_takes_its_realms_dtmf_unless_it_sets_its_own() {
     assert!(!legacy.dtmf_policy.show_digits);
     let carrier = config.trunk("carrier").unwrap_or_else(|| panic!("carrier"));
     assert_eq!(carrier.dtmf_policy, sbc_config::DtmfPolicy::default());
+}
+
+/// Names are resolved by the daemon: validated, they give no peer address yet; the
+/// effective configuration puts their targets in their place and lets them (and
+/// `sources`) identify the trunk.
+#[test]
+fn names_and_sources_take_their_resolved_addresses_in_place() {
+    use sbc_config::resolved::{NameState, Resolved, ResolvedTarget};
+    use std::time::{Instant, SystemTime};
+    let text = edit(&[(
+        r#"peers = ["udp:10.0.0.20:5060"]"#,
+        r#"peers = ["pbx.example", "10.0.0.21"]
+sources = ["10.1.0.0/16", "edge.pbx.example"]"#,
+    )]);
+    let config = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
+    let t = &config.trunks()[1];
+    assert_eq!(t.peers.len(), 1, "only the literal before resolution");
+    assert_eq!(t.source_names, ["edge.pbx.example"]);
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+    assert_eq!(
+        config
+            .trunk_for_source_in("inside", ip("10.1.2.3"))
+            .map(|t| t.name.as_str()),
+        Some("pbx")
+    );
+    assert!(
+        config
+            .trunk_for_source_in("inside", ip("10.0.0.77"))
+            .is_none()
+    );
+    // Pending: the trunk still has its literal.
+    let (pending, _) = config.with_resolved(&Resolved::default());
+    assert!(pending.trunks()[1].down_reason().is_none());
+
+    let target = |a: &str| ResolvedTarget {
+        addr: a.parse().expect("addr"),
+        priority: 10,
+        weight: 0,
+        expires: Instant::now(),
+        source: "test".to_owned(),
+    };
+    let mut r = Resolved::default();
+    let spec: sbc_config::PeerSpec = "pbx.example".parse().expect("spec");
+    r.peers.insert(
+        spec,
+        (
+            NameState::Resolved {
+                targets: vec![target("tcp:10.0.0.30:5070"), target("tcp:10.0.0.31:5070")],
+            },
+            SystemTime::now(),
+        ),
+    );
+    r.sources.insert(
+        "edge.pbx.example".to_owned(),
+        (
+            NameState::Resolved {
+                targets: vec![target("udp:10.0.0.40:0")],
+            },
+            SystemTime::now(),
+        ),
+    );
+    r.retired.insert("pbx".to_owned(), vec![ip("10.0.0.50")]);
+    let (eff, conflicts) = config.with_resolved(&r);
+    assert!(conflicts.is_empty(), "{conflicts:?}");
+    let peers: Vec<String> = eff.trunks()[1]
+        .peers
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        peers,
+        [
+            "tcp:10.0.0.30:5070",
+            "tcp:10.0.0.31:5070",
+            "udp:10.0.0.21:5060"
+        ]
+    );
+    for a in [
+        "10.0.0.30",
+        "10.0.0.31",
+        "10.0.0.40",
+        "10.0.0.50",
+        "10.0.0.21",
+    ] {
+        assert_eq!(
+            eff.trunk_for_source_in("inside", ip(a))
+                .map(|t| t.name.as_str()),
+            Some("pbx"),
+            "{a}"
+        );
+    }
+    assert_eq!(eff.trunks()[1].resolution.len(), 2);
+
+    // A name that does not exist and no literal: the trunk is down, saying why.
+    let text = edit(&[(
+        r#"peers = ["udp:10.0.0.20:5060"]"#,
+        r#"peers = ["ghost.example"]"#,
+    )]);
+    let config = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
+    let mut r = Resolved::default();
+    r.peers.insert(
+        "ghost.example".parse().expect("spec"),
+        (
+            NameState::Failed {
+                reason: "no SRV record for ghost.example".to_owned(),
+                targets: Vec::new(),
+                retry_at: Instant::now(),
+            },
+            SystemTime::now(),
+        ),
+    );
+    let (eff, _) = config.with_resolved(&r);
+    assert_eq!(
+        eff.trunks()[1].down_reason().as_deref(),
+        Some("ghost.example: no SRV record for ghost.example")
+    );
+}
+
+/// An address a name resolves to that another trunk of the realm owns keeps identifying
+/// that trunk (it is still a target of both).
+#[test]
+fn a_resolved_address_of_another_trunk_does_not_steal_its_requests() {
+    use sbc_config::resolved::{NameState, Resolved, ResolvedTarget};
+    use std::time::{Instant, SystemTime};
+    let text = edit(&[(
+        r#"peers = ["udp:10.0.0.20:5060"]"#,
+        r#"peers = ["pbx.example"]
+
+[[trunk]]
+name = "pbx-b"
+realm = "inside"
+peers = ["udp:10.0.0.20:5060"]"#,
+    )]);
+    let config = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
+    let mut r = Resolved::default();
+    r.peers.insert(
+        "pbx.example".parse().expect("spec"),
+        (
+            NameState::Resolved {
+                targets: vec![ResolvedTarget {
+                    addr: "udp:10.0.0.20:5060".parse().expect("addr"),
+                    priority: 0,
+                    weight: 0,
+                    expires: Instant::now(),
+                    source: "test".to_owned(),
+                }],
+            },
+            SystemTime::now(),
+        ),
+    );
+    let (eff, conflicts) = config.with_resolved(&r);
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    let ip = "10.0.0.20".parse().expect("ip");
+    assert_eq!(
+        eff.trunk_for_source_in("inside", ip)
+            .map(|t| t.name.as_str()),
+        Some("pbx-b")
+    );
+    assert_eq!(eff.trunks()[1].peers.len(), 1);
 }

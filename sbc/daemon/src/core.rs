@@ -57,6 +57,8 @@ use sbc_session::MediaHook;
 #[derive(Debug)]
 pub enum Control {
     Reload(Arc<Config>),
+    /// The same configuration with trunk names resolved anew ([`crate::dns`]).
+    Resolved(Arc<Config>),
     /// Lift a ban (management API); the reply says whether the address was banned.
     Unban {
         address: std::net::IpAddr,
@@ -270,6 +272,7 @@ impl Core {
                 }
                 c = control.recv(), if self.stop_at.is_none() => match c {
                     Some(Control::Reload(config)) => self.reload(config),
+                    Some(Control::Resolved(config)) => self.resolved(config),
                     Some(Control::Unban { address, reply }) => {
                         let _ = reply.send(self.firewall.unban(address));
                     }
@@ -326,6 +329,20 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Names resolved anew: everything a reload touches that depends on trunk addresses.
+    fn resolved(&mut self, config: Arc<Config>) {
+        self.trunks.reload(Instant::now(), &config);
+        match crate::transport::TlsClients::from_config(&config) {
+            Ok(tls) => self.outbound.set_tls_clients(Arc::new(tls)),
+            Err(e) => warn!("DNS: trunk TLS settings not rebuilt for the resolved peers: {e}"),
+        }
+        self.registrations.reload(&config, &self.agent);
+        self.hook.inner_mut().reload(config.clone());
+        self.firewall.reload(&config);
+        self.rewriter = Rewriter::new(&config);
+        self.config = config;
     }
 
     fn reload(&mut self, config: Arc<Config>) {

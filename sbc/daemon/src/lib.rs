@@ -38,6 +38,7 @@
 pub mod check;
 pub mod cli;
 mod core;
+pub mod dns;
 mod drain;
 mod dtmf;
 mod firewall;
@@ -53,6 +54,8 @@ pub mod netconf;
 mod notify;
 pub mod observe;
 mod policy;
+#[cfg(test)]
+mod policy_tests;
 mod registrations;
 pub mod relay;
 mod rewrite;

@@ -301,6 +301,10 @@ pub(crate) fn targets(trunk: &Trunk, realm: &Realm) -> Vec<Target> {
 /// `host:port` the SBC writes in Via and Contact on a realm: the public address when
 /// the realm is behind 1:1 NAT, else the listener's.
 pub(crate) fn advertised(realm: &Realm, local: std::net::SocketAddr) -> String {
+    // The realm's FQDN (`domain`) when it has one: Via sent-by, Contact, Record-Route.
+    if let Some(domain) = &realm.domain {
+        return format!("{domain}:{}", local.port());
+    }
     let ip = realm.public_ip.unwrap_or(local.ip());
     host_port(std::net::SocketAddr::new(ip, local.port()))
 }
@@ -322,9 +326,16 @@ fn host_port(a: std::net::SocketAddr) -> String {
 }
 
 /// Whether a Request-URI names the SBC itself: its host is one of the realm's listening
-/// or advertised addresses.
+/// or advertised addresses, or the realm's `domain`.
 fn addressed_to_us(uri: &Uri<'_>, realm: &Realm) -> bool {
-    let Some(ip) = uri.as_sip().and_then(|u| u.host.ip()) else {
+    let Some(sip) = uri.as_sip() else {
+        return false;
+    };
+    if let (sbc_sip::grammar::Host::Name(name), Some(domain)) = (&sip.host, &realm.domain) {
+        let name = name.strip_suffix('.').unwrap_or(name);
+        return name.eq_ignore_ascii_case(domain);
+    }
+    let Some(ip) = sip.host.ip() else {
         return false;
     };
     let ip: IpAddr = ip.to_canonical();

@@ -140,8 +140,19 @@ async fn serve_with(
                     tokio::spawn(tcp::serve(listener, l.addr, streams.clone(), slots.clone()));
                 }
                 Transport::Tls => {
-                    let config = server_config(realm)
-                        .with_context(|| format!("realm {}: TLS certificate", realm.name))?;
+                    let config = server_config(realm).map_err(|e| match e {
+                        // The key to blame is the domain, not the certificate file.
+                        e @ crate::transport::TlsSetupError::DomainNotInCertificate { .. } => {
+                            let i = config
+                                .realms()
+                                .iter()
+                                .position(|r| r.name == realm.name)
+                                .unwrap_or(0);
+                            anyhow::anyhow!("realm[{i}].domain: {e}")
+                        }
+                        e => anyhow::Error::new(e)
+                            .context(format!("realm {}: TLS certificate", realm.name)),
+                    })?;
                     let listener = TcpListener::bind(l.addr)
                         .await
                         .with_context(|| format!("realm {}: binding {l}", realm.name))?;
@@ -171,10 +182,16 @@ async fn serve_with(
         .map(|_| Arc::new(crate::observe::media::MediaBoard::new(relay_config.workers)));
     relay_config.board = board.clone();
     let (relay, media_events) = relay::start(relay_config).context("starting the media workers")?;
-    let config = Arc::new(config);
+    // Trunk names resolve in the background; the core and the firewall run on the
+    // effective configuration (the file's, names replaced by their addresses).
+    let file_config = Arc::new(config);
+    let mut names = crate::dns::apply::Names::start(file_config.clone());
+    let config = names.effective();
+    names.applied();
     // Management (HTTPS UI and API): its snapshot is fed by the core, its commands are
     // handled in `signals` (applying a saved config takes the SIGHUP path).
-    let mgmt = crate::mgmt::start(path, config.clone()).await?;
+    let mgmt = crate::mgmt::start(path, file_config).await?;
+    let snapshots = mgmt.live.snapshot.subscribe();
     let core_beat = Beat::new("the core task");
     let listening = listeners(&config).len();
     let management = config.management().listen;
@@ -221,7 +238,11 @@ async fn serve_with(
         identities: &identities,
         service,
     };
-    let stopped = wait_for_signals(signals, &live, firewall, mgmt.live.commands).await;
+    let dns = Dns {
+        names: &mut names,
+        snapshots,
+    };
+    let stopped = wait_for_signals(signals, &live, firewall, mgmt.live.commands, dns).await;
     if let Some(w) = watchdog {
         w.abort();
     }
@@ -265,13 +286,52 @@ impl Signals {
     }
 }
 
+/// Resolution of trunk names, as the signal loop sees it.
+struct Dns<'a> {
+    names: &'a mut crate::dns::apply::Names,
+    /// The live views (calls in progress per trunk: retired addresses stay until none).
+    snapshots: tokio::sync::watch::Receiver<sbc_mgmt::live::Snapshot>,
+}
+
+impl Dns<'_> {
+    fn active(&self) -> HashMap<String, u64> {
+        self.snapshots
+            .borrow()
+            .trunks
+            .iter()
+            .map(|t| (t.name.clone(), t.active_calls))
+            .collect()
+    }
+}
+
+/// How often retired addresses are checked for calls still using them.
+const RETIRED_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A new effective configuration from the resolver: the firewall follows when addresses
+/// changed, the core takes it (targets, identification, TLS clients, health checks).
+async fn apply_resolved(
+    live: &Live<'_>,
+    firewall: &mut Option<Firewall>,
+    config: Arc<Config>,
+    addresses_changed: bool,
+) {
+    if addresses_changed {
+        if let Err(e) = crate::firewall::reload(firewall, &config) {
+            error!("DNS: the firewall did not take the resolved addresses: {e:#}");
+        }
+    }
+    let _ = live.control.send(Control::Resolved(config)).await;
+}
+
 /// Waits for SIGTERM/SIGINT; reloads on SIGHUP.
 async fn wait_for_signals(
     signals: Signals,
     live: &Live<'_>,
     firewall: &mut Option<Firewall>,
     mut mgmt: mpsc::Receiver<MgmtCommand>,
+    dns: Dns<'_>,
 ) -> anyhow::Result<()> {
+    let mut retired_check = tokio::time::interval(RETIRED_CHECK);
     let (path, control) = (live.path, live.control);
     let Signals {
         mut term,
@@ -282,11 +342,27 @@ async fn wait_for_signals(
         tokio::select! {
             _ = term.recv() => { info!("SIGTERM: stopping"); return Ok(()); }
             _ = int.recv() => { info!("SIGINT: stopping"); return Ok(()); }
-            _ = hup.recv() => reload(live, firewall).await,
+            _ = hup.recv() => reload(live, firewall, dns.names).await,
+            Some(resolved) = dns.names.updates.recv() => {
+                let active = dns.active();
+                let (config, changed) = dns.names.update(resolved, &active);
+                apply_resolved(live, firewall, config, changed).await;
+            }
+            _ = retired_check.tick() => {
+                let active = dns.active();
+                if let Some(config) = dns.names.expire_retired(&active) {
+                    apply_resolved(live, firewall, config, true).await;
+                }
+            }
             Some(command) = mgmt.recv() => match command {
                 MgmtCommand::Apply { config, reply } => {
                     info!(config = %path.display(), "management: applying a configuration");
-                    let applied = crate::mgmt::apply::apply(live, firewall, config).await;
+                    let effective = dns.names.effective_of(&config);
+                    let applied = crate::mgmt::apply::apply(live, firewall, effective).await;
+                    if applied.is_ok() {
+                        dns.names.set_file(config);
+                        dns.names.applied();
+                    }
                     // Management saves the file only on Ok: the file stays what runs.
                     let _ = reply.send(applied);
                 }
@@ -309,21 +385,37 @@ async fn wait_for_signals(
     }
 }
 
-async fn reload(live: &Live<'_>, firewall: &mut Option<Firewall>) {
+async fn reload(
+    live: &Live<'_>,
+    firewall: &mut Option<Firewall>,
+    names: &mut crate::dns::apply::Names,
+) {
     let path = live.path;
     info!(config = %path.display(), "SIGHUP: reloading configuration");
     live.service.reloading();
-    reload_file(live, firewall).await;
+    reload_file(live, firewall, names).await;
     live.service.ready("serving (configuration reloaded)");
 }
 
-async fn reload_file(live: &Live<'_>, firewall: &mut Option<Firewall>) {
+async fn reload_file(
+    live: &Live<'_>,
+    firewall: &mut Option<Firewall>,
+    names: &mut crate::dns::apply::Names,
+) {
     let path = live.path;
     match Config::load_with(path, &crate::ifaddrs::read_or_empty()) {
         Ok(new) => {
             // The same checks as a change through management (TLS files, ruleset);
-            // the error is logged there.
-            let _ = crate::mgmt::apply::apply(live, firewall, Arc::new(new)).await;
+            // the error is logged there. Names keep what they resolved to.
+            let new = Arc::new(new);
+            let effective = names.effective_of(&new);
+            if crate::mgmt::apply::apply(live, firewall, effective)
+                .await
+                .is_ok()
+            {
+                names.set_file(new);
+                names.applied();
+            }
         }
         Err(errors) => {
             for e in errors.iter() {

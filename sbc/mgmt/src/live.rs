@@ -46,6 +46,46 @@ pub struct TrunkView {
     pub realm: String,
     pub peers: Vec<PeerView>,
     pub active_calls: u64,
+    /// Why the trunk has no target at all (every peer a name that does not resolve);
+    /// `None` while it has one.
+    #[serde(default)]
+    pub down: Option<String>,
+    /// Each peer or source given by name (RFC 3263), and what it resolved to.
+    #[serde(default)]
+    pub names: Vec<NameView>,
+}
+
+/// A trunk peer or source given by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameView {
+    /// As written: `sip.carrier.example`, `tls:sbc.pbx.example:5061`.
+    pub name: String,
+    /// `true` for a `sources` name (identifies requests, never called).
+    pub source_only: bool,
+    /// `pending`, `resolved` or `failed`.
+    pub state: String,
+    /// Why the last resolution failed.
+    pub reason: Option<String>,
+    /// When what the name gives last changed (Unix seconds).
+    pub changed: u64,
+    /// In the order calls try them.
+    pub targets: Vec<TargetView>,
+}
+
+/// One address a name resolved to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetView {
+    pub address: String,
+    pub transport: String,
+    pub port: u16,
+    pub priority: u16,
+    pub weight: u16,
+    /// Seconds until its TTL runs out (it is resolved again then).
+    pub ttl_left: u64,
+    /// The record that gave it.
+    pub source: String,
+    /// The OPTIONS health of this target (`true` without probing).
+    pub up: bool,
 }
 
 /// One peer of a trunk: `up` is false once OPTIONS probes failed (always true when

@@ -67,6 +67,7 @@ fn snapshot() -> Snapshot {
                 up: false,
             }],
             active_calls: 1,
+            ..TrunkView::default()
         }],
         registrations: vec![RegistrationView {
             aor: "sip:200@edge".into(),

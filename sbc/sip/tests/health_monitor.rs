@@ -82,7 +82,10 @@ fn tcp_and_tls_peers_get_matching_uris() {
         .collect();
     assert_eq!(
         uris,
-        ["sip:10.91.2.2:5060;transport=tcp", "sips:10.91.2.2:5061"]
+        [
+            "sip:10.91.2.2:5060;transport=tcp",
+            "sip:10.91.2.2:5061;transport=tls"
+        ]
     );
     let vias: Vec<&str> = rig
         .sent

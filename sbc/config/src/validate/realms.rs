@@ -200,6 +200,22 @@ fn realm(
     };
     let dtmf = super::dtmf::policy(v, &p, keys, Default::default(), None);
     let server_header = server_header(v, &p, r.server_header.as_deref());
+    let domain = match &r.domain {
+        None => Some(None),
+        Some(d) => match crate::peer::dns_name(d) {
+            Ok(name) => Some(Some(name)),
+            Err(e) => {
+                v.err(
+                    format!("{p}.domain"),
+                    K::InvalidDomain {
+                        value: d.clone(),
+                        reason: e.to_string(),
+                    },
+                );
+                None
+            }
+        },
+    };
 
     let realm = (|| {
         Some(Realm {
@@ -217,6 +233,7 @@ fn realm(
             srtp: srtp?,
             dtmf: dtmf?,
             server_header: server_header?,
+            domain: domain?,
         })
     })();
     RealmOut {

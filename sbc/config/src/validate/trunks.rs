@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::Validator;
 use super::realms::RealmOut;
+use crate::Cidr;
 use crate::error::ConfigErrorKind as K;
 use crate::model::{Codec, IceMode, ReferMode, TlsFiles, TranscodeMode, Trunk, TrunkTls};
 use crate::peer::PeerSpec;
@@ -15,9 +16,9 @@ fn family(ip: IpAddr) -> &'static str {
     if ip.is_ipv4() { "IPv4" } else { "IPv6" }
 }
 
-/// A `peers` entry: `[transport:]address[:port]`, RFC 3263's defaults filled in (UDP,
-/// the transport's port); a specific address and a non-zero port.
-fn peer_addr(v: &mut Validator<'_>, path: &str, value: &str) -> Option<sbc_core::TransportAddr> {
+/// One `peers` entry: an IP literal (RFC 3263 defaults applied) or a name for the daemon
+/// to resolve.
+fn peer_spec(v: &mut Validator<'_>, path: &str, value: &str) -> Option<PeerSpec> {
     let spec = match value.parse::<PeerSpec>() {
         Ok(spec) => spec,
         Err(reason) => {
@@ -31,22 +32,66 @@ fn peer_addr(v: &mut Validator<'_>, path: &str, value: &str) -> Option<sbc_core:
             return None;
         }
     };
-    let Some(addr) = spec.literal() else {
+    if spec.literal().is_some_and(|a| a.addr.ip().is_unspecified()) {
         v.err(
             path,
-            K::PeerName {
+            K::UnspecifiedAddress {
                 value: value.to_owned(),
             },
         );
         return None;
-    };
-    let value = value.to_owned();
-    if addr.addr.ip().is_unspecified() {
-        v.err(path, K::UnspecifiedAddress { value });
-        None
-    } else {
-        Some(addr)
     }
+    Some(spec)
+}
+
+/// `sources`: CIDRs (a bare address is one host) or host names.
+fn sources(
+    v: &mut Validator<'_>,
+    p: &str,
+    list: Option<&[String]>,
+) -> Option<(Vec<Cidr>, Vec<String>)> {
+    let mut ok = true;
+    let (mut nets, mut names) = (Vec::new(), Vec::new());
+    for (j, s) in list.unwrap_or_default().iter().enumerate() {
+        let path = format!("{p}.sources[{j}]");
+        if let Ok(c) = s.parse::<Cidr>() {
+            nets.push(c);
+            continue;
+        }
+        let looks_numeric = s.contains('/')
+            || s.contains(':')
+            || s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        if looks_numeric {
+            let reason = s
+                .parse::<Cidr>()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            v.err(
+                path,
+                K::InvalidSource {
+                    value: s.clone(),
+                    reason,
+                },
+            );
+            ok = false;
+            continue;
+        }
+        match crate::peer::dns_name(s) {
+            Ok(n) => names.push(n),
+            Err(e) => {
+                v.err(
+                    path,
+                    K::InvalidSource {
+                        value: s.clone(),
+                        reason: e.to_string(),
+                    },
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some((nets, names))
 }
 
 pub(super) fn trunks(
@@ -82,14 +127,39 @@ fn trunk(
     }
 
     let mut peers = Vec::new();
+    let mut specs = Vec::new();
     let mut peers_ok = !t.peers.is_empty();
     if t.peers.is_empty() {
         v.err(format!("{p}.peers"), K::Empty);
     }
     for (j, s) in t.peers.iter().enumerate() {
         let pp = format!("{p}.peers[{j}]");
-        let Some(a) = peer_addr(v, &pp, s) else {
+        let Some(spec) = peer_spec(v, &pp, s) else {
             peers_ok = false;
+            continue;
+        };
+        let Some(a) = spec.literal() else {
+            // A name: resolved by the daemon. A transport written with it needs a
+            // listener of that transport in the realm.
+            let reachable = |t: sbc_core::Transport| {
+                realm
+                    .filter(|r| r.listen_ok)
+                    .is_none_or(|r| r.listeners.iter().any(|l| l.transport == t))
+            };
+            if let Some(tr) = spec.transport.filter(|&tr| !reachable(tr)) {
+                v.err(
+                    &pp,
+                    K::NoListenerForPeer {
+                        peer: s.clone(),
+                        realm: t.realm.clone(),
+                        transport: tr,
+                        family: "any address family",
+                    },
+                );
+                peers_ok = false;
+                continue;
+            }
+            specs.push(spec);
             continue;
         };
         // Source IP (any port) identifies the trunk within its realm.
@@ -129,7 +199,9 @@ fn trunk(
             }
         }
         peers.push(a);
+        specs.push(spec);
     }
+    let sources = sources(v, &p, t.sources.as_deref());
 
     let codecs = match &t.codecs {
         Some(list) => codecs(v, &format!("{p}.codecs"), list).map(Some),
@@ -171,6 +243,12 @@ fn trunk(
         .iter()
         .filter_map(|s| s.parse::<PeerSpec>().ok())
         .any(|s| s.transport == Some(sbc_core::Transport::Tls));
+    // A name without a transport may resolve to TLS (NAPTR `SIPS+D2T`, `_sips._tcp`).
+    let may_be_tls = has_tls_peer
+        || t.peers
+            .iter()
+            .filter_map(|s| s.parse::<PeerSpec>().ok())
+            .any(|s| s.name().is_some() && s.transport.is_none());
     let srtp = super::srtp::policy(
         v,
         &p,
@@ -180,11 +258,14 @@ fn trunk(
         has_tls_peer,
         "the trunk",
     );
-    let tls = tls(v, &p, t, has_tls_peer);
+    let tls = tls(v, &p, t, may_be_tls);
     let health = super::health::health_and_limits(v, &p, t);
-    let first_peer = peers.first().map(|a| match a.addr {
-        std::net::SocketAddr::V4(v4) => v4.to_string(),
-        std::net::SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+    let first_peer = specs.first().map(|s: &PeerSpec| match s.literal() {
+        Some(a) => match a.addr {
+            std::net::SocketAddr::V4(v4) => v4.to_string(),
+            std::net::SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+        },
+        None => s.host_port(),
     });
     let register = super::registration::register(v, &p, t.register.as_ref(), first_peer);
     let rules = super::rules::rules(v, &p, &t.rules);
@@ -221,6 +302,11 @@ fn trunk(
         name: name?,
         realm: realm.map(|r| r.raw_name.clone())?,
         peers: peers_ok.then_some(peers)?,
+        peer_specs: specs,
+        sources: sources.clone()?.0,
+        source_names: sources?.1,
+        resolved_sources: Vec::new(),
+        resolution: Vec::new(),
         codecs: codecs?,
         transcode: transcode?,
         g729_annexb: t.g729_annexb.unwrap_or(false),

@@ -71,7 +71,9 @@ pub fn check_tls(config: &Config) -> Result<(), ApplyError> {
         if let Err(e) = server_config(realm) {
             let reason = e.to_string();
             let names = |p: &Path| reason.starts_with(&p.display().to_string());
-            let key = if realm.tls_client_ca.as_deref().is_some_and(names) {
+            let key = if reason.starts_with("domain \"") {
+                "domain"
+            } else if realm.tls_client_ca.as_deref().is_some_and(names) {
                 "tls_client_ca"
             } else if realm.tls.as_ref().is_some_and(|t| names(&t.key)) {
                 "tls_key"

@@ -12,6 +12,7 @@
 pub mod apply;
 pub mod cert;
 pub mod hook;
+pub mod names;
 pub mod views;
 
 use std::path::Path;

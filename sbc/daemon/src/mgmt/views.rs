@@ -271,6 +271,8 @@ impl Views {
                     })
                     .collect(),
                 active_calls: active(&t.name),
+                down: t.down_reason(),
+                names: super::names::views(t, now, &|p| peer_up(&t.name, p)),
             })
             .collect();
         Snapshot {

@@ -18,6 +18,14 @@ use sbc_config::{Realm, VerifyClient};
 /// A TLS file that cannot be used, or a configuration rustls refuses.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsSetupError {
+    /// The realm's `domain` is not a name its certificate carries (checked at start and on
+    /// reload: peers verifying the SBC by that name would refuse it).
+    #[error("domain \"{domain}\" is not a name of the certificate {} ({reason})", cert.display())]
+    DomainNotInCertificate {
+        domain: String,
+        cert: PathBuf,
+        reason: String,
+    },
     #[error("{}: cannot read certificates: {reason}", path.display())]
     Certs { path: PathBuf, reason: pem::Error },
     #[error("{}: no certificate found (expected PEM \"BEGIN CERTIFICATE\" blocks)", path.display())]
@@ -115,6 +123,15 @@ pub fn load_roots(path: &Path) -> Result<RootCertStore, TlsSetupError> {
 pub fn server_config(realm: &Realm) -> Result<Arc<ServerConfig>, TlsSetupError> {
     let files = realm.tls.as_ref().ok_or(TlsSetupError::NoFiles)?;
     let chain = load_certs(&files.cert)?;
+    if let (Some(domain), Some(leaf)) = (&realm.domain, chain.first()) {
+        domain_in_certificate(domain, leaf).map_err(|reason| {
+            TlsSetupError::DomainNotInCertificate {
+                domain: domain.clone(),
+                cert: files.cert.clone(),
+                reason,
+            }
+        })?;
+    }
     let key = load_key(&files.key)?;
     let builder = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
@@ -147,4 +164,17 @@ pub fn server_config(realm: &Realm) -> Result<Arc<ServerConfig>, TlsSetupError> 
             reason,
         })?;
     Ok(Arc::new(config))
+}
+
+/// Whether the leaf certificate `leaf` is valid for the DNS name `domain` (its SANs,
+/// wildcards included, as a peer verifying the SBC would check).
+pub fn domain_in_certificate(
+    domain: &str,
+    leaf: &rustls_pki_types::CertificateDer<'_>,
+) -> Result<(), String> {
+    let cert = webpki::EndEntityCert::try_from(leaf).map_err(|e| format!("unreadable: {e}"))?;
+    let name =
+        rustls_pki_types::ServerName::try_from(domain).map_err(|_| "not a DNS name".to_owned())?;
+    cert.verify_is_valid_for_subject_name(&name)
+        .map_err(|e| format!("{e:?}"))
 }

@@ -3,8 +3,10 @@
 //!
 //! * A trunk with `tls:` peers gets one configuration: its `tls_ca` (or the system
 //!   roots, [`SYSTEM_ROOTS`]) as trust anchors and its `tls_client_cert`/`tls_client_key`
-//!   presented for mutual TLS. The name verified is `tls_server_name`, else the peer's IP
-//!   address (which the certificate must carry as an IP SAN).
+//!   presented for mutual TLS. The name verified (and sent as SNI) is `tls_server_name`,
+//!   else for a peer given by name that name (RFC 5922 §4: the name as configured, not
+//!   an SRV target), else the peer's IP address (which the certificate must carry as an
+//!   IP SAN).
 //! * Lookups go by (local listener, remote address): the exact peer address first, then
 //!   the peer's IP on any port (a Contact or Via may name another port of a known peer).
 //! * Any other remote (a phone's contact on an open realm) is verified against the system
@@ -97,9 +99,20 @@ impl TlsClients {
                 .iter()
                 .filter(|l| l.transport == Transport::Tls)
                 .map(|l| l.addr);
+            // RFC 5922 §4: a peer given by name is verified against that name (the
+            // domain of the peer as written, not an SRV target's), and it is the SNI.
+            let by_name = named_tls_targets(trunk);
             for local in locals {
                 for &peer in &tls_peers {
                     let ip = peer.ip().to_canonical();
+                    let named = by_name.iter().find(|(a, _)| *a == peer);
+                    if let (Some((_, name)), None) = (named, &client.server_name) {
+                        let mut c = client.clone();
+                        c.server_name = ServerName::try_from(name.clone()).ok();
+                        clients.by_addr.entry((local, peer)).or_insert(c.clone());
+                        clients.by_ip.entry((local, ip)).or_insert(c);
+                        continue;
+                    }
                     clients
                         .by_addr
                         .entry((local, peer))
@@ -121,6 +134,28 @@ impl TlsClients {
             .or_else(|| self.by_ip.get(&(local, remote.ip().to_canonical())))
             .or(self.fallback.as_ref())
     }
+}
+
+/// The TLS addresses `trunk`'s names resolved to, each with the name it came from.
+fn named_tls_targets(trunk: &Trunk) -> Vec<(SocketAddr, String)> {
+    trunk
+        .resolution
+        .iter()
+        .filter(|r| !r.source_only)
+        .filter_map(|r| {
+            let spec: sbc_config::PeerSpec = r.spec.parse().ok()?;
+            let name = spec.name()?.to_owned();
+            Some(
+                r.state
+                    .targets()
+                    .iter()
+                    .filter(|t| t.addr.transport == Transport::Tls)
+                    .map(move |t| (t.addr.addr, name.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect()
 }
 
 /// One trunk's configuration.

@@ -40,7 +40,7 @@ use sbc_core::Transport;
 use sbc_sip::Message;
 use sbc_sip::transaction::Peer;
 
-pub use certs::server_config;
+pub use certs::{TlsSetupError, server_config};
 pub use clients::TlsClients;
 pub use connect::Connector;
 pub use identities::ServerIdentities;

@@ -78,6 +78,8 @@ pub fn status_of(state: &AppState, snap: &Snapshot) -> StatusView {
                         })
                         .collect(),
                     active_calls: 0,
+                    down: None,
+                    names: Vec::new(),
                 })
         })
         .collect();

@@ -17,14 +17,15 @@ pub(crate) struct ProbeFields<'a> {
     pub(crate) user_agent: Option<&'a str>,
 }
 
-/// The peer's address as a URI: `sip:` (with `;transport=tcp` for TCP) or `sips:` for
-/// TLS (RFC 3261 §19.1, §26.2.2).
+/// The peer's address as a URI: `sip:` with `;transport=tcp` or `;transport=tls` (RFC 3261
+/// §19.1). Not `sips:`: that asks for TLS on every hop behind the peer too (RFC 5630 §3),
+/// which carriers and PBXs reached over TLS commonly refuse or do not honour.
 pub(crate) fn peer_uri(target: &ProbeTarget) -> String {
     let addr = target.peer.remote;
     match target.peer.transport {
         Transport::Udp => format!("sip:{addr}"),
         Transport::Tcp => format!("sip:{addr};transport=tcp"),
-        Transport::Tls => format!("sips:{addr}"),
+        Transport::Tls => format!("sip:{addr};transport=tls"),
     }
 }
 
@@ -34,11 +35,7 @@ pub(crate) fn peer_uri(target: &ProbeTarget) -> String {
 /// handles (§11.1: what the answer's capabilities should be described for).
 pub(crate) fn options_request(target: &ProbeTarget, f: &ProbeFields<'_>) -> Message {
     let uri = peer_uri(target);
-    let scheme = if target.peer.transport == Transport::Tls {
-        "sips"
-    } else {
-        "sip"
-    };
+    let scheme = "sip";
     let mut m = Message::request(Method::Options, &uri);
     m.push_header(
         Known::Via,
@@ -59,7 +56,8 @@ pub(crate) fn options_request(target: &ProbeTarget, f: &ProbeFields<'_>) -> Mess
     m.push_header(Known::CSeq, format!("{} OPTIONS", f.cseq));
     let transport = match target.peer.transport {
         Transport::Tcp => ";transport=tcp",
-        Transport::Udp | Transport::Tls => "",
+        Transport::Tls => ";transport=tls",
+        Transport::Udp => "",
     };
     m.push_header(
         Known::Contact,

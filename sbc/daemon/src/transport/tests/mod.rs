@@ -6,6 +6,7 @@
 //!   queued messages flushed, reuse, mutual TLS, keep-alive pings).
 
 mod connect;
+mod domain;
 mod listener;
 mod pki;
 

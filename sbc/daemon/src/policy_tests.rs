@@ -1,0 +1,115 @@
+//! The realm `domain` in the policy: it is the host of the SBC's Via/Contact/Record-Route
+//! on that realm, and a Request-URI naming it is the SBC's own (OPTIONS answered 200, not
+//! relayed nor refused), whatever its case.
+
+use std::time::Instant;
+
+use sbc_config::Config;
+use sbc_sip::registrar::RegistrarRelay;
+use sbc_sip::transaction::Peer;
+use sbc_sip::uas::Capabilities;
+use sbc_sip::{Framing, Limits, Message};
+
+use crate::policy::{Decision, decide};
+use crate::trunks::Health;
+
+fn config() -> Config {
+    Config::from_toml_str(
+        r#"
+[system]
+name = "t"
+[management]
+listen = "127.0.0.1:8443"
+[firewall]
+enabled = false
+[[realm]]
+name = "outside"
+listen = ["udp:192.0.2.1:5060"]
+media_ip = "192.0.2.1"
+media_ports = "20000-20099"
+domain = "sbc1.example.com"
+[[realm]]
+name = "inside"
+listen = ["udp:10.0.0.1:5060"]
+media_ip = "10.0.0.1"
+media_ports = "30000-30099"
+[[trunk]]
+name = "carrier"
+realm = "outside"
+peers = ["udp:198.51.100.20:5060"]
+[[trunk]]
+name = "pbx"
+realm = "inside"
+peers = ["udp:10.0.0.20:5060"]
+[[route]]
+from = "pbx"
+to = "carrier"
+"#,
+        "/tmp",
+    )
+    .expect("valid config")
+}
+
+fn request(method: &str, uri: &str, from: &str) -> Message {
+    Message::parse(
+        format!(
+            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {from};branch=z9hG4bK1\r\nFrom: <sip:x@h>;tag=1\r\nTo: <{uri}>\r\nCall-ID: c\r\nCSeq: 1 {method}\r\nContact: <sip:x@{from}>\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes(),
+        Framing::Datagram,
+        &Limits::default(),
+    )
+    .expect("valid")
+}
+
+fn peer(local: &str, remote: &str) -> Peer {
+    Peer {
+        transport: sbc_core::Transport::Udp,
+        local: local.parse().expect("addr"),
+        remote: remote.parse().expect("addr"),
+    }
+}
+
+#[test]
+fn options_to_the_realms_domain_are_the_sbcs_own() {
+    let c = config();
+    let health = Health::new(Instant::now(), &c, "sbc".into());
+    let phones = RegistrarRelay::new("sbc");
+    let caps = Capabilities::sbc("sbc");
+    for uri in ["sip:sbc1.example.com", "sip:SBC1.Example.com:5060"] {
+        let d = decide(
+            &c,
+            &caps,
+            &request("OPTIONS", uri, "198.51.100.20:5060"),
+            &peer("192.0.2.1:5060", "198.51.100.20:5060"),
+            &health,
+            &phones,
+        );
+        match d {
+            Decision::Answer(a) => assert_eq!(a.code, 200, "{uri}: {a:?}"),
+            other => panic!("{uri}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn calls_towards_the_realm_carry_its_domain_in_via_and_contact() {
+    let c = config();
+    let health = Health::new(Instant::now(), &c, "sbc".into());
+    let phones = RegistrarRelay::new("sbc");
+    let caps = Capabilities::sbc("sbc");
+    let d = decide(
+        &c,
+        &caps,
+        &request("INVITE", "sip:4930123@10.0.0.1", "10.0.0.20:5060"),
+        &peer("10.0.0.1:5060", "10.0.0.20:5060"),
+        &health,
+        &phones,
+    );
+    let Decision::Relay(plan) = d else {
+        panic!("{d:?}");
+    };
+    assert_eq!(plan.outbound.advertised, "sbc1.example.com:5060");
+    // The realm without a domain keeps its address.
+    assert_eq!(plan.inbound.advertised, "10.0.0.1:5060");
+}
