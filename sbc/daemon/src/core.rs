@@ -22,7 +22,7 @@ use std::time::Instant;
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp};
 use sbc_mgmt::live::{BanView, Demand, RegistrationView, Snapshot};
-use sbc_sip::b2bua::{EndReason, Engine, EngineConfig, EngineEvent};
+use sbc_sip::b2bua::{CallId, EndReason, Engine, EngineConfig, EngineEvent, Side, TransferRequest};
 use sbc_sip::transaction::{Peer, ServerTxId, TimerConfig};
 use sbc_sip::uas::Capabilities;
 use sbc_sip::{Known, Message};
@@ -480,6 +480,14 @@ impl Core {
                 info!(%call, ?reason, "call ended");
                 debug!("media ports free: {}", self.hook.inner().port_summary());
             }
+            EngineEvent::Transfer {
+                call,
+                from,
+                request,
+            } => self.on_transfer(call, from, &request),
+            EngineEvent::TransferEnded { call, from, code } => {
+                info!(%call, ?from, code, "transfer ended");
+            }
             EngineEvent::Response { tx, response } => {
                 let now = Instant::now();
                 if !self
@@ -505,6 +513,19 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// A REFER asks for a transfer. No trunk's REFER policy maps to `ReferMode::Handle`
+    /// yet (validation refuses `refer = "handle"`), so this only guards the contract: a
+    /// transfer asked for is refused, and the call goes on.
+    fn on_transfer(&mut self, call: CallId, from: Side, request: &TransferRequest) {
+        info!(%call, ?from, target = %request.target, "transfer refused: not built");
+        let _ = self.engine.refuse_transfer(
+            Instant::now(),
+            call,
+            403,
+            "transfer is not handled by this SBC",
+        );
     }
 
     fn on_request(&mut self, tx: ServerTxId, request: &Message, peer: Peer) {

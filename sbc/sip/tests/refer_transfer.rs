@@ -22,7 +22,7 @@ fn refer(refer_to: &[&str], referred_by: Option<&str>) -> Message {
 }
 
 fn read(refer_to: &[&str]) -> Result<TransferRequest, ReferError> {
-    TransferRequest::from_refer(&refer(refer_to, None), &OWN, REFERRER)
+    TransferRequest::from_refer(&refer(refer_to, None), &OWN, &[REFERRER])
 }
 
 #[test]
@@ -31,7 +31,7 @@ fn a_teams_refer_to_is_kept_as_received_with_referred_by() {
         &["<sip:+4930999@sip.pstnhub.microsoft.com:5061;user=phone;x-m=ab12;x-t=7;transport=tls>"],
         Some("<sip:+4930111@sip.pstnhub.microsoft.com;user=phone>"),
     );
-    let t = TransferRequest::from_refer(&m, &OWN, REFERRER).expect("taken");
+    let t = TransferRequest::from_refer(&m, &OWN, &[REFERRER]).expect("taken");
     assert_eq!(
         t.target,
         "sip:+4930999@sip.pstnhub.microsoft.com:5061;user=phone;x-m=ab12;x-t=7;transport=tls"

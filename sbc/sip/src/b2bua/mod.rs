@@ -68,6 +68,7 @@ mod prack_uas;
 mod session_timer;
 mod teardown;
 mod transfer;
+mod transfer_call;
 
 pub use call::{CallState, EndReason};
 pub use engine::{Bookkeeping, Engine, EngineConfig, EngineEvent, LegInfo};
@@ -77,3 +78,4 @@ pub use outgoing::RelayError;
 pub use own_request::OwnRequestError;
 pub use plan::{LegIdentity, ReferMode, RelayPlan, Target};
 pub use transfer::{NotifyParts, Progress, ReferError, SUBSCRIPTION_SECS, TransferRequest};
+pub use transfer_call::TransferError;

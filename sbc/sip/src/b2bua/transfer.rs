@@ -9,8 +9,8 @@
 //!   SIP (`tel:` targets reach the SBC as `sip:...;user=phone`), 403 for a Refer-To with
 //!   URI headers (`?Replaces=...` is an attended transfer naming a dialog of the far side
 //!   that the other leg cannot know: Replaces never crosses), and 482 for a loop: a target
-//!   on one of the SBC's own addresses (the new INVITE would come straight back) or the
-//!   referrer itself (its own Contact).
+//!   on one of the SBC's own addresses (the new INVITE would come straight back) or a party
+//!   of the call itself (the referrer's or the kept leg's Contact: the same dialog).
 //! * [`Progress::notify`] builds the NOTIFY the referrer gets for each step of the new
 //!   call (RFC 3515 §2.4.5): `Event: refer`, `Content-Type: message/sipfrag`, a body with
 //!   the status line (`SIP/2.0 100 Trying`, `SIP/2.0 180 Ringing`, `SIP/2.0 200 OK`, the
@@ -39,8 +39,8 @@ pub enum ReferError {
     /// The target is one of the SBC's own addresses.
     #[error("Refer-To {target} points back at the SBC")]
     Loop { target: String },
-    /// The target is the referrer's own Contact.
-    #[error("Refer-To {target} is the referrer itself")]
+    /// The target is a party of the call itself (the referrer's or the kept leg's Contact).
+    #[error("Refer-To {target} is a party of this call")]
     SameDialog { target: String },
 }
 
@@ -74,11 +74,11 @@ pub struct TransferRequest {
 
 impl TransferRequest {
     /// Reads `refer`. `own` are the SBC's addresses (`host[:port]`, as advertised on each
-    /// side); `referrer` is the referrer's remote target (its Contact URI).
+    /// side); `parties` are the call's remote targets (each leg's Contact URI).
     pub fn from_refer(
         refer: &Message,
         own: &[&str],
-        referrer: &str,
+        parties: &[&str],
     ) -> Result<TransferRequest, ReferError> {
         let mut values = refer.header_values(Known::ReferTo);
         let value = values.next().ok_or(ReferError::MissingReferTo)?;
@@ -117,7 +117,7 @@ impl TransferRequest {
         if own.iter().any(|o| names(&uri, o)) {
             return Err(ReferError::Loop { target });
         }
-        if same_party(&uri, referrer) {
+        if parties.iter().any(|p| same_party(&uri, p)) {
             return Err(ReferError::SameDialog { target });
         }
         let host = match uri.port {
