@@ -48,6 +48,7 @@ use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
 use crate::rewrite::Rewriter;
+use crate::transfer;
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
 use sbc_session::MediaHook;
@@ -515,17 +516,32 @@ impl Core {
         }
     }
 
-    /// A REFER asks for a transfer. No trunk's REFER policy maps to `ReferMode::Handle`
-    /// yet (validation refuses `refer = "handle"`), so this only guards the contract: a
-    /// transfer asked for is refused, and the call goes on.
+    /// A REFER on a `refer = "handle"` trunk asks for a blind transfer: placed where
+    /// [`transfer::place`] says, or refused 403; either way the call goes on until the
+    /// new leg answers.
     fn on_transfer(&mut self, call: CallId, from: Side, request: &TransferRequest) {
-        info!(%call, ?from, target = %request.target, "transfer refused: not built");
-        let _ = self.engine.refuse_transfer(
-            Instant::now(),
-            call,
-            403,
-            "transfer is not handled by this SBC",
-        );
+        let now = Instant::now();
+        let placed = match self.engine.plan(call) {
+            Some(plan) => transfer::place(&self.config, plan, from, request, &self.trunks.health),
+            None => return,
+        };
+        match placed {
+            Ok(p) => {
+                info!(%call, ?from, target = %request.target, trunk = %p.trunk, "transfer");
+                if let Err(e) =
+                    self.engine
+                        .transfer_to(now, call, p.target, &p.identity, &mut self.hook)
+                {
+                    info!(%call, "transfer failed: {e}");
+                }
+            }
+            Err(why) => {
+                info!(%call, ?from, target = %request.target, "transfer refused: {why}");
+                let _ = self
+                    .engine
+                    .refuse_transfer(now, call, 403, &why.to_string());
+            }
+        }
     }
 
     fn on_request(&mut self, tx: ServerTxId, request: &Message, peer: Peer) {

@@ -58,6 +58,7 @@ mod rewrite;
 mod rlimit;
 pub mod run;
 mod service;
+mod transfer;
 mod transport;
 mod trunks;
 

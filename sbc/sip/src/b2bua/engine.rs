@@ -255,6 +255,11 @@ impl Engine {
         Some([leg(&c.a), leg(&c.b)])
     }
 
+    /// The relay plan call `call` was set up with (its trunks, identities, REFER policy).
+    pub fn plan(&self, call: CallId) -> Option<&super::plan::RelayPlan> {
+        self.calls.get(&call).map(|c| &c.plan)
+    }
+
     /// Calls in progress.
     pub fn call_count(&self) -> usize {
         self.calls.len()

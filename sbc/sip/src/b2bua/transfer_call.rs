@@ -309,12 +309,13 @@ impl Engine {
         } else {
             hook.transfer_answered(id, referrer, response.body())
         };
-        if let Err(e) = accepted {
+        if accepted.is_err() {
+            // The new party's media cannot replace the referrer's: end the new leg, and
+            // tell the referrer the transfer failed as if the target had refused it.
             self.bye_leg(now, id, &mut leg);
             if !t.aborted {
                 hook.transfer_failed(id, referrer);
                 self.notify_progress(now, id, referrer, Progress::Final(488));
-                let _ = e;
                 self.events.push_back(EngineEvent::TransferEnded {
                     call: id,
                     from: referrer,
