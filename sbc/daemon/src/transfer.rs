@@ -113,3 +113,161 @@ fn own_peer(trunk: &Trunk, config: &Config, request: &TransferRequest) -> Option
                 && port.is_none_or(|p| p == t.peer.remote.port())
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use sbc_sip::b2bua::{ReferMode, RelayPlan};
+
+    use super::*;
+
+    const CONFIG: &str = r#"
+[system]
+name = "t"
+
+[management]
+listen = "127.0.0.1:8443"
+
+[firewall]
+enabled = false
+
+[[realm]]
+name = "outside"
+listen = ["udp:127.0.0.1:5060"]
+media_ip = "127.0.0.1"
+media_ports = "20000-20099"
+
+[[realm]]
+name = "inside"
+listen = ["udp:127.0.0.1:5070"]
+media_ip = "127.0.0.1"
+media_ports = "21000-21099"
+
+[[trunk]]
+name = "teams"
+realm = "outside"
+peers = ["udp:127.0.0.2:5061", "udp:127.0.0.5:5061"]
+refer = "handle"
+
+[[trunk]]
+name = "carrier"
+realm = "outside"
+peers = ["udp:127.0.0.4:5060"]
+
+[[trunk]]
+name = "pbx"
+realm = "inside"
+peers = ["udp:127.0.0.3:5060"]
+
+[[route]]
+from = "teams"
+match_user = "^\\+1"
+to = "carrier"
+
+[[route]]
+from = "teams"
+match_user = "^9"
+to = "pbx"
+"#;
+
+    fn config() -> Config {
+        Config::from_toml_str(CONFIG, "/tmp").expect("valid config")
+    }
+
+    fn plan(from: &str, to: &str) -> RelayPlan {
+        RelayPlan {
+            inbound: LegIdentity {
+                advertised: "127.0.0.1:5060".into(),
+            },
+            inbound_transport: sbc_core::Transport::Udp,
+            outbound: LegIdentity {
+                advertised: "127.0.0.1:5070".into(),
+            },
+            targets: Vec::new(),
+            user: "1000".into(),
+            trust_identity: false,
+            from_name: from.into(),
+            to_name: to.into(),
+            invite_timeout: None,
+            no_target_code: None,
+            inbound_refer: ReferMode::Handle,
+            outbound_refer: ReferMode::Reject,
+        }
+    }
+
+    fn request(user: &str, host: &str) -> TransferRequest {
+        TransferRequest {
+            target: format!("sip:{user}@{host};x-t=1"),
+            user: Some(user.into()),
+            host: host.into(),
+            referred_by: None,
+        }
+    }
+
+    fn place_for(user: &str, host: &str) -> Result<Placement, Refusal> {
+        let config = config();
+        let health = Health::new(Instant::now(), &config, "sbc".into());
+        place(
+            &config,
+            &plan("teams", "pbx"),
+            Side::A,
+            &request(user, host),
+            &health,
+        )
+    }
+
+    #[test]
+    fn a_target_on_the_referrers_own_trunk_goes_back_there() {
+        let p = place_for("+4930999", "127.0.0.5:5061").expect("placed");
+        assert_eq!(p.trunk, "teams");
+        assert_eq!(
+            p.target.peer.remote,
+            "127.0.0.5:5061".parse().expect("addr")
+        );
+        assert_eq!(p.identity.advertised, "127.0.0.1:5060");
+        // Without a port, any port of that peer's address.
+        let p = place_for("+4930999", "127.0.0.2").expect("placed");
+        assert_eq!(
+            p.target.peer.remote,
+            "127.0.0.2:5061".parse().expect("addr")
+        );
+    }
+
+    #[test]
+    fn another_target_follows_the_routes_of_the_referrers_trunk() {
+        let p = place_for("+15550100", "198.51.100.9").expect("routed");
+        assert_eq!(p.trunk, "carrier");
+        assert_eq!(
+            p.target.peer.remote,
+            "127.0.0.4:5060".parse().expect("addr")
+        );
+        // Another port on the trunk's peer address is not that peer: routed.
+        assert!(matches!(
+            place_for("+4930999", "127.0.0.2:5999"),
+            Err(Refusal::NoRoute { .. })
+        ));
+    }
+
+    #[test]
+    fn no_route_another_realm_or_no_trunk_is_refused() {
+        assert!(matches!(
+            place_for("+4930999", "198.51.100.9"),
+            Err(Refusal::NoRoute { .. })
+        ));
+        assert!(matches!(
+            place_for("9000", "198.51.100.9"),
+            Err(Refusal::OtherRealm { .. })
+        ));
+        let config = config();
+        let health = Health::new(Instant::now(), &config, "sbc".into());
+        let from_phone = place(
+            &config,
+            &plan("outside", "pbx"),
+            Side::A,
+            &request("+15550100", "198.51.100.9"),
+            &health,
+        );
+        assert!(matches!(from_phone, Err(Refusal::NotATrunk { .. })));
+    }
+}
