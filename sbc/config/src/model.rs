@@ -443,8 +443,10 @@ named_enum! {
     /// What the SBC does with an in-dialog REFER (RFC 3515) from a trunk's peers
     /// (`refer = ...`).
     ReferMode {
-        /// The SBC answers 202, calls the Refer-To target itself and reports progress
-        /// with NOTIFY (not built yet: validation refuses it).
+        /// Blind transfer completed by the SBC: 202, a new INVITE to the Refer-To target
+        /// (on this trunk when its host is this trunk's peer, else through the routes),
+        /// progress NOTIFYed to the referrer, and on success the new leg bridged in the
+        /// referrer's place.
         Handle = "handle",
         /// Forwarded to the other leg with a Refer-To that maps back to the SBC (not
         /// built yet: validation refuses it).
@@ -470,7 +472,7 @@ named_enum! {
 impl ReferMode {
     /// The modes the SBC implements today; the others are refused by validation.
     pub const fn is_built(self) -> bool {
-        matches!(self, ReferMode::Reject)
+        matches!(self, ReferMode::Reject | ReferMode::Handle)
     }
 }
 

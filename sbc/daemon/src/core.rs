@@ -22,7 +22,7 @@ use std::time::Instant;
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp};
 use sbc_mgmt::live::{BanView, Demand, RegistrationView, Snapshot};
-use sbc_sip::b2bua::{EndReason, Engine, EngineConfig, EngineEvent};
+use sbc_sip::b2bua::{CallId, EndReason, Engine, EngineConfig, EngineEvent, Side, TransferRequest};
 use sbc_sip::transaction::{Peer, ServerTxId, TimerConfig};
 use sbc_sip::uas::Capabilities;
 use sbc_sip::{Known, Message};
@@ -49,6 +49,7 @@ use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
 use crate::rewrite::Rewriter;
+use crate::transfer;
 use crate::transport::{Inbound, Outbound};
 use crate::trunks::{ReleaseHook, Trunks};
 use sbc_session::MediaHook;
@@ -540,6 +541,14 @@ impl Core {
                 debug!(%call, ?reason, "call over");
                 debug!("media ports free: {}", self.hook.inner().port_summary());
             }
+            EngineEvent::Transfer {
+                call,
+                from,
+                request,
+            } => self.on_transfer(call, from, &request),
+            EngineEvent::TransferEnded { call, from, code } => {
+                info!(%call, ?from, code, "transfer ended");
+            }
             EngineEvent::Response { tx, response } => {
                 let now = Instant::now();
                 if !self
@@ -563,6 +572,34 @@ impl Core {
                 {
                     debug!(%tx, "own request timed out");
                 }
+            }
+        }
+    }
+
+    /// A REFER on a `refer = "handle"` trunk asks for a blind transfer: placed where
+    /// [`transfer::place`] says, or refused 403; either way the call goes on until the
+    /// new leg answers.
+    fn on_transfer(&mut self, call: CallId, from: Side, request: &TransferRequest) {
+        let now = Instant::now();
+        let placed = match self.engine.plan(call) {
+            Some(plan) => transfer::place(&self.config, plan, from, request, &self.trunks.health),
+            None => return,
+        };
+        match placed {
+            Ok(p) => {
+                info!(%call, ?from, target = %request.target, trunk = %p.trunk, "transfer");
+                if let Err(e) =
+                    self.engine
+                        .transfer_to(now, call, p.target, &p.identity, &mut self.hook)
+                {
+                    info!(%call, "transfer failed: {e}");
+                }
+            }
+            Err(why) => {
+                info!(%call, ?from, target = %request.target, "transfer refused: {why}");
+                let _ = self
+                    .engine
+                    .refuse_transfer(now, call, 403, &why.to_string());
             }
         }
     }

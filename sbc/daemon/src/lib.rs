@@ -62,6 +62,7 @@ mod rewrite;
 mod rlimit;
 pub mod run;
 mod service;
+mod transfer;
 mod transport;
 mod trunks;
 

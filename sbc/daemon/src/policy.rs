@@ -312,13 +312,12 @@ pub(crate) fn advertised(realm: &Realm, local: std::net::SocketAddr) -> String {
 /// A trunk's `refer` as the B2BUA's policy (validation admits only the modes built).
 fn refer_mode(mode: sbc_config::ReferMode) -> ReferMode {
     match mode {
-        sbc_config::ReferMode::Reject
-        | sbc_config::ReferMode::Handle
-        | sbc_config::ReferMode::Relay => ReferMode::Reject,
+        sbc_config::ReferMode::Handle => ReferMode::Handle,
+        sbc_config::ReferMode::Reject | sbc_config::ReferMode::Relay => ReferMode::Reject,
     }
 }
 
-fn host_port(a: std::net::SocketAddr) -> String {
+pub(crate) fn host_port(a: std::net::SocketAddr) -> String {
     match a {
         std::net::SocketAddr::V4(v4) => v4.to_string(),
         std::net::SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),

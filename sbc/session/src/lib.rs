@@ -71,6 +71,7 @@ mod rewrite;
 pub mod sdes;
 mod state;
 mod transcode;
+mod transfer;
 
 #[cfg(test)]
 mod golden;
@@ -82,6 +83,8 @@ mod tests_dtmf;
 mod tests_ice;
 #[cfg(test)]
 mod tests_transcode;
+#[cfg(test)]
+mod tests_transfer;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -329,6 +332,9 @@ impl MediaHook {
         };
         if out.is_ok() {
             self.account(body.call, body.role, early);
+            if let Some(call) = self.calls.get_mut(&body.call) {
+                call.received[transfer::index(body.from)] = Some(body.bytes.to_vec());
+            }
         }
         out
     }
@@ -417,6 +423,24 @@ impl SessionHook for MediaHook {
             Some(call) => dtmf_info::in_dialog(call, &mut self.ops, &mut self.digits, &request),
             None => InDialogAction::Relay,
         }
+    }
+
+    fn transfer_offer(
+        &mut self,
+        call: CallId,
+        referrer: Side,
+        _sent_to_referrer: &[u8],
+    ) -> Result<Vec<u8>, NotAcceptable> {
+        self.transfer_offer_for(call, referrer)
+    }
+
+    fn transfer_answered(
+        &mut self,
+        call: CallId,
+        referrer: Side,
+        answer: &[u8],
+    ) -> Result<(), NotAcceptable> {
+        self.transfer_answer_from(call, referrer, answer)
     }
 
     fn call_ended(&mut self, call: CallId) {

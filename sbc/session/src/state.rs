@@ -106,6 +106,9 @@ pub struct CallMedia {
     pub relayed_codec: Option<String>,
     /// ICE-lite per side (A, B), on legs with `ice = "lite"` ([`ice`](super::ice)).
     pub ice: [Option<super::ice::IceLeg>; 2],
+    /// The last session description each side (A, B) wrote that the hook accepted: a
+    /// transfer re-offers the kept side's to the new leg ([`transfer`](super::transfer)).
+    pub received: [Option<Vec<u8>>; 2],
 }
 
 impl CallMedia {
@@ -129,6 +132,7 @@ impl CallMedia {
             recut: HashMap::new(),
             relayed_codec: None,
             ice: [None, None],
+            received: [None, None],
         }
     }
 

@@ -98,7 +98,7 @@ impl Calls {
         }
     }
 
-    pub(super) fn next(&mut self) -> CallId {
+    pub(crate) fn next(&mut self) -> CallId {
         self.n += 1;
         let now = Instant::now();
         let peer = carrier_peer();

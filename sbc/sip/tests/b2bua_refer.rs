@@ -89,3 +89,46 @@ fn replaces_never_crosses() {
     assert_eq!(refusal.code, 420);
     assert!(refusal.reason.contains("replaces"), "{}", refusal.reason);
 }
+
+/// The transfer's progress NOTIFY, sent by the SBC in the referrer's dialog, reads on the
+/// wire as RFC 3515 §2.4.5 asks: Event, Subscription-State, message/sipfrag.
+#[test]
+fn a_progress_notify_goes_out_in_the_referrers_dialog() {
+    use sbc_sip::Method;
+    use sbc_sip::b2bua::{EngineEvent, Progress, Side};
+    let mut h = Harness::new();
+    let (_b_invite, _a_tag) = answered(&mut h, "refer-2@carrier");
+    let call = h
+        .events
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::CallStarted { call } => Some(*call),
+            _ => None,
+        })
+        .expect("a call started");
+    for step in [Progress::Trying, Progress::Final(200)] {
+        let (headers, body) = step.notify();
+        h.engine
+            .send_in_dialog(
+                h.now,
+                call,
+                Side::B,
+                None,
+                Method::Notify,
+                headers,
+                Some(body),
+            )
+            .expect("sent");
+        h.drain();
+        let notify = h.request_to(B_PEER, "NOTIFY");
+        assert_eq!(notify.header(Known::Event), Some("refer"));
+        let state = notify.header(Known::SubscriptionState).unwrap_or_default();
+        assert_eq!(state.starts_with("terminated"), step != Progress::Trying);
+        let ct = notify.header(Known::ContentType).unwrap_or_default();
+        assert!(ct.starts_with("message/sipfrag"), "{ct}");
+        let line = format!("SIP/2.0 {} ", step.code());
+        assert!(notify.body().starts_with(line.as_bytes()));
+        h.deliver_from_b(B_PEER, a_response(&notify, 200, "OK"));
+    }
+    assert!(h.take_to(A_PEER).is_empty(), "A never hears of it");
+}

@@ -344,7 +344,7 @@ fn refer(v: &mut Validator<'_>, p: &str, value: Option<&str>) -> Option<ReferMod
             &path,
             K::NotBuilt {
                 value: mode.as_str().to_owned(),
-                what: "transfers completed or relayed by the SBC",
+                what: "transfers relayed by the SBC",
                 instead: "\"reject\"",
             },
         );

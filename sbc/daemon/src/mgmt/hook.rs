@@ -107,6 +107,28 @@ impl<H: SessionHook> SessionHook for ViewHook<H> {
         self.inner.in_dialog(request)
     }
 
+    fn transfer_offer(
+        &mut self,
+        call: CallId,
+        referrer: Side,
+        sent_to_referrer: &[u8],
+    ) -> Result<Vec<u8>, NotAcceptable> {
+        self.inner.transfer_offer(call, referrer, sent_to_referrer)
+    }
+
+    fn transfer_answered(
+        &mut self,
+        call: CallId,
+        referrer: Side,
+        answer: &[u8],
+    ) -> Result<(), NotAcceptable> {
+        self.inner.transfer_answered(call, referrer, answer)
+    }
+
+    fn transfer_failed(&mut self, call: CallId, referrer: Side) {
+        self.inner.transfer_failed(call, referrer);
+    }
+
     fn call_ended(&mut self, call: CallId) {
         if let Some(m) = self.media.remove(&call.get()) {
             self.ended.insert(call.get(), m);

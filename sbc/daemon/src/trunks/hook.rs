@@ -7,7 +7,7 @@
 //! [`Limits::released`](super::Limits::released).
 
 use sbc_sip::b2bua::{
-    Body, CallId, InDialog, InDialogAction, NotAcceptable, RelayPlan, SessionHook,
+    Body, CallId, InDialog, InDialogAction, NotAcceptable, RelayPlan, SessionHook, Side,
 };
 
 /// `inner`, plus the calls released since the last [`take_released`](Self::take_released).
@@ -55,6 +55,28 @@ impl<H: SessionHook> SessionHook for ReleaseHook<H> {
 
     fn in_dialog(&mut self, request: InDialog<'_>) -> InDialogAction {
         self.inner.in_dialog(request)
+    }
+
+    fn transfer_offer(
+        &mut self,
+        call: CallId,
+        referrer: Side,
+        sent_to_referrer: &[u8],
+    ) -> Result<Vec<u8>, NotAcceptable> {
+        self.inner.transfer_offer(call, referrer, sent_to_referrer)
+    }
+
+    fn transfer_answered(
+        &mut self,
+        call: CallId,
+        referrer: Side,
+        answer: &[u8],
+    ) -> Result<(), NotAcceptable> {
+        self.inner.transfer_answered(call, referrer, answer)
+    }
+
+    fn transfer_failed(&mut self, call: CallId, referrer: Side) {
+        self.inner.transfer_failed(call, referrer);
     }
 
     fn call_ended(&mut self, call: CallId) {

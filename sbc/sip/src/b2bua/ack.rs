@@ -141,6 +141,8 @@ impl Engine {
             Purpose::Relay(relay) => self.relay_response(now, id, relay, response, hook),
             Purpose::Refresh(refresh) => self.refresh_response(now, id, refresh, &response, hook),
             Purpose::Bye | Purpose::Prack => {}
+            Purpose::Transfer => self.transfer_response(now, id, tx, &response, hook),
+            Purpose::TransferAnswered { side, cseq } => self.reack(id, side, cseq, &response),
             Purpose::Abandoned(_) => self.abandoned_response(now, tx, &response),
         }
         if is_final {
@@ -181,7 +183,12 @@ impl Engine {
             Purpose::Relay(relay) => self.relay_timeout(now, id, relay, hook),
             // §10: no answer to a refresh ends the session.
             Purpose::Refresh(_) => self.hang_up_call(now, id, EndReason::DialogLost(Side::B), hook),
-            Purpose::Bye | Purpose::InviteAnswered | Purpose::Prack | Purpose::Abandoned(_) => {}
+            Purpose::Transfer => self.transfer_timeout(now, id, hook),
+            Purpose::Bye
+            | Purpose::InviteAnswered
+            | Purpose::Prack
+            | Purpose::Abandoned(_)
+            | Purpose::TransferAnswered { .. } => {}
         }
     }
 }

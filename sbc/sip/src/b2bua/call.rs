@@ -106,6 +106,10 @@ pub enum Purpose {
     Prack,
     /// A session refresh the SBC sends itself as the refresher (RFC 4028 §10).
     Refresh(Refresh),
+    /// The INVITE of a blind transfer to its target (`transfer_call.rs`).
+    Transfer,
+    /// That INVITE once answered and bridged: it lingers to re-ACK a retransmitted 2xx.
+    TransferAnswered { side: Side, cseq: u32 },
     /// An INVITE to a target abandoned after `invite_timeout` (no longer retransmitted):
     /// a late provisional response gets the CANCEL held back for it, a late 2xx an ACK
     /// and a BYE on the leg it would have set up.
@@ -187,6 +191,11 @@ pub struct Call {
     pub early_answer: bool,
     /// RFC 4028 session timer state.
     pub timer: SessionTimer,
+    /// A blind transfer in progress (`refer = "handle"`).
+    pub transfer: Option<Box<super::transfer_call::Transfer>>,
+    /// The referrer's dialog after a completed transfer: its BYE is answered 200 and ends
+    /// nothing else.
+    pub retired: Option<Dialog>,
 }
 
 impl Call {

@@ -40,6 +40,17 @@ pub enum EngineEvent {
     CallAnswered { call: CallId },
     /// The call is over and forgotten.
     CallEnded { call: CallId, reason: EndReason },
+    /// A REFER asks for a blind transfer (`refer = "handle"`) to `request.target`: the
+    /// daemon routes it and calls [`Engine::transfer_to`] or [`Engine::refuse_transfer`];
+    /// one of the two must follow. Until then the REFER waits unanswered.
+    Transfer {
+        call: CallId,
+        from: Side,
+        request: super::transfer::TransferRequest,
+    },
+    /// A transfer ended with the new leg's final status (a timeout as 408): 2xx, the new
+    /// leg took the referrer's place; else the call stays as it was.
+    TransferEnded { call: CallId, from: Side, code: u16 },
     /// A response to a request the daemon sent itself ([`Engine::send_request`]):
     /// provisional ones, then the final one.
     Response { tx: ClientTxId, response: Message },
@@ -242,6 +253,11 @@ impl Engine {
             remote_party: d.remote_party.clone(),
         };
         Some([leg(&c.a), leg(&c.b)])
+    }
+
+    /// The relay plan call `call` was set up with (its trunks, identities, REFER policy).
+    pub fn plan(&self, call: CallId) -> Option<&super::plan::RelayPlan> {
+        self.calls.get(&call).map(|c| &c.plan)
     }
 
     /// Calls in progress.

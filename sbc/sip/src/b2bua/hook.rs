@@ -89,6 +89,43 @@ pub trait SessionHook {
 
     /// The call is over: release what it held.
     fn call_ended(&mut self, call: CallId);
+
+    /// The leg on `referrer` asked for a blind transfer (`refer = "handle"`): the offer
+    /// for the new leg, which takes the referrer's place on that side. `sent_to_referrer`
+    /// is the session description the SBC last sent the referrer — the kept leg's media
+    /// as anchored on that side. The default refuses: a hook must know how to re-anchor.
+    fn transfer_offer(
+        &mut self,
+        _call: CallId,
+        _referrer: Side,
+        _sent_to_referrer: &[u8],
+    ) -> Result<Vec<u8>, NotAcceptable> {
+        Err(NotAcceptable(
+            "transfer not supported by the media plane".into(),
+        ))
+    }
+
+    /// The new leg of a transfer answered `answer` to [`transfer_offer`]'s offer: its
+    /// media now replaces the referrer's. An error ends the new leg (BYE) and keeps the
+    /// call as it was.
+    ///
+    /// [`transfer_offer`]: SessionHook::transfer_offer
+    fn transfer_answered(
+        &mut self,
+        _call: CallId,
+        _referrer: Side,
+        _answer: &[u8],
+    ) -> Result<(), NotAcceptable> {
+        Err(NotAcceptable(
+            "transfer not supported by the media plane".into(),
+        ))
+    }
+
+    /// A transfer offered by [`transfer_offer`] failed: release what the new leg held;
+    /// the call stays as it was.
+    ///
+    /// [`transfer_offer`]: SessionHook::transfer_offer
+    fn transfer_failed(&mut self, _call: CallId, _referrer: Side) {}
 }
 
 /// Relays bodies unchanged: signalling only, media flows end to end.
@@ -101,4 +138,23 @@ impl SessionHook for PassThrough {
     }
 
     fn call_ended(&mut self, _call: CallId) {}
+
+    /// The new leg gets what the referrer got: media flows end to end anyway.
+    fn transfer_offer(
+        &mut self,
+        _call: CallId,
+        _referrer: Side,
+        sent_to_referrer: &[u8],
+    ) -> Result<Vec<u8>, NotAcceptable> {
+        Ok(sent_to_referrer.to_vec())
+    }
+
+    fn transfer_answered(
+        &mut self,
+        _call: CallId,
+        _referrer: Side,
+        _answer: &[u8],
+    ) -> Result<(), NotAcceptable> {
+        Ok(())
+    }
 }

@@ -63,6 +63,14 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
+        if call
+            .retired
+            .as_ref()
+            .is_some_and(|d| d.call_id == call_id && d.local_tag == to_tag)
+        {
+            self.retired_request(now, id, tx, &method);
+            return;
+        }
         if !call.dialog_mut(side).accept_remote_cseq(cseq, &method) {
             self.answer(now, tx, 500, Vec::new(), Some("CSeq out of order"));
             return;
@@ -89,6 +97,10 @@ impl Engine {
                 ReferMode::Reject => {
                     let why = "REFER is not accepted from this trunk";
                     self.answer(now, tx, 403, Vec::new(), Some(why));
+                    return;
+                }
+                ReferMode::Handle => {
+                    self.refer_received(now, id, side, tx, &request);
                     return;
                 }
             }

@@ -67,6 +67,8 @@ mod prack_uac;
 mod prack_uas;
 mod session_timer;
 mod teardown;
+mod transfer;
+mod transfer_call;
 
 pub use call::{CallState, EndReason};
 pub use engine::{Bookkeeping, Engine, EngineConfig, EngineEvent, LegInfo};
@@ -75,3 +77,5 @@ pub use ids::{CallId, Side, Tokens};
 pub use outgoing::RelayError;
 pub use own_request::OwnRequestError;
 pub use plan::{LegIdentity, ReferMode, RelayPlan, Target};
+pub use transfer::{NotifyParts, Progress, ReferError, SUBSCRIPTION_SECS, TransferRequest};
+pub use transfer_call::TransferError;

@@ -89,6 +89,8 @@ impl Engine {
                 a_supports: supports(request, "timer"),
                 ..SessionTimer::default()
             },
+            transfer: None,
+            retired: None,
         };
         hook.call_started(id, &call.plan);
         self.calls.insert(id, call);

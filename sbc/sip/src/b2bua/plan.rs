@@ -23,6 +23,10 @@ pub enum ReferMode {
     /// end is no longer bothered.
     #[default]
     Reject,
+    /// Blind transfer completed by the SBC (`transfer_call.rs`): 202, a new INVITE to the
+    /// Refer-To target, sipfrag NOTIFYs of its progress, and on success the new leg takes
+    /// the referrer's place in the call.
+    Handle,
 }
 
 /// One place a request may go, tried in order (failover).

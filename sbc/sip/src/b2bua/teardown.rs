@@ -44,6 +44,10 @@ impl Engine {
         };
         call.state = CallState::Ending;
         call.end_reason.get_or_insert(reason);
+        self.abort_transfer(now, id);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         // Answer relayed requests still waiting for the other leg (each is among the call's
         // open transactions until its final response: only this call's are looked at).
         let pending: Vec<(ServerTxId, Side)> = call
@@ -201,6 +205,10 @@ impl Engine {
             .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
         self.dialogs
             .remove(&(call.b.call_id.clone(), call.b.local_tag.clone()));
+        if let Some(old) = &call.retired {
+            self.dialogs
+                .remove(&(old.call_id.clone(), old.local_tag.clone()));
+        }
         self.timers.clear(id);
         let reason = call.end_reason.unwrap_or(EndReason::Failed("ended".into()));
         self.events

@@ -62,6 +62,7 @@ known_headers! {
     Event => "Event", b'o';
     ReferTo => "Refer-To", b'r';
     ReferredBy => "Referred-By", b'b';
+    SubscriptionState => "Subscription-State";
     AllowEvents => "Allow-Events", b'u';
     SessionExpires => "Session-Expires", b'x';
     MinSe => "Min-SE";

@@ -56,6 +56,8 @@ pub struct Harness {
     /// The plan's `invite_timeout` and `no_target_code` (fast failover).
     pub invite_timeout: Option<Duration>,
     pub no_target_code: Option<u16>,
+    /// The plan's REFER policy for B's leg.
+    pub outbound_refer: sbc_sip::b2bua::ReferMode,
 }
 
 impl Harness {
@@ -74,6 +76,7 @@ impl Harness {
             relay: true,
             invite_timeout: None,
             no_target_code: None,
+            outbound_refer: Default::default(),
         }
     }
 
@@ -118,7 +121,7 @@ impl Harness {
             invite_timeout: self.invite_timeout,
             no_target_code: self.no_target_code,
             inbound_refer: Default::default(),
-            outbound_refer: Default::default(),
+            outbound_refer: self.outbound_refer,
         }
     }
 
