@@ -20,8 +20,11 @@
 //! A direction has one job, at home or away: the codec state travels with it, so no
 //! locks, and a direction's packets stay in order (the next job leaves when the last one
 //! is back). A job goes to the thread its call hashes to. The threads run under normal
-//! scheduling, also when the relay workers are `SCHED_FIFO`: a busy transcoder then
-//! yields the core to relaying, never the other way round. `media.transcode_threads`
+//! scheduling, also when the workers are `SCHED_FIFO`: a relay worker then always
+//! preempts a transcoder. (Running them `SCHED_FIFO` one priority below the workers was
+//! tried: on the bench's single relay core it starved the harness's other threads, and
+//! the plain streams were lost.)
+//! `media.transcode_threads`
 //! sets how many (default: one per core); `0` runs the codecs inline in the relay
 //! workers, as before.
 
