@@ -9,6 +9,7 @@
 //! realtime_priority = 50           # SCHED_FIFO workers (1..=99); default: normal scheduling
 //! kernel_forwarding = false        # kernel fast path for plain RTP (nftables NAT + conntrack)
 //! max_transcoded = 200             # transcoded calls at once; over it: 488
+//! transcode_threads = 2            # threads the codecs run on (0: inline in the workers); default: one per core
 //! io = "epoll"                     # or "io_uring": how the workers drive their sockets
 //! ```
 //!
@@ -63,6 +64,9 @@ pub struct MediaSection {
     /// Default [`DEFAULT_MAX_TRANSCODED`], range [`MAX_TRANSCODED_RANGE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_transcoded: Option<i64>,
+    /// Default: the number of cores; range [`TRANSCODE_THREADS_RANGE`] (0: inline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcode_threads: Option<i64>,
     /// `"epoll"` (default) or `"io_uring"` ([`crate::model::MediaIo`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub io: Option<String>,
@@ -77,6 +81,7 @@ pub const LATCH_WINDOW_MS_RANGE: RangeInclusive<i64> = 100..=60_000;
 pub const WORKERS_RANGE: RangeInclusive<i64> = 1..=256;
 pub const DEFAULT_MAX_TRANSCODED: usize = 200;
 pub const MAX_TRANSCODED_RANGE: RangeInclusive<i64> = 0..=100_000;
+pub const TRANSCODE_THREADS_RANGE: RangeInclusive<i64> = 0..=256;
 pub const REALTIME_PRIORITY_RANGE: RangeInclusive<i64> = 1..=99;
 
 /// `[media]`, validated: defaults applied.
@@ -99,6 +104,9 @@ pub struct MediaSettings {
     pub kernel_forwarding: bool,
     /// Calls transcoded at once; an offer that needs one more gets 488.
     pub max_transcoded: usize,
+    /// Threads the transcoding codecs run on, fed by the workers through bounded queues;
+    /// `Some(0)`: inline in the workers; `None`: one per core. Read at start only.
+    pub transcode_threads: Option<usize>,
     /// How the workers drive their sockets.
     pub io: crate::model::MediaIo,
 }
@@ -113,6 +121,7 @@ impl Default for MediaSettings {
             realtime_priority: None,
             kernel_forwarding: false,
             max_transcoded: DEFAULT_MAX_TRANSCODED,
+            transcode_threads: None,
             io: crate::model::MediaIo::Epoll,
         }
     }

@@ -44,6 +44,10 @@ pub enum DropKind {
     Offloaded,
     /// transform: a step failed on this packet (the stream goes on).
     Transform,
+    /// transform: the packet waited for a transcoder that was behind (its direction's
+    /// queue, or the transcoding threads' queue, was full): a loss on purpose, so that
+    /// a late transcoder never delays the relay workers.
+    TranscodeQueue,
     /// transform: a step took the packet; what it carried travels another way (an
     /// event turned into signalling, frames re-cut, a duplicate suppressed). Not a loss:
     /// not in [`StreamStats::dropped`](crate::StreamStats::dropped).
@@ -56,7 +60,7 @@ pub enum DropKind {
 
 impl DropKind {
     /// Every kind, in counter order.
-    pub const ALL: [DropKind; 17] = [
+    pub const ALL: [DropKind; 18] = [
         DropKind::NoStream,
         DropKind::Junk,
         DropKind::Stun,
@@ -71,6 +75,7 @@ impl DropKind {
         DropKind::OtherFork,
         DropKind::Offloaded,
         DropKind::Transform,
+        DropKind::TranscodeQueue,
         DropKind::Consumed,
         DropKind::Protect,
         DropKind::NoDestination,
@@ -93,6 +98,7 @@ impl DropKind {
             DropKind::OtherFork => "other-fork",
             DropKind::Offloaded => "offloaded",
             DropKind::Transform => "transform",
+            DropKind::TranscodeQueue => "transcode-queue",
             DropKind::Consumed => "consumed",
             DropKind::Protect => "protect",
             DropKind::NoDestination => "no-destination",

@@ -43,6 +43,13 @@ pub struct ShardConfig {
     /// RTCP the engine writes for transcoded legs ([`rtcp_gen`](crate::rtcp_gen)); `None`
     /// (tests): NTP time counts from each leg's first report.
     pub ntp: Option<crate::rtcp_gen::NtpAnchor>,
+    /// Transcoding steps hand their codec work off ([`Shard::poll_transcode`]) to be run
+    /// elsewhere (the daemon's transcoding threads) and sent when it comes back
+    /// ([`Shard::transcoded`]); `false` (the default, tests): run in place.
+    ///
+    /// [`Shard::poll_transcode`]: crate::Shard::poll_transcode
+    /// [`Shard::transcoded`]: crate::Shard::transcoded
+    pub transcode_offload: bool,
 }
 
 impl Default for ShardConfig {
@@ -58,6 +65,7 @@ impl Default for ShardConfig {
             pseudonyms: Pseudonyms::new([0; 16]),
             transmit_slots: 64,
             ntp: None,
+            transcode_offload: false,
         }
     }
 }

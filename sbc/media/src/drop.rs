@@ -65,6 +65,7 @@ impl DropReason {
             DropReason::Latching => DropKind::Latching,
             DropReason::OtherFork => DropKind::OtherFork,
             DropReason::Offloaded => DropKind::Offloaded,
+            DropReason::Transform(StepError::TranscodeQueueFull) => DropKind::TranscodeQueue,
             DropReason::Transform(_) => DropKind::Transform,
             DropReason::Consumed => DropKind::Consumed,
             DropReason::Protect(_) => DropKind::Protect,
@@ -87,6 +88,9 @@ pub enum StepError {
     /// it cannot rewrite).
     #[error("{what}")]
     Malformed { what: &'static str },
+    /// The direction's transcoder is behind: `transcode_job::JOB_INPUTS` packets wait for it already, or the transcoding threads' queue was full.
+    #[error("transcoding queue full")]
+    TranscodeQueueFull,
     /// SRTP/SRTCP refused the packet (authentication, replay, length, MKI, key use).
     #[error("SRTP: {0}")]
     Srtp(sbc_srtp::Error),

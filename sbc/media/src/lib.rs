@@ -94,6 +94,10 @@ mod stream;
 pub mod timer;
 #[cfg(feature = "transcoding")]
 pub mod transcode;
+#[cfg(feature = "transcoding")]
+mod transcode_handoff;
+#[cfg(feature = "transcoding")]
+pub mod transcode_job;
 mod transcode_op;
 pub mod transform;
 mod transmit;

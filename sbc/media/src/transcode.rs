@@ -27,12 +27,15 @@
 use std::time::{Duration, Instant};
 
 use sbc_codec::CodecError;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sbc_codec::transcode::{Codec, OutPacket, Transcoder, TranscoderConfig};
 use sbc_core::{Side, StreamKey};
 
 use crate::dtmf::own_ssrc;
 use crate::packet::{Packet, RtpHeader};
 use crate::rtcp_gen::{NtpAnchor, Reception, RtcpReporter};
+use crate::transcode_job::{Inputs, TranscodeJob};
 use crate::transmit::MAX_EMITTED;
 use crate::{Action, Emit, StepError, Transform, TransformCtx};
 
@@ -64,12 +67,23 @@ pub struct TranscodeSpec {
 #[derive(Debug)]
 pub struct TranscodeTransform {
     spec: TranscodeSpec,
-    transcoder: Transcoder,
     numbering: OwnNumbering,
     /// The packet being built.
     out: Box<[u8]>,
     /// When held packets are flushed, if any may be held.
     flush_at: Option<Instant>,
+    /// Tells its job from another transform's (a re-INVITE may replace this one while
+    /// its job is away).
+    owner: u64,
+    /// The codec work, when at home (`None`: handed off, not back yet).
+    job: Option<Box<TranscodeJob>>,
+    /// What arrived while the job was away.
+    pending: Inputs,
+    /// Hand the job off ([`Shard::poll_transcode`](crate::Shard::poll_transcode)) rather
+    /// than run it here.
+    offload: bool,
+    /// Its codecs' counters, as of the job's last visit home.
+    stats: sbc_codec::transcode::TranscoderStats,
 }
 
 /// Sequence numbers of the SBC's own towards the side, shared by audio and events, and
@@ -81,13 +95,18 @@ struct OwnNumbering {
     rtcp: RtcpReporter,
 }
 
+/// Owners of transforms made so far (process-wide, so that no two are the same).
+static OWNERS: AtomicU64 = AtomicU64::new(1);
+
 impl TranscodeTransform {
-    /// The step towards `toward`'s side of `key`; `ntp` dates its RTCP.
+    /// The step towards `toward`'s side of `key`; `ntp` dates its RTCP; `offload`: its
+    /// codec work is handed off to transcoding threads instead of run in place.
     pub fn new(
         key: StreamKey,
         toward: Side,
         spec: TranscodeSpec,
         ntp: Option<NtpAnchor>,
+        offload: bool,
     ) -> Result<Self, CodecError> {
         let ssrc = own_ssrc(key, toward);
         let first_seq = (ssrc >> 16) as u16 & 0x7fff;
@@ -100,9 +119,11 @@ impl TranscodeTransform {
             first_seq,
             first_ts: ssrc.rotate_left(11),
         })?;
+        let stats = transcoder.stats();
+        let owner = OWNERS.fetch_add(1, Ordering::Relaxed);
+        let job = TranscodeJob::new(key, toward, owner, spec.output_pt, transcoder);
         Ok(TranscodeTransform {
             spec,
-            transcoder,
             numbering: OwnNumbering {
                 ssrc,
                 next_seq: first_seq,
@@ -110,6 +131,11 @@ impl TranscodeTransform {
             },
             out: vec![0u8; MAX_EMITTED].into_boxed_slice(),
             flush_at: None,
+            owner,
+            job: Some(Box::new(job)),
+            pending: Inputs::new(),
+            offload,
+            stats,
         })
     }
 
@@ -123,39 +149,87 @@ impl TranscodeTransform {
         self.numbering.rtcp.reports()
     }
 
-    /// What its transcoder counted.
+    /// What its transcoder counted (as of the job's last visit home).
     pub fn stats(&self) -> sbc_codec::transcode::TranscoderStats {
-        self.transcoder.stats()
+        self.stats
     }
 
-    fn audio(&mut self, cx: &mut TransformCtx<'_, '_>, h: &RtpHeader) -> Result<(), StepError> {
-        let payload = payload(cx.buf.data(), h);
-        let (numbering, out, pt) = (&mut self.numbering, &mut self.out, self.spec.output_pt);
-        let now = cx.now;
-        let mut failed = None;
-        self.transcoder
-            .push(h.seq, h.timestamp, h.marker, payload, &mut |p| {
-                if let Err(e) = send(numbering, out, pt, &p, now, &mut cx.emit) {
-                    failed.get_or_insert(e);
-                }
-            });
-        self.flush_at = Some(cx.now + FLUSH_AFTER);
-        failed.map_or(Ok(()), Err)
+    /// Where new inputs go: into the job when it is home, else into `pending`.
+    fn inputs(&mut self) -> &mut Inputs {
+        match &mut self.job {
+            Some(job) => &mut job.inputs,
+            None => &mut self.pending,
+        }
     }
 
-    fn event(
-        &mut self,
-        cx: &mut TransformCtx<'_, '_>,
-        h: &RtpHeader,
-        output_pt: u8,
-    ) -> Result<(), StepError> {
-        let Some(ts) = self.transcoder.output_timestamp(h.timestamp) else {
-            return Err(StepError::Malformed {
-                what: "telephone-event before any audio to time it by",
-            });
+    /// Gets the job going if it is home and has work: handed off, or run here.
+    fn kick(&mut self, now: Instant, emit: &mut Emit<'_>) -> Result<(), StepError> {
+        if self.job.as_ref().is_none_or(|j| j.inputs.is_empty()) {
+            return Ok(());
+        }
+        let Some(mut job) = self.job.take() else {
+            return Ok(());
         };
-        let payload = payload(cx.buf.data(), h);
-        let [event, flags, d0, d1] = payload.get(..4).unwrap_or_default() else {
+        if self.offload {
+            emit.transcode(job);
+            return Ok(());
+        }
+        job.run();
+        self.finish(now, job, emit)
+    }
+
+    /// The job is back with its outputs: number and queue them, then start it on what
+    /// arrived meanwhile.
+    pub(crate) fn finish(
+        &mut self,
+        now: Instant,
+        mut job: Box<TranscodeJob>,
+        emit: &mut Emit<'_>,
+    ) -> Result<(), StepError> {
+        let mut failed = None;
+        let ssrc = self.numbering.ssrc;
+        let (numbering, out) = (&mut self.numbering, &mut self.out);
+        job.drain_outputs(|pt, ts, marker, payload| {
+            let p = OutPacket {
+                ssrc,
+                seq: 0,
+                ts,
+                marker,
+                payload,
+            };
+            if let Err(e) = send(numbering, out, pt, &p, now, emit) {
+                failed.get_or_insert(e);
+            }
+        });
+        if job.failed > 0 {
+            job.failed = 0;
+            failed.get_or_insert(StepError::Malformed {
+                what: "transcoder could not place an input (event before any audio, or no room)",
+            });
+        }
+        self.stats = job.transcoder.stats();
+        std::mem::swap(&mut job.inputs, &mut self.pending);
+        self.job = Some(job);
+        let kicked = self.kick(now, emit);
+        failed.map_or(kicked, Err)
+    }
+
+    /// Its job came back unrun (the transcoding threads' queue was full): what it
+    /// carried is lost; returns how many inputs that was.
+    pub(crate) fn refused(&mut self, mut job: Box<TranscodeJob>) -> usize {
+        let lost = job.inputs.len();
+        job.inputs.clear();
+        std::mem::swap(&mut job.inputs, &mut self.pending);
+        self.job = Some(job);
+        lost
+    }
+
+    pub(crate) fn owner(&self) -> u64 {
+        self.owner
+    }
+
+    fn event(&mut self, data: &[u8], h: &RtpHeader, output_pt: u8) -> Result<bool, StepError> {
+        let [event, flags, d0, d1] = payload(data, h).get(..4).unwrap_or_default() else {
             return Err(StepError::Malformed {
                 what: "telephone-event payload shorter than 4 bytes",
             });
@@ -165,21 +239,7 @@ impl TranscodeTransform {
             / u64::from(self.spec.input.rtp_clock());
         let duration = u16::try_from(duration).unwrap_or(u16::MAX).to_be_bytes();
         let body = [*event, *flags, duration[0], duration[1]];
-        let p = OutPacket {
-            ssrc: self.numbering.ssrc,
-            seq: 0,
-            ts,
-            marker: h.marker,
-            payload: &body,
-        };
-        send(
-            &mut self.numbering,
-            &mut self.out,
-            output_pt,
-            &p,
-            cx.now,
-            &mut cx.emit,
-        )
+        Ok(self.inputs().event(h.timestamp, h.marker, output_pt, body))
     }
 }
 
@@ -225,15 +285,25 @@ impl Transform for TranscodeTransform {
         let Packet::Rtp(h) = cx.packet else {
             return Ok(Action::Consume);
         };
-        if h.payload_type == self.spec.input_pt {
-            self.audio(cx, &h)?;
+        let queued = if h.payload_type == self.spec.input_pt {
+            self.flush_at = Some(cx.now + FLUSH_AFTER);
+            let data = cx.buf.data();
+            let payload = payload(data, &h);
+            match &mut self.job {
+                Some(job) => job.inputs.audio(h.seq, h.timestamp, h.marker, payload),
+                None => self.pending.audio(h.seq, h.timestamp, h.marker, payload),
+            }
         } else if let Some((_, output)) = self.spec.events.filter(|&(i, _)| i == h.payload_type) {
-            self.event(cx, &h, output)?;
+            self.event(cx.buf.data(), &h, output)?
         } else {
             return Err(StepError::Malformed {
                 what: "payload type the transcoder was not set up for",
             });
+        };
+        if !queued {
+            return Err(StepError::TranscodeQueueFull);
         }
+        self.kick(cx.now, &mut cx.emit)?;
         Ok(Action::Consume)
     }
 
@@ -256,12 +326,10 @@ impl Transform for TranscodeTransform {
         let mut failed = None;
         if self.flush_at.is_some_and(|at| now >= at) {
             self.flush_at = None;
-            let (numbering, out, pt) = (&mut self.numbering, &mut self.out, self.spec.output_pt);
-            self.transcoder.flush(&mut |p| {
-                if let Err(e) = send(numbering, out, pt, &p, now, emit) {
-                    failed.get_or_insert(e);
-                }
-            });
+            self.inputs().flush();
+            if let Err(e) = self.kick(now, emit) {
+                failed.get_or_insert(e);
+            }
         }
         if let Some(report) = self.numbering.rtcp.poll_report(now)
             && let Err(e) = emit.packet(report, true)
@@ -269,6 +337,10 @@ impl Transform for TranscodeTransform {
             failed.get_or_insert(e);
         }
         failed.map_or(Ok(()), Err)
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -289,8 +361,14 @@ impl crate::Shard {
         }
         let step: Option<Box<dyn Transform>> = match spec {
             Some(spec) => {
-                let t = TranscodeTransform::new(stream, toward, spec, self.config.ntp)
-                    .map_err(|error| crate::OpError::Codec { stream, error })?;
+                let t = TranscodeTransform::new(
+                    stream,
+                    toward,
+                    spec,
+                    self.config.ntp,
+                    self.config.transcode_offload,
+                )
+                .map_err(|error| crate::OpError::Codec { stream, error })?;
                 Some(Box::new(t))
             }
             None => None,

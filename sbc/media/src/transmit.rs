@@ -73,6 +73,10 @@ pub(crate) struct TxQueue {
     queue: VecDeque<Queued>,
     /// Digits heard by transforms (a few per second at most), allocated with the queue.
     digits: VecDeque<QueuedDigit>,
+    /// Codec work handed off by transcoding steps (one job per transcoded direction at
+    /// most, so bounded by the streams), for [`Shard::poll_transcode`](crate::Shard::poll_transcode).
+    #[cfg(feature = "transcoding")]
+    pub(crate) jobs: VecDeque<Box<crate::transcode_job::TranscodeJob>>,
 }
 
 impl TxQueue {
@@ -82,6 +86,8 @@ impl TxQueue {
             free: (0..slots).rev().collect(),
             queue: VecDeque::with_capacity(slots),
             digits: VecDeque::with_capacity(DIGIT_SLOTS),
+            #[cfg(feature = "transcoding")]
+            jobs: VecDeque::with_capacity(slots),
         }
     }
 
@@ -158,6 +164,15 @@ impl<'a> Emit<'a> {
             at: 0,
         };
         self.queue.push(dest, bytes)
+    }
+
+    /// Hands a transcoding step's codec work off (see
+    /// [`transcode_job`](crate::transcode_job)); it comes back through
+    /// [`Shard::transcoded`](crate::Shard::transcoded).
+    #[cfg(feature = "transcoding")]
+    pub fn transcode(&mut self, mut job: Box<crate::transcode_job::TranscodeJob>) {
+        job.slot = self.slot;
+        self.queue.jobs.push_back(job);
     }
 
     /// The side the packets go to.

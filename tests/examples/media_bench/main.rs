@@ -5,7 +5,13 @@
 //!
 //! `scripts/bench/media [--streams 250,500,1000] [--seconds 10] [--workers N]
 //!  [--relay-cpus LIST] [--no-rtpengine] [--blocking-receivers] [--realtime PRIO | --no-realtime]
-//!  [--kernel] [--io-uring] [--srtp SUITE[,SUITE...]]`
+//!  [--kernel] [--io-uring] [--srtp SUITE[,SUITE...]] [--transcoded M [--transcode-codec
+//!  opus|g722|g729]]`
+//!
+//! `--transcoded M` adds rows `sbc+tx-inline` and `sbc+tx-threads`: the plain streams
+//! measured while M more calls on the same SBC are transcoded both ways (PCMA <-> the
+//! codec), with the codecs inline in the workers and then on transcoding threads
+//! ([`transcoded`]): what transcoding costs the relay's latency, before and after.
 //!
 //! `--io-uring` adds rows `sbc-uring`: the same workers driving their sockets with io_uring
 //! (multishot receive into provided buffers, sends queued on the ring: one `io_uring_enter`
@@ -57,6 +63,7 @@ mod report;
 mod sdes;
 mod sockopt;
 mod system;
+mod transcoded;
 
 use std::process::ExitCode;
 
@@ -78,6 +85,10 @@ struct Args {
     /// Add the SBC with io_uring-driven workers (`sbc-uring` rows).
     io_uring: bool,
     srtp: Vec<Suite>,
+    /// Transcoded calls run beside the plain streams ([`transcoded`]); 0: none.
+    transcoded: usize,
+    /// Side B's codec of those calls.
+    transcode_codec: (u8, &'static str),
 }
 
 fn args() -> Result<Args, String> {
@@ -105,6 +116,8 @@ fn args() -> Result<Args, String> {
         kernel: false,
         io_uring: false,
         srtp: vec![],
+        transcoded: 0,
+        transcode_codec: (111, "opus/48000/2"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -136,6 +149,14 @@ fn args() -> Result<Args, String> {
                     .split(',')
                     .map(|s| Suite::from_name(s).ok_or(format!("--srtp: unknown suite {s}")))
                     .collect::<Result<_, _>>()?;
+            }
+            "--transcoded" => {
+                a.transcoded = v()?.parse().map_err(|e| format!("--transcoded: {e}"))?;
+            }
+            "--transcode-codec" => {
+                let name = v()?;
+                a.transcode_codec = transcoded::codec(&name)
+                    .ok_or(format!("--transcode-codec: {name}? (opus, g722, g729)"))?;
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -268,6 +289,9 @@ fn main() -> ExitCode {
                     Err(e) => Err(format!("sbc-kernel: {e}")),
                 });
             }
+            if args.transcoded > 0 && srtp.is_none() {
+                rows.extend(beside_transcoding(&args, n));
+            }
             if rtpengine {
                 let r = RtpEngine::start(
                     args.workers,
@@ -303,4 +327,54 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The SBC rows with `--transcoded` calls running beside the measured streams: codecs
+/// inline in the workers, then on as many transcoding threads as there are workers.
+fn beside_transcoding(args: &Args, n: usize) -> Vec<Result<measure::Row, String>> {
+    let mut rows = vec![];
+    for (label, threads) in [("sbc+tx-inline", 0), ("sbc+tx-threads", args.workers)] {
+        let extra = ["--transcode-threads".to_owned(), threads.to_string()];
+        let sbc = Sbc::start_with(
+            &args.sbc,
+            args.workers,
+            SBC_BASE_PORT,
+            &args.relay_cpus,
+            args.realtime,
+            SbcMode::Epoll,
+            &extra,
+        );
+        let mut sbc = match sbc {
+            Ok(s) => s,
+            Err(e) => {
+                rows.push(Err(format!("{label}: {e}")));
+                continue;
+            }
+        };
+        sbc.label = Some(label);
+        let background =
+            match transcoded::Background::start(&mut sbc, args.transcoded, args.transcode_codec) {
+                Ok(b) => b,
+                Err(e) => {
+                    rows.push(Err(format!("{label}: transcoded calls: {e}")));
+                    continue;
+                }
+            };
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let before = background.counts();
+        let row = measure(Some(&mut sbc), n, args.seconds, args.receive, None);
+        let after = background.stop();
+        let sent = after.sent - before.sent;
+        let returned = after.returned - before.returned;
+        println!(
+            "  {label}: {} transcoded calls (PCMA <-> {}) beside: {sent} packets sent, {} \
+             echoed, {returned} back as PCMA during the window ({:.4} of sent)",
+            args.transcoded,
+            args.transcode_codec.1,
+            after.echoed - before.echoed,
+            returned as f64 / sent.max(1) as f64
+        );
+        rows.push(row);
+    }
+    rows
 }

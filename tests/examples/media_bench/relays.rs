@@ -44,6 +44,8 @@ pub struct Sbc {
     lines: Arc<Mutex<Vec<String>>>,
     base_port: u16,
     mode: SbcMode,
+    /// The row's name when it is not the mode's (`--transcoded` rows).
+    pub label: Option<&'static str>,
 }
 
 /// How the SBC's harness relays.
@@ -69,7 +71,21 @@ impl Sbc {
         realtime: Option<u8>,
         mode: SbcMode,
     ) -> io::Result<Self> {
+        Self::start_with(bin, workers, base_port, cpus, realtime, mode, &[])
+    }
+
+    /// [`start`](Self::start) with more arguments for the harness.
+    pub fn start_with(
+        bin: &str,
+        workers: usize,
+        base_port: u16,
+        cpus: &str,
+        realtime: Option<u8>,
+        mode: SbcMode,
+        extra: &[String],
+    ) -> io::Result<Self> {
         let mut cmd = pinned(cpus, bin);
+        cmd.args(extra);
         cmd.args(["--workers", &workers.to_string()]);
         if mode == SbcMode::Uring {
             cmd.args(["--io", "io_uring"]);
@@ -114,6 +130,7 @@ impl Sbc {
             lines,
             base_port,
             mode,
+            label: None,
         };
         let end = Instant::now() + Duration::from_secs(5);
         while Instant::now() < end {
@@ -125,6 +142,36 @@ impl Sbc {
         Err(io::Error::other("sbc-media-harness did not say ready"))
     }
 
+    /// Anchors call `i` between `a` (PCMA, payload type 8) and `b` (`pt`, `format` as
+    /// `a=rtpmap` names it), transcoded both ways; its SBC addresses (A, B).
+    pub fn open_transcoded(
+        &mut self,
+        i: usize,
+        a: SocketAddr,
+        b: SocketAddr,
+        pt: u8,
+        format: &str,
+    ) -> io::Result<SocketAddr> {
+        let port = u16::try_from(usize::from(self.base_port) + 4 * i)
+            .map_err(|_| io::Error::other("out of ports"))?;
+        let (a_local, b_local) = (
+            SocketAddr::new(a.ip(), port),
+            SocketAddr::new(b.ip(), port + 2),
+        );
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::other("harness stopped"))?;
+        writeln!(stdin, "open {i} 0 {a_local} {b_local} always always")?;
+        writeln!(stdin, "remote {i} 0 a {a}")?;
+        writeln!(stdin, "remote {i} 0 b {b}")?;
+        writeln!(stdin, "transcode {i} 0 b 8 PCMA/8000 {pt} {format}")?;
+        writeln!(stdin, "transcode {i} 0 a {pt} {format} 8 PCMA/8000")?;
+        writeln!(stdin, "answered {i} 0")?;
+        stdin.flush()?;
+        Ok(a_local)
+    }
+
     fn seen(&self, what: &str) -> bool {
         self.lines
             .lock()
@@ -134,6 +181,9 @@ impl Sbc {
 
 impl Relay for Sbc {
     fn name(&self) -> &'static str {
+        if let Some(label) = self.label {
+            return label;
+        }
         match self.mode {
             SbcMode::Epoll => "sbc",
             SbcMode::Kernel => "sbc-kernel",

@@ -88,3 +88,14 @@ pub fn set_realtime(priority: u8) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Puts the calling thread back under normal scheduling (the background load's threads:
+/// they must not compete with the generator, which is SCHED_FIFO).
+pub fn set_normal() -> std::io::Result<()> {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: pid 0 is this thread; `param` is a live sched_param.
+    if unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}

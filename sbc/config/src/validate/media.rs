@@ -35,6 +35,14 @@ pub(super) fn media(
     let workers = s
         .workers
         .map(|w| v.int("media.workers", Some(w), m::WORKERS_RANGE, 0));
+    let transcode_threads = s.transcode_threads.map(|t| {
+        v.int(
+            "media.transcode_threads",
+            Some(t),
+            m::TRANSCODE_THREADS_RANGE,
+            0,
+        )
+    });
     let realtime = s.realtime_priority.map(|p| {
         v.int(
             "media.realtime_priority",
@@ -72,6 +80,7 @@ pub(super) fn media(
         hold_inactivity: Duration::from_secs(hold? as u64),
         latch_window: Duration::from_millis(latch? as u64),
         workers: present(workers)?,
+        transcode_threads: present(transcode_threads)?,
         // In 1..=99 (checked above), so it fits.
         realtime_priority: present(realtime)?.and_then(|p| u8::try_from(p).ok()),
     })
@@ -114,6 +123,7 @@ media_ports = "20000-29999"
         assert_eq!(m.workers, None);
         assert_eq!(m.realtime_priority, None);
         assert_eq!(m.max_transcoded, 200);
+        assert_eq!(m.transcode_threads, None);
         assert_eq!(m.io, MediaIo::Epoll);
     }
 
@@ -122,7 +132,7 @@ media_ports = "20000-29999"
         let text = format!(
             "{BASE}[media]\ninactivity_seconds = 2\nhold_inactivity_seconds = 30\n\
              latch_window_ms = 500\nworkers = 3\nrealtime_priority = 40\nmax_transcoded = 0\n\
-             io = \"io_uring\"\n"
+             transcode_threads = 0\nio = \"io_uring\"\n"
         );
         let c = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
         let m = c.media();
@@ -132,6 +142,7 @@ media_ports = "20000-29999"
         assert_eq!(m.workers, Some(3));
         assert_eq!(m.realtime_priority, Some(40));
         assert_eq!(m.max_transcoded, 0);
+        assert_eq!(m.transcode_threads, Some(0));
         assert_eq!(m.io, MediaIo::IoUring);
     }
 
@@ -140,7 +151,7 @@ media_ports = "20000-29999"
         let text = format!(
             "{BASE}[media]\ninactivity_seconds = 0\nhold_inactivity_seconds = 100000\n\
              latch_window_ms = 5\nworkers = 0\nrealtime_priority = 100\nmax_transcoded = -1\n\
-             io = \"uring\"\n"
+             transcode_threads = 257\nio = \"uring\"\n"
         );
         let e = Config::from_toml_str(&text, "/etc/sbc")
             .expect_err("invalid")
@@ -152,6 +163,7 @@ media_ports = "20000-29999"
             "media.workers: ",
             "media.realtime_priority: ",
             "media.max_transcoded: ",
+            "media.transcode_threads: ",
             "media.io: ",
         ] {
             assert!(e.contains(key), "{key} missing in:\n{e}");

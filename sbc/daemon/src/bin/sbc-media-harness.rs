@@ -13,6 +13,8 @@
 //! srtp CALL INDEX a|b off
 //! ice CALL INDEX a|b UFRAG PWD [remote=UFRAG] [fork=TAG]
 //! ice CALL INDEX a|b off
+//! transcode CALL INDEX a|b IN_PT IN_FORMAT OUT_PT OUT_FORMAT [PTIME_MS]
+//! transcode CALL INDEX a|b off
 //! stats CALL INDEX
 //! close CALL INDEX
 //! ```
@@ -21,6 +23,11 @@
 //! (`AES_CM_128_HMAC_SHA1_80`, `AEAD_AES_128_GCM`, ...), `INBOUND` the key the peer protects
 //! with and `OUTBOUND` the one the relay protects with towards it, each as the base64 of
 //! master key and salt (what follows `inline:` in an `a=crypto` line); `off` is plain RTP.
+//!
+//! `transcode` transcodes what goes towards side `a`/`b` (`MediaOp::Transcode`): audio
+//! of payload type `IN_PT` from the other side, each format as `a=rtpmap` names it
+//! (`PCMA/8000`, `G722/8000`, `opus/48000/2`, `G729/8000`), leaves as `OUT_PT` in
+//! `OUT_FORMAT`, cut to `PTIME_MS` (default 20); `off` relays it again.
 //!
 //! `ice` makes the relay an ICE-lite agent on one side (`MediaOp::Ice`): `UFRAG`/`PWD`
 //! are the SBC's credentials there, `remote=` the peer's ufrag (of early dialog `fork=`).
@@ -55,7 +62,8 @@ fn main() -> std::process::ExitCode {
 /// Runs the harness until stdin ends. `args`: `--workers N`, `--inactivity SECS`,
 /// `--latch-window MS`, `--realtime PRIORITY` (SCHED_FIFO workers), `--kernel-forwarding
 /// TABLE` (the kernel media fast path in nftables table `inet TABLE`; needs root), `--io
-/// epoll|io_uring` (how the workers drive their sockets).
+/// epoll|io_uring` (how the workers drive their sockets), `--transcode-threads N` (0:
+/// codecs inline in the workers).
 fn run(args: &[String]) -> anyhow::Result<()> {
     let mut config = RelayConfig::default();
     let mut it = args.iter();
@@ -65,6 +73,7 @@ fn run(args: &[String]) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("{a}: value missing"))?;
         match a.as_str() {
             "--workers" => config.workers = v.parse()?,
+            "--transcode-threads" => config.transcode_threads = v.parse()?,
             "--inactivity" => config.inactivity = Duration::from_secs(v.parse()?),
             "--latch-window" => config.latch_window = Duration::from_millis(v.parse()?),
             "--realtime" => config.realtime = Some(v.parse()?),
@@ -224,9 +233,49 @@ fn parse(line: &str) -> Result<MediaOp, String> {
                 remote_ufrag,
             }
         }
+        Some("transcode") => MediaOp::Transcode {
+            stream,
+            toward: side(3)?,
+            spec: match w.get(4).copied() {
+                Some("off") => None,
+                Some(_) => Some(sbc_core::Transcoding {
+                    input: format(w.get(4).copied(), w.get(5).copied())?,
+                    output: format(w.get(6).copied(), w.get(7).copied())?,
+                    ptime_ms: w
+                        .get(8)
+                        .map_or(Ok(20), |p| p.parse().map_err(|_| "PTIME_MS?"))?,
+                    events: None,
+                }),
+                None => return Err("too few fields".into()),
+            },
+        },
         Some("stats") => MediaOp::QueryStats { stream },
         Some("close") => MediaOp::Close { stream },
         _ => return Err("unknown op".into()),
+    })
+}
+
+/// A payload format of a `transcode` line: its payload type and `ENCODING/RATE[/CHANNELS]`.
+fn format(pt: Option<&str>, rtpmap: Option<&str>) -> Result<sbc_core::PayloadFormat, String> {
+    let (Some(pt), Some(rtpmap)) = (pt, rtpmap) else {
+        return Err("too few fields".into());
+    };
+    let mut parts = rtpmap.split('/');
+    let encoding = parts.next().unwrap_or_default().to_owned();
+    let clock_rate = parts
+        .next()
+        .and_then(|r| r.parse().ok())
+        .ok_or(format!("{rtpmap}: ENCODING/RATE expected"))?;
+    let channels = match parts.next() {
+        Some(c) => Some(c.parse().map_err(|_| format!("{rtpmap}: channels?"))?),
+        None => None,
+    };
+    Ok(sbc_core::PayloadFormat {
+        pt: pt.parse().map_err(|_| format!("payload type {pt}?"))?,
+        encoding,
+        clock_rate,
+        channels,
+        fmtp: None,
     })
 }
 

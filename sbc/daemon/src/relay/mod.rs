@@ -52,6 +52,10 @@
 //! (`sbc_media::offload`), the workers install and remove the kernel relays and fold the
 //! kernel's counters back into the streams' stats.
 //!
+//! Transcoded streams' codec work runs on separate transcoding threads
+//! ([`transcoders`], `media.transcode_threads`), handed off and taken back by the
+//! workers through bounded queues, so that relaying never waits behind a codec.
+//!
 //! The developer binary `sbc-media-harness` (`src/bin/sbc-media-harness.rs`, not shipped)
 //! runs the same workers driven by text ops on stdin: the lab test `tests/tests/media.rs`
 //! and `scripts/bench/media` use it.
@@ -59,6 +63,8 @@
 mod batch;
 mod kernel;
 mod sys;
+#[cfg(feature = "transcoding")]
+mod transcoders;
 mod uring;
 mod uring_loop;
 mod worker;
@@ -116,6 +122,9 @@ pub struct RelayConfig {
     /// queued on the ring) instead of epoll + `recvmmsg`/`sendmmsg`; a worker whose ring
     /// cannot be set up (old kernel, seccomp) falls back to epoll.
     pub io_uring: bool,
+    /// Threads the transcoding codecs run on ([`transcoders`]); 0: inline in the
+    /// workers. Default: the number of cores.
+    pub transcode_threads: usize,
     /// Where the workers publish their totals once a second (the metrics endpoint);
     /// `None`: they keep none.
     pub board: Option<Arc<crate::observe::media::MediaBoard>>,
@@ -135,6 +144,7 @@ impl Default for RelayConfig {
             pseudonyms: Pseudonyms::new(random_key()),
             board: None,
             io_uring: false,
+            transcode_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -150,6 +160,9 @@ impl RelayConfig {
         c.hold_inactivity = m.hold_inactivity;
         c.latch_window = m.latch_window;
         c.realtime = m.realtime_priority;
+        if let Some(t) = m.transcode_threads {
+            c.transcode_threads = t;
+        }
         c.io_uring = m.io == sbc_config::MediaIo::IoUring;
         c.kernel_table = m
             .kernel_forwarding
@@ -179,6 +192,7 @@ impl RelayConfig {
             kernel_forwarding: self.kernel_table.is_some(),
             pseudonyms: self.pseudonyms,
             ntp: wall_clock(),
+            transcode_offload: cfg!(feature = "transcoding") && self.transcode_threads > 0,
             ..sbc_media::ShardConfig::default()
         }
     }
@@ -294,6 +308,9 @@ pub struct Relay {
     kernel: Option<sbc_firewall::FastPath>,
     /// Each worker's heartbeat (for the systemd watchdog).
     beats: Vec<crate::liveness::Beat>,
+    /// The transcoding threads (joined after the workers).
+    #[cfg(feature = "transcoding")]
+    transcoders: Option<transcoders::Pool>,
 }
 
 impl Relay {
@@ -316,6 +333,10 @@ impl Relay {
             if t.join().is_err() {
                 error!("a media worker panicked");
             }
+        }
+        #[cfg(feature = "transcoding")]
+        if let Some(pool) = self.transcoders {
+            pool.join();
         }
         if let Some(k) = self.kernel {
             if let Err(e) = k.shutdown() {
@@ -348,6 +369,11 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
         }
         None => None,
     };
+    #[cfg(feature = "transcoding")]
+    let pool = match config.transcode_threads {
+        0 => None,
+        n => Some(transcoders::Pool::start(n)?),
+    };
     for i in 0..config.workers.max(1) {
         let (queue, rx) = std_mpsc::channel();
         let mut w = worker::Worker::new(i, config.shard(), rx, events_tx.clone())?;
@@ -361,6 +387,10 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
         if let Some(k) = &kernel {
             let fast = sbc_firewall::FastPath::attach(k.table()).map_err(io::Error::other)?;
             w.kernel = Some(kernel::KernelPath::new(fast));
+        }
+        #[cfg(feature = "transcoding")]
+        {
+            w.transcode = pool.as_ref().map(|p| p.link(w.waker()));
         }
         workers.push(WorkerTx {
             queue,
@@ -381,6 +411,8 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
             threads,
             kernel,
             beats,
+            #[cfg(feature = "transcoding")]
+            transcoders: pool,
         },
         events_rx,
     ))

@@ -8,7 +8,9 @@
 //!    readable after its turn (a flood) goes to a backlog served after the next wait, which
 //!    then does not sleep;
 //! 3. woken: apply every queued op, then do the shard's socket work (bind/unbind);
-//! 4. `handle_timeout(now)`, send the packets of the engine's own it caused
+//! 4. transcoding jobs finished by the transcoding threads back into the shard
+//!    ([`transcoders`](super::transcoders)), `handle_timeout(now)`, the codec work the
+//!    packet path and the timers handed off out to the threads, send the packets of the engine's own it caused
 //!    (`poll_transmit`), then pass every event to the core (and log it).
 //!
 //! Sockets live in a vector indexed by [`SocketId`]; the same index is the epoll token, so
@@ -65,6 +67,9 @@ pub struct Worker {
     pub(super) want_uring: bool,
     /// The ring, set up when the thread starts (`None`: the epoll loop).
     pub(super) uring: Option<Box<super::uring::Uring>>,
+    /// The transcoding threads, when the codecs do not run inline.
+    #[cfg(feature = "transcoding")]
+    pub(super) transcode: Option<super::transcoders::Link>,
 }
 
 /// The longest an idle worker sleeps, so that its beat shows it is alive.
@@ -106,6 +111,8 @@ impl Worker {
             tally: None,
             want_uring: false,
             uring: None,
+            #[cfg(feature = "transcoding")]
+            transcode: None,
         })
     }
 
@@ -219,7 +226,12 @@ impl Worker {
     /// Fires the shard's due timers and sends the packets of its own they (or the ops
     /// before them) caused.
     pub(super) fn timers(&mut self, now: Instant) {
+        #[cfg(feature = "transcoding")]
+        self.transcoding(now);
         self.shard.handle_timeout(now);
+        // The packet path's and the timers' codec work out to the transcoding threads.
+        #[cfg(feature = "transcoding")]
+        self.transcoding(now);
         self.take_transmits();
         self.send_out();
     }

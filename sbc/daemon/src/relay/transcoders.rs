@@ -1,0 +1,145 @@
+//! Transcoding threads: where the codec work of transcoded streams runs, so that a relay
+//! worker never spends 20–200 µs decoding and encoding in its packet path (a relayed
+//! packet costs about 2 µs; one transcoded direction at 20 ms costs 10–100 times that).
+//!
+//! The engine stays sans-IO ([`sbc_media::transcode_job`]): with
+//! `ShardConfig::transcode_offload` on, a transcoding step copies each packet into its
+//! direction's job and the shard hands the job out ([`Shard::poll_transcode`]). Each
+//! worker, once per turn of its loop (after the packet path and its timers):
+//!
+//! 1. takes back the jobs its transcoding threads finished (its own return queue, which
+//!    wakes it through the same waker as its ops) and hands them to the shard
+//!    ([`Shard::transcoded`]): the step numbers the outputs and they leave with the
+//!    worker's next `sendmmsg`;
+//! 2. gives each job the shard hands out to a transcoding thread through that thread's
+//!    bounded queue ([`QUEUE_DEPTH`]). A full queue does not block the worker: the job
+//!    goes back to the shard unrun ([`Shard::transcode_refused`]) and its packets are
+//!    counted as `transcode-queue` drops (the worker's drop counters, the metrics'
+//!    `sbc_media_dropped_packets_total{reason="transcode-queue"}`).
+//!
+//! A direction has one job, at home or away: the codec state travels with it, so no
+//! locks, and a direction's packets stay in order (the next job leaves when the last one
+//! is back). A job goes to the thread its call hashes to. The threads run under normal
+//! scheduling, also when the workers are `SCHED_FIFO`: a relay worker then always
+//! preempts a transcoder. (Running them `SCHED_FIFO` one priority below the workers was
+//! tried: on the bench's single relay core it starved the harness's other threads, and
+//! the plain streams were lost.)
+//! `media.transcode_threads`
+//! sets how many (default: one per core); `0` runs the codecs inline in the relay
+//! workers, as before.
+
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use sbc_media::transcode_job::TranscodeJob;
+use tracing::{debug, warn};
+
+use super::worker::Worker;
+
+/// Jobs a transcoding thread's queue holds. One job is one direction's packets (one, or
+/// a few when the thread was behind), so this is directions waiting, not packets.
+pub const QUEUE_DEPTH: usize = 256;
+
+/// Where a finished job goes: its worker's return queue, and the waker of its loop.
+#[derive(Debug)]
+pub(super) struct Home {
+    pub(super) tx: std_mpsc::Sender<Box<TranscodeJob>>,
+    pub(super) waker: Arc<mio::Waker>,
+}
+
+type Task = (Arc<Home>, Box<TranscodeJob>);
+
+/// A worker's end: the threads' queues, and its return queue.
+#[derive(Debug)]
+pub(super) struct Link {
+    to: Arc<[std_mpsc::SyncSender<Task>]>,
+    home: Arc<Home>,
+    back: std_mpsc::Receiver<Box<TranscodeJob>>,
+}
+
+/// The transcoding threads.
+#[derive(Debug)]
+pub(super) struct Pool {
+    to: Arc<[std_mpsc::SyncSender<Task>]>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts `n` (at least one) transcoding threads.
+    pub(super) fn start(n: usize) -> std::io::Result<Pool> {
+        let mut to = Vec::new();
+        let mut threads = Vec::new();
+        for i in 0..n.max(1) {
+            let (tx, rx) = std_mpsc::sync_channel::<Task>(QUEUE_DEPTH);
+            to.push(tx);
+            let t = std::thread::Builder::new()
+                .name(format!("sbc-transcode-{i}"))
+                .spawn(move || run(i, rx))?;
+            threads.push(t);
+        }
+        Ok(Pool {
+            to: to.into(),
+            threads,
+        })
+    }
+
+    /// A worker's link to the threads; `waker` wakes its loop.
+    pub(super) fn link(&self, waker: Arc<mio::Waker>) -> Link {
+        let (tx, back) = std_mpsc::channel();
+        Link {
+            to: self.to.clone(),
+            home: Arc::new(Home { tx, waker }),
+            back,
+        }
+    }
+
+    /// Waits for the threads, once every worker (and so every queue's sender) is gone.
+    pub(super) fn join(self) {
+        drop(self.to);
+        for t in self.threads {
+            if t.join().is_err() {
+                tracing::error!("a transcoding thread panicked");
+            }
+        }
+    }
+}
+
+/// A transcoding thread: runs jobs until every sender is gone.
+fn run(id: usize, rx: std_mpsc::Receiver<Task>) {
+    debug!(thread = id, "transcoding thread started");
+    while let Ok((home, mut job)) = rx.recv() {
+        job.run();
+        // The worker may be gone (shutdown): the job is moot then.
+        if home.tx.send(job).is_ok()
+            && let Err(e) = home.waker.wake()
+        {
+            warn!("transcoding thread: waking a media worker failed: {e}");
+        }
+    }
+    debug!(thread = id, "transcoding thread stopped");
+}
+
+impl Worker {
+    /// Finished jobs back into the shard, new ones out to the threads (see the module
+    /// docs). Nothing to do without a link.
+    pub(super) fn transcoding(&mut self, now: Instant) {
+        let Some(link) = &self.transcode else {
+            return;
+        };
+        while let Ok(job) = link.back.try_recv() {
+            self.shard.transcoded(now, job);
+        }
+        while let Some(job) = self.shard.poll_transcode() {
+            let n = link.to.len();
+            let which = super::shard_of(job.stream().call, n);
+            let refused = match link.to[which].try_send((link.home.clone(), job)) {
+                Ok(()) => continue,
+                Err(std_mpsc::TrySendError::Full((_, job))) => job,
+                Err(std_mpsc::TrySendError::Disconnected((_, job))) => job,
+            };
+            self.shard.transcode_refused(refused);
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The codec work of one transcoded direction as a value that can travel
+//! ([`TranscodeJob`]): the [`Transcoder`] (its codec state), the packets it still has to
+//! convert and the room for what comes out.
+//!
+//! A job is owned by exactly one place at a time: by its
+//! [`TranscodeTransform`](crate::transcode::TranscodeTransform) while it is at home, by
+//! the shard's hand-off queue ([`Shard::poll_transcode`](crate::Shard::poll_transcode))
+//! and by whichever thread runs it after that. [`TranscodeJob::run`] is pure computation:
+//! it converts the queued inputs in order and writes the outputs into the job; the
+//! transform numbers and sends them when the job is handed back
+//! ([`Shard::transcoded`](crate::Shard::transcoded)). No locks, no sharing: the codec
+//! state moves with the work, so the engine stays sans-IO and any thread may run any job.
+//!
+//! Everything is sized when the job is made: [`JOB_INPUTS`] packets of up to
+//! [`MAX_EMITTED`] bytes in, the same room out. Nothing allocates per packet.
+
+use sbc_codec::transcode::{OutPacket, Transcoder};
+use sbc_core::{Side, StreamKey};
+
+use crate::transmit::MAX_EMITTED;
+
+/// Packets a direction may have waiting for its transcoder (in the job, or in the
+/// transform while the job is away). One more is dropped as
+/// [`DropKind::TranscodeQueue`](sbc_core::DropKind::TranscodeQueue): 160 ms at 20 ms.
+pub const JOB_INPUTS: usize = 8;
+/// Output packets one job may give (a flush of the re-ordering window re-cut to 10 ms
+/// gives the most).
+const JOB_OUTPUTS: usize = 4 * JOB_INPUTS;
+
+/// What the transcoder is asked to do, in order.
+#[derive(Debug, Clone, Copy)]
+enum Input {
+    /// Audio of the input payload type: payload at `at..at + len` of the input memory.
+    Audio {
+        seq: u16,
+        ts: u32,
+        marker: bool,
+        at: usize,
+        len: usize,
+    },
+    /// A telephone-event, timed by the transcoder on the output clock.
+    Event {
+        ts: u32,
+        marker: bool,
+        pt: u8,
+        body: [u8; 4],
+    },
+    /// Release what the re-ordering window holds.
+    Flush,
+}
+
+/// Inputs waiting, with their payloads (preallocated).
+#[derive(Debug)]
+pub(crate) struct Inputs {
+    list: Vec<Input>,
+    mem: Box<[u8]>,
+}
+
+impl Inputs {
+    pub(crate) fn new() -> Self {
+        Inputs {
+            list: Vec::with_capacity(JOB_INPUTS),
+            mem: vec![0u8; JOB_INPUTS * MAX_EMITTED].into_boxed_slice(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    fn room(&self) -> bool {
+        self.list.len() < JOB_INPUTS
+    }
+
+    /// Queues audio; `false` when full (or the payload does not fit a slot).
+    pub(crate) fn audio(&mut self, seq: u16, ts: u32, marker: bool, payload: &[u8]) -> bool {
+        if !self.room() || payload.len() > MAX_EMITTED {
+            return false;
+        }
+        let at = self.list.len() * MAX_EMITTED;
+        self.mem[at..at + payload.len()].copy_from_slice(payload);
+        self.list.push(Input::Audio {
+            seq,
+            ts,
+            marker,
+            at,
+            len: payload.len(),
+        });
+        true
+    }
+
+    /// Queues a telephone-event; `false` when full.
+    pub(crate) fn event(&mut self, ts: u32, marker: bool, pt: u8, body: [u8; 4]) -> bool {
+        self.room() && {
+            self.list.push(Input::Event {
+                ts,
+                marker,
+                pt,
+                body,
+            });
+            true
+        }
+    }
+
+    /// Queues a flush (dropped when full: the packets queued move the window on anyway).
+    pub(crate) fn flush(&mut self) {
+        if self.room() && !matches!(self.list.last(), Some(Input::Flush)) {
+            self.list.push(Input::Flush);
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+    }
+}
+
+/// A packet the transcoder gave, waiting to be numbered and sent.
+#[derive(Debug, Clone, Copy)]
+struct Output {
+    ts: u32,
+    marker: bool,
+    pt: u8,
+    at: usize,
+    len: usize,
+}
+
+/// The codec work of one direction (see the module docs).
+#[derive(Debug)]
+pub struct TranscodeJob {
+    pub(crate) slot: usize,
+    pub(crate) key: StreamKey,
+    pub(crate) toward: Side,
+    /// Which transform it belongs to (a re-INVITE may replace the transform meanwhile).
+    pub(crate) owner: u64,
+    pub(crate) output_pt: u8,
+    pub(crate) transcoder: Transcoder,
+    pub(crate) inputs: Inputs,
+    outputs: Vec<Output>,
+    out_mem: Box<[u8]>,
+    out_used: usize,
+    /// Inputs that gave nothing they should have (an event before any audio, outputs
+    /// beyond the job's room): counted as failed steps when the job comes home.
+    pub(crate) failed: u32,
+}
+
+impl TranscodeJob {
+    pub(crate) fn new(
+        key: StreamKey,
+        toward: Side,
+        owner: u64,
+        output_pt: u8,
+        transcoder: Transcoder,
+    ) -> Self {
+        TranscodeJob {
+            slot: usize::MAX,
+            key,
+            toward,
+            owner,
+            output_pt,
+            transcoder,
+            inputs: Inputs::new(),
+            outputs: Vec::with_capacity(JOB_OUTPUTS),
+            out_mem: vec![0u8; JOB_OUTPUTS * MAX_EMITTED].into_boxed_slice(),
+            out_used: 0,
+            failed: 0,
+        }
+    }
+
+    /// The stream it works for.
+    pub fn stream(&self) -> StreamKey {
+        self.key
+    }
+
+    /// Converts every queued input, in order, into outputs (pure computation: this is
+    /// what a transcoding thread runs).
+    pub fn run(&mut self) {
+        let TranscodeJob {
+            transcoder,
+            inputs,
+            outputs,
+            out_mem,
+            out_used,
+            failed,
+            output_pt,
+            ..
+        } = self;
+        let mut untimed = 0;
+        let mut keep = |p: OutPacket<'_>, pt: u8| {
+            let at = *out_used;
+            let fits = outputs.len() < JOB_OUTPUTS && at + p.payload.len() <= out_mem.len();
+            if !fits {
+                *failed += 1;
+                return;
+            }
+            out_mem[at..at + p.payload.len()].copy_from_slice(p.payload);
+            *out_used += p.payload.len();
+            outputs.push(Output {
+                ts: p.ts,
+                marker: p.marker,
+                pt,
+                at,
+                len: p.payload.len(),
+            });
+        };
+        for input in inputs.list.drain(..) {
+            match input {
+                Input::Audio {
+                    seq,
+                    ts,
+                    marker,
+                    at,
+                    len,
+                } => {
+                    let payload = &inputs.mem[at..at + len];
+                    transcoder.push(seq, ts, marker, payload, &mut |p| keep(p, *output_pt));
+                }
+                Input::Event {
+                    ts,
+                    marker,
+                    pt,
+                    body,
+                } => match transcoder.output_timestamp(ts) {
+                    Some(ts) => keep(
+                        OutPacket {
+                            ssrc: 0,
+                            seq: 0,
+                            ts,
+                            marker,
+                            payload: &body,
+                        },
+                        pt,
+                    ),
+                    None => untimed += 1,
+                },
+                Input::Flush => transcoder.flush(&mut |p| keep(p, *output_pt)),
+            }
+        }
+        *failed += untimed;
+    }
+
+    /// Hands each output (payload type, timestamp, marker, payload) to `f` and forgets
+    /// them.
+    pub(crate) fn drain_outputs(&mut self, mut f: impl FnMut(u8, u32, bool, &[u8])) {
+        for o in self.outputs.drain(..) {
+            f(o.pt, o.ts, o.marker, &self.out_mem[o.at..o.at + o.len]);
+        }
+        self.out_used = 0;
+    }
+}
