@@ -43,6 +43,9 @@ pub struct ShardConfig {
     /// RTCP the engine writes for transcoded legs ([`rtcp_gen`](crate::rtcp_gen)); `None`
     /// (tests): NTP time counts from each leg's first report.
     pub ntp: Option<crate::rtcp_gen::NtpAnchor>,
+    /// RTCP reports copied for a capture (HEP) that a shard holds until the IO layer takes
+    /// them ([`quality::copy`](crate::quality::copy)); 0 (the default): none are copied.
+    pub rtcp_copies: usize,
 }
 
 impl Default for ShardConfig {
@@ -58,6 +61,7 @@ impl Default for ShardConfig {
             pseudonyms: Pseudonyms::new([0; 16]),
             transmit_slots: 64,
             ntp: None,
+            rtcp_copies: 0,
         }
     }
 }

@@ -119,6 +119,8 @@ pub struct RelayConfig {
     /// Where the workers publish their totals once a second (the metrics endpoint);
     /// `None`: they keep none.
     pub board: Option<Arc<crate::observe::media::MediaBoard>>,
+    /// With `[hep]`: where the workers send copies of the RTCP reports they read.
+    pub hep_rtcp: Option<crate::hep::rtcp::RtcpTx>,
 }
 
 impl Default for RelayConfig {
@@ -135,6 +137,7 @@ impl Default for RelayConfig {
             pseudonyms: Pseudonyms::new(random_key()),
             board: None,
             io_uring: false,
+            hep_rtcp: None,
         }
     }
 }
@@ -179,6 +182,11 @@ impl RelayConfig {
             kernel_forwarding: self.kernel_table.is_some(),
             pseudonyms: self.pseudonyms,
             ntp: wall_clock(),
+            rtcp_copies: if self.hep_rtcp.is_some() {
+                crate::hep::rtcp::SHARD_COPIES
+            } else {
+                0
+            },
             ..sbc_media::ShardConfig::default()
         }
     }
@@ -353,6 +361,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
         let mut w = worker::Worker::new(i, config.shard(), rx, events_tx.clone())?;
         w.realtime = config.realtime;
         w.want_uring = config.io_uring;
+        w.hep_rtcp = config.hep_rtcp.clone();
         w.tally = config
             .board
             .as_ref()
