@@ -257,3 +257,154 @@ fn every_message_of_both_legs_reaches_the_collector_correlated() {
     assert_eq!(b, b_trace, "B's leg: HEP vs the callee's trace");
     assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
 }
+
+/// The quality call's sipp keys: python, the RTCP peer tool, where it writes.
+fn rtcp_keys(python: &str, out: &Path) -> Vec<String> {
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/rtcp_peer.py");
+    [
+        "-key",
+        "python",
+        python,
+        "-key",
+        "rtcp_tool",
+        &tool.display().to_string(),
+        "-key",
+        "rtp_out",
+        &out.display().to_string(),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// RTCP as HEP type 5 (issue 15, item 4): a call whose peers both send SRs with report
+/// blocks (tests/tools/rtcp_peer.py, the call quality test's peers). The collector receives
+/// JSON reports, each from the sending peer's address to the SBC's media socket on that
+/// side, correlated with the Call-ID of the leg it arrived on.
+#[test]
+fn rtcp_reports_reach_the_collector_as_type_5_on_their_leg() {
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .extra(&format!(
+            "\n[hep]\ncollector = \"udp:{PBX_IP}:{COLLECTOR_PORT}\"\nid = 9\n"
+        ))
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let out = lab.artifacts().unique_path("hep-rtcp", ".hex");
+    let python = cmd::python().expect("python3").display().to_string();
+    let sink = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/udp_sink.py");
+    let bind = format!("{PBX_IP}:{COLLECTOR_PORT}");
+    let _collector = lab
+        .spawn(
+            Ns::Pbx,
+            &[
+                python.as_str(),
+                &sink.display().to_string(),
+                "--bind",
+                &bind,
+                "--out",
+                &out.display().to_string(),
+            ],
+        )
+        .expect("start the collector");
+    let (pbx_out, carrier_out) = (
+        lab.artifacts().unique_path("rtcp-pbx", ".json"),
+        lab.artifacts().unique_path("rtcp-carrier", ".json"),
+    );
+    let callee = lab
+        .sipp(Ns::Pbx, "quality_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .args(rtcp_keys(&python, &pbx_out))
+        .timeout(Duration::from_secs(40))
+        .spawn()
+        .expect("sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = lab
+        .sipp(Ns::Carrier, "quality_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-d", "6000"])
+        .args(rtcp_keys(&python, &carrier_out))
+        .timeout(Duration::from_secs(40))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("sipp caller");
+    let callee = callee.finish().expect("sipp callee");
+    assert!(
+        caller.success() && callee.success(),
+        "{}\n{}\n--- sbc:\n{}",
+        caller.report(),
+        callee.report(),
+        sbc.log_tail()
+    );
+    let (a_id, b_id) = (
+        call_id(&caller.messages).expect("A's Call-ID").to_owned(),
+        call_id(&callee.messages).expect("B's Call-ID").to_owned(),
+    );
+
+    // Reports of both legs (the peers send one every second or so).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reports = loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let reports: Vec<Hep> = text
+            .lines()
+            .map(|l| {
+                let bytes: Vec<u8> = (0..l.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&l[i..i + 2], 16).expect("hex"))
+                    .collect();
+                decode(&bytes)
+            })
+            .filter(|p| p.proto == 5)
+            .collect();
+        let of = |id: &str| {
+            reports
+                .iter()
+                .filter(|p| p.correlation.as_deref() == Some(id))
+                .count()
+        };
+        if (of(&a_id) >= 2 && of(&b_id) >= 2) || Instant::now() > deadline {
+            break reports;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let (carrier, pbx) = (IpAddr::V4(CARRIER_IP), IpAddr::V4(PBX_IP));
+    let (outside, inside) = (IpAddr::V4(SBC_OUTSIDE_IP), IpAddr::V4(SBC_INSIDE_IP));
+    let mut per_leg = [0, 0];
+    let mut with_block = 0;
+    for p in &reports {
+        let what = format!("{p:#?}\n--- sbc:\n{}", sbc.log_tail());
+        assert_eq!((p.agent, p.ip_proto), (9, 17), "{what}");
+        let body: serde_json::Value = serde_json::from_str(&p.payload).expect("JSON report");
+        let kind = body["type"].as_u64();
+        assert!(kind == Some(200) || kind == Some(201), "{what}");
+        if kind == Some(200) {
+            assert!(body["sender_information"]["packets"].is_u64(), "{what}");
+        }
+        assert!(
+            body["ssrc"].is_u64() && body["report_blocks"].is_array(),
+            "{what}"
+        );
+        if let Some(b) = body["report_blocks"].get(0) {
+            assert!(
+                b["source_ssrc"].is_u64() && b["packets_lost"].is_i64(),
+                "{what}"
+            );
+            with_block += 1;
+        }
+        // From the peer that sent it to the SBC's odd (RTCP) media port on its side.
+        if p.correlation.as_deref() == Some(a_id.as_str()) {
+            assert_eq!((p.src.0, p.dst.0), (carrier, outside), "A's: {what}");
+            per_leg[0] += 1;
+        } else {
+            assert_eq!(p.correlation.as_deref(), Some(b_id.as_str()), "{what}");
+            assert_eq!((p.src.0, p.dst.0), (pbx, inside), "B's: {what}");
+            per_leg[1] += 1;
+        }
+        assert_eq!(p.dst.1 % 2, 1, "RTCP port: {what}");
+    }
+    eprintln!(
+        "HEP type 5: {per_leg:?} reports (A, B), {with_block} with a report block; first: {:?}",
+        reports.first().map(|p| &p.payload)
+    );
+    assert!(per_leg[0] >= 2 && per_leg[1] >= 2, "{per_leg:?}");
+    assert!(with_block >= 2, "{with_block}");
+    assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
+}

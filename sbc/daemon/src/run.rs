@@ -181,6 +181,15 @@ async fn serve_with(
         .metrics()
         .map(|_| Arc::new(crate::observe::media::MediaBoard::new(relay_config.workers)));
     relay_config.board = board.clone();
+    // HEP (`[hep]`): the workers copy RTCP reports to the core only when it is on.
+    let (hep_rtcp_tx, hep_rtcp_rx) = match config.hep() {
+        Some(_) => {
+            let (tx, rx) = crate::hep::rtcp::channel();
+            (Some(tx), Some(rx))
+        }
+        None => (None, None),
+    };
+    relay_config.hep_rtcp = hep_rtcp_tx;
     let (relay, media_events) = relay::start(relay_config).context("starting the media workers")?;
     // Trunk names resolve in the background; the core and the firewall run on the
     // effective configuration (the file's, names replaced by their addresses).
@@ -206,7 +215,7 @@ async fn serve_with(
     let config_state_dir = config.system().state_dir.clone();
     let hep = config
         .hep()
-        .map(|h| (crate::hep::HepTap::start(h), h.collector, h.id));
+        .map(|h| (crate::hep::HepTap::start(h, hep_rtcp_rx), h.collector, h.id));
     let mut core = Core::new(config, outbound, relay.handle(), guard)
         .with_live(mgmt.live.snapshot, mgmt.live.demand)
         .with_beat(core_beat.clone());

@@ -50,6 +50,9 @@ pub struct ShardConfig {
     /// [`Shard::poll_transcode`]: crate::Shard::poll_transcode
     /// [`Shard::transcoded`]: crate::Shard::transcoded
     pub transcode_offload: bool,
+    /// RTCP reports copied for a capture (HEP) that a shard holds until the IO layer takes
+    /// them ([`quality::copy`](crate::quality::copy)); 0 (the default): none are copied.
+    pub rtcp_copies: usize,
 }
 
 impl Default for ShardConfig {
@@ -66,6 +69,7 @@ impl Default for ShardConfig {
             transmit_slots: 64,
             ntp: None,
             transcode_offload: false,
+            rtcp_copies: 0,
         }
     }
 }

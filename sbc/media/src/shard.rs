@@ -85,6 +85,10 @@ pub struct Shard {
     pub(crate) tx: TxQueue,
     /// Slots of the streams with a transform installed (the timers to look at).
     pub(crate) timed: Vec<usize>,
+    /// RTCP reports copied for a capture, and those a full queue dropped
+    /// ([`quality::copy`](crate::quality::copy)).
+    pub(crate) rtcp_copies: VecDeque<crate::quality::copy::RtcpCopy>,
+    pub(crate) rtcp_copies_dropped: u64,
 }
 
 impl Shard {
@@ -101,6 +105,8 @@ impl Shard {
             drops: DropCounts::default(),
             tx: TxQueue::new(config.transmit_slots),
             timed: Vec::new(),
+            rtcp_copies: VecDeque::with_capacity(config.rtcp_copies),
+            rtcp_copies_dropped: 0,
             config,
         }
     }
@@ -133,6 +139,17 @@ impl Shard {
     /// The next socket operation for the IO layer.
     pub fn poll_io(&mut self) -> Option<IoOp> {
         self.io.pop_front()
+    }
+
+    /// The next RTCP report copied for a capture (only with
+    /// [`ShardConfig::rtcp_copies`] above 0).
+    pub fn poll_rtcp_copy(&mut self) -> Option<crate::quality::copy::RtcpCopy> {
+        self.rtcp_copies.pop_front()
+    }
+
+    /// RTCP copies dropped since the last call (the queue was full).
+    pub fn take_rtcp_copies_dropped(&mut self) -> u64 {
+        std::mem::take(&mut self.rtcp_copies_dropped)
     }
 
     /// The next event for the control plane.

@@ -13,8 +13,14 @@
 //! Received messages are captured as parsed (re-serialized: the same headers and body, the
 //! folding and header-name case of the wire normalized); sent ones byte for byte.
 //! Timestamps are the wall clock when the core handled the message.
+//!
+//! RTCP reports the peers send go out as protocol type 5 (a JSON report, [`rtcp`]), with
+//! the Call-ID of the leg they arrived on as correlation id (Homer's join to that leg's
+//! SIP): the media workers pass copies through a bounded channel that [`HepTap::flush`]
+//! drains.
 
 pub mod encode;
+pub mod rtcp;
 pub mod sender;
 
 use std::collections::{HashMap, VecDeque};
@@ -24,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 use sbc_config::Hep;
 use sbc_core::Transport;
 
-use encode::{Capture, PROTO_SIP};
+use encode::{Capture, PROTO_RTCP, PROTO_SIP};
 pub use sender::{HepCounts, HepSink};
 
 /// Captures waiting for the round's end at most (more are dropped, counted).
@@ -39,6 +45,9 @@ struct Pending {
     transport: Transport,
     at: SystemTime,
     payload: Vec<u8>,
+    /// RTCP (type 5): the call and side whose leg's Call-ID correlates it; `None`: SIP,
+    /// correlated by its own Call-ID.
+    rtcp: Option<(u64, sbc_core::Side)>,
 }
 
 /// The core's HEP state: the sender, the Call-ID pairs, the captures of this round.
@@ -54,11 +63,14 @@ pub struct HepTap {
     /// Ended calls, forgotten after [`LINGER`].
     ended: VecDeque<(Instant, u64)>,
     pending: Vec<Pending>,
+    /// RTCP copies from the media workers.
+    rtcp: Option<rtcp::RtcpRx>,
 }
 
 impl HepTap {
-    /// Starts the sender for `[hep]` (on the current tokio runtime).
-    pub fn start(hep: &Hep) -> Self {
+    /// Starts the sender for `[hep]` (on the current tokio runtime); RTCP copies arrive
+    /// on `rtcp` (the workers hold its other end).
+    pub fn start(hep: &Hep, rtcp: Option<rtcp::RtcpRx>) -> Self {
         HepTap {
             sink: HepSink::start(hep.collector),
             id: hep.id,
@@ -67,6 +79,7 @@ impl HepTap {
             calls: HashMap::new(),
             ended: VecDeque::new(),
             pending: Vec::new(),
+            rtcp,
         }
     }
 
@@ -95,7 +108,34 @@ impl HepTap {
             transport,
             at: SystemTime::now(),
             payload,
+            rtcp: None,
         });
+    }
+
+    /// Moves the RTCP copies the workers sent into this round's captures.
+    fn take_rtcp(&mut self) {
+        let Some(rx) = &mut self.rtcp else { return };
+        let dropped = rx.dropped.swap(0, std::sync::atomic::Ordering::Relaxed);
+        self.sink
+            .counts
+            .dropped_queue
+            .fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
+        while self.pending.len() < PENDING {
+            let Ok(s) = rx.rx.try_recv() else { return };
+            let c = s.copy;
+            // Neither SR nor RR (a lone XR): nothing Homer reads.
+            let Some(body) = rtcp::json(&c.report) else {
+                continue;
+            };
+            self.pending.push(Pending {
+                src: c.remote,
+                dst: c.local,
+                transport: sbc_core::Transport::Udp,
+                at: s.at,
+                payload: body.into_bytes(),
+                rtcp: Some((c.stream.call, c.side)),
+            });
+        }
     }
 
     /// A message the SBC received from `remote` on its `local` socket.
@@ -141,14 +181,25 @@ impl HepTap {
                 self.other.remove(&b);
             }
         }
+        self.take_rtcp();
         for p in std::mem::take(&mut self.pending) {
-            let correlation = call_id(&p.payload).and_then(|id| self.other.get(id));
+            let correlation = match p.rtcp {
+                None => call_id(&p.payload).and_then(|id| self.other.get(id)),
+                Some((call, side)) => self.calls.get(&call).map(|(a, b)| match side {
+                    sbc_core::Side::A => a,
+                    sbc_core::Side::B => b,
+                }),
+            };
             let capture = Capture {
                 src: p.src,
                 dst: p.dst,
                 transport: p.transport,
                 at: p.at,
-                proto: PROTO_SIP,
+                proto: if p.rtcp.is_some() {
+                    PROTO_RTCP
+                } else {
+                    PROTO_SIP
+                },
                 agent_id: self.id,
                 password: self.password.as_deref(),
                 correlation: correlation.map(String::as_str),

@@ -128,6 +128,8 @@ pub struct RelayConfig {
     /// Where the workers publish their totals once a second (the metrics endpoint);
     /// `None`: they keep none.
     pub board: Option<Arc<crate::observe::media::MediaBoard>>,
+    /// With `[hep]`: where the workers send copies of the RTCP reports they read.
+    pub hep_rtcp: Option<crate::hep::rtcp::RtcpTx>,
 }
 
 impl Default for RelayConfig {
@@ -145,6 +147,7 @@ impl Default for RelayConfig {
             board: None,
             io_uring: false,
             transcode_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            hep_rtcp: None,
         }
     }
 }
@@ -193,6 +196,11 @@ impl RelayConfig {
             pseudonyms: self.pseudonyms,
             ntp: wall_clock(),
             transcode_offload: cfg!(feature = "transcoding") && self.transcode_threads > 0,
+            rtcp_copies: if self.hep_rtcp.is_some() {
+                crate::hep::rtcp::SHARD_COPIES
+            } else {
+                0
+            },
             ..sbc_media::ShardConfig::default()
         }
     }
@@ -379,6 +387,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
         let mut w = worker::Worker::new(i, config.shard(), rx, events_tx.clone())?;
         w.realtime = config.realtime;
         w.want_uring = config.io_uring;
+        w.hep_rtcp = config.hep_rtcp.clone();
         w.tally = config
             .board
             .as_ref()

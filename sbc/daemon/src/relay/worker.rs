@@ -70,6 +70,8 @@ pub struct Worker {
     /// The transcoding threads, when the codecs do not run inline.
     #[cfg(feature = "transcoding")]
     pub(super) transcode: Option<super::transcoders::Link>,
+    /// Where RTCP reports go for HEP (`[hep]` configured; the shard copies them then).
+    pub(super) hep_rtcp: Option<crate::hep::rtcp::RtcpTx>,
 }
 
 /// The longest an idle worker sleeps, so that its beat shows it is alive.
@@ -109,6 +111,7 @@ impl Worker {
             kernel: None,
             beat: crate::liveness::Beat::new(format!("media worker {id}")),
             tally: None,
+            hep_rtcp: None,
             want_uring: false,
             uring: None,
             #[cfg(feature = "transcoding")]
@@ -290,6 +293,13 @@ impl Worker {
     }
 
     pub(super) fn flush_events(&mut self) {
+        if let Some(hep) = &self.hep_rtcp {
+            let (now, wall) = (Instant::now(), std::time::SystemTime::now());
+            while let Some(copy) = self.shard.poll_rtcp_copy() {
+                hep.send(copy, now, wall);
+            }
+            hep.dropped(self.shard.take_rtcp_copies_dropped());
+        }
         while let Some(ev) = self.shard.poll_event() {
             match &ev {
                 MediaEvent::Latched {

@@ -135,7 +135,25 @@ impl Shard {
         latch::accept(stream, &cx, buf.len(), peer)?;
         self.calls.activity(stream.call, now);
         if cx.rtcp {
-            crate::quality::rtcp(stream, now, ep.side, buf.data());
+            let report = crate::quality::rtcp(stream, now, ep.side, buf.data());
+            let local = stream.local_addr(ep);
+            if let (Some(report), Some(local)) =
+                (report.filter(|_| self.config.rtcp_copies > 0), local)
+            {
+                let copy = crate::quality::copy::RtcpCopy {
+                    stream: stream.key,
+                    side: ep.side,
+                    remote: from,
+                    local,
+                    at: now,
+                    report,
+                };
+                if self.rtcp_copies.len() < self.config.rtcp_copies {
+                    self.rtcp_copies.push_back(copy);
+                } else {
+                    self.rtcp_copies_dropped += 1;
+                }
+            }
         }
         transform::run(stream, &cx, &mut buf, &self.config.pseudonyms, &mut self.tx)?;
         let toward = ep.side.other();

@@ -36,6 +36,7 @@
 //! The round trip is the sum of the SBC's round trips to both peers (the one known, when
 //! only one is), and the MOS comes from [`mos`]. Nothing here allocates.
 
+pub mod copy;
 pub mod mos;
 pub mod report;
 
@@ -93,12 +94,15 @@ impl RtcpState {
 }
 
 /// The packet path's hook for an accepted RTCP packet from `side`'s peer (`data`: in the
-/// clear). Notes an SR as relayed towards the other side.
+/// clear). Notes an SR as relayed towards the other side; returns the report as read.
 #[cold]
-pub(crate) fn rtcp(stream: &mut Stream, now: Instant, side: sbc_core::Side, data: &[u8]) {
-    let Some(report) = report::read(data) else {
-        return;
-    };
+pub(crate) fn rtcp(
+    stream: &mut Stream,
+    now: Instant,
+    side: sbc_core::Side,
+    data: &[u8],
+) -> Option<sbc_core::RtcpReport> {
+    let report = report::read(data)?;
     stream.side_mut(side).rtcp.read(now, &report);
     if let Some(sender) = report.sender {
         stream
@@ -106,6 +110,7 @@ pub(crate) fn rtcp(stream: &mut Stream, now: Instant, side: sbc_core::Side, data
             .rtcp
             .relayed_sr(sender.ntp, now);
     }
+    Some(report)
 }
 
 /// Both sides' counters with their RTCP and quality filled in (A, then B).
