@@ -64,7 +64,7 @@ pub struct MediaSection {
     /// Default [`DEFAULT_MAX_TRANSCODED`], range [`MAX_TRANSCODED_RANGE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_transcoded: Option<i64>,
-    /// Default: the number of cores; range [`TRANSCODE_THREADS_RANGE`] (0: inline).
+    /// Default: the number of cores; range `0..=256` (0: inline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcode_threads: Option<i64>,
     /// `"epoll"` (default) or `"io_uring"` ([`crate::model::MediaIo`]).

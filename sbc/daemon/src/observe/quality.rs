@@ -1,4 +1,4 @@
-//! Call quality as the operator sees it: each stream side's [`Quality`] (computed by the
+//! Call quality as the operator sees it: each stream side's [`Quality`](sbc_core::rtcp::Quality) (computed by the
 //! media plane, `sbc_media::quality`) turned into the live view's [`QualityView`], the
 //! CDR's fields, and the metrics' histograms.
 //!

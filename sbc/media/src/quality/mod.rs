@@ -24,7 +24,7 @@
 //!
 //! # The quality of what a side's peer sent
 //!
-//! [`assess`] fills [`Quality`] for each side, from one of two sources:
+//! `assess` fills [`Quality`] for each side, from one of two sources:
 //!
 //! * `Userspace`: the stream's RTP went through the workers (no packet of it forwarded by
 //!   the kernel): the SBC's own receive statistics of that side (RFC 3550 A.3 loss, A.8
