@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sbc_lab::config::StandardConfig;
@@ -110,6 +110,28 @@ fn sorted(mut v: Vec<(bool, String)>) -> Vec<(bool, String)> {
     v
 }
 
+/// A HEP collector in the PBX's namespace (tests/tools/udp_sink.py on the collector port):
+/// every datagram it gets is written, hex, to the returned file.
+fn collector(lab: &Lab, python: &str, name: &str) -> (sbc_lab::LabChild, PathBuf) {
+    let out = lab.artifacts().unique_path(name, ".hex");
+    let sink = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/udp_sink.py");
+    let bind = format!("{PBX_IP}:{COLLECTOR_PORT}");
+    let child = lab
+        .spawn(
+            Ns::Pbx,
+            &[
+                python,
+                &sink.display().to_string(),
+                "--bind",
+                &bind,
+                "--out",
+                &out.display().to_string(),
+            ],
+        )
+        .expect("start the collector");
+    (child, out)
+}
+
 #[test]
 fn every_message_of_both_legs_reaches_the_collector_correlated() {
     let lab = Lab::new().expect("create lab");
@@ -120,23 +142,8 @@ fn every_message_of_both_legs_reaches_the_collector_correlated() {
         ))
         .render();
     let sbc = lab.start_sbc(&config).expect("start sbc");
-    let out = lab.artifacts().unique_path("hep", ".hex");
     let python = cmd::python().expect("python3").display().to_string();
-    let sink = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/udp_sink.py");
-    let bind = format!("{PBX_IP}:{COLLECTOR_PORT}");
-    let _collector = lab
-        .spawn(
-            Ns::Pbx,
-            &[
-                python.as_str(),
-                &sink.display().to_string(),
-                "--bind",
-                &bind,
-                "--out",
-                &out.display().to_string(),
-            ],
-        )
-        .expect("start the collector");
+    let (_collector, out) = collector(&lab, &python, "hep");
 
     let callee = lab
         .sipp(Ns::Pbx, "call_uas.xml", sip_addr(PBX_IP))
@@ -289,23 +296,8 @@ fn rtcp_reports_reach_the_collector_as_type_5_on_their_leg() {
         ))
         .render();
     let sbc = lab.start_sbc(&config).expect("start sbc");
-    let out = lab.artifacts().unique_path("hep-rtcp", ".hex");
     let python = cmd::python().expect("python3").display().to_string();
-    let sink = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/udp_sink.py");
-    let bind = format!("{PBX_IP}:{COLLECTOR_PORT}");
-    let _collector = lab
-        .spawn(
-            Ns::Pbx,
-            &[
-                python.as_str(),
-                &sink.display().to_string(),
-                "--bind",
-                &bind,
-                "--out",
-                &out.display().to_string(),
-            ],
-        )
-        .expect("start the collector");
+    let (_collector, out) = collector(&lab, &python, "hep-rtcp");
     let (pbx_out, carrier_out) = (
         lab.artifacts().unique_path("rtcp-pbx", ".json"),
         lab.artifacts().unique_path("rtcp-carrier", ".json"),

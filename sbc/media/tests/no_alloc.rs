@@ -5,51 +5,15 @@
 #![allow(unsafe_code, clippy::unwrap_used)]
 
 mod common;
+mod counting_alloc;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use common::{Bench, KEY, rtcp_rr, rtp};
 use sbc_core::{LatchMode, MediaOp, Side};
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    /// Set on the measuring thread only.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    // `try_with`: a thread being torn down has no thread-locals left; it is not ours.
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn the_packet_path_does_not_allocate() {
@@ -80,8 +44,7 @@ fn the_packet_path_does_not_allocate() {
     }
     b.shard.handle_packet(b.now, a_rtcp, nat_rtcp, &mut rr);
     b.take_events();
-    COUNTING.with(|c| c.set(true));
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let measuring = counting_alloc::Measuring::start();
     for i in 3..100_003u32 {
         b.now += Duration::from_micros(200);
         let seq = (i as u16).to_be_bytes();
@@ -99,8 +62,7 @@ fn the_packet_path_does_not_allocate() {
             b.shard.handle_timeout(b.now);
         }
     }
-    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
-    COUNTING.with(|c| c.set(false));
+    let allocs = measuring.stop();
     assert_eq!(allocs, 0, "allocations on the packet path");
     let s = b.shard.stats(KEY).unwrap();
     assert_eq!(s.a.packets, 100_000 + 2 + 2001, "{s:?}");

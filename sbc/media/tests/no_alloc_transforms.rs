@@ -5,11 +5,9 @@
 #![allow(unsafe_code, clippy::unwrap_used)]
 
 mod common;
+mod counting_alloc;
 mod fixtures;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use common::{Bench, KEY, rtp};
@@ -17,42 +15,8 @@ use fixtures::{Beacon, Duplicate};
 use sbc_core::{LatchMode, MediaOp, Side};
 use sbc_media::{HEADROOM, MAX_EMITTED, TAILROOM, Verdict};
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    /// Set on the measuring thread only.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    // `try_with`: a thread being torn down has no thread-locals left; it is not ours.
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn engine_packets_do_not_allocate() {
@@ -83,8 +47,7 @@ fn engine_packets_do_not_allocate() {
     let mut out = vec![0u8; HEADROOM + MAX_EMITTED + TAILROOM];
     let (mut relayed, mut emitted) = (0u64, 0u64);
     b.take_events();
-    COUNTING.with(|c| c.set(true));
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let measuring = counting_alloc::Measuring::start();
     for i in 1..=25_000u32 {
         b.now += Duration::from_micros(400);
         let seq = (i as u16).to_be_bytes();
@@ -103,8 +66,7 @@ fn engine_packets_do_not_allocate() {
             emitted += 1;
         }
     }
-    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
-    COUNTING.with(|c| c.set(false));
+    let allocs = measuring.stop();
     assert_eq!(allocs, 0, "allocations with transforms");
     assert_eq!(relayed, 50_000);
     // One duplicate per A packet, and a beacon every 20 ms of the 10 s.
