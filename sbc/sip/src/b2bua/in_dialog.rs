@@ -76,6 +76,12 @@ impl Engine {
             return;
         }
         if method == Method::Bye {
+            if self.referrer_left(now, id, side, tx) {
+                return;
+            }
+            let Some(call) = self.calls.get_mut(&id) else {
+                return;
+            };
             if call.state != CallState::Ending {
                 call.bye_reason = request.other_header("Reason").map(str::to_owned);
             }

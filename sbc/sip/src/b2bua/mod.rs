@@ -78,4 +78,4 @@ pub use outgoing::RelayError;
 pub use own_request::OwnRequestError;
 pub use plan::{LegIdentity, ReferMode, RelayPlan, Target};
 pub use transfer::{NotifyParts, Progress, ReferError, SUBSCRIPTION_SECS, TransferRequest};
-pub use transfer_call::TransferError;
+pub use transfer_call::{MAX_TRANSFERS, TransferError};
