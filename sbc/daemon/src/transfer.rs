@@ -16,7 +16,7 @@
 //! * A target no route allows (or on another realm, or from a leg that is no trunk's) is
 //!   refused 403, and the call goes on.
 
-use sbc_config::{Config, Trunk};
+use sbc_config::{Config, Host, PeerSpec, Trunk};
 use sbc_core::TransportAddr;
 use std::time::Instant;
 
@@ -209,16 +209,38 @@ pub fn relayed_refer_call(
     })
 }
 
-/// The peer of `trunk` the target's host names, if any.
+/// The peer of `trunk` the target's host names, if any: one of its peer addresses (and
+/// port, when the URI names one), or one of its peer names as configured (`peers =
+/// ["sip.pstnhub.microsoft.com"]`), as resolved now (the port, when both name one, must
+/// be the same).
 fn own_peer(trunk: &Trunk, config: &Config, request: &TransferRequest) -> Option<Target> {
     let (host, port) = parse_hostport(&request.host).ok()?;
-    let ip = host.ip()?.to_canonical();
-    targets(trunk, config.realm_of(trunk))
-        .into_iter()
-        .find(|t| {
+    let candidates = targets(trunk, config.realm_of(trunk));
+    if let Some(ip) = host.ip() {
+        let ip = ip.to_canonical();
+        return candidates.into_iter().find(|t| {
             t.peer.remote.ip().to_canonical() == ip
                 && port.is_none_or(|p| p == t.peer.remote.port())
+        });
+    }
+    let name = host.to_string();
+    let resolved: Vec<TransportAddr> = trunk
+        .resolution
+        .iter()
+        .filter(|r| !r.source_only)
+        .filter(|r| {
+            r.spec.parse::<PeerSpec>().is_ok_and(|spec| {
+                matches!(&spec.host, Host::Name(n) if n.eq_ignore_ascii_case(&name))
+                    && (port.is_none() || spec.port.is_none() || spec.port == port)
+            })
         })
+        .flat_map(|r| r.state.targets().iter().map(|t| t.addr))
+        .collect();
+    candidates.into_iter().find(|t| {
+        resolved
+            .iter()
+            .any(|a| a.addr == t.peer.remote && a.transport == t.peer.transport)
+    })
 }
 
 #[cfg(test)]
@@ -376,5 +398,114 @@ to = "pbx"
             &health,
         );
         assert!(matches!(from_phone, Err(Refusal::NotATrunk { .. })));
+    }
+
+    /// The configuration with the Teams trunk's second peer given by name, resolved to
+    /// 127.0.0.9:5061.
+    fn named_config() -> Config {
+        use sbc_config::resolved::{NameState, Resolved, ResolvedTarget};
+        let text = CONFIG.replace(
+            r#"peers = ["udp:127.0.0.2:5061", "udp:127.0.0.5:5061"]"#,
+            r#"peers = ["udp:127.0.0.2:5061", "udp:sip2.teams.example"]"#,
+        );
+        let file = Config::from_toml_str(&text, "/tmp").expect("valid config");
+        let mut r = Resolved::default();
+        let spec: PeerSpec = "udp:sip2.teams.example".parse().expect("spec");
+        let target = ResolvedTarget {
+            addr: "udp:127.0.0.9:5061".parse().expect("addr"),
+            priority: 10,
+            weight: 0,
+            expires: Instant::now(),
+            source: "_sip._udp.sip2.teams.example SRV".to_owned(),
+        };
+        r.peers.insert(
+            spec,
+            (
+                NameState::Resolved {
+                    targets: vec![target],
+                },
+                std::time::SystemTime::now(),
+            ),
+        );
+        let (effective, conflicts) = file.with_resolved(&r);
+        assert!(conflicts.is_empty(), "{conflicts:?}");
+        effective
+    }
+
+    #[test]
+    fn a_target_naming_a_peer_of_the_referrers_trunk_goes_there_as_resolved() {
+        let config = named_config();
+        let health = Health::new(Instant::now(), &config, "sbc".into());
+        let place_at = |host: &str| {
+            place(
+                &config,
+                &plan("teams", "pbx"),
+                Side::A,
+                &request("+4930999", host),
+                &health,
+            )
+        };
+        for host in ["sip2.teams.example", "SIP2.Teams.Example:5061"] {
+            let p = place_at(host).expect("placed");
+            assert_eq!(p.trunk, "teams", "{host}");
+            assert_eq!(
+                p.target.peer.remote,
+                "127.0.0.9:5061".parse().expect("addr"),
+                "{host}"
+            );
+        }
+        // Another name is no peer of the trunk: routing (none for this user).
+        assert!(matches!(
+            place_at("sip3.teams.example"),
+            Err(Refusal::NoRoute { .. })
+        ));
+    }
+
+    #[test]
+    fn a_relayed_refers_invite_goes_to_the_original_target_on_any_realm() {
+        let config = config();
+        let health = Health::new(Instant::now(), &config, "sbc".into());
+        let from_pbx = Peer {
+            transport: sbc_core::Transport::Udp,
+            local: "127.0.0.1:5070".parse().expect("addr"),
+            remote: "127.0.0.3:5060".parse().expect("addr"),
+        };
+        // The Teams side referred the PBX to a number its routes send to the carrier.
+        let relayed = RelayedRefer {
+            request: request("+15550100", "198.51.100.9"),
+            referrer: "teams".into(),
+            relayed_to: "pbx".into(),
+        };
+        let plan = relay_back(&config, &relayed, &from_pbx, &health).expect("routed");
+        assert_eq!(
+            (plan.from_name.as_str(), plan.to_name.as_str()),
+            ("pbx", "carrier")
+        );
+        assert_eq!(plan.inbound.advertised, "127.0.0.1:5070");
+        assert_eq!(plan.outbound.advertised, "127.0.0.1:5060");
+        let target = plan.targets.first().expect("a target");
+        assert_eq!(
+            target.request_uri.as_deref(),
+            Some("sip:+15550100@198.51.100.9;x-t=1")
+        );
+        assert_eq!(target.peer.remote, "127.0.0.4:5060".parse().expect("addr"));
+        // A target on the Teams trunk's own peer goes back there.
+        let back = RelayedRefer {
+            request: request("+4930999", "127.0.0.5:5061"),
+            referrer: "teams".into(),
+            relayed_to: "pbx".into(),
+        };
+        let plan = relay_back(&config, &back, &from_pbx, &health).expect("placed");
+        assert_eq!(plan.to_name, "teams");
+        // No route: refused.
+        let nowhere = RelayedRefer {
+            request: request("+4930999", "198.51.100.9"),
+            referrer: "teams".into(),
+            relayed_to: "pbx".into(),
+        };
+        assert!(matches!(
+            relay_back(&config, &nowhere, &from_pbx, &health),
+            Err(Refusal::NoRoute { .. })
+        ));
     }
 }

@@ -50,40 +50,40 @@ pub struct RelayedRefer {
     pub referrer: String,
     /// The name of the leg the REFER was relayed to: only its INVITE maps back.
     pub relayed_to: String,
-    expires: Instant,
 }
 
 /// The tokens of relayed REFERs, bounded in number and lifetime.
 #[derive(Debug, Default)]
 pub struct ReferTokens {
-    live: HashMap<String, RelayedRefer>,
+    /// By token: the REFER, and when its token stops mapping back.
+    live: HashMap<String, (RelayedRefer, Instant)>,
 }
 
 impl ReferTokens {
     /// Keeps `refer` under `token` until `now` + [`RELAYED_REFER_LIFETIME`]; `false`
     /// when [`RELAYED_REFERS`] are live already.
-    fn insert(&mut self, now: Instant, token: String, mut refer: RelayedRefer) -> bool {
-        self.live.retain(|_, r| r.expires > now);
+    fn insert(&mut self, now: Instant, token: String, refer: RelayedRefer) -> bool {
+        self.live.retain(|_, (_, expires)| *expires > now);
         if self.live.len() >= RELAYED_REFERS {
             return false;
         }
-        refer.expires = now + RELAYED_REFER_LIFETIME;
-        self.live.insert(token, refer);
+        self.live
+            .insert(token, (refer, now + RELAYED_REFER_LIFETIME));
         true
     }
 
     /// The REFER relayed under `token`, forgotten (a token maps back once), if it is
     /// live and `from` is the leg it was relayed to.
     fn take(&mut self, now: Instant, token: &str, from: &str) -> Option<RelayedRefer> {
-        let r = self.live.get(token)?;
-        if r.expires <= now {
+        let (refer, expires) = self.live.get(token)?;
+        if *expires <= now {
             self.live.remove(token);
             return None;
         }
-        if r.relayed_to != from {
+        if refer.relayed_to != from {
             return None;
         }
-        self.live.remove(token)
+        self.live.remove(token).map(|(refer, _)| refer)
     }
 
     /// Live tokens (for tests and views).
@@ -133,7 +133,6 @@ impl Engine {
             request: transfer,
             referrer,
             relayed_to,
-            expires: now,
         };
         if !self.refer_tokens.insert(now, token.clone(), refer) {
             let why = format!("{RELAYED_REFERS} relayed transfers are waiting already");
@@ -212,7 +211,6 @@ mod tests {
             },
             referrer: "teams".into(),
             relayed_to: to.into(),
-            expires: Instant::now(),
         }
     }
 
