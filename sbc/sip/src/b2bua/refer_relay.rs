@@ -23,6 +23,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::call::CallState;
 use super::engine::Engine;
 use super::ids::{CallId, Side};
 use super::transfer::TransferRequest;
@@ -105,6 +106,11 @@ impl Engine {
         request: &Message,
     ) -> Option<Vec<(Known, String)>> {
         let call = self.calls.get(&id)?;
+        if call.state != CallState::Confirmed {
+            let why = "no transfer before the call is up";
+            self.answer(now, tx, 403, Vec::new(), Some(why));
+            return None;
+        }
         let own = [
             call.plan.inbound.advertised.as_str(),
             call.plan.outbound.advertised.as_str(),
