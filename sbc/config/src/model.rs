@@ -448,8 +448,9 @@ named_enum! {
         /// progress NOTIFYed to the referrer, and on success the new leg bridged in the
         /// referrer's place.
         Handle = "handle",
-        /// Forwarded to the other leg with a Refer-To that maps back to the SBC (not
-        /// built yet: validation refuses it).
+        /// Forwarded to the other leg with Refer-To and Referred-By rewritten to SBC URIs;
+        /// the far side's INVITE to that Refer-To is mapped back to the original target
+        /// (on this trunk, or through its routes).
         Relay = "relay",
         /// Answered 403 by the SBC; the call goes on (default).
         Reject = "reject",
@@ -466,13 +467,6 @@ named_enum! {
         /// and one host candidate per component in the SDP it sends; it answers the
         /// peer's connectivity checks and media follows their nominations.
         Lite = "lite",
-    }
-}
-
-impl ReferMode {
-    /// The modes the SBC implements today; the others are refused by validation.
-    pub const fn is_built(self) -> bool {
-        matches!(self, ReferMode::Reject | ReferMode::Handle)
     }
 }
 

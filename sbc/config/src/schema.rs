@@ -318,8 +318,8 @@ pub struct TrunkSection {
     #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleSection>,
     /// What the SBC does with an in-dialog REFER from this trunk's peers: `"reject"`
-    /// (default: answered 403, the call stays), `"handle"` or `"relay"` (not built yet:
-    /// refused by validation).
+    /// (default: answered 403, the call stays), `"handle"` (the SBC completes the blind
+    /// transfer) or `"relay"` (passed to the other leg with Refer-To mapped to the SBC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refer: Option<String>,
     /// `"off"` (default: ICE attributes removed, checks dropped) or `"lite"`: the SBC is

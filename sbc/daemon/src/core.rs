@@ -622,14 +622,25 @@ impl Core {
                 .answer(now, tx, 503, headers, Some("draining: try another server"));
             return;
         }
-        match policy::decide(
+        let relayed_refer = transfer::relayed_refer_call(
             &self.config,
-            &self.caps,
+            &mut self.engine,
+            now,
             request,
             &peer,
             &self.trunks.health,
-            self.registrations.relay(),
-        ) {
+        );
+        let decision = relayed_refer.unwrap_or_else(|| {
+            policy::decide(
+                &self.config,
+                &self.caps,
+                request,
+                &peer,
+                &self.trunks.health,
+                self.registrations.relay(),
+            )
+        });
+        match decision {
             Decision::Answer(answer) => {
                 if answer.code >= 300 {
                     info!(code = answer.code, "refused: {}", answer.why);

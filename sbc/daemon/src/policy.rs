@@ -53,7 +53,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn new(code: u16, why: impl Into<String>) -> Self {
+    pub(crate) fn new(code: u16, why: impl Into<String>) -> Self {
         Answer {
             code,
             headers: Vec::new(),
@@ -309,11 +309,12 @@ pub(crate) fn advertised(realm: &Realm, local: std::net::SocketAddr) -> String {
     host_port(std::net::SocketAddr::new(ip, local.port()))
 }
 
-/// A trunk's `refer` as the B2BUA's policy (validation admits only the modes built).
-fn refer_mode(mode: sbc_config::ReferMode) -> ReferMode {
+/// A trunk's `refer` as the B2BUA's policy.
+pub(crate) fn refer_mode(mode: sbc_config::ReferMode) -> ReferMode {
     match mode {
         sbc_config::ReferMode::Handle => ReferMode::Handle,
-        sbc_config::ReferMode::Reject | sbc_config::ReferMode::Relay => ReferMode::Reject,
+        sbc_config::ReferMode::Relay => ReferMode::Relay,
+        sbc_config::ReferMode::Reject => ReferMode::Reject,
     }
 }
 

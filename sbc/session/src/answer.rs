@@ -156,6 +156,9 @@ pub fn answer(
             call.clock_rate(ops, index, rate);
         }
         let m = &mut sdp.media[index];
+        let answered_codec = (m.media == "audio" && m.is_rtp())
+            .then(|| first_codec(m))
+            .flatten();
         let (answered_events, answerer_audio) = (super::dtmf::events(m), super::dtmf::audio(m));
         // Transcoding first: the engine then knows not to convert digits there.
         if let (Some(codecs), Some(sd)) = (section_codecs.get(index), section_dtmf.get(index)) {
@@ -187,6 +190,7 @@ pub fn answer(
             }
             super::ptime::announce(m, call.leg(offerer));
         }
+        call.note_codecs(index, answered_codec);
         if m.media == "audio" && !named_codec {
             named_codec = true;
             call.relayed_codec = clock_rate(m).and_then(|_| {
@@ -235,6 +239,15 @@ pub fn answer(
     super::ice::from_peer(call, keys, ops, from, fork, ice_remote, &accepted)?;
     super::ice::to_peer(call, keys, ops, offerer, &mut sdp, &accepted)?;
     Ok(call.leg_mut(offerer).origin.stamp(&mut sdp))
+}
+
+/// The first codec of a section (not telephone-event, CN ...): name and clock rate.
+pub(super) fn first_codec(m: &MediaDescription) -> Option<(String, u32)> {
+    m.formats
+        .iter()
+        .filter_map(|f| m.encoding(f))
+        .find(|e| !is_auxiliary(&e.encoding))
+        .map(|e| (e.encoding, e.clock_rate))
 }
 
 /// Section `index` of an answer from `from`'s peer: its telephone-events made right for

@@ -106,7 +106,7 @@ pub use sdes::KeySource;
 use ports::Pools;
 pub use state::CallCodecs;
 use state::CallMedia;
-use transcode::{Room, SectionCodecs};
+use transcode::{Room, SectionCodecs, Targets};
 
 /// The session hook of the core: anchors media and rewrites SDP.
 #[derive(Debug)]
@@ -291,7 +291,9 @@ impl MediaHook {
         })
     }
 
-    fn sdp(&mut self, body: &Body<'_>) -> Result<Vec<u8>, MediaError> {
+    /// Runs `body` through the offer or answer path; `targets` says when an offer lists
+    /// the codecs the SBC transcodes to.
+    fn sdp(&mut self, body: &Body<'_>, targets: Targets) -> Result<Vec<u8>, MediaError> {
         if let Some(e) = self.unresolved.get(&body.call) {
             return Err(e.clone());
         }
@@ -319,6 +321,7 @@ impl MediaHook {
                 sdp,
                 fork,
                 room,
+                targets,
             ),
             BodyRole::Answer => answer::answer(
                 call,
@@ -395,7 +398,7 @@ impl SessionHook for MediaHook {
         let result = match kind(body.content_type, body.bytes) {
             Kind::Other => return Ok(body.bytes.to_vec()),
             Kind::MultipartSdp => Err(MediaError::Multipart),
-            Kind::Sdp => self.sdp(&body),
+            Kind::Sdp => self.sdp(&body, Targets::WhenNothingShared),
         };
         result.map_err(|e| {
             let role = match body.role {
@@ -441,6 +444,10 @@ impl SessionHook for MediaHook {
         answer: &[u8],
     ) -> Result<(), NotAcceptable> {
         self.transfer_answer_from(call, referrer, answer)
+    }
+
+    fn transfer_failed(&mut self, call: CallId, referrer: Side) {
+        self.transfer_failed_for(call, referrer);
     }
 
     fn call_ended(&mut self, call: CallId) {

@@ -33,7 +33,7 @@ use super::ports::Pools;
 use super::rewrite::{anchor, is_srtp, relayed_proto, unbundle};
 use super::sdes::{KeySource, Line, choose, is_savp, offer_lines, plain_proto, secure_proto};
 use super::state::{CallMedia, Offer, Ports};
-use super::transcode::{self, Room, SectionCodecs};
+use super::transcode::{self, Room, SectionCodecs, Targets};
 use sbc_config::SrtpMode;
 
 /// Most streams anchored for one call; further sections are rejected (each takes a port
@@ -51,6 +51,7 @@ pub fn offer(
     mut sdp: SessionDescription,
     fork: Option<&str>,
     room: Room,
+    targets: Targets,
 ) -> Result<Vec<u8>, MediaError> {
     let to = from.other();
     let (before, n) = (call.streams.len(), sdp.media.len());
@@ -84,7 +85,7 @@ pub fn offer(
                 limit: MAX_STREAMS,
             })
         } else {
-            admit(index, m, call.leg(from), call.leg(to), room).and_then(|section| {
+            admit(index, m, call.leg(from), call.leg(to), room, targets).and_then(|section| {
                 offered_srtp(index, m, call.leg(from), call.leg(to)).map(|l| (section, l))
             })
         };
@@ -222,6 +223,7 @@ fn admit(
     from: &Leg,
     to: &Leg,
     room: Room,
+    targets: Targets,
 ) -> Result<SectionCodecs, MediaError> {
     if !relayed_proto(&m.proto) {
         let proto = m.proto.clone();
@@ -236,7 +238,7 @@ fn admit(
         return Ok(SectionCodecs::default());
     }
     let offered = encodings(m);
-    let codecs = transcode::offer(index, m, from, to, room, offered)?;
+    let codecs = transcode::offer(index, m, from, to, room, targets, offered)?;
     super::ptime::announce(m, to);
     Ok(codecs)
 }

@@ -109,6 +109,10 @@ pub struct CallMedia {
     /// The last session description each side (A, B) wrote that the hook accepted: a
     /// transfer re-offers the kept side's to the new leg ([`transfer`](super::transfer)).
     pub received: [Option<Vec<u8>>; 2],
+    /// The codec each side of each audio section sends and receives since the last
+    /// answer (`PCMA`, 8000), per (section, side): a transfer offers the new leg the
+    /// kept side's.
+    in_use: HashMap<(usize, Side), (String, u32)>,
 }
 
 impl CallMedia {
@@ -133,6 +137,7 @@ impl CallMedia {
             relayed_codec: None,
             ice: [None, None],
             received: [None, None],
+            in_use: HashMap::new(),
         }
     }
 
@@ -154,6 +159,30 @@ impl CallMedia {
             b: relayed.clone(),
             transcoded: false,
         })
+    }
+
+    /// Records the codec of section `index` after an answer that chose `answered` (the
+    /// answerer's first codec as it wrote it): each side's is what the engine transcodes
+    /// towards it, else `answered` on both (relayed).
+    pub fn note_codecs(&mut self, index: usize, answered: Option<(String, u32)>) {
+        let pair = match self.transcoded.get(&index) {
+            Some([to_a, to_b]) => {
+                let codec = |t: &Transcoding| (t.output.encoding.clone(), t.output.clock_rate);
+                [Some(codec(to_a)), Some(codec(to_b))]
+            }
+            None => [answered.clone(), answered],
+        };
+        for (side, codec) in [Side::A, Side::B].into_iter().zip(pair) {
+            match codec {
+                Some(c) => self.in_use.insert((index, side), c),
+                None => self.in_use.remove(&(index, side)),
+            };
+        }
+    }
+
+    /// The codec `side` of section `index` sends and receives ([`note_codecs`](Self::note_codecs)).
+    pub fn codec_in_use(&self, index: usize, side: Side) -> Option<&(String, u32)> {
+        self.in_use.get(&(index, side))
     }
 
     /// Whether a section of the call is transcoded.
@@ -342,6 +371,7 @@ impl CallMedia {
         self.dtmf.retain(|(i, _), _| *i != index);
         self.keying.forget(index);
         self.transcoded.remove(&index);
+        self.in_use.retain(|(i, _), _| *i != index);
         true
     }
 

@@ -54,6 +54,18 @@ pub enum Room {
     Yes,
 }
 
+/// When an offer lists the codecs the SBC transcodes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Targets {
+    /// Only when the two sides share no codec: every offer crossing a call (a codec both
+    /// sides allow is relayed, never turned into a transcoded one by the answerer).
+    WhenNothingShared,
+    /// Behind the shared codecs too: the offer to a transfer's new leg, which carries the
+    /// kept side's codec only. The kept side cannot follow the new party to another codec
+    /// without a re-INVITE; the SBC transcodes to it instead.
+    AlsoWhenShared,
+}
+
 /// The codecs the SBC transcodes between (the registry's audio codecs it supports).
 pub fn transcodable(encoding: &str) -> bool {
     CODECS.iter().any(|c| {
@@ -112,6 +124,7 @@ pub fn offer(
     from: &Leg,
     to: &Leg,
     room: Room,
+    targets: Targets,
     offered: String,
 ) -> Result<SectionCodecs, MediaError> {
     if let Some(codecs) = &from.codecs {
@@ -173,6 +186,9 @@ pub fn offer(
         }
     };
     if shared {
+        if targets == Targets::AlsoWhenShared && why_not.is_none() && !section.offered.is_empty() {
+            section.added = add_targets(m, to);
+        }
         return Ok(section);
     }
     if why_not.is_none() && !section.offered.is_empty() {
@@ -208,8 +224,8 @@ pub fn offer(
     Ok(section)
 }
 
-/// Adds the codecs the SBC can transcode to that `to` allows, before the auxiliary
-/// encodings; their payload types.
+/// Adds the codecs the SBC can transcode to that `to` allows and the section does not
+/// list already, before the auxiliary encodings; their payload types.
 fn add_targets(m: &mut MediaDescription, to: &Leg) -> Vec<u8> {
     let names: Vec<&str> = match &to.codecs {
         Some(list) => list.iter().map(String::as_str).collect(),
@@ -220,7 +236,12 @@ fn add_targets(m: &mut MediaDescription, to: &Leg) -> Vec<u8> {
         let Some(info) = CODECS.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
             continue;
         };
-        if !transcodable(info.name) {
+        let listed = m.formats.iter().any(|f| {
+            m.encoding(f).is_some_and(|e| {
+                e.encoding.eq_ignore_ascii_case(info.name) && e.clock_rate == info.clock_rate
+            })
+        });
+        if !transcodable(info.name) || listed {
             continue;
         }
         let Some(pt) = free_pt(m, info.static_payload_type) else {
@@ -283,7 +304,7 @@ fn free_pt(m: &MediaDescription, preferred: Option<u8>) -> Option<u8> {
     preferred.into_iter().chain(96..=127).find(|&pt| !used(pt))
 }
 
-fn remove_formats(m: &mut MediaDescription, gone: &[String]) {
+pub(super) fn remove_formats(m: &mut MediaDescription, gone: &[String]) {
     if gone.is_empty() {
         return;
     }

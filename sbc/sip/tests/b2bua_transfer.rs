@@ -316,3 +316,126 @@ fn a_refer_loop_is_refused_with_482() {
     u.h.deliver_from_b(B_PEER, a_response(&bye, 200, "OK"));
     u.h.assert_drained();
 }
+
+#[test]
+fn a_referrer_hanging_up_early_leaves_the_kept_party_to_the_new_one() {
+    let mut u = up("xfer-6@carrier");
+    refer(&mut u, 5, REFER_TO);
+    let c_invite = place(&mut u);
+    let (codes, first) = to_b(&mut u.h);
+    assert_eq!((codes, first.len()), (vec![202], 1));
+    // B (Teams) hangs up before the final NOTIFY: 200, and A is not hung up on.
+    u.h.deliver_from_b(B_PEER, in_dialog_from_b("BYE", &u.b_invite, "btag", 6));
+    assert_eq!(u.h.codes_to(B_PEER), vec![200]);
+    assert!(u.h.take_to(A_PEER).is_empty(), "A's leg stays up");
+    assert!(u.h.take_to(C_PEER).is_empty(), "C is still being called");
+
+    // C answers: bridged to A, B is told nothing more.
+    u.h.deliver_from_b(C_PEER, c_response(&c_invite, 180, "Ringing", ""));
+    u.h.deliver_from_b(C_PEER, c_response(&c_invite, 200, "OK", SDP_C));
+    let _ack = u.h.request_to(C_PEER, "ACK");
+    assert!(u.h.take_to(B_PEER).is_empty(), "no NOTIFY after B's BYE");
+    assert!(u.h.take_to(A_PEER).is_empty());
+    let info = in_dialog_from_a("INFO", "xfer-6@carrier", 2, &u.a_tag, "");
+    u.h.deliver_from_a(&info);
+    let relayed = u.h.request_to(C_PEER, "INFO");
+    u.h.deliver_from_b(C_PEER, a_response(&relayed, 200, "OK"));
+    assert_eq!(u.h.codes_to(A_PEER), vec![200]);
+    // A's BYE ends C's leg, and nothing goes to B's finished dialog.
+    u.h.deliver_from_a(&in_dialog_from_a("BYE", "xfer-6@carrier", 3, &u.a_tag, ""));
+    assert_eq!(u.h.codes_to(A_PEER), vec![200]);
+    let bye = u.h.request_to(C_PEER, "BYE");
+    u.h.deliver_from_b(C_PEER, a_response(&bye, 200, "OK"));
+    assert!(u.h.take_to(B_PEER).is_empty());
+    u.h.assert_drained();
+}
+
+#[test]
+fn a_transfer_failing_after_its_referrer_left_ends_the_kept_leg() {
+    for failure in ["486", "timeout"] {
+        let mut u = up(&format!("xfer-7-{failure}@carrier"));
+        refer(&mut u, 5, REFER_TO);
+        let c_invite = place(&mut u);
+        let _ = to_b(&mut u.h);
+        u.h.deliver_from_b(B_PEER, in_dialog_from_b("BYE", &u.b_invite, "btag", 6));
+        assert_eq!(u.h.codes_to(B_PEER), vec![200]);
+        if failure == "486" {
+            u.h.deliver_from_b(C_PEER, c_response(&c_invite, 486, "Busy Here", ""));
+        } else {
+            u.h.advance(Duration::from_secs(40));
+        }
+        // A has nobody left: the SBC ends its leg; B hears nothing more.
+        let bye = u.h.request_to_once(A_PEER, "BYE");
+        u.h.deliver_msg_from_a(a_response(&bye, 200, "OK"));
+        assert!(
+            u.h.take_to(B_PEER).is_empty(),
+            "{failure}: B's dialog is over"
+        );
+        u.h.assert_drained();
+    }
+}
+
+#[test]
+fn a_transfer_of_a_transfer_beyond_the_limit_is_refused_with_482() {
+    let mut u = up("xfer-8@carrier");
+    let mut dialog = u.b_invite.clone();
+    let (mut tag, mut peer) = ("btag", B_PEER);
+    for round in 0..u32::from(sbc_sip::b2bua::MAX_TRANSFERS) {
+        let r = with(
+            in_dialog_from_b("REFER", &dialog, tag, 10 + round),
+            &[(Known::ReferTo, REFER_TO)],
+        );
+        u.h.deliver_from_b(peer, r);
+        let c_invite = place(&mut u);
+        u.h.deliver_from_b(C_PEER, c_response(&c_invite, 200, "OK", SDP_C));
+        let _ = (u.h.take_to(B_PEER), u.h.take_to(C_PEER));
+        // The new party is now the one on B's side, and refers in its turn.
+        dialog = c_invite;
+        (tag, peer) = ("ctag", C_PEER);
+    }
+    let r = with(
+        in_dialog_from_b("REFER", &dialog, tag, 20),
+        &[(Known::ReferTo, REFER_TO)],
+    );
+    u.h.deliver_from_b(peer, r);
+    let mut codes = u.h.codes_to(B_PEER);
+    codes.extend(u.h.codes_to(C_PEER));
+    assert_eq!(codes, vec![482]);
+    let transfers_asked =
+        u.h.events
+            .iter()
+            .filter(|e| matches!(e, EngineEvent::Transfer { .. }))
+            .count();
+    assert_eq!(
+        transfers_asked,
+        usize::from(sbc_sip::b2bua::MAX_TRANSFERS),
+        "the last REFER never reached the daemon"
+    );
+}
+
+#[test]
+fn a_refer_without_or_with_a_bad_refer_to_gets_400_and_the_call_stays() {
+    let mut u = up("xfer-9@carrier");
+    let bare = in_dialog_from_b("REFER", &u.b_invite, "btag", 5);
+    u.h.deliver_from_b(B_PEER, bare);
+    assert_eq!(u.h.codes_to(B_PEER), vec![400]);
+    for (cseq, bad) in [
+        (6, "<sip:>"),
+        (7, "<not a uri"),
+        (8, "<sip:a@b>, <sip:c@d>"),
+    ] {
+        refer(&mut u, cseq, bad);
+        assert_eq!(u.h.codes_to(B_PEER), vec![400], "{bad}");
+    }
+    assert!(
+        !u.h.events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Transfer { .. }))
+    );
+    // Still A–B.
+    let info = in_dialog_from_a("INFO", "xfer-9@carrier", 2, &u.a_tag, "");
+    u.h.deliver_from_a(&info);
+    let relayed = u.h.request_to(B_PEER, "INFO");
+    u.h.deliver_from_b(B_PEER, a_response(&relayed, 200, "OK"));
+    assert_eq!(u.h.codes_to(A_PEER), vec![200]);
+}

@@ -124,3 +124,61 @@ fn notify_parts_follow_rfc_3515() {
     assert_eq!(body, b"SIP/2.0 486 Busy Here\r\n");
     assert!(headers.contains(&state));
 }
+
+mod malformed {
+    //! Hostile Refer-To values: whatever arrives, reading it never panics, a refusal is
+    //! one of the REFER's documented answers, and a value taken gives a target the new
+    //! INVITE's Request-URI can carry (it parses again as a SIP URI).
+
+    use proptest::prelude::*;
+    use sbc_sip::grammar::Uri;
+
+    use super::read;
+
+    /// Pieces of name-addrs, glued at random: brackets, schemes, user/host/port, params,
+    /// headers, IPv6 brackets, quotes, escapes, list commas.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("<".to_owned()),
+            Just(">".to_owned()),
+            Just("sip:".to_owned()),
+            Just("sips:".to_owned()),
+            Just("tel:".to_owned()),
+            Just("\"Agent \\\" x\" ".to_owned()),
+            Just("+4930999@".to_owned()),
+            Just("10.20.0.60".to_owned()),
+            Just("[2001:db8::1]".to_owned()),
+            Just("sip.pstnhub.microsoft.com".to_owned()),
+            Just(":5061".to_owned()),
+            Just(":99999".to_owned()),
+            Just(";user=phone".to_owned()),
+            Just(";x-m=ab1;x-t=7".to_owned()),
+            Just("?Replaces=a%40b%3Bto-tag%3D1".to_owned()),
+            Just("%".to_owned()),
+            Just(",".to_owned()),
+            Just("@".to_owned()),
+            "[ -~]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_refer_to_is_taken_or_refused_without_panic(
+            pieces in prop::collection::vec(piece(), 0..10)
+        ) {
+            let value = pieces.concat();
+            match read(&[&value]) {
+                Ok(t) => {
+                    prop_assert!(t.target.starts_with("sip:") || t.target.starts_with("sips:"));
+                    prop_assert!(
+                        matches!(Uri::parse(&t.target), Ok(Uri::Sip(_))),
+                        "{value:?} gave target {:?}", t.target
+                    );
+                }
+                Err(e) => prop_assert!([400, 403, 416, 482].contains(&e.status()), "{e:?}"),
+            }
+        }
+    }
+}

@@ -332,25 +332,13 @@ fn refer(v: &mut Validator<'_>, p: &str, value: Option<&str>) -> Option<ReferMod
         return Some(ReferMode::Reject);
     };
     let path = format!("{p}.refer");
-    let mode = v.check(
+    v.check(
         &path,
         ReferMode::from_name(s).ok_or_else(|| K::InvalidChoice {
             value: s.to_owned(),
             expected: ReferMode::NAMES,
         }),
-    )?;
-    if !mode.is_built() {
-        v.err(
-            &path,
-            K::NotBuilt {
-                value: mode.as_str().to_owned(),
-                what: "transfers relayed by the SBC",
-                instead: "\"reject\"",
-            },
-        );
-        return None;
-    }
-    Some(mode)
+    )
 }
 
 /// The `tls_*` keys: paths resolved, the server name checked, client files paired. Each

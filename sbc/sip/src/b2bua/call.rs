@@ -196,6 +196,8 @@ pub struct Call {
     /// The referrer's dialog after a completed transfer: its BYE is answered 200 and ends
     /// nothing else.
     pub retired: Option<Dialog>,
+    /// Transfers completed in this call ([`MAX_TRANSFERS`](super::transfer_call::MAX_TRANSFERS)).
+    pub transfers: u8,
 }
 
 impl Call {

@@ -113,6 +113,8 @@ pub(crate) enum CallTimer {
 pub struct Engine {
     pub(crate) layer: TransactionLayer,
     pub(crate) tokens: Tokens,
+    /// Tokens of REFERs relayed to the other leg (`refer = "relay"`).
+    pub(crate) refer_tokens: super::refer_relay::ReferTokens,
     pub(crate) agent: String,
     pub(crate) calls: HashMap<CallId, Call>,
     /// (Call-ID, our tag) of each leg -> the call and side.
@@ -133,6 +135,7 @@ impl Engine {
         Engine {
             layer: TransactionLayer::new(config.timers),
             tokens: Tokens::new(config.seed),
+            refer_tokens: Default::default(),
             agent: config.agent,
             calls: HashMap::new(),
             dialogs: HashMap::new(),

@@ -14,7 +14,7 @@ pub const RELAYED_OPTION_TAGS: [&str; 1] = ["timer"];
 
 /// Headers copied as they are when present (session description, session timer,
 /// capabilities, and what responses need to make sense).
-const CROSSING: [Known; 10] = [
+const CROSSING: [Known; 11] = [
     Known::Allow,
     Known::Accept,
     Known::ContentType,
@@ -22,6 +22,8 @@ const CROSSING: [Known; 10] = [
     Known::SessionExpires,
     Known::MinSe,
     Known::Event,
+    // A NOTIFY's state of its subscription (RFC 6665 §8.2.3): relayed REFERs' NOTIFYs.
+    Known::SubscriptionState,
     Known::Expires,
     Known::RetryAfter,
     Known::Unsupported,

@@ -9,6 +9,7 @@ use super::headers::copy_crossing;
 use super::hook::{Body, BodyRole, InDialog, InDialogAction, SessionHook};
 use super::ids::{CallId, Side};
 use super::plan::ReferMode;
+use super::refer_relay::sipfrag_status_line;
 use super::session_timer::{Refresher, fill_in, hide_timer, requested};
 use crate::transaction::{Peer, ServerTxId};
 use crate::wire::{Known, Message, Method};
@@ -76,6 +77,12 @@ impl Engine {
             return;
         }
         if method == Method::Bye {
+            if self.referrer_left(now, id, side, tx) {
+                return;
+            }
+            let Some(call) = self.calls.get_mut(&id) else {
+                return;
+            };
             if call.state != CallState::Ending {
                 call.bye_reason = request.other_header("Reason").map(str::to_owned);
             }
@@ -92,6 +99,7 @@ impl Engine {
             self.answer(now, tx, 481, Vec::new(), Some("call is ending"));
             return;
         }
+        let mut refer_headers = Vec::new();
         if method == Method::Refer {
             match call.plan.refer(side) {
                 ReferMode::Reject => {
@@ -103,6 +111,10 @@ impl Engine {
                     self.refer_received(now, id, side, tx, &request);
                     return;
                 }
+                ReferMode::Relay => match self.refer_to_relay(now, id, side, tx, &request) {
+                    Some(headers) => refer_headers = headers,
+                    None => return,
+                },
             }
         }
         // Requests without a session description: the hook may answer them here (also in
@@ -164,6 +176,17 @@ impl Engine {
         let call = self.calls.get_mut(&id).expect("call looked up above");
         let mut out = call.dialog_mut(other).request(method.clone(), &branch);
         copy_crossing(&request, &mut out, call.plan.trust_identity);
+        for (name, value) in refer_headers {
+            out.push_header(name, value);
+        }
+        let sipfrag = request.header(Known::ContentType).is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("message/sipfrag")
+        });
+        if method == Method::Notify && sipfrag {
+            out.set_body(sipfrag_status_line(request.body()));
+        }
         if let Some((content_type, body)) = rewrite {
             out.remove_header(Known::ContentType);
             if !body.is_empty() {

@@ -33,7 +33,12 @@
 //! * in-dialog requests without a session description (INFO, NOTIFY, ...) pass the hook's
 //!   [`SessionHook::in_dialog`] first: relayed, relayed with another body, or answered
 //!   there; the SBC sends requests of its own in a call with [`Engine::send_in_dialog`]
-//!   (one leg, its own transaction and CSeq, B's early dialogs included).
+//!   (one leg, its own transaction and CSeq, B's early dialogs included);
+//! * REFER per the leg's [`ReferMode`]: answered 403 (`Reject`), a blind transfer the SBC
+//!   completes itself (`Handle`, `transfer_call.rs`, asking the daemon where the target
+//!   goes with [`EngineEvent::Transfer`]), or relayed to the other leg with a Refer-To
+//!   that maps back (`Relay`, `refer_relay.rs`, the daemon taking the token with
+//!   [`Engine::take_relayed_refer`] when the far side calls it).
 //!
 //! Headers cross only through [`headers::copy_crossing`]; session descriptions only
 //! through the [`SessionHook`], where the media plane anchors and rewrites them.
@@ -65,6 +70,7 @@ mod own_request;
 mod plan;
 mod prack_uac;
 mod prack_uas;
+mod refer_relay;
 mod session_timer;
 mod teardown;
 mod transfer;
@@ -77,5 +83,6 @@ pub use ids::{CallId, Side, Tokens};
 pub use outgoing::RelayError;
 pub use own_request::OwnRequestError;
 pub use plan::{LegIdentity, ReferMode, RelayPlan, Target};
+pub use refer_relay::{RELAYED_REFER_LIFETIME, RELAYED_REFERS, RelayedRefer, TOKEN_PREFIX};
 pub use transfer::{NotifyParts, Progress, ReferError, SUBSCRIPTION_SECS, TransferRequest};
-pub use transfer_call::TransferError;
+pub use transfer_call::{MAX_TRANSFERS, TransferError};

@@ -91,6 +91,7 @@ impl Engine {
             },
             transfer: None,
             retired: None,
+            transfers: 0,
         };
         hook.call_started(id, &call.plan);
         self.calls.insert(id, call);

@@ -27,6 +27,9 @@ pub enum ReferMode {
     /// Refer-To target, sipfrag NOTIFYs of its progress, and on success the new leg takes
     /// the referrer's place in the call.
     Handle,
+    /// Passed to the other leg with Refer-To and Referred-By rewritten to SBC URIs that
+    /// map back (`refer_relay.rs`): the far side places the new call itself.
+    Relay,
 }
 
 /// One place a request may go, tried in order (failover).

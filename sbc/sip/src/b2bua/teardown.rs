@@ -37,11 +37,15 @@ impl Engine {
             return;
         }
         let was_answered = matches!(call.state, CallState::Answered | CallState::Confirmed);
-        let byes: Vec<Side> = match &reason {
+        let mut byes: Vec<Side> = match &reason {
             EndReason::Bye(side) => vec![side.other()],
             EndReason::DialogLost(side) => vec![side.other()],
             _ => vec![Side::A, Side::B],
         };
+        // A referrer that hung up during its transfer has no dialog left to end.
+        if let Some(t) = call.transfer.as_deref().filter(|t| t.referrer_gone) {
+            byes.retain(|s| *s != t.referrer);
+        }
         call.state = CallState::Ending;
         call.end_reason.get_or_insert(reason);
         self.abort_transfer(now, id);

@@ -17,9 +17,15 @@
 //!    place in the call: Y's requests now reach the new party. X's old dialog is kept as
 //!    `retired`: X's BYE is answered 200 and ends nothing else. A failure (3xx-6xx, Timer
 //!    B as 408, an answer the hook refuses) leaves X and Y as they were.
+//! 4. X may hang up before the final NOTIFY (a Teams client closed): its BYE is answered 200
+//!    and the call goes on, since Y is the one who should end up with the new party. A 2xx
+//!    still bridges them (X is told nothing more, its dialog forgotten); a failure leaves
+//!    Y with nobody, and Y's leg is ended with a BYE.
 //!
-//! Y is never re-INVITEd: the hook offers the new leg the media Y already has, so an answer
-//! the media plane accepts needs nothing from Y.
+//! Y is never re-INVITEd: the hook offers the new leg Y's codec (and what the SBC can
+//! transcode to), so an answer the media plane accepts needs nothing from Y. Loops are
+//! refused with 482: a target that is the SBC or a party of the call, and a REFER after
+//! [`MAX_TRANSFERS`] completed transfers in one call.
 
 use std::time::Instant;
 
@@ -50,7 +56,14 @@ pub struct Transfer {
     pub notified: u16,
     /// The call ended meanwhile: a late 2xx is ACKed and BYEd.
     pub aborted: bool,
+    /// The referrer hung up before the final NOTIFY: it is told nothing more, a 2xx
+    /// still bridges the kept leg to the new one, a failure ends the kept leg too.
+    pub referrer_gone: bool,
 }
+
+/// Transfers one call may complete (each new party may refer again): one more REFER is
+/// refused with 482, as a loop between REFER-handling peers would otherwise never end.
+pub const MAX_TRANSFERS: u8 = 3;
 
 /// Why [`Engine::transfer_to`] or [`Engine::refuse_transfer`] did nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,6 +103,11 @@ impl Engine {
             self.answer(now, tx, 491, Vec::new(), Some(why));
             return;
         }
+        if call.transfers >= MAX_TRANSFERS {
+            let why = format!("this call was transferred {MAX_TRANSFERS} times already");
+            self.answer(now, tx, 482, Vec::new(), Some(&why));
+            return;
+        }
         let own = [
             call.plan.inbound.advertised.as_str(),
             call.plan.outbound.advertised.as_str(),
@@ -109,6 +127,7 @@ impl Engine {
                     invite_cseq: 0,
                     notified: 0,
                     aborted: false,
+                    referrer_gone: false,
                 }));
                 self.events.push_back(EngineEvent::Transfer {
                     call: id,
@@ -251,17 +270,17 @@ impl Engine {
         match code {
             100 => {}
             101..=199 => {
-                if t.notified != code && !t.aborted {
+                if t.notified != code && !t.aborted && !t.referrer_gone {
                     t.notified = code;
                     self.notify_progress(now, id, referrer, Progress::Provisional(code));
                 }
             }
             200..=299 => self.transfer_answered(now, id, tx, response, hook),
             _ => {
-                let aborted = t.aborted;
+                let (aborted, gone) = (t.aborted, t.referrer_gone);
                 call.transfer = None;
                 hook.transfer_failed(id, referrer);
-                if !aborted {
+                if !aborted && !gone {
                     self.notify_progress(now, id, referrer, Progress::Final(code));
                 }
                 self.events.push_back(EngineEvent::TransferEnded {
@@ -269,6 +288,9 @@ impl Engine {
                     from: referrer,
                     code,
                 });
+                if gone && !aborted {
+                    self.kept_leg_alone(now, id, referrer, hook);
+                }
             }
         }
     }
@@ -315,24 +337,35 @@ impl Engine {
             self.bye_leg(now, id, &mut leg);
             if !t.aborted {
                 hook.transfer_failed(id, referrer);
-                self.notify_progress(now, id, referrer, Progress::Final(488));
+                if !t.referrer_gone {
+                    self.notify_progress(now, id, referrer, Progress::Final(488));
+                }
                 self.events.push_back(EngineEvent::TransferEnded {
                     call: id,
                     from: referrer,
                     code: 488,
                 });
+                if t.referrer_gone {
+                    self.kept_leg_alone(now, id, referrer, hook);
+                }
             }
             return;
         }
         let code = response.status().unwrap_or(200);
         // The final NOTIFY goes in X's dialog before the new leg takes its place.
-        self.notify_progress(now, id, referrer, Progress::Final(code));
+        if !t.referrer_gone {
+            self.notify_progress(now, id, referrer, Progress::Final(code));
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
+        call.transfers = call.transfers.saturating_add(1);
         let key = (leg.call_id.clone(), leg.local_tag.clone());
         let old = std::mem::replace(call.dialog_mut(referrer), leg);
-        if let Some(earlier) = call.retired.replace(old) {
+        if t.referrer_gone {
+            // Its BYE was answered already: nothing of its dialog is left to keep.
+            self.dialogs.remove(&(old.call_id, old.local_tag));
+        } else if let Some(earlier) = call.retired.replace(old) {
             self.dialogs.remove(&(earlier.call_id, earlier.local_tag));
         }
         call.set_last_ack(referrer, ack);
@@ -364,7 +397,7 @@ impl Engine {
             return;
         };
         hook.transfer_failed(id, t.referrer);
-        if !t.aborted {
+        if !t.aborted && !t.referrer_gone {
             self.notify_progress(now, id, t.referrer, Progress::Final(408));
         }
         self.events.push_back(EngineEvent::TransferEnded {
@@ -372,6 +405,48 @@ impl Engine {
             from: t.referrer,
             code: 408,
         });
+        if t.referrer_gone && !t.aborted {
+            self.kept_leg_alone(now, id, t.referrer, hook);
+        }
+    }
+
+    /// A BYE on leg `side` of call `id` while that leg's transfer is calling the new
+    /// party: answered 200, and the call goes on — the kept party is the one who should
+    /// end up with the new one, whose answer still bridges them (without NOTIFYs: the
+    /// referrer is gone). Returns whether the BYE was taken so.
+    pub(crate) fn referrer_left(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        side: Side,
+        tx: ServerTxId,
+    ) -> bool {
+        let Some(t) = self
+            .calls
+            .get_mut(&id)
+            .filter(|c| c.state == CallState::Confirmed)
+            .and_then(|c| c.transfer.as_deref_mut())
+        else {
+            return false;
+        };
+        if t.referrer != side || t.leg.is_none() || t.aborted {
+            return false;
+        }
+        t.referrer_gone = true;
+        self.answer(now, tx, 200, Vec::new(), None);
+        true
+    }
+
+    /// The transfer failed after its referrer hung up: the kept party has nobody left,
+    /// and its leg ends as if the referrer's BYE had just arrived.
+    fn kept_leg_alone(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        referrer: Side,
+        hook: &mut dyn SessionHook,
+    ) {
+        self.hang_up_call(now, id, super::call::EndReason::Bye(referrer), hook);
     }
 
     /// The call is ending: a REFER still waiting for the daemon gets 487, an INVITE in
