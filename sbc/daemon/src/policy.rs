@@ -179,6 +179,7 @@ pub fn decide(
         }
         .into();
     }
+    let targets = with_uri_scheme(dest, targets, &new_user);
     Decision::Relay(Box::new(RelayPlan {
         inbound: LegIdentity {
             advertised: advertised(realm, peer.local),
@@ -296,6 +297,21 @@ pub(crate) fn targets(trunk: &Trunk, realm: &Realm) -> Vec<Target> {
             })
         })
         .collect()
+}
+
+/// `uri_scheme = "sips"`: the Request-URI of each `tls:` target is `sips:<user>@<host>`
+/// (the B2BUA then writes `sips:` in To and Contact too, RFC 3261 §8.1.1.8); otherwise
+/// targets keep the default `sip:` URI with `;transport=tls`.
+fn with_uri_scheme(trunk: &Trunk, mut targets: Vec<Target>, user: &str) -> Vec<Target> {
+    if trunk.tls.sips {
+        for t in targets
+            .iter_mut()
+            .filter(|t| t.peer.transport == Transport::Tls && t.request_uri.is_none())
+        {
+            t.request_uri = Some(format!("sips:{user}@{}", t.host));
+        }
+    }
+    targets
 }
 
 /// `host:port` the SBC writes in Via and Contact on a realm: the public address when

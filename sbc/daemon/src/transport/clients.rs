@@ -3,7 +3,8 @@
 //!
 //! * A trunk with `tls:` peers gets one configuration: its `tls_ca` (or the system
 //!   roots, [`SYSTEM_ROOTS`]) as trust anchors and its `tls_client_cert`/`tls_client_key`
-//!   presented for mutual TLS. The name verified (and sent as SNI) is `tls_server_name`,
+//!   presented for mutual TLS; without them, the realm's certificate naming its `domain`
+//!   (the SBC's identity on that realm, [`certs::domain_certificate`]), if it has one. The name verified (and sent as SNI) is `tls_server_name`,
 //!   else for a peer given by name that name (RFC 5922 §4: the name as configured, not
 //!   an SRV target), else the peer's IP address (which the certificate must carry as an
 //!   IP SAN).
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::ServerName;
-use sbc_config::{Config, Trunk};
+use sbc_config::{Config, Realm, Trunk};
 use sbc_core::Transport;
 use tracing::debug;
 
@@ -89,11 +90,11 @@ impl TlsClients {
             if tls_peers.is_empty() {
                 continue;
             }
-            let client = trunk_client(trunk, &system).map_err(|e| TlsSetupError::Trunk {
+            let realm = config.realm_of(trunk);
+            let client = trunk_client(trunk, realm, &system).map_err(|e| TlsSetupError::Trunk {
                 trunk: trunk.name.clone(),
                 error: Box::new(e),
             })?;
-            let realm = config.realm_of(trunk);
             let locals = realm
                 .listen
                 .iter()
@@ -161,6 +162,7 @@ fn named_tls_targets(trunk: &Trunk) -> Vec<(SocketAddr, String)> {
 /// One trunk's configuration.
 fn trunk_client(
     trunk: &Trunk,
+    realm: &Realm,
     system: &Result<Arc<RootCertStore>, TlsSetupError>,
 ) -> Result<ClientTls, TlsSetupError> {
     let roots = match (&trunk.tls.ca, system) {
@@ -173,7 +175,11 @@ fn trunk_client(
             });
         }
     };
-    let client_auth = match &trunk.tls.client {
+    let own = match &trunk.tls.client {
+        Some(files) => Some(files),
+        None => certs::domain_certificate(realm)?,
+    };
+    let client_auth = match own {
         Some(files) => Some((
             certs::load_certs(&files.cert)?,
             certs::load_key(&files.key)?,

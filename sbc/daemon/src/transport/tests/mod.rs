@@ -4,9 +4,12 @@
 //! * `listener`: TLS listeners (OPTIONS exchange, client certificates, non-TLS clients).
 //! * `connect`: connections the SBC opens (verification by IP SAN, wrong CA, refused,
 //!   queued messages flushed, reuse, mutual TLS, keep-alive pings).
+//! * `identity`: a realm's certificates picked by SNI, and its `domain` certificate
+//!   presented as the client certificate of trunks without their own.
 
 mod connect;
 mod domain;
+mod identity;
 mod listener;
 mod pki;
 
