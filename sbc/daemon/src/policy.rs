@@ -292,11 +292,26 @@ pub(crate) fn targets(trunk: &Trunk, realm: &Realm) -> Vec<Target> {
                     local: listener.addr,
                     remote: p.addr,
                 },
-                host: host_port(p.addr),
+                host: peer_name(trunk, p).unwrap_or_else(|| host_port(p.addr)),
                 request_uri: None,
             })
         })
         .collect()
+}
+
+/// For an address a peer name resolved to, that name as written (`host[:port]`): the
+/// host of the Request-URI and To towards it. RFC 3263 resolves the next hop; the URI
+/// keeps naming the domain the operator configured (`sip:+4930123@sip.carrier.example`),
+/// which is what a carrier or cloud PBX reached by name expects.
+fn peer_name(trunk: &Trunk, addr: &sbc_core::TransportAddr) -> Option<String> {
+    trunk
+        .resolution
+        .iter()
+        .filter(|r| !r.source_only)
+        .find(|r| r.state.targets().iter().any(|t| t.addr == *addr))
+        .and_then(|r| r.spec.parse::<sbc_config::PeerSpec>().ok())
+        .filter(|spec| spec.name().is_some())
+        .map(|spec| spec.host_port())
 }
 
 /// `uri_scheme = "sips"`: the Request-URI of each `tls:` target is `sips:<user>@<host>`
