@@ -34,7 +34,7 @@ pub mod tls;
 pub mod udp;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::net::SocketAddr;
 
