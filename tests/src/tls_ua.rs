@@ -10,7 +10,7 @@ use crate::{Lab, LabChild, Ns};
 /// What a run of the TLS UA printed.
 #[derive(Debug)]
 pub struct UaOutcome {
-    /// `result ...` line: "ok" or "fail <why>".
+    /// `result ...` line: "ok" or `"fail <why>"`.
     pub result: String,
     /// Every SIP message received, as text.
     pub received: Vec<String>,
