@@ -489,6 +489,7 @@ impl Core {
             self.call_counts.settle();
             self.flush_cdrs();
             if !busy {
+                self.rewriter.settle();
                 return;
             }
         }

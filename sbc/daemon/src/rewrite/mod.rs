@@ -111,6 +111,11 @@ impl Rewriter {
         self.other_legs.call_ended(call);
     }
 
+    /// Everything received so far has been acted on (the core's loop is idle).
+    pub fn settle(&mut self) {
+        self.other_legs.settle();
+    }
+
     /// Adjusts `t` in place for where it goes.
     pub fn outbound(&self, t: &mut Transmit) {
         if let Some(name) = self.agent_by_listener.get(&t.local) {

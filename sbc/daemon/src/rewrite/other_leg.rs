@@ -4,11 +4,12 @@
 //! Kept only while some trunk has such a rule ([`OtherLegs::set_enabled`]); then every
 //! message the core hands the engine is recorded (as text, after the trunk's inbound
 //! rules) under its Call-ID when that Call-ID is a leg of a call in progress. A call's
-//! first message, the caller's INVITE, arrives before the call exists: the last
-//! out-of-dialog INVITE waits in one slot until the engine reports the call it started
-//! ([`OtherLegs::call_started`], which also pairs the two legs' Call-IDs). Everything of
-//! a call is forgotten when it ends, so what is kept is bounded by the calls in progress
-//! (two messages each). A leg the SBC adds later (a transfer's new leg) has no pair: a
+//! first message, the caller's INVITE, arrives before the call exists: out-of-dialog
+//! INVITEs wait until the engine reports the call each started
+//! ([`OtherLegs::call_started`], which also pairs the two legs' Call-IDs) and are dropped
+//! when the core has handled everything they caused ([`OtherLegs::settle`]: a batch of
+//! received messages at most). Everything of a call is forgotten when it ends, so what is
+//! kept is bounded by the calls in progress (two messages each). A leg the SBC adds later (a transfer's new leg) has no pair: a
 //! rule reading the other leg leaves that leg's messages unchanged.
 
 use std::collections::HashMap;
@@ -26,8 +27,8 @@ pub struct OtherLegs {
     calls: HashMap<u64, [String; 2]>,
     /// Leg Call-ID → the last message received on that leg.
     received: HashMap<String, SipText>,
-    /// The last INVITE received outside a dialog, until its call starts.
-    pending: Option<(String, SipText)>,
+    /// INVITEs received outside a dialog, by Call-ID, until their calls start.
+    pending: HashMap<String, SipText>,
 }
 
 impl OtherLegs {
@@ -59,7 +60,7 @@ impl OtherLegs {
         if known {
             self.received.insert(call_id.to_owned(), text);
         } else {
-            self.pending = Some((call_id.to_owned(), text));
+            self.pending.insert(call_id.to_owned(), text);
         }
     }
 
@@ -71,13 +72,17 @@ impl OtherLegs {
         self.pairs.insert(a.to_owned(), b.to_owned());
         self.pairs.insert(b.to_owned(), a.to_owned());
         self.calls.insert(call, [a.to_owned(), b.to_owned()]);
-        if let Some((id, text)) = self.pending.take() {
-            if id == a || id == b {
-                self.received.insert(id, text);
-            } else {
-                self.pending = Some((id, text));
+        for id in [a, b] {
+            if let Some(text) = self.pending.remove(id) {
+                self.received.insert(id.to_owned(), text);
             }
         }
+    }
+
+    /// Everything received so far has been acted on: INVITEs that started no call
+    /// (refused, answered by the SBC itself) are dropped.
+    pub fn settle(&mut self) {
+        self.pending.clear();
     }
 
     /// Call `call` ended: its legs are forgotten.
@@ -96,7 +101,7 @@ impl OtherLegs {
     /// How many messages are kept (tests).
     #[cfg(test)]
     pub fn kept(&self) -> usize {
-        self.received.len() + usize::from(self.pending.is_some())
+        self.received.len() + self.pending.len()
     }
 }
 

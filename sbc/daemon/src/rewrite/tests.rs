@@ -173,6 +173,37 @@ fn an_outbound_rule_reads_the_other_legs_last_message() {
 }
 
 #[test]
+fn invites_of_one_batch_each_find_their_call_and_the_rest_is_dropped() {
+    let config =
+        Config::from_toml_str(&format!("{CONFIG}{OTHER_LEG_RULE}"), "/tmp").expect("valid config");
+    let mut r = Rewriter::new(&config);
+    let peer = Peer {
+        transport: Transport::Udp,
+        local: "127.0.0.1:5060".parse().expect("address"),
+        remote: "127.0.0.2:5060".parse().expect("address"),
+    };
+    let invite = |call_id: &str| {
+        message(&format!(
+            "INVITE sip:1@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK{call_id}\r\nFrom: <sip:a@127.0.0.2>;tag=a\r\nTo: <sip:1@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContact: <sip:a@127.0.0.2>\r\nContent-Length: 0\r\n\r\n"
+        ))
+    };
+    // Three INVITEs in one batch before the core acts on any; two start calls.
+    for id in ["a1", "a2", "refused"] {
+        let _ = r.inbound(invite(id), &peer);
+    }
+    r.call_started(1, "a1", "b1");
+    r.call_started(2, "a2", "b2");
+    assert!(r.other_legs.other_of("b1").is_some() && r.other_legs.other_of("b2").is_some());
+    assert_eq!(r.other_legs.kept(), 3);
+    r.settle();
+    assert_eq!(
+        r.other_legs.kept(),
+        2,
+        "the INVITE that started no call is dropped"
+    );
+}
+
+#[test]
 fn without_a_rule_reading_the_other_leg_nothing_is_kept() {
     let mut r = rewriter();
     let peer = Peer {
