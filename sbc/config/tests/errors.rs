@@ -620,3 +620,22 @@ peers = ["udp:10.0.0.20:5060"]"#,
     );
     assert_eq!(eff.trunks()[1].peers.len(), 1);
 }
+
+/// A rule's regex over the size limit is refused when the file is read, with its key path
+/// (as a route's is).
+#[test]
+fn a_rule_regex_over_its_size_limit_is_refused_with_its_key() {
+    let big = format!("(a{{1,1000}}){{1,1000}}{}", "x".repeat(10));
+    let text = edit(&[(
+        "peers = [\"udp:10.0.0.20:5060\"]",
+        &format!(
+            "peers = [\"udp:10.0.0.20:5060\"]\n\n[[trunk.rule]]\nif_header = \"From\"\nif_match = '{big}'\naction = \"remove\"\nheader = \"X-A\"\n"
+        ),
+    )]);
+    let errors = errors(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("trunk[1].rule[0].if_match: ") && errors[0].contains("too large"),
+        "{errors:?}"
+    );
+}
