@@ -220,3 +220,32 @@ pub fn domain_in_certificate(
     cert.verify_is_valid_for_subject_name(&name)
         .map_err(|e| format!("{e:?}"))
 }
+
+/// Whether the leaf of `chain` is known not to allow TLS client authentication: its
+/// extended key usage lists serverAuth but not clientAuth (public CAs have stopped issuing
+/// server certificates with clientAuth). Checked with webpki against the chain's own
+/// issuer; `false` when that cannot be decided (no issuer in the file, an expired or
+/// otherwise unverifiable chain): the peer then decides.
+pub fn lacks_client_auth(chain: &[CertificateDer<'_>]) -> bool {
+    let (Some(leaf), Some(issuer)) = (chain.first(), chain.get(1)) else {
+        return false;
+    };
+    let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
+        return false;
+    };
+    let Ok(anchor) = webpki::anchor_from_trusted_cert(issuer) else {
+        return false;
+    };
+    let anchors = [anchor];
+    let algorithms = provider().signature_verification_algorithms.all;
+    let result = cert.verify_for_usage(
+        algorithms,
+        &anchors,
+        &chain[2..],
+        rustls_pki_types::UnixTime::now(),
+        webpki::KeyUsage::client_auth(),
+        None,
+        None,
+    );
+    matches!(result, Err(webpki::Error::RequiredEkuNotFoundContext(_)))
+}

@@ -4,7 +4,8 @@
 //! * A trunk with `tls:` peers gets one configuration: its `tls_ca` (or the system
 //!   roots, [`SYSTEM_ROOTS`]) as trust anchors and its `tls_client_cert`/`tls_client_key`
 //!   presented for mutual TLS; without them, the realm's certificate naming its `domain`
-//!   (the SBC's identity on that realm, [`certs::domain_certificate`]), if it has one. The name verified (and sent as SNI) is `tls_server_name`,
+//!   (the SBC's identity on that realm, [`certs::domain_certificate`]), if it has one
+//!   and it allows client authentication ([`certs::lacks_client_auth`]). The name verified (and sent as SNI) is `tls_server_name`,
 //!   else for a peer given by name that name (RFC 5922 §4: the name as configured, not
 //!   an SRV target), else the peer's IP address (which the certificate must carry as an
 //!   IP SAN).
@@ -23,7 +24,7 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::ServerName;
 use sbc_config::{Config, Realm, Trunk};
 use sbc_core::Transport;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::certs::{self, TlsSetupError};
 
@@ -175,17 +176,13 @@ fn trunk_client(
             });
         }
     };
-    let own = match &trunk.tls.client {
-        Some(files) => Some(files),
-        None => certs::domain_certificate(realm)?,
-    };
-    let client_auth = match own {
+    let client_auth = match &trunk.tls.client {
         Some(files) => Some((
             certs::load_certs(&files.cert)?,
             certs::load_key(&files.key)?,
             files,
         )),
-        None => None,
+        None => domain_identity(trunk, realm)?,
     };
     let server_name = match &trunk.tls.server_name {
         // Validation checked the DNS syntax; rustls re-checks it.
@@ -199,6 +196,28 @@ fn trunk_client(
         config: client_config(roots, client_auth)?,
         server_name,
     })
+}
+
+/// The realm's certificate naming its `domain`, as `trunk`'s client certificate; `None`
+/// without one, or when it is known not to allow client authentication (presenting it
+/// would fail handshakes with peers that only ask for a certificate; logged).
+fn domain_identity<'a>(
+    trunk: &Trunk,
+    realm: &'a Realm,
+) -> Result<Option<ClientAuth<'a>>, TlsSetupError> {
+    let Some(files) = certs::domain_certificate(realm)? else {
+        return Ok(None);
+    };
+    let chain = certs::load_certs(&files.cert)?;
+    if certs::lacks_client_auth(&chain) {
+        warn!(
+            trunk = %trunk.name,
+            cert = %files.cert.display(),
+            "the realm's domain certificate does not allow client authentication (no clientAuth extended key usage): no client certificate is presented; set tls_client_cert/tls_client_key"
+        );
+        return Ok(None);
+    }
+    Ok(Some((chain, certs::load_key(&files.key)?, files)))
 }
 
 type ClientAuth<'a> = (

@@ -241,3 +241,48 @@ async fn a_trunk_without_its_own_client_certificate_presents_the_realms_domain_c
     let sent = client_certificate_sent(&pki, &default, &realm, &keys).await;
     assert_eq!(sent, leaf(&own));
 }
+
+/// A chain file of `leaf` followed by the CA that issued it.
+fn with_issuer(pki: &Pki, leaf: &Issued, name: &str) -> Issued {
+    let chain = pki.dir().join(format!("{name}-chain.pem"));
+    let text = std::fs::read_to_string(&leaf.cert).expect("leaf")
+        + &std::fs::read_to_string(pki.ca_path()).expect("CA");
+    std::fs::write(&chain, text).expect("write chain");
+    Issued {
+        cert: chain,
+        key: leaf.key.clone(),
+    }
+}
+
+#[test]
+fn a_domain_certificate_without_client_auth_is_not_presented() {
+    let pki = Pki::new("mtls-eku");
+    let default = pki.identity("edge", &["127.0.0.1"]);
+    let peer: SocketAddr = "127.0.0.1:5999".parse().expect("address");
+    let presents = |domain_cert: &Issued| {
+        let realm = format!(
+            "domain = \"sbc1.example.com\"\n{}",
+            more_certificates(&[domain_cert])
+        );
+        let trunks = format!(
+            "[[trunk]]\nname = \"peer\"\nrealm = \"outside\"\npeers = [\"tls:{peer}\"]\ntls_ca = \"{}\"\n",
+            pki.ca_path().display()
+        );
+        let cfg = config(pki.dir(), &default, &realm, &trunks);
+        let clients = TlsClients::build(&cfg, Path::new("/nonexistent/ca-certificates.crt"))
+            .expect("client configs");
+        let tls = clients
+            .for_link(super::connect::sbc_local(), peer)
+            .expect("the trunk's configuration");
+        tls.config.client_auth_cert_resolver.has_certs()
+    };
+    let server_only = pki.server("server-only", &["sbc1.example.com"]);
+    assert!(
+        !presents(&with_issuer(&pki, &server_only, "server-only")),
+        "serverAuth only, decided against its issuer: not presented"
+    );
+    let both = pki.identity("both", &["sbc1.example.com"]);
+    assert!(presents(&with_issuer(&pki, &both, "both")));
+    // Without its issuer in the file it cannot be decided: presented, the peer decides.
+    assert!(presents(&server_only));
+}
