@@ -78,25 +78,35 @@ impl TestCa {
     /// A server certificate for `sans` (IP addresses become IP SANs, anything else DNS
     /// names), written as `<dir>/<file>.pem` and `<dir>/<file>.key`.
     pub fn server(&self, file: &str, sans: &[&str]) -> Result<CertFiles> {
-        self.issue(file, sans, ExtendedKeyUsagePurpose::ServerAuth)
+        self.issue(file, sans, &[ExtendedKeyUsagePurpose::ServerAuth])
+    }
+
+    /// A certificate for `sans` good as server and as client certificate (an SBC's own
+    /// identity, presented both ways with mutual TLS).
+    pub fn identity(&self, file: &str, sans: &[&str]) -> Result<CertFiles> {
+        let usages = [
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        self.issue(file, sans, &usages)
     }
 
     /// A client certificate, written as `<dir>/<file>.pem` and `<dir>/<file>.key`.
     pub fn client(&self, file: &str) -> Result<CertFiles> {
-        self.issue(file, &[], ExtendedKeyUsagePurpose::ClientAuth)
+        self.issue(file, &[], &[ExtendedKeyUsagePurpose::ClientAuth])
     }
 
     fn issue(
         &self,
         file: &str,
         sans: &[&str],
-        usage: ExtendedKeyUsagePurpose,
+        usages: &[ExtendedKeyUsagePurpose],
     ) -> Result<CertFiles> {
         let key = KeyPair::generate().map_err(|e| rcgen_error("key", e))?;
         let sans: Vec<String> = sans.iter().map(|s| (*s).to_owned()).collect();
         let mut params = CertificateParams::new(sans).map_err(|e| rcgen_error(file, e))?;
         params.distinguished_name.push(DnType::CommonName, file);
-        params.extended_key_usages = vec![usage];
+        params.extended_key_usages = usages.to_vec();
         let cert = params
             .signed_by(&key, &self.cert, &self.key)
             .map_err(|e| rcgen_error(file, e))?;

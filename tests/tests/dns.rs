@@ -16,11 +16,11 @@
 //! - a trunk whose name does not exist is down, with the reason, in the status API.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sbc_lab::config::MGMT_LISTEN;
+use sbc_lab::dns::NetnsResolvConf;
 use sbc_lab::topology::{PBX_IP, SBC_OUTSIDE_IP, SIP_PORT, sip_addr};
 use sbc_lab::{Lab, Ns, SbcProcess, StandardConfig, cmd};
 
@@ -35,29 +35,6 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
 s.bind(('10.91.2.2', 5062))\n\
 print('ready', flush=True)\n\
 while True:\n    d, a = s.recvfrom(65535)\n    print(d.split(b' ', 1)[0].decode(errors='replace'), flush=True)\n";
-
-/// `/etc/netns/<ns>/` with a resolv.conf, removed on drop.
-struct NetnsResolvConf(PathBuf);
-
-impl NetnsResolvConf {
-    fn create(ns: &str, server: Ipv4Addr) -> Self {
-        let dir = PathBuf::from("/etc/netns").join(ns);
-        std::fs::create_dir_all(&dir).expect("create /etc/netns/<ns>");
-        let guard = NetnsResolvConf(dir);
-        std::fs::write(
-            guard.0.join("resolv.conf"),
-            format!("nameserver {server}\noptions timeout:1 attempts:2\n"),
-        )
-        .expect("write resolv.conf");
-        guard
-    }
-}
-
-impl Drop for NetnsResolvConf {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn hosts(pbx1: Ipv4Addr) -> String {
     format!("{pbx1} pbx1.lab.test\n{PBX_IP} pbx2.lab.test\n")
@@ -207,7 +184,8 @@ fn a_trunk_by_name_follows_naptr_srv_and_a_records_as_they_change() {
         format!("--pid-file={}", lab.dir().join("dnsmasq.pid").display()),
     ];
     let dnsmasq = lab.spawn(Ns::Pbx, &dnsmasq_args).expect("start dnsmasq");
-    let _resolv = NetnsResolvConf::create(&lab.ns_name(Ns::Sbc), PBX_IP);
+    let _resolv = NetnsResolvConf::create(&lab.ns_name(Ns::Sbc), PBX_IP)
+        .expect("resolv.conf of the sbc namespace");
     let mut silent = lab
         .spawn(Ns::Pbx, &["python3", "-c", SILENT_PEER])
         .expect("start the silent peer");

@@ -1,8 +1,11 @@
 //! Header manipulation rules (`[[trunk.rule]]`) in one real call, both directions: the
 //! carrier dials 4930123; its trunk's inbound rule makes the Request-URI user E.164
 //! (+4930123) before routing; the pbx trunk's outbound rules make it national (030123),
-//! add a header and remove the User-Agent; the carrier trunk's outbound rule adds a
-//! header to the 200 of the INVITE. sipp checks each on both ends (`ereg check_it`).
+//! add a header, remove the User-Agent and copy the caller's P-Asserted-Identity from the
+//! other leg (`${other.P-Asserted-Identity}`: the carrier is not trusted, so the SBC
+//! would not relay it); the carrier trunk's outbound rules add headers to the 200 of the
+//! INVITE, one read from the pbx's 200 (`${other.X-Pbx-Name}`). sipp checks each on both
+//! ends (`ereg check_it`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -30,6 +33,13 @@ status = "2xx"
 action = "set"
 header = "X-Answered"
 value = "pbx answered"
+
+[[trunk.rule]]
+method = "INVITE"
+status = "2xx"
+action = "set"
+header = "X-Answered-By"
+value = "by ${other.X-Pbx-Name}"
 "#;
 
 const PBX_RULES: &str = r#"
@@ -50,6 +60,13 @@ value = "lab-rules"
 message = "request"
 action = "remove"
 header = "User-Agent"
+
+[[trunk.rule]]
+method = "INVITE"
+message = "request"
+action = "set"
+header = "P-Asserted-Identity"
+value = "${other.P-Asserted-Identity}"
 "#;
 
 #[test]

@@ -7,96 +7,14 @@
 //! * and the same with a certificate from another CA: the INVITE never leaves the SBC
 //!   and the caller is answered at once (RFC 3261 §17.1.4), not after Timer B's 32 s.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use sbc_lab::tls_ua::{finish_ua, spawn_ua, wait_listening};
 use sbc_lab::topology::{
     CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, SIP_PORT, SIP_TLS_PORT, sip_addr,
 };
 use sbc_lab::{CertFiles, Lab, LabChild, Ns, SbcProcess, SippOutcome, StandardConfig, TestCa};
-
-/// What a run of the TLS UA printed.
-#[derive(Debug)]
-struct UaOutcome {
-    /// `result ...` line: "ok" or "fail <why>".
-    result: String,
-    /// Every SIP message received, as text.
-    received: Vec<String>,
-    /// `note ...` lines.
-    notes: Vec<String>,
-    stderr: String,
-}
-
-impl UaOutcome {
-    fn ok(&self) -> bool {
-        self.result == "ok"
-    }
-
-    fn report(&self) -> String {
-        format!(
-            "tls_ua result {:?}\n--- notes:\n{}\n--- received:\n{}\n--- stderr:\n{}",
-            self.result,
-            self.notes.join("\n"),
-            self.received.join("\n----\n"),
-            self.stderr.trim_end()
-        )
-    }
-}
-
-fn ua_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/tls_ua.py")
-}
-
-/// Starts `tls_ua.py <args>` in `ns`.
-fn spawn_ua(lab: &Lab, ns: Ns, args: &[String]) -> LabChild {
-    let mut argv = vec!["python3".to_owned(), ua_script().display().to_string()];
-    argv.extend(args.iter().cloned());
-    lab.spawn(ns, &argv).expect("start tls_ua.py")
-}
-
-/// Waits for the UA to exit and reads what it printed.
-fn finish_ua(mut child: LabChild, budget: Duration) -> UaOutcome {
-    // The UA ends itself at --wait; the budget only guards against a hang.
-    let _ = child.wait_timeout(budget);
-    child.kill();
-    let stdout = child.stdout();
-    let mut outcome = UaOutcome {
-        result: "none (no result line)".into(),
-        received: Vec::new(),
-        notes: Vec::new(),
-        stderr: child.stderr(),
-    };
-    for line in stdout.lines() {
-        let (kind, rest) = line.split_once(' ').unwrap_or((line, ""));
-        match kind {
-            "recv" => outcome.received.push(unhex(rest)),
-            "note" => outcome.notes.push(rest.to_owned()),
-            "result" => outcome.result = rest.to_owned(),
-            _ => {}
-        }
-    }
-    outcome
-}
-
-fn unhex(hex: &str) -> String {
-    let bytes: Vec<u8> = (0..hex.len() / 2)
-        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// Waits until a serving UA listens (its "note listening" line).
-fn wait_listening(child: &LabChild) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !child.stdout().contains("note listening") {
-        assert!(
-            Instant::now() < deadline,
-            "tls_ua.py serve did not listen:\n{}",
-            child.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The header section of a SIP message (SDP still crosses unchanged until the media
 /// plane anchors it, so only headers are checked for topology hiding).

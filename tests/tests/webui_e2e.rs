@@ -7,7 +7,7 @@
 //! 1. does the first-start setup with the one-time token from state_dir/setup-token, logs in,
 //!    adds the trunk "carrier" with the carrier's address and sees it listed;
 //! 2. a sipp call from the carrier through the SBC to the pbx now succeeds, and the dashboard
-//!    shows it while it is up;
+//!    shows it while it is up, and the trunk "ghost" (a name that cannot resolve) as down;
 //! 3. wrong passwords lock the login out after the limit (429 + Retry-After on the page).
 //!
 //! The screenshots of every step are kept in tests/artifacts/webui_e2e-*/screenshots/ (also
@@ -77,9 +77,14 @@ fn call(lab: &Lab, hold_ms: u64) -> (bool, String) {
 #[test]
 fn webui_setup_login_add_trunk_call_and_lockout() {
     let lab = Lab::new().expect("create lab");
+    // A trunk whose name cannot resolve (the sbc namespace's DNS server is an address
+    // where none listens): down, which the dashboard shows with the reason.
+    let _resolv = sbc_lab::dns::NetnsResolvConf::create(&lab.ns_name(Ns::Sbc), PBX_IP)
+        .expect("sbc resolv.conf");
     let config = StandardConfig::default()
         .without_carrier_trunk()
         .extra("\n[[route]]\nfrom = \"outside\"\nto = \"pbx\"\n")
+        .extra("\n[[trunk]]\nname = \"ghost\"\nrealm = \"inside\"\npeers = [\"ghost.lab.test\"]\n")
         .render();
     let mut sbc = lab.start_sbc(&config).expect("start sbc");
     let browser = BrowserTest::new(&lab)

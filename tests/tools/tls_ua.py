@@ -14,8 +14,11 @@ Max-Forwards, Contact with transport=tls; CRLF keep-alive pings answered (RFC 56
       and expects 200. An in-dialog request from the other side meanwhile is answered
       200 (a BYE ends the call: the script then sends no BYE of its own).
 
-  tls_ua.py serve --listen IP:PORT --cert FILE --key FILE [--wait S]
-      Accepts TLS connections with that certificate (chain) and key, answers an INVITE
+  tls_ua.py serve --listen IP:PORT --cert FILE --key FILE [--client-ca FILE] [--wait S]
+      Accepts TLS connections with that certificate (chain) and key (with --client-ca:
+      only clients presenting a certificate of that CA bundle; "note client-cert NAMES"
+      lists its DNS SANs), notes the server name each client asks for ("note sni NAME",
+      "note sni -" without one), answers an INVITE
       100/180/200 with an SDP answer, takes the ACK, answers BYE 200 (the call is then
       over), OPTIONS 200, anything else 501. A failed handshake is noted and the next
       connection accepted. Prints "note listening" once the socket listens.
@@ -339,6 +342,10 @@ class Callee:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(self.args.cert, self.args.key)
+        if self.args.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(self.args.client_ca)
+        context.sni_callback = lambda _sock, name, _ctx: out("note", f"sni {name or '-'}")
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(parse_addr(self.listen))
@@ -360,6 +367,10 @@ class Callee:
                 raw.close()
                 continue
             out("note", f"accepted {remote[0]}:{remote[1]}, {sock.version()}")
+            peer = sock.getpeercert()
+            if peer:
+                names = [v for k, v in peer.get("subjectAltName", ()) if k == "DNS"]
+                out("note", f"client-cert {' '.join(names) or '-'}")
             try:
                 self.serve(Stream(sock, self.deadline))
             except Failure as e:
@@ -406,6 +417,7 @@ def main():
     serve.add_argument("--listen", required=True)
     serve.add_argument("--cert", required=True)
     serve.add_argument("--key", required=True)
+    serve.add_argument("--client-ca")
     for p in (call, serve):
         p.add_argument("--wait", type=float, default=15.0)
     args = parser.parse_args()

@@ -232,6 +232,11 @@ async function dashboard(page) {
   const calls = page.getByRole('table', { name: 'Active calls' });
   await calls.getByText(env('TRUNK_NAME', 'carrier'), { exact: true }).first().waitFor({ timeout: TIMEOUT });
   log('the dashboard shows the active call');
+  // A trunk whose name does not resolve is down, with the reason.
+  const health = page.getByRole('table', { name: 'Trunk health' });
+  await health.getByText('Trunk down').first().waitFor({ timeout: TIMEOUT });
+  check(await health.getByText(/ghost\.lab\.test/).count() > 0, 'the down trunk names its peer name');
+  log('the dashboard shows the trunk that does not resolve as down');
   await shot(page, '09-dashboard-call');
   // A call in progress opens its SIP ladder too (the messages so far).
   await calls.getByRole('link', { name: /^SIP ladder of / }).first().click();

@@ -53,12 +53,18 @@ function kpi(label, value, detail, kind = '') {
 function renderKpis(el, s) {
   const peers = (s.trunks || []).flatMap((t) => t.peers || []);
   const up = peers.filter((p) => p.up).length;
+  const down = (s.trunks || []).filter((t) => t.down).length;
   const cps = Number(s.calls?.cps ?? 0);
   replace(
     el,
     kpi('Active calls', count(s.calls?.active ?? 0)),
     kpi('Calls per second', cps.toFixed(cps < 10 ? 1 : 0)),
-    kpi('Trunk peers up', `${up} / ${peers.length}`, null, peers.length && up < peers.length ? 'warn' : 'good'),
+    kpi(
+      'Trunk peers up',
+      `${up} / ${peers.length}`,
+      down ? `${down} trunk${down > 1 ? 's' : ''} down` : null,
+      down || (peers.length && up < peers.length) ? 'warn' : 'good',
+    ),
     registrationsKpi(s),
     kpi('Banned addresses', count((s.bans || []).length), null, (s.bans || []).length ? 'warn' : ''),
     kpi('Uptime', duration(s.uptime_seconds), `version ${s.version || '?'}`),
@@ -192,6 +198,8 @@ function renderTrunks(el, trunks) {
     h(
       'div',
       { class: 'peers' },
+      // A trunk with no target at all (a name that does not resolve) is down with a reason.
+      t.down ? h('div', {}, pill('down', 'Trunk down'), ' ', h('span', { class: 'small' }, t.down)) : null,
       (t.peers || []).map((p) => h('div', {}, p.up ? pill('up', 'Up') : pill('down', 'Down'), ' ', h('span', { class: 'mono' }, p.address))),
     ),
     String(t.active_calls ?? 0),

@@ -29,6 +29,8 @@ export function ruleTester(trunks) {
     h('option', { value: 'inbound' }, 'inbound: what the trunk sends, before routing'),
   );
   const message = h('textarea', { rows: 10, spellcheck: 'false' }, SAMPLE);
+  // What ${other.<Header>} reads: the message the SBC received on the call's other leg.
+  const other = h('textarea', { rows: 6, spellcheck: 'false', placeholder: 'Optional: the other leg’s message, for ${other.<Header>}' });
   const result = h('div', { 'aria-live': 'polite' });
   const fillRules = () => {
     const t = trunks.find((x) => x.name === trunk.value);
@@ -46,7 +48,9 @@ export function ruleTester(trunks) {
       return;
     }
     try {
-      const r = await api('POST', '/api/rules/test', { body: { message: message.value, direction: direction.value, rule: parsed } });
+      const body = { message: message.value, direction: direction.value, rule: parsed };
+      if (other.value.trim()) body.other = other.value;
+      const r = await api('POST', '/api/rules/test', { body });
       replace(
         result,
         h(
@@ -73,6 +77,7 @@ export function ruleTester(trunks) {
       field('Direction', direction),
       h('div', { class: 'span-2' }, field('Rules (JSON)', rules)),
       h('div', { class: 'span-2' }, field('SIP message', message)),
+      h('div', { class: 'span-2' }, field('Other leg’s message', other)),
     ),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: run }, 'Test rules')),
     result,

@@ -377,6 +377,7 @@ to = "b"
             tls_server_name: None,
             tls_client_cert: None,
             tls_client_key: None,
+            uri_scheme: None,
             options_interval: None,
             options_down_after: None,
             options_up_after: None,

@@ -97,7 +97,9 @@
 //! | `realm.tls_client_ca` | PEM bundle; required unless `tls_verify_client` is `"none"` | none |
 //! | `trunk.tls_ca` | PEM bundle verifying the trunk's `tls:` peers | system roots |
 //! | `trunk.tls_server_name` | DNS name the peers' certificates carry | the peer's IP (IP SAN) |
-//! | `trunk.tls_client_cert`, `trunk.tls_client_key` | PEM paths, together: mutual TLS | none |
+//! | `trunk.tls_client_cert`, `trunk.tls_client_key` | PEM paths, together: mutual TLS | the realm's certificate naming its `domain` (when the realm has one) |
+//! | `trunk.uri_scheme` | `"sip"` or `"sips"`: the scheme of the SBC's own URIs towards the trunk's `tls:` peers (Request-URI, To and Contact of its INVITEs and OPTIONS); `"sip"` writes `;transport=tls` | `"sip"` |
+//! | `realm.certificate` (`[[realm.certificate]]`) | more certificates of the realm's `tls:` listeners: `cert`, `key` (PEM paths); a client's SNI picks the first (`tls_cert` first) carrying that name | none |
 //! | `realm.open` | accept requests from non-peers (phones) | `false` |
 //! | `realm.server_header` | what the SBC calls itself in Server and User-Agent headers towards the realm, one line of printable text, at most 128 bytes; `""`: no such header | `"sbc"` (no version) |
 //! | `realm.registrar` | trunk (on another realm) REGISTERs from this realm are relayed to | none |

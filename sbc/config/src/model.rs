@@ -199,6 +199,9 @@ pub struct Realm {
     pub server_header: String,
     /// The SBC's FQDN on this realm (`domain`, lowercase); `None`: its addresses.
     pub domain: Option<String>,
+    /// More certificates of the `tls:` listeners (`[[realm.certificate]]`), picked by the
+    /// SNI a client sends; [`Realm::tls`] is the default. Empty without `tls:` listeners.
+    pub certificates: Vec<TlsFiles>,
 }
 
 /// How the legs of one trunk or realm carry DTMF (`dtmf`, `dtmf_info_type`,
@@ -244,6 +247,12 @@ impl Default for SrtpPolicy {
 }
 
 impl Realm {
+    /// Every certificate of the realm's `tls:` listeners: the default (`tls_cert`)
+    /// first, then `[[realm.certificate]]` in file order.
+    pub fn all_certificates(&self) -> impl Iterator<Item = &TlsFiles> {
+        self.tls.iter().chain(&self.certificates)
+    }
+
     /// The address to write into SDP for media anchored in this realm.
     pub fn advertised_media_ip(&self) -> IpAddr {
         self.public_ip.unwrap_or(self.media_ip)
@@ -351,8 +360,12 @@ pub struct TrunkTls {
     pub ca: Option<PathBuf>,
     /// The DNS name peers' certificates must carry; `None`: the peer's IP address.
     pub server_name: Option<String>,
-    /// Client certificate chain and key for mutual TLS; `None`: no client certificate.
+    /// Client certificate chain and key for mutual TLS; `None`: the certificate of the
+    /// realm that names its `domain`, if the realm has one, else no client certificate.
     pub client: Option<TlsFiles>,
+    /// `uri_scheme = "sips"`: the SBC's own URIs towards `tls:` peers are `sips:` (RFC
+    /// 5630) instead of `sip:` with `;transport=tls`.
+    pub sips: bool,
 }
 
 impl Trunk {

@@ -219,6 +219,21 @@ pub struct RealmSection {
     /// Must be a name of the realm's TLS certificate when it has one. Default: addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// More certificates of the realm's `tls:` listeners (`[[realm.certificate]]`), each
+    /// served to clients whose SNI names one of its names; `tls_cert` stays the default
+    /// (no SNI, or a name none of them carries).
+    #[serde(default, rename = "certificate", skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<CertificateSection>,
+}
+
+/// `[[realm.certificate]]`: one more certificate a realm's TLS server may present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateSection {
+    /// PEM certificate chain, leaf first (relative to the config file).
+    pub cert: String,
+    /// PEM private key of `cert`.
+    pub key: String,
 }
 
 /// `[[trunk]]`
@@ -287,6 +302,11 @@ pub struct TrunkSection {
     /// Private key (PEM) of `tls_client_cert`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_client_key: Option<String>,
+    /// The scheme of the SBC's own URIs towards `tls:` peers (Request-URI, To, Contact of
+    /// its INVITEs and OPTIONS): `"sip"` (default, with `;transport=tls`) or `"sips"`
+    /// (RFC 5630: TLS asked for on every hop behind the peer too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri_scheme: Option<String>,
     /// Seconds between OPTIONS health checks of each peer; 0 (default) is off. Range
     /// [`crate::health::OPTIONS_INTERVAL_RANGE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -196,6 +196,16 @@ fn each_bad_config_reports_its_errors() {
         ("bad verify_client",
          &[TLS_LISTENER, ("tls_key = \"o.key\"", "tls_key = \"o.key\"\ntls_verify_client = \"always\"\ntls_client_ca = \"ca.pem\"")],
          &[r#"realm[0].tls_verify_client: invalid value "always" (expected "none", "optional" or "required")"#]),
+        ("extra certificate with an empty path, and one on a realm without tls: listener",
+         &[TLS_LISTENER, ("media_ports = \"20000-29999\"", "media_ports = \"20000-29999\"\n\n[[realm.certificate]]\ncert = \"\"\nkey = \"x.key\""),
+           ("media_ports = \"30000-39999\"", "media_ports = \"30000-39999\"\n\n[[realm.certificate]]\ncert = \"i.pem\"\nkey = \"i.key\"")],
+         &["realm[0].certificate[0].cert: must not be empty",
+           "realm[1].certificate[0]: has no effect: the realm has no tls: listener"]),
+        ("bad uri_scheme, and one on a trunk without tls: peer",
+         &[TLS_LISTENER, TLS_PEER, (TLS_PEER.1, "peers = [\"tls:198.51.100.20:5061\"]\nuri_scheme = \"tls\""),
+           ("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\nuri_scheme = \"sips\"")],
+         &[r#"trunk[0].uri_scheme: invalid value "tls" (expected "sip" or "sips")"#,
+           "trunk[1].uri_scheme: has no effect: no peer of the trunk is tls:"]),
         ("bad CIDR: host bits",
          &[("[\"127.0.0.0/8\"]", "[\"::1/128\", \"10.0.0.1/8\"]")],
          &[r#"management.allow[1]: invalid CIDR "10.0.0.1/8": host bits set (the network is 10.0.0.0/8)"#]),
@@ -306,7 +316,7 @@ fn each_bad_config_reports_its_errors() {
         // Deserialization errors: the TOML parser's message, with key path and position.
         ("unknown key names the key",
          &[("realm = \"outside\"\n", "realm = \"outside\"\ncodec = [\"PCMA\"]\n")],
-         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `sources`, `codecs`, `transcode`, `g729_annexb`, `ptime`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule`, `refer`, `ice` (line 23, column 1)"]),
+         &["trunk[0].codec: unknown field `codec`, expected one of `name`, `realm`, `peers`, `sources`, `codecs`, `transcode`, `g729_annexb`, `ptime`, `dtmf`, `dtmf_info_type`, `show_digits`, `srtp`, `srtp_suites`, `sdes_without_tls`, `tls_ca`, `tls_server_name`, `tls_client_cert`, `tls_client_key`, `uri_scheme`, `options_interval`, `options_down_after`, `options_up_after`, `max_calls`, `max_cps`, `register`, `invite_timeout_ms`, `no_target_code`, `rule`, `refer`, `ice` (line 23, column 1)"]),
         ("unknown section",
          &[("[management]", "[managment]")],
          &["managment: unknown field `managment`, expected one of `system`, `management`, `firewall`, `metrics`, `hep`, `log`, `sip`, `media`, `realm`, `trunk`, `route` (line 4, column 2)"]),
@@ -606,4 +616,23 @@ peers = ["udp:10.0.0.20:5060"]"#,
         Some("pbx-b")
     );
     assert_eq!(eff.trunks()[1].peers.len(), 1);
+}
+
+/// A rule's regex over the size limit is refused when the file is read, with its key path
+/// (as a route's is).
+#[test]
+fn a_rule_regex_over_its_size_limit_is_refused_with_its_key() {
+    let big = format!("(a{{1,1000}}){{1,1000}}{}", "x".repeat(10));
+    let text = edit(&[(
+        "peers = [\"udp:10.0.0.20:5060\"]",
+        &format!(
+            "peers = [\"udp:10.0.0.20:5060\"]\n\n[[trunk.rule]]\nif_header = \"From\"\nif_match = '{big}'\naction = \"remove\"\nheader = \"X-A\"\n"
+        ),
+    )]);
+    let errors = errors(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("trunk[1].rule[0].if_match: ") && errors[0].contains("too large"),
+        "{errors:?}"
+    );
 }

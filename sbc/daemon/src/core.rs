@@ -342,7 +342,7 @@ impl Core {
         self.registrations.reload(&config, &self.agent);
         self.hook.inner_mut().reload(config.clone());
         self.firewall.reload(&config);
-        self.rewriter = Rewriter::new(&config);
+        self.rewriter.reload(&config);
         self.config = config;
     }
 
@@ -370,7 +370,7 @@ impl Core {
             );
         }
         self.media.set_timers(config.media());
-        self.rewriter = Rewriter::new(&config);
+        self.rewriter.reload(&config);
         self.config = config;
         info!("configuration reloaded; new calls use it, calls in progress keep theirs");
         self.trunks.log_summary(&self.config);
@@ -489,6 +489,7 @@ impl Core {
             self.call_counts.settle();
             self.flush_cdrs();
             if !busy {
+                self.rewriter.settle();
                 return;
             }
         }
@@ -499,6 +500,8 @@ impl Core {
             EngineEvent::Request { tx, request, peer } => self.on_request(tx, &request, peer),
             EngineEvent::CallStarted { call } => {
                 if let Some(legs) = self.engine.legs(call) {
+                    self.rewriter
+                        .call_started(call.get(), &legs[0].call_id, &legs[1].call_id);
                     if let Some(hep) = &mut self.hep {
                         hep.legs(call.get(), &legs[0].call_id, &legs[1].call_id);
                     }
@@ -520,6 +523,7 @@ impl Core {
                 info!(%call, "call answered");
             }
             EngineEvent::CallEnded { call, reason } => {
+                self.rewriter.call_ended(call.get());
                 if let Some(hep) = &mut self.hep {
                     hep.ended(Instant::now(), call.get());
                 }

@@ -179,6 +179,7 @@ pub fn decide(
         }
         .into();
     }
+    let targets = with_uri_scheme(dest, targets, &new_user);
     Decision::Relay(Box::new(RelayPlan {
         inbound: LegIdentity {
             advertised: advertised(realm, peer.local),
@@ -291,11 +292,41 @@ pub(crate) fn targets(trunk: &Trunk, realm: &Realm) -> Vec<Target> {
                     local: listener.addr,
                     remote: p.addr,
                 },
-                host: host_port(p.addr),
+                host: peer_name(trunk, p).unwrap_or_else(|| host_port(p.addr)),
                 request_uri: None,
             })
         })
         .collect()
+}
+
+/// For an address a peer name resolved to, that name as written (`host[:port]`): the
+/// host of the Request-URI and To towards it. RFC 3263 resolves the next hop; the URI
+/// keeps naming the domain the operator configured (`sip:+4930123@sip.carrier.example`),
+/// which is what a carrier or cloud PBX reached by name expects.
+fn peer_name(trunk: &Trunk, addr: &sbc_core::TransportAddr) -> Option<String> {
+    trunk
+        .resolution
+        .iter()
+        .filter(|r| !r.source_only)
+        .find(|r| r.state.targets().iter().any(|t| t.addr == *addr))
+        .and_then(|r| r.spec.parse::<sbc_config::PeerSpec>().ok())
+        .filter(|spec| spec.name().is_some())
+        .map(|spec| spec.host_port())
+}
+
+/// `uri_scheme = "sips"`: the Request-URI of each `tls:` target is `sips:<user>@<host>`
+/// (the B2BUA then writes `sips:` in To and Contact too, RFC 3261 §8.1.1.8); otherwise
+/// targets keep the default `sip:` URI with `;transport=tls`.
+fn with_uri_scheme(trunk: &Trunk, mut targets: Vec<Target>, user: &str) -> Vec<Target> {
+    if trunk.tls.sips {
+        for t in targets
+            .iter_mut()
+            .filter(|t| t.peer.transport == Transport::Tls && t.request_uri.is_none())
+        {
+            t.request_uri = Some(format!("sips:{user}@{}", t.host));
+        }
+    }
+    targets
 }
 
 /// `host:port` the SBC writes in Via and Contact on a realm: the public address when

@@ -1,6 +1,7 @@
 //! The realm `domain` in the policy: it is the host of the SBC's Via/Contact/Record-Route
 //! on that realm, and a Request-URI naming it is the SBC's own (OPTIONS answered 200, not
-//! relayed nor refused), whatever its case.
+//! relayed nor refused), whatever its case. A trunk's `uri_scheme = "sips"` makes the
+//! Request-URI of its `tls:` targets `sips:`.
 
 use std::time::Instant;
 
@@ -112,4 +113,73 @@ fn calls_towards_the_realm_carry_its_domain_in_via_and_contact() {
     assert_eq!(plan.outbound.advertised, "sbc1.example.com:5060");
     // The realm without a domain keeps its address.
     assert_eq!(plan.inbound.advertised, "10.0.0.1:5060");
+}
+
+/// `pbx` reached over TLS, with `trunk_keys` added to it.
+fn tls_config(trunk_keys: &str) -> Config {
+    let text = format!(
+        r#"
+[system]
+name = "t"
+[management]
+listen = "127.0.0.1:8443"
+[firewall]
+enabled = false
+[[realm]]
+name = "outside"
+listen = ["udp:192.0.2.1:5060"]
+media_ip = "192.0.2.1"
+media_ports = "20000-20099"
+[[realm]]
+name = "inside"
+listen = ["tls:10.0.0.1:5061"]
+media_ip = "10.0.0.1"
+media_ports = "30000-30099"
+tls_cert = "in.pem"
+tls_key = "in.key"
+[[trunk]]
+name = "carrier"
+realm = "outside"
+peers = ["udp:198.51.100.20:5060"]
+[[trunk]]
+name = "pbx"
+realm = "inside"
+peers = ["tls:10.0.0.20:5061"]
+{trunk_keys}
+[[route]]
+from = "carrier"
+to = "pbx"
+"#
+    );
+    Config::from_toml_str(&text, "/tmp").expect("valid config")
+}
+
+#[test]
+fn uri_scheme_sips_gives_tls_targets_a_sips_request_uri() {
+    let call = |c: &Config| {
+        let health = Health::new(Instant::now(), c, "sbc".into());
+        let d = decide(
+            c,
+            &Capabilities::sbc("sbc"),
+            &request("INVITE", "sip:4930123@192.0.2.1", "198.51.100.20:5060"),
+            &peer("192.0.2.1:5060", "198.51.100.20:5060"),
+            &health,
+            &RegistrarRelay::new("sbc"),
+        );
+        match d {
+            Decision::Relay(plan) => plan.targets[0].request_uri.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    // Default: the B2BUA writes `sip:<user>@<host>;transport=tls`.
+    assert_eq!(call(&tls_config("")), None);
+    assert_eq!(
+        call(&tls_config("uri_scheme = \"sip\"")),
+        None,
+        "sip is the default"
+    );
+    assert_eq!(
+        call(&tls_config("uri_scheme = \"sips\"")).as_deref(),
+        Some("sips:4930123@10.0.0.20:5061")
+    );
 }

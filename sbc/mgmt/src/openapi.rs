@@ -297,6 +297,7 @@ fn components() -> Value {
                 "srtp_suites": srtp_suites(),
                 "sdes_without_tls": b,
                 "tls_ca": s, "tls_server_name": s, "tls_client_cert": s, "tls_client_key": s,
+                "uri_scheme": {"enum": ["sip", "sips"]},
                 "options_interval": i, "options_down_after": i, "options_up_after": i,
                 "max_calls": i, "max_cps": i, "invite_timeout_ms": i, "no_target_code": i,
                 "rule": rules(),
@@ -313,6 +314,10 @@ fn components() -> Value {
                 "public_ip": s, "tls_cert": s, "tls_key": s, "tls_client_ca": s,
                 "tls_verify_client": {"enum": ["none", "optional", "required"]},
                 "open": b, "registrar": s, "nat_keepalive": i, "server_header": s,
+                "domain": s,
+                "certificate": {"type": "array", "items": {"type": "object",
+                    "additionalProperties": false, "required": ["cert", "key"],
+                    "properties": {"cert": s, "key": s}}},
                 "srtp": {"enum": registry::SRTP_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
                 "srtp_suites": srtp_suites(),
                 "sdes_without_tls": b

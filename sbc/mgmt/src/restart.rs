@@ -66,8 +66,14 @@ pub fn pending(running: &Config, saved: &Config) -> Vec<String> {
             was.as_ref() != Some(&listen) && !(was.is_none() && listen.is_empty()),
             format!("realm[{i}].listen"),
         );
-        let tls =
-            |r: &sbc_config::Realm| (r.tls.clone(), r.tls_verify_client, r.tls_client_ca.clone());
+        let tls = |r: &sbc_config::Realm| {
+            (
+                r.tls.clone(),
+                r.certificates.clone(),
+                r.tls_verify_client,
+                r.tls_client_ca.clone(),
+            )
+        };
         let has_tls = realm.listen.iter().any(is_tls);
         note(
             has_tls && before.map(tls) != Some(tls(realm)),

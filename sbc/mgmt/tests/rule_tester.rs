@@ -66,3 +66,37 @@ async fn a_rule_that_would_break_a_message_is_422_with_its_key_path() {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
     assert_eq!(a.json()["field"], "message");
 }
+
+#[tokio::test]
+async fn a_rule_reading_the_other_leg_uses_the_message_given_as_other() {
+    let env = Env::new("rule-tester-other");
+    let c = env.ready().await;
+    let rule = json!([{"action": "set", "header": "P-Asserted-Identity",
+                       "value": "${other.P-Asserted-Identity}"}]);
+    let other = "INVITE sip:+4930555@10.9.0.1 SIP/2.0\nFrom: <sip:a@carrier>;tag=9\nP-Asserted-Identity: <sip:+4930111@carrier.example>\n\n";
+    let body = json!({"message": INVITE, "rule": rule, "other": other});
+    let a = env
+        .write(&c, Method::POST, "/api/rules/test", &body.to_string())
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let message = a.json()["message"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.contains("P-Asserted-Identity: <sip:+4930111@carrier.example>\r\n"),
+        "{message}"
+    );
+    // Without the other leg's message the rule is refused and nothing changes.
+    let body = json!({"message": INVITE, "rule": rule});
+    let a = env
+        .write(&c, Method::POST, "/api/rules/test", &body.to_string())
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let r = a.json();
+    assert_eq!(r["changed"], false);
+    assert_eq!(r["outcomes"][0]["result"], "refused");
+    assert!(
+        r["outcomes"][0]["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("no message of the other leg")),
+        "{r}"
+    );
+}

@@ -9,6 +9,7 @@ use regex::{Captures, Regex};
 
 use crate::message::{SipText, same_header};
 use crate::rule::{Action, Direction, Kind, Part, REQUEST_URI, Rule, SINGLE, part_name};
+use crate::template::Template;
 use crate::value::{get_param, get_uri_part, set_param, set_uri_part, uri_of};
 
 /// What one rule did to one message.
@@ -70,19 +71,33 @@ impl Rule {
         }
     }
 
-    /// Applies the rule to `msg` going in `direction`.
-    pub fn apply(&self, msg: &mut SipText, direction: Direction) -> Outcome {
+    /// Applies the rule to `msg` going in `direction`; `other` is the message the SBC
+    /// last received on the call's other leg, which `${other.<Header>}` reads. A rule
+    /// reading a header `other` does not have leaves the message as it was.
+    pub fn apply(
+        &self,
+        msg: &mut SipText,
+        direction: Direction,
+        other: Option<&SipText>,
+    ) -> Outcome {
         let Some(captures) = self.matches(msg, direction) else {
             return Outcome::NotApplicable;
         };
+        if let Some(reason) = self.template().and_then(|t| t.unfilled(other)) {
+            return Outcome::Refused { reason };
+        }
         // Owned, so the message can change below.
         let captures: Option<Vec<Option<String>>> =
             captures.map(|c| c.iter().map(|m| m.map(|m| m.as_str().to_owned())).collect());
         let before = msg.clone();
+        let fill = Fill {
+            caps: captures.as_deref(),
+            other,
+        };
         let result = if self.header == REQUEST_URI {
-            self.apply_to_request_uri(msg, captures.as_deref())
+            self.apply_to_request_uri(msg, &fill)
         } else {
-            self.apply_to_headers(msg, captures.as_deref())
+            self.apply_to_headers(msg, &fill)
         };
         match result {
             Ok(()) => Outcome::Applied {
@@ -95,15 +110,19 @@ impl Rule {
         }
     }
 
-    fn apply_to_request_uri(
-        &self,
-        msg: &mut SipText,
-        caps: Option<&[Option<String>]>,
-    ) -> Result<(), String> {
+    /// The template the action writes, if it has one.
+    fn template(&self) -> Option<&Template> {
+        match &self.action {
+            Action::Add(t) | Action::Set(t) | Action::Replace { with: t, .. } => Some(t),
+            Action::Remove => None,
+        }
+    }
+
+    fn apply_to_request_uri(&self, msg: &mut SipText, fill: &Fill<'_>) -> Result<(), String> {
         let Some(uri) = msg.request_uri().map(str::to_owned) else {
             return Ok(());
         };
-        let new = self.change_value(&uri, true, caps)?;
+        let new = self.change_value(&uri, true, fill)?;
         match new {
             Some(new) => msg.set_request_uri(&new),
             None => return Err("the Request-URI cannot be removed".into()),
@@ -111,23 +130,19 @@ impl Rule {
         Ok(())
     }
 
-    fn apply_to_headers(
-        &self,
-        msg: &mut SipText,
-        caps: Option<&[Option<String>]>,
-    ) -> Result<(), String> {
+    fn apply_to_headers(&self, msg: &mut SipText, fill: &Fill<'_>) -> Result<(), String> {
         let present = msg
             .headers
             .iter()
             .any(|(n, _)| same_header(n, &self.header));
         match (&self.part, &self.action) {
             (Part::Whole, Action::Add(t)) => {
-                let value = t.expand(&borrowed(caps));
+                let value = fill.expand(t);
                 insert_after_last(msg, &self.header, value);
                 return Ok(());
             }
             (Part::Whole, Action::Set(t)) if !present => {
-                let value = t.expand(&borrowed(caps));
+                let value = fill.expand(t);
                 insert_after_last(msg, &self.header, value);
                 return Ok(());
             }
@@ -149,7 +164,7 @@ impl Rule {
                 out.push((name, value));
                 continue;
             }
-            if let Some(v) = self.change_value(&value, false, caps)? {
+            if let Some(v) = self.change_value(&value, false, fill)? {
                 if SINGLE.iter().any(|s| same_header(s, &name)) {
                     keeps_identity(&name, &value, &v)?;
                 }
@@ -166,9 +181,12 @@ impl Rule {
         &self,
         value: &str,
         whole_is_uri: bool,
-        caps: Option<&[Option<String>]>,
+        filler: &Fill<'_>,
     ) -> Result<Option<String>, String> {
-        let fill = |t: &crate::template::Template| t.expand(&borrowed(caps));
+        let fill = |t: &Template| filler.expand(t);
+        let replace = |pattern: &Regex, value: &str, with: &Template| {
+            replace(pattern, value, with, filler.other)
+        };
         Ok(match (&self.part, &self.action) {
             (Part::Whole, Action::Remove) => None,
             (Part::Whole, Action::Add(t) | Action::Set(t)) => Some(fill(t)),
@@ -214,23 +232,34 @@ impl Rule {
     }
 }
 
+/// What a template is filled in with: the captures of `if_match`, and the other leg's
+/// message.
+struct Fill<'a> {
+    caps: Option<&'a [Option<String>]>,
+    other: Option<&'a SipText>,
+}
+
+impl Fill<'_> {
+    fn expand(&self, t: &Template) -> String {
+        let caps: Vec<Option<&str>> = self
+            .caps
+            .unwrap_or_default()
+            .iter()
+            .map(Option::as_deref)
+            .collect();
+        t.expand(&caps, self.other)
+    }
+}
+
 /// Every match of `pattern` in `value` replaced by `with` filled with that match's
-/// captures.
-fn replace(pattern: &Regex, value: &str, with: &crate::template::Template) -> String {
+/// captures (and the other leg's message).
+fn replace(pattern: &Regex, value: &str, with: &Template, other: Option<&SipText>) -> String {
     pattern
         .replace_all(value, |c: &Captures<'_>| {
             let caps: Vec<Option<&str>> = c.iter().map(|m| m.map(|m| m.as_str())).collect();
-            with.expand(&caps)
+            with.expand(&caps, other)
         })
         .into_owned()
-}
-
-/// Owned captures as the template reads them.
-fn borrowed(caps: Option<&[Option<String>]>) -> Vec<Option<&str>> {
-    caps.unwrap_or_default()
-        .iter()
-        .map(Option::as_deref)
-        .collect()
 }
 
 /// From and To keep their tag and a URI through any change.

@@ -19,6 +19,10 @@
 //! may use). An action on `header` (`Request-URI` for the request line's URI), on one
 //! of its parameters (`param`) or on a part of its URI (`uri_part`: `user`, `host`,
 //! `port`): `add`, `set`, `remove`, or `replace` (`match` regex, `value` with `$1`..).
+//! A value of an outbound rule may read the message the SBC last received on the call's
+//! other leg: `${other.P-Asserted-Identity}` (the caller's INVITE for the INVITE sent to
+//! the trunk; the callee's response for the response relayed back); a rule whose
+//! reference cannot be filled (no such header there) leaves the message as it was.
 //!
 //! # Invariants
 //!
@@ -66,8 +70,22 @@ impl RuleSet {
         self.rules.iter().any(|r| r.direction == direction)
     }
 
-    /// Runs every rule on `msg` in order; one outcome per rule.
-    pub fn apply(&self, msg: &mut SipText, direction: Direction) -> Vec<Outcome> {
-        self.rules.iter().map(|r| r.apply(msg, direction)).collect()
+    /// Whether some rule reads the other leg's message (`${other.<Header>}`).
+    pub fn reads_other_leg(&self) -> bool {
+        self.rules.iter().any(Rule::reads_other_leg)
+    }
+
+    /// Runs every rule on `msg` in order; one outcome per rule. `other` is the message
+    /// the SBC last received on the call's other leg (`${other.<Header>}`), if known.
+    pub fn apply(
+        &self,
+        msg: &mut SipText,
+        direction: Direction,
+        other: Option<&SipText>,
+    ) -> Vec<Outcome> {
+        self.rules
+            .iter()
+            .map(|r| r.apply(msg, direction, other))
+            .collect()
     }
 }

@@ -184,6 +184,16 @@ fn one_line(s: &str) -> String {
 }
 
 impl Rule {
+    /// Whether its value reads the other leg's message (`${other.<Header>}`).
+    pub fn reads_other_leg(&self) -> bool {
+        match &self.action {
+            Action::Add(t) | Action::Set(t) | Action::Replace { with: t, .. } => {
+                t.others().next().is_some()
+            }
+            Action::Remove => false,
+        }
+    }
+
     /// Checks `spec`; the first problem found is the error.
     pub fn build(spec: &RuleSpec<'_>) -> Result<Rule, RuleError> {
         let direction = match spec.direction.map(str::to_ascii_lowercase).as_deref() {
@@ -299,6 +309,16 @@ impl Rule {
             .map(|v| Template::parse(v, groups))
             .transpose()
             .map_err(|reason| err("value", reason))?;
+        if direction == Direction::Inbound
+            && template
+                .as_ref()
+                .is_some_and(|t| t.others().next().is_some())
+        {
+            return Err(err(
+                "value",
+                "${other.<Header>} reads the call's other leg, which an inbound rule runs before: use it in an outbound rule",
+            ));
+        }
         let action = match (action_name.as_str(), template) {
             ("add", Some(t)) => Action::Add(t),
             ("set", Some(t)) => Action::Set(t),

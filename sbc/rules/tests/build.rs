@@ -277,6 +277,23 @@ fn refuses_with_the_key_to_blame() {
             "if_match",
             "invalid regex",
         ),
+        (
+            RuleSpec {
+                direction: Some("inbound"),
+                value: Some("${other.P-Asserted-Identity}"),
+                ..base("set", "P-Asserted-Identity")
+            },
+            "value",
+            "use it in an outbound rule",
+        ),
+        (
+            RuleSpec {
+                value: Some("${caller.From}"),
+                ..base("set", "X-Caller")
+            },
+            "value",
+            "expected ${other.<Header>}",
+        ),
     ];
     for (spec, key, reason) in cases {
         let (k, r) = refused(spec);
@@ -323,6 +340,10 @@ fn accepts_what_operators_write() {
             if_match: Some("<sip:(\\d+)@"),
             value: Some("<sip:$1@pbx.example>"),
             ..base("set", "P-Preferred-Identity")
+        },
+        RuleSpec {
+            value: Some("${other.P-Asserted-Identity}"),
+            ..base("set", "P-Asserted-Identity")
         },
     ];
     for spec in ok {

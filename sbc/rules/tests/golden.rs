@@ -1,6 +1,7 @@
 //! Golden messages, one directory per rule kind under `tests/golden/`: `rules.toml`
 //! (`[[rule]]` tables with the keys of `[[trunk.rule]]`), `in.sip` and the expected
-//! `out.sip` (LF line endings in the files, CRLF on the wire). `BLESS=1` writes missing
+//! `out.sip` (LF line endings in the files, CRLF on the wire), and `other.sip` when the
+//! rules read the other leg's message (`${other.<Header>}`). `BLESS=1` writes missing
 //! `out.sip` files for review instead of failing.
 
 use std::fs;
@@ -48,6 +49,12 @@ fn build(keys: &[(String, String)]) -> Rule {
     Rule::build(&spec).unwrap_or_else(|e| panic!("rule {keys:?}: {}: {e}", e.key))
 }
 
+/// The other leg's message of a case (`other.sip`), if it has one.
+fn other_leg(dir: &Path) -> Option<SipText> {
+    let text = fs::read_to_string(dir.join("other.sip")).ok()?;
+    Some(SipText::parse(&crlf(&text)).expect("other.sip parses"))
+}
+
 fn crlf(text: &str) -> Vec<u8> {
     text.replace("\r\n", "\n")
         .replace('\n', "\r\n")
@@ -62,7 +69,7 @@ fn every_rule_kind_on_golden_messages() {
         .map(|e| e.expect("dir entry").path())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 14, "golden cases missing: {dirs:?}");
+    assert!(dirs.len() >= 16, "golden cases missing: {dirs:?}");
     let bless = std::env::var_os("BLESS").is_some();
     let mut failures = Vec::new();
     for dir in dirs {
@@ -79,12 +86,13 @@ fn every_rule_kind_on_golden_messages() {
         );
         let input = fs::read_to_string(dir.join("in.sip")).expect("in.sip");
         let mut msg = SipText::parse(&crlf(&input)).expect("in.sip parses");
-        let outcomes = rules.apply(&mut msg, Direction::Outbound);
+        let other = other_leg(&dir);
+        let outcomes = rules.apply(&mut msg, Direction::Outbound, other.as_ref());
         // The same rules never act on the other direction.
         let mut untouched = SipText::parse(&crlf(&input)).expect("in.sip parses");
         assert!(
             rules
-                .apply(&mut untouched, Direction::Inbound)
+                .apply(&mut untouched, Direction::Inbound, other.as_ref())
                 .iter()
                 .all(|o| *o == Outcome::NotApplicable),
             "{name}: outbound rules acted inbound"
@@ -118,7 +126,7 @@ fn outcomes_tell_what_happened() {
         );
         let input = fs::read_to_string(dir.join("in.sip")).expect("in.sip");
         let mut msg = SipText::parse(&crlf(&input)).expect("parses");
-        rules.apply(&mut msg, Direction::Outbound)
+        rules.apply(&mut msg, Direction::Outbound, other_leg(&dir).as_ref())
     };
     assert!(
         run("condition_not_met")
@@ -128,6 +136,10 @@ fn outcomes_tell_what_happened() {
     assert!(matches!(
         run("refused_value_keeps_message").as_slice(),
         [Outcome::Refused { reason }] if reason.contains("URI's user")
+    ));
+    assert!(matches!(
+        run("other_leg_header_missing").as_slice(),
+        [Outcome::Refused { reason }] if reason.contains("the other leg's message has no Diversion")
     ));
     assert_eq!(
         run("condition_status_class"),

@@ -96,6 +96,19 @@ fn tcp_and_tls_peers_get_matching_uris() {
 }
 
 #[test]
+fn a_sips_trunk_probes_with_sips_uris() {
+    let mut rig = Rig::new();
+    let mut t = target(Transport::Tls, 5061);
+    t.sips = true;
+    rig.add(t, HealthConfig::every(Duration::from_secs(1)));
+    rig.advance(Duration::from_secs(1));
+    let (_, _, m) = rig.sent.first().expect("a probe");
+    assert_eq!(m.request_uri(), Some("sips:10.91.2.2:5061"));
+    assert_eq!(m.header(Known::To), Some("<sips:10.91.2.2:5061>"));
+    assert_eq!(m.header(Known::Contact), Some("<sips:10.91.2.1:5060>"));
+}
+
+#[test]
 fn a_silent_peer_is_down_after_three_deadlines_long_before_timer_f() {
     let mut rig = Rig::new();
     let config = HealthConfig::every(Duration::from_secs(30));

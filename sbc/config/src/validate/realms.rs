@@ -181,6 +181,7 @@ fn realm(
     };
     let has_tls = listeners.iter().any(|a| a.transport == Transport::Tls);
     let tls = tls_files(v, &p, r, has_tls);
+    let certificates = extra_certificates(v, &p, r, has_tls);
     let client_auth = client_auth(v, &p, r, has_tls);
     let nat_keepalive = super::registration::nat_keepalive(v, &p, r);
     let srtp = super::srtp::policy(
@@ -234,6 +235,7 @@ fn realm(
             dtmf: dtmf?,
             server_header: server_header?,
             domain: domain?,
+            certificates: certificates?,
         })
     })();
     RealmOut {
@@ -276,6 +278,34 @@ fn tls_files(
         }
         (None, None) => Some(None),
     }
+}
+
+/// `[[realm.certificate]]`: paths resolved; they need a `tls:` listener and the default
+/// certificate (`tls_cert`) beside them. `None` after recording an error.
+fn extra_certificates(
+    v: &mut Validator<'_>,
+    p: &str,
+    r: &RealmSection,
+    has_tls: bool,
+) -> Option<Vec<TlsFiles>> {
+    let mut ok = true;
+    let mut out = Vec::with_capacity(r.certificates.len());
+    for (i, c) in r.certificates.iter().enumerate() {
+        let cp = format!("{p}.certificate[{i}]");
+        if !has_tls {
+            let why = "the realm has no tls: listener";
+            v.err(&cp, K::TlsKeyWithoutEffect { why });
+            ok = false;
+            continue;
+        }
+        let cert = v.path(&format!("{cp}.cert"), &c.cert);
+        let key = v.path(&format!("{cp}.key"), &c.key);
+        match cert.zip(key) {
+            Some((cert, key)) => out.push(TlsFiles { cert, key }),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
 }
 
 /// `tls_verify_client` and `tls_client_ca`: the policy and, unless it is `none`, the CA.

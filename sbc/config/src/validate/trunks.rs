@@ -349,6 +349,7 @@ fn tls(v: &mut Validator<'_>, p: &str, t: &TrunkSection, has_tls_peer: bool) -> 
         ("tls_server_name", &t.tls_server_name),
         ("tls_client_cert", &t.tls_client_cert),
         ("tls_client_key", &t.tls_client_key),
+        ("uri_scheme", &t.uri_scheme),
     ];
     if !has_tls_peer {
         let mut ok = true;
@@ -392,10 +393,23 @@ fn tls(v: &mut Validator<'_>, p: &str, t: &TrunkSection, has_tls_peer: bool) -> 
         }
         (None, None) => Some(None),
     };
+    let sips = match t.uri_scheme.as_deref() {
+        None | Some("sip") => Some(false),
+        Some("sips") => Some(true),
+        Some(other) => {
+            let kind = K::InvalidChoice {
+                value: other.to_owned(),
+                expected: &["sip", "sips"],
+            };
+            v.err(format!("{p}.uri_scheme"), kind);
+            None
+        }
+    };
     Some(TrunkTls {
         ca: ca?,
         server_name: server_name?,
         client: client?,
+        sips: sips?,
     })
 }
 

@@ -20,4 +20,6 @@ pub mod refresh;
 pub mod rfc3263;
 
 #[cfg(test)]
+mod refresh_tests;
+#[cfg(test)]
 mod tests;

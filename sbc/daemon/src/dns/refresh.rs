@@ -132,7 +132,11 @@ impl Unconfigured {
     }
 }
 
-async fn run<D: Dns>(dns: D, mut config: watch::Receiver<Arc<Config>>, tx: mpsc::Sender<Resolved>) {
+pub(super) async fn run<D: Dns>(
+    dns: D,
+    mut config: watch::Receiver<Arc<Config>>,
+    tx: mpsc::Sender<Resolved>,
+) {
     let mut entries: HashMap<Key, Entry> = HashMap::new();
     let mut own = Vec::new();
     let mut fresh_config = true;

@@ -254,3 +254,44 @@ fn weights_share_the_picks_within_a_priority() {
     let heavy = firsts.get("heavy").copied().unwrap_or(0);
     assert!((850..=950).contains(&heavy), "{firsts:?}");
 }
+
+#[test]
+fn a_huge_answer_is_cut_to_its_bounds_with_a_log_line() {
+    let logs = crate::transport::tests::Logs::capture();
+    let mut z = Zone {
+        now: Some(Instant::now()),
+        ..Zone::default()
+    };
+    // 40 SRV records (priority 40 down to 1), each target with 3 addresses.
+    let names: Vec<&'static str> = (1..=40)
+        .map(|i| &*Box::leak(format!("t{i}.huge.example").into_boxed_str()))
+        .collect();
+    z.srv.insert(
+        "_sip._udp.huge.example",
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| srv(40 - i as u16, 0, 5060, n))
+            .collect(),
+    );
+    for (i, n) in names.iter().enumerate() {
+        z.ip.insert(n, (0..3).map(|k| ip(&format!("10.1.{i}.{k}"))).collect());
+    }
+    // 100 addresses for one name.
+    z.ip.insert(
+        "many.example",
+        (0..100).map(|k| ip(&format!("10.2.0.{k}"))).collect(),
+    );
+
+    let targets = run(&z, "udp:huge.example").expect("resolves");
+    assert_eq!(targets.len(), super::rfc3263::MAX_ADDRESSES, "{targets:?}");
+    // The lowest priorities are kept: priority 1 is t40, its addresses first.
+    assert_eq!(targets[0], "udp:10.1.39.0:5060");
+    let many = run(&z, "many.example:5060").expect("resolves");
+    assert_eq!(many.len(), super::rfc3263::MAX_ADDRESSES);
+    let log = logs.text();
+    assert!(
+        log.contains("more SRV records than 16") && log.contains("more addresses than 32"),
+        "{log}"
+    );
+}

@@ -71,14 +71,26 @@ pub fn check_tls(config: &Config) -> Result<(), ApplyError> {
         if let Err(e) = server_config(realm) {
             let reason = e.to_string();
             let names = |p: &Path| reason.starts_with(&p.display().to_string());
+            let extra = realm.certificates.iter().enumerate().find_map(|(j, c)| {
+                let part = if names(&c.cert) {
+                    "cert"
+                } else if names(&c.key) {
+                    "key"
+                } else {
+                    return None;
+                };
+                Some(format!("certificate[{j}].{part}"))
+            });
             let key = if reason.starts_with("domain \"") {
-                "domain"
+                "domain".to_owned()
+            } else if let Some(extra) = extra {
+                extra
             } else if realm.tls_client_ca.as_deref().is_some_and(names) {
-                "tls_client_ca"
+                "tls_client_ca".to_owned()
             } else if realm.tls.as_ref().is_some_and(|t| names(&t.key)) {
-                "tls_key"
+                "tls_key".to_owned()
             } else {
-                "tls_cert"
+                "tls_cert".to_owned()
             };
             return Err(ApplyError::Refused {
                 field: Some(format!("realm[{i}].{key}")),

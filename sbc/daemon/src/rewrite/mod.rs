@@ -6,14 +6,18 @@
 //!   Server and User-Agent lines say that instead (or are left out), see [`agent`];
 //! * a trunk's header manipulation rules (`[[trunk.rule]]`) run on what the SBC sends
 //!   to the trunk's peers (`direction = "outbound"`, after `server_header`) and on what
-//!   they send it (`"inbound"`), see [`rules`].
+//!   they send it (`"inbound"`), see [`rules`]; an outbound rule may read the message
+//!   the SBC last received on the call's other leg (`${other.<Header>}`), kept by
+//!   [`other_leg`] while some rule does.
 //!
 //! The realm of a transmit is the realm of the listener it leaves from
 //! ([`Transmit::local`]); its trunk the trunk of that realm whose peer has the remote
-//! address's IP. [`Rewriter`] is rebuilt from the configuration at start and at every
-//! reload, and holds no other state: retransmissions are rewritten the same way.
+//! address's IP. [`Rewriter`] is built from the configuration at start and rebuilt at
+//! every reload ([`Rewriter::reload`]); its only other state is the other legs' last
+//! messages, which a reload keeps.
 
 mod agent;
+mod other_leg;
 mod rules;
 
 use std::collections::HashMap;
@@ -42,6 +46,8 @@ pub struct Rewriter {
     /// (listener address, peer IP) → that trunk's rules, for trunks that have some.
     rules: HashMap<(SocketAddr, IpAddr), Arc<TrunkRules>>,
     limits: Limits,
+    /// The last message received on each leg, while some rule reads the other leg.
+    other_legs: other_leg::OtherLegs,
 }
 
 impl Rewriter {
@@ -68,6 +74,8 @@ impl Rewriter {
             }
         }
         let sip = config.sip();
+        let mut other_legs = other_leg::OtherLegs::default();
+        other_legs.set_enabled(config.trunks().iter().any(|t| t.rules.reads_other_leg()));
         Rewriter {
             agent_by_listener,
             rules,
@@ -75,7 +83,37 @@ impl Rewriter {
                 max_message_size: sip.max_message_size,
                 max_headers: sip.max_headers,
             },
+            other_legs,
         }
+    }
+
+    /// Rebuilt from `config`, keeping the other legs' messages (unless no rule reads them
+    /// any more).
+    pub fn reload(&mut self, config: &Config) {
+        let mut fresh = Rewriter::new(config);
+        let enabled = fresh.other_legs_enabled();
+        fresh.other_legs = std::mem::take(&mut self.other_legs);
+        fresh.other_legs.set_enabled(enabled);
+        *self = fresh;
+    }
+
+    fn other_legs_enabled(&self) -> bool {
+        self.rules.values().any(|r| r.rules.reads_other_leg())
+    }
+
+    /// The engine started call `call` with legs `a` and `b` (Call-IDs).
+    pub fn call_started(&mut self, call: u64, a: &str, b: &str) {
+        self.other_legs.call_started(call, a, b);
+    }
+
+    /// Call `call` ended.
+    pub fn call_ended(&mut self, call: u64) {
+        self.other_legs.call_ended(call);
+    }
+
+    /// Everything received so far has been acted on (the core's loop is idle).
+    pub fn settle(&mut self) {
+        self.other_legs.settle();
     }
 
     /// Adjusts `t` in place for where it goes.
@@ -95,14 +133,22 @@ impl Rewriter {
                 &r.trunk,
                 &t.payload,
                 &self.limits,
+                Some(&self.other_legs),
             ) {
                 t.payload = payload;
             }
         }
     }
 
-    /// `msg` from `peer` after its trunk's inbound rules (itself when none apply).
-    pub fn inbound(&self, msg: Message, peer: &Peer) -> Message {
+    /// `msg` from `peer` after its trunk's inbound rules (itself when none apply),
+    /// recorded as its leg's last message when some rule reads the other leg.
+    pub fn inbound(&mut self, msg: Message, peer: &Peer) -> Message {
+        let msg = self.inbound_rules(msg, peer);
+        self.other_legs.received(&msg);
+        msg
+    }
+
+    fn inbound_rules(&self, msg: Message, peer: &Peer) -> Message {
         let Some(r) = self
             .rules
             .get(&(peer.local, peer.remote.ip().to_canonical()))
@@ -118,6 +164,7 @@ impl Rewriter {
             &r.trunk,
             &msg.to_bytes(),
             &self.limits,
+            None,
         ) else {
             return msg;
         };

@@ -1,9 +1,12 @@
 //! A trunk's header manipulation rules run on one message's bytes: read as text, the
 //! rules applied, written back, and parsed again by the SIP parser. A result the parser
 //! refuses (which the rules' checks should make impossible) is not sent: the message
-//! goes as it was, with a warning.
+//! goes as it was, with a warning. Outbound rules get the message last received on the
+//! call's other leg, found by the message's Call-ID.
 
 use sbc_rules::{Direction, Outcome, RuleSet, SipText};
+
+use super::other_leg::{OtherLegs, call_id_of};
 use sbc_sip::{Framing, Limits, Message};
 use tracing::{debug, warn};
 
@@ -15,6 +18,7 @@ pub fn apply(
     trunk: &str,
     payload: &[u8],
     limits: &Limits,
+    other_legs: Option<&OtherLegs>,
 ) -> Option<Vec<u8>> {
     let mut text = match SipText::parse(payload) {
         Ok(t) => t,
@@ -26,8 +30,13 @@ pub fn apply(
             return None;
         }
     };
+    let other = other_legs
+        .zip(call_id_of(&text))
+        .and_then(|(legs, id)| legs.other_of(id))
+        .cloned();
     let mut changed = false;
-    for (i, outcome) in rules.apply(&mut text, direction).into_iter().enumerate() {
+    let outcomes = rules.apply(&mut text, direction, other.as_ref());
+    for (i, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
             Outcome::Applied { changed: c } => changed |= c,
             Outcome::Refused { reason } => {

@@ -1,5 +1,6 @@
 //! Certificates and keys from PEM files, and the rustls configurations built from them:
-//! one [`ServerConfig`] per realm with `tls:` listeners.
+//! one [`ServerConfig`] per realm with `tls:` listeners (its certificates picked by SNI,
+//! [`CertBySni`]), and the certificate naming the realm's `domain`.
 //!
 //! Every error names the file it is about, so that start-up can refuse with a line an
 //! operator can act on (`realm outside: /etc/sbc/certs/outside.pem: no certificate found`).
@@ -10,10 +11,13 @@ use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
+use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use sbc_config::{Realm, VerifyClient};
+use sbc_config::{Realm, TlsFiles, VerifyClient};
+
+use super::sni::CertBySni;
 
 /// A TLS file that cannot be used, or a configuration rustls refuses.
 #[derive(Debug, thiserror::Error)]
@@ -118,21 +122,65 @@ pub fn load_roots(path: &Path) -> Result<RootCertStore, TlsSetupError> {
     Ok(roots)
 }
 
-/// The server side of a realm's `tls:` listeners: its certificate and key, and the
+/// A certificate chain and its private key, checked to belong together.
+pub fn load_identity(files: &TlsFiles) -> Result<Arc<CertifiedKey>, TlsSetupError> {
+    let chain = load_certs(&files.cert)?;
+    let key = load_key(&files.key)?;
+    CertifiedKey::from_der(chain, key, &provider())
+        .map(Arc::new)
+        .map_err(|reason| TlsSetupError::Pair {
+            cert: files.cert.clone(),
+            key: files.key.clone(),
+            reason,
+        })
+}
+
+/// The realm's certificate naming its `domain`, the default (`tls_cert`) tried first:
+/// the one its TLS server shows a client asking for that name, and the client
+/// certificate it presents to its trunks' TLS peers. `Ok(None)`: the realm has no
+/// `domain` or no certificate; an error when no certificate of the realm carries it
+/// (peers verifying the SBC by that name would refuse it).
+pub fn domain_certificate(realm: &Realm) -> Result<Option<&TlsFiles>, TlsSetupError> {
+    let (Some(domain), Some(default)) = (&realm.domain, &realm.tls) else {
+        return Ok(None);
+    };
+    let mut first_reason = None;
+    for files in realm.all_certificates() {
+        let chain = load_certs(&files.cert)?;
+        let Some(leaf) = chain.first() else {
+            continue;
+        };
+        match domain_in_certificate(domain, leaf) {
+            Ok(()) => return Ok(Some(files)),
+            Err(reason) => {
+                first_reason.get_or_insert(reason);
+            }
+        }
+    }
+    let mut reason = first_reason.unwrap_or_default();
+    if !realm.certificates.is_empty() {
+        let more = realm.certificates.len();
+        reason.push_str(&format!("; nor of the realm's {more} other certificate(s)"));
+    }
+    Err(TlsSetupError::DomainNotInCertificate {
+        domain: domain.clone(),
+        cert: default.cert.clone(),
+        reason,
+    })
+}
+
+/// The server side of a realm's `tls:` listeners: its certificates, picked by SNI
+/// ([`CertBySni`]: `tls_cert` the default, `[[realm.certificate]]` by name), and the
 /// client-certificate policy (`tls_verify_client`, `tls_client_ca`).
 pub fn server_config(realm: &Realm) -> Result<Arc<ServerConfig>, TlsSetupError> {
     let files = realm.tls.as_ref().ok_or(TlsSetupError::NoFiles)?;
-    let chain = load_certs(&files.cert)?;
-    if let (Some(domain), Some(leaf)) = (&realm.domain, chain.first()) {
-        domain_in_certificate(domain, leaf).map_err(|reason| {
-            TlsSetupError::DomainNotInCertificate {
-                domain: domain.clone(),
-                cert: files.cert.clone(),
-                reason,
-            }
-        })?;
-    }
-    let key = load_key(&files.key)?;
+    domain_certificate(realm)?;
+    let default = load_identity(files)?;
+    let more = realm
+        .certificates
+        .iter()
+        .map(load_identity)
+        .collect::<Result<Vec<_>, _>>()?;
     let builder = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
         .map_err(TlsSetupError::Versions)?;
@@ -156,13 +204,7 @@ pub fn server_config(realm: &Realm) -> Result<Arc<ServerConfig>, TlsSetupError> 
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let config = builder
-        .with_single_cert(chain, key)
-        .map_err(|reason| TlsSetupError::Pair {
-            cert: files.cert.clone(),
-            key: files.key.clone(),
-            reason,
-        })?;
+    let config = builder.with_cert_resolver(Arc::new(CertBySni::new(default, more)));
     Ok(Arc::new(config))
 }
 
@@ -177,4 +219,33 @@ pub fn domain_in_certificate(
         rustls_pki_types::ServerName::try_from(domain).map_err(|_| "not a DNS name".to_owned())?;
     cert.verify_is_valid_for_subject_name(&name)
         .map_err(|e| format!("{e:?}"))
+}
+
+/// Whether the leaf of `chain` is known not to allow TLS client authentication: its
+/// extended key usage lists serverAuth but not clientAuth (public CAs have stopped issuing
+/// server certificates with clientAuth). Checked with webpki against the chain's own
+/// issuer; `false` when that cannot be decided (no issuer in the file, an expired or
+/// otherwise unverifiable chain): the peer then decides.
+pub fn lacks_client_auth(chain: &[CertificateDer<'_>]) -> bool {
+    let (Some(leaf), Some(issuer)) = (chain.first(), chain.get(1)) else {
+        return false;
+    };
+    let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
+        return false;
+    };
+    let Ok(anchor) = webpki::anchor_from_trusted_cert(issuer) else {
+        return false;
+    };
+    let anchors = [anchor];
+    let algorithms = provider().signature_verification_algorithms.all;
+    let result = cert.verify_for_usage(
+        algorithms,
+        &anchors,
+        &chain[2..],
+        rustls_pki_types::UnixTime::now(),
+        webpki::KeyUsage::client_auth(),
+        None,
+        None,
+    );
+    matches!(result, Err(webpki::Error::RequiredEkuNotFoundContext(_)))
 }

@@ -3,7 +3,9 @@
 //!
 //! * A trunk with `tls:` peers gets one configuration: its `tls_ca` (or the system
 //!   roots, [`SYSTEM_ROOTS`]) as trust anchors and its `tls_client_cert`/`tls_client_key`
-//!   presented for mutual TLS. The name verified (and sent as SNI) is `tls_server_name`,
+//!   presented for mutual TLS; without them, the realm's certificate naming its `domain`
+//!   (the SBC's identity on that realm, [`certs::domain_certificate`]), if it has one
+//!   and it allows client authentication ([`certs::lacks_client_auth`]). The name verified (and sent as SNI) is `tls_server_name`,
 //!   else for a peer given by name that name (RFC 5922 §4: the name as configured, not
 //!   an SRV target), else the peer's IP address (which the certificate must carry as an
 //!   IP SAN).
@@ -20,9 +22,9 @@ use std::sync::Arc;
 
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::ServerName;
-use sbc_config::{Config, Trunk};
+use sbc_config::{Config, Realm, Trunk};
 use sbc_core::Transport;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::certs::{self, TlsSetupError};
 
@@ -89,11 +91,11 @@ impl TlsClients {
             if tls_peers.is_empty() {
                 continue;
             }
-            let client = trunk_client(trunk, &system).map_err(|e| TlsSetupError::Trunk {
+            let realm = config.realm_of(trunk);
+            let client = trunk_client(trunk, realm, &system).map_err(|e| TlsSetupError::Trunk {
                 trunk: trunk.name.clone(),
                 error: Box::new(e),
             })?;
-            let realm = config.realm_of(trunk);
             let locals = realm
                 .listen
                 .iter()
@@ -161,6 +163,7 @@ fn named_tls_targets(trunk: &Trunk) -> Vec<(SocketAddr, String)> {
 /// One trunk's configuration.
 fn trunk_client(
     trunk: &Trunk,
+    realm: &Realm,
     system: &Result<Arc<RootCertStore>, TlsSetupError>,
 ) -> Result<ClientTls, TlsSetupError> {
     let roots = match (&trunk.tls.ca, system) {
@@ -179,7 +182,7 @@ fn trunk_client(
             certs::load_key(&files.key)?,
             files,
         )),
-        None => None,
+        None => domain_identity(trunk, realm)?,
     };
     let server_name = match &trunk.tls.server_name {
         // Validation checked the DNS syntax; rustls re-checks it.
@@ -193,6 +196,28 @@ fn trunk_client(
         config: client_config(roots, client_auth)?,
         server_name,
     })
+}
+
+/// The realm's certificate naming its `domain`, as `trunk`'s client certificate; `None`
+/// without one, or when it is known not to allow client authentication (presenting it
+/// would fail handshakes with peers that only ask for a certificate; logged).
+fn domain_identity<'a>(
+    trunk: &Trunk,
+    realm: &'a Realm,
+) -> Result<Option<ClientAuth<'a>>, TlsSetupError> {
+    let Some(files) = certs::domain_certificate(realm)? else {
+        return Ok(None);
+    };
+    let chain = certs::load_certs(&files.cert)?;
+    if certs::lacks_client_auth(&chain) {
+        warn!(
+            trunk = %trunk.name,
+            cert = %files.cert.display(),
+            "the realm's domain certificate does not allow client authentication (no clientAuth extended key usage): no client certificate is presented; set tls_client_cert/tls_client_key"
+        );
+        return Ok(None);
+    }
+    Ok(Some((chain, certs::load_key(&files.key)?, files)))
 }
 
 type ClientAuth<'a> = (

@@ -12,9 +12,10 @@
 //! |---|---|
 //! | `udp` | one task per UDP socket |
 //! | `tcp`, `tls` | accept loops; TLS handshakes with the realm's certificate |
+//! | `sni` | which of a realm's certificates a TLS client gets, by the SNI it sends |
 //! | `stream`, `socket` | one task per stream connection: read, frame, write, keep-alive, idle |
 //! | `connect` | opening connections (TCP connect, TLS handshake verifying the peer) |
-//! | `certs`, `clients` | PEM files to rustls server (per realm) and client (per trunk) configs |
+//! | `certs`, `clients` | PEM files to rustls server (per realm) and client (per trunk) configs; a trunk without its own client certificate presents its realm's `domain` certificate |
 //! | `outbound`, `queue` | transmits to sockets and connection write queues |
 
 mod certs;
@@ -25,6 +26,7 @@ mod ingest;
 mod outbound;
 mod queue;
 mod shed;
+mod sni;
 mod socket;
 pub mod stream;
 pub mod tcp;
@@ -32,7 +34,7 @@ pub mod tls;
 pub mod udp;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::net::SocketAddr;
 

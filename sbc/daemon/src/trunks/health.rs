@@ -234,6 +234,7 @@ fn wanted(config: &Config) -> HashMap<PeerKey, (ProbeTarget, HealthConfig)> {
                 name: trunk.name.clone(),
                 peer: target.peer,
                 advertised: policy::advertised(realm, target.peer.local),
+                sips: trunk.tls.sips,
             };
             let cfg = HealthConfig {
                 down_after: ping.down_after,

@@ -92,7 +92,8 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<CertView>> {
     let (config, _) = state.config();
     let mut paths: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
     for realm in config.realms() {
-        if let Some(tls) = &realm.tls {
+        // The default certificate and the ones picked by SNI (`[[realm.certificate]]`).
+        for tls in realm.all_certificates() {
             paths
                 .entry(tls.cert.clone())
                 .or_default()
@@ -190,7 +191,7 @@ pub async fn upload(
     let used_by: Vec<String> = config
         .realms()
         .iter()
-        .filter(|r| r.tls.as_ref().is_some_and(|t| t.cert == cert))
+        .filter(|r| r.all_certificates().any(|t| t.cert == cert))
         .map(|r| r.name.clone())
         .collect();
     // TLS identities are loaded at start: a replaced file in use waits for a restart.

@@ -3,6 +3,8 @@
 //! the message as the SBC would send it (`direction` "outbound", the default) or act on
 //! it (`"inbound"`), and what each rule did. Nothing is saved or applied; rules that
 //! would be refused in the file are refused here with the same key paths (`rule[1].match`).
+//! `other` is the message of the call's other leg that `${other.<Header>}` reads (as the
+//! SBC would have received it); without it such a rule is refused.
 
 use axum::Json;
 use sbc_config::RuleSection;
@@ -21,6 +23,9 @@ pub struct RuleTest {
     pub direction: Option<String>,
     #[serde(default)]
     pub rule: Vec<RuleSection>,
+    /// The other leg's message (`${other.<Header>}`), LF or CRLF line ends.
+    #[serde(default)]
+    pub other: Option<String>,
 }
 
 /// What one rule did.
@@ -58,9 +63,16 @@ pub async fn test(Json(body): Json<RuleTest>) -> Result<Json<RuleTestResult>, Ap
     let text = crlf(&body.message);
     let mut msg = SipText::parse(text.as_bytes())
         .map_err(|e| ApiError::unprocessable("message", format!("not a SIP message: {e}")))?;
+    let other = match &body.other {
+        Some(o) => Some(
+            SipText::parse(crlf(o).as_bytes())
+                .map_err(|e| ApiError::unprocessable("other", format!("not a SIP message: {e}")))?,
+        ),
+        None => None,
+    };
     let before = msg.clone();
     let outcomes = rules
-        .apply(&mut msg, direction)
+        .apply(&mut msg, direction, other.as_ref())
         .into_iter()
         .enumerate()
         .map(|(rule, o)| match o {

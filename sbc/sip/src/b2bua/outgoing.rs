@@ -153,21 +153,30 @@ impl Engine {
         let local_tag = self.tokens.tag();
         let transport_param = transport_param(target.peer.transport);
         let display = from_display.map(|d| format!("{d} ")).unwrap_or_default();
+        let remote_target = target
+            .request_uri
+            .clone()
+            .unwrap_or_else(|| format!("sip:{}@{}{transport_param}", plan.user, target.host));
+        // A sips: Request-URI asks for TLS on every hop (RFC 5630): the SBC's Contact must
+        // be sips: too (RFC 3261 §8.1.1.8), and To names the peer the same way.
+        let sips = is_sips(&remote_target);
+        let (scheme, contact) = if sips {
+            ("sips", format!("<sips:{host}>"))
+        } else {
+            ("sip", contact_for(host, target.peer.transport))
+        };
         Dialog {
             call_id: self.tokens.call_id(),
             local_party: format!("{display}<sip:{from_user}@{host}>;tag={local_tag}"),
             local_tag,
             remote_tag: None,
-            remote_party: format!("<sip:{to_user}@{}>", target.host),
+            remote_party: format!("<{scheme}:{to_user}@{}>", target.host),
             local_cseq: 0,
             remote_cseq: None,
-            remote_target: target
-                .request_uri
-                .clone()
-                .unwrap_or_else(|| format!("sip:{}@{}{transport_param}", plan.user, target.host)),
+            remote_target,
             route_set: Vec::new(),
             peer: target.peer,
-            contact: contact_for(host, target.peer.transport),
+            contact,
             via_host: host.clone(),
             last_sdp: None,
         }
@@ -279,6 +288,12 @@ impl Engine {
 /// Our Contact on a side: `<sip:host:port;transport=..>`.
 pub(crate) fn contact_for(advertised: &str, transport: sbc_core::Transport) -> String {
     format!("<sip:{advertised}{}>", transport_param(transport))
+}
+
+/// Whether `uri` has the `sips` scheme (any case).
+fn is_sips(uri: &str) -> bool {
+    uri.get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("sips:"))
 }
 
 fn transport_param(t: sbc_core::Transport) -> &'static str {

@@ -101,6 +101,9 @@ pub struct ProbeTarget {
     /// `host[:port]` the SBC advertises on the peer's side, written in Via, From and
     /// Contact (the realm's `public_ip` behind 1:1 NAT, else the listener's address).
     pub advertised: String,
+    /// Write `sips:` URIs (Request-URI, To, Contact) instead of `sip:` with
+    /// `;transport=tls` (a trunk's `uri_scheme = "sips"`; TLS peers only).
+    pub sips: bool,
 }
 
 /// A [`HealthConfig`] the monitor refuses.

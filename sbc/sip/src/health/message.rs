@@ -18,24 +18,27 @@ pub(crate) struct ProbeFields<'a> {
 }
 
 /// The peer's address as a URI: `sip:` with `;transport=tcp` or `;transport=tls` (RFC 3261
-/// §19.1). Not `sips:`: that asks for TLS on every hop behind the peer too (RFC 5630 §3),
-/// which carriers and PBXs reached over TLS commonly refuse or do not honour.
+/// §19.1). Not `sips:` unless the trunk asks for it ([`ProbeTarget::sips`]): that asks for
+/// TLS on every hop behind the peer too (RFC 5630 §3), which carriers and PBXs reached
+/// over TLS commonly refuse or do not honour.
 pub(crate) fn peer_uri(target: &ProbeTarget) -> String {
     let addr = target.peer.remote;
     match target.peer.transport {
         Transport::Udp => format!("sip:{addr}"),
         Transport::Tcp => format!("sip:{addr};transport=tcp"),
+        Transport::Tls if target.sips => format!("sips:{addr}"),
         Transport::Tls => format!("sip:{addr};transport=tls"),
     }
 }
 
 /// An OPTIONS out of any dialog (§11.1, §8.1.1): Request-URI and To the peer's address,
 /// From the SBC on that side with a tag, one Via with a fresh branch and `rport`
-/// (RFC 3581), Max-Forwards 70, Contact, and Accept naming the one body type the SBC
-/// handles (§11.1: what the answer's capabilities should be described for).
+/// (RFC 3581), Max-Forwards 70, Contact (`sips:` when the Request-URI is, §8.1.1.8), and
+/// Accept naming the one body type the SBC handles (§11.1: what the answer's
+/// capabilities should be described for).
 pub(crate) fn options_request(target: &ProbeTarget, f: &ProbeFields<'_>) -> Message {
     let uri = peer_uri(target);
-    let scheme = "sip";
+    let sips = target.sips && target.peer.transport == Transport::Tls;
     let mut m = Message::request(Method::Options, &uri);
     m.push_header(
         Known::Via,
@@ -49,20 +52,18 @@ pub(crate) fn options_request(target: &ProbeTarget, f: &ProbeFields<'_>) -> Mess
     m.push_header(Known::MaxForwards, "70");
     m.push_header(
         Known::From,
-        format!("<{scheme}:sbc@{}>;tag={}", target.advertised, f.from_tag),
+        format!("<sip:sbc@{}>;tag={}", target.advertised, f.from_tag),
     );
     m.push_header(Known::To, format!("<{uri}>"));
     m.push_header(Known::CallId, f.call_id);
     m.push_header(Known::CSeq, format!("{} OPTIONS", f.cseq));
-    let transport = match target.peer.transport {
-        Transport::Tcp => ";transport=tcp",
-        Transport::Tls => ";transport=tls",
-        Transport::Udp => "",
+    let contact = match target.peer.transport {
+        Transport::Tls if sips => format!("<sips:{}>", target.advertised),
+        Transport::Tls => format!("<sip:{};transport=tls>", target.advertised),
+        Transport::Tcp => format!("<sip:{};transport=tcp>", target.advertised),
+        Transport::Udp => format!("<sip:{}>", target.advertised),
     };
-    m.push_header(
-        Known::Contact,
-        format!("<{scheme}:{}{transport}>", target.advertised),
-    );
+    m.push_header(Known::Contact, contact);
     m.push_header(Known::Accept, "application/sdp");
     if let Some(ua) = f.user_agent {
         m.push_header(Known::UserAgent, ua);

@@ -58,6 +58,8 @@ pub struct Harness {
     pub no_target_code: Option<u16>,
     /// The plan's REFER policy for B's leg.
     pub outbound_refer: sbc_sip::b2bua::ReferMode,
+    /// Every target's whole Request-URI (`None`: `sip:<user>@<host>`).
+    pub request_uri: Option<&'static str>,
 }
 
 impl Harness {
@@ -77,6 +79,7 @@ impl Harness {
             invite_timeout: None,
             no_target_code: None,
             outbound_refer: Default::default(),
+            request_uri: None,
         }
     }
 
@@ -111,7 +114,7 @@ impl Harness {
                 .map(|t| Target {
                     peer: Harness::b_peer(t),
                     host: (*t).into(),
-                    request_uri: None,
+                    request_uri: self.request_uri.map(str::to_owned),
                 })
                 .collect(),
             user: "4930123".into(),

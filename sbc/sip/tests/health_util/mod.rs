@@ -26,6 +26,7 @@ pub fn target(transport: Transport, port: u16) -> ProbeTarget {
         name: "pbx".into(),
         peer: peer(transport, port),
         advertised: "10.91.2.1:5060".into(),
+        sips: false,
     }
 }
 

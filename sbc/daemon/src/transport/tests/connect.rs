@@ -20,13 +20,13 @@ use crate::transport::{Connector, Inbound, Outbound, StreamCtx, TlsClients, serv
 type ServerTls = tokio_rustls::server::TlsStream<TcpStream>;
 
 /// The SBC's listener address in the test configs: connections are keyed by it.
-fn sbc_local() -> SocketAddr {
+pub(super) fn sbc_local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 5061))
 }
 
 /// A TLS server on 127.0.0.1 presenting `cert`, asking for client certificates of
 /// `client_ca` if given. Every connection (or handshake error) is handed to the test.
-async fn peer_server(
+pub(super) async fn peer_server(
     pki: &Pki,
     cert: &Issued,
     client_ca: Option<&Path>,
@@ -77,7 +77,7 @@ fn trunk(peer: SocketAddr, keys: &str) -> String {
     format!("[[trunk]]\nname = \"peer\"\nrealm = \"outside\"\npeers = [\"tls:{peer}\"]\n{keys}\n")
 }
 
-fn transmit(to: SocketAddr, tag: u32) -> Transmit {
+pub(super) fn transmit(to: SocketAddr, tag: u32) -> Transmit {
     Transmit {
         transport: Transport::Tls,
         local: sbc_local(),
@@ -86,7 +86,7 @@ fn transmit(to: SocketAddr, tag: u32) -> Transmit {
     }
 }
 
-async fn accepted(rx: &mut mpsc::Receiver<std::io::Result<ServerTls>>) -> ServerTls {
+pub(super) async fn accepted(rx: &mut mpsc::Receiver<std::io::Result<ServerTls>>) -> ServerTls {
     tokio::time::timeout(WAIT, rx.recv())
         .await
         .expect("a connection in time")

@@ -4,9 +4,12 @@
 //! * `listener`: TLS listeners (OPTIONS exchange, client certificates, non-TLS clients).
 //! * `connect`: connections the SBC opens (verification by IP SAN, wrong CA, refused,
 //!   queued messages flushed, reuse, mutual TLS, keep-alive pings).
+//! * `identity`: a realm's certificates picked by SNI, and its `domain` certificate
+//!   presented as the client certificate of trunks without their own.
 
 mod connect;
 mod domain;
+mod identity;
 mod listener;
 mod pki;
 
@@ -152,13 +155,13 @@ async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> Result<Vec<u8>, String> {
 
 /// Log lines written while the guard lives (current-thread runtimes only: spawned tasks
 /// run on the test's thread, where the subscriber is the default).
-struct Logs {
+pub(crate) struct Logs {
     buf: Arc<Mutex<Vec<u8>>>,
     _guard: tracing::subscriber::DefaultGuard,
 }
 
 impl Logs {
-    fn capture() -> Logs {
+    pub(crate) fn capture() -> Logs {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let sink = buf.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -170,7 +173,7 @@ impl Logs {
         Logs { buf, _guard: guard }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let buf = self.buf.lock().expect("log buffer lock");
         String::from_utf8_lossy(&buf).into_owned()
     }

@@ -55,20 +55,30 @@ impl Pki {
 
     /// A server certificate for `sans` (IP addresses become IP SANs).
     pub fn server(&self, name: &str, sans: &[&str]) -> Issued {
-        self.issue(name, sans, ExtendedKeyUsagePurpose::ServerAuth)
+        self.issue(name, sans, &[ExtendedKeyUsagePurpose::ServerAuth])
+    }
+
+    /// A certificate for `sans` good for both ends of a connection (server and client
+    /// authentication), as an SBC's own identity certificate must be for mutual TLS.
+    pub fn identity(&self, name: &str, sans: &[&str]) -> Issued {
+        let usages = [
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        self.issue(name, sans, &usages)
     }
 
     /// A client certificate.
     pub fn client(&self, name: &str) -> Issued {
-        self.issue(name, &[], ExtendedKeyUsagePurpose::ClientAuth)
+        self.issue(name, &[], &[ExtendedKeyUsagePurpose::ClientAuth])
     }
 
-    fn issue(&self, name: &str, sans: &[&str], usage: ExtendedKeyUsagePurpose) -> Issued {
+    fn issue(&self, name: &str, sans: &[&str], usages: &[ExtendedKeyUsagePurpose]) -> Issued {
         let key = KeyPair::generate().expect("key");
         let sans: Vec<String> = sans.iter().map(|s| s.to_string()).collect();
         let mut params = CertificateParams::new(sans).expect("params");
         params.distinguished_name.push(DnType::CommonName, name);
-        params.extended_key_usages = vec![usage];
+        params.extended_key_usages = usages.to_vec();
         let cert = params
             .signed_by(&key, &self.ca, &self.ca_key)
             .expect("sign");
