@@ -361,6 +361,7 @@ to = "b"
         TrunkSection {
             name: name.into(),
             realm: "outside".into(),
+            profile: None,
             peers: vec![peer.into()],
             sources: None,
             codecs: None,

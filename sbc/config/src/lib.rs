@@ -211,6 +211,7 @@ pub mod network;
 mod peer;
 mod persist;
 mod ports;
+pub mod profile;
 pub mod resolved;
 mod route;
 mod schema;

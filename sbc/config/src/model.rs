@@ -318,6 +318,11 @@ pub struct Trunk {
     pub refer: ReferMode,
     /// ICE on the trunk's legs (`ice`).
     pub ice: IceMode,
+    /// The trunk's `profile`, if it names one.
+    pub profile: Option<crate::profile::TrunkProfile>,
+    /// The keys whose effective value the profile gave (the operator wrote none), in the
+    /// profile table's order; `"rule"` when it added header rules (they run first).
+    pub from_profile: Vec<&'static str>,
 }
 
 /// `[trunk.register]`, validated.

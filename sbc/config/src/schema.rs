@@ -227,6 +227,12 @@ pub struct RealmSection {
 pub struct TrunkSection {
     pub name: String,
     pub realm: String,
+    /// A preset of defaults for a kind of peer (`"teams"`): fills every key this section
+    /// leaves out, see [`crate::profile`]. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Required unless the profile gives peers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
     /// Where this trunk's requests may come from besides its peers: CIDRs or host names
     /// (resolved to A/AAAA). Never targets of calls.
