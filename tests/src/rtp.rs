@@ -43,6 +43,8 @@ pub struct RtpResult {
     pub sent: u64,
     /// RTP packets it received.
     pub rtp: u64,
+    /// Of those, SRTP packets whose tag was valid under `--srtp-recv-key` (0 without).
+    pub authenticated: u64,
     /// Where they came from, in order of first appearance.
     pub sources: Vec<String>,
     /// Their SSRCs (hex), in order of first appearance.
@@ -121,6 +123,7 @@ impl RtpResult {
         RtpResult {
             sent: number("sent"),
             rtp: number("rtp"),
+            authenticated: number("authenticated"),
             sources: list("sources"),
             ssrcs: list("ssrcs"),
             runs,

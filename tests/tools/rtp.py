@@ -3,7 +3,7 @@
 
   rtp.py --bind IP:PORT --to IP:PORT [--count N] [--interval-ms MS] [--delay S] [--wait S]
          [--ssrc HEX] [--tone HZ] [--alaw] [--echo] [--record FILE] [--srtp-key INLINE]
-         --out FILE
+         [--srtp-recv-key INLINE] --out FILE
 
 Binds IP:PORT (the address its own SDP announced; RTCP is not sent), waits DELAY seconds,
 then sends COUNT RTP packets (version 2, PCMU, 160-byte payload, sequence numbers from 1,
@@ -25,6 +25,9 @@ own: every RTP packet received goes straight back to where it came from (a peer 
 echoes whatever codec it was sent), until WAIT seconds pass without one (after DELAY
 seconds, at most COUNT * MS milliseconds plus WAIT). `pts` lists the payload types
 received, `sizes` the payload sizes, in order of first arrival.
+
+--srtp-recv-key counts in `authenticated` the packets received whose SRTP tag is valid
+under that key (the other side's `a=crypto`): SRTP that really is SRTP for that key.
 
 sipp starts it from a scenario's <exec command=...> once the SDP of the other side is known,
 so it runs in the background of the call.
@@ -108,6 +111,19 @@ class Srtp:
         c = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
         return c.update(bytes(length)) + c.finalize()
 
+    def authentic(self, srtp):
+        """Whether `srtp` carries a valid tag under this key, with a rollover counter of 0
+        or 1 (a sender's random first sequence number may wrap once in a short test)."""
+        import hmac
+        if len(srtp) < 12 + 10:
+            return False
+        sealed, tag = srtp[:-10], srtp[-10:]
+        for roc in (0, 1):
+            mac = hmac.new(self.auth, sealed + struct.pack(">I", roc), "sha1").digest()[:10]
+            if hmac.compare_digest(mac, tag):
+                return True
+        return False
+
     def protect(self, rtp):
         import hmac
         seq = struct.unpack_from(">H", rtp, 2)[0]
@@ -141,9 +157,13 @@ def main():
                         "header and CSRCs) to this file")
     p.add_argument("--srtp-key", default=None,
                    help="send SRTP (AES_CM_128_HMAC_SHA1_80) with this inline key||salt")
+    p.add_argument("--srtp-recv-key", default=None,
+                   help="check the authentication tag of what arrives against this inline "
+                        "key||salt (AES_CM_128_HMAC_SHA1_80): counted as \"authenticated\"")
     args = p.parse_args()
     record = open(args.record, "wb") if args.record else None
     srtp = Srtp(args.srtp_key) if args.srtp_key else None
+    srtp_in = Srtp(args.srtp_recv_key) if args.srtp_recv_key else None
 
     bind = parse_addr(args.bind)
     to = parse_addr(args.to)
@@ -156,7 +176,7 @@ def main():
 
     result = {"sent": 0, "received": 0, "rtp": 0, "sources": [], "ssrcs": [],
               "first_seq": None, "last_seq": None, "errors": [], "runs": [],
-              "pts": [], "sizes": []}
+              "pts": [], "sizes": [], "authenticated": 0}
 
     def drain(until):
         while True:
@@ -176,6 +196,8 @@ def main():
                 result["sources"].append(source)
             if len(data) >= 12 and data[0] >> 6 == 2:
                 result["rtp"] += 1
+                if srtp_in and srtp_in.authentic(data):
+                    result["authenticated"] += 1
                 seq = struct.unpack_from(">H", data, 2)[0]
                 their = "%08x" % struct.unpack_from(">I", data, 8)[0]
                 if their not in result["ssrcs"]:

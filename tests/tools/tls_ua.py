@@ -20,6 +20,16 @@ Max-Forwards, Contact with transport=tls; CRLF keep-alive pings answered (RFC 56
       over), OPTIONS 200, anything else 501. A failed handshake is noted and the next
       connection accepted. Prints "note listening" once the socket listens.
 
+  tls_ua.py options --to IP:PORT --bind IP --ca FILE [--server-name NAME] --uri URI
+      Connects like `call`, sends one OPTIONS to URI (no userinfo, as Microsoft Teams
+      Direct Routing sends them) and expects 200.
+
+Media (call and serve): --srtp offers/answers RTP/SAVP with a fresh AES_CM_128_HMAC_SHA1_80
+key and a=rtcp-mux (answered only when offered); --rtp-tool PATH --rtp-out FILE run
+tools/rtp.py once the other side's SDP is known: 50 packets from --media-port to the
+address that SDP gives, SRTP under our key, and what arrives checked against theirs
+(rtp.py's JSON in FILE). `serve --calls 0` ends after answering one OPTIONS.
+
 Output, one line each, on stdout (flushed): "sent HEX" and "recv HEX" per SIP message,
 "note TEXT" for events, and last "result ok" or "result fail TEXT". The exit code is 0
 for ok, 1 otherwise. Everything ends after --wait seconds (default 15) at the latest.
@@ -201,9 +211,78 @@ def response(req, code, reason, to_tag=None, extra="", body=""):
     return "\r\n".join(lines) + "\r\n\r\n" + body
 
 
-def sdp(ip, session, port):
-    return (f"v=0\r\no={session} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
-            f"m=audio {port} RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
+SUITE = "AES_CM_128_HMAC_SHA1_80"
+
+
+def new_key():
+    """A fresh SDES inline key||salt (30 bytes, base64)."""
+    import base64
+    return base64.b64encode(secrets.token_bytes(30)).decode()
+
+
+def sdp(ip, session, port, key=None, mux=False, crypto_tag=1):
+    """An audio offer/answer: PCMU and PCMA; with `key` RTP/SAVP and its a=crypto line."""
+    proto = "RTP/SAVP" if key else "RTP/AVP"
+    body = (f"v=0\r\no={session} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
+            f"m=audio {port} {proto} 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
+    if mux:
+        body += "a=rtcp-mux\r\n"
+    if key:
+        body += f"a=crypto:{crypto_tag} {SUITE} inline:{key}\r\n"
+    return body
+
+
+def media_of(body):
+    """(ip, port, [(tag, suite, inline key)], rtcp-mux) of an SDP's first audio stream."""
+    ip, port, cryptos, mux = None, None, [], False
+    for line in body.decode("utf-8", "replace").split("\r\n"):
+        if line.startswith("c=IN IP4 "):
+            ip = line.split()[2]
+        elif line.startswith("m=audio ") and port is None:
+            port = int(line.split()[1])
+        elif line.startswith("a=crypto:"):
+            parts = line[len("a=crypto:"):].split()
+            if len(parts) >= 3 and parts[2].startswith("inline:"):
+                key = parts[2][len("inline:"):].split("|")[0]
+                cryptos.append((parts[0], parts[1], key))
+        elif line == "a=rtcp-mux":
+            mux = True
+    return ip, port, cryptos, mux
+
+
+class Media:
+    """tools/rtp.py for one call, when --rtp-out asks for it."""
+
+    def __init__(self, args, ip):
+        self.args = args
+        self.ip = ip
+        self.key = new_key() if args.srtp else None
+        self.proc = None
+
+    def start(self, their_body):
+        if not self.args.rtp_out:
+            return
+        ip, port, cryptos, _ = media_of(their_body)
+        if ip is None or port is None:
+            raise Failure("the other side's SDP has no c=/m= line")
+        argv = [sys.executable, self.args.rtp_tool, "--bind", f"{self.ip}:{self.args.media_port}",
+                "--to", f"{ip}:{port}", "--ssrc", "7ea50001", "--count", "50",
+                "--delay", "0.3", "--out", self.args.rtp_out]
+        if self.key:
+            theirs = [k for (_, suite, k) in cryptos if suite == SUITE]
+            if not theirs:
+                raise Failure(f"no {SUITE} a=crypto in the other side's SDP")
+            argv += ["--srtp-key", self.key, "--srtp-recv-key", theirs[0]]
+        import subprocess
+        self.proc = subprocess.Popen(argv)
+        out("note", f"media to {ip}:{port}")
+
+    def finish(self):
+        if self.proc:
+            try:
+                self.proc.wait(timeout=15)
+            except Exception:
+                self.proc.kill()
 
 
 class Caller:
@@ -282,7 +361,9 @@ class Caller:
         host, port = parse_addr(self.args.to)
         uri = f"sip:{self.args.user}@{host}:{port};transport=tls"
         to = f"<sip:{self.args.user}@{host}>"
-        offer = sdp(self.args.bind, "tlscaller", 40000)
+        self.media = Media(self.args, self.args.bind)
+        offer = sdp(self.args.bind, "tlscaller", self.args.media_port, self.media.key,
+                    mux=self.args.srtp)
         branch = self.request("INVITE", uri, to, body=offer)
         while True:
             final = self.wait_response(branch, "INVITE")
@@ -302,6 +383,7 @@ class Caller:
         routes = list(reversed(final.all("record-route")))
         dialog_to = final.get("to")
         self.request("ACK", target, dialog_to, cseq=1, routes=routes)
+        self.media.start(final.body)
         hold_until = time.monotonic() + self.args.hold_ms / 1000.0
         while time.monotonic() < hold_until and not self.ended_by_peer:
             msg = self.stream.receive(hold_until)
@@ -318,11 +400,24 @@ class Caller:
         reply = self.wait_response(bye, "BYE")
         while reply is not None and reply.status() < 200:
             reply = self.wait_response(bye, "BYE")
+        self.media.finish()
         if self.ended_by_peer:
             return
         if reply is None or reply.status() != 200:
             raise Failure(f"BYE answered {reply.status() if reply else 'never'}")
         out("note", "BYE answered 200")
+
+    def options(self):
+        """The `options` mode: one OPTIONS to --uri, 200 expected."""
+        self.connect()
+        uri = self.args.uri
+        branch = self.request("OPTIONS", uri, f"<{uri}>")
+        final = self.wait_response(branch, "OPTIONS")
+        while final is not None and final.status() < 200:
+            final = self.wait_response(branch, "OPTIONS")
+        if final is None or final.status() != 200:
+            raise Failure(f"OPTIONS answered {final.status() if final else 'never'}")
+        out("note", "OPTIONS answered 200")
 
 
 class Callee:
@@ -334,6 +429,8 @@ class Callee:
         self.listen = args.listen
         self.tag = token()
         self.done = False
+        self.calls = 0
+        self.media = Media(args, "")
 
     def run(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -381,13 +478,22 @@ class Callee:
                 stream.send(response(req, 100, "Trying"))
                 stream.send(response(req, 180, "Ringing", self.tag, contact))
                 ip = self.listen.rpartition(":")[0]
-                stream.send(response(req, 200, "OK", self.tag, contact, sdp(ip, "tlspbx", 50000)))
+                self.media = Media(self.args, ip)
+                _, _, cryptos, mux = media_of(req.body)
+                tag = next((t for (t, suite, _) in cryptos if suite == SUITE), "1")
+                answer = sdp(ip, "tlspbx", self.args.media_port, self.media.key, mux, tag)
+                stream.send(response(req, 200, "OK", self.tag, contact, answer))
+                self.media.start(req.body)
             elif method == "BYE":
                 stream.send(response(req, 200, "OK", self.tag))
                 out("note", "BYE answered 200")
-                self.done = True
+                self.media.finish()
+                self.calls += 1
+                self.done = self.calls >= self.args.calls
             elif method in ("OPTIONS", "CANCEL"):
                 stream.send(response(req, 200, "OK", self.tag))
+                if method == "OPTIONS" and self.args.calls == 0:
+                    self.done = True
             else:
                 stream.send(response(req, 501, "Not Implemented", self.tag))
 
@@ -406,11 +512,29 @@ def main():
     serve.add_argument("--listen", required=True)
     serve.add_argument("--cert", required=True)
     serve.add_argument("--key", required=True)
-    for p in (call, serve):
+    serve.add_argument("--calls", type=int, default=1)
+    options = sub.add_parser("options")
+    options.add_argument("--to", required=True)
+    options.add_argument("--bind", required=True)
+    options.add_argument("--ca", required=True)
+    options.add_argument("--server-name")
+    options.add_argument("--uri", required=True)
+    for p in (call, serve, options):
         p.add_argument("--wait", type=float, default=15.0)
+        p.add_argument("--srtp", action="store_true")
+        p.add_argument("--rtp-tool", default=None)
+        p.add_argument("--rtp-out", default=None)
+    call.add_argument("--media-port", type=int, default=40000)
+    serve.add_argument("--media-port", type=int, default=50000)
+    options.add_argument("--media-port", type=int, default=40000)
     args = parser.parse_args()
     try:
-        (Caller if args.mode == "call" else Callee)(args).run()
+        if args.mode == "call":
+            Caller(args).run()
+        elif args.mode == "options":
+            Caller(args).options()
+        else:
+            Callee(args).run()
     except Failure as e:
         out("result", f"fail {e}")
         return 1

@@ -36,6 +36,7 @@ media_ports = "21000-21099"
 name = "carrier"
 realm = "outside"
 peers = ["udp:127.0.0.2:5060"]
+sources = ["127.0.1.0/24"]
 
 [[trunk.rule]]
 message = "request"
@@ -109,4 +110,20 @@ fn inbound_rules_run_on_the_trunks_requests_only() {
     let from_pbx = r.inbound(parse(), &peer("127.0.0.1:5070", "127.0.0.3:5060"));
     let text = String::from_utf8(from_pbx.to_bytes()).expect("utf-8");
     assert!(text.contains("X-Carrier-Secret"), "{text}");
+}
+
+/// A trunk's `sources` are its peers for its rules too: an answer to a request from
+/// anywhere in them (Teams' proxies send from their whole ranges) gets the outbound
+/// rules, and what they send the inbound ones.
+#[test]
+fn rules_follow_the_trunks_sources() {
+    let r = rewriter();
+    let mut t = transmit("127.0.0.1:5060", "127.0.1.77:5061");
+    r.outbound(&mut t);
+    let text = String::from_utf8(t.payload).expect("utf-8");
+    assert!(text.contains("X-To-Carrier: yes\r\n"), "{text}");
+    let mut stranger = transmit("127.0.0.1:5060", "127.0.2.1:5060");
+    r.outbound(&mut stranger);
+    let text = String::from_utf8(stranger.payload).expect("utf-8");
+    assert!(!text.contains("X-To-Carrier"), "{text}");
 }

@@ -17,7 +17,7 @@
 //! | `certs`, `clients` | PEM files to rustls server (per realm) and client (per trunk) configs |
 //! | `outbound`, `queue` | transmits to sockets and connection write queues |
 
-mod certs;
+pub(crate) mod certs;
 mod clients;
 mod connect;
 mod identities;
