@@ -49,6 +49,7 @@ pub mod probe;
 pub mod rtp;
 pub mod sbc;
 pub mod sipp;
+pub mod teams;
 pub mod tone;
 pub mod topology;
 pub mod webui;
