@@ -17,7 +17,7 @@ pub const FQDN: &str = "sbc.lab.test";
 /// What a run of the TLS UA printed.
 #[derive(Debug)]
 pub struct UaOutcome {
-    /// `result ...` line: "ok" or "fail <why>".
+    /// `result ...` line: "ok" or "fail" and why.
     pub result: String,
     /// Every SIP message received, as text.
     pub received: Vec<String>,
