@@ -343,6 +343,21 @@ async function teams(page) {
   log('trunk: profile teams and its values, OPTIONS answered (200), certificate names the FQDN');
   await shot(page, '30-teams-trunk');
 
+  // Saving the trunk unchanged in the form keeps the profile's values the profile's: the
+  // file gains none of them (the form shows them, and writes only what the operator changed).
+  await row.getByRole('button', { name: `Edit trunk ${trunk}` }).click();
+  const dialog = page.getByRole('dialog');
+  check((await dialog.getByLabel('SRTP', { exact: true }).inputValue()) === 'required', 'the form shows the profile\'s SRTP');
+  await dialog.getByRole('button', { name: 'Save trunk' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+  const saved = await page.evaluate(async () => (await fetch('/api/trunks')).json());
+  const file = saved.find((t) => t.name === trunk);
+  check(file && file.profile === 'teams', `the trunk keeps its profile: ${JSON.stringify(file)}`);
+  for (const key of ['srtp', 'srtp_suites', 'codecs', 'dtmf', 'options_interval', 'sources']) {
+    check(!(key in file), `saving wrote the profile's ${key} into the file: ${JSON.stringify(file)}`);
+  }
+  log(`saved unchanged: the file keeps only ${Object.keys(file).join(', ')}`);
+
   await page.getByRole('link', { name: 'Dashboard' }).click();
   const calls = page.getByRole('table', { name: 'Active calls' });
   const ice = calls.locator('[data-ice]').first();
