@@ -11,8 +11,9 @@
 //!   userinfo, the FQDN in Via/From/Contact and `X-MS-SBC`; the SBC's 200 to the Teams
 //!   side's OPTIONS has the FQDN Contact and an Allow with REFER and without REGISTER.
 //! * An inbound call (Teams -> PBX) and an outbound one (PBX -> Teams): SDES SRTP with
-//!   rtcp-mux offered by the Teams side (every packet received there authenticated under
-//!   the key the SBC's SDP gave), plain RTP on the PBX side, media both ways.
+//!   rtcp-mux on the Teams side (answered and offered by the SBC although the PBX does
+//!   without; every packet received there authenticated under the key the SBC's SDP
+//!   gave), plain RTP on the PBX side, media both ways.
 
 use std::time::Duration;
 
@@ -102,9 +103,9 @@ fn options_both_ways_carry_the_fqdn_and_a_truthful_allow() {
     t.assert_clean();
 }
 
-/// The SBC's SDP towards Teams: SRTP with the one suite of the profile and its ICE-lite
-/// lines. (rtcp-mux is negotiated end to end today: the SBC offers it to Teams only when
-/// the PBX offered it, and answers it only when the PBX accepted it.)
+/// The SBC's SDP towards Teams: SRTP with the one suite of the profile, rtcp-mux
+/// (`rtcp_mux = "offer"`: whatever the PBX does, which offers and answers none) and its
+/// ICE-lite lines.
 fn assert_teams_sdp(message: &str) {
     let body = message.split("\r\n\r\n").nth(1).unwrap_or_default();
     assert!(body.contains(" RTP/SAVP "), "SRTP profile:\n{message}");
@@ -120,6 +121,7 @@ fn assert_teams_sdp(message: &str) {
         "only AES_CM_128_HMAC_SHA1_80: {cryptos:?}"
     );
     assert!(body.contains("a=ice-lite"), "ICE-lite:\n{message}");
+    assert!(body.contains("\r\na=rtcp-mux\r\n"), "rtcp-mux:\n{message}");
     assert!(
         body.contains(&format!("c=IN IP4 {SBC_OUTSIDE_IP}")),
         "{message}"

@@ -389,6 +389,7 @@ to = "b"
             no_target_code: None,
             refer: None,
             ice: None,
+            rtcp_mux: None,
         }
     }
 

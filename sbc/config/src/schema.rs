@@ -332,6 +332,11 @@ pub struct TrunkSection {
     /// an ICE-lite agent on this trunk's legs (RFC 8445 §2.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ice: Option<String>,
+    /// `"follow"` (default: rtcp-mux offered to the trunk when the other side offered
+    /// it, used when both sides accept it) or `"offer"`: always offered to the trunk's
+    /// peers and used with them when they accept it, whatever the other side does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtcp_mux: Option<String>,
 }
 
 /// `[[trunk.rule]]`: one header manipulation rule.

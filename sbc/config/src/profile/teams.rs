@@ -19,6 +19,7 @@
 //! | `transcode` | `when-needed` | the other trunk's codecs are transcoded to these when nothing is shared |
 //! | `dtmf` | `rfc4733` | telephone-events |
 //! | `ice` | `lite` | media bypass: Teams clients run ICE against the SBC as a lite agent |
+//! | `rtcp_mux` | `offer` | rtcp-mux offered to Microsoft whatever the other side does |
 //! | `refer` | `handle` | Teams transfers with REFER and expects the SBC to complete them |
 //! | rule | `add X-MS-SBC: EdgeSBC/sbc/<version>` | vendor/model/firmware, on every message to Microsoft |
 //!
@@ -83,6 +84,7 @@ pub(super) fn defaults() -> TrunkSection {
         rules: Vec::new(),
         refer: Some("handle".into()),
         ice: Some("lite".into()),
+        rtcp_mux: Some("offer".into()),
     }
 }
 

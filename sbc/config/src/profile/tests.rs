@@ -63,6 +63,7 @@ fn teams_fills_what_the_operator_left_out() {
             "options_interval",
             "refer",
             "ice",
+            "rtcp_mux",
             "rule"
         ]
     );

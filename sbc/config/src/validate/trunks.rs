@@ -8,7 +8,9 @@ use super::Validator;
 use super::realms::RealmOut;
 use crate::Cidr;
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Codec, IceMode, ReferMode, TlsFiles, TranscodeMode, Trunk, TrunkTls};
+use crate::model::{
+    Codec, IceMode, ReferMode, RtcpMuxMode, TlsFiles, TranscodeMode, Trunk, TrunkTls,
+};
 use crate::peer::PeerSpec;
 use crate::profile::{self, Applied, TrunkProfile};
 use crate::schema::TrunkSection;
@@ -305,6 +307,16 @@ fn trunk(
             }),
         ),
     };
+    let rtcp_mux = match t.rtcp_mux.as_deref() {
+        None => Some(RtcpMuxMode::Follow),
+        Some(s) => v.check(
+            format!("{p}.rtcp_mux"),
+            RtcpMuxMode::from_name(s).ok_or_else(|| K::InvalidChoice {
+                value: s.to_owned(),
+                expected: RtcpMuxMode::NAMES,
+            }),
+        ),
+    };
     Some(Trunk {
         name: name?,
         realm: realm.map(|r| r.raw_name.clone())?,
@@ -330,6 +342,7 @@ fn trunk(
         no_target_code: no_target_code?,
         refer: refer?,
         ice: ice?,
+        rtcp_mux: rtcp_mux?,
         profile: profile_ok.then_some(applied.profile)?,
         from_profile: applied.from_profile.clone(),
     })
