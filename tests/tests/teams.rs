@@ -10,7 +10,8 @@
 //! * OPTIONS both ways: the SBC's probe (within its first 5 s) has `sip:` URIs without
 //!   userinfo, the FQDN in Via/From/Contact and `X-MS-SBC`; the SBC's 200 to the Teams
 //!   side's OPTIONS has the FQDN Contact and an Allow with REFER and without REGISTER.
-//! * An inbound call (Teams -> PBX) and an outbound one (PBX -> Teams): SDES SRTP with
+//! * An inbound call (Teams -> PBX) and an outbound one (PBX -> Teams), the Teams side
+//!   running ICE (its credentials in SDP, a nominating check answered before media): SDES SRTP with
 //!   rtcp-mux on the Teams side (answered and offered by the SBC although the PBX does
 //!   without; every packet received there authenticated under the key the SBC's SDP
 //!   gave), plain RTP on the PBX side, media both ways.
@@ -175,6 +176,7 @@ fn an_inbound_srtp_call_from_teams_reaches_a_plain_rtp_pbx() {
         "--hold-ms=3000".into(),
         "--wait=20".into(),
         "--srtp".into(),
+        "--ice".into(),
         format!("--rtp-tool={}", rtp_tool().display()),
         format!("--rtp-out={}", teams_rtp.display()),
     ]);
@@ -203,6 +205,12 @@ fn an_inbound_srtp_call_from_teams_reaches_a_plain_rtp_pbx() {
     let teams_rtp = RtpResult::wait(&teams_rtp, Duration::from_secs(10)).expect("Teams RTP");
     let pbx_rtp = RtpResult::wait(&pbx_rtp, Duration::from_secs(10)).expect("PBX RTP");
     assert_media(&teams_rtp, &pbx_rtp);
+    // The Teams side ran ICE: its nominating check was answered by the SBC's lite agent.
+    assert!(
+        teams_rtp.ice_checks >= 1 && teams_rtp.ice_answers >= 1,
+        "ICE check answered: {}",
+        teams_rtp.raw
+    );
     t.assert_clean();
 }
 
@@ -215,6 +223,7 @@ fn an_outbound_call_from_the_pbx_reaches_teams_with_srtp() {
         "--calls=1".into(),
         "--wait=25".into(),
         "--srtp".into(),
+        "--ice".into(),
         format!("--rtp-tool={}", rtp_tool().display()),
         format!("--rtp-out={}", teams_rtp.display()),
     ]);
@@ -258,5 +267,10 @@ fn an_outbound_call_from_the_pbx_reaches_teams_with_srtp() {
     let teams_rtp = RtpResult::wait(&teams_rtp, Duration::from_secs(10)).expect("Teams RTP");
     let pbx_rtp = RtpResult::wait(&pbx_rtp, Duration::from_secs(10)).expect("PBX RTP");
     assert_media(&teams_rtp, &pbx_rtp);
+    assert!(
+        teams_rtp.ice_checks >= 1 && teams_rtp.ice_answers >= 1,
+        "ICE check answered: {}",
+        teams_rtp.raw
+    );
     t.assert_clean();
 }

@@ -149,7 +149,8 @@ fn webui_setup_login_add_trunk_call_and_lockout() {
 /// A trunk on `profile = "teams"` (peers and tls_ca overridden, `tools/tls_ua.py` as
 /// Microsoft's proxy) as operators see it: the Trunks page shows the profile and its
 /// values, the peer answering the SBC's OPTIONS and the realm's FQDN named by the
-/// certificate; the dashboard shows a call to Teams with its ICE-lite state.
+/// certificate; the dashboard shows a call to Teams with its ICE-lite state (the Teams
+/// side's check nominated its address).
 #[test]
 fn webui_shows_a_teams_trunk_its_options_certificate_and_ice() {
     use sbc_lab::rtp::{rtp_tool, tool_keys};
@@ -163,6 +164,7 @@ fn webui_shows_a_teams_trunk_its_options_certificate_and_ice() {
         "--calls=1".into(),
         "--wait=60".into(),
         "--srtp".into(),
+        "--ice".into(),
         format!("--rtp-tool={}", rtp_tool().display()),
         format!("--rtp-out={}", teams_rtp.display()),
     ]);

@@ -26,6 +26,9 @@ echoes whatever codec it was sent), until WAIT seconds pass without one (after D
 seconds, at most COUNT * MS milliseconds plus WAIT). `pts` lists the payload types
 received, `sizes` the payload sizes, in order of first arrival.
 
+--ice USERNAME:PWD sends ICE connectivity checks with USE-CANDIDATE to --to before the
+media (counted in `ice_checks`, their Binding success responses in `ice_answers`).
+
 --srtp-recv-key counts in `authenticated` the packets received whose SRTP tag is valid
 under that key (the other side's `a=crypto`): SRTP that really is SRTP for that key.
 
@@ -83,6 +86,32 @@ def packet(seq, ssrc, tone_hz=None, a_law=False):
     pt, law = (8, alaw) if a_law else (0, ulaw)
     header = struct.pack(">BBHII", 0x80, pt, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc)
     return header + payload(seq, tone_hz, law)
+
+
+def stun_check(username, pwd, nominate):
+    """An ICE connectivity check (RFC 8445 §7.1.1): a STUN Binding request with USERNAME,
+    PRIORITY, ICE-CONTROLLING, USE-CANDIDATE when `nominate`, MESSAGE-INTEGRITY under the
+    other agent's password and FINGERPRINT (RFC 5389 §15.4, §15.5)."""
+    import hmac
+    import os
+    import zlib
+
+    def attr(kind, value):
+        pad = (4 - len(value) % 4) % 4
+        return struct.pack(">HH", kind, len(value)) + value + bytes(pad)
+
+    body = attr(0x0006, username.encode())
+    body += attr(0x0024, struct.pack(">I", 1862270975))
+    body += attr(0x802A, os.urandom(8))
+    if nominate:
+        body += attr(0x0025, b"")
+    tid = os.urandom(12)
+    head = lambda length: struct.pack(">HHI", 0x0001, length, 0x2112A442) + tid
+    mi = hmac.new(pwd.encode(), head(len(body) + 24) + body, "sha1").digest()
+    body += attr(0x0008, mi)
+    crc = zlib.crc32(head(len(body) + 8) + body) ^ 0x5354554E
+    body += attr(0x8028, struct.pack(">I", crc))
+    return head(len(body)) + body
 
 
 class Srtp:
@@ -157,6 +186,10 @@ def main():
                         "header and CSRCs) to this file")
     p.add_argument("--srtp-key", default=None,
                    help="send SRTP (AES_CM_128_HMAC_SHA1_80) with this inline key||salt")
+    p.add_argument("--ice", default=None,
+                   help="USERNAME:PWD: before the media, ICE checks nominating this address "
+                        "(USERNAME is <their ufrag>:<our ufrag>, PWD their password), again "
+                        "every 200 ms until one is answered (at most 10)")
     p.add_argument("--srtp-recv-key", default=None,
                    help="check the authentication tag of what arrives against this inline "
                         "key||salt (AES_CM_128_HMAC_SHA1_80): counted as \"authenticated\"")
@@ -176,7 +209,8 @@ def main():
 
     result = {"sent": 0, "received": 0, "rtp": 0, "sources": [], "ssrcs": [],
               "first_seq": None, "last_seq": None, "errors": [], "runs": [],
-              "pts": [], "sizes": [], "authenticated": 0}
+              "pts": [], "sizes": [], "authenticated": 0, "ice_checks": 0,
+              "ice_answers": 0}
 
     def drain(until):
         while True:
@@ -189,6 +223,9 @@ def main():
             try:
                 data, src = sock.recvfrom(4096)
             except BlockingIOError:
+                continue
+            if data[:2] == b"\x01\x01":  # STUN Binding success response
+                result["ice_answers"] += 1
                 continue
             result["received"] += 1
             source = "%s:%d" % (src[0], src[1])
@@ -226,6 +263,12 @@ def main():
                     record.write(data[12 + 4 * (data[0] & 0x0F):])
 
     drain(time.monotonic() + args.delay)
+    if args.ice:
+        username, _, pwd = args.ice.rpartition(":")
+        while result["ice_answers"] == 0 and result["ice_checks"] < 10:
+            sock.sendto(stun_check(username, pwd, True), to)
+            result["ice_checks"] += 1
+            drain(time.monotonic() + 0.2)
     interval = args.interval_ms / 1000.0
     if args.echo:
         deadline = time.monotonic() + args.count * interval + args.wait

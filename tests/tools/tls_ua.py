@@ -28,7 +28,9 @@ Media (call and serve): --srtp offers/answers RTP/SAVP with a fresh AES_CM_128_H
 key and a=rtcp-mux (answered only when offered); --rtp-tool PATH --rtp-out FILE run
 tools/rtp.py once the other side's SDP is known: 50 packets from --media-port to the
 address that SDP gives, SRTP under our key, and what arrives checked against theirs
-(rtp.py's JSON in FILE). `serve --calls 0` ends after answering one OPTIONS.
+(rtp.py's JSON in FILE); --ice adds ICE credentials and a host candidate to the SDP and
+has rtp.py nominate its address with a connectivity check before the media. `serve
+--calls 0` ends after answering one OPTIONS.
 
 Output, one line each, on stdout (flushed): "sent HEX" and "recv HEX" per SIP message,
 "note TEXT" for events, and last "result ok" or "result fail TEXT". The exit code is 0
@@ -220,8 +222,9 @@ def new_key():
     return base64.b64encode(secrets.token_bytes(30)).decode()
 
 
-def sdp(ip, session, port, key=None, mux=False, crypto_tag=1):
-    """An audio offer/answer: PCMU and PCMA; with `key` RTP/SAVP and its a=crypto line."""
+def sdp(ip, session, port, key=None, mux=False, crypto_tag=1, ice=None):
+    """An audio offer/answer: PCMU and PCMA; with `key` RTP/SAVP and its a=crypto line;
+    with `ice` (ufrag, pwd) ICE credentials and a host candidate."""
     proto = "RTP/SAVP" if key else "RTP/AVP"
     body = (f"v=0\r\no={session} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
             f"m=audio {port} {proto} 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
@@ -229,12 +232,17 @@ def sdp(ip, session, port, key=None, mux=False, crypto_tag=1):
         body += "a=rtcp-mux\r\n"
     if key:
         body += f"a=crypto:{crypto_tag} {SUITE} inline:{key}\r\n"
+    if ice:
+        body += (f"a=ice-ufrag:{ice[0]}\r\na=ice-pwd:{ice[1]}\r\n"
+                 f"a=candidate:1 1 UDP 2130706431 {ip} {port} typ host\r\n")
     return body
 
 
 def media_of(body):
-    """(ip, port, [(tag, suite, inline key)], rtcp-mux) of an SDP's first audio stream."""
+    """(ip, port, [(tag, suite, inline key)], rtcp-mux, {ice-ufrag, ice-pwd}) of an SDP's
+    first audio stream."""
     ip, port, cryptos, mux = None, None, [], False
+    ice = {}
     for line in body.decode("utf-8", "replace").split("\r\n"):
         if line.startswith("c=IN IP4 "):
             ip = line.split()[2]
@@ -247,7 +255,10 @@ def media_of(body):
                 cryptos.append((parts[0], parts[1], key))
         elif line == "a=rtcp-mux":
             mux = True
-    return ip, port, cryptos, mux
+        elif line.startswith("a=ice-ufrag:") or line.startswith("a=ice-pwd:"):
+            name, _, value = line[2:].partition(":")
+            ice[name] = value
+    return ip, port, cryptos, mux, ice
 
 
 class Media:
@@ -257,17 +268,23 @@ class Media:
         self.args = args
         self.ip = ip
         self.key = new_key() if args.srtp else None
+        self.ice = (token(), secrets.token_hex(12)) if args.ice else None
         self.proc = None
 
     def start(self, their_body):
         if not self.args.rtp_out:
             return
-        ip, port, cryptos, _ = media_of(their_body)
+        ip, port, cryptos, _, theirs_ice = media_of(their_body)
         if ip is None or port is None:
             raise Failure("the other side's SDP has no c=/m= line")
         argv = [sys.executable, self.args.rtp_tool, "--bind", f"{self.ip}:{self.args.media_port}",
                 "--to", f"{ip}:{port}", "--ssrc", "7ea50001", "--count", "50",
                 "--delay", "0.3", "--out", self.args.rtp_out]
+        if self.ice:
+            if "ice-ufrag" not in theirs_ice or "ice-pwd" not in theirs_ice:
+                raise Failure("no ICE credentials in the other side's SDP")
+            argv += ["--ice",
+                     f"{theirs_ice['ice-ufrag']}:{self.ice[0]}:{theirs_ice['ice-pwd']}"]
         if self.key:
             theirs = [k for (_, suite, k) in cryptos if suite == SUITE]
             if not theirs:
@@ -363,7 +380,7 @@ class Caller:
         to = f"<sip:{self.args.user}@{host}>"
         self.media = Media(self.args, self.args.bind)
         offer = sdp(self.args.bind, "tlscaller", self.args.media_port, self.media.key,
-                    mux=self.args.srtp)
+                    mux=self.args.srtp, ice=self.media.ice)
         branch = self.request("INVITE", uri, to, body=offer)
         while True:
             final = self.wait_response(branch, "INVITE")
@@ -479,9 +496,10 @@ class Callee:
                 stream.send(response(req, 180, "Ringing", self.tag, contact))
                 ip = self.listen.rpartition(":")[0]
                 self.media = Media(self.args, ip)
-                _, _, cryptos, mux = media_of(req.body)
+                _, _, cryptos, mux, _ = media_of(req.body)
                 tag = next((t for (t, suite, _) in cryptos if suite == SUITE), "1")
-                answer = sdp(ip, "tlspbx", self.args.media_port, self.media.key, mux, tag)
+                answer = sdp(ip, "tlspbx", self.args.media_port, self.media.key, mux, tag,
+                             self.media.ice)
                 stream.send(response(req, 200, "OK", self.tag, contact, answer))
                 self.media.start(req.body)
             elif method == "BYE":
@@ -522,6 +540,7 @@ def main():
     for p in (call, serve, options):
         p.add_argument("--wait", type=float, default=15.0)
         p.add_argument("--srtp", action="store_true")
+        p.add_argument("--ice", action="store_true")
         p.add_argument("--rtp-tool", default=None)
         p.add_argument("--rtp-out", default=None)
     call.add_argument("--media-port", type=int, default=40000)

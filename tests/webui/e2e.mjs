@@ -24,7 +24,8 @@
 // * teams: a fresh daemon whose trunk TRUNK_NAME runs on profile "teams": the first-start
 //   setup, login; the Trunks page shows the profile and its values, the peer answering
 //   OPTIONS (code and age of the last answer) and the realm's FQDN (FQDN) named by its
-//   certificate; the dashboard shows the call in progress with its ICE-lite state.
+//   certificate; the dashboard shows the call in progress with its ICE-lite state (the
+//   Teams side's check answered, its address nominated).
 //
 // Every step is logged to stdout; screenshots (PNG, both the light and the dark theme where
 // useful) go to SCREENSHOT_DIR; on failure a screenshot "failure-<phase>.png" is taken and the
@@ -360,10 +361,11 @@ async function teams(page) {
 
   await page.getByRole('link', { name: 'Dashboard' }).click();
   const calls = page.getByRole('table', { name: 'Active calls' });
-  const ice = calls.locator('[data-ice]').first();
+  // The Teams side's check nominated its address: the line says where media goes.
+  const ice = calls.locator('[data-ice="nominated"]').first();
   await ice.waitFor({ timeout: 2 * TIMEOUT });
   const text = await ice.textContent();
-  check(/ufrag \S+ · \d+ checks/.test(text), `the ICE line names the ufrag and the checks: ${text}`);
+  check(/ufrag \S+ · [1-9]\d* checks?.*→ \d+\.\d+\.\d+\.\d+:\d+/.test(text), `the ICE line names the ufrag, the checks and the nominated address: ${text}`);
   log(`the call shows its ICE-lite state: ${text}`);
   await shot(page, '31-teams-call-ice');
 }

@@ -118,7 +118,7 @@ function iceText(ice) {
     { class: 'small', 'data-ice': ice.nominated ? 'nominated' : 'waiting' },
     ice.nominated ? pill('up', 'ICE nominated') : pill('warn', 'ICE waiting'),
     h('span', { class: 'muted' },
-      ` ufrag ${ice.local_ufrag} · ${count(ice.checks)} checks` +
+      ` ufrag ${ice.local_ufrag} · ${count(ice.checks)} check${Number(ice.checks) === 1 ? '' : 's'}` +
       (ice.refused ? ` · ${count(ice.refused)} refused` : '') +
       (forks > 1 ? ` · ${forks} endpoints` : '')),
     ice.nominated ? h('span', { class: 'mono' }, ` → ${ice.nominated}`) : null,
