@@ -15,6 +15,9 @@
 //!   rtcp-mux on the Teams side (answered and offered by the SBC although the PBX does
 //!   without; every packet received there authenticated under the key the SBC's SDP
 //!   gave), plain RTP on the PBX side, media both ways.
+//! * Media bypass with forked early media: two Teams endpoints each send a 183 with their
+//!   own key and ICE credentials and nominate with a check; the PBX hears the first that
+//!   streams, then, from the 200 of the other, that one only.
 
 use std::time::Duration;
 
@@ -272,5 +275,82 @@ fn an_outbound_call_from_the_pbx_reaches_teams_with_srtp() {
         "ICE check answered: {}",
         teams_rtp.raw
     );
+    t.assert_clean();
+}
+
+/// Media bypass with two Teams endpoints: each sends its own 183 (own To tag, SDES key,
+/// ICE credentials) and nominates its address with an ICE check; the PBX hears the first
+/// endpoint that streams until the other one answers, then the answering one only.
+#[test]
+fn forked_teams_endpoints_first_streaming_heard_until_the_other_answers() {
+    const PACKETS: &str = "200";
+    let mut t = TeamsLab::start();
+    let teams_rtp = t.lab.artifacts().unique_path("rtp-teams", ".json");
+    let pbx_rtp = t.lab.artifacts().unique_path("rtp-pbx", ".json");
+    let proxy = t.serve(&[
+        "--calls=1".into(),
+        "--wait=30".into(),
+        "--srtp".into(),
+        "--ice".into(),
+        "--forks=2".into(),
+        format!("--rtp-tool={}", rtp_tool().display()),
+        format!("--rtp-out={}", teams_rtp.display()),
+    ]);
+    let pbx = t
+        .lab
+        .sipp(Ns::Pbx, "early_fork_uac.xml", sip_addr(SBC_INSIDE_IP))
+        .args(["-s", "+4930123", "-d", "3000"])
+        .args(tool_keys(&[("rtp_out", &pbx_rtp)]).expect("tool keys"))
+        .args(["-key", "rtp_count", PACKETS])
+        .timeout(Duration::from_secs(30))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("run sipp PBX caller");
+    let proxy = finish_ua(proxy, Duration::from_secs(40));
+    assert!(
+        pbx.success() && proxy.ok(),
+        "call failed:\n{}\n--- teams:\n{}\n--- sbc:\n{}",
+        pbx.report(),
+        proxy.report(),
+        t.sbc.log_tail()
+    );
+    let fork = |name: &str| {
+        let path = teams_rtp.with_file_name(format!(
+            "{}-{name}.json",
+            teams_rtp
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+        ));
+        RtpResult::wait(&path, Duration::from_secs(10)).expect("fork RTP result")
+    };
+    let (fork_a, fork_b) = (fork("a"), fork("b"));
+    let caller = RtpResult::wait(&pbx_rtp, Duration::from_secs(10)).expect("PBX RTP result");
+    let report = format!(
+        "pbx: {}\nfork a: {}\nfork b: {}\n--- sbc:\n{}",
+        caller.raw,
+        fork_a.raw,
+        fork_b.raw,
+        t.sbc.log_tail()
+    );
+    for f in [&fork_a, &fork_b] {
+        assert!(
+            f.ice_answers >= 1,
+            "each endpoint's check answered: {report}"
+        );
+        assert!(
+            f.rtp > 0 && f.authenticated == f.rtp,
+            "the PBX's media reached each endpoint, SRTP under the SBC's key: {report}"
+        );
+    }
+    let order: Vec<&str> = caller.runs.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(order, ["f0a0000a", "f0b0000b"], "{report}");
+    let (heard_a, heard_b) = (caller.runs[0].1, caller.runs[1].1);
+    assert!(heard_a >= 50, "fork a's early media: {heard_a}\n{report}");
+    assert!(
+        heard_b >= 80,
+        "fork b after its answer: {heard_b}\n{report}"
+    );
+    eprintln!("the PBX heard fork a {heard_a}, then fork b {heard_b} packets");
     t.assert_clean();
 }

@@ -30,7 +30,8 @@ tools/rtp.py once the other side's SDP is known: 50 packets from --media-port to
 address that SDP gives, SRTP under our key, and what arrives checked against theirs
 (rtp.py's JSON in FILE); --ice adds ICE credentials and a host candidate to the SDP and
 has rtp.py nominate its address with a connectivity check before the media. `serve
---calls 0` ends after answering one OPTIONS.
+--calls 0` ends after answering one OPTIONS; `serve --forks 2` answers an INVITE from two
+endpoints with early media (see Callee.forked).
 
 Output, one line each, on stdout (flushed): "sent HEX" and "recv HEX" per SIP message,
 "note TEXT" for events, and last "result ok" or "result fail TEXT". The exit code is 0
@@ -264,9 +265,13 @@ def media_of(body):
 class Media:
     """tools/rtp.py for one call, when --rtp-out asks for it."""
 
-    def __init__(self, args, ip):
+    def __init__(self, args, ip, port=None, ssrc="7ea50001", out=None, count=50):
         self.args = args
         self.ip = ip
+        self.port = port or args.media_port
+        self.ssrc = ssrc
+        self.out = out or args.rtp_out
+        self.count = count
         self.key = new_key() if args.srtp else None
         self.ice = (token(), secrets.token_hex(12)) if args.ice else None
         self.proc = None
@@ -277,9 +282,9 @@ class Media:
         ip, port, cryptos, _, theirs_ice = media_of(their_body)
         if ip is None or port is None:
             raise Failure("the other side's SDP has no c=/m= line")
-        argv = [sys.executable, self.args.rtp_tool, "--bind", f"{self.ip}:{self.args.media_port}",
-                "--to", f"{ip}:{port}", "--ssrc", "7ea50001", "--count", "50",
-                "--delay", "0.3", "--out", self.args.rtp_out]
+        argv = [sys.executable, self.args.rtp_tool, "--bind", f"{self.ip}:{self.port}",
+                "--to", f"{ip}:{port}", "--ssrc", self.ssrc, "--count", str(self.count),
+                "--delay", "0.3", "--out", self.out]
         if self.ice:
             if "ice-ufrag" not in theirs_ice or "ice-pwd" not in theirs_ice:
                 raise Failure("no ICE credentials in the other side's SDP")
@@ -448,6 +453,36 @@ class Callee:
         self.done = False
         self.calls = 0
         self.media = Media(args, "")
+        self.forks = []
+
+    def forked(self, stream, req, contact):
+        """`--forks 2`: two endpoints answer the INVITE with early media (media bypass:
+        each its own To tag, SDP, key, ICE credentials and rtp.py, 200 packets over 4 s):
+        fork a's 183 and media first, fork b's 183 1.5 s later, then fork b answers 1 s
+        after that with the SDP of its 183. rtp.py's JSON of fork a and b go to
+        `--rtp-out` with `-a`/`-b` before its extension."""
+        stream.send(response(req, 100, "Trying"))
+        ip = self.listen.rpartition(":")[0]
+        _, _, cryptos, mux, _ = media_of(req.body)
+        crypto_tag = next((t for (t, suite, _) in cryptos if suite == SUITE), "1")
+        stem, dot, ext = self.args.rtp_out.rpartition(".")
+        answers = []
+        for i, (name, ssrc) in enumerate((("a", "f0a0000a"), ("b", "f0b0000b"))):
+            if i:
+                time.sleep(1.5)
+            media = Media(self.args, ip, self.args.media_port + 2 * i, ssrc,
+                          f"{stem}-{name}{dot}{ext}", count=200)
+            tag = f"{self.tag}{name}"
+            body = sdp(ip, f"teams-{name}", media.port, media.key, mux, crypto_tag, media.ice)
+            stream.send(response(req, 183, "Session Progress", tag, contact, body))
+            media.start(req.body)
+            self.forks.append(media)
+            answers.append((tag, body))
+        time.sleep(1.0)
+        tag, body = answers[1]
+        self.tag = tag
+        stream.send(response(req, 200, "OK", tag, contact, body))
+        out("note", "fork b answered")
 
     def run(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -491,7 +526,9 @@ class Callee:
                 if method == "ACK":
                     out("note", "ACK received")
                 continue
-            if method == "INVITE":
+            if method == "INVITE" and self.args.forks == 2:
+                self.forked(stream, req, contact)
+            elif method == "INVITE":
                 stream.send(response(req, 100, "Trying"))
                 stream.send(response(req, 180, "Ringing", self.tag, contact))
                 ip = self.listen.rpartition(":")[0]
@@ -506,6 +543,8 @@ class Callee:
                 stream.send(response(req, 200, "OK", self.tag))
                 out("note", "BYE answered 200")
                 self.media.finish()
+                for fork in self.forks:
+                    fork.finish()
                 self.calls += 1
                 self.done = self.calls >= self.args.calls
             elif method in ("OPTIONS", "CANCEL"):
@@ -531,6 +570,7 @@ def main():
     serve.add_argument("--cert", required=True)
     serve.add_argument("--key", required=True)
     serve.add_argument("--calls", type=int, default=1)
+    serve.add_argument("--forks", type=int, default=1, choices=(1, 2))
     options = sub.add_parser("options")
     options.add_argument("--to", required=True)
     options.add_argument("--bind", required=True)
