@@ -9,8 +9,8 @@
 //!   with the transport the OPTIONS came over, never `sips:` and no user part;
 //! * **Allow**: the methods the SBC takes from that side: INVITE, ACK, BYE, CANCEL,
 //!   OPTIONS, PRACK, UPDATE, INFO always; REGISTER only on a realm with a `registrar`
-//!   (elsewhere a REGISTER gets 403); REFER only from a trunk with `refer = "handle"`
-//!   (elsewhere the SBC refuses it).
+//!   (elsewhere a REGISTER gets 403); REFER only from a trunk whose `refer` takes it
+//!   (`"handle"`, `"relay"`; `"reject"` answers it 403).
 
 use sbc_config::{Realm, ReferMode, Trunk};
 use sbc_core::Transport;
@@ -52,7 +52,8 @@ pub(crate) fn contact(realm: &Realm, peer: &Peer) -> String {
 
 /// The Allow list for requests from `trunk` on `realm`.
 pub(crate) fn allow(caps: &Capabilities, realm: &Realm, trunk: Option<&Trunk>) -> String {
-    let refer = trunk.is_some_and(|t| t.refer == ReferMode::Handle);
+    // "handle" and "relay" take the REFER; "reject" answers it 403.
+    let refer = trunk.is_some_and(|t| t.refer != ReferMode::Reject);
     let mut methods: Vec<&str> = caps
         .allow
         .iter()
