@@ -1,7 +1,8 @@
 //! The ICE-lite state of one side of a stream, as the live calls view shows it: built
 //! from what crosses the core: the `MediaOp::Ice` it sends (the SBC's credentials, the
-//! peers' ufrags), the `Latched` events with reason `Nominated`, and the counters of
-//! the stream's stats (checks answered, `ice-auth` refusals).
+//! peers' ufrags), the `Latched` events with reason `Nominated` (shown at once), and the
+//! counters of the stream's stats (checks answered, `ice-auth` refusals: as fresh as the
+//! last stats query, about a second).
 
 use sbc_core::{DropKind, LatchReason, StreamStats};
 use sbc_mgmt::live::IceView;
