@@ -50,6 +50,7 @@ pub mod probe;
 pub mod rtp;
 pub mod sbc;
 pub mod sipp;
+pub mod teams;
 pub mod tls_ua;
 pub mod tone;
 pub mod topology;

@@ -43,6 +43,11 @@ pub struct RtpResult {
     pub sent: u64,
     /// RTP packets it received.
     pub rtp: u64,
+    /// Of those, SRTP packets whose tag was valid under `--srtp-recv-key` (0 without).
+    pub authenticated: u64,
+    /// ICE connectivity checks it sent (`--ice`), and the Binding success responses it got.
+    pub ice_checks: u64,
+    pub ice_answers: u64,
     /// Where they came from, in order of first appearance.
     pub sources: Vec<String>,
     /// Their SSRCs (hex), in order of first appearance.
@@ -121,6 +126,9 @@ impl RtpResult {
         RtpResult {
             sent: number("sent"),
             rtp: number("rtp"),
+            authenticated: number("authenticated"),
+            ice_checks: number("ice_checks"),
+            ice_answers: number("ice_answers"),
             sources: list("sources"),
             ssrcs: list("ssrcs"),
             runs,

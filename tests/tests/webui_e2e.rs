@@ -150,3 +150,68 @@ fn webui_setup_login_add_trunk_call_and_lockout() {
     let kept = lab.artifacts().keep().expect("keep artifacts");
     eprintln!("screenshots: {}", kept.join("screenshots").display());
 }
+
+/// A trunk on `profile = "teams"` (peers and tls_ca overridden, `tools/tls_ua.py` as
+/// Microsoft's proxy) as operators see it: the Trunks page shows the profile and its
+/// values, the peer answering the SBC's OPTIONS and the realm's FQDN named by the
+/// certificate; the dashboard shows a call to Teams with its ICE-lite state (the Teams
+/// side's check nominated its address).
+#[test]
+fn webui_shows_a_teams_trunk_its_options_certificate_and_ice() {
+    use sbc_lab::rtp::{rtp_tool, tool_keys};
+    use sbc_lab::teams::{FQDN, TeamsLab, finish_ua};
+    use sbc_lab::topology::SBC_INSIDE_IP;
+
+    let t = TeamsLab::start();
+    let teams_rtp = t.lab.artifacts().unique_path("rtp-teams", ".json");
+    let pbx_rtp = t.lab.artifacts().unique_path("rtp-pbx", ".json");
+    let proxy = t.serve(&[
+        "--calls=1".into(),
+        "--wait=60".into(),
+        "--srtp".into(),
+        "--ice".into(),
+        format!("--rtp-tool={}", rtp_tool().display()),
+        format!("--rtp-out={}", teams_rtp.display()),
+    ]);
+    let token = setup_token_file(&t.sbc);
+    let browser = BrowserTest::new(&t.lab)
+        .expect("browser test prerequisites")
+        .env("SBC_URL", format!("https://{MGMT_LISTEN}"))
+        .env("SBC_PASSWORD", PASSWORD)
+        .env("TRUNK_NAME", "teams")
+        .env("FQDN", FQDN)
+        .env("SBC_TOKEN_FILE", token.display().to_string());
+    let mut phase = browser.spawn("teams").expect("start the teams phase");
+    // A call from the PBX to Teams, up while the phase looks at the dashboard.
+    let pbx = t
+        .lab
+        .sipp(Ns::Pbx, "media_uac.xml", sip_addr(SBC_INSIDE_IP))
+        .args(["-s", "+4930123", "-d", "25000"])
+        .args(tool_keys(&[("rtp_out", &pbx_rtp)]).expect("tool keys"))
+        .timeout(Duration::from_secs(50))
+        .recv_timeout(Duration::from_secs(10))
+        .spawn()
+        .expect("start the sipp PBX caller");
+    let status = phase
+        .wait_timeout(sbc_lab::webui::PHASE_TIMEOUT)
+        .expect("teams phase");
+    let pbx = pbx.finish().expect("sipp PBX caller");
+    let proxy = finish_ua(proxy, Duration::from_secs(70));
+    assert!(
+        status.success(),
+        "the web UI did not show the Teams trunk and call ({status}):\n{}\n{}\n(screenshots in {})\n--- sbc:\n{}",
+        phase.stderr(),
+        phase.stdout(),
+        browser.screenshots().display(),
+        t.sbc.log_tail()
+    );
+    eprintln!("{}", phase.stdout());
+    assert!(
+        pbx.success() && proxy.ok(),
+        "the call to Teams failed:\n{}\n{}",
+        pbx.report(),
+        proxy.report()
+    );
+    let kept = t.lab.artifacts().keep().expect("keep artifacts");
+    eprintln!("screenshots: {}", kept.join("screenshots").display());
+}

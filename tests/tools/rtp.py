@@ -3,7 +3,7 @@
 
   rtp.py --bind IP:PORT --to IP:PORT [--count N] [--interval-ms MS] [--delay S] [--wait S]
          [--ssrc HEX] [--tone HZ] [--alaw] [--echo] [--record FILE] [--srtp-key INLINE]
-         --out FILE
+         [--srtp-recv-key INLINE] --out FILE
 
 Binds IP:PORT (the address its own SDP announced; RTCP is not sent), waits DELAY seconds,
 then sends COUNT RTP packets (version 2, PCMU, 160-byte payload, sequence numbers from 1,
@@ -25,6 +25,12 @@ own: every RTP packet received goes straight back to where it came from (a peer 
 echoes whatever codec it was sent), until WAIT seconds pass without one (after DELAY
 seconds, at most COUNT * MS milliseconds plus WAIT). `pts` lists the payload types
 received, `sizes` the payload sizes, in order of first arrival.
+
+--ice USERNAME:PWD sends ICE connectivity checks with USE-CANDIDATE to --to before the
+media (counted in `ice_checks`, their Binding success responses in `ice_answers`).
+
+--srtp-recv-key counts in `authenticated` the packets received whose SRTP tag is valid
+under that key (the other side's `a=crypto`): SRTP that really is SRTP for that key.
 
 sipp starts it from a scenario's <exec command=...> once the SDP of the other side is known,
 so it runs in the background of the call.
@@ -82,6 +88,32 @@ def packet(seq, ssrc, tone_hz=None, a_law=False):
     return header + payload(seq, tone_hz, law)
 
 
+def stun_check(username, pwd, nominate):
+    """An ICE connectivity check (RFC 8445 §7.1.1): a STUN Binding request with USERNAME,
+    PRIORITY, ICE-CONTROLLING, USE-CANDIDATE when `nominate`, MESSAGE-INTEGRITY under the
+    other agent's password and FINGERPRINT (RFC 5389 §15.4, §15.5)."""
+    import hmac
+    import os
+    import zlib
+
+    def attr(kind, value):
+        pad = (4 - len(value) % 4) % 4
+        return struct.pack(">HH", kind, len(value)) + value + bytes(pad)
+
+    body = attr(0x0006, username.encode())
+    body += attr(0x0024, struct.pack(">I", 1862270975))
+    body += attr(0x802A, os.urandom(8))
+    if nominate:
+        body += attr(0x0025, b"")
+    tid = os.urandom(12)
+    head = lambda length: struct.pack(">HHI", 0x0001, length, 0x2112A442) + tid
+    mi = hmac.new(pwd.encode(), head(len(body) + 24) + body, "sha1").digest()
+    body += attr(0x0008, mi)
+    crc = zlib.crc32(head(len(body) + 8) + body) ^ 0x5354554E
+    body += attr(0x8028, struct.pack(">I", crc))
+    return head(len(body)) + body
+
+
 class Srtp:
     """SRTP sender, AES_CM_128_HMAC_SHA1_80 (RFC 3711), on the cryptography package's AES
     and the standard library's HMAC: an implementation independent of the SBC's."""
@@ -107,6 +139,19 @@ class Srtp:
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
         c = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
         return c.update(bytes(length)) + c.finalize()
+
+    def authentic(self, srtp):
+        """Whether `srtp` carries a valid tag under this key, with a rollover counter of 0
+        or 1 (a sender's random first sequence number may wrap once in a short test)."""
+        import hmac
+        if len(srtp) < 12 + 10:
+            return False
+        sealed, tag = srtp[:-10], srtp[-10:]
+        for roc in (0, 1):
+            mac = hmac.new(self.auth, sealed + struct.pack(">I", roc), "sha1").digest()[:10]
+            if hmac.compare_digest(mac, tag):
+                return True
+        return False
 
     def protect(self, rtp):
         import hmac
@@ -141,9 +186,17 @@ def main():
                         "header and CSRCs) to this file")
     p.add_argument("--srtp-key", default=None,
                    help="send SRTP (AES_CM_128_HMAC_SHA1_80) with this inline key||salt")
+    p.add_argument("--ice", default=None,
+                   help="USERNAME:PWD: before the media, ICE checks nominating this address "
+                        "(USERNAME is <their ufrag>:<our ufrag>, PWD their password), again "
+                        "every 200 ms until one is answered (at most 10)")
+    p.add_argument("--srtp-recv-key", default=None,
+                   help="check the authentication tag of what arrives against this inline "
+                        "key||salt (AES_CM_128_HMAC_SHA1_80): counted as \"authenticated\"")
     args = p.parse_args()
     record = open(args.record, "wb") if args.record else None
     srtp = Srtp(args.srtp_key) if args.srtp_key else None
+    srtp_in = Srtp(args.srtp_recv_key) if args.srtp_recv_key else None
 
     bind = parse_addr(args.bind)
     to = parse_addr(args.to)
@@ -156,7 +209,8 @@ def main():
 
     result = {"sent": 0, "received": 0, "rtp": 0, "sources": [], "ssrcs": [],
               "first_seq": None, "last_seq": None, "errors": [], "runs": [],
-              "pts": [], "sizes": []}
+              "pts": [], "sizes": [], "authenticated": 0, "ice_checks": 0,
+              "ice_answers": 0}
 
     def drain(until):
         while True:
@@ -170,12 +224,17 @@ def main():
                 data, src = sock.recvfrom(4096)
             except BlockingIOError:
                 continue
+            if data[:2] == b"\x01\x01":  # STUN Binding success response
+                result["ice_answers"] += 1
+                continue
             result["received"] += 1
             source = "%s:%d" % (src[0], src[1])
             if source not in result["sources"]:
                 result["sources"].append(source)
             if len(data) >= 12 and data[0] >> 6 == 2:
                 result["rtp"] += 1
+                if srtp_in and srtp_in.authentic(data):
+                    result["authenticated"] += 1
                 seq = struct.unpack_from(">H", data, 2)[0]
                 their = "%08x" % struct.unpack_from(">I", data, 8)[0]
                 if their not in result["ssrcs"]:
@@ -204,6 +263,12 @@ def main():
                     record.write(data[12 + 4 * (data[0] & 0x0F):])
 
     drain(time.monotonic() + args.delay)
+    if args.ice:
+        username, _, pwd = args.ice.rpartition(":")
+        while result["ice_answers"] == 0 and result["ice_checks"] < 10:
+            sock.sendto(stun_check(username, pwd, True), to)
+            result["ice_checks"] += 1
+            drain(time.monotonic() + 0.2)
     interval = args.interval_ms / 1000.0
     if args.echo:
         deadline = time.monotonic() + args.count * interval + args.wait

@@ -23,6 +23,19 @@ Max-Forwards, Contact with transport=tls; CRLF keep-alive pings answered (RFC 56
       over), OPTIONS 200, anything else 501. A failed handshake is noted and the next
       connection accepted. Prints "note listening" once the socket listens.
 
+  tls_ua.py options --to IP:PORT --bind IP --ca FILE [--server-name NAME] --uri URI
+      Connects like `call`, sends one OPTIONS to URI (no userinfo, as Microsoft Teams
+      Direct Routing sends them) and expects 200.
+
+Media (call and serve): --srtp offers/answers RTP/SAVP with a fresh AES_CM_128_HMAC_SHA1_80
+key and a=rtcp-mux (answered only when offered); --rtp-tool PATH --rtp-out FILE run
+tools/rtp.py once the other side's SDP is known: 50 packets from --media-port to the
+address that SDP gives, SRTP under our key, and what arrives checked against theirs
+(rtp.py's JSON in FILE); --ice adds ICE credentials and a host candidate to the SDP and
+has rtp.py nominate its address with a connectivity check before the media. `serve
+--calls 0` ends after answering one OPTIONS; `serve --forks 2` answers an INVITE from two
+endpoints with early media (see Callee.forked).
+
 Output, one line each, on stdout (flushed): "sent HEX" and "recv HEX" per SIP message,
 "note TEXT" for events, and last "result ok" or "result fail TEXT". The exit code is 0
 for ok, 1 otherwise. Everything ends after --wait seconds (default 15) at the latest.
@@ -204,9 +217,97 @@ def response(req, code, reason, to_tag=None, extra="", body=""):
     return "\r\n".join(lines) + "\r\n\r\n" + body
 
 
-def sdp(ip, session, port):
-    return (f"v=0\r\no={session} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
-            f"m=audio {port} RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
+SUITE = "AES_CM_128_HMAC_SHA1_80"
+
+
+def new_key():
+    """A fresh SDES inline key||salt (30 bytes, base64)."""
+    import base64
+    return base64.b64encode(secrets.token_bytes(30)).decode()
+
+
+def sdp(ip, session, port, key=None, mux=False, crypto_tag=1, ice=None):
+    """An audio offer/answer: PCMU and PCMA; with `key` RTP/SAVP and its a=crypto line;
+    with `ice` (ufrag, pwd) ICE credentials and a host candidate."""
+    proto = "RTP/SAVP" if key else "RTP/AVP"
+    body = (f"v=0\r\no={session} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
+            f"m=audio {port} {proto} 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
+    if mux:
+        body += "a=rtcp-mux\r\n"
+    if key:
+        body += f"a=crypto:{crypto_tag} {SUITE} inline:{key}\r\n"
+    if ice:
+        body += (f"a=ice-ufrag:{ice[0]}\r\na=ice-pwd:{ice[1]}\r\n"
+                 f"a=candidate:1 1 UDP 2130706431 {ip} {port} typ host\r\n")
+    return body
+
+
+def media_of(body):
+    """(ip, port, [(tag, suite, inline key)], rtcp-mux, {ice-ufrag, ice-pwd}) of an SDP's
+    first audio stream."""
+    ip, port, cryptos, mux = None, None, [], False
+    ice = {}
+    for line in body.decode("utf-8", "replace").split("\r\n"):
+        if line.startswith("c=IN IP4 "):
+            ip = line.split()[2]
+        elif line.startswith("m=audio ") and port is None:
+            port = int(line.split()[1])
+        elif line.startswith("a=crypto:"):
+            parts = line[len("a=crypto:"):].split()
+            if len(parts) >= 3 and parts[2].startswith("inline:"):
+                key = parts[2][len("inline:"):].split("|")[0]
+                cryptos.append((parts[0], parts[1], key))
+        elif line == "a=rtcp-mux":
+            mux = True
+        elif line.startswith("a=ice-ufrag:") or line.startswith("a=ice-pwd:"):
+            name, _, value = line[2:].partition(":")
+            ice[name] = value
+    return ip, port, cryptos, mux, ice
+
+
+class Media:
+    """tools/rtp.py for one call, when --rtp-out asks for it."""
+
+    def __init__(self, args, ip, port=None, ssrc="7ea50001", out=None, count=50):
+        self.args = args
+        self.ip = ip
+        self.port = port or args.media_port
+        self.ssrc = ssrc
+        self.out = out or args.rtp_out
+        self.count = count
+        self.key = new_key() if args.srtp else None
+        self.ice = (token(), secrets.token_hex(12)) if args.ice else None
+        self.proc = None
+
+    def start(self, their_body):
+        if not self.args.rtp_out:
+            return
+        ip, port, cryptos, _, theirs_ice = media_of(their_body)
+        if ip is None or port is None:
+            raise Failure("the other side's SDP has no c=/m= line")
+        argv = [sys.executable, self.args.rtp_tool, "--bind", f"{self.ip}:{self.port}",
+                "--to", f"{ip}:{port}", "--ssrc", self.ssrc, "--count", str(self.count),
+                "--delay", "0.3", "--out", self.out]
+        if self.ice:
+            if "ice-ufrag" not in theirs_ice or "ice-pwd" not in theirs_ice:
+                raise Failure("no ICE credentials in the other side's SDP")
+            argv += ["--ice",
+                     f"{theirs_ice['ice-ufrag']}:{self.ice[0]}:{theirs_ice['ice-pwd']}"]
+        if self.key:
+            theirs = [k for (_, suite, k) in cryptos if suite == SUITE]
+            if not theirs:
+                raise Failure(f"no {SUITE} a=crypto in the other side's SDP")
+            argv += ["--srtp-key", self.key, "--srtp-recv-key", theirs[0]]
+        import subprocess
+        self.proc = subprocess.Popen(argv)
+        out("note", f"media to {ip}:{port}")
+
+    def finish(self):
+        if self.proc:
+            try:
+                self.proc.wait(timeout=15)
+            except Exception:
+                self.proc.kill()
 
 
 class Caller:
@@ -285,7 +386,9 @@ class Caller:
         host, port = parse_addr(self.args.to)
         uri = f"sip:{self.args.user}@{host}:{port};transport=tls"
         to = f"<sip:{self.args.user}@{host}>"
-        offer = sdp(self.args.bind, "tlscaller", 40000)
+        self.media = Media(self.args, self.args.bind)
+        offer = sdp(self.args.bind, "tlscaller", self.args.media_port, self.media.key,
+                    mux=self.args.srtp, ice=self.media.ice)
         branch = self.request("INVITE", uri, to, body=offer)
         while True:
             final = self.wait_response(branch, "INVITE")
@@ -305,6 +408,7 @@ class Caller:
         routes = list(reversed(final.all("record-route")))
         dialog_to = final.get("to")
         self.request("ACK", target, dialog_to, cseq=1, routes=routes)
+        self.media.start(final.body)
         hold_until = time.monotonic() + self.args.hold_ms / 1000.0
         while time.monotonic() < hold_until and not self.ended_by_peer:
             msg = self.stream.receive(hold_until)
@@ -321,11 +425,24 @@ class Caller:
         reply = self.wait_response(bye, "BYE")
         while reply is not None and reply.status() < 200:
             reply = self.wait_response(bye, "BYE")
+        self.media.finish()
         if self.ended_by_peer:
             return
         if reply is None or reply.status() != 200:
             raise Failure(f"BYE answered {reply.status() if reply else 'never'}")
         out("note", "BYE answered 200")
+
+    def options(self):
+        """The `options` mode: one OPTIONS to --uri, 200 expected."""
+        self.connect()
+        uri = self.args.uri
+        branch = self.request("OPTIONS", uri, f"<{uri}>")
+        final = self.wait_response(branch, "OPTIONS")
+        while final is not None and final.status() < 200:
+            final = self.wait_response(branch, "OPTIONS")
+        if final is None or final.status() != 200:
+            raise Failure(f"OPTIONS answered {final.status() if final else 'never'}")
+        out("note", "OPTIONS answered 200")
 
 
 class Callee:
@@ -337,6 +454,38 @@ class Callee:
         self.listen = args.listen
         self.tag = token()
         self.done = False
+        self.calls = 0
+        self.media = Media(args, "")
+        self.forks = []
+
+    def forked(self, stream, req, contact):
+        """`--forks 2`: two endpoints answer the INVITE with early media (media bypass:
+        each its own To tag, SDP, key, ICE credentials and rtp.py, 200 packets over 4 s):
+        fork a's 183 and media first, fork b's 183 1.5 s later, then fork b answers 1 s
+        after that with the SDP of its 183. rtp.py's JSON of fork a and b go to
+        `--rtp-out` with `-a`/`-b` before its extension."""
+        stream.send(response(req, 100, "Trying"))
+        ip = self.listen.rpartition(":")[0]
+        _, _, cryptos, mux, _ = media_of(req.body)
+        crypto_tag = next((t for (t, suite, _) in cryptos if suite == SUITE), "1")
+        stem, dot, ext = self.args.rtp_out.rpartition(".")
+        answers = []
+        for i, (name, ssrc) in enumerate((("a", "f0a0000a"), ("b", "f0b0000b"))):
+            if i:
+                time.sleep(1.5)
+            media = Media(self.args, ip, self.args.media_port + 2 * i, ssrc,
+                          f"{stem}-{name}{dot}{ext}", count=200)
+            tag = f"{self.tag}{name}"
+            body = sdp(ip, f"teams-{name}", media.port, media.key, mux, crypto_tag, media.ice)
+            stream.send(response(req, 183, "Session Progress", tag, contact, body))
+            media.start(req.body)
+            self.forks.append(media)
+            answers.append((tag, body))
+        time.sleep(1.0)
+        tag, body = answers[1]
+        self.tag = tag
+        stream.send(response(req, 200, "OK", tag, contact, body))
+        out("note", "fork b answered")
 
     def run(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -388,17 +537,31 @@ class Callee:
                 if method == "ACK":
                     out("note", "ACK received")
                 continue
-            if method == "INVITE":
+            if method == "INVITE" and self.args.forks == 2:
+                self.forked(stream, req, contact)
+            elif method == "INVITE":
                 stream.send(response(req, 100, "Trying"))
                 stream.send(response(req, 180, "Ringing", self.tag, contact))
                 ip = self.listen.rpartition(":")[0]
-                stream.send(response(req, 200, "OK", self.tag, contact, sdp(ip, "tlspbx", 50000)))
+                self.media = Media(self.args, ip)
+                _, _, cryptos, mux, _ = media_of(req.body)
+                tag = next((t for (t, suite, _) in cryptos if suite == SUITE), "1")
+                answer = sdp(ip, "tlspbx", self.args.media_port, self.media.key, mux, tag,
+                             self.media.ice)
+                stream.send(response(req, 200, "OK", self.tag, contact, answer))
+                self.media.start(req.body)
             elif method == "BYE":
                 stream.send(response(req, 200, "OK", self.tag))
                 out("note", "BYE answered 200")
-                self.done = True
+                self.media.finish()
+                for fork in self.forks:
+                    fork.finish()
+                self.calls += 1
+                self.done = self.calls >= self.args.calls
             elif method in ("OPTIONS", "CANCEL"):
                 stream.send(response(req, 200, "OK", self.tag))
+                if method == "OPTIONS" and self.args.calls == 0:
+                    self.done = True
             else:
                 stream.send(response(req, 501, "Not Implemented", self.tag))
 
@@ -418,11 +581,31 @@ def main():
     serve.add_argument("--cert", required=True)
     serve.add_argument("--key", required=True)
     serve.add_argument("--client-ca")
-    for p in (call, serve):
+    serve.add_argument("--calls", type=int, default=1)
+    serve.add_argument("--forks", type=int, default=1, choices=(1, 2))
+    options = sub.add_parser("options")
+    options.add_argument("--to", required=True)
+    options.add_argument("--bind", required=True)
+    options.add_argument("--ca", required=True)
+    options.add_argument("--server-name")
+    options.add_argument("--uri", required=True)
+    for p in (call, serve, options):
         p.add_argument("--wait", type=float, default=15.0)
+        p.add_argument("--srtp", action="store_true")
+        p.add_argument("--ice", action="store_true")
+        p.add_argument("--rtp-tool", default=None)
+        p.add_argument("--rtp-out", default=None)
+    call.add_argument("--media-port", type=int, default=40000)
+    serve.add_argument("--media-port", type=int, default=50000)
+    options.add_argument("--media-port", type=int, default=40000)
     args = parser.parse_args()
     try:
-        (Caller if args.mode == "call" else Callee)(args).run()
+        if args.mode == "call":
+            Caller(args).run()
+        elif args.mode == "options":
+            Caller(args).options()
+        else:
+            Callee(args).run()
     except Failure as e:
         out("result", f"fail {e}")
         return 1

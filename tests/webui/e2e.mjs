@@ -21,6 +21,12 @@
 // * lockout: LOCKOUT_LIMIT wrong passwords are refused ("Wrong user name or password"), the
 //   next attempt (even with the right password) shows the lock with a countdown.
 //
+// * teams: a fresh daemon whose trunk TRUNK_NAME runs on profile "teams": the first-start
+//   setup, login; the Trunks page shows the profile and its values, the peer answering
+//   OPTIONS (code and age of the last answer) and the realm's FQDN (FQDN) named by its
+//   certificate; the dashboard shows the call in progress with its ICE-lite state (the
+//   Teams side's check answered, its address nominated).
+//
 // Every step is logged to stdout; screenshots (PNG, both the light and the dark theme where
 // useful) go to SCREENSHOT_DIR; on failure a screenshot "failure-<phase>.png" is taken and the
 // process exits 1 with the reason.
@@ -311,7 +317,66 @@ async function ladder(page) {
   await shot(page, '23-ladder-dark');
 }
 
-const phases = { 'setup-and-trunk': setupAndTrunk, dashboard, lockout, ladder };
+// A Teams trunk (profile "teams") as operators see it, and a call through it.
+async function teams(page) {
+  const trunk = env('TRUNK_NAME', 'teams');
+  const fqdn = env('FQDN');
+  const token = readFileSync(env('SBC_TOKEN_FILE'), 'utf8').trim();
+  await open(page);
+  await page.getByRole('heading', { name: /first-time setup/ }).waitFor();
+  await page.getByLabel('Setup token').fill(token);
+  await page.getByLabel('New admin password').fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  await page.getByRole('button', { name: 'Set admin password' }).click();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  check((await login(page, password)) === 200, 'login failed');
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  log('set up and logged in');
+
+  await page.getByRole('link', { name: 'Trunks' }).click();
+  const row = page.getByRole('table', { name: 'Trunks' }).getByRole('row').filter({ hasText: trunk });
+  await row.locator('[data-profile="teams"]').waitFor({ timeout: TIMEOUT });
+  // The SBC probes a new peer within 5 s; the page follows the live status.
+  await row.locator('[data-options="up"]').waitFor({ timeout: 2 * TIMEOUT });
+  await row.getByText(/last 200, \d+ s ago/).waitFor();
+  await row.locator('[data-certificate="ok"]').getByText(fqdn).waitFor();
+  // The file's peers win over the profile's (Microsoft's proxies are not listed).
+  check((await row.getByText('tls:10.91.1.2:5061', { exact: true }).count()) > 0, 'the file\'s peer is listed');
+  check((await row.getByText(/pstnhub/).count()) === 0, 'the profile\'s peers show although the file overrides them');
+  await row.locator('[data-profile] summary').click();
+  await row.getByText('srtp = "required"').waitFor();
+  await row.getByText(/profile\.rule = .*X-MS-SBC/).waitFor();
+  log('trunk: profile teams and its values, OPTIONS answered (200), certificate names the FQDN');
+  await shot(page, '30-teams-trunk');
+
+  // Saving the trunk unchanged in the form keeps the profile's values the profile's: the
+  // file gains none of them (the form shows them, and writes only what the operator changed).
+  await row.getByRole('button', { name: `Edit trunk ${trunk}` }).click();
+  const dialog = page.getByRole('dialog');
+  check((await dialog.getByLabel('SRTP', { exact: true }).inputValue()) === 'required', 'the form shows the profile\'s SRTP');
+  await dialog.getByRole('button', { name: 'Save trunk' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+  const saved = await page.evaluate(async () => (await fetch('/api/trunks')).json());
+  const file = saved.find((t) => t.name === trunk);
+  check(file && file.profile === 'teams', `the trunk keeps its profile: ${JSON.stringify(file)}`);
+  for (const key of ['srtp', 'srtp_suites', 'codecs', 'dtmf', 'options_interval', 'sources']) {
+    check(!(key in file), `saving wrote the profile's ${key} into the file: ${JSON.stringify(file)}`);
+  }
+  log(`saved unchanged: the file keeps only ${Object.keys(file).join(', ')}`);
+
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  const calls = page.getByRole('table', { name: 'Active calls' });
+  // The Teams side's check nominated its address: the line says where media goes. The
+  // nomination shows at once (its event), the count of checks with the next counters
+  // (once a second): wait for both.
+  const ice = calls.locator('[data-ice="nominated"]', { hasText: /ufrag \S+ · [1-9]\d* checks?.*→ \d+\.\d+\.\d+\.\d+:\d+/ }).first();
+  await ice.waitFor({ timeout: 2 * TIMEOUT });
+  const text = await ice.textContent();
+  log(`the call shows its ICE-lite state: ${text}`);
+  await shot(page, '31-teams-call-ice');
+}
+
+const phases = { 'setup-and-trunk': setupAndTrunk, dashboard, lockout, ladder, teams };
 if (!phases[phase]) {
   console.error(`unknown phase ${phase}; one of ${Object.keys(phases).join(', ')}`);
   process.exit(2);

@@ -110,6 +110,24 @@ function side(x) {
       dropText(x.dropped),
     ),
     qualityText(x.quality),
+    iceText(x.ice),
+  );
+}
+
+// ICE-lite on this side: the SBC's credentials, the checks it answered (and refused),
+// and the nominated address media follows.
+function iceText(ice) {
+  if (!ice) return '';
+  const forks = (ice.remote_ufrags || []).length;
+  return h(
+    'div',
+    { class: 'small', 'data-ice': ice.nominated ? 'nominated' : 'waiting' },
+    ice.nominated ? pill('up', 'ICE nominated') : pill('warn', 'ICE waiting'),
+    h('span', { class: 'muted' },
+      ` ufrag ${ice.local_ufrag} · ${count(ice.checks)} check${Number(ice.checks) === 1 ? '' : 's'}` +
+      (ice.refused ? ` · ${count(ice.refused)} refused` : '') +
+      (forks > 1 ? ` · ${forks} endpoints` : '')),
+    ice.nominated ? h('span', { class: 'mono' }, ` → ${ice.nominated}`) : null,
   );
 }
 

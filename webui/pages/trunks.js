@@ -55,8 +55,10 @@ export async function render(main) {
   }
 
   function draw() {
-    const rows = list.map((t) => {
-      const live = status.get(t.name) || {};
+    const rows = list.map((file) => {
+      const live = status.get(file.name) || {};
+      // What the trunk runs on: its own keys, and its profile's where it sets none.
+      const t = { ...profileValues(live), ...file };
       const peers = live.peers || [];
       const named = live.names || [];
       return [
@@ -64,6 +66,8 @@ export async function render(main) {
           'div',
           {},
           h('strong', {}, t.name),
+          profileNote(live),
+          certificateNote(live.certificate),
           t.register ? h('div', { class: 'muted small' }, `registers as ${t.register.user}`) : null,
           t.rule && t.rule.length ? h('div', { class: 'muted small' }, `${t.rule.length} header rule${t.rule.length === 1 ? '' : 's'} (edited in the config file; try them below)`) : null,
         ),
@@ -74,7 +78,7 @@ export async function render(main) {
           live.down ? h('div', {}, pill('down', 'Trunk down'), ' ', h('span', { class: 'small' }, live.down)) : null,
           (t.peers || []).map((p) => {
             const state = peers.find((x) => x.address === p);
-            return h('div', {}, state ? (state.up ? pill('up', 'Up') : pill('down', 'Down')) : null, ' ', h('span', { class: 'mono' }, p), resolvedPeer(p, named));
+            return h('div', {}, state ? (state.up ? pill('up', 'Up') : pill('down', 'Down')) : null, ' ', h('span', { class: 'mono' }, p), resolvedPeer(p, named), optionsNote(p, named, live.options || []));
           }),
           (t.sources || []).map((p) => h('div', {}, h('span', { class: 'muted small' }, 'source '), h('span', { class: 'mono' }, p), resolvedPeer(p, named))),
         ),
@@ -85,17 +89,38 @@ export async function render(main) {
         h(
           'div',
           { class: 'row-actions' },
-          h('button', { type: 'button', class: 'small', 'aria-label': `Edit trunk ${t.name}`, onclick: () => edit(t) }, 'Edit'),
-          h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete trunk ${t.name}`, onclick: () => remove(t) }, 'Delete'),
+          h('button', { type: 'button', class: 'small', 'aria-label': `Edit trunk ${t.name}`, onclick: () => edit(file) }, 'Edit'),
+          h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete trunk ${t.name}`, onclick: () => remove(file) }, 'Delete'),
         ),
       ];
     });
     replace(body, h('section', { class: 'card' }, table(['Name', 'Realm', 'Peers', 'Codecs', 'DTMF', 'SRTP', 'Limits', ''], rows, 'No trunks yet. Add one to start routing calls.', 'Trunks')));
   }
 
+  // The OPTIONS probes of a peer (of each address a name gave): answered or not, the
+  // last answer's code and age.
+  function optionsNote(p, named, options) {
+    const n = named.find((x) => x.name === p);
+    const addresses = n ? (n.targets || []).map((x) => `${x.transport}:${x.address}:${x.port}`) : [p];
+    const found = options.filter((o) => addresses.includes(o.address) || o.address === p);
+    return found.map((o) =>
+      h(
+        'div',
+        { class: 'small', 'data-options': o.state },
+        o.state === 'up' ? pill('up', 'answers OPTIONS') : o.state === 'down' ? pill('down', 'no OPTIONS answer') : pill('warn', 'OPTIONS pending'),
+        h('span', { class: 'muted' },
+          n ? ` ${o.address}` : '',
+          o.last_code ? ` · last ${o.last_code}, ${o.last_answer_ago} s ago` : '',
+          o.last_failure ? ` · ${o.last_failure}` : '',
+          ` · ${o.probes_sent} sent`),
+      ),
+    );
+  }
+
   async function edit(trunk) {
     const isNew = !trunk;
-    const t = trunk || { name: '', realm: realms[0]?.name || '', peers: [] };
+    const fromProfile = trunk ? profileValues(status.get(trunk.name) || {}) : {};
+    const t = trunk ? { ...fromProfile, ...trunk } : { name: '', realm: realms[0]?.name || '', peers: [] };
     const name = h('input', { type: 'text', value: t.name, autocomplete: 'off', spellcheck: 'false' });
     const realm = h(
       'select',
@@ -189,6 +214,10 @@ export async function render(main) {
         } else {
           delete out.register;
         }
+        // A value still the profile's stays the profile's (not written into the file).
+        for (const [key, value] of Object.entries(fromProfile)) {
+          if (!(key in trunk) && JSON.stringify(out[key]) === JSON.stringify(value)) delete out[key];
+        }
         if (isNew) await api('POST', '/api/trunks', { body: out });
         else await api('PUT', `/api/trunks/${encodeURIComponent(t.name)}`, { body: out });
       },
@@ -269,4 +298,42 @@ function limits(t) {
   if (t.max_calls !== undefined && t.max_calls !== null) parts.push(`${t.max_calls} calls`);
   if (t.max_cps !== undefined && t.max_cps !== null) parts.push(`${t.max_cps}/s`);
   return parts.length ? parts.join(' · ') : h('span', { class: 'muted' }, 'none');
+}
+
+// The values a trunk's profile gives (keys its section leaves out), as JSON values; those
+// TOML writes in a form JSON cannot read (header rules) are only shown.
+function profileValues(live) {
+  const out = {};
+  for (const v of live.from_profile || []) {
+    if (v.key.includes('.')) continue;
+    try {
+      out[v.key] = JSON.parse(v.value);
+    } catch {
+      /* shown in the list, not edited */
+    }
+  }
+  return out;
+}
+
+function profileNote(live) {
+  if (!live.profile) return null;
+  const values = live.from_profile || [];
+  return h(
+    'details',
+    { class: 'small', 'data-profile': live.profile },
+    h('summary', {}, pill('neutral', `profile ${live.profile}`), h('span', { class: 'muted' }, ` ${values.length} values`)),
+    values.map((v) => h('div', { class: 'mono muted' }, `${v.key} = ${v.value}`)),
+  );
+}
+
+// The realm's FQDN against the certificate it serves (what a peer verifying the SBC checks).
+function certificateNote(c) {
+  if (!c) return null;
+  return h(
+    'div',
+    { class: 'small', 'data-certificate': c.ok ? 'ok' : 'mismatch', title: c.certificate },
+    c.ok ? pill('up', 'certificate names') : pill('down', 'certificate lacks'),
+    h('span', { class: 'mono' }, ` ${c.domain}`),
+    c.reason ? h('span', { class: 'muted' }, ` — ${c.reason}`) : null,
+  );
 }

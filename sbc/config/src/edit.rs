@@ -361,6 +361,7 @@ to = "b"
         TrunkSection {
             name: name.into(),
             realm: "outside".into(),
+            profile: None,
             peers: vec![peer.into()],
             sources: None,
             codecs: None,
@@ -389,6 +390,7 @@ to = "b"
             no_target_code: None,
             refer: None,
             ice: None,
+            rtcp_mux: None,
         }
     }
 

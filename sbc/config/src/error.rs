@@ -241,6 +241,15 @@ pub enum ConfigErrorKind {
         instead: &'static str,
     },
 
+    /// A trunk's profile needs the SBC's FQDN on the trunk's realm.
+    #[error(
+        "required by trunk \"{trunk}\" (profile = \"{profile}\"): the peer identifies the SBC by its FQDN in Contact and Via, and its TLS certificate must name it"
+    )]
+    ProfileNeedsDomain {
+        trunk: String,
+        profile: &'static str,
+    },
+
     #[error("invalid packet time {value} (expected 10, 20, 30, 40 or 60 ms)")]
     InvalidPtime { value: i64 },
 

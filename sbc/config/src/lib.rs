@@ -86,8 +86,10 @@
 //! | `trunk.no_target_code` | the caller's answer when no peer is left (timeouts, 408, 503 before any provisional), `400..=699`, without Retry-After | `503` |
 //! | `trunk.refer` | what becomes of an in-dialog REFER from the trunk's peers: `"reject"` (answered 403, the call stays); `"handle"` (the SBC completes the blind transfer); `"relay"` (passed to the other leg, Refer-To rewritten to an SBC URI that maps back) | `"reject"` |
 //! | `trunk.ice` | `"off"` (ICE attributes removed, STUN dropped) or `"lite"`: the SBC is an ICE-lite agent on the trunk's legs (its `a=ice-lite`, ufrag/password and one host candidate per component on the realm's media address, `public_ip` when set; checks answered, media following their nominations) | `"off"` |
+//! | `trunk.rtcp_mux` | `"follow"` (rtcp-mux offered to the trunk when the other side offered it, used when both accept it) or `"offer"` (always offered to the trunk's peers, used with them when they accept or offer it, whatever the other side does) | `"follow"` |
 //! | `trunk.rule` (`[[trunk.rule]]`) | header manipulation rules, see `sbc_rules`: `direction`, `method`, `message`, `status`, `if_header`, `if_match`, `action`, `header`, `param`, `uri_part`, `match`, `value`; each refused with its key path (`trunk[0].rule[1].match`) when it could break a message | none |
-//! | `trunk.peers` | `[transport:]host[:port]`, non-empty, in the order calls try them; an IP takes RFC 3263's defaults (UDP, port 5060, `tls:` 5061); a DNS name is resolved by the daemon (RFC 3263: NAPTR when no transport, SRV when no port, A/AAAA; see [`resolved`]); a transport written with a name needs a listener of it in the realm | required |
+//! | `trunk.profile` | `"teams"`: a table of defaults ([`profile`]) filling every trunk key left out, before validation; the values it gave are in [`Trunk::from_profile`] and [`profile::values`] | none |
+//! | `trunk.peers` | `[transport:]host[:port]`, non-empty (may be left out when the profile gives peers), in the order calls try them; an IP takes RFC 3263's defaults (UDP, port 5060, `tls:` 5061); a DNS name is resolved by the daemon (RFC 3263: NAPTR when no transport, SRV when no port, A/AAAA; see [`resolved`]); a transport written with a name needs a listener of it in the realm | required |
 //! | `trunk.sources` | CIDRs or DNS names (A/AAAA) whose requests are this trunk's too, besides its peers' addresses; never targets | none |
 //! | `realm.media_ip`, `realm.media_ports` | `"start-end"`, even start, >= 1024 | required |
 //! | `realm.domain` | the SBC's FQDN on the realm (DNS name): host of its Via sent-by, Contact and Record-Route there; a Request-URI with it is addressed to the SBC; the daemon checks it against the realm's certificate | addresses |
@@ -213,6 +215,7 @@ pub mod network;
 mod peer;
 mod persist;
 mod ports;
+pub mod profile;
 pub mod resolved;
 mod route;
 mod schema;
@@ -237,8 +240,8 @@ pub use media::{
 pub use model::{
     Codec, Config, DEFAULT_SERVER_HEADER, DtmfInfoType, DtmfMode, DtmfPolicy, Firewall,
     FirewallPolicy, Hep, IceMode, LogFormat, Management, MediaIo, Metrics, Realm, ReferMode,
-    SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk, TrunkRegistration,
-    TrunkTls, VerifyClient,
+    RtcpMuxMode, SipLimits, SrtpMode, SrtpPolicy, System, TlsFiles, TranscodeMode, Trunk,
+    TrunkRegistration, TrunkTls, VerifyClient,
 };
 pub use peer::{Host, PeerSpec, PeerSpecError};
 pub use persist::{PersistError, VersionInfo, Versions, remove_stale_temps, write_atomic};

@@ -327,6 +327,13 @@ pub struct Trunk {
     pub refer: ReferMode,
     /// ICE on the trunk's legs (`ice`).
     pub ice: IceMode,
+    /// rtcp-mux on the trunk's legs (`rtcp_mux`).
+    pub rtcp_mux: RtcpMuxMode,
+    /// The trunk's `profile`, if it names one.
+    pub profile: Option<crate::profile::TrunkProfile>,
+    /// The keys whose effective value the profile gave (the operator wrote none), in the
+    /// profile table's order; `"rule"` when it added header rules (they run first).
+    pub from_profile: Vec<&'static str>,
 }
 
 /// `[trunk.register]`, validated.
@@ -414,6 +421,19 @@ macro_rules! named_enum {
             }
         }
     };
+}
+
+named_enum! {
+    /// rtcp-mux (RFC 5761) on a trunk's legs (`rtcp_mux = ...`).
+    RtcpMuxMode {
+        /// As the other side negotiates it: offered to the trunk when the other side
+        /// offered it, used only when both sides accept it.
+        Follow = "follow",
+        /// Always offered to the trunk's peers (the SBC's RTCP port stays in the offer
+        /// for peers that decline), and used with them when they accept it or offer it,
+        /// whatever the other side does (the SBC anchors both).
+        Offer = "offer",
+    }
 }
 
 named_enum! {

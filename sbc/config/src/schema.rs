@@ -242,6 +242,12 @@ pub struct CertificateSection {
 pub struct TrunkSection {
     pub name: String,
     pub realm: String,
+    /// A preset of defaults for a kind of peer (`"teams"`): fills every key this section
+    /// leaves out, see [`crate::profile`]. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Required unless the profile gives peers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
     /// Where this trunk's requests may come from besides its peers: CIDRs or host names
     /// (resolved to A/AAAA). Never targets of calls.
@@ -346,6 +352,11 @@ pub struct TrunkSection {
     /// an ICE-lite agent on this trunk's legs (RFC 8445 §2.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ice: Option<String>,
+    /// `"follow"` (default: rtcp-mux offered to the trunk when the other side offered
+    /// it, used when both sides accept it) or `"offer"`: always offered to the trunk's
+    /// peers and used with them when they accept it, whatever the other side does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtcp_mux: Option<String>,
 }
 
 /// `[[trunk.rule]]`: one header manipulation rule.

@@ -313,4 +313,7 @@ pub struct StreamStats {
     pub rtcp_report: RtcpStats,
     /// Quality of what this side's peer sent (loss, jitter, round trip, MOS).
     pub quality: Quality,
+    /// ICE connectivity checks the SBC's lite agent answered on this side (refused ones
+    /// are `drops` of kind `ice-auth`).
+    pub ice_checks: u64,
 }

@@ -53,6 +53,7 @@ mod mgmt;
 pub mod netconf;
 mod notify;
 pub mod observe;
+mod own_options;
 mod policy;
 #[cfg(test)]
 mod policy_tests;

@@ -5,7 +5,8 @@
 //! 1. a source that is no trunk's peer, on a realm that is not open, gets 403 (the core's
 //!    [`gate`](crate::gate) already refuses those statelessly; this is the second line);
 //! 2. RFC 3261 §8.2 screening: 416 (URI scheme), 420 (Require), 415 (body type), 406;
-//! 3. OPTIONS addressed to the SBC itself is answered 200 with Allow/Accept/Supported;
+//! 3. OPTIONS addressed to the SBC itself is answered 200 with Contact/Allow/Accept/
+//!    Supported ([`own_options`](crate::own_options): what is true for the asking side);
 //! 4. Max-Forwards 0: 483 (§16.3);
 //! 5. REGISTER goes to the realm's `registrar` trunk (403 without one);
 //! 6. an INVITE for a phone registered through the SBC (its token contact), from the
@@ -103,16 +104,7 @@ pub fn decide(
     if req.method() == Some(&Method::Options)
         && uri.as_ref().is_some_and(|u| addressed_to_us(u, realm))
     {
-        return Answer {
-            code: 200,
-            headers: vec![
-                (Known::Allow, caps.allow_header()),
-                (Known::Accept, caps.accept_header()),
-                (Known::Supported, caps.supported_header()),
-            ],
-            why: "OPTIONS to the SBC".into(),
-        }
-        .into();
+        return crate::own_options::answer(caps, realm, trunk, peer).into();
     }
     if req.max_forwards() == Some(0) {
         return Answer::new(483, "Max-Forwards exhausted").into();

@@ -9,14 +9,18 @@ use sbc_config::Config;
 use sbc_sip::registrar::RegistrarRelay;
 use sbc_sip::transaction::Peer;
 use sbc_sip::uas::Capabilities;
-use sbc_sip::{Framing, Limits, Message};
+use sbc_sip::{Framing, Known, Limits, Message};
 
 use crate::policy::{Decision, decide};
 use crate::trunks::Health;
 
 fn config() -> Config {
-    Config::from_toml_str(
-        r#"
+    config_with("")
+}
+
+/// The test configuration with `carrier_extra` appended to the carrier trunk.
+fn config_with(carrier_extra: &str) -> Config {
+    let text = r#"
 [system]
 name = "t"
 [management]
@@ -38,6 +42,7 @@ media_ports = "30000-30099"
 name = "carrier"
 realm = "outside"
 peers = ["udp:198.51.100.20:5060"]
+CARRIER_EXTRA
 [[trunk]]
 name = "pbx"
 realm = "inside"
@@ -45,10 +50,9 @@ peers = ["udp:10.0.0.20:5060"]
 [[route]]
 from = "pbx"
 to = "carrier"
-"#,
-        "/tmp",
-    )
-    .expect("valid config")
+"#;
+    Config::from_toml_str(&text.replace("CARRIER_EXTRA", carrier_extra), "/tmp")
+        .expect("valid config")
 }
 
 fn request(method: &str, uri: &str, from: &str) -> Message {
@@ -181,5 +185,51 @@ fn uri_scheme_sips_gives_tls_targets_a_sips_request_uri() {
     assert_eq!(
         call(&tls_config("uri_scheme = \"sips\"")).as_deref(),
         Some("sips:4930123@10.0.0.20:5061")
+    );
+}
+
+/// What the 200 to an OPTIONS for the SBC says: its FQDN Contact, and an Allow list
+/// true for the asking trunk (REFER only where the SBC handles it, REGISTER only on a
+/// realm with a registrar).
+#[test]
+fn the_options_answer_has_the_fqdn_contact_and_a_truthful_allow() {
+    let health_of = |c: &Config| Health::new(Instant::now(), c, "sbc".into());
+    let phones = RegistrarRelay::new("sbc");
+    let caps = Capabilities::sbc("sbc");
+    let ask = |c: &Config| {
+        let health = health_of(c);
+        match decide(
+            c,
+            &caps,
+            &request("OPTIONS", "sip:sbc1.example.com", "198.51.100.20:5060"),
+            &peer("192.0.2.1:5060", "198.51.100.20:5060"),
+            &health,
+            &phones,
+        ) {
+            Decision::Answer(a) => a,
+            other => panic!("{other:?}"),
+        }
+    };
+    let header = |a: &crate::policy::Answer, k: Known| {
+        a.headers
+            .iter()
+            .find(|(h, _)| *h == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let plain = ask(&config());
+    assert_eq!(plain.code, 200);
+    assert_eq!(
+        header(&plain, Known::Contact),
+        "<sip:sbc1.example.com:5060>"
+    );
+    assert_eq!(
+        header(&plain, Known::Allow),
+        "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO"
+    );
+    let handling = ask(&config_with(r#"refer = "handle""#));
+    assert_eq!(
+        header(&handling, Known::Allow),
+        "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER"
     );
 }

@@ -108,6 +108,9 @@ impl Shard {
             answered = Some(a);
             Ok(a.len)
         });
+        if answered.is_some() {
+            side.stats.counters.ice_checks += 1;
+        }
         let event = answered
             .filter(|a| a.nominated)
             .and_then(|a| peer_for(side, &ice, a.remote))

@@ -163,6 +163,16 @@ fn bad_checks_are_dropped_counted_and_never_latch() {
     let stats = b.shard.stats(KEY).unwrap();
     assert_eq!(stats.b.drops.get(DropKind::IceAuth), 2);
     assert_eq!(stats.b.drops.get(DropKind::Stun), 1);
+    assert_eq!(
+        stats.b.ice_checks, 0,
+        "refused checks are not answered ones"
+    );
+    // A good check is answered and counted (what the live calls view shows).
+    assert!(!matches!(
+        b.recv(Side::B, false, T_OTHER, &check("teams1", PWD, false)),
+        Verdict::Drop(_)
+    ));
+    assert_eq!(b.shard.stats(KEY).unwrap().b.ice_checks, 1);
 
     // Side A has no ICE: STUN there is dropped as before, unanswered.
     assert_eq!(

@@ -53,6 +53,61 @@ pub struct TrunkView {
     /// Each peer or source given by name (RFC 3263), and what it resolved to.
     #[serde(default)]
     pub names: Vec<NameView>,
+    /// The trunk's `profile` (`"teams"`), if any.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// The values the profile gave (keys the file does not set), each as TOML writes
+    /// it; the header rules it adds under key `profile.rule`.
+    #[serde(default)]
+    pub from_profile: Vec<ProfileValueView>,
+    /// The OPTIONS health check of each probed peer (empty when `options_interval = 0`).
+    #[serde(default)]
+    pub options: Vec<OptionsView>,
+    /// The realm's `domain` against its TLS certificate (`None`: the realm has no
+    /// domain).
+    #[serde(default)]
+    pub certificate: Option<CertificateCheckView>,
+}
+
+/// One trunk key whose value came from the trunk's profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileValueView {
+    /// `options_interval`, `profile.rule`.
+    pub key: String,
+    /// As TOML writes it: `60`, `"lite"`, `["52.112.0.0/14", "52.122.0.0/15"]`.
+    pub value: String,
+}
+
+/// What the SBC's OPTIONS to one peer found out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionsView {
+    /// `transport:ip:port` of the peer.
+    pub address: String,
+    /// `"unknown"` (no verdict yet), `"up"` (it answers) or `"down"` (it does not).
+    pub state: String,
+    /// The status code of its last final answer.
+    pub last_code: Option<u16>,
+    /// Seconds since that answer.
+    pub last_answer_ago: Option<u64>,
+    /// OPTIONS sent to it so far.
+    pub probes_sent: u64,
+    /// Failed probes in a row.
+    pub failures: u32,
+    /// Why the last failed probe failed (`no answer`, `status 503`).
+    pub last_failure: Option<String>,
+}
+
+/// A realm's FQDN (`domain`) checked against the names of its TLS certificate, as a
+/// peer verifying the SBC would (wildcards included).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateCheckView {
+    pub domain: String,
+    /// The certificate file.
+    pub certificate: String,
+    /// Whether the certificate is valid for `domain` (a subjectAltName names it).
+    pub ok: bool,
+    /// Why not, or why the file could not be read.
+    pub reason: Option<String>,
 }
 
 /// A trunk peer or source given by name.
@@ -207,6 +262,24 @@ pub struct StreamSideView {
     /// Call quality of what this side's peer sent, and what the peer reported in RTCP.
     #[serde(default)]
     pub quality: QualityView,
+    /// ICE-lite on this side (`None`: no ICE).
+    #[serde(default)]
+    pub ice: Option<IceView>,
+}
+
+/// The SBC's ICE-lite agent on one side of a stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IceView {
+    /// The SBC's `a=ice-ufrag` on this side (its credentials are set).
+    pub local_ufrag: String,
+    /// The peers' `a=ice-ufrag`s (one per fork that gave one).
+    pub remote_ufrags: Vec<String>,
+    /// Connectivity checks answered (authenticated).
+    pub checks: u64,
+    /// Checks refused (bad MESSAGE-INTEGRITY, unknown ufrag): the `ice-auth` drops.
+    pub refused: u64,
+    /// Where media goes: the source of the last nominating check (`None`: not yet).
+    pub nominated: Option<String>,
 }
 
 /// Call quality of one side of a stream (what its peer sent).

@@ -287,9 +287,13 @@ fn components() -> Value {
     let b = json!({"type": "boolean"});
     json!({
         "Trunk": {"type": "object", "additionalProperties": false,
-            "required": ["name", "realm", "peers"],
+            "required": ["name", "realm"],
+            "description": "peers is required unless the profile gives them",
             "properties": {
-                "name": s, "realm": s, "peers": string_list(), "codecs": string_list(),
+                "name": s, "realm": s,
+                "profile": {"enum": sbc_config::profile::TrunkProfile::NAMES,
+                    "description": "a preset filling every key the trunk leaves out"},
+                "peers": string_list(), "codecs": string_list(),
                 "dtmf": {"enum": registry::DTMF_MODES.iter().map(|c| c.value).collect::<Vec<_>>()},
                 "dtmf_info_type": {"enum": registry::DTMF_INFO_TYPES.iter().map(|c| c.value).collect::<Vec<_>>()},
                 "show_digits": b,
@@ -365,7 +369,10 @@ fn components() -> Value {
             "lost": i, "jitter": {"type": "number", "description": "milliseconds"},
             "dropped": {"type": "object", "additionalProperties": i,
                 "description": "packets that went no further, per reason: unprotect (SRTP authentication failed), replay, foreign, junk, ..."},
-            "quality": {"$ref": "#/components/schemas/Quality"}}},
+            "quality": {"$ref": "#/components/schemas/Quality"},
+            "ice": {"type": ["object", "null"], "description": "the SBC's ICE-lite agent on this side; null: no ICE",
+                "properties": {"local_ufrag": s, "remote_ufrags": string_list(), "checks": i, "refused": i,
+                    "nominated": {"type": ["string", "null"], "description": "source of the last nominating check: where media goes"}}}}},
         "Quality": {"type": "object", "description": "call quality of what this side's peer sent", "properties": {
             "source": {"enum": ["userspace", "rtcp", "none"], "description": "userspace: the SBC's own counts; rtcp: the other peer's receiver reports (kernel-forwarded media)"},
             "loss_pct": {"type": "number"}, "jitter_ms": {"type": "number"},

@@ -117,17 +117,24 @@ pub fn answer(
     for index in (0..n).filter(|i| accepted[*i]) {
         let (theirs, ours) = (&offered[index], &peer[index]);
         // rtcp-mux is on when offered and accepted (RFC 5761 §5.1.1); an answer cannot
-        // turn it on alone.
-        let mux = theirs.spec.rtcp_mux && ours.spec.rtcp_mux;
-        if ours.spec.rtcp_mux && !mux {
-            sdp.media[index].set_rtcp_mux(false);
+        // turn it on alone. Each leg on its own: a leg with `rtcp_mux = "offer"` was
+        // offered mux by the SBC (answerer) or gets it from the SBC (offerer) whatever
+        // the other leg does; otherwise mux is on for both or for neither.
+        let answerer_mux =
+            ours.spec.rtcp_mux && (theirs.spec.rtcp_mux || call.leg(from).rtcp_mux_offer);
+        let offerer_mux =
+            theirs.spec.rtcp_mux && (ours.spec.rtcp_mux || call.leg(offerer).rtcp_mux_offer);
+        let m = &mut sdp.media[index];
+        if offerer_mux && !m.rtcp_mux() {
+            m.remove_rtcp();
         }
-        let answerer = if mux {
+        m.set_rtcp_mux(offerer_mux);
+        let answerer = if answerer_mux {
             ours.spec.clone()
         } else {
             ours.unmuxed()
         };
-        let offerer_spec = if mux {
+        let offerer_spec = if offerer_mux {
             theirs.spec.clone()
         } else {
             theirs.unmuxed()

@@ -55,6 +55,9 @@ pub struct Leg {
     pub srtp: LegSrtp,
     /// The SBC is an ICE-lite agent on this leg (the trunk's `ice = "lite"`).
     pub ice: bool,
+    /// The SBC offers rtcp-mux on this leg and uses it with the leg's peer whatever the
+    /// other leg does (the trunk's `rtcp_mux = "offer"`).
+    pub rtcp_mux_offer: bool,
 }
 
 impl Leg {
@@ -103,6 +106,9 @@ impl Leg {
         let ice = config
             .trunk(name)
             .is_some_and(|t| t.ice == sbc_config::IceMode::Lite);
+        let rtcp_mux_offer = config
+            .trunk(name)
+            .is_some_and(|t| t.rtcp_mux == sbc_config::RtcpMuxMode::Offer);
         let sdp_ip = realm.advertised_media_ip();
         let origin = Origin::new("-", session_id(seed, call, side), 1, sdp_ip);
         Ok(Leg {
@@ -122,6 +128,7 @@ impl Leg {
                 policy,
             },
             ice,
+            rtcp_mux_offer,
         })
     }
 }

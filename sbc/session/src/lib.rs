@@ -82,6 +82,8 @@ mod tests_dtmf;
 #[cfg(test)]
 mod tests_ice;
 #[cfg(test)]
+mod tests_rtcp_mux;
+#[cfg(test)]
 mod tests_transcode;
 #[cfg(test)]
 mod tests_transfer;

@@ -211,6 +211,16 @@ pub fn offer(
     // ICE-lite legs: the peer's ufrag to the engine, the SBC's lines towards `to`.
     super::ice::from_peer(call, keys, ops, from, fork, ice_remote, &anchored)?;
     super::ice::to_peer(call, keys, ops, to, &mut sdp, &anchored)?;
+    if call.leg(to).rtcp_mux_offer {
+        // After the ICE lines: component 2 stays a candidate for a peer that declines.
+        for m in sdp
+            .media
+            .iter_mut()
+            .filter(|m| !m.is_rejected() && m.is_rtp())
+        {
+            m.set_rtcp_mux(true);
+        }
+    }
     Ok(call.leg_mut(to).origin.stamp(&mut sdp))
 }
 

@@ -63,6 +63,31 @@ fn the_first_probe_is_jittered_within_one_interval_and_is_a_proper_options() {
     assert_ne!(a.header(Known::Via), b.header(Known::Via));
 }
 
+/// A long interval (Teams: 60 s) does not delay the first probe beyond
+/// `FIRST_PROBE_SPREAD`, whatever the random draw.
+#[test]
+fn the_first_probe_of_a_long_interval_comes_within_the_spread() {
+    for random in [0, 1, 41, 4_999, 59_999, u64::MAX] {
+        let mut monitor = HealthMonitor::new(None);
+        let start = Instant::now();
+        monitor
+            .add(
+                start,
+                target(Transport::Tls, 5061),
+                HealthConfig::every(Duration::from_secs(60)),
+                random,
+            )
+            .expect("valid");
+        let (at, _, timer) = monitor.next_timer().expect("armed");
+        assert_eq!(timer, HealthTimer::Probe);
+        assert!(
+            at < start + sbc_sip::health::FIRST_PROBE_SPREAD,
+            "random {random}: {:?}",
+            at - start
+        );
+    }
+}
+
 #[test]
 fn tcp_and_tls_peers_get_matching_uris() {
     let mut rig = Rig::new();

@@ -7,23 +7,38 @@ use super::Validator;
 use crate::error::{ConfigError, ConfigErrorKind as K, ConfigErrors};
 use crate::schema::RuleSection;
 
-/// The rules of trunk `p`; `None` when one was refused (each refusal recorded).
-pub(super) fn rules(v: &mut Validator<'_>, p: &str, raw: &[RuleSection]) -> Option<RuleSet> {
-    match check_rules(p, raw) {
-        Ok(rules) => Some(rules),
-        Err(ConfigErrors(errors)) => {
-            for e in errors {
-                v.err(e.path, e.kind);
+/// The rules of trunk `p`: its profile's (`profile`, checked under `<p>.profile`) first,
+/// then its own; `None` when one was refused (each refusal recorded).
+pub(super) fn rules(
+    v: &mut Validator<'_>,
+    p: &str,
+    profile: &[RuleSection],
+    raw: &[RuleSection],
+) -> Option<RuleSet> {
+    let mut all = Vec::with_capacity(profile.len() + raw.len());
+    let mut ok = true;
+    for (prefix, list) in [(format!("{p}.profile"), profile), (p.to_owned(), raw)] {
+        match check_list(&prefix, list) {
+            Ok(rules) => all.extend(rules),
+            Err(ConfigErrors(errors)) => {
+                ok = false;
+                for e in errors {
+                    v.err(e.path, e.kind);
+                }
             }
-            None
         }
     }
+    ok.then(|| RuleSet::new(all))
 }
 
 /// Checks `raw` as the rules under key path `prefix` (`trunk[0]`, or `""` for rules on
 /// their own, as the management API's rule tester sends them): every refusal is an
 /// error at `<prefix>.rule[j].<key>`.
 pub fn check_rules(prefix: &str, raw: &[RuleSection]) -> Result<RuleSet, ConfigErrors> {
+    check_list(prefix, raw).map(RuleSet::new)
+}
+
+fn check_list(prefix: &str, raw: &[RuleSection]) -> Result<Vec<Rule>, ConfigErrors> {
     let mut errors = Vec::new();
     let mut rules = Vec::with_capacity(raw.len());
     for (j, r) in raw.iter().enumerate() {
@@ -53,7 +68,7 @@ pub fn check_rules(prefix: &str, raw: &[RuleSection]) -> Result<RuleSet, ConfigE
         }
     }
     if errors.is_empty() {
-        Ok(RuleSet::new(rules))
+        Ok(rules)
     } else {
         Err(ConfigErrors(errors))
     }

@@ -8,8 +8,11 @@ use super::Validator;
 use super::realms::RealmOut;
 use crate::Cidr;
 use crate::error::ConfigErrorKind as K;
-use crate::model::{Codec, IceMode, ReferMode, TlsFiles, TranscodeMode, Trunk, TrunkTls};
+use crate::model::{
+    Codec, IceMode, ReferMode, RtcpMuxMode, TlsFiles, TranscodeMode, Trunk, TrunkTls,
+};
 use crate::peer::PeerSpec;
+use crate::profile::{self, Applied, TrunkProfile};
 use crate::schema::TrunkSection;
 
 fn family(ip: IpAddr) -> &'static str {
@@ -100,20 +103,25 @@ pub(super) fn trunks(
     realms: &[RealmOut],
 ) -> (Vec<Option<Trunk>>, HashMap<IpAddr, Vec<usize>>) {
     let mut peer_index: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+    let applied: Vec<Applied> = raw.iter().map(profile::apply).collect();
+    let sections: Vec<TrunkSection> = applied.iter().map(|a| a.section.clone()).collect();
     let trunks = (0..raw.len())
-        .map(|i| trunk(v, i, raw, realms, &mut peer_index))
+        .map(|i| trunk(v, i, &applied[i], &sections, realms, &mut peer_index))
         .collect();
     (trunks, peer_index)
 }
 
+/// One trunk, `applied` being its section with its profile's defaults filled in and
+/// `all` every trunk's (peers are unique per realm across them).
 fn trunk(
     v: &mut Validator<'_>,
     i: usize,
+    applied: &Applied,
     all: &[TrunkSection],
     realms: &[RealmOut],
     peer_index: &mut HashMap<IpAddr, Vec<usize>>,
 ) -> Option<Trunk> {
-    let t = &all[i];
+    let t = &applied.section;
     let p = format!("trunk[{i}]");
     let name = v.name(&format!("{p}.name"), p.clone(), &t.name);
     let realm = realms.iter().find(|r| r.raw_name == t.realm);
@@ -125,6 +133,7 @@ fn trunk(
             },
         );
     }
+    let profile_ok = profile_needs(v, &p, t, applied.profile, realms);
 
     let mut peers = Vec::new();
     let mut specs = Vec::new();
@@ -268,7 +277,7 @@ fn trunk(
         None => s.host_port(),
     });
     let register = super::registration::register(v, &p, t.register.as_ref(), first_peer);
-    let rules = super::rules::rules(v, &p, &t.rules);
+    let rules = super::rules::rules(v, &p, &applied.rules, &t.rules);
     let invite_timeout = v
         .int(
             &format!("{p}.invite_timeout_ms"),
@@ -298,6 +307,16 @@ fn trunk(
             }),
         ),
     };
+    let rtcp_mux = match t.rtcp_mux.as_deref() {
+        None => Some(RtcpMuxMode::Follow),
+        Some(s) => v.check(
+            format!("{p}.rtcp_mux"),
+            RtcpMuxMode::from_name(s).ok_or_else(|| K::InvalidChoice {
+                value: s.to_owned(),
+                expected: RtcpMuxMode::NAMES,
+            }),
+        ),
+    };
     Some(Trunk {
         name: name?,
         realm: realm.map(|r| r.raw_name.clone())?,
@@ -323,7 +342,53 @@ fn trunk(
         no_target_code: no_target_code?,
         refer: refer?,
         ice: ice?,
+        rtcp_mux: rtcp_mux?,
+        profile: profile_ok.then_some(applied.profile)?,
+        from_profile: applied.from_profile.clone(),
     })
+}
+
+/// The `profile` key: a known name, and what the profile needs of the rest of the file
+/// (Teams: the realm's `domain`). `false` when something was reported.
+fn profile_needs(
+    v: &mut Validator<'_>,
+    p: &str,
+    t: &TrunkSection,
+    profile: Option<TrunkProfile>,
+    realms: &[RealmOut],
+) -> bool {
+    let Some(name) = t.profile.as_deref() else {
+        return true;
+    };
+    let Some(profile) = profile else {
+        v.err(
+            format!("{p}.profile"),
+            K::InvalidChoice {
+                value: name.to_owned(),
+                expected: TrunkProfile::NAMES,
+            },
+        );
+        return false;
+    };
+    let realm = realms
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.raw_name == t.realm);
+    let Some((j, Some(realm))) = realm.map(|(j, r)| (j, r.realm.as_ref())) else {
+        // An unknown or invalid realm is reported where it is.
+        return true;
+    };
+    if profile.needs_domain() && realm.domain.is_none() {
+        v.err(
+            format!("realm[{j}].domain"),
+            K::ProfileNeedsDomain {
+                trunk: t.name.clone(),
+                profile: profile.as_str(),
+            },
+        );
+        return false;
+    }
+    true
 }
 
 /// `refer`: one of [`ReferMode::NAMES`], and one the SBC implements.

@@ -157,6 +157,11 @@ impl Core {
             registrations,
             listed,
         );
+        for view in &mut snapshot.trunks {
+            if let Some(t) = self.config.trunk(&view.name) {
+                view.options = crate::mgmt::trunk_checks::options_views(health, t, now);
+            }
+        }
         snapshot.trunk_registrations = self.registrations.views(now);
         snapshot.draining = self.drain.is_on();
         snapshot.bans = self

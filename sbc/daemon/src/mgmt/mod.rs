@@ -12,7 +12,9 @@
 pub mod apply;
 pub mod cert;
 pub mod hook;
+mod ice_view;
 pub mod names;
+pub(crate) mod trunk_checks;
 pub mod views;
 
 use std::path::Path;

@@ -12,8 +12,8 @@ use super::hook::LegMedia;
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp, Side, StreamKey, StreamStats};
 use sbc_mgmt::live::{
-    CallView, DigitView, LegView, PeerView, RegistrationView, Snapshot, StreamSideView, StreamView,
-    TrunkView,
+    CallView, DigitView, LegView, PeerView, ProfileValueView, RegistrationView, Snapshot,
+    StreamSideView, StreamView, TrunkView,
 };
 
 /// Window calls per second are averaged over.
@@ -42,6 +42,8 @@ struct StreamRecord {
     latched: [Option<SocketAddr>; 2],
     stats: [StreamStats; 2],
     clock_rate: u32,
+    /// ICE-lite per side (`None`: no ICE there).
+    ice: [Option<super::ice_view::IceRecord>; 2],
 }
 
 /// Calls and streams as the UI shows them.
@@ -50,6 +52,7 @@ pub struct Views {
     calls: BTreeMap<u64, CallRecord>,
     streams: BTreeMap<StreamKey, StreamRecord>,
     starts: VecDeque<Instant>,
+    cert_checks: super::trunk_checks::CertChecks,
 }
 
 /// One relayed call, as the core knows it when the engine accepts it.
@@ -164,6 +167,21 @@ impl Views {
                     s.clock_rate = *rate;
                 }
             }
+            MediaOp::Ice {
+                stream,
+                side,
+                local,
+                remote_ufrag,
+                ..
+            } => {
+                if let Some(s) = self.streams.get_mut(stream) {
+                    super::ice_view::on_op(
+                        &mut s.ice[side_index(*side)],
+                        local.as_ref(),
+                        remote_ufrag.as_deref(),
+                    );
+                }
+            }
             MediaOp::Close { stream } => {
                 self.streams.remove(stream);
             }
@@ -174,10 +192,14 @@ impl Views {
     pub fn on_media_event(&mut self, ev: &MediaEvent) {
         match ev {
             MediaEvent::Latched {
-                stream, side, addr, ..
+                stream,
+                side,
+                addr,
+                reason,
             } => {
                 if let Some(s) = self.streams.get_mut(stream) {
                     s.latched[side_index(*side)] = Some(*addr);
+                    super::ice_view::on_latched(&mut s.ice[side_index(*side)], *addr, *reason);
                 }
             }
             MediaEvent::Stats { stream, a, b } => {
@@ -256,10 +278,13 @@ impl Views {
         } else {
             Vec::new()
         };
+        let cert_checks = &mut self.cert_checks;
+        let profile_values = sbc_config::profile::values(config.file());
         let trunks = config
             .trunks()
             .iter()
-            .map(|t| TrunkView {
+            .enumerate()
+            .map(|(i, t)| TrunkView {
                 name: t.name.clone(),
                 realm: t.realm.clone(),
                 peers: t
@@ -273,6 +298,11 @@ impl Views {
                 active_calls: active(&t.name),
                 down: t.down_reason(),
                 names: super::names::views(t, now, &|p| peer_up(&t.name, p)),
+                profile: t.profile.map(|p| p.as_str().to_owned()),
+                from_profile: profile_view(&profile_values, i),
+                // Filled in by the core, from its trunk health.
+                options: Vec::new(),
+                certificate: cert_checks.check(config.realm_of(t)),
             })
             .collect();
         Snapshot {
@@ -315,6 +345,20 @@ impl Views {
     }
 }
 
+/// The values trunk `i`'s profile gave, keyed without the `trunk[i].` prefix.
+fn profile_view(values: &[sbc_config::profile::ProfileValue], i: usize) -> Vec<ProfileValueView> {
+    let prefix = format!("trunk[{i}].");
+    values
+        .iter()
+        .filter_map(|v| {
+            Some(ProfileValueView {
+                key: v.path.strip_prefix(&prefix)?.to_owned(),
+                value: v.value.clone(),
+            })
+        })
+        .collect()
+}
+
 fn side_view(s: &StreamRecord, i: usize) -> StreamSideView {
     let st = s.stats[i];
     let rate = if s.clock_rate == 0 {
@@ -336,6 +380,7 @@ fn side_view(s: &StreamRecord, i: usize) -> StreamSideView {
             .map(|(k, n)| (k.name().to_owned(), n))
             .collect(),
         quality: crate::observe::quality::view(&st, rate),
+        ice: super::ice_view::view(s.ice[i].as_ref(), &st),
     }
 }
 

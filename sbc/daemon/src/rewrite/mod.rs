@@ -45,6 +45,10 @@ pub struct Rewriter {
     agent_by_listener: HashMap<SocketAddr, String>,
     /// (listener address, peer IP) → that trunk's rules, for trunks that have some.
     rules: HashMap<(SocketAddr, IpAddr), Arc<TrunkRules>>,
+    /// (listener address, `sources` network) → that trunk's rules, in file order: for
+    /// peers that send from addresses other than their targets' (Microsoft Teams' SIP
+    /// proxies answer and call from anywhere in its published ranges).
+    source_rules: Vec<(SocketAddr, sbc_config::Cidr, Arc<TrunkRules>)>,
     limits: Limits,
     /// The last message received on each leg, while some rule reads the other leg.
     other_legs: other_leg::OtherLegs,
@@ -62,6 +66,7 @@ impl Rewriter {
             }
         }
         let mut rules = HashMap::new();
+        let mut source_rules = Vec::new();
         for trunk in config.trunks().iter().filter(|t| !t.rules.is_empty()) {
             let entry = Arc::new(TrunkRules {
                 trunk: trunk.name.clone(),
@@ -71,6 +76,14 @@ impl Rewriter {
                 for peer in &trunk.peers {
                     rules.insert((l.addr, peer.addr.ip().to_canonical()), entry.clone());
                 }
+                for ip in &trunk.resolved_sources {
+                    rules
+                        .entry((l.addr, ip.to_canonical()))
+                        .or_insert_with(|| entry.clone());
+                }
+                for net in &trunk.sources {
+                    source_rules.push((l.addr, *net, entry.clone()));
+                }
             }
         }
         let sip = config.sip();
@@ -79,6 +92,7 @@ impl Rewriter {
         Rewriter {
             agent_by_listener,
             rules,
+            source_rules,
             limits: Limits {
                 max_message_size: sip.max_message_size,
                 max_headers: sip.max_headers,
@@ -123,7 +137,7 @@ impl Rewriter {
                 t.payload = payload;
             }
         }
-        let Some(r) = self.rules.get(&(t.local, t.remote.ip().to_canonical())) else {
+        let Some(r) = self.trunk_rules(t.local, t.remote.ip()) else {
             return;
         };
         if r.rules.acts_on(Direction::Outbound) {
@@ -140,6 +154,18 @@ impl Rewriter {
         }
     }
 
+    /// The rules of the trunk `remote` belongs to on `local`'s realm: by peer address,
+    /// then by `sources` network (as [`Config::trunk_for_source_in`] decides).
+    fn trunk_rules(&self, local: SocketAddr, remote: IpAddr) -> Option<&Arc<TrunkRules>> {
+        let ip = remote.to_canonical();
+        self.rules.get(&(local, ip)).or_else(|| {
+            self.source_rules
+                .iter()
+                .find(|(l, net, _)| *l == local && net.contains(ip))
+                .map(|(_, _, r)| r)
+        })
+    }
+
     /// `msg` from `peer` after its trunk's inbound rules (itself when none apply),
     /// recorded as its leg's last message when some rule reads the other leg.
     pub fn inbound(&mut self, msg: Message, peer: &Peer) -> Message {
@@ -149,10 +175,7 @@ impl Rewriter {
     }
 
     fn inbound_rules(&self, msg: Message, peer: &Peer) -> Message {
-        let Some(r) = self
-            .rules
-            .get(&(peer.local, peer.remote.ip().to_canonical()))
-        else {
+        let Some(r) = self.trunk_rules(peer.local, peer.remote.ip()) else {
             return msg;
         };
         if !r.rules.acts_on(Direction::Inbound) {

@@ -37,6 +37,7 @@ media_ports = "21000-21099"
 name = "carrier"
 realm = "outside"
 peers = ["udp:127.0.0.2:5060"]
+sources = ["127.0.1.0/24"]
 
 [[trunk.rule]]
 message = "request"
@@ -214,4 +215,20 @@ fn without_a_rule_reading_the_other_leg_nothing_is_kept() {
     let _ = r.inbound(message(OPTIONS), &peer);
     r.call_started(1, "c1", "c2");
     assert_eq!(r.other_legs.kept(), 0);
+}
+
+/// A trunk's `sources` are its peers for its rules too: an answer to a request from
+/// anywhere in them (Teams' proxies send from their whole ranges) gets the outbound
+/// rules, and what they send the inbound ones.
+#[test]
+fn rules_follow_the_trunks_sources() {
+    let r = rewriter();
+    let mut t = transmit("127.0.0.1:5060", "127.0.1.77:5061");
+    r.outbound(&mut t);
+    let text = String::from_utf8(t.payload).expect("utf-8");
+    assert!(text.contains("X-To-Carrier: yes\r\n"), "{text}");
+    let mut stranger = transmit("127.0.0.1:5060", "127.0.2.1:5060");
+    r.outbound(&mut stranger);
+    let text = String::from_utf8(stranger.payload).expect("utf-8");
+    assert!(!text.contains("X-To-Carrier"), "{text}");
 }

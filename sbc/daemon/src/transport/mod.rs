@@ -18,7 +18,7 @@
 //! | `certs`, `clients` | PEM files to rustls server (per realm) and client (per trunk) configs; a trunk without its own client certificate presents its realm's `domain` certificate |
 //! | `outbound`, `queue` | transmits to sockets and connection write queues |
 
-mod certs;
+pub(crate) mod certs;
 mod clients;
 mod connect;
 mod identities;

@@ -112,6 +112,15 @@ impl Health {
             .is_some_and(|h| h == health::Health::Down)
     }
 
+    /// What the OPTIONS probes of `peer` of `trunk` found out (`None`: not probed).
+    pub fn status(&self, trunk: &str, peer: &TransportAddr) -> Option<&PeerStatus> {
+        let key = PeerKey {
+            trunk: trunk.to_owned(),
+            peer: *peer,
+        };
+        self.ids.get(&key).and_then(|&id| self.monitor.status(id))
+    }
+
     /// Seconds after which a Down peer of `trunk` will have been probed again (for
     /// Retry-After when every peer is Down).
     pub fn retry_after(&self, trunk: &str) -> u64 {

@@ -79,7 +79,8 @@ pub fn status_of(state: &AppState, snap: &Snapshot) -> StatusView {
                         .collect(),
                     active_calls: 0,
                     down: None,
-                    names: Vec::new(),
+                    profile: t.profile.map(|p| p.as_str().to_owned()),
+                    ..TrunkView::default()
                 })
         })
         .collect();

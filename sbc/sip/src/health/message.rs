@@ -32,10 +32,11 @@ pub(crate) fn peer_uri(target: &ProbeTarget) -> String {
 }
 
 /// An OPTIONS out of any dialog (§11.1, §8.1.1): Request-URI and To the peer's address,
-/// From the SBC on that side with a tag, one Via with a fresh branch and `rport`
-/// (RFC 3581), Max-Forwards 70, Contact (`sips:` when the Request-URI is, §8.1.1.8), and
-/// Accept naming the one body type the SBC handles (§11.1: what the answer's
-/// capabilities should be described for).
+/// From the SBC on that side with a tag (no userinfo in any of its URIs: the host is the
+/// resource, RFC 3261 §19.1.1, and Microsoft Teams Direct Routing refuses a user part),
+/// one Via with a fresh branch and `rport` (RFC 3581), Max-Forwards 70, Contact (`sips:`
+/// when the Request-URI is, §8.1.1.8), and Accept naming the one body type the SBC
+/// handles (§11.1: what the answer's capabilities should be described for).
 pub(crate) fn options_request(target: &ProbeTarget, f: &ProbeFields<'_>) -> Message {
     let uri = peer_uri(target);
     let sips = target.sips && target.peer.transport == Transport::Tls;
@@ -52,7 +53,12 @@ pub(crate) fn options_request(target: &ProbeTarget, f: &ProbeFields<'_>) -> Mess
     m.push_header(Known::MaxForwards, "70");
     m.push_header(
         Known::From,
-        format!("<sip:sbc@{}>;tag={}", target.advertised, f.from_tag),
+        format!(
+            "<{}:{}>;tag={}",
+            if sips { "sips" } else { "sip" },
+            target.advertised,
+            f.from_tag
+        ),
     );
     m.push_header(Known::To, format!("<{uri}>"));
     m.push_header(Known::CallId, f.call_id);
@@ -78,5 +84,53 @@ pub fn is_alive(status: u16) -> Result<(), ProbeFailure> {
     match status {
         408 | 503 => Err(ProbeFailure::Status(status)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transaction::Peer;
+
+    /// The probe Microsoft Teams Direct Routing expects ("Direct Routing - SIP
+    /// protocol"): `sip:` URIs without userinfo, the SBC's FQDN in Via, From and Contact,
+    /// `transport=tls` on the Contact.
+    #[test]
+    fn a_tls_probe_has_no_userinfo_and_the_fqdn_contact() {
+        let target = ProbeTarget {
+            name: "teams".into(),
+            peer: Peer {
+                transport: Transport::Tls,
+                local: "192.0.2.10:5061".parse().expect("addr"),
+                remote: "52.114.148.0:5061".parse().expect("addr"),
+            },
+            advertised: "sbc1.example.com:5061".into(),
+        };
+        let fields = ProbeFields {
+            call_id: "c1",
+            from_tag: "t1",
+            cseq: 1,
+            branch_random: 7,
+            user_agent: None,
+        };
+        let m = options_request(&target, &fields);
+        let text = String::from_utf8(m.to_bytes()).expect("utf-8");
+        assert!(
+            text.starts_with("OPTIONS sip:52.114.148.0:5061;transport=tls SIP/2.0\r\n"),
+            "{text}"
+        );
+        assert_eq!(
+            m.header(Known::From),
+            Some("<sip:sbc1.example.com:5061>;tag=t1")
+        );
+        assert_eq!(
+            m.header(Known::Contact),
+            Some("<sip:sbc1.example.com:5061;transport=tls>")
+        );
+        assert!(
+            m.header(Known::Via)
+                .is_some_and(|v| v.starts_with("SIP/2.0/TLS sbc1.example.com:5061;"))
+        );
+        assert!(!text.contains('@') && !text.contains("sips:"), "{text}");
     }
 }

@@ -64,5 +64,5 @@ pub use config::{
     DEFAULT_UP_AFTER, HealthConfig, HealthError, ProbeTarget,
 };
 pub use message::is_alive;
-pub use monitor::HealthMonitor;
+pub use monitor::{FIRST_PROBE_SPREAD, HealthMonitor};
 pub use state::{Health, HealthTimer, PeerId, PeerStatus, ProbeFailure};

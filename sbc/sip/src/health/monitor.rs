@@ -9,6 +9,9 @@ use super::state::{Health, HealthTimer, PeerId, PeerStatus, ProbeFailure};
 use crate::transaction::{ClientTxId, Peer};
 use crate::wire::Message;
 
+/// The first probe of a new peer comes within this time (or its interval when shorter).
+pub const FIRST_PROBE_SPREAD: Duration = Duration::from_secs(5);
+
 /// Watches peers with OPTIONS; see the [module docs](super) for the run loop.
 #[derive(Debug, Default)]
 pub struct HealthMonitor {
@@ -59,7 +62,9 @@ impl HealthMonitor {
     }
 
     /// Starts watching `target`: Unknown, first probe at a random point of the first
-    /// `interval` (from `random`).
+    /// `interval`, at most [`FIRST_PROBE_SPREAD`] (from `random`): peers are not all
+    /// probed at once, and a peer that takes calls only once it has seen the SBC's
+    /// OPTIONS (Microsoft Teams Direct Routing) is not kept waiting a whole interval.
     pub fn add(
         &mut self,
         now: Instant,
@@ -70,7 +75,8 @@ impl HealthMonitor {
         config.validate()?;
         self.next_id += 1;
         let id = PeerId(self.next_id);
-        let jitter_ms = u64::try_from(config.interval.as_millis()).unwrap_or(u64::MAX);
+        let spread = config.interval.min(FIRST_PROBE_SPREAD);
+        let jitter_ms = u64::try_from(spread.as_millis()).unwrap_or(u64::MAX);
         let first = now + Duration::from_millis(mix(random) % jitter_ms.max(1));
         self.peers.insert(
             id,
@@ -158,6 +164,7 @@ impl HealthMonitor {
         if let Some(id) = id {
             if let Some(entry) = self.peers.get_mut(&id) {
                 entry.status.last_status = Some(status);
+                entry.status.last_answer = Some(now);
             }
             self.conclude(now, id, is_alive(status));
         }

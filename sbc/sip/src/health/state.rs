@@ -77,6 +77,8 @@ pub struct PeerStatus {
     pub last_failure: Option<ProbeFailure>,
     /// Status code of the last final response.
     pub last_status: Option<u16>,
+    /// When the last final response (any code) arrived.
+    pub last_answer: Option<Instant>,
     /// Time from sending the last successful probe to its final response.
     pub last_rtt: Option<Duration>,
     /// OPTIONS sent so far.
@@ -92,6 +94,7 @@ impl PeerStatus {
             successes: 0,
             last_failure: None,
             last_status: None,
+            last_answer: None,
             last_rtt: None,
             probes_sent: 0,
         }
