@@ -68,6 +68,9 @@ pub struct Relay {
     /// Session-Expires of the request when its sender supports session timers: put in
     /// a 2xx that lacks one, making the sender the refresher (RFC 4028 §8.2, as a proxy).
     pub session_expires: Option<u32>,
+    /// A relayed REFER's token (`refer = "relay"`): freed at once when the far side
+    /// refuses the REFER, or does not answer it.
+    pub refer_token: Option<String>,
 }
 
 /// A 2xx to an INVITE the SBC sent and retransmits until the ACK comes (§13.3.1.4).
