@@ -113,6 +113,8 @@ pub enum Purpose {
     Transfer,
     /// That INVITE once answered and bridged: it lingers to re-ACK a retransmitted 2xx.
     TransferAnswered { side: Side, cseq: u32 },
+    /// The SBC's re-INVITE taking a kept party off hold after a transfer (`resume.rs`).
+    Resume(super::resume::ResumeInvite),
     /// An INVITE to a target abandoned after `invite_timeout` (no longer retransmitted):
     /// a late provisional response gets the CANCEL held back for it, a late 2xx an ACK
     /// and a BYE on the leg it would have set up.
@@ -201,6 +203,8 @@ pub struct Call {
     pub retired: Option<Dialog>,
     /// Transfers completed in this call ([`MAX_TRANSFERS`](super::transfer_call::MAX_TRANSFERS)).
     pub transfers: u8,
+    /// A kept party to take off hold after a transfer, until its re-INVITE is answered.
+    pub resume: Option<super::resume::PendingResume>,
 }
 
 impl Call {
