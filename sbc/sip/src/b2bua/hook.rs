@@ -132,7 +132,7 @@ pub trait SessionHook {
     /// (`sendonly`/`inactive`, the referrer's hold relayed) and the new party's answer
     /// sends and receives, the offer that takes the kept party off hold: the same
     /// description with `sendrecv` and its `o=` version one higher. `None`: nothing to
-    /// resume (the default).
+    /// resume (the default; a hook wrapping another must pass this on, as every method).
     fn resume_offer(
         &mut self,
         _call: CallId,
