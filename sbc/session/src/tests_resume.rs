@@ -219,14 +219,22 @@ fn line<'a>(sdp: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {prefix} in {sdp}"))
 }
 
-#[test]
-fn a_kept_party_held_before_the_refer_is_resumed_after_a_491() {
+/// What a transfer left: the SBC's answer to the carrier's INVITE and, when the PBX held
+/// the carrier first, the re-INVITE that held it.
+struct Transferred {
+    lab: Lab,
+    first: Message,
+    held: Option<Message>,
+}
+
+/// A call carrier -> PBX, the carrier held by the PBX first when `hold`, then referred by
+/// the PBX to the target, which answers `sendrecv`.
+fn transferred(call_id: &str, hold: bool) -> Transferred {
     let mut lab = Lab::new();
     let (carrier, pbx) = (peer(SBC_OUTSIDE, CARRIER), peer(SBC_INSIDE, PBX));
-    // The call: carrier -> PBX, answered, ACKed.
     let invite = format!(
         "INVITE sip:1000@{SBC_OUTSIDE} SIP/2.0\r\nVia: SIP/2.0/UDP {CARRIER};branch=z9hG4bKc1\r\n\
-         From: <sip:a@{CARRIER}>;tag=c1\r\nTo: <sip:1000@{SBC_OUTSIDE}>\r\nCall-ID: held-1\r\n\
+         From: <sip:a@{CARRIER}>;tag=c1\r\nTo: <sip:1000@{SBC_OUTSIDE}>\r\nCall-ID: {call_id}\r\n\
          CSeq: 1 INVITE\r\nContact: <sip:a@{CARRIER}>\r\nMax-Forwards: 70\r\n\
          Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{OFFER}",
         OFFER.len()
@@ -234,48 +242,68 @@ fn a_kept_party_held_before_the_refer_is_resumed_after_a_491() {
     lab.deliver(parse(&invite), carrier);
     let to_pbx = lab.request(PBX, "INVITE");
     lab.deliver(response(&to_pbx, 200, "p1", PBX, ANSWER), pbx);
-    let ok = lab
+    let first = lab
         .take(CARRIER)
         .into_iter()
         .find(|m| m.status() == Some(200))
         .expect("200 to the carrier");
-    let to_carrier = ok.header(Known::To).expect("To").to_owned();
-    let first_sdp = body(&ok);
+    let to_carrier = first.header(Known::To).expect("To").to_owned();
     let ack = format!(
         "ACK sip:1000@{SBC_OUTSIDE} SIP/2.0\r\nVia: SIP/2.0/UDP {CARRIER};branch=z9hG4bKc2\r\n\
-         From: <sip:a@{CARRIER}>;tag=c1\r\nTo: {to_carrier}\r\nCall-ID: held-1\r\n\
+         From: <sip:a@{CARRIER}>;tag=c1\r\nTo: {to_carrier}\r\nCall-ID: {call_id}\r\n\
          CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
     );
     lab.deliver(parse(&ack), carrier);
-
-    // The PBX holds the carrier; the carrier answers recvonly.
-    let hold = ANSWER.replace("o=p 1 1", "o=p 1 2") + "a=sendonly\r\n";
-    lab.deliver(from_pbx(&to_pbx, "INVITE", 1, "", &hold), pbx);
-    let held = lab.request(CARRIER, "INVITE");
-    assert!(body(&held).contains("a=sendonly"), "{}", body(&held));
-    let recvonly = OFFER.replace("o=c 1 1", "o=c 1 2") + "a=recvonly\r\n";
-    lab.deliver(response(&held, 200, "", CARRIER, &recvonly), carrier);
-    let _ = lab.take(PBX);
-    lab.deliver(from_pbx(&to_pbx, "ACK", 1, "", ""), pbx);
-    let _ = lab.take(CARRIER);
-
+    let mut cseq = 1;
+    let held = hold.then(|| {
+        // The PBX holds the carrier; the carrier answers recvonly.
+        let hold = ANSWER.replace("o=p 1 1", "o=p 1 2") + "a=sendonly\r\n";
+        lab.deliver(from_pbx(&to_pbx, "INVITE", cseq, "", &hold), pbx);
+        let held = lab.request(CARRIER, "INVITE");
+        assert!(body(&held).contains("a=sendonly"), "{}", body(&held));
+        let recvonly = OFFER.replace("o=c 1 1", "o=c 1 2") + "a=recvonly\r\n";
+        lab.deliver(response(&held, 200, "", CARRIER, &recvonly), carrier);
+        let _ = lab.take(PBX);
+        lab.deliver(from_pbx(&to_pbx, "ACK", cseq, "", ""), pbx);
+        let _ = lab.take(CARRIER);
+        cseq += 1;
+        held
+    });
     // Its REFER: the new party is asked for two-way audio, not the hold.
     let refer_to = format!("Refer-To: <sip:2000@{TARGET}>\r\n");
-    lab.deliver(from_pbx(&to_pbx, "REFER", 2, &refer_to, ""), pbx);
+    lab.deliver(from_pbx(&to_pbx, "REFER", cseq, &refer_to, ""), pbx);
     let to_target = lab.request(TARGET, "INVITE");
     let offered = body(&to_target);
     assert!(!offered.contains("recvonly"), "{offered}");
     assert!(!offered.contains("inactive"), "{offered}");
-    lab.deliver(
-        response(&to_target, 200, "n1", TARGET, NEW_PARTY),
-        peer(SBC_INSIDE, TARGET),
-    );
+    let target = peer(SBC_INSIDE, TARGET);
+    lab.deliver(response(&to_target, 200, "n1", TARGET, NEW_PARTY), target);
     assert!(
         lab.take(PBX)
             .iter()
             .any(|m| m.body().starts_with(b"SIP/2.0 200")),
         "the final NOTIFY"
     );
+    Transferred { lab, first, held }
+}
+
+fn invites(lab: &mut Lab, to: &str) -> Vec<Message> {
+    lab.take(to)
+        .into_iter()
+        .filter(|m| m.method().is_some_and(|x| x.as_str() == "INVITE"))
+        .collect()
+}
+
+#[test]
+fn a_kept_party_held_before_the_refer_is_resumed_after_a_491() {
+    let Transferred {
+        mut lab,
+        first,
+        held,
+    } = transferred("held-1", true);
+    let carrier = peer(SBC_OUTSIDE, CARRIER);
+    let held = held.expect("held");
+    let first_sdp = body(&first);
 
     // The carrier is re-INVITEd off hold: its own description, sendrecv, next version.
     let resume = lab.request(CARRIER, "INVITE");
@@ -297,22 +325,17 @@ fn a_kept_party_held_before_the_refer_is_resumed_after_a_491() {
             .and_then(|v| v.parse().ok())
             .expect("o= version")
     };
-    assert_eq!(version(&offer), version(&body(&held)) + 1, "{offer}");
+    assert_eq!(version(&offer), version(&held_sdp) + 1, "{offer}");
     let resume_cseq = resume.cseq().expect("CSeq").seq;
 
     // 491: nothing at once; within §14.1's 0-2 s (the carrier chose this Call-ID) again.
     lab.deliver(response(&resume, 491, "", CARRIER, ""), carrier);
-    let at_once: Vec<_> = lab
-        .take(CARRIER)
-        .into_iter()
-        .filter(|m| m.method().is_some_and(|x| x.as_str() == "INVITE"))
-        .collect();
+    let at_once = invites(&mut lab, CARRIER);
     assert!(at_once.is_empty(), "{at_once:?}");
     lab.advance(Duration::from_millis(2010));
-    let again = lab
-        .take(CARRIER)
+    let again = invites(&mut lab, CARRIER)
         .into_iter()
-        .find(|m| m.method().is_some_and(|x| x.as_str() == "INVITE"))
+        .next()
         .expect("the resume retried");
     assert!(again.cseq().expect("CSeq").seq > resume_cseq);
     assert_eq!(body(&again), offer, "the same offer");
@@ -323,53 +346,37 @@ fn a_kept_party_held_before_the_refer_is_resumed_after_a_491() {
         ack.cseq().expect("CSeq").seq,
         again.cseq().expect("CSeq").seq
     );
-    // Nothing more: no further re-INVITE to anyone.
+    // Nothing more: no further re-INVITE.
     lab.advance(Duration::from_secs(10));
-    assert!(
-        lab.take(CARRIER)
-            .iter()
-            .all(|m| m.method().is_none_or(|x| x.as_str() != "INVITE"))
-    );
+    assert!(invites(&mut lab, CARRIER).is_empty());
+    assert_eq!(lab.engine.call_count(), 1);
 }
 
 #[test]
-fn a_kept_party_never_held_is_not_reinvited_and_a_refusal_leaves_the_call() {
-    let mut lab = Lab::new();
-    let (carrier, pbx) = (peer(SBC_OUTSIDE, CARRIER), peer(SBC_INSIDE, PBX));
-    let invite = format!(
-        "INVITE sip:1000@{SBC_OUTSIDE} SIP/2.0\r\nVia: SIP/2.0/UDP {CARRIER};branch=z9hG4bKc1\r\n\
-         From: <sip:a@{CARRIER}>;tag=c1\r\nTo: <sip:1000@{SBC_OUTSIDE}>\r\nCall-ID: held-2\r\n\
-         CSeq: 1 INVITE\r\nContact: <sip:a@{CARRIER}>\r\nMax-Forwards: 70\r\n\
-         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{OFFER}",
-        OFFER.len()
-    );
-    lab.deliver(parse(&invite), carrier);
-    let to_pbx = lab.request(PBX, "INVITE");
-    lab.deliver(response(&to_pbx, 200, "p1", PBX, ANSWER), pbx);
-    let ok = lab
-        .take(CARRIER)
-        .into_iter()
-        .find(|m| m.status() == Some(200))
-        .expect("200 to the carrier");
-    let to_carrier = ok.header(Known::To).expect("To").to_owned();
-    let ack = format!(
-        "ACK sip:1000@{SBC_OUTSIDE} SIP/2.0\r\nVia: SIP/2.0/UDP {CARRIER};branch=z9hG4bKc2\r\n\
-         From: <sip:a@{CARRIER}>;tag=c1\r\nTo: {to_carrier}\r\nCall-ID: held-2\r\n\
-         CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-    );
-    lab.deliver(parse(&ack), carrier);
-    let refer_to = format!("Refer-To: <sip:2000@{TARGET}>\r\n");
-    lab.deliver(from_pbx(&to_pbx, "REFER", 1, &refer_to, ""), pbx);
-    let to_target = lab.request(TARGET, "INVITE");
+fn a_refused_resume_leaves_the_call_as_it_is() {
+    let Transferred { mut lab, .. } = transferred("held-2", true);
+    let resume = lab.request(CARRIER, "INVITE");
     lab.deliver(
-        response(&to_target, 200, "n1", TARGET, NEW_PARTY),
-        peer(SBC_INSIDE, TARGET),
+        response(&resume, 488, "", CARRIER, ""),
+        peer(SBC_OUTSIDE, CARRIER),
     );
     lab.advance(Duration::from_secs(10));
+    let to_carrier = lab.take(CARRIER);
     assert!(
-        lab.take(CARRIER)
+        to_carrier
             .iter()
-            .all(|m| m.method().is_none_or(|x| x.as_str() != "INVITE")),
+            .all(|m| m.method().is_some_and(|x| x.as_str() == "ACK")),
+        "only the ACK of the 488, no retry and no BYE: {to_carrier:?}"
+    );
+    assert_eq!(lab.engine.call_count(), 1, "the call goes on");
+}
+
+#[test]
+fn a_kept_party_never_held_is_not_reinvited() {
+    let Transferred { mut lab, .. } = transferred("held-3", false);
+    lab.advance(Duration::from_secs(10));
+    assert!(
+        invites(&mut lab, CARRIER).is_empty(),
         "a kept party that was not held hears nothing"
     );
     assert_eq!(lab.engine.call_count(), 1);
