@@ -10,7 +10,10 @@
 //!   to: the PBX still hears PCMU (payload type 0), the target PCMA (8) — the PBX is never
 //!   re-INVITEd;
 //! * the referrer hangs up after NOTIFY 100, before the target answers: the PBX's leg
-//!   stays, and it ends up talking with the target all the same.
+//!   stays, and it ends up talking with the target all the same;
+//! * the referrer holds the PBX first (`a=sendonly`, answered `recvonly`; the PBX stays
+//!   silent as a held phone does): after the transfer the SBC re-INVITEs the PBX with
+//!   `a=sendrecv`, and only that makes the PBX talk — it and the target hear each other.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,6 +30,8 @@ const TARGET_SENDS: u64 = 100;
 struct Case {
     referrer: &'static str,
     target: &'static str,
+    /// The PBX's scenario.
+    pbx: &'static str,
     /// The payload type of the target's answer (`-key codec`).
     codec: u8,
 }
@@ -50,7 +55,7 @@ fn transfer_with_media(case: &Case) -> Outcome {
     let pbx_out: PathBuf = lab.artifacts().unique_path("rtp-pbx", ".json");
     let target_out: PathBuf = lab.artifacts().unique_path("rtp-target", ".json");
     let pbx = lab
-        .sipp(Ns::Pbx, "transfer_pbx_talk_uas.xml", sip_addr(PBX_IP))
+        .sipp(Ns::Pbx, case.pbx, sip_addr(PBX_IP))
         .listen()
         .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("rtp tool"))
         .timeout(Duration::from_secs(30))
@@ -118,8 +123,9 @@ fn transfer_with_media(case: &Case) -> Outcome {
     }
 }
 
-/// Both parties heard each other through the SBC, each in its own codec.
-fn assert_talking(o: &Outcome, pbx_hears: u8, target_hears: u8) {
+/// Both parties heard each other through the SBC, each in its own codec; the PBX got
+/// `pbx_invites` INVITEs (1: never re-INVITEd).
+fn assert_talking(o: &Outcome, pbx_hears: u8, target_hears: u8, pbx_invites: usize) {
     let report = &o.report;
     assert!(o.referrer.success(), "referrer{report}");
     assert!(o.target.success(), "target: INVITE, 200, its BYE{report}");
@@ -160,8 +166,8 @@ fn assert_talking(o: &Outcome, pbx_hears: u8, target_hears: u8) {
     );
     assert_eq!(
         o.pbx.messages.matches("INVITE sip:").count(),
-        1,
-        "the PBX was re-INVITEd{report}"
+        pbx_invites,
+        "INVITEs to the PBX{report}"
     );
 }
 
@@ -179,9 +185,10 @@ fn after_a_transfer_the_kept_party_and_the_new_one_hear_each_other() {
     let o = transfer_with_media(&Case {
         referrer: "refer_handled_uac.xml",
         target: "transfer_target_talk_uas.xml",
+        pbx: "transfer_pbx_talk_uas.xml",
         codec: 0,
     });
-    assert_talking(&o, 0, 0);
+    assert_talking(&o, 0, 0, 1);
     // Relayed: the PBX hears the target's own stream.
     assert!(
         o.pbx_rtp.ssrcs.iter().all(|s| s == "7a7a0003"),
@@ -195,6 +202,7 @@ fn a_target_answering_another_codec_is_transcoded_and_the_kept_leg_left_alone() 
     let o = transfer_with_media(&Case {
         referrer: "refer_handled_uac.xml",
         target: "transfer_target_talk_uas.xml",
+        pbx: "transfer_pbx_talk_uas.xml",
         codec: 8,
     });
     let report = &o.report;
@@ -212,7 +220,7 @@ fn a_target_answering_another_codec_is_transcoded_and_the_kept_leg_left_alone() 
     let formats: Vec<&str> = m_line.split_whitespace().skip(3).collect();
     assert_eq!(formats.first(), Some(&"0"), "{m_line}{report}");
     assert!(formats.contains(&"8"), "{m_line}{report}");
-    assert_talking(&o, 0, 8);
+    assert_talking(&o, 0, 8, 1);
 }
 
 #[test]
@@ -220,7 +228,31 @@ fn a_referrer_hanging_up_before_the_final_notify_leaves_the_pbx_to_the_target() 
     let o = transfer_with_media(&Case {
         referrer: "refer_early_bye_uac.xml",
         target: "transfer_target_late_talk_uas.xml",
+        pbx: "transfer_pbx_talk_uas.xml",
         codec: 0,
     });
-    assert_talking(&o, 0, 0);
+    assert_talking(&o, 0, 0, 1);
+}
+
+#[test]
+fn a_pbx_held_before_the_refer_is_taken_off_hold_and_talks_with_the_target() {
+    let o = transfer_with_media(&Case {
+        referrer: "refer_hold_uac.xml",
+        target: "transfer_target_talk_uas.xml",
+        pbx: "transfer_pbx_held_uas.xml",
+        codec: 0,
+    });
+    // The call's INVITE, the referrer's hold, the SBC's resume.
+    assert_talking(&o, 0, 0, 3);
+    let resume = o
+        .pbx
+        .messages
+        .split("INVITE sip:")
+        .nth(3)
+        .unwrap_or_default();
+    assert!(
+        resume.contains("a=sendrecv") && !resume.contains("a=sendonly"),
+        "the resume offer{}",
+        o.report
+    );
 }

@@ -628,6 +628,7 @@ impl Core {
         }
         let relayed_refer = transfer::relayed_refer_call(
             &self.config,
+            &self.caps,
             &mut self.engine,
             now,
             request,

@@ -64,6 +64,8 @@ mod rlimit;
 pub mod run;
 mod service;
 mod transfer;
+#[cfg(test)]
+mod transfer_screen_tests;
 mod transport;
 mod trunks;
 

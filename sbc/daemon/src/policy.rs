@@ -92,13 +92,8 @@ pub fn decide(
         )
         .into();
     }
-    if let Err(r) = screen(req, caps) {
-        return Answer {
-            code: r.code,
-            headers: r.headers,
-            why: r.reason,
-        }
-        .into();
+    if let Err(answer) = screening(req, caps) {
+        return answer.into();
     }
     let uri = req.request_uri_parsed().and_then(Result::ok);
     if req.method() == Some(&Method::Options)
@@ -190,6 +185,17 @@ pub fn decide(
         inbound_refer: trunk.map_or(ReferMode::Reject, |t| refer_mode(t.refer)),
         outbound_refer: refer_mode(dest.refer),
     }))
+}
+
+/// RFC 3261 §8.2 screening of a new request ([`screen`]: 416, 420, 415, 406), as the
+/// answer that refuses it. Every new request goes through it, also an INVITE to a relayed
+/// REFER's token ([`relayed_refer_call`](crate::transfer::relayed_refer_call)).
+pub(crate) fn screening(req: &Message, caps: &Capabilities) -> Result<(), Answer> {
+    screen(req, caps).map_err(|r| Answer {
+        code: r.code,
+        headers: r.headers,
+        why: r.reason,
+    })
 }
 
 /// A REGISTER on a realm with a `registrar`: relayed to that trunk's first live peer.

@@ -26,10 +26,11 @@ use sbc_sip::b2bua::{
 use sbc_sip::grammar::Uri;
 use sbc_sip::grammar::host::parse_hostport;
 use sbc_sip::transaction::Peer;
+use sbc_sip::uas::Capabilities;
 use sbc_sip::{Message, Method};
 use tracing::info;
 
-use crate::policy::{Answer, Decision, advertised, refer_mode, targets};
+use crate::policy::{Answer, Decision, advertised, refer_mode, screening, targets};
 use crate::trunks::Health;
 
 /// Where the new leg of a transfer goes, and as whom the SBC presents itself there.
@@ -173,8 +174,14 @@ pub fn relay_back(
 /// of the call it maps back to, or a 403 when that target has no route; `None` when the
 /// request is no such INVITE (or its token is unknown, spent, expired, or not the
 /// source's), and routing decides as for any other.
+///
+/// Such an INVITE is screened first like every new request (RFC 3261 §8.2: an unknown
+/// Require gets 420, and so on; Max-Forwards 0 gets 483), before its token is looked at:
+/// a refused INVITE leaves the token live (a UAC retries a 420 without the extension) and
+/// tells nothing of whether the token exists.
 pub fn relayed_refer_call(
     config: &Config,
+    caps: &Capabilities,
     engine: &mut Engine,
     now: Instant,
     request: &Message,
@@ -188,6 +195,12 @@ pub fn relayed_refer_call(
         return None;
     };
     let user = uri.user.filter(|u| u.starts_with(TOKEN_PREFIX))?;
+    if let Err(refused) = screening(request, caps) {
+        return Some(refused.into());
+    }
+    if request.max_forwards() == Some(0) {
+        return Some(Answer::new(483, "Max-Forwards exhausted").into());
+    }
     let local = TransportAddr {
         transport: peer.transport,
         addr: peer.local,

@@ -67,6 +67,7 @@ mod offer;
 mod pool;
 mod ports;
 mod ptime;
+mod resume;
 mod rewrite;
 pub mod sdes;
 mod state;
@@ -81,6 +82,8 @@ mod tests;
 mod tests_dtmf;
 #[cfg(test)]
 mod tests_ice;
+#[cfg(test)]
+mod tests_resume;
 #[cfg(test)]
 mod tests_rtcp_mux;
 #[cfg(test)]
@@ -450,6 +453,18 @@ impl SessionHook for MediaHook {
 
     fn transfer_failed(&mut self, call: CallId, referrer: Side) {
         self.transfer_failed_for(call, referrer);
+    }
+
+    fn resume_offer(
+        &mut self,
+        call: CallId,
+        kept: Side,
+        sent_to_kept: &[u8],
+        new_answer: &[u8],
+    ) -> Option<Vec<u8>> {
+        let mut offer = resume::resume_offer(sent_to_kept, new_answer)?;
+        let c = self.calls.get_mut(&call)?;
+        Some(c.leg_mut(kept).origin.stamp(&mut offer))
     }
 
     fn call_ended(&mut self, call: CallId) {

@@ -19,8 +19,9 @@
 //!   new leg.
 //! * **A failure** of the new leg gives back the transcoding slot its offer held.
 //!
-//! The kept side is never re-INVITEd. It cannot be asked to change codec without a
-//! re-INVITE, which costs a round trip on a leg that is up and working (and that carriers
+//! The kept side is never re-INVITEd for the new party's codec (only to take it off a
+//! hold the referrer had put it on: `resume.rs`). It cannot be asked to change codec
+//! without a re-INVITE, which costs a round trip on a leg that is up and working (and that carriers
 //! answer with 491s and 488s of their own), and can fail only after the new party has been
 //! connected: offering just the kept codec, plus what the SBC can transcode to, makes every
 //! answer a compliant new party can give one that the kept side needs to hear nothing of.
@@ -32,6 +33,7 @@ use sbc_sip::b2bua::{Body, BodyRole, CallId, NotAcceptable};
 
 use super::MediaHook;
 use super::answer::first_codec;
+use super::resume::unhold_for_new_leg;
 use super::state::CallMedia;
 use super::transcode::{Targets, remove_formats};
 
@@ -79,6 +81,7 @@ impl MediaHook {
                 remove_formats(m, &others);
             }
         }
+        unhold_for_new_leg(&mut sdp);
         let bytes = sdp.to_bytes();
         self.sdp(
             &Body {
@@ -105,19 +108,28 @@ impl MediaHook {
             return Err(NotAcceptable("the call has no media".into()));
         };
         fits(c, referrer.other(), answer)?;
-        self.sdp(
-            &Body {
-                call,
-                from: referrer,
-                role: BodyRole::Answer,
-                fork: None,
-                content_type: Some("application/sdp"),
-                bytes: answer,
-            },
-            Targets::WhenNothingShared,
-        )
-        .map(|_| ())
-        .map_err(|e| NotAcceptable(format!("transfer answer: {e}")))
+        // The answer path writes the description the kept side would get, which is never
+        // sent: its leg's origin stays at what the kept side last saw (RFC 3264 §8: the
+        // next description sent there is one version higher, not two).
+        let kept_origin = c.leg(referrer.other()).origin.clone();
+        let result = self
+            .sdp(
+                &Body {
+                    call,
+                    from: referrer,
+                    role: BodyRole::Answer,
+                    fork: None,
+                    content_type: Some("application/sdp"),
+                    bytes: answer,
+                },
+                Targets::WhenNothingShared,
+            )
+            .map(|_| ())
+            .map_err(|e| NotAcceptable(format!("transfer answer: {e}")));
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.leg_mut(referrer.other()).origin = kept_origin;
+        }
+        result
     }
 
     /// The new leg failed (or its answer was refused): the call goes on as it was; the

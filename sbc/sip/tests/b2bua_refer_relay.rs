@@ -174,3 +174,43 @@ fn bad_refers_are_refused_as_when_handled_and_nothing_crosses() {
     assert!(call.is_some());
     assert_eq!(u.h.engine.relayed_refers(), 0);
 }
+
+#[test]
+fn a_refused_relayed_refer_frees_its_token_at_once() {
+    let mut u = up("relay-4@carrier");
+    refer(&mut u, 5, REFER_TO);
+    let relayed = u.h.request_to(A_PEER, "REFER");
+    let token = user_of(relayed.header(Known::ReferTo).expect("Refer-To"));
+    assert_eq!(u.h.engine.relayed_refers(), 1);
+    // A provisional response keeps it; the refusal crosses back and frees it.
+    u.h.deliver_msg_from_a(a_response(&relayed, 100, "Trying"));
+    assert_eq!(u.h.engine.relayed_refers(), 1);
+    u.h.deliver_msg_from_a(a_response(&relayed, 603, "Decline"));
+    assert_eq!(u.h.codes_to(B_PEER), vec![603]);
+    assert_eq!(u.h.engine.relayed_refers(), 0, "freed before it expires");
+    let now = u.h.now;
+    assert!(
+        u.h.engine
+            .take_relayed_refer(now, &token, "carrier")
+            .is_none(),
+        "a refused REFER's token maps back to nothing"
+    );
+    // The call goes on: B may refer again, and that token is live.
+    refer(&mut u, 6, REFER_TO);
+    let again = u.h.request_to(A_PEER, "REFER");
+    u.h.deliver_msg_from_a(a_response(&again, 202, "Accepted"));
+    assert_eq!(u.h.codes_to(B_PEER), vec![202]);
+    assert_eq!(u.h.engine.relayed_refers(), 1, "an accepted REFER keeps it");
+}
+
+#[test]
+fn an_unanswered_relayed_refer_frees_its_token() {
+    let mut u = up("relay-5@carrier");
+    refer(&mut u, 5, REFER_TO);
+    let _relayed = u.h.request_to(A_PEER, "REFER");
+    assert_eq!(u.h.engine.relayed_refers(), 1);
+    // Timer F (64 T1) without a response: 408 to B, the call ends, the token with it.
+    u.h.advance(Duration::from_secs(40));
+    assert!(u.h.codes_to(B_PEER).contains(&408));
+    assert_eq!(u.h.engine.relayed_refers(), 0);
+}

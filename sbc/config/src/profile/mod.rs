@@ -119,7 +119,7 @@ pub fn apply(raw: &TrunkSection) -> Applied {
     fill!(section, default, from;
         sources, codecs, transcode, g729_annexb, ptime, dtmf, dtmf_info_type,
         show_digits, srtp, srtp_suites, sdes_without_tls, tls_ca, tls_server_name,
-        tls_client_cert, tls_client_key, options_interval, options_down_after,
+        tls_client_cert, tls_client_key, uri_scheme, options_interval, options_down_after,
         options_up_after, max_calls, max_cps, invite_timeout_ms, no_target_code,
         refer, ice, rtcp_mux,
     );

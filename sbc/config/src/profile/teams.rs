@@ -73,6 +73,8 @@ pub(super) fn defaults() -> TrunkSection {
         tls_server_name: None,
         tls_client_cert: None,
         tls_client_key: None,
+        // `sip:` with `;transport=tls` (the default): Microsoft refuses SIPS URIs.
+        uri_scheme: None,
         options_interval: Some(60),
         options_down_after: None,
         options_up_after: None,

@@ -129,6 +129,17 @@ impl<H: SessionHook> SessionHook for ViewHook<H> {
         self.inner.transfer_failed(call, referrer);
     }
 
+    fn resume_offer(
+        &mut self,
+        call: CallId,
+        kept: Side,
+        sent_to_kept: &[u8],
+        new_answer: &[u8],
+    ) -> Option<Vec<u8>> {
+        self.inner
+            .resume_offer(call, kept, sent_to_kept, new_answer)
+    }
+
     fn call_ended(&mut self, call: CallId) {
         if let Some(m) = self.media.remove(&call.get()) {
             self.ended.insert(call.get(), m);

@@ -79,6 +79,17 @@ impl<H: SessionHook> SessionHook for ReleaseHook<H> {
         self.inner.transfer_failed(call, referrer);
     }
 
+    fn resume_offer(
+        &mut self,
+        call: CallId,
+        kept: Side,
+        sent_to_kept: &[u8],
+        new_answer: &[u8],
+    ) -> Option<Vec<u8>> {
+        self.inner
+            .resume_offer(call, kept, sent_to_kept, new_answer)
+    }
+
     fn call_ended(&mut self, call: CallId) {
         self.released.push(call);
         self.inner.call_ended(call);

@@ -120,6 +120,7 @@ impl Engine {
             match self.clients.get_mut(&tx) {
                 Some((_, Purpose::Relay(r))) => r.answered = true,
                 Some((_, Purpose::Refresh(r))) => r.answered = true,
+                Some((_, Purpose::Resume(r))) => r.answered = true,
                 _ => {}
             }
             // Answered: the call no longer waits for this transaction (which may linger
@@ -138,6 +139,10 @@ impl Engine {
             Purpose::Refresh(refresh) if refresh.answered => {
                 self.reack(id, Side::B, refresh.cseq, &response);
             }
+            Purpose::Resume(resume) if resume.answered => {
+                self.reack(id, resume.side, resume.cseq, &response);
+            }
+            Purpose::Resume(resume) => self.resume_response(now, id, resume, &response, hook),
             Purpose::Relay(relay) => self.relay_response(now, id, relay, response, hook),
             Purpose::Refresh(refresh) => self.refresh_response(now, id, refresh, &response, hook),
             Purpose::Bye | Purpose::Prack => {}
@@ -184,6 +189,7 @@ impl Engine {
             // §10: no answer to a refresh ends the session.
             Purpose::Refresh(_) => self.hang_up_call(now, id, EndReason::DialogLost(Side::B), hook),
             Purpose::Transfer => self.transfer_timeout(now, id, hook),
+            Purpose::Resume(resume) => self.resume_timeout(now, id, resume, hook),
             Purpose::Bye
             | Purpose::InviteAnswered
             | Purpose::Prack

@@ -68,6 +68,9 @@ pub struct Relay {
     /// Session-Expires of the request when its sender supports session timers: put in
     /// a 2xx that lacks one, making the sender the refresher (RFC 4028 §8.2, as a proxy).
     pub session_expires: Option<u32>,
+    /// A relayed REFER's token (`refer = "relay"`): freed at once when the far side
+    /// refuses the REFER, or does not answer it.
+    pub refer_token: Option<String>,
 }
 
 /// A 2xx to an INVITE the SBC sent and retransmits until the ACK comes (§13.3.1.4).
@@ -110,6 +113,8 @@ pub enum Purpose {
     Transfer,
     /// That INVITE once answered and bridged: it lingers to re-ACK a retransmitted 2xx.
     TransferAnswered { side: Side, cseq: u32 },
+    /// The SBC's re-INVITE taking a kept party off hold after a transfer (`resume.rs`).
+    Resume(super::resume::ResumeInvite),
     /// An INVITE to a target abandoned after `invite_timeout` (no longer retransmitted):
     /// a late provisional response gets the CANCEL held back for it, a late 2xx an ACK
     /// and a BYE on the leg it would have set up.
@@ -198,6 +203,8 @@ pub struct Call {
     pub retired: Option<Dialog>,
     /// Transfers completed in this call ([`MAX_TRANSFERS`](super::transfer_call::MAX_TRANSFERS)).
     pub transfers: u8,
+    /// A kept party to take off hold after a transfer, until its re-INVITE is answered.
+    pub resume: Option<super::resume::PendingResume>,
 }
 
 impl Call {

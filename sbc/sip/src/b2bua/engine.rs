@@ -100,6 +100,9 @@ pub(crate) enum CallTimer {
     /// The B INVITE in this client transaction got no response at all within the plan's
     /// `invite_timeout`: abandon that target for the next.
     InviteTimeout(ClientTxId),
+    /// Send the re-INVITE resuming a kept party after a transfer: once the offer in
+    /// progress is over (T2), or after a 491 (RFC 3261 §14.1's random wait).
+    Resume,
 }
 
 /// The SIP core of the SBC: owns every transaction and every call.

@@ -126,6 +126,22 @@ pub trait SessionHook {
     ///
     /// [`transfer_offer`]: SessionHook::transfer_offer
     fn transfer_failed(&mut self, _call: CallId, _referrer: Side) {}
+
+    /// A transfer completed: the new party answered `new_answer` in the referrer's place.
+    /// When the SBC's last session description to the kept leg (`sent_to_kept`) holds it
+    /// (`sendonly`/`inactive`, the referrer's hold relayed) and the new party's answer
+    /// sends and receives, the offer that takes the kept party off hold: the same
+    /// description with `sendrecv` and its `o=` version one higher. `None`: nothing to
+    /// resume (the default; a hook wrapping another must pass this on, as every method).
+    fn resume_offer(
+        &mut self,
+        _call: CallId,
+        _kept: Side,
+        _sent_to_kept: &[u8],
+        _new_answer: &[u8],
+    ) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// Relays bodies unchanged: signalling only, media flows end to end.

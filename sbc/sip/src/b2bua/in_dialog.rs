@@ -100,6 +100,7 @@ impl Engine {
             return;
         }
         let mut refer_headers = Vec::new();
+        let mut refer_token = None;
         if method == Method::Refer {
             match call.plan.refer(side) {
                 ReferMode::Reject => {
@@ -112,7 +113,10 @@ impl Engine {
                     return;
                 }
                 ReferMode::Relay => match self.refer_to_relay(now, id, side, tx, &request) {
-                    Some(headers) => refer_headers = headers,
+                    Some(relayed) => {
+                        refer_headers = relayed.headers;
+                        refer_token = Some(relayed.token);
+                    }
                     None => return,
                 },
             }
@@ -245,13 +249,19 @@ impl Engine {
                     in_cseq: cseq,
                     session_expires,
                     answered: false,
+                    refer_token,
                 };
                 self.clients.insert(ctx, (id, Purpose::Relay(relay)));
                 if let Some(call) = self.calls.get_mut(&id) {
                     call.open.insert(ctx);
                 }
             }
-            Err(e) => self.answer(now, tx, 500, Vec::new(), Some(&format!("not relayed: {e}"))),
+            Err(e) => {
+                if let Some(token) = &refer_token {
+                    self.forget_relayed_refer(token);
+                }
+                self.answer(now, tx, 500, Vec::new(), Some(&format!("not relayed: {e}")));
+            }
         }
     }
 
@@ -269,6 +279,12 @@ impl Engine {
         };
         if code == 100 {
             return;
+        }
+        if code >= 300 {
+            if let Some(token) = &relay.refer_token {
+                // Refused: nobody will call the token.
+                self.forget_relayed_refer(token);
+            }
         }
         let from = relay.from;
         let answering = from.other();
@@ -385,6 +401,9 @@ impl Engine {
         relay: Relay,
         hook: &mut dyn SessionHook,
     ) {
+        if let Some(token) = &relay.refer_token {
+            self.forget_relayed_refer(token);
+        }
         if let Some(call) = self.calls.get(&id) {
             let tag = call.dialog(relay.from).local_tag.clone();
             if let Ok(r) =

@@ -92,6 +92,7 @@ impl Engine {
             transfer: None,
             retired: None,
             transfers: 0,
+            resume: None,
         };
         hook.call_started(id, &call.plan);
         self.calls.insert(id, call);

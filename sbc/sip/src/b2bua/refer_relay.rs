@@ -19,6 +19,8 @@
 //! The tokens are bounded: [`RELAYED_REFERS`] at once (a REFER beyond that gets 503), each
 //! kept [`RELAYED_REFER_LIFETIME`] (the far side calls within seconds of its 202; an
 //! INVITE after that gets whatever routing says of the token's user, a 404 in practice).
+//! A REFER the far side refuses (a final response above 2xx), leaves unanswered (the call
+//! ends) or that cannot be sent frees its token at once: nobody was told to call it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -87,16 +89,28 @@ impl ReferTokens {
         self.live.remove(token).map(|(refer, _)| refer)
     }
 
+    /// Forgets `token` (its REFER was refused, or never reached the far side).
+    fn remove(&mut self, token: &str) {
+        self.live.remove(token);
+    }
+
     /// Live tokens (for tests and views).
     pub fn len(&self) -> usize {
         self.live.len()
     }
 }
 
+/// A REFER about to be relayed: what it carries instead of the referrer's Refer-To and
+/// Referred-By, and the token that Refer-To names.
+pub(crate) struct RelayedHeaders {
+    pub headers: Vec<(Known, String)>,
+    pub token: String,
+}
+
 impl Engine {
     /// A REFER from leg `side` of `id` whose trunk relays transfers: the headers the
-    /// relayed REFER carries instead of the referrer's Refer-To and Referred-By, or the
-    /// REFER has been answered (refused) and `None` comes back.
+    /// relayed REFER carries instead of the referrer's Refer-To and Referred-By (and its
+    /// token), or the REFER has been answered (refused) and `None` comes back.
     pub(crate) fn refer_to_relay(
         &mut self,
         now: Instant,
@@ -104,7 +118,7 @@ impl Engine {
         side: Side,
         tx: ServerTxId,
         request: &Message,
-    ) -> Option<Vec<(Known, String)>> {
+    ) -> Option<RelayedHeaders> {
         let call = self.calls.get(&id)?;
         if call.state != CallState::Confirmed {
             let why = "no transfer before the call is up";
@@ -151,10 +165,20 @@ impl Engine {
             );
             return None;
         }
-        Some(vec![
-            (Known::ReferTo, format!("<sip:{token}@{sbc}>")),
-            (Known::ReferredBy, referred_by),
-        ])
+        Some(RelayedHeaders {
+            headers: vec![
+                (Known::ReferTo, format!("<sip:{token}@{sbc}>")),
+                (Known::ReferredBy, referred_by),
+            ],
+            token,
+        })
+    }
+
+    /// Forgets a relayed REFER's token: the far side refused the REFER (a final response
+    /// above 2xx), did not answer it, or it could not be sent. Its INVITE could only come
+    /// from a peer that ignored its own refusal; the slot is free for another at once.
+    pub(crate) fn forget_relayed_refer(&mut self, token: &str) {
+        self.refer_tokens.remove(token);
     }
 
     /// The relayed REFER an INVITE whose Request-URI user is `user` maps back to, once;

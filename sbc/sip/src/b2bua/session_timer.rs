@@ -297,6 +297,7 @@ impl Engine {
                 !r.answered && matches!(r.method, Method::Invite | Method::Update)
             }
             Some((_, Purpose::Refresh(r))) => !r.answered,
+            Some((_, Purpose::Resume(r))) => !r.answered,
             _ => false,
         })
     }

@@ -272,6 +272,7 @@ impl Engine {
             CallTimer::PrackTimeout(rseq) => self.prack_timeout(now, id, rseq, hook),
             CallTimer::SessionExpires => self.session_expired(now, id, hook),
             CallTimer::SessionRefresh => self.send_refresh(now, id),
+            CallTimer::Resume => self.send_resume(now, id),
             CallTimer::InviteTimeout(tx) => self.invite_timed_out(now, id, tx, hook),
         }
     }

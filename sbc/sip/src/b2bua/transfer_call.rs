@@ -22,8 +22,10 @@
 //!    still bridges them (X is told nothing more, its dialog forgotten); a failure leaves
 //!    Y with nobody, and Y's leg is ended with a BYE.
 //!
-//! Y is never re-INVITEd: the hook offers the new leg Y's codec (and what the SBC can
-//! transcode to), so an answer the media plane accepts needs nothing from Y. Loops are
+//! Y is not re-INVITEd for the new party's media: the hook offers the new leg Y's codec
+//! (and what the SBC can transcode to), so an answer the media plane accepts needs
+//! nothing from Y. Only a Y the referrer had put on hold is re-INVITEd, to take it off
+//! hold (`resume.rs`). Loops are
 //! refused with 482: a target that is the SBC or a party of the call, and a REFER after
 //! [`MAX_TRANSFERS`] completed transfers in one call.
 
@@ -381,6 +383,7 @@ impl Engine {
             from: referrer,
             code,
         });
+        self.resume_kept(now, id, referrer, response.body(), hook);
     }
 
     /// The transfer's INVITE got no final response (Timer B): as a 408.
