@@ -105,6 +105,7 @@ mod tests {
                 remote: "52.114.148.0:5061".parse().expect("addr"),
             },
             advertised: "sbc1.example.com:5061".into(),
+            sips: false,
         };
         let fields = ProbeFields {
             call_id: "c1",
