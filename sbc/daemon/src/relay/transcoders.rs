@@ -19,11 +19,22 @@
 //!
 //! A direction has one job, at home or away: the codec state travels with it, so no
 //! locks, and a direction's packets stay in order (the next job leaves when the last one
-//! is back). A job goes to the thread its call hashes to. The threads run under normal
-//! scheduling, also when the workers are `SCHED_FIFO`: a relay worker then always
-//! preempts a transcoder. (Running them `SCHED_FIFO` one priority below the workers was
-//! tried: on the bench's single relay core it starved the harness's other threads, and
-//! the plain streams were lost.)
+//! is back). A job goes to the thread its call hashes to.
+//!
+//! Scheduling: each thread sets its own policy at start, whatever it inherited. By
+//! default normal scheduling: a `SCHED_FIFO` relay worker always preempts it, but on a
+//! core shared with other work it gets only its fair share, and what it cannot finish in
+//! time is lost (40–64 % of 300 Opus calls on a core shared with compilers; a nice value
+//! does not help across sessions and cgroups). With `media.transcode_priority` it runs
+//! `SCHED_FIFO` below the workers (validation refuses the same priority or above): a
+//! worker still preempts it, nothing else does. Never at the workers' own priority: a
+//! transcoder that inherited it lost 85 % of 300 Opus calls on one core in the benchmark
+//! (same-priority FIFO threads never preempt each other, so a busy transcoder kept its
+//! worker from receiving). The price of the realtime option: codecs that fall behind
+//! hold their core but for the kernel's realtime throttling, the SIP core task included,
+//! so `media.max_transcoded` must stay within what the cores carry (README, "Transcoded
+//! sessions against rtpengine").
+//!
 //! `media.transcode_threads`
 //! sets how many (default: one per core); `0` runs the codecs inline in the relay
 //! workers, as before.
@@ -67,8 +78,9 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    /// Starts `n` (at least one) transcoding threads.
-    pub(super) fn start(n: usize) -> std::io::Result<Pool> {
+    /// Starts `n` (at least one) transcoding threads, `SCHED_FIFO` at `priority` if given
+    /// (else normal scheduling).
+    pub(super) fn start(n: usize, priority: Option<u8>) -> std::io::Result<Pool> {
         let mut to = Vec::new();
         let mut threads = Vec::new();
         for i in 0..n.max(1) {
@@ -76,7 +88,7 @@ impl Pool {
             to.push(tx);
             let t = std::thread::Builder::new()
                 .name(format!("sbc-transcode-{i}"))
-                .spawn(move || run(i, rx))?;
+                .spawn(move || run(i, rx, priority))?;
             threads.push(t);
         }
         Ok(Pool {
@@ -107,15 +119,37 @@ impl Pool {
 }
 
 /// A transcoding thread: runs jobs until every sender is gone.
-fn run(id: usize, rx: std_mpsc::Receiver<Task>) {
+fn run(id: usize, rx: std_mpsc::Receiver<Task>, priority: Option<u8>) {
+    let set = match priority {
+        Some(p) => super::sys::set_realtime(p),
+        None => super::sys::set_normal(),
+    };
+    if let Err(e) = set {
+        warn!(
+            thread = id,
+            ?priority,
+            "transcoding thread: could not set its scheduling: {e}"
+        );
+    }
     debug!(thread = id, "transcoding thread started");
-    while let Ok((home, mut job)) = rx.recv() {
-        job.run();
-        // The worker may be gone (shutdown): the job is moot then.
-        if home.tx.send(job).is_ok()
-            && let Err(e) = home.waker.wake()
-        {
-            warn!("transcoding thread: waking a media worker failed: {e}");
+    // The workers to wake once the jobs queued now are done (one wake per worker and
+    // batch, not per job: each wake is a syscall and a context switch). Sized for every
+    // worker once; never grows past their number.
+    let mut to_wake: Vec<Arc<Home>> = Vec::with_capacity(64);
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some((home, mut job)) = next {
+            job.run();
+            // The worker may be gone (shutdown): the job is moot then.
+            if home.tx.send(job).is_ok() && !to_wake.iter().any(|h| Arc::ptr_eq(h, &home)) {
+                to_wake.push(home);
+            }
+            next = rx.try_recv().ok();
+        }
+        for home in to_wake.drain(..) {
+            if let Err(e) = home.waker.wake() {
+                warn!("transcoding thread: waking a media worker failed: {e}");
+            }
         }
     }
     debug!(thread = id, "transcoding thread stopped");
