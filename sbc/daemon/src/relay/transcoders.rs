@@ -39,8 +39,8 @@
 //! sets how many (default: one per core); `0` runs the codecs inline in the relay
 //! workers, as before.
 
-use std::sync::Arc;
-use std::sync::mpsc as std_mpsc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -53,27 +53,94 @@ use super::worker::Worker;
 /// a few when the thread was behind), so this is directions waiting, not packets.
 pub const QUEUE_DEPTH: usize = 256;
 
+/// Locks `m`; a panic elsewhere while holding it leaves plain data (jobs), still usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Where a finished job goes: its worker's return queue, and the waker of its loop.
+///
+/// Both queues between a worker and a transcoding thread are a futex mutex around a deque,
+/// never a spinning channel: the two threads often share a core at different priorities
+/// (a `SCHED_FIFO` worker, a normally scheduled transcoder), and a worker spinning on a
+/// queue slot or lock that a preempted transcoder holds never lets it run again, but for
+/// the kernel's realtime throttling (measured with `std::sync::mpsc`: 50 ms stalls of
+/// every stream of the worker). A contended futex puts the worker to sleep instead.
 #[derive(Debug)]
+// Boxed: the shard hands jobs out and takes them back as boxes, so they move between
+// threads without copying their buffers.
+#[allow(clippy::vec_box)]
 pub(super) struct Home {
-    pub(super) tx: std_mpsc::Sender<Box<TranscodeJob>>,
+    done: Mutex<Vec<Box<TranscodeJob>>>,
     pub(super) waker: Arc<mio::Waker>,
 }
 
 type Task = (Arc<Home>, Box<TranscodeJob>);
 
+/// A transcoding thread's bounded queue.
+#[derive(Debug, Default)]
+struct Inbox {
+    state: Mutex<InboxState>,
+    ready: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct InboxState {
+    tasks: VecDeque<Task>,
+    closed: bool,
+}
+
+impl Inbox {
+    /// Queues `task`; gives it back when the queue is full or closed.
+    fn push(&self, task: Task) -> Result<(), Task> {
+        let mut state = lock(&self.state);
+        if state.closed || state.tasks.len() >= QUEUE_DEPTH {
+            return Err(task);
+        }
+        state.tasks.push_back(task);
+        drop(state);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Waits for tasks and moves all of them into `batch`; false once closed and empty.
+    fn take(&self, batch: &mut VecDeque<Task>) -> bool {
+        let mut state = lock(&self.state);
+        while state.tasks.is_empty() {
+            if state.closed {
+                return false;
+            }
+            state = self
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        std::mem::swap(&mut state.tasks, batch);
+        true
+    }
+
+    fn close(&self) {
+        lock(&self.state).closed = true;
+        self.ready.notify_all();
+    }
+}
+
 /// A worker's end: the threads' queues, and its return queue.
 #[derive(Debug)]
+// Boxed jobs, as in `Home`.
+#[allow(clippy::vec_box)]
 pub(super) struct Link {
-    to: Arc<[std_mpsc::SyncSender<Task>]>,
+    to: Arc<[Arc<Inbox>]>,
     home: Arc<Home>,
-    back: std_mpsc::Receiver<Box<TranscodeJob>>,
+    /// The returned jobs being handed to the shard (swapped with the home's, so neither
+    /// allocates once grown).
+    returned: Vec<Box<TranscodeJob>>,
 }
 
 /// The transcoding threads.
 #[derive(Debug)]
 pub(super) struct Pool {
-    to: Arc<[std_mpsc::SyncSender<Task>]>,
+    to: Arc<[Arc<Inbox>]>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -84,11 +151,11 @@ impl Pool {
         let mut to = Vec::new();
         let mut threads = Vec::new();
         for i in 0..n.max(1) {
-            let (tx, rx) = std_mpsc::sync_channel::<Task>(QUEUE_DEPTH);
-            to.push(tx);
+            let inbox = Arc::new(Inbox::default());
+            to.push(inbox.clone());
             let t = std::thread::Builder::new()
                 .name(format!("sbc-transcode-{i}"))
-                .spawn(move || run(i, rx, priority))?;
+                .spawn(move || run(i, &inbox, priority))?;
             threads.push(t);
         }
         Ok(Pool {
@@ -99,17 +166,22 @@ impl Pool {
 
     /// A worker's link to the threads; `waker` wakes its loop.
     pub(super) fn link(&self, waker: Arc<mio::Waker>) -> Link {
-        let (tx, back) = std_mpsc::channel();
         Link {
             to: self.to.clone(),
-            home: Arc::new(Home { tx, waker }),
-            back,
+            home: Arc::new(Home {
+                done: Mutex::new(Vec::with_capacity(QUEUE_DEPTH)),
+                waker,
+            }),
+            returned: Vec::with_capacity(QUEUE_DEPTH),
         }
     }
 
-    /// Waits for the threads, once every worker (and so every queue's sender) is gone.
+    /// Stops the threads (what they hold is dropped) and waits for them, once every
+    /// worker is gone.
     pub(super) fn join(self) {
-        drop(self.to);
+        for inbox in self.to.iter() {
+            inbox.close();
+        }
         for t in self.threads {
             if t.join().is_err() {
                 tracing::error!("a transcoding thread panicked");
@@ -118,8 +190,8 @@ impl Pool {
     }
 }
 
-/// A transcoding thread: runs jobs until every sender is gone.
-fn run(id: usize, rx: std_mpsc::Receiver<Task>, priority: Option<u8>) {
+/// A transcoding thread: runs jobs until its queue is closed.
+fn run(id: usize, inbox: &Inbox, priority: Option<u8>) {
     let set = match priority {
         Some(p) => super::sys::set_realtime(p),
         None => super::sys::set_normal(),
@@ -132,19 +204,18 @@ fn run(id: usize, rx: std_mpsc::Receiver<Task>, priority: Option<u8>) {
         );
     }
     debug!(thread = id, "transcoding thread started");
-    // The workers to wake once the jobs queued now are done (one wake per worker and
-    // batch, not per job: each wake is a syscall and a context switch). Sized for every
-    // worker once; never grows past their number.
+    // What was queued at once, run as one batch; each worker it came from is woken once
+    // (a wake is a syscall and a context switch). Both sized once; never past their
+    // bounds.
+    let mut batch: VecDeque<Task> = VecDeque::with_capacity(QUEUE_DEPTH);
     let mut to_wake: Vec<Arc<Home>> = Vec::with_capacity(64);
-    while let Ok(first) = rx.recv() {
-        let mut next = Some(first);
-        while let Some((home, mut job)) = next {
+    while inbox.take(&mut batch) {
+        for (home, mut job) in batch.drain(..) {
             job.run();
-            // The worker may be gone (shutdown): the job is moot then.
-            if home.tx.send(job).is_ok() && !to_wake.iter().any(|h| Arc::ptr_eq(h, &home)) {
+            lock(&home.done).push(job);
+            if !to_wake.iter().any(|h| Arc::ptr_eq(h, &home)) {
                 to_wake.push(home);
             }
-            next = rx.try_recv().ok();
         }
         for home in to_wake.drain(..) {
             if let Err(e) = home.waker.wake() {
@@ -159,21 +230,19 @@ impl Worker {
     /// Finished jobs back into the shard, new ones out to the threads (see the module
     /// docs). Nothing to do without a link.
     pub(super) fn transcoding(&mut self, now: Instant) {
-        let Some(link) = &self.transcode else {
+        let Some(link) = &mut self.transcode else {
             return;
         };
-        while let Ok(job) = link.back.try_recv() {
+        std::mem::swap(&mut *lock(&link.home.done), &mut link.returned);
+        for job in link.returned.drain(..) {
             self.shard.transcoded(now, job);
         }
         while let Some(job) = self.shard.poll_transcode() {
             let n = link.to.len();
             let which = super::shard_of(job.stream().call, n);
-            let refused = match link.to[which].try_send((link.home.clone(), job)) {
-                Ok(()) => continue,
-                Err(std_mpsc::TrySendError::Full((_, job))) => job,
-                Err(std_mpsc::TrySendError::Disconnected((_, job))) => job,
-            };
-            self.shard.transcode_refused(refused);
+            if let Err((_, refused)) = link.to[which].push((link.home.clone(), job)) {
+                self.shard.transcode_refused(refused);
+            }
         }
     }
 }
