@@ -59,6 +59,10 @@ pub struct PhoneSpec {
     pub sip_trace: bool,
     /// Dump the audio it decodes (and encodes) as WAV files in [`Phone::dumps`].
     pub dump_audio: bool,
+    /// `audio_codecs=` of the account (`opus/48000/2`): the only codecs it offers and
+    /// accepts; when it names Opus the opus module is loaded and the tone comes from
+    /// baresip's sine generator (`ausine`) instead of the 8 kHz WAV file. `None`: G.711.
+    pub audio_codecs: Option<&'static str>,
 }
 
 impl PhoneSpec {
@@ -75,6 +79,7 @@ impl PhoneSpec {
             tone_hz: 440.0,
             sip_trace: false,
             dump_audio: false,
+            audio_codecs: None,
         }
     }
 }
@@ -104,11 +109,21 @@ impl Lab {
         let tone = dir.join("tone.wav");
         self.artifacts()
             .write(&tone, crate::tone::wav(spec.tone_hz, TONE_SECONDS))?;
+        // A WAV file at 8 kHz for G.711; Opus runs at 48 kHz, which baresip's aufile does
+        // not resample to: its sine generator makes the tone at whatever rate is asked.
+        let opus = spec
+            .audio_codecs
+            .is_some_and(|c| c.to_ascii_lowercase().contains("opus"));
+        let source = if opus {
+            format!("ausine,{}", spec.tone_hz.round())
+        } else {
+            format!("aufile,{}", tone.display())
+        };
         let mut config = format!(
             "sip_listen\t\t{sip}\n\
              audio_player\t\taubridge,nowhere\n\
              audio_alert\t\taubridge,nowhere\n\
-             audio_source\t\taufile,{tone}\n\
+             audio_source\t\t{source}\n\
              module_path\t\t/usr/lib/baresip/modules\n\
              module\t\t\tg711.so\n\
              module\t\t\taufile.so\n\
@@ -118,13 +133,16 @@ impl Lab {
              module_app\t\tmenu.so\n\
              cons_listen\t\t{CONSOLE}\n",
             sip = spec.sip,
-            tone = tone.display(),
+            source = source,
         );
         if let Some(ca) = &spec.tls_ca {
             config.push_str(&format!("sip_cafile\t\t{}\n", ca.display()));
         }
         if spec.mediaenc.is_some() {
             config.push_str("module\t\t\tsrtp.so\n");
+        }
+        if opus {
+            config.push_str("module\t\t\topus.so\nmodule\t\t\tausine.so\n");
         }
         if spec.dump_audio {
             let dumps = dir.join("dumps");
@@ -149,6 +167,9 @@ impl Lab {
         });
         if let Some(enc) = spec.mediaenc {
             account.push_str(&format!(";mediaenc={enc}"));
+        }
+        if let Some(codecs) = spec.audio_codecs {
+            account.push_str(&format!(";audio_codecs={codecs}"));
         }
         account.push('\n');
         self.artifacts().write(&dir.join("accounts"), account)?;

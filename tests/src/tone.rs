@@ -96,6 +96,46 @@ pub fn decode(law: Law, payload: &[u8]) -> Vec<i16> {
 /// The samples of a 16-bit mono WAV file (baresip's `sndfile` dumps); the sample rate must
 /// be 8 kHz.
 pub fn read_wav(path: &Path) -> Result<Vec<i16>> {
+    match read_wav_raw(path)? {
+        (1, 8000, samples) => Ok(samples),
+        (channels, rate, _) => Err(LabError::BadOutput {
+            tool: "WAV reader".to_owned(),
+            output: format!(
+                "{}: {channels} channels at {rate} Hz (expected 1 at 8000)",
+                path.display()
+            ),
+        }),
+    }
+}
+
+/// A 16-bit WAV file at 8, 16 or 48 kHz, mono or stereo (what an Opus or G.722 phone
+/// dumps), as its first channel at 8 kHz for [`listen`]: each output sample the mean of
+/// the input samples it stands for (a crude low-pass, enough for tone detection).
+pub fn read_wav_any_rate(path: &Path) -> Result<Vec<i16>> {
+    let (channels, rate, interleaved) = read_wav_raw(path)?;
+    let samples: Vec<i16> = interleaved
+        .chunks_exact(usize::from(channels.max(1)))
+        .map(|frame| frame[0])
+        .collect();
+    let step = match rate {
+        8000 => 1,
+        16_000 => 2,
+        48_000 => 6,
+        other => {
+            return Err(LabError::BadOutput {
+                tool: "WAV reader".to_owned(),
+                output: format!("{}: {other} Hz (expected 8, 16 or 48 kHz)", path.display()),
+            });
+        }
+    };
+    Ok(samples
+        .chunks_exact(step)
+        .map(|c| (c.iter().map(|&s| i32::from(s)).sum::<i32>() / step as i32) as i16)
+        .collect())
+}
+
+/// The channels, sample rate and (interleaved) samples of a 16-bit WAV file.
+fn read_wav_raw(path: &Path) -> Result<(u16, u32, Vec<i16>)> {
     let bytes =
         std::fs::read(path).map_err(|e| LabError::io(format!("read {}", path.display()), e))?;
     let bad = |what: &str| LabError::BadOutput {
@@ -121,12 +161,15 @@ pub fn read_wav(path: &Path) -> Result<Vec<i16>> {
             }
             b"data" => {
                 return match format {
-                    Some((1, 8000, 16)) => Ok(body
-                        .chunks_exact(2)
-                        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-                        .collect()),
+                    Some((channels @ (1 | 2), rate, 16)) => Ok((
+                        channels,
+                        rate,
+                        body.chunks_exact(2)
+                            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+                            .collect(),
+                    )),
                     Some(f) => Err(bad(&format!(
-                        "{} channels, {} Hz, {} bits (expected 1, 8000, 16)",
+                        "{} channels, {} Hz, {} bits (expected 1 or 2 channels of 16 bits)",
                         f.0, f.1, f.2
                     ))),
                     None => Err(bad("data before fmt")),

@@ -147,12 +147,35 @@ async function setupAndTrunk(page) {
   await shot(page, '05-trunk-field-error');
 
   await dialog.getByLabel('Peers').fill(peer);
-  await dialog.getByLabel('Codecs').fill('PCMU, PCMA');
+  await dialog.getByLabel('Codecs').fill('PCMU, PCMA, G729');
+  await dialog.getByLabel('Packet time').selectOption('30');
+  await dialog.getByLabel('G.729 Annex B').check();
   await dialog.getByRole('button', { name: 'Add trunk' }).click();
   await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
   await trunks.getByRole('cell', { name: trunk, exact: true }).waitFor({ timeout: TIMEOUT });
   await trunks.getByText(peer, { exact: true }).waitFor();
-  log(`trunk ${trunk} (${peer}) added and listed`);
+  const trunkRow = trunks.getByRole('row').filter({ hasText: peer });
+  await trunkRow.getByText('ptime 30 ms').waitFor({ timeout: TIMEOUT });
+  await trunkRow.getByText('G.729 Annex B').waitFor();
+  // Saved as the config's keys: the API gives them back.
+  const saved = await page.evaluate(async (name) => {
+    const r = await fetch(`/api/trunks/${encodeURIComponent(name)}`, { credentials: 'same-origin' });
+    return r.ok ? r.json() : { status: r.status };
+  }, trunk);
+  const savedTrunk = saved.trunk || saved;
+  check(savedTrunk.ptime === 30 && savedTrunk.g729_annexb === true,
+    `trunk ${trunk} saved without ptime = 30 and g729_annexb = true: ${JSON.stringify(saved)}`);
+  // Editing it again shows them, and clearing them removes the keys.
+  await page.getByRole('button', { name: `Edit trunk ${trunk}` }).click();
+  check((await dialog.getByLabel('Packet time').inputValue()) === '30', 'the edit form does not show ptime 30');
+  check(await dialog.getByLabel('G.729 Annex B').isChecked(), 'the edit form does not show G.729 Annex B');
+  await dialog.getByLabel('Packet time').selectOption('');
+  await dialog.getByLabel('G.729 Annex B').uncheck();
+  await dialog.getByRole('button', { name: 'Save trunk' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+  await trunkRow.getByText('ptime 30 ms').waitFor({ state: 'detached', timeout: TIMEOUT });
+  check((await trunkRow.getByText('G.729 Annex B').count()) === 0, 'G.729 Annex B still listed after clearing it');
+  log(`trunk ${trunk} (${peer}) added and listed; its ptime and G.729 Annex B set, shown and cleared`);
   await shot(page, '06-trunk-added');
 
   // SRTP: "required" on a UDP peer is refused by the API next to the SRTP field (keys would

@@ -82,7 +82,13 @@ export async function render(main) {
           }),
           (t.sources || []).map((p) => h('div', {}, h('span', { class: 'muted small' }, 'source '), h('span', { class: 'mono' }, p), resolvedPeer(p, named))),
         ),
-        (t.codecs || []).length ? t.codecs.join(', ') : h('span', { class: 'muted' }, 'all'),
+        h(
+          'div',
+          {},
+          (t.codecs || []).length ? t.codecs.join(', ') : h('span', { class: 'muted' }, 'all'),
+          t.ptime ? h('div', { class: 'muted small' }, `ptime ${t.ptime} ms`) : null,
+          t.g729_annexb ? h('div', { class: 'muted small' }, 'G.729 Annex B') : null,
+        ),
         t.dtmf || 'rfc4733',
         srtpCell(t),
         limits(t),
@@ -132,6 +138,13 @@ export async function render(main) {
     const sources = h('textarea', { rows: 2, spellcheck: 'false' }, (t.sources || []).join('\n'));
     const codecs = h('input', { type: 'text', value: (t.codecs || []).join(', '), spellcheck: 'false' });
     const transcode = choiceSelect(TRANSCODE_MODES, t.transcode || 'when-needed');
+    const ptime = h(
+      'select',
+      {},
+      h('option', { value: '', selected: !t.ptime }, 'as the peers send'),
+      PTIMES.map((ms) => h('option', { value: String(ms), selected: t.ptime === ms }, `${ms} ms`)),
+    );
+    const annexB = h('input', { type: 'checkbox', checked: t.g729_annexb === true });
     const dtmf = choiceSelect(registry.dtmf_modes, t.dtmf || 'rfc4733');
     const infoType = choiceSelect(registry.dtmf_info_types || [], t.dtmf_info_type || 'dtmf-relay');
     const showDigits = h('input', { type: 'checkbox', checked: t.show_digits === true });
@@ -162,6 +175,8 @@ export async function render(main) {
         h('div', { class: 'span-2' }, field('Sources', sources, { key: 'sources', hint: 'Optional, one per line: networks (52.112.0.0/14) or DNS names whose requests are this trunk\u2019s too, besides its peers. Never called.' })),
         field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${codecNames}).` }),
         field('Transcoding', transcode, { key: 'transcode', hint: choiceHint(TRANSCODE_MODES) }),
+        field('Packet time', ptime, { key: 'ptime', hint: 'Towards this trunk\u2019s peers: the SBC says a=ptime and re-cuts relayed G.711 and its transcoded audio to it. Empty: the peers\u2019 own packet time is relayed.' }),
+        field('G.729 Annex B', annexB, { key: 'g729_annexb', hint: 'Off: the SBC offers G.729 with annexb=no (no silence suppression). On: Annex B when the peer\u2019s SDP allows it too.' }),
         field('DTMF', dtmf, { key: 'dtmf', hint: choiceHint(registry.dtmf_modes) }),
         field('DTMF INFO body', infoType, { key: 'dtmf_info_type', hint: choiceHint(registry.dtmf_info_types || []) }),
         field('Show DTMF digits', showDigits, { key: 'show_digits', hint: 'Off: digits are masked (x) in logs and the API; they can be card numbers.' }),
@@ -191,6 +206,10 @@ export async function render(main) {
         else delete out.codecs;
         if (valueOf(form, 'transcode') === 'never') out.transcode = 'never';
         else delete out.transcode;
+        delete out.ptime;
+        optionalInt(out, 'ptime', valueOf(form, 'ptime'));
+        if (annexB.checked) out.g729_annexb = true;
+        else delete out.g729_annexb;
         out.dtmf = valueOf(form, 'dtmf');
         out.dtmf_info_type = valueOf(form, 'dtmf_info_type');
         if (showDigits.checked) out.show_digits = true;
@@ -250,6 +269,9 @@ export async function render(main) {
 
 // A select of registry choices: the ones the daemon does not act on yet are disabled (the
 // current value stays selectable so that editing other fields keeps it).
+// `ptime = ...` of a trunk: the packet times the config accepts.
+const PTIMES = [10, 20, 30, 40, 60];
+
 // `transcode = ...` of a trunk (the config's contract; `media.max_transcoded` caps it).
 const TRANSCODE_MODES = [
   { value: 'when-needed', supported: true, meaning: 'when the two sides share no codec, the SBC offers codecs it transcodes to (PCMU, PCMA, G722, opus, G729)' },

@@ -106,6 +106,35 @@ fn re_cutting_20_to_30_ms_and_back_keeps_every_sample() {
 }
 
 #[test]
+fn transcoded_legs_are_cut_to_the_output_ptime_in_every_codec() {
+    // 20 ms PCMA in, the receiving trunk's ptime out: (codec, ptime, bytes per packet,
+    // timestamp step; Opus's bytes vary).
+    let codes = alaw_tone(400.0, 9600); // 1.2 s
+    for (codec, ptime, bytes, ts_step) in [
+        (Codec::G722, 30, Some(240), 240),
+        (Codec::G722, 40, Some(320), 320),
+        (Codec::G729 { annex_b: false }, 30, Some(30), 240),
+        (Codec::G729 { annex_b: false }, 60, Some(60), 480),
+        (OPUS, 40, None, 1920),
+        (OPUS, 60, None, 2880),
+    ] {
+        let mut t = Transcoder::new(config(Codec::Pcma, codec, ptime)).expect("transcoder");
+        let out = run(&mut t, &packets(&codes, 160));
+        assert_eq!(out.len() as u32, 1200 / ptime, "{codec:?} at {ptime} ms");
+        assert_numbering(&out, ts_step);
+        if let Some(bytes) = bytes {
+            assert!(
+                out.iter().all(|p| p.payload.len() == bytes),
+                "{codec:?} at {ptime} ms: {bytes}-byte packets"
+            );
+        }
+    }
+    // Opus has no 30 ms frame (libopus encodes 10, 20, 40 and 60 ms): refused, and the
+    // session layer picks the nearest it has.
+    assert!(Transcoder::new(config(Codec::Pcma, OPUS, 30)).is_err());
+}
+
+#[test]
 fn a_lost_packet_keeps_timestamps_running_and_sequence_numbers_gapless() {
     let codes = alaw_tone(400.0, 1600);
     let mut input = packets(&codes, 160);

@@ -283,6 +283,18 @@ pub enum ConfigErrorKind {
         "requires [firewall] enabled = true (the kernel fast path is nftables NAT in the SBC's own tables)"
     )]
     RequiresFirewall,
+
+    #[error(
+        "{value} is not below media.realtime_priority = {workers} (transcoding threads at the \
+         relay workers' priority would keep them from relaying)"
+    )]
+    NotBelowWorkers { value: i64, workers: i64 },
+
+    #[error(
+        "requires media.realtime_priority (realtime transcoding threads above normal relay \
+         workers would delay every relayed packet)"
+    )]
+    RequiresRealtime,
 }
 
 fn transport_addr_message(value: &str, reason: &ParseTransportAddrError) -> String {

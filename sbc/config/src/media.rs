@@ -10,6 +10,7 @@
 //! kernel_forwarding = false        # kernel fast path for plain RTP (nftables NAT + conntrack)
 //! max_transcoded = 200             # transcoded calls at once; over it: 488
 //! transcode_threads = 2            # threads the codecs run on (0: inline in the workers); default: one per core
+//! transcode_priority = 40          # SCHED_FIFO transcoding threads, below realtime_priority
 //! io = "epoll"                     # or "io_uring": how the workers drive their sockets
 //! ```
 //!
@@ -28,6 +29,19 @@
 //! daemon switches `net.ipv4.conf.all.forwarding` on while it runs (restored at stop); the
 //! table's forward chain (policy drop) forwards only those relays. IPv4 only; RTCP stays
 //! in userspace. Read at start only.
+//!
+//! `transcode_priority`: by default the transcoding threads run under normal scheduling,
+//! so on a core shared with other work they get only their fair share, and a transcoded
+//! call loses what they cannot finish in time (`transcode-queue` drops; measured: 40–64 %
+//! of 300 Opus calls on a core shared with compilers, README "Transcoded sessions against
+//! rtpengine"). A nice value does not help against other services (the kernel shares CPU
+//! between sessions and cgroups first). With `transcode_priority` they run `SCHED_FIFO` at
+//! that priority, which must be below `realtime_priority` (required): a relay worker still
+//! preempts them, everything else on the host waits for them. The price: codecs that fall
+//! behind (more calls than the cores carry; `max_transcoded` is the guard) hold their cores
+//! but for the kernel's realtime throttling (5 %), the SIP core task included. Needs
+//! CAP_SYS_NICE (root); a thread that cannot set it logs it and runs normally. Read at
+//! start only.
 //!
 //! The whole section and each key are optional. On reload, the timers apply to calls set
 //! up from then on (calls in progress keep theirs; a latch window opens with each SDP, so
@@ -67,6 +81,10 @@ pub struct MediaSection {
     /// Default: the number of cores; range `0..=256` (0: inline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcode_threads: Option<i64>,
+    /// Default: none (normal scheduling); range [`REALTIME_PRIORITY_RANGE`], below
+    /// `realtime_priority`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcode_priority: Option<i64>,
     /// `"epoll"` (default) or `"io_uring"` ([`crate::model::MediaIo`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub io: Option<String>,
@@ -107,6 +125,9 @@ pub struct MediaSettings {
     /// Threads the transcoding codecs run on, fed by the workers through bounded queues;
     /// `Some(0)`: inline in the workers; `None`: one per core. Read at start only.
     pub transcode_threads: Option<usize>,
+    /// `SCHED_FIFO` priority of the transcoding threads, below `realtime_priority`;
+    /// `None`: normal scheduling. Read at start only.
+    pub transcode_priority: Option<u8>,
     /// How the workers drive their sockets.
     pub io: crate::model::MediaIo,
 }
@@ -122,6 +143,7 @@ impl Default for MediaSettings {
             kernel_forwarding: false,
             max_transcoded: DEFAULT_MAX_TRANSCODED,
             transcode_threads: None,
+            transcode_priority: None,
             io: crate::model::MediaIo::Epoll,
         }
     }

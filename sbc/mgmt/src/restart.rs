@@ -52,6 +52,14 @@ pub fn pending(running: &Config, saved: &Config) -> Vec<String> {
         rmedia.realtime_priority != smedia.realtime_priority,
         "media.realtime_priority".into(),
     );
+    note(
+        rmedia.transcode_threads != smedia.transcode_threads,
+        "media.transcode_threads".into(),
+    );
+    note(
+        rmedia.transcode_priority != smedia.transcode_priority,
+        "media.transcode_priority".into(),
+    );
     // Listeners are bound, and their TLS identities loaded, at start.
     for (i, realm) in saved.realms().iter().enumerate() {
         let before = running.realm(&realm.name);

@@ -41,20 +41,20 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Histogram {
             counts: vec![0; BUCKETS + 1],
             total: 0,
         }
     }
 
-    fn record(&mut self, micros: u64) {
+    pub fn record(&mut self, micros: u64) {
         let i = usize::try_from(micros).map_or(BUCKETS, |m| m.min(BUCKETS));
         self.counts[i] += 1;
         self.total += 1;
     }
 
-    fn merge(&mut self, other: &Histogram) {
+    pub fn merge(&mut self, other: &Histogram) {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a += b;
         }
@@ -83,7 +83,7 @@ pub enum Receive {
 }
 
 /// Nanoseconds since the Unix epoch (CLOCK_REALTIME, the clock of SO_TIMESTAMPNS).
-fn now_ns() -> u64 {
+pub fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)

@@ -6,7 +6,11 @@
 //! `scripts/bench/media [--streams 250,500,1000] [--seconds 10] [--workers N]
 //!  [--relay-cpus LIST] [--no-rtpengine] [--blocking-receivers] [--realtime PRIO | --no-realtime]
 //!  [--kernel] [--io-uring] [--srtp SUITE[,SUITE...]] [--transcoded M [--transcode-codec
-//!  opus|g722|g729]]`
+//!  opus|g722|g729]] [--transcoding N[,N...] [--transcode-codecs opus,g722,g729]]`
+//!
+//! `--transcoding N` measures transcoded sessions instead of relayed streams
+//! ([`sessions`]): N calls PCMA <-> each codec through the SBC and through rtpengine,
+//! sessions per core, loss and latency per direction.
 //!
 //! `--transcoded M` adds rows `sbc+tx-inline` and `sbc+tx-threads`: the plain streams
 //! measured while M more calls on the same SBC are transcoded both ways (PCMA <-> the
@@ -61,9 +65,11 @@ mod packet;
 mod relays;
 mod report;
 mod sdes;
+mod sessions;
 mod sockopt;
 mod system;
 mod transcoded;
+mod tx_load;
 
 use std::process::ExitCode;
 
@@ -89,6 +95,10 @@ struct Args {
     transcoded: usize,
     /// Side B's codec of those calls.
     transcode_codec: (u8, &'static str),
+    /// Transcoded sessions to measure ([`sessions`]); empty: the relay bench.
+    transcoding: Vec<usize>,
+    /// Side B's codecs of those sessions.
+    transcode_codecs: Vec<sessions::TxCodec>,
 }
 
 fn args() -> Result<Args, String> {
@@ -118,6 +128,8 @@ fn args() -> Result<Args, String> {
         srtp: vec![],
         transcoded: 0,
         transcode_codec: (111, "opus/48000/2"),
+        transcoding: vec![],
+        transcode_codecs: sessions::CODECS.to_vec(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -158,6 +170,13 @@ fn args() -> Result<Args, String> {
                 a.transcode_codec = transcoded::codec(&name)
                     .ok_or(format!("--transcode-codec: {name}? (opus, g722, g729)"))?;
             }
+            "--transcoding" => {
+                a.transcoding = v()?
+                    .split(',')
+                    .map(|s| s.parse().map_err(|e| format!("--transcoding: {e}")))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--transcode-codecs" => a.transcode_codecs = sessions::codecs(&v()?)?,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -180,12 +199,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rtpengine = args.rtpengine
-        && std::process::Command::new("rtpengine")
-            .arg("--version")
-            .output()
-            .is_ok();
-    if !rtpengine {
+    let rtpengine_installed = std::process::Command::new("rtpengine")
+        .arg("--version")
+        .output()
+        .is_ok();
+    let rtpengine = args.rtpengine && rtpengine_installed;
+    if args.rtpengine && !rtpengine_installed {
         println!(
             "rtpengine: not available (apt-get install rtpengine-daemon); no reference column"
         );
@@ -231,6 +250,14 @@ fn main() -> ExitCode {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+    }
+    if !args.transcoding.is_empty() {
+        let args = Args { rtpengine, ..args };
+        return if sessions::run(&args) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     let mut failed = false;
     for &n in &args.streams {

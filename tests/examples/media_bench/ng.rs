@@ -170,3 +170,40 @@ pub fn sdp(addr: SocketAddr, session: u64, srtp: Option<&MasterKey>) -> String {
         port = addr.port()
     )
 }
+
+/// The payload type an SDP's `a=rtpmap` lines give `encoding` (case-insensitive).
+pub fn rtpmap_pt(sdp: &str, encoding: &str) -> Option<u8> {
+    sdp.lines().find_map(|l| {
+        let (pt, format) = l.strip_prefix("a=rtpmap:")?.split_once(' ')?;
+        let name = format.split('/').next()?;
+        name.eq_ignore_ascii_case(encoding)
+            .then(|| pt.trim().parse().ok())
+            .flatten()
+    })
+}
+
+/// The `a=rtpmap` format (`opus/48000/2`) of payload type `pt` in an SDP.
+pub fn rtpmap_of(sdp: &str, pt: u8) -> Option<String> {
+    let prefix = format!("a=rtpmap:{pt} ");
+    sdp.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .map(|f| f.trim().to_owned())
+}
+
+/// An answer from `addr` with the one payload type `pt` of format `rtpmap` (plain RTP;
+/// Opus said mono as RFC 7587 asks).
+pub fn sdp_with(addr: SocketAddr, session: u64, pt: u8, rtpmap: &str) -> String {
+    let fmtp = if rtpmap.to_ascii_lowercase().starts_with("opus/") {
+        format!("a=fmtp:{pt} stereo=0; sprop-stereo=0\r\n")
+    } else if rtpmap.to_ascii_uppercase().starts_with("G729") {
+        format!("a=fmtp:{pt} annexb=no\r\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "v=0\r\no=- {session} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+         m=audio {port} RTP/AVP {pt}\r\na=rtpmap:{pt} {rtpmap}\r\n{fmtp}a=sendrecv\r\n",
+        ip = addr.ip(),
+        port = addr.port()
+    )
+}

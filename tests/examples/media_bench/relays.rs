@@ -151,7 +151,7 @@ impl Sbc {
         b: SocketAddr,
         pt: u8,
         format: &str,
-    ) -> io::Result<SocketAddr> {
+    ) -> io::Result<Anchor> {
         let port = u16::try_from(usize::from(self.base_port) + 4 * i)
             .map_err(|_| io::Error::other("out of ports"))?;
         let (a_local, b_local) = (
@@ -169,7 +169,41 @@ impl Sbc {
         writeln!(stdin, "transcode {i} 0 a {pt} {format} 8 PCMA/8000")?;
         writeln!(stdin, "answered {i} 0")?;
         stdin.flush()?;
-        Ok(a_local)
+        Ok((a_local, b_local))
+    }
+
+    /// Asks the harness for the counters of calls `0..calls` and sums, over every stats
+    /// event that came back, the drops of `reason` (`transcode-queue`, ...): where the
+    /// SBC itself lost packets.
+    pub fn drops(&mut self, calls: usize, reason: &str) -> io::Result<u64> {
+        let before = self.lines.lock().map_or(0, |l| l.len());
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::other("harness stopped"))?;
+        for i in 0..calls {
+            writeln!(stdin, "stats {i} 0")?;
+        }
+        stdin.flush()?;
+        std::thread::sleep(Duration::from_millis(500));
+        let key = format!("\"{reason}\": ");
+        let lines = self
+            .lines
+            .lock()
+            .map_err(|_| io::Error::other("harness output lock"))?;
+        Ok(lines
+            .iter()
+            .skip(before)
+            .filter(|l| l.starts_with("event"))
+            .flat_map(|l| {
+                l.match_indices(key.as_str())
+                    .map(|(at, _)| &l[at + key.len()..])
+            })
+            .filter_map(|rest| {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse::<u64>().ok()
+            })
+            .sum())
     }
 
     fn seen(&self, what: &str) -> bool {
@@ -321,6 +355,73 @@ impl RtpEngine {
         }
         Ok(RtpEngine { child, ng })
     }
+
+    /// Anchors call `i` transcoded both ways: A offers PCMA only, rtpengine is asked to
+    /// offer B `codec` instead (`codec: {transcode: [codec], mask: [PCMA]}`), B answers
+    /// with it. Returns where A and B send, and the payload type B must use (rtpengine's
+    /// choice for a dynamic codec).
+    pub fn open_transcoded(
+        &mut self,
+        i: usize,
+        a: SocketAddr,
+        b: SocketAddr,
+        codec: &str,
+    ) -> io::Result<(Anchor, u8)> {
+        let call_id = format!("bench-tx-{i}");
+        let text = |s: &str| ng::Bencode::Bytes(s.as_bytes().to_vec());
+        let key = |s: &str| s.as_bytes().to_vec();
+        let offer = ng::Bencode::Dict(vec![
+            (key("command"), text("offer")),
+            (key("call-id"), text(&call_id)),
+            (key("from-tag"), text("a")),
+            (key("sdp"), text(&ng::sdp(a, i as u64, None))),
+            (
+                key("codec"),
+                ng::Bencode::Dict(vec![
+                    (key("transcode"), ng::Bencode::List(vec![text(codec)])),
+                    (key("mask"), ng::Bencode::List(vec![text("PCMA")])),
+                ]),
+            ),
+        ]);
+        let offer = self.ng.call(&offer)?;
+        let to_b = offer
+            .get("sdp")
+            .and_then(|s| s.str())
+            .map(str::to_owned)
+            .ok_or_else(|| io::Error::other(format!("ng offer without SDP: {offer:?}")))?;
+        let encoding = codec.split('/').next().unwrap_or(codec);
+        let pt = ng::rtpmap_pt(&to_b, encoding).ok_or_else(|| {
+            io::Error::other(format!("rtpengine did not offer {encoding} to B: {to_b}"))
+        })?;
+        let rtpmap = ng::rtpmap_of(&to_b, pt).unwrap_or_default();
+        let answer = self.ng.call(&ng::dict(&[
+            ("command", "answer"),
+            ("call-id", &call_id),
+            ("from-tag", "a"),
+            ("to-tag", "b"),
+            ("sdp", &ng::sdp_with(b, i as u64, pt, &rtpmap)),
+        ]))?;
+        let to_a = answer
+            .get("sdp")
+            .and_then(|s| s.str())
+            .map(str::to_owned)
+            .ok_or_else(|| io::Error::other(format!("ng answer without SDP: {answer:?}")))?;
+        if ng::rtpmap_pt(&to_a, "PCMA") != Some(8) {
+            return Err(io::Error::other(format!("rtpengine's answer to A: {to_a}")));
+        }
+        let port = |sdp: &str| {
+            ng::audio_line(sdp)
+                .map(|(port, _)| port)
+                .ok_or_else(|| io::Error::other(format!("no m=audio: {sdp}")))
+        };
+        Ok((
+            (
+                SocketAddr::new(a.ip(), port(&to_a)?),
+                SocketAddr::new(b.ip(), port(&to_b)?),
+            ),
+            pt,
+        ))
+    }
 }
 
 impl Relay for RtpEngine {
@@ -410,12 +511,18 @@ impl Drop for RtpEngine {
 }
 
 /// `program` run on the CPUs `cpus` (taskset execs it: same pid); all CPUs when empty.
+/// It starts under normal scheduling (`chrt -o 0` execs it too), as a relay started by
+/// systemd does, and sets up its own policy: without that it would inherit the
+/// generator's `SCHED_FIFO` in every thread, helpers included.
 fn pinned(cpus: &str, program: &str) -> Command {
-    if cpus.is_empty() {
-        return Command::new(program);
-    }
-    let mut c = Command::new("taskset");
-    c.args(["-c", cpus, program]);
+    let mut c = if cpus.is_empty() {
+        Command::new("chrt")
+    } else {
+        let mut c = Command::new("taskset");
+        c.args(["-c", cpus, "chrt"]);
+        c
+    };
+    c.args(["-o", "0", program]);
     c
 }
 

@@ -42,6 +42,13 @@ pub fn enable_rx_timestamps(s: &UdpSocket) -> std::io::Result<()> {
 /// One datagram without blocking, with the time (ns since the Unix epoch) the kernel queued
 /// it on the socket: `None` when nothing is waiting (or on an error).
 pub fn recv_stamped(s: &UdpSocket, buf: &mut [u8]) -> Option<(usize, u64)> {
+    recv_stamped_from(s, buf).map(|(len, stamp, _)| (len, stamp))
+}
+
+/// [`recv_stamped`], with the sender's UDP port (IPv4; 0 for another family).
+pub fn recv_stamped_from(s: &UdpSocket, buf: &mut [u8]) -> Option<(usize, u64, u16)> {
+    // SAFETY: all-zero is a valid sockaddr_in.
+    let mut from: libc::sockaddr_in = unsafe { std::mem::zeroed() };
     // Room for one `struct timespec` control message, 8-byte aligned.
     let mut control = [0u64; 8];
     let mut iov = libc::iovec {
@@ -50,11 +57,14 @@ pub fn recv_stamped(s: &UdpSocket, buf: &mut [u8]) -> Option<(usize, u64)> {
     };
     // SAFETY: all-zero is a valid msghdr (null pointers, zero lengths); filled in below.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_in).cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control.as_mut_ptr().cast();
     msg.msg_controllen = std::mem::size_of_val(&control) as _;
-    // SAFETY: msg points at a live iovec over `buf` and at `control`, both outliving the call.
+    // SAFETY: msg points at a live iovec over `buf`, at `control` and at `from`, all outliving
+    // the call.
     let n = unsafe { libc::recvmsg(s.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT) };
     if n < 0 {
         return None;
@@ -72,7 +82,12 @@ pub fn recv_stamped(s: &UdpSocket, buf: &mut [u8]) -> Option<(usize, u64)> {
             c = libc::CMSG_NXTHDR(&msg, c);
         }
     }
-    Some((n as usize, stamp))
+    let port = if i32::from(from.sin_family) == libc::AF_INET {
+        u16::from_be(from.sin_port)
+    } else {
+        0
+    };
+    Some((n as usize, stamp, port))
 }
 
 /// SCHED_FIFO at `priority` for this process (threads and children started later inherit

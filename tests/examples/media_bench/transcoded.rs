@@ -60,7 +60,7 @@ impl Background {
         let (aa, ba) = (a.local_addr()?, b.local_addr()?);
         let mut anchors = Vec::with_capacity(m);
         for j in 0..m {
-            anchors.push(sbc.open_transcoded(FIRST + j, aa, ba, pt, format)?);
+            anchors.push(sbc.open_transcoded(FIRST + j, aa, ba, pt, format)?.0);
         }
         let stop = Arc::new(AtomicBool::new(false));
         let counter = || Arc::new(AtomicU64::new(0));

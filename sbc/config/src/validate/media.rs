@@ -43,6 +43,14 @@ pub(super) fn media(
             0,
         )
     });
+    let transcode_priority = s.transcode_priority.map(|p| {
+        v.int(
+            "media.transcode_priority",
+            Some(p),
+            m::REALTIME_PRIORITY_RANGE,
+            0,
+        )
+    });
     let realtime = s.realtime_priority.map(|p| {
         v.int(
             "media.realtime_priority",
@@ -67,6 +75,26 @@ pub(super) fn media(
             v.check("media.io".to_owned(), parsed)
         }
     };
+    // Transcoders at or above the workers' priority would keep them from relaying.
+    if let Some(Some(t)) = transcode_priority {
+        match realtime {
+            Some(Some(w)) if t >= w => {
+                v.err(
+                    "media.transcode_priority",
+                    super::K::NotBelowWorkers {
+                        value: t as i64,
+                        workers: w as i64,
+                    },
+                );
+                return None;
+            }
+            None => {
+                v.err("media.transcode_priority", super::K::RequiresRealtime);
+                return None;
+            }
+            _ => {}
+        }
+    }
     let kernel_forwarding = s.kernel_forwarding.unwrap_or(false);
     if kernel_forwarding && !firewall_enabled {
         v.err("media.kernel_forwarding", super::K::RequiresFirewall);
@@ -81,6 +109,8 @@ pub(super) fn media(
         latch_window: Duration::from_millis(latch? as u64),
         workers: present(workers)?,
         transcode_threads: present(transcode_threads)?,
+        // In 1..=99 (checked above), so it fits.
+        transcode_priority: present(transcode_priority)?.and_then(|p| u8::try_from(p).ok()),
         // In 1..=99 (checked above), so it fits.
         realtime_priority: present(realtime)?.and_then(|p| u8::try_from(p).ok()),
     })
@@ -124,6 +154,7 @@ media_ports = "20000-29999"
         assert_eq!(m.realtime_priority, None);
         assert_eq!(m.max_transcoded, 200);
         assert_eq!(m.transcode_threads, None);
+        assert_eq!(m.transcode_priority, None);
         assert_eq!(m.io, MediaIo::Epoll);
     }
 
@@ -132,7 +163,7 @@ media_ports = "20000-29999"
         let text = format!(
             "{BASE}[media]\ninactivity_seconds = 2\nhold_inactivity_seconds = 30\n\
              latch_window_ms = 500\nworkers = 3\nrealtime_priority = 40\nmax_transcoded = 0\n\
-             transcode_threads = 0\nio = \"io_uring\"\n"
+             transcode_threads = 0\ntranscode_priority = 39\nio = \"io_uring\"\n"
         );
         let c = Config::from_toml_str(&text, "/etc/sbc").expect("valid");
         let m = c.media();
@@ -143,6 +174,7 @@ media_ports = "20000-29999"
         assert_eq!(m.realtime_priority, Some(40));
         assert_eq!(m.max_transcoded, 0);
         assert_eq!(m.transcode_threads, Some(0));
+        assert_eq!(m.transcode_priority, Some(39));
         assert_eq!(m.io, MediaIo::IoUring);
     }
 
@@ -151,7 +183,7 @@ media_ports = "20000-29999"
         let text = format!(
             "{BASE}[media]\ninactivity_seconds = 0\nhold_inactivity_seconds = 100000\n\
              latch_window_ms = 5\nworkers = 0\nrealtime_priority = 100\nmax_transcoded = -1\n\
-             transcode_threads = 257\nio = \"uring\"\n"
+             transcode_threads = 257\ntranscode_priority = 0\nio = \"uring\"\n"
         );
         let e = Config::from_toml_str(&text, "/etc/sbc")
             .expect_err("invalid")
@@ -164,9 +196,30 @@ media_ports = "20000-29999"
             "media.realtime_priority: ",
             "media.max_transcoded: ",
             "media.transcode_threads: ",
+            "media.transcode_priority: ",
             "media.io: ",
         ] {
             assert!(e.contains(key), "{key} missing in:\n{e}");
+        }
+    }
+
+    #[test]
+    fn transcoding_threads_run_realtime_only_below_the_workers() {
+        for (keys, why) in [
+            (
+                "realtime_priority = 50\ntranscode_priority = 50\n",
+                "media.transcode_priority: 50 is not below media.realtime_priority = 50",
+            ),
+            (
+                "transcode_priority = 40\n",
+                "media.transcode_priority: requires media.realtime_priority",
+            ),
+        ] {
+            let text = format!("{BASE}[media]\n{keys}");
+            let e = Config::from_toml_str(&text, "/etc/sbc")
+                .expect_err("invalid")
+                .to_string();
+            assert!(e.contains(why), "{keys}: {e}");
         }
     }
 

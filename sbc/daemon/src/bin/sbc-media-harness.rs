@@ -63,7 +63,7 @@ fn main() -> std::process::ExitCode {
 /// `--latch-window MS`, `--realtime PRIORITY` (SCHED_FIFO workers), `--kernel-forwarding
 /// TABLE` (the kernel media fast path in nftables table `inet TABLE`; needs root), `--io
 /// epoll|io_uring` (how the workers drive their sockets), `--transcode-threads N` (0:
-/// codecs inline in the workers).
+/// codecs inline in the workers), `--transcode-priority N` (their `SCHED_FIFO` priority).
 fn run(args: &[String]) -> anyhow::Result<()> {
     let mut config = RelayConfig::default();
     let mut it = args.iter();
@@ -74,6 +74,7 @@ fn run(args: &[String]) -> anyhow::Result<()> {
         match a.as_str() {
             "--workers" => config.workers = v.parse()?,
             "--transcode-threads" => config.transcode_threads = v.parse()?,
+            "--transcode-priority" => config.transcode_priority = Some(v.parse()?),
             "--inactivity" => config.inactivity = Duration::from_secs(v.parse()?),
             "--latch-window" => config.latch_window = Duration::from_millis(v.parse()?),
             "--realtime" => config.realtime = Some(v.parse()?),

@@ -125,6 +125,9 @@ pub struct RelayConfig {
     /// Threads the transcoding codecs run on ([`transcoders`]); 0: inline in the
     /// workers. Default: the number of cores.
     pub transcode_threads: usize,
+    /// `SCHED_FIFO` priority of the transcoding threads (`media.transcode_priority`, below
+    /// [`realtime`](Self::realtime)); `None`: normal scheduling.
+    pub transcode_priority: Option<u8>,
     /// Where the workers publish their totals once a second (the metrics endpoint);
     /// `None`: they keep none.
     pub board: Option<Arc<crate::observe::media::MediaBoard>>,
@@ -147,6 +150,7 @@ impl Default for RelayConfig {
             board: None,
             io_uring: false,
             transcode_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            transcode_priority: None,
             hep_rtcp: None,
         }
     }
@@ -166,6 +170,7 @@ impl RelayConfig {
         if let Some(t) = m.transcode_threads {
             c.transcode_threads = t;
         }
+        c.transcode_priority = m.transcode_priority;
         c.io_uring = m.io == sbc_config::MediaIo::IoUring;
         c.kernel_table = m
             .kernel_forwarding
@@ -380,7 +385,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
     #[cfg(feature = "transcoding")]
     let pool = match config.transcode_threads {
         0 => None,
-        n => Some(transcoders::Pool::start(n)?),
+        n => Some(transcoders::Pool::start(n, config.transcode_priority)?),
     };
     for i in 0..config.workers.max(1) {
         let (queue, rx) = std_mpsc::channel();

@@ -225,3 +225,18 @@ pub fn set_realtime(priority: u8) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Puts the calling thread under normal scheduling (`SCHED_OTHER`), whatever it inherited:
+/// a transcoding thread started from a realtime parent must not run at the workers'
+/// `SCHED_FIFO` priority (on a shared core a busy transcoder would then keep its worker
+/// from running: same-priority FIFO threads never preempt each other). Lowering the
+/// policy needs no privilege.
+pub fn set_normal() -> io::Result<()> {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: pid 0 is the calling thread; `param` is a live sched_param.
+    let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
