@@ -102,6 +102,8 @@ fn read(c: &AtomicU64) -> u64 {
 
 impl Observer {
     pub fn new(config: &Config) -> Self {
+        let mut ladders = Ladders::new(Default::default());
+        ladders.set_recording(config.ladder());
         Observer {
             sip: SipCounters::new(config),
             calls: CallCounters::default(),
@@ -112,7 +114,7 @@ impl Observer {
             cdr_sink: None,
             cdr_lost_warned: (0, None),
             hep: None,
-            ladders: Ladders::new(Default::default()),
+            ladders,
             live: None,
             report: None,
         }
@@ -144,9 +146,10 @@ impl Observer {
         self.live.is_some() || self.report.is_some() || self.cdr_sink.is_some()
     }
 
-    /// New realms for the SIP counters.
+    /// New realms for the SIP counters; `[log] ladder` for the calls that start now.
     pub fn reload(&mut self, config: &Config) {
         self.sip.reload(config);
+        self.ladders.set_recording(config.ladder());
     }
 
     /// Calls relayed and not ended.
@@ -163,6 +166,13 @@ impl Observer {
         let call_id = msg.call_id().unwrap_or("");
         let invite = msg.method() == Some(&Method::Invite);
         if !invite && !self.ladders.wants(call_id) {
+            return;
+        }
+        // Without ladders only a message that may end a leg is looked at (its Q.850
+        // cause): the others are not copied at all.
+        let may_end = matches!(msg.method(), Some(Method::Bye | Method::Cancel))
+            || msg.status().is_some_and(|code| code >= 300);
+        if !self.ladders.recording() && !may_end {
             return;
         }
         let wire = Wire {
