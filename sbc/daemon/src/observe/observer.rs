@@ -335,17 +335,16 @@ impl Observer {
     }
 
     /// Hands finished CDRs to the writer; warns (once a minute at most) when lines were
-    /// lost.
+    /// lost, also when none is waiting (the writer counts its failures after the fact).
     fn flush_cdrs(&mut self) {
         let Some(sink) = &mut self.cdr_sink else {
             return;
         };
-        if !self.cdr.waiting() {
-            return;
-        }
         let now = Instant::now();
-        for line in self.cdr.take_complete(now) {
-            sink.push(line);
+        if self.cdr.waiting() {
+            for line in self.cdr.take_complete(now) {
+                sink.push(line);
+            }
         }
         let lost = read(&sink.losses.queue_full) + read(&sink.losses.write_failed);
         let (warned, at) = self.cdr_lost_warned;
