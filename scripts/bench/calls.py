@@ -236,12 +236,15 @@ def wait_bound(ns, addrs, proc, what, timeout=10.0):
 # ---------------------------------------------------------------------------------------------
 # The daemon
 
-def config_text(firewall, metrics=False):
+def config_text(firewall, metrics=False, ladder=True):
     """The daemon's config: the bench topology, routes both ways, the firewall on or off
-    (--firewall: the SBC's nftables table in bench-sbc, per-call pinholes in the kernel), and
-    with --metrics the Prometheus endpoint on bench-sbc's loopback."""
+    (--firewall: the SBC's nftables table in bench-sbc, per-call pinholes in the kernel),
+    with --metrics the Prometheus endpoint on bench-sbc's loopback, and with --no-ladder
+    `[log] ladder = false` (no SIP messages kept per call)."""
     text = CONFIG.replace("@FIREWALL_STATE@", "on" if firewall else "off").replace(
         "@FIREWALL_ENABLED@", "true" if firewall else "false")
+    if not ladder:
+        text = text.replace("\n[firewall]\n", "\n[log]\nladder = false\n\n[firewall]\n", 1)
     if metrics:
         text = text.replace("\n[firewall]\n", f"\n[metrics]\nlisten = \"{METRICS_LISTEN}\"\nallow = [\"127.0.0.0/8\"]\n\n[firewall]\n", 1)
     return text
@@ -579,7 +582,7 @@ class Bench:
         self.workdir = workdir
         self.binary = binary
         self.config = workdir / "sbc.toml"
-        self.config.write_text(config_text(opts.firewall, opts.metrics))
+        self.config.write_text(config_text(opts.firewall, opts.metrics, not opts.no_ladder))
         self.started = time.monotonic()
         self.deadline = self.started + opts.budget
         self.n_trial = 0
@@ -930,12 +933,15 @@ def main():
     p.add_argument("--metrics", action="store_true",
                    help="run the SBC with [metrics] on bench-sbc's loopback, scraped once a second by curl; "
                    "compare with a run without it on the same build (both with --no-reference --dialogs 0)")
+    p.add_argument("--no-ladder", action="store_true",
+                   help="run the SBC with [log] ladder = false (no SIP messages kept per call for the web "
+                   "UI's ladder and pcap); compare with a run without it (both with --no-reference --dialogs 0)")
     p.add_argument("--budget", type=int, default=840, help="whole-run time limit, s (default 840)")
     p.add_argument("--print-config", action="store_true",
                    help="print the daemon config this run would use (with --firewall: firewall on) and exit")
     opts = p.parse_args()
     if opts.print_config:
-        print(config_text(opts.firewall, opts.metrics), end="")
+        print(config_text(opts.firewall, opts.metrics, not opts.no_ladder), end="")
         return 0
 
     binary = Path(opts.binary).resolve()
@@ -947,6 +953,7 @@ def main():
     log(f"bench: {os.cpu_count()} cores, load average {load_start}; logs in {workdir}")
     log(f"bench: firewall {'on ([firewall] enabled = true)' if opts.firewall else 'off ([firewall] enabled = false)'}")
     log(f"bench: metrics {'on ([metrics], scraped every second)' if opts.metrics else 'off (no [metrics])'}")
+    log(f"bench: ladder {'off ([log] ladder = false)' if opts.no_ladder else 'on (the default)'}")
     topology_up()
     bench = Bench(opts, workdir, binary)
     bench.check_config()
@@ -1098,7 +1105,7 @@ def main():
 
     log("RESULT " + kv(cps_max=cps, window_s=opts.window, ref_sipp_cps_max=ref_cps, ratio=ratio,
                        capped=int(bool(sbc_best) and sbc_fail is None), firewall=int(opts.firewall),
-                       metrics=int(opts.metrics)))
+                       metrics=int(opts.metrics), ladder=int(not opts.no_ladder)))
     log("RESULT " + kv(cpu_pct=sbc_cpu, at_cps=cps, sbc_cpu_us_per_call=sbc_us, ref_sipp_uas_cpu_us_per_call=ref_uas_us))
     if opts.compare_kamailio:
         log("RESULT " + kv(kamailio_rtpengine_cps_max=kam_best["rate"] if kam_best else None,

@@ -195,8 +195,8 @@ fn each_call_leaves_one_record_with_its_result_code_and_legs() {
                 "{key}: {what}"
             );
         }
-        // Q.850 per leg (RFC 3398): sipp sends no Reason headers, so A's is mapped; B's
-        // answered call got the SBC's own BYE with a Reason.
+        // Q.850 per leg (RFC 3398): sipp sends no Reason headers; the SBC says why in its
+        // own BYE (answered), CANCEL (cancelled) and failure responses (RFC 3326/6432).
         let cause = match *result {
             "answered" | "cancelled" => 16,
             "busy" => 17,
@@ -205,7 +205,7 @@ fn each_call_leaves_one_record_with_its_result_code_and_legs() {
         for leg in 0..2 {
             assert_eq!(r["legs"][leg]["q850"]["cause"], cause, "leg {leg}: {what}");
         }
-        let b_source = if *result == "answered" {
+        let b_source = if matches!(*result, "answered" | "cancelled") {
             "sent"
         } else {
             "mapped"

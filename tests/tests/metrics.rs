@@ -28,7 +28,7 @@ fn get(lab: &Lab, ns: Ns) -> (u16, String) {
                 "curl",
                 "-sS",
                 "--max-time",
-                "3",
+                "10",
                 "-w",
                 "\n%{http_code}",
                 url().as_str(),
@@ -196,8 +196,9 @@ fn metrics_count_what_the_peers_did_and_pass_promtool() {
     let mut sbc = lab.start_sbc(&config).expect("start sbc");
 
     // Before any call: a valid page with the contract's families (503 until the core's
-    // first report, which it publishes before it runs).
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // first report, which it publishes before it runs; the listener is bound earlier, and
+    // on a loaded machine the firewall and media workers in between can take seconds).
+    let deadline = Instant::now() + Duration::from_secs(60);
     while get(&lab, Ns::Pbx).0 == 503 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }

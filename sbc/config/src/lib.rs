@@ -59,6 +59,7 @@
 //! | `management.allow` | CIDRs, non-empty; a bare address is one host | `["127.0.0.0/8", "::1/128"]` |
 //! | `management.tls_cert`, `management.tls_key` | PEM paths, together: the HTTPS certificate | self-signed, generated into `state_dir` |
 //! | `log.format` | `"text"` or `"json"` (one JSON object per line); read at start | `"text"` |
+//! | `log.ladder` | keep every SIP message of each call for its ladder and pcap (web UI); applies on reload | `true` |
 //! | `firewall.enabled` | program nftables | `true` |
 //! | `firewall.table` | the SBC's own `inet` table | `"sbc"` |
 //! | `firewall.policy` | `"drop"` or `"reject"`: traffic to the SBC's addresses no rule accepts | `"drop"` |

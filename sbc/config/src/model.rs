@@ -29,6 +29,8 @@ pub struct Config {
     pub(crate) metrics: Option<Metrics>,
     pub(crate) hep: Option<Hep>,
     pub(crate) log: LogFormat,
+    /// `[log] ladder`.
+    pub(crate) ladder: bool,
     pub(crate) sip: SipLimits,
     pub(crate) media: crate::media::MediaSettings,
     pub(crate) realms: Vec<Realm>,
@@ -598,6 +600,11 @@ impl Config {
     /// `[log] format` (read at start).
     pub fn log_format(&self) -> LogFormat {
         self.log
+    }
+
+    /// `[log] ladder`: whether calls' SIP messages are kept for their ladder and pcap.
+    pub fn ladder(&self) -> bool {
+        self.ladder
     }
 
     pub fn firewall(&self) -> &Firewall {

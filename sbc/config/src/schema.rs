@@ -95,6 +95,10 @@ pub struct LogSection {
     /// `"text"` (the default) or `"json"` (one JSON object per line, fields as keys).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    /// Whether every SIP message of each call is kept for the web UI's ladder and pcap
+    /// (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<bool>,
 }
 
 /// `[firewall]` (optional section).

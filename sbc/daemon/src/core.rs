@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp};
-use sbc_mgmt::live::{BanView, Demand, RegistrationView, Snapshot};
+use sbc_mgmt::live::{Demand, Snapshot};
 use sbc_sip::b2bua::{CallId, EndReason, Engine, EngineConfig, EngineEvent, Side, TransferRequest};
 use sbc_sip::transaction::{Peer, ServerTxId, TimerConfig};
 use sbc_sip::uas::Capabilities;
@@ -30,7 +30,6 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
 mod digits;
-mod ladder;
 mod observation;
 
 use crate::drain::Drain;
@@ -38,13 +37,9 @@ use crate::dtmf::InfoSender;
 use crate::firewall::Guard;
 use crate::gate::{Gate, Verdict};
 use crate::mgmt::hook::ViewHook;
-use crate::mgmt::views::{Relayed, Views};
 use crate::observe::ReportSender;
-use crate::observe::calls::CallCounters;
-use crate::observe::cdr::{CdrBook, Parties};
 use crate::observe::cdr_file::CdrSink;
-use crate::observe::report::{CoreReport, latch_label};
-use crate::observe::sip::SipCounters;
+use crate::observe::observer::{Observer, RelayedCall};
 use crate::policy::{self, Decision};
 use crate::registrations::Registrations;
 use crate::relay::{MediaEvents, MediaHandle};
@@ -110,31 +105,14 @@ pub struct Core {
     drain: Drain,
     /// Media pinholes and bans in the kernel (a no-op with the firewall disabled).
     firewall: Guard,
-    /// What the management UI shows, published once a second when `live` is set.
-    views: Views,
-    live: Option<(watch::Sender<Snapshot>, Arc<Demand>)>,
     /// Ticked every time round the loop (which wakes at least once a second): the
     /// systemd watchdog is petted only while it is fresh ([`crate::liveness`]).
     beat: Option<crate::liveness::Beat>,
     /// The INFOs of the SBC's own carrying digits the media plane heard.
     dtmf: InfoSender,
-    /// Counters for the metrics endpoint ([`crate::observe`]), published once a second
-    /// on `report` when `[metrics]` is configured.
-    sip_counts: SipCounters,
-    call_counts: CallCounters,
-    latches: std::collections::BTreeMap<&'static str, u64>,
-    /// Call quality histograms (for the metrics report).
-    quality_counts: crate::observe::quality::QualityCounters,
-    report: Option<ReportSender>,
-    /// Call detail records being gathered, and the writer of finished ones.
-    cdr: CdrBook,
-    cdr_sink: Option<CdrSink>,
-    /// HEP capture (`[hep]`).
-    hep: Option<crate::hep::HepTap>,
-    /// CDR lines lost as of the last warning, and when it was (one a minute at most).
-    cdr_lost_warned: (u64, Option<Instant>),
-    /// Every SIP message of live and recently ended calls ([`crate::observe::ladder`]).
-    ladders: crate::observe::ladder::Ladders,
+    /// What the SBC counts and keeps about calls, and every export of it: the UI's
+    /// snapshot, the metrics report, CDRs, HEP, ladders ([`crate::observe::observer`]).
+    obs: Observer,
 }
 
 /// How long a shutdown waits for REGISTERs with expires=0 to be answered.
@@ -154,7 +132,7 @@ impl Core {
         // Transcoding is offered only when the media workers have codecs.
         let hook = MediaHook::new(config.clone(), crate::ids::random_u64(), media.pseudonyms())
             .with_transcoding(cfg!(feature = "transcoding"));
-        let sip_counts = SipCounters::new(&config);
+        let obs = Observer::new(&config);
         let engine = Engine::new(EngineConfig {
             timers: TimerConfig::default(),
             agent: agent.clone(),
@@ -175,46 +153,35 @@ impl Core {
             gate: Gate::default(),
             drain: Drain::default(),
             firewall,
-            views: Views::default(),
-            live: None,
             beat: None,
             dtmf: InfoSender::default(),
-            sip_counts,
-            call_counts: CallCounters::default(),
-            latches: std::collections::BTreeMap::new(),
-            quality_counts: Default::default(),
-            report: None,
-            cdr: CdrBook::default(),
-            cdr_sink: None,
-            hep: None,
-            cdr_lost_warned: (0, None),
-            ladders: crate::observe::ladder::Ladders::new(Default::default()),
+            obs,
         }
     }
 
     /// Copies every SIP message to the HEP collector through `tap`.
     pub fn with_hep(mut self, tap: crate::hep::HepTap) -> Self {
-        self.hep = Some(tap);
+        self.obs.set_hep(tap);
         self
     }
 
     /// Writes a CDR per call through `sink`.
     pub fn with_cdrs(mut self, sink: CdrSink) -> Self {
-        self.cdr_sink = Some(sink);
+        self.obs.set_cdrs(sink);
         self
     }
 
     /// Publishes the counters for the metrics endpoint on `report` once a second.
     pub fn with_report(mut self, report: ReportSender) -> Self {
-        self.report = Some(report);
-        self.publish_report();
+        self.obs.set_report(report);
+        self.publish();
         self
     }
 
     /// Publishes the management views on `live` once a second.
     /// and lists the calls in them while `demand` says somebody looks.
     pub fn with_live(mut self, live: watch::Sender<Snapshot>, demand: Arc<Demand>) -> Self {
-        self.live = Some((live, demand));
+        self.obs.set_live(live, demand);
         self
     }
 
@@ -279,7 +246,7 @@ impl Core {
                     }
                     Some(Control::Drain { drain, reply }) => {
                         if drain != self.drain.is_on() {
-                            info!(active_calls = self.views.call_numbers().len(), "{}", if drain {
+                            info!(active_calls = self.obs.active_calls(), "{}", if drain {
                                 "draining: new calls and OPTIONS get 503, calls in progress go on"
                             } else {
                                 "undrained: taking new calls"
@@ -289,7 +256,7 @@ impl Core {
                         let _ = reply.send(());
                     }
                     Some(Control::Ladder { call, reply }) => {
-                        let _ = reply.send(self.ladders.view(call));
+                        let _ = reply.send(self.obs.ladder(call));
                     }
                     Some(Control::Shutdown) | None => {
                         if self.stop_at.is_none() {
@@ -298,17 +265,9 @@ impl Core {
                         }
                     }
                 },
-                _ = tick.tick(), if self.live.is_some() || self.beat.is_some() || self.report.is_some() || self.cdr_sink.is_some() => {
-                    self.flush_cdrs();
-                    if let Some(sink) = &mut self.cdr_sink {
-                        sink.flush();
-                    }
-                    if self.live.is_some() {
-                        self.publish();
-                    }
-                    if self.report.is_some() {
-                        self.publish_report();
-                    }
+                _ = tick.tick(), if self.beat.is_some() || self.obs.wants_tick() => {
+                    self.obs.tick();
+                    self.publish();
                 }
                 () = sleep => {
                     let now = Instant::now();
@@ -321,9 +280,7 @@ impl Core {
                 }
             }
             self.drain();
-            if let Some(hep) = &mut self.hep {
-                hep.flush(Instant::now());
-            }
+            self.obs.flush_hep(Instant::now());
             if let Some(at) = self.stop_at {
                 if Instant::now() >= at || self.registrations.is_idle() {
                     return;
@@ -357,7 +314,7 @@ impl Core {
             Err(e) => warn!("reload: trunk TLS settings not reloaded, the old ones stay: {e}"),
         }
         self.registrations.reload(&config, &self.agent);
-        self.sip_counts.reload(&config);
+        self.obs.reload(&config);
         self.hook.inner_mut().reload(config.clone());
         self.firewall.reload(&config);
         let (new, old) = (config.media(), self.config.media());
@@ -380,11 +337,7 @@ impl Core {
         match ev {
             Inbound::Message { msg, peer } => {
                 let now = Instant::now();
-                self.sip_counts.received(peer.local, &msg);
-                if let Some(hep) = &mut self.hep {
-                    hep.received(peer.transport, peer.remote, peer.local, msg.to_bytes());
-                }
-                self.ladder_received(&msg, &peer);
+                self.obs.received(&msg, &peer);
                 if self.firewall.screen(now, &self.config, &msg, &peer) {
                     return;
                 }
@@ -470,7 +423,7 @@ impl Core {
             }
             for call in self.hook.take_released() {
                 self.trunks.limits.released(call);
-                self.views.ended(call.get());
+                self.obs.released(call.get());
             }
             // Before the SIP carrying the rewritten SDP: sockets and pinholes first.
             busy |= self.forward_media_ops();
@@ -486,8 +439,7 @@ impl Core {
                 self.rewriter.outbound(&mut t);
                 self.send(t);
             }
-            self.call_counts.settle();
-            self.flush_cdrs();
+            self.obs.settle();
             if !busy {
                 self.rewriter.settle();
                 return;
@@ -502,42 +454,18 @@ impl Core {
                 if let Some(legs) = self.engine.legs(call) {
                     self.rewriter
                         .call_started(call.get(), &legs[0].call_id, &legs[1].call_id);
-                    if let Some(hep) = &mut self.hep {
-                        hep.legs(call.get(), &legs[0].call_id, &legs[1].call_id);
-                    }
-                    self.cdr.legs(call.get(), legs);
                 }
+                self.obs.call_started(call.get(), self.engine.legs(call));
                 debug!(%call, "call started")
             }
             EngineEvent::CallAnswered { call } => {
-                if let (Some(hep), Some(legs)) = (&mut self.hep, self.engine.legs(call)) {
-                    hep.legs(call.get(), &legs[0].call_id, &legs[1].call_id);
-                }
-                self.views.answered(call.get());
-                self.call_counts.answered(call.get());
-                self.cdr
-                    .answered(call.get(), Instant::now(), sbc_mgmt::clock::unix_now());
-                if let Some(legs) = self.engine.legs(call) {
-                    self.cdr.legs(call.get(), legs);
-                }
+                self.obs.call_answered(call.get(), self.engine.legs(call));
                 info!(%call, "call answered");
             }
             EngineEvent::CallEnded { call, reason } => {
                 self.rewriter.call_ended(call.get());
-                if let Some(hep) = &mut self.hep {
-                    hep.ended(Instant::now(), call.get());
-                }
-                self.views.ended(call.get());
-                self.call_counts.ended(call.get(), &reason);
                 let media = self.hook.take_ended(call.get());
-                self.ladders.ended(call.get());
-                self.cdr.ended(
-                    call.get(),
-                    Instant::now(),
-                    sbc_mgmt::clock::unix_now(),
-                    &reason,
-                    media,
-                );
+                self.obs.call_ended(call.get(), &reason, media);
                 self.dtmf.ended(call);
                 self.trunks.limits.released(call);
                 // The info line with the CDR's essentials comes with the record
@@ -668,7 +596,7 @@ impl Core {
                     .admit(now, &plan.from_name, &plan.to_name)
                 {
                     info!(code = 503, "refused: {refusal}");
-                    self.call_counts.refused(&plan.from_name, &plan.to_name);
+                    self.obs.refused(&plan.from_name, &plan.to_name);
                     let retry = vec![(Known::RetryAfter, refusal.retry_after.to_string())];
                     let why = refusal.to_string();
                     self.engine.answer(now, tx, 503, retry, Some(&why));
@@ -687,28 +615,26 @@ impl Core {
                     .relay(now, tx, request, peer, *plan, &mut self.hook)
                 {
                     Ok(call) => {
-                        let relayed = Relayed {
+                        // Digits show in the ladder only when both ends allow it.
+                        let shows = |name: &str| {
+                            self.config
+                                .trunk(name)
+                                .is_some_and(|t| t.dtmf_policy.show_digits)
+                        };
+                        let relayed = RelayedCall {
                             call: call.get(),
-                            from_name: &from,
-                            to_name: &to,
+                            now,
+                            unix: sbc_mgmt::clock::unix_now(),
+                            from: &from,
+                            to: &to,
                             user: &user,
                             caller,
                             callee,
+                            a_call_id: &a_call_id,
+                            legs: self.engine.legs(call),
+                            show_digits: shows(&from) && shows(&to),
                         };
-                        let unix = sbc_mgmt::clock::unix_now();
-                        self.views.relayed(now, unix, &self.config, relayed);
-                        self.call_counts
-                            .relayed(call.get(), &from, &to, &a_call_id, now);
-                        let (a_trunk, a_realm) = trunk_and_realm(&self.config, &from);
-                        let (b_trunk, b_realm) = trunk_and_realm(&self.config, &to);
-                        let parties = Parties {
-                            a_trunk,
-                            a_realm,
-                            b_trunk,
-                            b_realm,
-                        };
-                        self.cdr.relayed(call.get(), now, unix, parties);
-                        self.ladder_started(call, &from, &to);
+                        self.obs.relayed(&self.config, relayed);
                         self.trunks.limits.relayed(call, &from, &to)
                     }
                     Err(e) => warn!("not relayed: {e}"),
@@ -732,8 +658,7 @@ impl Core {
                 debug!(%stream, %a_local, %b_local, "media stream anchored");
             }
             self.firewall.on_media_op(&op);
-            self.views.on_media_op(&op);
-            self.cdr.on_media_op(&op);
+            self.obs.media_op(&op);
             self.media.send(op);
         }
         any
@@ -763,16 +688,8 @@ impl Core {
     /// What the media workers report. They log every event themselves; the core acts on
     /// those that end a call.
     fn on_media_event(&mut self, ev: MediaEvent) {
-        if let MediaEvent::Latched { reason, .. } = &ev {
-            *self.latches.entry(latch_label(*reason)).or_default() += 1;
-        }
         self.firewall.on_media_event(&ev);
-        self.views.on_media_event(&ev);
-        if let MediaEvent::Closed { a, b, .. } = &ev {
-            self.quality_counts.closed([a, b]);
-            self.cdr.on_media_event(&ev);
-            self.flush_cdrs();
-        }
+        self.obs.media_event(&ev);
         let now = Instant::now();
         let (call, reason) = match ev {
             MediaEvent::Digit { stream, digit } => {
@@ -793,13 +710,5 @@ impl Core {
             info!(call = %id, ?reason, "media: ending the call");
             self.engine.hang_up(now, id, reason, &mut self.hook);
         }
-    }
-}
-
-/// A route end's trunk (empty when it is a realm: a phone of an open realm) and realm.
-fn trunk_and_realm<'a>(config: &'a Config, name: &'a str) -> (&'a str, &'a str) {
-    match config.trunk(name) {
-        Some(t) => (t.name.as_str(), t.realm.as_str()),
-        None => ("", name),
     }
 }

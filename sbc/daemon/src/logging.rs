@@ -10,6 +10,16 @@
 //!
 //! The format is read once at start from the configuration file; a file that does not
 //! load gives the text format (and the error is logged by the start-up that follows).
+//!
+//! Under systemd, when `JOURNAL_STREAM` says stderr is the journal, events go to the
+//! journal's socket in its native protocol instead ([`journal`]): the message, its level
+//! as `PRIORITY`, and every structured field (call ID, trunk, realm, result, the
+//! transaction span's method and Call-ID) as a journal field of its own, so
+//! `journalctl -u sbc TRUNK=carrier` finds a trunk's calls. `[log] format` then does not
+//! apply (journald keeps fields, not lines). Where the socket cannot be opened the logs
+//! stay on stderr.
+
+pub mod journal;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -31,6 +41,23 @@ pub fn init_for(config: &Path) {
 
 pub fn init_with(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if journal::stderr_is_journal() {
+        match journal::JournalLayer::connect(Path::new(journal::SOCKET), "sbc") {
+            Ok(layer) => {
+                use tracing_subscriber::layer::SubscriberExt as _;
+                use tracing_subscriber::util::SubscriberInitExt as _;
+                tracing_subscriber::registry()
+                    .with(filter)
+                    .with(layer)
+                    .init();
+                return;
+            }
+            Err(e) => eprintln!(
+                "sbc: JOURNAL_STREAM is set but {} cannot be used ({e}): logging to stderr",
+                journal::SOCKET
+            ),
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

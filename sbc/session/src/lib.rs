@@ -175,6 +175,17 @@ impl MediaHook {
         self.calls.get(&call)?.codecs()
     }
 
+    /// The SRTP suite each leg of `call` uses (A, B; `None`: plain RTP), as the media
+    /// engine was last told; for the live calls view and the CDR.
+    pub fn srtp_suites(&self, call: CallId) -> [Option<&'static str>; 2] {
+        self.calls.get(&call).map_or([None, None], |c| {
+            [
+                c.keying.suite_in_use(Side::A),
+                c.keying.suite_in_use(Side::B),
+            ]
+        })
+    }
+
     fn room(&self, call: CallId) -> Room {
         if !self.transcoding {
             return Room::Unavailable;

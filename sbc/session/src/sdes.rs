@@ -357,6 +357,17 @@ impl Keying {
         });
     }
 
+    /// The suite `side` uses on the lowest media section that has SRTP, as the engine was
+    /// last told (`None`: plain RTP everywhere on that side); for the views and CDRs.
+    pub fn suite_in_use(&self, side: Side) -> Option<&'static str> {
+        self.last
+            .iter()
+            .filter(|((_, s), keys)| *s == side && keys.is_some())
+            .min_by_key(|((index, _), _)| *index)
+            .and_then(|(_, keys)| keys.as_ref())
+            .map(|k| k.suite().name)
+    }
+
     /// B answered from `fork`: the other early dialogs' keys are forgotten, and if the
     /// engine last heard of another fork's keys (its egress towards B made from them), the
     /// winner's are told again so that B gets what it answered for: its suite and the

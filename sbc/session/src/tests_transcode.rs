@@ -1,5 +1,5 @@
 //! The transcoding cap (`media.max_transcoded`) across calls, and what the views are told
-//! about each leg's codec.
+//! about each leg's codec and SRTP suite.
 
 use std::sync::Arc;
 
@@ -123,4 +123,24 @@ fn the_views_see_each_legs_codec_and_whether_it_is_transcoded() {
     for id in [transcoded, relayed] {
         hook.call_ended(id);
     }
+}
+
+#[test]
+fn the_views_see_each_legs_srtp_suite() {
+    let (mut hook, mut calls) = (hook(), Calls::new());
+    // The carrier sends plain RTP; the PBX trunk (OSRTP, `sdes_without_tls`) is offered
+    // the SBC's own key in RTP/AVP and accepts it.
+    let id = call(&mut hook, &mut calls, "pbx-osrtp");
+    assert_eq!(hook.srtp_suites(id), [None, None], "nothing negotiated yet");
+    send(&mut hook, id, Side::A, BodyRole::Offer, PCMA_ONLY).expect("offer");
+    let answer = "v=0\r\no=p 1 1 IN IP4 10.0.0.21\r\ns=-\r\nc=IN IP4 10.0.0.21\r\nt=0 0\r\n\
+        m=audio 6000 RTP/AVP 8\r\n\
+        a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:U/Qi81dHNCK82BmFa9oglfma1SJP10USLdZ9VR+x\r\n";
+    send(&mut hook, id, Side::B, BodyRole::Answer, answer).expect("answer");
+    assert_eq!(
+        hook.srtp_suites(id),
+        [None, Some("AES_CM_128_HMAC_SHA1_80")]
+    );
+    hook.call_ended(id);
+    assert_eq!(hook.srtp_suites(id), [None, None], "forgotten at the end");
 }

@@ -532,3 +532,65 @@ fn the_ending_byes_reason_crosses_to_the_other_leg() {
         Some("Q.850;cause=31;text=\"caller gone\"")
     );
 }
+
+/// RFC 3326: the SBC's CANCEL carries the Reason of A's CANCEL (`SIP;cause=200`, "call
+/// completed elsewhere", keeps phones from showing a missed call), else Q.850 16.
+#[test]
+fn the_cancel_to_b_says_why() {
+    for (reason, expected) in [
+        (
+            Some("SIP;cause=200;text=\"Call completed elsewhere\""),
+            "SIP;cause=200;text=\"Call completed elsewhere\"",
+        ),
+        (None, "Q.850;cause=16;text=\"Normal call clearing\""),
+    ] {
+        let mut h = Harness::new();
+        let call_id = format!("reason-{}@carrier", reason.is_some());
+        let b_invite = invite(&mut h, &call_id, true);
+        h.deliver_from_b(
+            B_PEER,
+            b_response(&b_invite, 180, "Ringing", Some("btag"), ""),
+        );
+        let _ = h.take_to(A_PEER);
+        let reason_line = reason
+            .map(|r| format!("Reason: {r}\r\n"))
+            .unwrap_or_default();
+        let branch: String = call_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        h.deliver_from_a(&format!(
+            "CANCEL sip:+4930123@{SBC_A} SIP/2.0\r\nVia: SIP/2.0/UDP {A_PEER};branch=z9hG4bKa1{branch};rport\r\nMax-Forwards: 70\r\nFrom: \"Alice\" <sip:+4989555@carrier.example.com>;tag=atag\r\nTo: <sip:+4930123@{SBC_A}>\r\nCall-ID: {call_id}\r\nCSeq: 1 CANCEL\r\n{reason_line}Content-Length: 0\r\n\r\n"
+        ));
+        let cancel = h.request_to(B_PEER, "CANCEL");
+        assert_eq!(cancel.other_header("Reason"), Some(expected));
+    }
+}
+
+/// RFC 6432: a failure the SBC sends A carries a Q.850 Reason: B's own when it gave one,
+/// else the code mapped per RFC 3398 (486 -> 17).
+#[test]
+fn failures_to_a_say_why() {
+    for (b_reason, expected) in [
+        (None, "Q.850;cause=17;text=\"User busy\""),
+        (
+            Some("Q.850;cause=21;text=\"Call rejected\""),
+            "Q.850;cause=21;text=\"Call rejected\"",
+        ),
+    ] {
+        let mut h = Harness::new();
+        let call_id = format!("busy-{}@carrier", b_reason.is_some());
+        let b_invite = invite(&mut h, &call_id, true);
+        let mut busy = b_response(&b_invite, 486, "Busy Here", Some("btag"), "");
+        if let Some(r) = b_reason {
+            busy.push_header(sbc_sip::wire::HeaderName::from_token("Reason"), r);
+        }
+        h.deliver_from_b(B_PEER, busy);
+        let to_a = h.take_to(A_PEER);
+        let answer = to_a
+            .iter()
+            .find(|m| m.status() == Some(486))
+            .expect("486 to A");
+        assert_eq!(answer.other_header("Reason"), Some(expected));
+    }
+}

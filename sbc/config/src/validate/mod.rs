@@ -208,6 +208,7 @@ pub(crate) fn validate(
             metrics: metrics?,
             hep: hep?,
             log: log?,
+            ladder: file.log.as_ref().and_then(|l| l.ladder).unwrap_or(true),
             sip: sip?,
             media: media?,
             realms: realms.into_iter().map(|r| r.realm).collect::<Option<_>>()?,

@@ -58,7 +58,6 @@ impl Core {
             went = note.went,
             "DTMF digit"
         );
-        self.views
-            .digit(note.call, sbc_mgmt::clock::unix_now(), note);
+        self.obs.digit(note);
     }
 }

@@ -124,7 +124,7 @@ impl HepTap {
             let Ok(s) = rx.rx.try_recv() else { return };
             let c = s.copy;
             // Neither SR nor RR (a lone XR): nothing Homer reads.
-            let Some(body) = rtcp::json(&c.report) else {
+            let Some(body) = rtcp::json(&c.report, c.blocks.as_slice()) else {
                 continue;
             };
             self.pending.push(Pending {

@@ -8,11 +8,19 @@
 //!  "highest_seq_no":..,"ia_jitter":..,"lsr":..,"dlsr":..}],"sdes_ssrc":..}
 //! ```
 //!
-//! `sender_information` only for an SR (type 200); `ntp_timestamp_usec` is the NTP
-//! fraction in microseconds; `report_count` is the packet's count of report blocks, of
-//! which the first is listed (the media engine keeps the first: an SBC leg's peer reports
-//! on the one source the SBC sends it); `sdes_ssrc` is the sender's SSRC. Compound packets
-//! that start with neither SR nor RR (a lone XR, APP) are not sent.
+//! `sender_information` only for an SR (type 200); `report_blocks` lists every report
+//! block of the compound's SRs and RRs (at most 31, [`sbc_media::quality::copy::MAX_BLOCKS`])
+//! and `report_count` counts them; `sdes_ssrc` is the sender's SSRC. Compound packets that
+//! start with neither SR nor RR (a lone XR, APP) are not sent.
+//!
+//! The values are the ones the writers Homer is fed by put there, checked against their
+//! sources: rtpengine's `daemon/rtcp.c` (`homer_sr`, `homer_rr_list_start`, `homer_rr`)
+//! and Homer's own RTCP decoder (heplify's `ParseRTCP`, the struct heplify-server reads
+//! the JSON into). So `ntp_timestamp_usec` carries the NTP timestamp's low word (its
+//! fraction, 1/2^32 s) as both do, despite its name, and `packets_lost` the report
+//! block's 24-bit cumulative-lost field as an unsigned number (heplify reads it into a
+//! `uint32`: a negative value would not decode). Asterisk's `res_hep_rtcp` differs in
+//! the fraction (real microseconds); Homer shows either.
 //!
 //! The path, with `[hep]` only: the media engine copies each report it reads
 //! ([`sbc_media::quality::copy`], a queue of [`SHARD_COPIES`] per worker); each worker
@@ -27,7 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
-use sbc_core::RtcpReport;
+use sbc_core::{ReportBlock, RtcpReport};
 use sbc_media::quality::copy::RtcpCopy;
 use tokio::sync::mpsc;
 
@@ -88,8 +96,9 @@ impl RtcpTx {
     }
 }
 
-/// The JSON body of `r`; `None` for a compound packet that is neither SR nor RR.
-pub fn json(r: &RtcpReport) -> Option<String> {
+/// The JSON body of `r` with its report `blocks`; `None` for a compound packet that is
+/// neither SR nor RR.
+pub fn json(r: &RtcpReport, blocks: &[ReportBlock]) -> Option<String> {
     if r.packet_type != 200 && r.packet_type != 201 {
         return None;
     }
@@ -97,11 +106,11 @@ pub fn json(r: &RtcpReport) -> Option<String> {
     s.push('{');
     if let Some(si) = r.sender.filter(|_| r.packet_type == 200) {
         let secs = si.ntp >> 32;
-        let usec = ((si.ntp & 0xffff_ffff) * 1_000_000) >> 32;
+        let fraction = si.ntp & 0xffff_ffff;
         // Writing into a String cannot fail.
         let _ = write!(
             s,
-            "\"sender_information\":{{\"ntp_timestamp_sec\":{secs},\"ntp_timestamp_usec\":{usec},\
+            "\"sender_information\":{{\"ntp_timestamp_sec\":{secs},\"ntp_timestamp_usec\":{fraction},\
              \"rtp_timestamp\":{},\"packets\":{},\"octets\":{}}},",
             si.rtp_timestamp, si.packets, si.octets
         );
@@ -109,18 +118,32 @@ pub fn json(r: &RtcpReport) -> Option<String> {
     let _ = write!(
         s,
         "\"ssrc\":{},\"type\":{},\"report_count\":{},\"report_blocks\":[",
-        r.ssrc, r.packet_type, r.blocks
+        r.ssrc,
+        r.packet_type,
+        blocks.len()
     );
-    if let Some(b) = r.block {
+    for (i, b) in blocks.iter().enumerate() {
+        let comma = if i == 0 { "" } else { "," };
         let _ = write!(
             s,
-            "{{\"source_ssrc\":{},\"fraction_lost\":{},\"packets_lost\":{},\"highest_seq_no\":{},\
+            "{comma}{{\"source_ssrc\":{},\"fraction_lost\":{},\"packets_lost\":{},\"highest_seq_no\":{},\
              \"ia_jitter\":{},\"lsr\":{},\"dlsr\":{}}}",
-            b.ssrc, b.fraction_lost, b.cumulative_lost, b.highest_seq, b.jitter, b.lsr, b.dlsr
+            b.ssrc,
+            b.fraction_lost,
+            lost_field(b.cumulative_lost),
+            b.highest_seq,
+            b.jitter,
+            b.lsr,
+            b.dlsr
         );
     }
     let _ = write!(s, "],\"sdes_ssrc\":{}}}", r.ssrc);
     Some(s)
+}
+
+/// The 24-bit cumulative-lost field as sent (two's complement), unsigned.
+fn lost_field(cumulative_lost: i32) -> u32 {
+    u32::from_ne_bytes(cumulative_lost.to_ne_bytes()) & 0x00ff_ffff
 }
 
 #[cfg(test)]
@@ -130,7 +153,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn golden_sr_with_a_report_block() {
+    fn golden_sr_with_every_report_block() {
+        let first = ReportBlock {
+            ssrc: 0xcafe_f00d,
+            fraction_lost: 12,
+            cumulative_lost: -2,
+            highest_seq: 70_000,
+            jitter: 37,
+            lsr: 0xabcd_0000,
+            dlsr: 65_536,
+        };
+        let second = ReportBlock {
+            ssrc: 9,
+            cumulative_lost: 3,
+            ..ReportBlock::default()
+        };
         let r = RtcpReport {
             packet_type: 200,
             ssrc: 0x1234_5678,
@@ -141,30 +178,27 @@ mod tests {
                 packets: 250,
                 octets: 40_000,
             }),
-            blocks: 1,
-            block: Some(ReportBlock {
-                ssrc: 0xcafe_f00d,
-                fraction_lost: 12,
-                cumulative_lost: -2,
-                highest_seq: 70_000,
-                jitter: 37,
-                lsr: 0xabcd_0000,
-                dlsr: 65_536,
-            }),
+            blocks: 2,
+            block: Some(first),
             xr: None,
         };
+        let blocks = [first, second];
         assert_eq!(
-            json(&r).as_deref(),
+            json(&r, &blocks).as_deref(),
             Some(
-                "{\"sender_information\":{\"ntp_timestamp_sec\":3900000000,\"ntp_timestamp_usec\":500000,\
+                "{\"sender_information\":{\"ntp_timestamp_sec\":3900000000,\"ntp_timestamp_usec\":2147483648,\
                  \"rtp_timestamp\":160000,\"packets\":250,\"octets\":40000},\"ssrc\":305419896,\
-                 \"type\":200,\"report_count\":1,\"report_blocks\":[{\"source_ssrc\":3405705229,\
-                 \"fraction_lost\":12,\"packets_lost\":-2,\"highest_seq_no\":70000,\"ia_jitter\":37,\
-                 \"lsr\":2882338816,\"dlsr\":65536}],\"sdes_ssrc\":305419896}"
+                 \"type\":200,\"report_count\":2,\"report_blocks\":[{\"source_ssrc\":3405705229,\
+                 \"fraction_lost\":12,\"packets_lost\":16777214,\"highest_seq_no\":70000,\"ia_jitter\":37,\
+                 \"lsr\":2882338816,\"dlsr\":65536},{\"source_ssrc\":9,\"fraction_lost\":0,\
+                 \"packets_lost\":3,\"highest_seq_no\":0,\"ia_jitter\":0,\"lsr\":0,\"dlsr\":0}],\
+                 \"sdes_ssrc\":305419896}"
             )
         );
-        let v: serde_json::Value = serde_json::from_str(&json(&r).expect("json")).expect("valid");
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&r, &blocks).expect("json")).expect("valid");
         assert_eq!(v["report_blocks"][0]["source_ssrc"], 0xcafe_f00du32);
+        assert_eq!(v["report_blocks"][1]["source_ssrc"], 9);
     }
 
     #[test]
@@ -175,7 +209,7 @@ mod tests {
             ..RtcpReport::default()
         };
         assert_eq!(
-            json(&rr).as_deref(),
+            json(&rr, &[]).as_deref(),
             Some(
                 "{\"ssrc\":7,\"type\":201,\"report_count\":0,\"report_blocks\":[],\"sdes_ssrc\":7}"
             )
@@ -184,6 +218,6 @@ mod tests {
             packet_type: 207,
             ..rr
         };
-        assert_eq!(json(&xr), None);
+        assert_eq!(json(&xr, &[]), None);
     }
 }

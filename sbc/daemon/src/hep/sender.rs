@@ -6,6 +6,9 @@
 //! TCP: one connection, opened on demand (3 s to connect), each packet written whole (2 s
 //! at most); a failure drops the packet and the connection, and packets arriving in the
 //! next [`RETRY`] are dropped (counted) before a new connection is tried.
+//!
+//! Drops of either kind are logged as one warning with their count, at most once a
+//! [`WARN_EVERY`] ([`DropWarning`]): a dead collector is one line a minute, not one a call.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +25,40 @@ use tracing::warn;
 pub const QUEUE: usize = 4096;
 /// A TCP collector that failed is tried again after this.
 const RETRY: Duration = Duration::from_secs(5);
+/// Drops are warned about at most this often.
+pub const WARN_EVERY: Duration = Duration::from_secs(60);
+
+/// Warns about dropped captures: the first drop at once, then at most once a
+/// [`WARN_EVERY`], each line with the drops since the last.
+#[derive(Debug, Default)]
+pub struct DropWarning {
+    warned: u64,
+    at: Option<Instant>,
+}
+
+impl DropWarning {
+    /// Whether to warn now, given the drops so far; the count since the last warning.
+    pub fn due(&mut self, now: Instant, dropped: u64) -> Option<u64> {
+        if dropped <= self.warned || self.at.is_some_and(|t| now.duration_since(t) < WARN_EVERY) {
+            return None;
+        }
+        let new = dropped - self.warned;
+        self.warned = dropped;
+        self.at = Some(now);
+        Some(new)
+    }
+
+    fn check(&mut self, addr: SocketAddr, counts: &HepCounts) {
+        let dropped = counts.dropped_queue.load(Ordering::Relaxed)
+            + counts.dropped_send.load(Ordering::Relaxed);
+        if let Some(n) = self.due(Instant::now(), dropped) {
+            warn!(
+                dropped = n,
+                "HEP: {n} capture(s) to {addr} dropped (collector slow, unreachable or refusing)"
+            );
+        }
+    }
+}
 
 /// What happened to the packets handed to the sender.
 #[derive(Debug, Default)]
@@ -81,18 +118,22 @@ async fn udp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCou
             return;
         }
     };
+    let mut warning = DropWarning::default();
     while let Some(p) = rx.recv().await {
         match socket.send_to(&p, addr).await {
             Ok(_) => counts.sent.fetch_add(1, Ordering::Relaxed),
             Err(_) => counts.dropped_send.fetch_add(1, Ordering::Relaxed),
         };
+        warning.check(addr, counts);
     }
 }
 
 async fn tcp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCounts) {
     let mut conn: Option<TcpStream> = None;
     let mut failed_at: Option<Instant> = None;
+    let mut warning = DropWarning::default();
     while let Some(p) = rx.recv().await {
+        warning.check(addr, counts);
         if conn.is_none() {
             if failed_at.is_some_and(|t| t.elapsed() < RETRY) {
                 counts.dropped_send.fetch_add(1, Ordering::Relaxed);
@@ -105,11 +146,6 @@ async fn tcp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCou
                     failed_at = None;
                 }
                 _ => {
-                    if failed_at.is_none() {
-                        warn!(
-                            "HEP: collector tcp:{addr} unreachable; captures are dropped until it is"
-                        );
-                    }
                     failed_at = Some(Instant::now());
                     counts.dropped_send.fetch_add(1, Ordering::Relaxed);
                     continue;
@@ -154,6 +190,21 @@ mod tests {
             sink.push(vec![0; 8]);
         }
         assert!(sink.counts.dropped_queue.load(Ordering::Relaxed) >= 10);
+    }
+
+    #[test]
+    fn drops_are_warned_at_once_then_once_a_minute() {
+        let t0 = Instant::now();
+        let mut w = DropWarning::default();
+        assert_eq!(w.due(t0, 0), None, "nothing dropped");
+        assert_eq!(w.due(t0, 3), Some(3), "the first drop at once");
+        assert_eq!(w.due(t0 + Duration::from_secs(30), 50), None);
+        assert_eq!(
+            w.due(t0 + WARN_EVERY, 50),
+            Some(47),
+            "a minute later, the drops since"
+        );
+        assert_eq!(w.due(t0 + WARN_EVERY * 3, 50), None, "none since");
     }
 
     #[tokio::test]

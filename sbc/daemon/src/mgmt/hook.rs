@@ -1,27 +1,31 @@
-//! A [`SessionHook`] wrapper that notes, per call and leg, the codec and whether SRTP was
-//! negotiated, for the management views.
+//! A [`SessionHook`] wrapper that keeps, for the CDR, what each leg of an ended call had
+//! negotiated (codec, SRTP suite), and lets the views ask the same of live calls.
 //!
-//! When an answer passes through the hook, the SDP the answering side sent is what its
-//! leg uses, and the rewritten SDP the hook produced for the other side is what that leg
-//! uses. The first payload type of the first audio section names the codec; its
-//! `a=crypto` the SRTP suite (in `RTP/SAVP`, or `RTP/AVP` for OSRTP). The wrapper derefs to the hook it wraps, so the core keeps calling
-//! that hook's own methods unchanged.
+//! Nothing here reads SDP: the session hook parsed every offer and answer once and knows
+//! each leg's codec and SRTP suite ([`Negotiation`]); this wrapper only asks it, and keeps
+//! the answer of an ended call until the core takes it for the call's record. The wrapper
+//! derefs to the hook it wraps, so the core keeps calling that hook's own methods
+//! unchanged.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
 use sbc_mgmt::live::LegView;
+use sbc_session::MediaHook;
 use sbc_sip::b2bua::{
-    Body, BodyRole, CallId, InDialog, InDialogAction, NotAcceptable, RelayPlan, SessionHook, Side,
+    Body, CallId, InDialog, InDialogAction, NotAcceptable, RelayPlan, SessionHook, Side,
 };
 
 /// What one leg negotiated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LegMedia {
+    /// The encoding name (`PCMU`, `opus`), empty before an answer settled it.
     pub codec: String,
     pub srtp: bool,
-    /// The suite of the section's `a=crypto` (an answer names exactly one).
+    /// The SRTP suite in use (SDES, in `RTP/SAVP` or, OSRTP, `RTP/AVP`).
     pub suite: Option<String>,
+    /// Whether the SBC transcodes between this leg and the other.
+    pub transcoded: bool,
 }
 
 impl LegMedia {
@@ -30,30 +34,64 @@ impl LegMedia {
         leg.codec.clone_from(&self.codec);
         leg.srtp = self.srtp;
         leg.srtp_suite.clone_from(&self.suite);
+        leg.transcoded = self.transcoded;
     }
 }
 
-/// `inner`, plus what each call's legs negotiated.
+/// What a session hook knows each leg of a call negotiated.
+pub trait Negotiation {
+    /// A then B; `None` for a call the hook does not know.
+    fn negotiated(&self, call: CallId) -> Option<[LegMedia; 2]>;
+}
+
+impl Negotiation for MediaHook {
+    fn negotiated(&self, call: CallId) -> Option<[LegMedia; 2]> {
+        let codecs = self.codecs(call);
+        let suites = self.srtp_suites(call);
+        if codecs.is_none() && suites == [None, None] {
+            return None;
+        }
+        let transcoded = codecs.as_ref().is_some_and(|c| c.transcoded);
+        // `PCMA/8000` -> `PCMA`: the encoding name, as operators read it.
+        let name = |c: &str| c.split('/').next().unwrap_or_default().to_owned();
+        let leg = |codec: Option<&String>, suite: Option<&'static str>| LegMedia {
+            codec: codec.map(|c| name(c)).unwrap_or_default(),
+            srtp: suite.is_some(),
+            suite: suite.map(str::to_owned),
+            transcoded,
+        };
+        Some([
+            leg(codecs.as_ref().map(|c| &c.a), suites[0]),
+            leg(codecs.as_ref().map(|c| &c.b), suites[1]),
+        ])
+    }
+}
+
+impl<H: SessionHook + Negotiation> Negotiation for crate::trunks::ReleaseHook<H> {
+    fn negotiated(&self, call: CallId) -> Option<[LegMedia; 2]> {
+        self.inner().negotiated(call)
+    }
+}
+
+/// `inner`, plus what ended calls' legs had negotiated.
 #[derive(Debug, Default)]
 pub struct ViewHook<H> {
     inner: H,
-    media: HashMap<u64, [LegMedia; 2]>,
     /// What ended calls' legs had negotiated, until the core takes it for the CDR.
     ended: HashMap<u64, [LegMedia; 2]>,
 }
 
-impl<H> ViewHook<H> {
+impl<H: Negotiation> ViewHook<H> {
     pub fn new(inner: H) -> Self {
         ViewHook {
             inner,
-            media: HashMap::new(),
             ended: HashMap::new(),
         }
     }
 
-    /// What the legs of call `call` (its number) negotiated, A then B.
-    pub fn media(&self, call: u64) -> Option<&[LegMedia; 2]> {
-        self.media.get(&call)
+    /// What the legs of live call `call` negotiated, A then B.
+    pub fn media(&self, call: CallId) -> Option<[LegMedia; 2]> {
+        self.inner.negotiated(call)
     }
 
     /// What the legs of an ended call negotiated (once; `EngineEvent::CallEnded` follows
@@ -76,27 +114,13 @@ impl<H> DerefMut for ViewHook<H> {
     }
 }
 
-fn index(side: Side) -> usize {
-    match side {
-        Side::A => 0,
-        Side::B => 1,
-    }
-}
-
-impl<H: SessionHook> SessionHook for ViewHook<H> {
+impl<H: SessionHook + Negotiation> SessionHook for ViewHook<H> {
     fn call_started(&mut self, call: CallId, plan: &RelayPlan) {
         self.inner.call_started(call, plan);
     }
 
     fn relay_body(&mut self, body: Body<'_>) -> Result<Vec<u8>, NotAcceptable> {
-        let out = self.inner.relay_body(body)?;
-        if body.role == BodyRole::Answer {
-            let from = index(body.from);
-            let legs = self.media.entry(body.call.get()).or_default();
-            legs[from] = describe(body.bytes);
-            legs[1 - from] = describe(&out);
-        }
-        Ok(out)
+        self.inner.relay_body(body)
     }
 
     fn answered(&mut self, call: CallId, fork: Option<&str>) {
@@ -141,93 +165,16 @@ impl<H: SessionHook> SessionHook for ViewHook<H> {
     }
 
     fn call_ended(&mut self, call: CallId) {
-        if let Some(m) = self.media.remove(&call.get()) {
+        if let Some(m) = self.inner.negotiated(call) {
             self.ended.insert(call.get(), m);
         }
         self.inner.call_ended(call);
     }
 }
 
-/// Codec and SRTP of the first audio section of an SDP (empty when there is none).
-pub fn describe(sdp: &[u8]) -> LegMedia {
-    let text = String::from_utf8_lossy(sdp);
-    let mut lines = text.lines().map(str::trim);
-    let Some(m) = lines.by_ref().find(|l| l.starts_with("m=audio ")) else {
-        return LegMedia::default();
-    };
-    let mut fields = m.split_whitespace().skip(2);
-    let proto = fields.next().unwrap_or("");
-    let pt = fields.next().unwrap_or("");
-    let prefix = format!("a=rtpmap:{pt} ");
-    let section: Vec<&str> = lines.take_while(|l| !l.starts_with("m=")).collect();
-    // `a=crypto:<tag> <suite> inline:...`: SRTP keyed by SDES, in RTP/SAVP or (OSRTP,
-    // RFC 8643) RTP/AVP.
-    let suite = section
-        .iter()
-        .find_map(|l| l.strip_prefix("a=crypto:"))
-        .and_then(|c| c.split_whitespace().nth(1))
-        .map(str::to_owned);
-    let srtp = suite.is_some() || proto.contains("SAVP");
-    let named = section
-        .iter()
-        .find_map(|l| l.strip_prefix(prefix.as_str()))
-        .and_then(|r| r.split('/').next())
-        .map(str::to_owned);
-    // Without an rtpmap, a static payload type names its codec (RFC 3551).
-    let codec = named.unwrap_or_else(|| {
-        pt.parse()
-            .ok()
-            .and_then(sbc_sdp::static_rtpmap)
-            .map_or_else(|| pt.to_owned(), |m| m.encoding)
-    });
-    LegMedia { codec, srtp, suite }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codec_and_srtp_of_the_first_audio_section() {
-        let sdp = b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
-m=audio 4000 RTP/SAVP 96 0\r\na=rtpmap:96 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n\
-m=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
-        assert_eq!(
-            describe(sdp),
-            LegMedia {
-                codec: "opus".into(),
-                srtp: true,
-                suite: None
-            }
-        );
-        let osrtp = b"v=0\r\nm=audio 4000 RTP/AVP 8\r\n\
-a=crypto:3 AEAD_AES_128_GCM inline:dL6438DxcKGjPM/rVId37T2GLw/jX7w46v75Pg==\r\n\
-m=video 4002 RTP/SAVP 97\r\na=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:x\r\n";
-        assert_eq!(
-            describe(osrtp),
-            LegMedia {
-                codec: "PCMA".into(),
-                srtp: true,
-                suite: Some("AEAD_AES_128_GCM".into())
-            }
-        );
-        let plain = b"v=0\r\nm=audio 4000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
-        assert_eq!(
-            describe(plain),
-            LegMedia {
-                codec: "PCMA".into(),
-                srtp: false,
-                suite: None
-            }
-        );
-        assert_eq!(describe(b"garbage"), LegMedia::default());
-        let g729 = b"v=0\r\nm=audio 4000 RTP/AVP 18\r\n";
-        assert_eq!(
-            describe(g729).codec,
-            "G729",
-            "static payload types by RFC 3551"
-        );
-    }
 
     /// The core's hook stack (views around releases around the media hook) hands the
     /// in-dialog decision to the innermost hook, not to the trait's default.
@@ -241,6 +188,11 @@ m=video 4002 RTP/SAVP 97\r\na=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:x\r\n";
             fn call_ended(&mut self, _call: CallId) {}
             fn in_dialog(&mut self, _request: InDialog<'_>) -> InDialogAction {
                 InDialogAction::Answer(200)
+            }
+        }
+        impl Negotiation for Answers {
+            fn negotiated(&self, _call: CallId) -> Option<[LegMedia; 2]> {
+                None
             }
         }
         let mut stack = ViewHook::new(crate::trunks::ReleaseHook::new(Answers));

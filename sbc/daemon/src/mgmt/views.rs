@@ -9,11 +9,12 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::hook::LegMedia;
+use crate::observe::gauges::Gauges;
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp, Side, StreamKey, StreamStats};
 use sbc_mgmt::live::{
-    CallView, DigitView, LegView, PeerView, ProfileValueView, RegistrationView, Snapshot,
-    StreamSideView, StreamView, TrunkView,
+    CallView, DigitView, LegView, PeerView, ProfileValueView, Snapshot, StreamSideView, StreamView,
+    TrunkView,
 };
 
 /// Window calls per second are averaged over.
@@ -214,14 +215,12 @@ impl Views {
         }
     }
 
-    /// Sets what the legs of `call` negotiated (codec, SRTP) and whether the SBC
-    /// transcodes between them.
-    pub fn set_media(&mut self, call: u64, legs: &[LegMedia; 2], transcoded: bool) {
+    /// Sets what the legs of `call` negotiated (codec, SRTP, whether the SBC transcodes
+    /// between them), as the session hook knows it.
+    pub fn set_media(&mut self, call: u64, legs: &[LegMedia; 2]) {
         if let Some(c) = self.calls.get_mut(&call) {
             legs[0].fill(&mut c.a);
             legs[1].fill(&mut c.b);
-            c.a.transcoded = transcoded;
-            c.b.transcoded = transcoded;
         }
     }
 
@@ -251,15 +250,14 @@ impl Views {
         }
     }
 
-    /// Totals, trunks and (when `list_calls`) the calls; `trunk_peer_up(trunk, peer)` and
-    /// `active(trunk)` come from the core's trunk health and call limits.
+    /// Totals, trunks and (when `list_calls`) the calls. The state numbers (calls in
+    /// progress, peers up, calls per trunk, registrations, bans, drain) are `gauges`, the
+    /// reading the metrics report of the same second is made from.
     pub fn snapshot(
         &mut self,
         now: Instant,
         config: &Config,
-        peer_up: impl Fn(&str, &sbc_core::TransportAddr) -> bool,
-        active: impl Fn(&str) -> u64,
-        registrations: Vec<RegistrationView>,
+        gauges: &Gauges,
         list_calls: bool,
     ) -> Snapshot {
         while self
@@ -284,38 +282,39 @@ impl Views {
             .trunks()
             .iter()
             .enumerate()
-            .map(|(i, t)| TrunkView {
-                name: t.name.clone(),
-                realm: t.realm.clone(),
-                peers: t
-                    .peers
-                    .iter()
-                    .map(|p| PeerView {
-                        address: p.to_string(),
-                        up: peer_up(&t.name, p),
-                    })
-                    .collect(),
-                active_calls: active(&t.name),
-                down: t.down_reason(),
-                names: super::names::views(t, now, &|p| peer_up(&t.name, p)),
-                profile: t.profile.map(|p| p.as_str().to_owned()),
-                from_profile: profile_view(&profile_values, i),
-                // Filled in by the core, from its trunk health.
-                options: Vec::new(),
-                certificate: cert_checks.check(config.realm_of(t)),
+            .map(|(i, t)| {
+                let up = |p: &sbc_core::TransportAddr| gauges.peer_up(&t.name, &p.to_string());
+                TrunkView {
+                    name: t.name.clone(),
+                    realm: t.realm.clone(),
+                    peers: t
+                        .peers
+                        .iter()
+                        .map(|p| PeerView {
+                            address: p.to_string(),
+                            up: up(p),
+                        })
+                        .collect(),
+                    active_calls: gauges.trunk_calls(&t.name),
+                    down: t.down_reason(),
+                    names: super::names::views(t, now, &up),
+                    profile: t.profile.map(|p| p.as_str().to_owned()),
+                    from_profile: profile_view(&profile_values, i),
+                    options: gauges.trunk_options(&t.name),
+                    certificate: cert_checks.check(config.realm_of(t)),
+                }
             })
             .collect();
         Snapshot {
-            active_calls: self.calls.len() as u64,
+            active_calls: gauges.calls_active,
             calls,
             calls_listed: list_calls,
             cps: self.starts.len() as f64 / CPS_WINDOW.as_secs_f64(),
             trunks,
-            registrations,
-            // Filled in by the core: its own registrations, the firewall's ban set, drain.
-            trunk_registrations: Vec::new(),
-            bans: Vec::new(),
-            draining: false,
+            registrations: gauges.registrations.clone(),
+            trunk_registrations: gauges.trunk_registrations.clone(),
+            bans: gauges.bans.clone(),
+            draining: gauges.draining,
         }
     }
 
@@ -453,14 +452,12 @@ peers = ["udp:127.0.0.1:5070"]
             b: StreamStats::default(),
         });
         v.answered(7);
-        let snap = v.snapshot(
-            t0 + Duration::from_secs(3),
-            &cfg,
-            |_, _| true,
-            |_| 1,
-            Vec::new(),
-            true,
-        );
+        let gauges = Gauges {
+            calls_active: 1,
+            trunk_calls: std::collections::HashMap::from([("carrier".to_owned(), 1)]),
+            ..Gauges::default()
+        };
+        let snap = v.snapshot(t0 + Duration::from_secs(3), &cfg, &gauges, true);
         assert_eq!(snap.calls.len(), 1);
         assert!(snap.calls_listed);
         assert_eq!(snap.active_calls, 1);
@@ -474,11 +471,11 @@ peers = ["udp:127.0.0.1:5070"]
         assert_eq!(snap.trunks[0].active_calls, 1);
         assert!((snap.cps - 0.1).abs() < 1e-9);
         // Nobody looking: totals only.
-        let quiet = v.snapshot(t0, &cfg, |_, _| true, |_| 1, Vec::new(), false);
+        let quiet = v.snapshot(t0, &cfg, &gauges, false);
         assert!(quiet.calls.is_empty() && !quiet.calls_listed);
         assert_eq!(quiet.active_calls, 1);
         v.ended(7);
-        let snap = v.snapshot(t0, &cfg, |_, _| true, |_| 0, Vec::new(), true);
+        let snap = v.snapshot(t0, &cfg, &Gauges::default(), true);
         assert!(snap.calls.is_empty());
         assert!(v.stats_queries().is_empty());
     }

@@ -381,6 +381,7 @@ mod tests {
             codec: "PCMU".to_owned(),
             srtp: false,
             suite: None,
+            transcoded: false,
         };
         book.ended(
             7,

@@ -87,6 +87,8 @@ struct CallLadder {
     dropped: u64,
     ended: bool,
     show_digits: bool,
+    /// Started while recording (`[log] ladder`): its messages are kept.
+    recorded: bool,
 }
 
 /// A recorded message that ended (or may end) a leg, with its Q.850 cause if it had one.
@@ -110,6 +112,9 @@ pub struct Ladders {
     unclaimed: VecDeque<(String, i64, Wire, Vec<u8>)>,
     /// Their bytes.
     unclaimed_bytes: usize,
+    /// `[log] ladder`: messages are kept. Off, calls are still followed by Call-ID so
+    /// that the messages ending their legs give the CDR its Q.850 causes.
+    off: bool,
 }
 
 impl Ladders {
@@ -118,6 +123,20 @@ impl Ladders {
             limits,
             ..Ladders::default()
         }
+    }
+
+    /// Keeps the messages of calls that start from now on (`true`) or none (`false`).
+    pub fn set_recording(&mut self, on: bool) {
+        self.off = !on;
+        if self.off {
+            self.unclaimed.clear();
+            self.unclaimed_bytes = 0;
+        }
+    }
+
+    /// Whether calls starting now get a ladder.
+    pub fn recording(&self) -> bool {
+        !self.off
     }
 
     /// Whether messages with this Call-ID are kept (an INVITE may start a call and is
@@ -136,7 +155,7 @@ impl Ladders {
                 ending
             }
             None => {
-                if head.first_line.starts_with("INVITE ") {
+                if !self.off && head.first_line.starts_with("INVITE ") {
                     while self.unclaimed.len() >= UNCLAIMED
                         || (self.unclaimed_bytes + bytes.len() > UNCLAIMED_BYTES
                             && !self.unclaimed.is_empty())
@@ -159,7 +178,9 @@ impl Ladders {
         let head = Head::scan(bytes)?;
         let &(call, side) = self.by_call_id.get(head.call_id)?;
         let ending = head.ending(call, side, Way::Out);
-        self.push(call, side, Way::Out, unix_us, wire, bytes.to_vec());
+        if self.calls.get(&call).is_some_and(|c| c.recorded) {
+            self.push(call, side, Way::Out, unix_us, wire, bytes.to_vec());
+        }
         ending
     }
 
@@ -174,6 +195,7 @@ impl Ladders {
                 dropped: 0,
                 ended: false,
                 show_digits,
+                recorded: !self.off,
             },
         );
         self.by_call_id
@@ -207,7 +229,7 @@ impl Ladders {
 
     /// The ladder of `call`, if kept.
     pub fn view(&self, call: u64) -> Option<LadderView> {
-        let c = self.calls.get(&call)?;
+        let c = self.calls.get(&call).filter(|c| c.recorded)?;
         let mut messages: Vec<LadderMessage> = c.entries.iter().map(message_view).collect();
         messages.sort_by_key(|m| m.unix_us);
         Some(LadderView {
@@ -241,7 +263,7 @@ impl Ladders {
             }
             self.evict_oldest();
         }
-        let Some(c) = self.calls.get_mut(&call) else {
+        let Some(c) = self.calls.get_mut(&call).filter(|c| c.recorded) else {
             return;
         };
         if c.bytes + len > self.limits.call_bytes || self.bytes + len > self.limits.total_bytes {

@@ -64,7 +64,7 @@ fn calls(e: &mut Exposition, r: &CoreReport) {
         Kind::Gauge,
         "Calls relayed and not ended.",
     );
-    e.sample("sbc_calls_active", &[], r.calls_active);
+    e.sample("sbc_calls_active", &[], r.gauges.calls_active);
     e.family(
         "sbc_call_setup_seconds",
         Kind::Histogram,
@@ -217,11 +217,11 @@ fn peers(e: &mut Exposition, r: &CoreReport) {
         Kind::Gauge,
         "1 while a trunk peer answers OPTIONS (always 1 when probing is off).",
     );
-    for (trunk, peer, up) in &r.trunk_peers {
+    for p in &r.gauges.trunk_peers {
         e.sample(
             "sbc_trunk_up",
-            &[("trunk", trunk), ("peer", peer)],
-            u64::from(*up),
+            &[("trunk", &p.trunk), ("peer", &p.peer)],
+            u64::from(p.up),
         );
     }
     e.family(
@@ -229,21 +229,25 @@ fn peers(e: &mut Exposition, r: &CoreReport) {
         Kind::Gauge,
         "Phones registered through the SBC.",
     );
-    e.sample("sbc_registrations_active", &[], r.registrations);
+    e.sample(
+        "sbc_registrations_active",
+        &[],
+        r.gauges.registrations.len() as u64,
+    );
     e.family(
         "sbc_trunk_registered",
         Kind::Gauge,
         "1 while the SBC's own registration at a trunk is in force.",
     );
-    for (trunk, ok) in &r.trunk_registrations {
-        e.sample("sbc_trunk_registered", &[("trunk", trunk)], u64::from(*ok));
+    for (trunk, ok) in r.gauges.trunk_registered() {
+        e.sample("sbc_trunk_registered", &[("trunk", trunk)], u64::from(ok));
     }
     e.family(
         "sbc_bans_active",
         Kind::Gauge,
         "Source addresses banned now.",
     );
-    e.sample("sbc_bans_active", &[], r.bans);
+    e.sample("sbc_bans_active", &[], r.gauges.bans.len() as u64);
     e.family(
         "sbc_cdr_records_total",
         Kind::Counter,
@@ -355,6 +359,7 @@ mod tests {
 
     use super::*;
     use crate::observe::calls::{CallResult, Histogram};
+    use crate::observe::gauges::{Gauges, PeerGauge};
     use crate::observe::sip::SipCounters;
 
     fn report() -> CoreReport {
@@ -385,13 +390,22 @@ peers = ["udp:10.0.0.2:5060"]
             sip: SipCounters::new(&config),
             config: Arc::new(config),
             calls_ended: vec![("carrier".into(), "carrier".into(), CallResult::Busy, 2)],
-            calls_active: 1,
             setup,
             latches: BTreeMap::from([("observed", 3)]),
-            trunk_peers: vec![("carrier".into(), "udp:10.0.0.2:5060".into(), true)],
-            registrations: 0,
-            trunk_registrations: vec![("carrier".into(), true)],
-            bans: 0,
+            gauges: Arc::new(Gauges {
+                calls_active: 1,
+                trunk_peers: vec![PeerGauge {
+                    trunk: "carrier".into(),
+                    peer: "udp:10.0.0.2:5060".into(),
+                    up: true,
+                }],
+                trunk_registrations: vec![sbc_mgmt::live::TrunkRegistrationView {
+                    trunk: "carrier".into(),
+                    state: "registered".into(),
+                    ..Default::default()
+                }],
+                ..Gauges::default()
+            }),
             cdr_written: 4,
             cdr_lost_queue: 0,
             cdr_lost_write: 1,

@@ -1,5 +1,6 @@
 //! What the core task publishes once a second for the metrics endpoint: a copy of its
-//! counters and gauges, with the configuration they were counted under.
+//! counters, the state reading ([`Gauges`]) the web UI's snapshot of the same second is
+//! made from, and the configuration they were counted under.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use sbc_config::Config;
 use sbc_core::LatchReason;
 
 use super::calls::{CallResult, Histogram};
+use super::gauges::Gauges;
 use super::sip::SipCounters;
 
 /// One publication of the core task.
@@ -17,18 +19,11 @@ pub struct CoreReport {
     pub sip: SipCounters,
     /// `(from, to, result, count)` of ended calls.
     pub calls_ended: Vec<(String, String, CallResult, u64)>,
-    pub calls_active: u64,
     pub setup: Histogram,
     /// Latches the media plane reported, per reason.
     pub latches: BTreeMap<&'static str, u64>,
-    /// `(trunk, peer, up)` for every peer of every trunk.
-    pub trunk_peers: Vec<(String, String, bool)>,
-    /// Phones registered through the SBC.
-    pub registrations: u64,
-    /// `(trunk, registered)` for the SBC's own registrations.
-    pub trunk_registrations: Vec<(String, bool)>,
-    /// Addresses banned now.
-    pub bans: u64,
+    /// Calls in progress, trunk peers, registrations, bans: the reading the UI shows too.
+    pub gauges: Arc<Gauges>,
     /// CDR lines written, and lost because the writer was behind or the write failed.
     pub cdr_written: u64,
     pub cdr_lost_queue: u64,

@@ -147,6 +147,7 @@ impl Shard {
                     local,
                     at: now,
                     report,
+                    blocks: crate::quality::copy::ReportBlocks::read(buf.data()),
                 };
                 if self.rtcp_copies.len() < self.config.rtcp_copies {
                     self.rtcp_copies.push_back(copy);

@@ -57,6 +57,40 @@ pub fn read(buf: &[u8]) -> Option<RtcpReport> {
     Some(report)
 }
 
+/// Calls `each` with every report block of `buf`'s SR and RR packets, in order (blocks a
+/// packet's length does not hold are not read).
+pub fn each_block(buf: &[u8], mut each: impl FnMut(ReportBlock) -> bool) {
+    let mut at = 0;
+    while let (Some(&b0), Some(&pt), Some(words)) =
+        (buf.get(at), buf.get(at + 1), be16(buf, at + 2))
+    {
+        let len = (usize::from(words) + 1) * 4;
+        let Some(packet) = buf.get(at..at + len) else {
+            return;
+        };
+        if b0 >> 6 != 2 {
+            return;
+        }
+        let first = match pt {
+            SR => 28,
+            RR => 8,
+            _ => {
+                at += len;
+                continue;
+            }
+        };
+        let present = usize::from(b0 & 0x1f).min(packet.len().saturating_sub(first) / BLOCK);
+        for i in 0..present {
+            if let Some(b) = block(packet, first + i * BLOCK) {
+                if !each(b) {
+                    return;
+                }
+            }
+        }
+        at += len;
+    }
+}
+
 fn sender_info(p: &[u8]) -> Option<SenderInfo> {
     let ntp = (u64::from(be32(p, 8)?) << 32) | u64::from(be32(p, 12)?);
     Some(SenderInfo {
@@ -230,5 +264,34 @@ mod tests {
         p[3] = 0x0c;
         let r = read(&p).expect("a report");
         assert_eq!((r.sender, r.block), (None, None));
+    }
+
+    #[test]
+    fn every_block_of_every_sr_and_rr_in_order() {
+        // The SR (one block, then its SDES), then an RR with two blocks.
+        let mut p = SR_SDES.to_vec();
+        p.extend_from_slice(&[0x82, 201, 0x00, 0x0d, 0x01, 0x02, 0x03, 0x04]);
+        for ssrc in [0x0000_0001u32, 0x0000_0002] {
+            p.extend_from_slice(&ssrc.to_be_bytes());
+            p.extend_from_slice(&[0; 20]);
+        }
+        let mut seen = Vec::new();
+        each_block(&p, |b| {
+            seen.push(b.ssrc);
+            true
+        });
+        assert_eq!(seen, [0xaabb_ccdd, 1, 2]);
+        assert_eq!(read(&p).expect("a report").blocks, 3);
+        let copied = crate::quality::copy::ReportBlocks::read(&p);
+        assert_eq!(
+            copied.as_slice().iter().map(|b| b.ssrc).collect::<Vec<_>>(),
+            [0xaabb_ccdd, 1, 2]
+        );
+        // A full list keeps the first 31.
+        let mut full = crate::quality::copy::ReportBlocks::default();
+        for _ in 0..crate::quality::copy::MAX_BLOCKS {
+            assert!(full.push(ReportBlock::default()));
+        }
+        assert!(!full.push(ReportBlock::default()));
     }
 }

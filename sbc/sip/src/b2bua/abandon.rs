@@ -40,7 +40,9 @@ impl Engine {
         }
         self.layer.stop_retransmitting(tx);
         // Held back by the layer until a provisional response, if one ever comes.
-        let _ = self.layer.cancel(now, tx);
+        // Q.850 102: recovery on timer expiry (the peer never answered).
+        let reason = crate::q850::header_value(102);
+        let _ = self.layer.cancel_with(now, tx, Some(&reason));
         let abandoned = Abandoned {
             dialog: call.b.clone(),
             cseq: call.b_invite_cseq,

@@ -337,6 +337,16 @@ impl Engine {
                     out.push_header(name, v);
                 }
             }
+            // RFC 3326/6432: why the leg ended: B's own Q.850 cause when it gave one for
+            // this code, else the code mapped as RFC 3398 maps it.
+            let reason = response
+                .other_header("Reason")
+                .filter(|_| mapped == code)
+                .map_or_else(
+                    || crate::q850::header_value(crate::q850::from_status(mapped)),
+                    str::to_owned,
+                );
+            out.push_header(crate::wire::HeaderName::from_token("Reason"), reason);
             out.push_header(Known::Server, self.agent.as_str());
             let _ = self.layer.respond(now, a_tx, out);
         }
@@ -381,21 +391,20 @@ impl Engine {
         self.failed(now, id, code, &failure, hook);
     }
 
-    /// A cancelled its INVITE: answer it 487 and cancel B.
+    /// A cancelled its INVITE: answer it 487 and cancel B (with the `Reason` of A's CANCEL
+    /// when it had one: `SIP;cause=200` "call completed elsewhere" must reach the phones).
     pub(crate) fn cancel_from_a(
         &mut self,
         now: Instant,
         a_tx: ServerTxId,
+        reason: Option<&str>,
         hook: &mut dyn SessionHook,
     ) {
-        let Some(id) = self
-            .calls
-            .values()
-            .find(|c| c.a_invite == Some(a_tx))
-            .map(|c| c.id)
-        else {
+        let Some(call) = self.calls.values_mut().find(|c| c.a_invite == Some(a_tx)) else {
             return;
         };
+        call.bye_reason = reason.map(str::to_owned);
+        let id = call.id;
         self.abort_invite(now, id, 487, None, EndReason::Cancelled, hook);
     }
 

@@ -174,8 +174,8 @@ pub struct Call {
     /// D, K, RFC 6026 M) to absorb retransmissions, but the call no longer waits for it.
     pub open: std::collections::HashSet<ClientTxId>,
     pub end_reason: Option<EndReason>,
-    /// The `Reason` header of the BYE that ended the call (RFC 3326), carried on to the
-    /// other leg's BYE.
+    /// The `Reason` header of the BYE or CANCEL that ended the call (RFC 3326), carried on
+    /// to the other leg's BYE or CANCEL.
     pub bye_reason: Option<String>,
     /// The media plane has been told the call is over.
     pub released: bool,

@@ -356,9 +356,12 @@ impl Engine {
                         .push_back(EngineEvent::Request { tx, request, peer });
                 }
             }
-            TransactionEvent::Cancel { invite, .. } => {
+            TransactionEvent::Cancel {
+                invite, request, ..
+            } => {
                 if let Some(invite) = invite {
-                    self.cancel_from_a(now, invite, hook);
+                    let reason = request.other_header("Reason");
+                    self.cancel_from_a(now, invite, reason, hook);
                 }
             }
             TransactionEvent::Ack { request, peer } => self.ack(now, &request, peer, hook),

@@ -111,6 +111,7 @@ impl Engine {
         call.cancelled = true;
         call.state = CallState::Ending;
         call.end_reason.get_or_insert(reason);
+        let reason = ending_reason(call);
         if let Some(tx) = call.a_invite.take() {
             let phrase = crate::wire::reason_phrase(code);
             if let Ok(mut r) = self
@@ -121,11 +122,18 @@ impl Engine {
                 if let Some(why) = why {
                     r.push_header(Known::Warning, warning(&self.agent, why));
                 }
+                // The SBC ends A's leg for a reason of its own (A's CANCEL needs none).
+                if !matches!(call.end_reason, Some(EndReason::Cancelled)) {
+                    r.push_header(
+                        crate::wire::HeaderName::from_token("Reason"),
+                        reason.as_str(),
+                    );
+                }
                 let _ = self.layer.respond(now, tx, r);
             }
         }
         if let Some(b_tx) = call.b_invite {
-            let _ = self.layer.cancel(now, b_tx);
+            let _ = self.layer.cancel_with(now, b_tx, Some(&reason));
         } else if let Some(held) = call.held_ok.take() {
             if held.late_offer {
                 let ack = call.b.request_with_cseq(
@@ -148,13 +156,7 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        // RFC 3326: why, as commercial SBCs say it: the ending BYE's own Reason when the
-        // other leg's peer gave one, else the Q.850 cause of the end.
-        let reason = match (&call.end_reason, &call.bye_reason) {
-            (Some(EndReason::Bye(_)), Some(r)) => r.clone(),
-            (Some(end), _) => crate::q850::header_value(crate::q850::for_end(end)),
-            (None, _) => crate::q850::header_value(16),
-        };
+        let reason = ending_reason(call);
         let dialog = call.dialog_mut(side);
         let mut bye = dialog.request(Method::Bye, &branch);
         bye.push_header(
@@ -275,5 +277,16 @@ impl Engine {
             CallTimer::Resume => self.send_resume(now, id),
             CallTimer::InviteTimeout(tx) => self.invite_timed_out(now, id, tx, hook),
         }
+    }
+}
+
+/// RFC 3326: why, as commercial SBCs say it, for the SBC's BYE or CANCEL on the other leg:
+/// the ending BYE's or CANCEL's own `Reason` when the peer that ended the call gave one,
+/// else the Q.850 cause of the end.
+fn ending_reason(call: &super::call::Call) -> String {
+    match (&call.end_reason, &call.bye_reason) {
+        (Some(EndReason::Bye(_) | EndReason::Cancelled), Some(r)) => r.clone(),
+        (Some(end), _) => crate::q850::header_value(crate::q850::for_end(end)),
+        (None, _) => crate::q850::header_value(16),
     }
 }

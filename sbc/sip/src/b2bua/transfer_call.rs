@@ -480,7 +480,8 @@ impl Engine {
             .find(|(_, (c, p))| *c == id && matches!(p, Purpose::Transfer))
             .map(|(tx, _)| *tx);
         if let Some(tx) = invite {
-            let _ = self.layer.cancel(now, tx);
+            let reason = crate::q850::header_value(16);
+            let _ = self.layer.cancel_with(now, tx, Some(&reason));
         }
     }
 

@@ -179,6 +179,16 @@ impl TransactionLayer {
     /// INVITE transaction ends with [`TransactionEvent::Timeout`] and
     /// [`Timer::Cancel`](super::Timer::Cancel).
     pub fn cancel(&mut self, now: Instant, tx: ClientTxId) -> Result<ClientTxId, TransactionError> {
+        self.cancel_with(now, tx, None)
+    }
+
+    /// [`cancel`](Self::cancel) with a `Reason` header (RFC 3326) saying why.
+    pub fn cancel_with(
+        &mut self,
+        now: Instant,
+        tx: ClientTxId,
+        reason: Option<&str>,
+    ) -> Result<ClientTxId, TransactionError> {
         let entry = self
             .clients
             .get(&tx)
@@ -192,7 +202,10 @@ impl TransactionLayer {
         if invite.has_final() {
             return Err(TransactionError::AlreadyFinal { tx });
         }
-        let request = cancel_for(invite.request())?;
+        let mut request = cancel_for(invite.request())?;
+        if let Some(reason) = reason {
+            request.push_header(crate::wire::HeaderName::from_token("Reason"), reason);
+        }
         let key = ClientKey {
             branch: entry.key.branch.clone(),
             method: Method::Cancel,

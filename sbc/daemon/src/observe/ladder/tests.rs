@@ -177,3 +177,44 @@ fn bounded_by_ended_calls_call_bytes_and_total_bytes() {
     );
     assert!(l.sent(1, wire(A, CARRIER), b"no call id\r\n\r\n").is_none());
 }
+
+#[test]
+fn off_keeps_no_message_but_still_gives_the_cdr_its_causes() {
+    let mut l = Ladders::default();
+    l.set_recording(false);
+    assert!(!l.recording());
+    let invite = msg("INVITE sip:1@x SIP/2.0", "a-id", "1 INVITE", "", "");
+    assert!(l.received(1_000, wire(A, CARRIER), invite).is_none());
+    l.started(3, "a-id", "b-id", false);
+    let bye = msg(
+        "BYE sip:1@x SIP/2.0",
+        "b-id",
+        "2 BYE",
+        "Reason: Q.850;cause=16\r\n",
+        "",
+    );
+    let ending = l.received(2_000, wire(B, PBX), bye).expect("a cause");
+    assert_eq!(
+        (ending.call, ending.side, ending.cause.cause),
+        (3, Side::B, 16)
+    );
+    let relayed = msg(
+        "BYE sip:1@x SIP/2.0",
+        "a-id",
+        "2 BYE",
+        "Reason: Q.850;cause=16\r\n",
+        "",
+    );
+    assert!(l.sent(2_100, wire(A, CARRIER), &relayed).is_some());
+    assert_eq!(l.bytes(), 0, "nothing kept");
+    assert!(l.view(3).is_none(), "no ladder: 404");
+    // On again: the next call is recorded.
+    l.set_recording(true);
+    l.started(4, "c-id", "d-id", false);
+    l.received(
+        3_000,
+        wire(A, CARRIER),
+        msg("BYE sip:1@x SIP/2.0", "c-id", "2 BYE", "", ""),
+    );
+    assert_eq!(l.view(4).expect("kept").messages.len(), 1);
+}

@@ -1,0 +1,245 @@
+//! Observers that misbehave must not slow or break calls (issue #15, "Bad input"): all at
+//! once, in the lab,
+//!
+//! * a HEP collector over TCP that accepts the connection and never reads (the SBC's
+//!   writes stall, its queue fills),
+//! * a full disk under the CDRs (`state_dir` on a tmpfs filled to the last byte once the
+//!   daemon has started),
+//! * scrapers that open more connections to `/metrics` than it serves and never send a
+//!   request or read,
+//!
+//! while sipp makes calls through the SBC. Every call completes; afterwards `/metrics`
+//! counts the CDR lines lost to the disk and the HEP captures dropped, and each loss was
+//! warned about once (one line a minute at most), not once a call.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sbc_lab::config::StandardConfig;
+use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
+use sbc_lab::{Lab, LabChild, Ns, SbcProcess, cmd};
+
+const METRICS_PORT: u16 = 9090;
+const HEP_PORT: u16 = 9061;
+const CALLS: u32 = 20;
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A tmpfs mounted for the test, unmounted when dropped (also when the test fails).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Self {
+        std::fs::create_dir_all(at).expect("mount point");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mount tmpfs on {}", at.display());
+        Tmpfs(at.to_owned())
+    }
+
+    /// Writes a filler file until the file system is full.
+    fn fill(&self) {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(self.0.join("filler")).expect("filler");
+        let chunk = vec![0u8; 4096];
+        while f.write_all(&chunk).is_ok() {}
+        let mut byte = [0u8; 1];
+        while f.write_all(&byte).is_ok() {
+            byte[0] = 1;
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// A python program in `ns`, its output in the lab's artifacts.
+fn python(lab: &Lab, ns: Ns, name: &str, program: &str) -> LabChild {
+    let python = cmd::python().expect("python3");
+    let py = python.display().to_string();
+    let command = lab.command(ns, &[py.as_str(), "-c", program]);
+    LabChild::spawn(command, &lab.artifacts().unique_path(name, "")).expect("start python")
+}
+
+/// `(HTTP status, body)` of one scrape from the PBX (0: no answer).
+fn scrape(lab: &Lab) -> (u16, String) {
+    let url = format!("http://{SBC_INSIDE_IP}:{METRICS_PORT}/metrics");
+    let out = lab
+        .exec(
+            Ns::Pbx,
+            &[
+                "curl",
+                "-sS",
+                "--max-time",
+                "10",
+                "-w",
+                "\n%{http_code}",
+                &url,
+            ],
+        )
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// The sum of the samples of `name` whose labels include all of `labels`.
+fn value(page: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
+    page.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .filter(|(series, _)| {
+            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+            metric == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")))
+        })
+        .map(|(_, v)| v.parse::<u64>().unwrap_or(0))
+        .sum()
+}
+
+fn count(log: &str, needle: &str) -> usize {
+    log.lines().filter(|l| l.contains(needle)).count()
+}
+
+#[test]
+fn a_stuck_collector_a_full_disk_and_idle_scrapers_cost_calls_nothing() {
+    let lab = Lab::new().expect("create lab");
+    let state = Tmpfs::mount(&lab.dir().join("tiny-state"), "2m");
+
+    // The collector: accepts, never reads.
+    let collector = python(
+        &lab,
+        Ns::Pbx,
+        "stuck-collector",
+        &format!(
+            "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+             s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,1)\n\
+             s.bind(('{PBX_IP}',{HEP_PORT}))\ns.listen(8)\nheld=[]\nprint('listening',flush=True)\n\
+             while True:\n    c,_=s.accept()\n    held.append(c)\n"
+        ),
+    );
+    let deadline = Instant::now() + WAIT;
+    while !collector.stdout().contains("listening") {
+        assert!(
+            Instant::now() < deadline,
+            "collector: {}",
+            collector.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let config = StandardConfig::default()
+        .extra(&format!(
+            "\n[metrics]\nlisten = \"{SBC_INSIDE_IP}:{METRICS_PORT}\"\nallow = [\"{PBX_IP}/32\"]\n\
+             \n[hep]\ncollector = \"tcp:{PBX_IP}:{HEP_PORT}\"\nid = 3\n"
+        ))
+        .render()
+        .replace(
+            "state_dir = \"state\"",
+            &format!("state_dir = \"{}\"", state.0.display()),
+        );
+    let sbc: SbcProcess = lab.start_sbc(&config).expect("start sbc");
+    // The daemon's own files are written: now the disk is full.
+    let deadline = Instant::now() + WAIT;
+    while scrape(&lab).0 != 200 {
+        assert!(Instant::now() < deadline, "{}", sbc.log_tail());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    state.fill();
+
+    // Scrapers holding every connection slot of /metrics (and more), silent.
+    let scrapers = python(
+        &lab,
+        Ns::Pbx,
+        "idle-scrapers",
+        &format!(
+            "import socket,time\nheld=[]\nfor _ in range(24):\n    try:\n        \
+             held.append(socket.create_connection(('{SBC_INSIDE_IP}',{METRICS_PORT}),timeout=5))\n    \
+             except OSError as e:\n        print('connect',e,flush=True)\nprint('holding',len(held),flush=True)\n\
+             time.sleep(120)\n"
+        ),
+    );
+    let deadline = Instant::now() + WAIT;
+    while !scrapers.stdout().contains("holding") {
+        assert!(Instant::now() < deadline, "scrapers: {}", scrapers.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Calls, with every observer misbehaving at once.
+    let callee = lab
+        .sipp(Ns::Pbx, "call_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .calls(CALLS)
+        .timeout(Duration::from_secs(60))
+        .spawn()
+        .expect("sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = lab
+        .sipp(Ns::Carrier, "call_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-r", "10"])
+        .calls(CALLS)
+        .timeout(Duration::from_secs(50))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("sipp caller");
+    let callee = callee.finish().expect("sipp callee");
+    assert!(
+        caller.success() && callee.success(),
+        "calls failed:\n{}\n{}\n--- sbc:\n{}",
+        caller.report(),
+        callee.report(),
+        sbc.log_tail()
+    );
+    drop(scrapers);
+
+    // Once the idle scrapers are gone, /metrics answers again and counts the losses.
+    let deadline = Instant::now() + WAIT;
+    let page = loop {
+        let (code, page) = scrape(&lab);
+        let settled = code == 200
+            && value(&page, "sbc_cdr_lost_total", &[("cause", "write_failed")])
+                + value(&page, "sbc_cdr_records_total", &[])
+                == u64::from(CALLS);
+        if settled {
+            break page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{code}: {page}\n{}",
+            sbc.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let answered = value(&page, "sbc_calls_total", &[("result", "answered")]);
+    assert_eq!(answered, u64::from(CALLS), "{page}");
+    let lost = value(&page, "sbc_cdr_lost_total", &[("cause", "write_failed")]);
+    assert!(lost > 0, "the full disk lost CDR lines: {page}");
+    let hep_dropped = value(
+        &page,
+        "sbc_hep_packets_total",
+        &[("result", "dropped-send")],
+    ) + value(
+        &page,
+        "sbc_hep_packets_total",
+        &[("result", "dropped-queue")],
+    );
+    assert!(
+        hep_dropped > 0,
+        "the stuck collector dropped captures: {page}"
+    );
+
+    // One warning per kind of loss (the test runs well under a minute).
+    let log = sbc.log();
+    assert_eq!(count(&log, "CDRs lost"), 1, "{}", sbc.log_tail());
+    assert_eq!(count(&log, "capture(s) to"), 1, "{}", sbc.log_tail());
+    assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
+    drop(collector);
+}
