@@ -82,10 +82,19 @@ def payload(seq, tone_hz, law):
                  for i in range(160))
 
 
-def packet(seq, ssrc, tone_hz=None, a_law=False):
+def packet(seq, ssrc, tone_hz=None, a_law=False, slot=None):
+    """Packet `seq`; `slot`: the 20 ms slot it stands for (timestamp and tone phase),
+    `seq` when there was no pause."""
+    slot = seq if slot is None else slot
     pt, law = (8, alaw) if a_law else (0, ulaw)
-    header = struct.pack(">BBHII", 0x80, pt, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc)
-    return header + payload(seq, tone_hz, law)
+    header = struct.pack(">BBHII", 0x80, pt, seq & 0xFFFF, (slot * 160) & 0xFFFFFFFF, ssrc)
+    return header + payload(slot, tone_hz, law)
+
+
+def comfort_noise(seq, slot, ssrc, level):
+    """An RFC 3389 comfort noise packet (static payload type 13): the noise level in -dBov."""
+    header = struct.pack(">BBHII", 0x80, 13, seq & 0xFFFF, (slot * 160) & 0xFFFFFFFF, ssrc)
+    return header + bytes([level])
 
 
 def stun_check(username, pwd, nominate):
@@ -179,6 +188,10 @@ def main():
     p.add_argument("--tone", type=float, default=None,
                    help="send a tone of this many Hz (PCMU) instead of silence")
     p.add_argument("--alaw", action="store_true", help="send PCMA (PT 8) instead of PCMU")
+    p.add_argument("--cn-pause", default=None,
+                   help="AFTER:SLOTS:LEVEL: after AFTER packets go into DTX as RFC 3389 says: "
+                        "one CN packet (PT 13) at LEVEL -dBov, then nothing for the rest of "
+                        "SLOTS 20 ms slots (timestamps run on, sequence numbers do not)")
     p.add_argument("--echo", action="store_true",
                    help="send nothing of its own; echo every RTP packet to its source")
     p.add_argument("--record", default=None,
@@ -278,14 +291,25 @@ def main():
             if result["received"] == before and before > 0:
                 break
         args.count = 0
+    pause = None
+    if args.cn_pause:
+        after, slots, level = (int(x) for x in args.cn_pause.split(":"))
+        pause = (after + 1, after + slots, level)
     next_send = time.monotonic()
-    for seq in range(1, args.count + 1):
-        try:
-            data = packet(seq, ssrc, args.tone, args.alaw)
-            sock.sendto(srtp.protect(data) if srtp else data, to)
-            result["sent"] += 1
-        except OSError as e:
-            result["errors"].append(str(e))
+    seq = 0
+    for slot in range(1, args.count + 1):
+        data = None
+        if pause and slot == pause[0]:
+            data = comfort_noise(seq + 1, slot, ssrc, pause[2])
+        elif not pause or not pause[0] < slot <= pause[1]:
+            data = packet(seq + 1, ssrc, args.tone, args.alaw, slot)
+        if data is not None:
+            seq += 1
+            try:
+                sock.sendto(srtp.protect(data) if srtp else data, to)
+                result["sent"] += 1
+            except OSError as e:
+                result["errors"].append(str(e))
         next_send += interval
         drain(next_send)
     drain(time.monotonic() + args.wait)
