@@ -266,12 +266,28 @@ fn g729_sid_then_nothing_gives_the_decoders_comfort_noise_until_audio_resumes() 
         (level - reference).abs() <= 3.0,
         "comfort noise at {level:.1} dBov, the noise as voice frames {reference:.1} dBov"
     );
-    // Audio resumes 0.5 s of sender clock after the SID's packet.
+    // A SID update 0.5 s later (a little after the ticks' time), 25 more ticks: no gap,
+    // no marker, the noise goes on.
     let last = &g729[sid_at];
-    let resume_ts = last.ts + 160 + 25 * 160;
-    let voice = &g729[0].payload;
+    let sid = &last.payload[last.payload.len() - 2..];
+    let update_ts = last.ts + 80 + 25 * 160 + 40;
     t.push(
         last.seq.wrapping_add(1),
+        update_ts,
+        false,
+        sid,
+        &mut sink(&mut out),
+    );
+    for _ in 0..25 {
+        assert!(t.comfort_noise(&mut sink(&mut out)), "still in DTX");
+    }
+    let pause = out[before..].to_vec();
+    assert!(pause.len() >= 50, "a frame per tick: {}", pause.len());
+    // Audio resumes 1 s of sender clock after the first SID's packet.
+    let resume_ts = last.ts + 160 + 50 * 160;
+    let voice = &g729[0].payload;
+    t.push(
+        last.seq.wrapping_add(2),
         resume_ts,
         false,
         voice,
@@ -280,10 +296,10 @@ fn g729_sid_then_nothing_gives_the_decoders_comfort_noise_until_audio_resumes() 
     t.flush(&mut sink(&mut out));
     assert!(!t.in_dtx());
     let resumed = &out[before + pause.len()..];
-    // The SID's 10 ms left half a frame in the FIFO: the first packet after the pause
-    // is the noise's tail (filled up with silence), the next one the audio, marked.
+    // Each SID decodes to 10 ms, so the FIFO is frame-aligned again after the two: the
+    // first packet after the pause is the audio, marked.
     let markers: Vec<bool> = resumed.iter().map(|p| p.marker).collect();
-    assert_eq!(markers, [false, true], "the first audio packet marked");
+    assert_eq!(markers, [true], "the first audio packet marked");
     assert!(pause.iter().all(|p| !p.marker), "noise frames unmarked");
     assert_gapless(&out, 160);
 }

@@ -373,8 +373,10 @@ impl Transcoder {
         );
         self.input[..len].copy_from_slice(packet.payload);
         self.stats.lost += u64::from(lost);
-        // A CN update within a pause: the noise played so far stands for the time.
-        let update = comfort && self.dtx != Dtx::Off;
+        // A CN or SID update within a pause: the noise played so far stands for the time.
+        let sid_only =
+            matches!(self.config.input, Codec::G729 { .. }) && len == crate::g729::SID_BYTES;
+        let update = (comfort || sid_only) && self.dtx != Dtx::Off;
         if let Some(expected) = self.expected_ts.filter(|_| !update) {
             let gap = ts.wrapping_sub(expected);
             if gap > 0 && gap < 0x8000_0000 {
