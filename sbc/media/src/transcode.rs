@@ -24,8 +24,8 @@
 //! [`FLUSH_AFTER`] after the last packet in (the shard's transform timer). The same timer
 //! ticks once per output ptime while the peer is in a pause it described with comfort
 //! noise (DTX), each tick a frame of noise; audio of the input payload type stops it.
-//! A normal packet costs one more comparison (and, for G.729, a length test) for this. Nothing here
-//! allocates per packet: the transcoder's buffers and the packet being built are sized
+//! A normal packet costs one more comparison (and, for G.729, a length test) for this.
+//! Nothing here allocates per packet: the transcoder's buffers and the packet being built are sized
 //! when the step is made.
 
 use std::time::{Duration, Instant};
@@ -306,11 +306,15 @@ impl Transform for TranscodeTransform {
             self.flush_at = Some(cx.now + FLUSH_AFTER);
             let data = cx.buf.data();
             let payload = payload(data, &h);
-            // A G.729 packet ending in a SID frame starts a pause (Annex B); other audio
-            // ends one.
+            // A G.729 packet ending in a SID frame starts a pause (Annex B; a SID update
+            // within one keeps the ticks' phase); other audio ends one.
             let sid = matches!(self.spec.input, Codec::G729 { .. })
                 && payload.len() % G729_FRAME_BYTES == G729_SID_BYTES;
-            self.noise_at = sid.then(|| cx.now + self.ptime);
+            self.noise_at = if sid {
+                self.noise_at.or(Some(cx.now + self.ptime))
+            } else {
+                None
+            };
             match &mut self.job {
                 Some(job) => job.inputs.audio(h.seq, h.timestamp, h.marker, payload),
                 None => self.pending.audio(h.seq, h.timestamp, h.marker, payload),
