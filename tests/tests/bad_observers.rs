@@ -200,14 +200,25 @@ fn a_stuck_collector_a_full_disk_and_idle_scrapers_cost_calls_nothing() {
     );
     drop(scrapers);
 
-    // Once the idle scrapers are gone, /metrics answers again and counts the losses.
+    // Once the idle scrapers are gone, /metrics answers again and counts the losses. The
+    // stuck collector's first drop comes when a write has waited out its 2 s timeout,
+    // which on a loaded machine can be after the CDRs are settled: wait for both.
+    let hep_dropped = |page: &str| {
+        value(page, "sbc_hep_packets_total", &[("result", "dropped-send")])
+            + value(
+                page,
+                "sbc_hep_packets_total",
+                &[("result", "dropped-queue")],
+            )
+    };
     let deadline = Instant::now() + WAIT;
     let page = loop {
         let (code, page) = scrape(&lab);
         let settled = code == 200
             && value(&page, "sbc_cdr_lost_total", &[("cause", "write_failed")])
                 + value(&page, "sbc_cdr_records_total", &[])
-                == u64::from(CALLS);
+                == u64::from(CALLS)
+            && hep_dropped(&page) > 0;
         if settled {
             break page;
         }
@@ -222,17 +233,8 @@ fn a_stuck_collector_a_full_disk_and_idle_scrapers_cost_calls_nothing() {
     assert_eq!(answered, u64::from(CALLS), "{page}");
     let lost = value(&page, "sbc_cdr_lost_total", &[("cause", "write_failed")]);
     assert!(lost > 0, "the full disk lost CDR lines: {page}");
-    let hep_dropped = value(
-        &page,
-        "sbc_hep_packets_total",
-        &[("result", "dropped-send")],
-    ) + value(
-        &page,
-        "sbc_hep_packets_total",
-        &[("result", "dropped-queue")],
-    );
     assert!(
-        hep_dropped > 0,
+        hep_dropped(&page) > 0,
         "the stuck collector dropped captures: {page}"
     );
 

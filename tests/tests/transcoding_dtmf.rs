@@ -9,6 +9,14 @@
 //! while it keys), durations scaled by 6, and the end bit. The echo sends it back and the
 //! carrier gets it on its own 8 kHz clock the same way (durations back in units of 160,
 //! one PCMA frame after the last audio).
+//!
+//! With `dtmf = "sip-info"` on the PBX's trunk and G.722 as its only codec, the digits
+//! change form on the transcoded call: the carrier's telephone-event for 5 reaches the
+//! G.722 PBX as one INFO (no event on its wire), and the PBX's INFO for # reaches the
+//! carrier as RFC 4733 events on the SBC's transcoded PCMA stream: sequence numbers
+//! following the audio's without a gap, one timestamp on the 8 kHz clock where the audio
+//! stands, durations in units of 160 up to the INFO's 300 ms (2400), the end packet three
+//! times.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,11 +26,13 @@ use sbc_lab::rtp::tool_keys;
 use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
 use sbc_lab::{Lab, Ns, StandardConfig};
 
-/// An RTP packet: payload type, SSRC (0 where the record has none), timestamp, payload.
+/// An RTP packet: payload type, SSRC (0 where the record has none), sequence number (0
+/// where the capture does not keep it), timestamp, payload.
 #[derive(Debug, Clone)]
 struct Rtp {
     pt: u8,
     ssrc: u32,
+    seq: u16,
     ts: u32,
     payload: Vec<u8>,
 }
@@ -48,6 +58,7 @@ fn carrier_record(path: &Path) -> Vec<Rtp> {
             Some(Rtp {
                 pt: f.first()?.parse().ok()?,
                 ssrc: 0,
+                seq: f.get(2)?.parse().ok()?,
                 ts: f.get(3)?.parse().ok()?,
                 payload: (0..hex.len() / 2)
                     .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
@@ -171,6 +182,7 @@ fn telephone_events_cross_a_pcma_to_opus_leg_on_each_legs_clock() {
             Some(Rtp {
                 pt: p.get(1)? & 0x7f,
                 ssrc: rtp_ssrc(p)?,
+                seq: u16::from_be_bytes([*p.get(2)?, *p.get(3)?]),
                 ts: u32::from_be_bytes([*p.get(4)?, *p.get(5)?, *p.get(6)?, *p.get(7)?]),
                 payload: p.get(12..)?.to_vec(),
             })
@@ -182,5 +194,153 @@ fn telephone_events_cross_a_pcma_to_opus_leg_on_each_legs_clock() {
     assert!(
         sent >= 3 && got >= 3,
         "the digit's packets crossed both ways"
+    );
+}
+
+/// (signal, duration) of every INFO in a sipp message log, in order.
+fn infos(log: &str) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    for block in log.split("INFO sip:").skip(1) {
+        let value = |key: &str| {
+            block
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(key))
+                .map(|v| v.trim().to_owned())
+        };
+        if let Some(signal) = value("Signal=") {
+            let ms = value("Duration=").and_then(|d| d.parse().ok()).unwrap_or(0);
+            out.push((signal, ms));
+        }
+    }
+    out
+}
+
+#[test]
+fn digits_change_form_between_rfc4733_and_sip_info_on_a_pcma_to_g722_call() {
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .pbx_keys("codecs = [\"G722\"]\ndtmf = \"sip-info\"\n")
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let pbx_wire = lab
+        .capture_udp(Ns::Pbx, "eth0")
+        .expect("capture the PBX's wire");
+    let pbx_out = lab.artifacts().unique_path("echo-info-pbx", ".json");
+    let carrier_out = lab.artifacts().unique_path("dtmf-carrier", ".txt");
+    let pbx = lab
+        .sipp(Ns::Pbx, "echo_info_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
+        .args(["-key", "answer_pt", "9", "-key", "answer_map", "G722/8000"])
+        .timeout(Duration::from_secs(30))
+        .spawn()
+        .expect("start sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let carrier = lab
+        .sipp(Ns::Carrier, "dtmf_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-d", "4000"])
+        .args(tool_keys(&[("rtp_out", &carrier_out)]).expect("python3"))
+        .args([
+            "-key",
+            "dtmf_tool",
+            &dtmf_tool(),
+            "-key",
+            "dtmf_args",
+            "--events 5 --event-pt 101 --seconds 3 --start 1",
+        ])
+        .timeout(Duration::from_secs(25))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("run sipp caller");
+    let pbx = pbx.finish().expect("sipp callee");
+    assert!(
+        carrier.success() && pbx.success(),
+        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
+        carrier.report(),
+        pbx.report(),
+        sbc.log_tail()
+    );
+
+    // Carrier -> PBX: one INFO for the 5, G.722 and nothing else on the PBX's wire.
+    // The log has the INFO the PBX received, then the one it sent itself.
+    let got = infos(&pbx.messages);
+    assert_eq!(
+        got,
+        [("5".to_owned(), 100), ("#".to_owned(), 300)],
+        "one INFO for the 5 (the measured 100 ms), before the PBX's own"
+    );
+    let invite = pbx.messages.split("INVITE sip:").nth(1).unwrap_or_default();
+    assert!(
+        !invite.contains("telephone-event"),
+        "no events offered to the sip-info PBX:\n{invite}"
+    );
+    let to_pbx_pts: Vec<u8> = pbx_wire
+        .finish()
+        .expect("the PBX's capture")
+        .into_iter()
+        .filter(|d| d.from.ip() == SBC_INSIDE_IP && d.to.ip() == PBX_IP && d.to.port() == 40002)
+        .filter_map(|d| Some(d.payload.get(1)? & 0x7f))
+        .filter(|pt| !(72..=76).contains(pt))
+        .collect();
+    assert!(!to_pbx_pts.is_empty(), "transcoded audio reached the PBX");
+    assert!(
+        to_pbx_pts.iter().all(|&pt| pt == 9),
+        "only G.722 towards the PBX (the event became the INFO): {to_pbx_pts:?}"
+    );
+
+    // PBX -> carrier: the INFO's # as events on the SBC's transcoded PCMA stream.
+    let back = carrier_record(&carrier_out);
+    let first = back
+        .iter()
+        .position(|p| p.pt == 101)
+        .unwrap_or_else(|| panic!("no telephone-event reached the carrier: {back:?}"));
+    let before = back[..first]
+        .iter()
+        .rev()
+        .find(|p| p.pt == 8)
+        .unwrap_or_else(|| panic!("no transcoded audio before the digit: {back:?}"));
+    let events: Vec<&Rtp> = back.iter().filter(|p| p.pt == 101).collect();
+    let start = events[0].ts;
+    eprintln!(
+        "towards the carrier: {} event packets, start {start}, last audio before it {} (seq {}, first event seq {})",
+        events.len(),
+        before.ts,
+        before.seq,
+        events[0].seq,
+    );
+    assert_eq!(
+        events[0].seq,
+        before.seq.wrapping_add(1),
+        "the events follow the audio's sequence numbers without a gap"
+    );
+    let ahead = start.wrapping_sub(before.ts);
+    assert!(
+        ahead > 0 && ahead < 8000,
+        "the digit starts where the 8 kHz stream stands, after its last audio: {ahead}"
+    );
+    for w in events.windows(2) {
+        assert_eq!(
+            w[1].seq,
+            w[0].seq.wrapping_add(1),
+            "consecutive: {events:?}"
+        );
+    }
+    let mut ends = 0;
+    for e in &events {
+        assert_eq!(e.payload.first(), Some(&11), "digit #: {e:?}");
+        assert_eq!(e.ts, start, "one timestamp for the digit");
+        let duration = u16::from_be_bytes([e.payload[2], e.payload[3]]);
+        assert_eq!(duration % 160, 0, "durations in 20 ms at 8 kHz: {e:?}");
+        if e.payload[1] & 0x80 != 0 {
+            assert_eq!(duration, 2400, "the INFO's 300 ms");
+            ends += 1;
+        }
+    }
+    assert_eq!(ends, 3, "the end packet three times");
+    assert!(
+        back[first..]
+            .iter()
+            .any(|p| p.pt == 8 && p.seq == events.last().map_or(0, |e| e.seq).wrapping_add(1)),
+        "the audio goes on after the digit, numbered on"
     );
 }

@@ -95,6 +95,8 @@ pub mod timer;
 #[cfg(feature = "transcoding")]
 pub mod transcode;
 #[cfg(feature = "transcoding")]
+pub mod transcode_dtmf;
+#[cfg(feature = "transcoding")]
 mod transcode_handoff;
 #[cfg(feature = "transcoding")]
 pub mod transcode_job;

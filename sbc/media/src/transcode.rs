@@ -12,6 +12,8 @@
 //! | audio of the input payload type | the transcoder's packets, output payload type |
 //! | RFC 4733 telephone-events (when both legs carry them) | the same events, renumbered, with the timestamp the transcoder gives their start on the output clock and their duration scaled to it (rtpengine#778) |
 //! | RFC 3389 comfort noise of the negotiated `CN` payload type, or a G.729 packet ending in a SID frame | the pause that follows filled: one frame of comfort noise in this side's codec every ptime (at the CN's level; G.729's own noise after a SID), numbered and timed like audio, until audio resumes (marked) |
+//! | RFC 4733 telephone-events, towards a SIP INFO leg | taken out and reported as digits ([`TranscodeDtmf`]) |
+//! | (a SIP INFO from the other leg, [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit)) | telephone-events on this side's own stream, the audio held back while they play ([`TranscodeDtmf`]) |
 //! | any other payload type | dropped (counted as a failed step) |
 //! | RTCP | consumed: its reports describe a stream this side never sees |
 //!
@@ -34,11 +36,13 @@ use sbc_codec::CodecError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sbc_codec::transcode::{Codec, OutPacket, Transcoder, TranscoderConfig};
-use sbc_core::{Side, StreamKey};
+use sbc_core::{Digit, DtmfLeg, Side, StreamKey};
 
 use crate::dtmf::own_ssrc;
+use crate::dtmf::play::Numberer;
 use crate::packet::{Packet, RtpHeader};
 use crate::rtcp_gen::{NtpAnchor, Reception, RtcpReporter};
+use crate::transcode_dtmf::{TranscodeDtmf, Unsupported};
 use crate::transcode_job::{Inputs, TranscodeJob};
 use crate::transmit::MAX_EMITTED;
 use crate::{Action, Emit, StepError, Transform, TransformCtx};
@@ -99,6 +103,8 @@ pub struct TranscodeTransform {
     offload: bool,
     /// Its codecs' counters, as of the job's last visit home.
     stats: sbc_codec::transcode::TranscoderStats,
+    /// Digits converted between RFC 4733 and SIP INFO on this side, if any.
+    dtmf: Option<TranscodeDtmf>,
 }
 
 /// Sequence numbers of the SBC's own towards the side, shared by audio and events, and
@@ -108,6 +114,38 @@ struct OwnNumbering {
     ssrc: u32,
     next_seq: u16,
     rtcp: RtcpReporter,
+    /// The output's RTP clock, Hz.
+    clock: u32,
+    /// The timestamp of the last packet sent and when it left; before the first, where
+    /// the stream's timestamps start.
+    last: Option<(u32, Instant)>,
+    first_ts: u32,
+}
+
+impl Numberer for OwnNumbering {
+    fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
+    fn add(&mut self) -> u16 {
+        let seq = self.next_seq;
+        self.next_seq = seq.wrapping_add(1);
+        seq
+    }
+
+    /// The last packet's timestamp moved on by the time since it left, at the output
+    /// clock (the stream starts now if nothing left yet).
+    fn timestamp_at(&mut self, now: Instant) -> u32 {
+        let (ts, at) = *self.last.get_or_insert((self.first_ts, now));
+        let us = now.saturating_duration_since(at).as_micros();
+        let units = us * u128::from(self.clock) / 1_000_000;
+        // Truncation: timestamps wrap modulo 2^32 (RFC 3550 §5.1).
+        ts.wrapping_add(units as u32)
+    }
+
+    fn sent(&mut self, now: Instant, ts: u32, payload: usize) {
+        self.rtcp.sent(now, ts, payload);
+    }
 }
 
 /// Owners of transforms made so far (process-wide, so that no two are the same).
@@ -125,6 +163,7 @@ impl TranscodeTransform {
     ) -> Result<Self, CodecError> {
         let ssrc = own_ssrc(key, toward);
         let first_seq = (ssrc >> 16) as u16 & 0x7fff;
+        let first_ts = ssrc.rotate_left(11);
         let transcoder = Transcoder::new(TranscoderConfig {
             input: spec.input,
             output: spec.output,
@@ -132,7 +171,7 @@ impl TranscodeTransform {
             reorder_depth: REORDER_DEPTH,
             ssrc,
             first_seq,
-            first_ts: ssrc.rotate_left(11),
+            first_ts,
         })?;
         let stats = transcoder.stats();
         let owner = OWNERS.fetch_add(1, Ordering::Relaxed);
@@ -143,6 +182,9 @@ impl TranscodeTransform {
                 ssrc,
                 next_seq: first_seq,
                 rtcp: RtcpReporter::new(ssrc, spec.output.rtp_clock(), ntp),
+                clock: spec.output.rtp_clock(),
+                last: None,
+                first_ts,
             },
             out: vec![0u8; MAX_EMITTED].into_boxed_slice(),
             flush_at: None,
@@ -153,7 +195,37 @@ impl TranscodeTransform {
             pending: Inputs::new(),
             offload,
             stats,
+            dtmf: None,
         })
+    }
+
+    /// How the other side's leg (`from`) and this side's (`to`) carry digits: sets up
+    /// their conversion, or drops it where none is needed (digits in progress carry on).
+    pub(crate) fn set_dtmf(&mut self, from: DtmfLeg, to: DtmfLeg) -> Result<(), Unsupported> {
+        let converts = match &mut self.dtmf {
+            Some(d) => d.update(from, to)?,
+            None => {
+                self.dtmf = TranscodeDtmf::new(from, to, self.numbering.clock)?;
+                self.dtmf.is_some()
+            }
+        };
+        if !converts {
+            self.dtmf = None;
+        }
+        Ok(())
+    }
+
+    /// Whether this side takes digits the SBC plays (a SIP INFO of the other leg).
+    pub(crate) fn takes_digits(&self) -> bool {
+        self.dtmf.as_ref().is_some_and(TranscodeDtmf::takes_digits)
+    }
+
+    /// Queues `digit` to play towards this side for `ms` milliseconds.
+    pub(crate) fn play(&mut self, now: Instant, digit: Digit, ms: u32) -> Result<(), StepError> {
+        match &mut self.dtmf {
+            Some(d) => d.play(now, digit, ms),
+            None => Err(StepError::QueueFull),
+        }
     }
 
     /// What it converts.
@@ -205,8 +277,13 @@ impl TranscodeTransform {
     ) -> Result<(), StepError> {
         let mut failed = None;
         let ssrc = self.numbering.ssrc;
+        // RFC 4733 §2.5: no audio while a digit plays as events on the same stream.
+        let hold = self.dtmf.as_ref().is_some_and(TranscodeDtmf::playing);
         let (numbering, out) = (&mut self.numbering, &mut self.out);
         job.drain_outputs(|pt, ts, marker, payload| {
+            if hold {
+                return;
+            }
             let p = OutPacket {
                 ssrc,
                 seq: 0,
@@ -290,6 +367,7 @@ fn send(
     emit.packet(packet, false)?;
     numbering.next_seq = seq.wrapping_add(1);
     numbering.rtcp.sent(now, p.ts, p.payload.len());
+    numbering.last = Some((p.ts, now));
     Ok(())
 }
 
@@ -302,6 +380,12 @@ impl Transform for TranscodeTransform {
         let Packet::Rtp(h) = cx.packet else {
             return Ok(Action::Consume);
         };
+        if let Some(d) = &mut self.dtmf
+            && let Some(done) = d.input(cx.now, cx.buf.data(), &h, &mut cx.emit)
+        {
+            done?;
+            return Ok(Action::Consume);
+        }
         let queued = if h.payload_type == self.spec.input_pt {
             self.flush_at = Some(cx.now + FLUSH_AFTER);
             let data = cx.buf.data();
@@ -341,10 +425,12 @@ impl Transform for TranscodeTransform {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
+        let digits = self.dtmf.as_ref().and_then(TranscodeDtmf::poll_timeout);
         [
             self.flush_at,
             self.noise_at,
             self.numbering.rtcp.poll_timeout(),
+            digits,
         ]
         .into_iter()
         .flatten()
@@ -379,6 +465,11 @@ impl Transform for TranscodeTransform {
                 failed.get_or_insert(e);
             }
         }
+        if let Some(d) = &mut self.dtmf
+            && let Err(e) = d.on_timeout(now, &mut self.numbering, emit)
+        {
+            failed.get_or_insert(e);
+        }
         if let Some(report) = self.numbering.rtcp.poll_report(now)
             && let Err(e) = emit.packet(report, true)
         {
@@ -401,15 +492,9 @@ impl crate::Shard {
         toward: Side,
         spec: Option<TranscodeSpec>,
     ) -> Result<(), crate::OpError> {
-        if spec.is_some() && self.dtmf_converts(stream, toward) {
-            return Err(crate::OpError::Unsupported {
-                stream,
-                what: "transcoding a stream whose DTMF is converted",
-            });
-        }
-        let step: Option<Box<dyn Transform>> = match spec {
+        match spec {
             Some(spec) => {
-                let t = TranscodeTransform::new(
+                let mut t = TranscodeTransform::new(
                     stream,
                     toward,
                     spec,
@@ -417,11 +502,23 @@ impl crate::Shard {
                     self.config.transcode_offload,
                 )
                 .map_err(|error| crate::OpError::Codec { stream, error })?;
-                Some(Box::new(t))
+                // Digits converted on this side are the transcoder's to convert now.
+                if let Some((from, to)) = self.dtmf_legs(stream, toward)? {
+                    t.set_dtmf(from, to)
+                        .map_err(|Unsupported| unsupported(stream))?;
+                }
+                self.set_transform(stream, toward, Some(Box::new(t)))?;
             }
-            None => None,
-        };
-        self.set_transform(stream, toward, step)?;
+            None if self.transcode_step(stream, toward).is_some() => {
+                self.set_transform(stream, toward, None)?;
+                // Relayed again: digits converted on this side go back to DTMF's step.
+                if let Some((from, to)) = self.dtmf_legs(stream, toward)? {
+                    self.install_dtmf(stream, toward, &from, &to)?;
+                }
+            }
+            // Nothing of transcoding's here (DTMF's step, if any, stays).
+            None => {}
+        }
         // Jitter of each leg in its own codec's clock (RFC 3550 A.8): the other side's
         // peer sends the input, this side's the output (`None`: the stream's rate again).
         let rates = spec.map(|s| (s.input.rtp_clock(), s.output.rtp_clock()));
@@ -429,5 +526,28 @@ impl crate::Shard {
         s.side_mut(toward.other()).clock_rate = rates.map(|r| r.0);
         s.side_mut(toward).clock_rate = rates.map(|r| r.1);
         Ok(())
+    }
+
+    /// The transcoding step installed towards `toward`, if any.
+    pub(crate) fn transcode_step(
+        &mut self,
+        stream: StreamKey,
+        toward: Side,
+    ) -> Option<&mut TranscodeTransform> {
+        let s = self.stream_mut(stream).ok()?;
+        s.side_mut(toward)
+            .egress
+            .transform
+            .as_mut()?
+            .as_any_mut()?
+            .downcast_mut::<TranscodeTransform>()
+    }
+}
+
+/// The error of a DTMF conversion transcoding does not make.
+pub(crate) fn unsupported(stream: StreamKey) -> crate::OpError {
+    crate::OpError::Unsupported {
+        stream,
+        what: "in-band DTMF conversion on a transcoded stream",
     }
 }

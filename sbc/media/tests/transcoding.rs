@@ -275,58 +275,6 @@ fn a_ptime_opus_has_no_frame_for_is_refused() {
     assert!(matches!(e, OpError::Codec { .. }), "{e}");
 }
 
-fn dtmf_leg(way: sbc_core::DtmfWay) -> sbc_core::DtmfLeg {
-    let events = vec![sbc_core::dtmf::EventPt {
-        pt: 101,
-        clock_rate: 8000,
-    }];
-    sbc_core::DtmfLeg {
-        way,
-        receive: events.clone(),
-        send: events,
-        audio: vec![sbc_core::dtmf::AudioPt {
-            pt: 8,
-            clock_rate: 8000,
-            g711: Some(sbc_core::dtmf::G711::Alaw),
-        }],
-    }
-}
-
-#[test]
-fn transcoding_and_dtmf_conversion_never_replace_each_other() {
-    use sbc_core::DtmfWay;
-    // Transcoding first: a DTMF conversion towards that side is refused, the step stays.
-    let mut b = call(spec(9, Codec::G722));
-    let dtmf = |side, way| MediaOp::Dtmf {
-        stream: KEY,
-        side,
-        leg: dtmf_leg(way),
-    };
-    b.shard
-        .apply(b.now, dtmf(Side::A, DtmfWay::Events))
-        .unwrap();
-    let e = b
-        .shard
-        .apply(b.now, dtmf(Side::B, DtmfWay::Info))
-        .unwrap_err();
-    assert!(matches!(e, OpError::Unsupported { .. }), "{e}");
-    // Events on both legs need no conversion: fine beside transcoding.
-    b.shard
-        .apply(b.now, dtmf(Side::B, DtmfWay::Events))
-        .unwrap();
-    assert!(play(&mut b, 5).iter().all(|p| p.0 == 9), "still transcoded");
-
-    // DTMF conversion first: transcoding that side is refused.
-    let mut b = Bench::open(LatchMode::PrivateOnly, LatchMode::PrivateOnly);
-    b.op(dtmf(Side::A, DtmfWay::Events));
-    b.op(dtmf(Side::B, DtmfWay::Info));
-    let e = b
-        .shard
-        .set_transcode(KEY, Side::B, Some(spec(9, Codec::G722)))
-        .unwrap_err();
-    assert!(matches!(e, OpError::Unsupported { .. }), "{e}");
-}
-
 #[test]
 fn a_relayed_pcma_stream_is_recut_from_30_to_20_ms_keeping_every_byte() {
     // The re-cut of trunk `ptime`: the same codec in and out.

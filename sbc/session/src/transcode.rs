@@ -10,7 +10,8 @@
 //!   of the SBC's choosing (its static one, else a free dynamic one), and the
 //!   destination's auxiliary encodings (telephone-event). Nothing shared and nothing to
 //!   transcode to is a [`MediaError::NoCodec`] naming the policy that stopped it
-//!   (`transcode = "never"`, DTMF conversion, the engine's cap, or the trunks' `codecs`).
+//!   (`transcode = "never"`, in-band DTMF conversion, the engine's cap, or the trunks'
+//!   `codecs`).
 //! * **Answer** ([`answer`]): if the answerer's first codec is one the SBC added, the
 //!   section is transcoded: the offerer is answered with its own first codec the SBC can
 //!   transcode ([`SectionCodecs::offered`]), and each direction gets a
@@ -22,9 +23,12 @@
 //! tells the engine to encode without it unless both the trunk and the peer's SDP allow it.
 //! Its decoder takes SID frames (comfort noise) whatever was negotiated.
 //!
-//! Transcoding needs RFC 4733 events (or no digits) on both legs: the engine carries
-//! events across a transcoded stream, it does not convert them, so a leg with
-//! `dtmf = "sip-info"` or `"inband"` is never transcoded.
+//! DTMF: between two RFC 4733 legs the engine carries events across a transcoded stream
+//! ([`Transcoding::events`]); between RFC 4733 and SIP INFO its transcoding step converts
+//! them (events taken out and reported for an INFO one way, an INFO's digit played as
+//! events on the transcoded stream the other). In-band tones are not converted on a
+//! transcoded stream, so a `dtmf = "inband"` leg is transcoded only towards another
+//! in-band leg (its tones then cross as audio).
 
 use sbc_config::DtmfMode;
 use sbc_core::dtmf::EventPt;
@@ -166,14 +170,9 @@ pub fn offer(
     let why_not = if from.transcode_never || to.transcode_never {
         let leg = if from.transcode_never { from } else { to };
         Some(format!("transcode = \"never\" on trunk {}", leg.name))
-    } else if from.dtmf.mode != DtmfMode::Rfc4733 || to.dtmf.mode != DtmfMode::Rfc4733 {
-        let leg = if from.dtmf.mode != DtmfMode::Rfc4733 {
-            from
-        } else {
-            to
-        };
+    } else if let Some(leg) = inband_converted(from, to) {
         Some(format!(
-            "dtmf = \"{}\" on trunk {} (digits are not converted on transcoded calls)",
+            "dtmf = \"{}\" on trunk {} (in-band digits are not converted on transcoded calls)",
             leg.dtmf.mode, leg.name
         ))
     } else if section.offered.is_empty() {
@@ -222,6 +221,18 @@ pub fn offer(
         .collect();
     remove_formats(m, &gone);
     Ok(section)
+}
+
+/// The leg whose in-band digits a transcoded call would have to convert, if any: the
+/// media engine converts RFC 4733 <-> SIP INFO on a transcoded stream, not tones (both
+/// legs in-band need nothing: the tones are transcoded as audio).
+fn inband_converted<'l>(from: &'l Leg, to: &'l Leg) -> Option<&'l Leg> {
+    if from.dtmf.mode == to.dtmf.mode {
+        return None;
+    }
+    [from, to]
+        .into_iter()
+        .find(|l| l.dtmf.mode == DtmfMode::Inband)
 }
 
 /// Adds the codecs the SBC can transcode to that `to` allows and the section does not
@@ -378,7 +389,11 @@ pub fn answer(
         |events: &[EventPt], rate: u32| events.iter().find(|e| e.clock_rate == rate).map(|e| e.pt);
     let offerer_events = events_at(offered_events, theirs.clock_rate);
     let answerer_events = events_at(answered_events, chosen.clock_rate);
-    let both = offerer_events.zip(answerer_events);
+    // Events cross as events only between two RFC 4733 legs; otherwise the engine
+    // converts them (SIP INFO on the other leg).
+    let both = offerer_events
+        .zip(answerer_events)
+        .filter(|_| codecs.events_only);
     let comfort_noise = |rate: u32| comfort_noise_pt(m, rate);
     Some(Transcoded {
         to_answerer: Transcoding {

@@ -148,6 +148,7 @@ async fn tcp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCou
                 _ => {
                     failed_at = Some(Instant::now());
                     counts.dropped_send.fetch_add(1, Ordering::Relaxed);
+                    warning.check(addr, counts);
                     continue;
                 }
             }
@@ -161,6 +162,8 @@ async fn tcp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCou
                 conn = None;
                 failed_at = Some(Instant::now());
                 counts.dropped_send.fetch_add(1, Ordering::Relaxed);
+                // At once: the next capture may not come for a while (the calls ended).
+                warning.check(addr, counts);
             }
         }
     }

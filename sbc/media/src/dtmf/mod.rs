@@ -13,7 +13,11 @@
 //!   side (the table in `transform.rs`): the stream stays in userspace
 //!   ([`Shard::needs_userspace`] names "dtmf"), packets are renumbered gaplessly, digits
 //!   are reported as [`MediaEvent::Digit`] (with the early dialog relayed, for an INFO
-//!   to a fork) and played from [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit).
+//!   to a fork) and played from [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit);
+//! * on a transcoded side the transcoding step converts digits itself (RFC 4733 <-> SIP
+//!   INFO; `transcode_dtmf.rs`, feature `transcoding`): what it sends is a stream of the
+//!   SBC's own, which events must join. Installing or removing transcoding hands the
+//!   conversion over between the two steps, from the legs kept here.
 //!
 //! Building blocks, each with its tests: [`payload`] (the RFC 4733 payload), [`receive`]
 //! (events folded into digits), [`detect`] (Goertzel detector), [`tone`] (Q.23
@@ -61,7 +65,7 @@ impl Shard {
         Ok(())
     }
 
-    fn install_dtmf(
+    pub(crate) fn install_dtmf(
         &mut self,
         stream: StreamKey,
         toward: Side,
@@ -79,12 +83,12 @@ impl Shard {
         }
         self.set_payload_types(stream, toward, map)?;
         let converts = transform::converts(from.way, to.way);
-        if converts && self.other_transform(stream, toward) {
-            // Transcoding carries events across itself; it does not convert them.
-            return Err(OpError::Unsupported {
-                stream,
-                what: "DTMF conversion on a transcoded stream",
-            });
+        #[cfg(feature = "transcoding")]
+        if let Some(t) = self.transcode_step(stream, toward) {
+            // A transcoded side: its step converts (events on both legs: it relays them).
+            return t
+                .set_dtmf(from.clone(), to.clone())
+                .map_err(|_| crate::transcode::unsupported(stream));
         }
         let current = self.dtmf_transform(stream, toward);
         match (converts, current) {
@@ -101,17 +105,18 @@ impl Shard {
         Ok(())
     }
 
-    /// Whether DTMF's step is installed towards `toward` (digits change form there).
-    pub(crate) fn dtmf_converts(&mut self, stream: StreamKey, toward: Side) -> bool {
-        self.dtmf_transform(stream, toward).is_some()
-    }
-
-    /// Whether a step other than DTMF's is installed towards `toward` (transcoding).
-    fn other_transform(&mut self, stream: StreamKey, toward: Side) -> bool {
-        let has_any = self
-            .stream_mut(stream)
-            .is_ok_and(|s| s.side_mut(toward).egress.transform.is_some());
-        has_any && self.dtmf_transform(stream, toward).is_none()
+    /// The legs digits travel between towards `toward` (the other side's, then this
+    /// side's), once both are known.
+    #[cfg(feature = "transcoding")]
+    pub(crate) fn dtmf_legs(
+        &mut self,
+        stream: StreamKey,
+        toward: Side,
+    ) -> Result<Option<(DtmfLeg, DtmfLeg)>, OpError> {
+        let s = self.stream_mut(stream)?;
+        let from = s.dtmf[ix(toward.other())].clone();
+        let to = s.dtmf[ix(toward)].clone();
+        Ok(from.zip(to))
     }
 
     /// The DTMF step installed towards `toward`, if any.
@@ -135,13 +140,23 @@ impl Shard {
         ms: u32,
     ) -> Result<(), OpError> {
         self.stream_mut(stream)?;
+        let refused = OpError::Unsupported {
+            stream,
+            what: "playing digits towards a side that takes none from the other",
+        };
+        #[cfg(feature = "transcoding")]
+        if let Some(t) = self.transcode_step(stream, toward) {
+            if !t.takes_digits() {
+                return Err(refused);
+            }
+            return t
+                .play(now, digit, ms)
+                .map_err(|_| OpError::DigitQueueFull { stream });
+        }
         let t = self
             .dtmf_transform(stream, toward)
             .filter(|t| t.takes_digits())
-            .ok_or(OpError::Unsupported {
-                stream,
-                what: "playing digits towards a side that takes none from the other",
-            })?;
+            .ok_or(refused)?;
         t.play(now, digit, ms)
             .map_err(|_| OpError::DigitQueueFull { stream })
     }

@@ -10,6 +10,7 @@
 
 use std::time::Instant;
 
+use super::play::Numberer;
 use crate::packet::RtpHeader;
 
 #[derive(Debug, Clone)]
@@ -99,5 +100,19 @@ impl Numbering {
         let units = us * u128::from(self.rate) / 1_000_000;
         // Truncation: timestamps wrap modulo 2^32 (RFC 3550 §5.1).
         self.last_ts.wrapping_add(units as u32)
+    }
+}
+
+impl Numberer for Numbering {
+    fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
+    fn add(&mut self) -> u16 {
+        Numbering::add(self)
+    }
+
+    fn timestamp_at(&mut self, now: Instant) -> u32 {
+        Numbering::timestamp_at(self, now)
     }
 }

@@ -11,7 +11,9 @@
 //! (Q.24's minimum pause). A digit is either of a known length (a SIP INFO's `Duration`)
 //! or live: it plays until [`Player::stop`] says how long it lasted (an event or tone
 //! still being received on the other leg). While a digit plays, the side's audio is
-//! suppressed (RFC 4733 §2.5); packets are numbered by the side's `Numbering`.
+//! suppressed (RFC 4733 §2.5); packets join the side's stream through a [`Numberer`]: the
+//! relayed sender's numbering (`Numbering`), or the transcoder's own stream (its SSRC,
+//! sequence numbers shared with its audio, timestamps at its output clock).
 //!
 //! [`MediaTimer::Transform`]: crate::MediaTimer::Transform
 
@@ -20,7 +22,6 @@ use std::time::{Duration, Instant};
 use sbc_codec::Law;
 use sbc_core::Digit;
 
-use super::numbering::Numbering;
 use super::payload::EventPayload;
 use super::tone::ToneGen;
 use crate::{Emit, StepError};
@@ -36,6 +37,22 @@ pub const MIN_MS: u32 = 40;
 /// Volume of the events sent, -dBm0.
 const VOLUME: u8 = 10;
 const TONE_SAMPLES: usize = 160;
+
+/// The stream the packets of a [`Player`] join: who gives them their SSRC, sequence
+/// numbers and the stream's timestamp at a moment.
+pub trait Numberer {
+    /// The SSRC the side's stream carries now.
+    fn ssrc(&self) -> u32;
+    /// The next sequence number of the side's stream, taken by a packet of the SBC's own.
+    fn add(&mut self) -> u16;
+    /// The side's stream's RTP timestamp at `now` (its clock).
+    fn timestamp_at(&mut self, now: Instant) -> u32;
+    /// A packet of the SBC's own left with timestamp `ts` and `payload` bytes (for a
+    /// stream that reports on what it sent). Default: nothing to count.
+    fn sent(&mut self, now: Instant, ts: u32, payload: usize) {
+        let _ = (now, ts, payload);
+    }
+}
 
 /// How digits are played towards the side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +170,7 @@ impl Player {
     pub fn tick(
         &mut self,
         now: Instant,
-        numbering: &mut Numbering,
+        numbering: &mut impl Numberer,
         output: Option<Output>,
         emit: &mut Emit<'_>,
     ) -> Result<(), StepError> {
@@ -177,7 +194,7 @@ impl Player {
                     if p.next > now {
                         return Ok(());
                     }
-                    let done = frame(&mut p, numbering, emit)?;
+                    let done = frame(now, &mut p, numbering, emit)?;
                     p.frames += 1;
                     p.next += FRAME;
                     self.state = if done {
@@ -211,7 +228,7 @@ impl Player {
         n
     }
 
-    fn start(&mut self, now: Instant, note: Note, output: Output, numbering: &mut Numbering) {
+    fn start(&mut self, now: Instant, note: Note, output: Output, numbering: &mut impl Numberer) {
         self.state = State::Playing(Playing {
             digit: note.digit,
             output,
@@ -242,8 +259,9 @@ impl Player {
 
 /// Sends frame `p.frames` of the digit; whether it was the last.
 fn frame(
+    now: Instant,
     p: &mut Playing,
-    numbering: &mut Numbering,
+    numbering: &mut impl Numberer,
     emit: &mut Emit<'_>,
 ) -> Result<bool, StepError> {
     let mut packet = [0u8; 12 + TONE_SAMPLES];
@@ -272,9 +290,17 @@ fn frame(
                     volume: VOLUME,
                     duration,
                 };
-                header(&mut packet, first, pt, numbering.add(), ts, numbering.ssrc);
+                header(
+                    &mut packet,
+                    first,
+                    pt,
+                    numbering.add(),
+                    ts,
+                    numbering.ssrc(),
+                );
                 packet[12..16].copy_from_slice(&payload.bytes());
                 emit.packet(&packet[..16], false)?;
+                numbering.sent(now, ts, 4);
             }
             Ok(done)
         }
@@ -284,9 +310,17 @@ fn frame(
             let ts = p
                 .timestamp
                 .wrapping_add(p.frames.wrapping_mul(TONE_SAMPLES as u32));
-            header(&mut packet, false, pt, numbering.add(), ts, numbering.ssrc);
+            header(
+                &mut packet,
+                false,
+                pt,
+                numbering.add(),
+                ts,
+                numbering.ssrc(),
+            );
             law.encode_into(&samples, &mut packet[12..]);
             emit.packet(&packet, false)?;
+            numbering.sent(now, ts, TONE_SAMPLES);
             let frames = p.total_ms.map(|ms| ms.div_ceil(20));
             Ok(frames.is_some_and(|f| p.frames + 1 >= f))
         }
