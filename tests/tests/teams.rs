@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use sbc_lab::Ns;
 use sbc_lab::rtp::{EventSeen, RtpResult, rtp_tool, tool_keys};
-use sbc_lab::teams::{FQDN, TeamsLab, finish_ua, header, spawn_ua};
+use sbc_lab::teams::{FQDN, TeamsLab, spawn_ua};
+use sbc_lab::tls_ua::{finish_ua, header};
 use sbc_lab::topology::{
     CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, SIP_TLS_PORT, sip_addr,
 };
