@@ -58,8 +58,43 @@ pub struct RtpResult {
     pub pts: Vec<u8>,
     /// Payload sizes received (bytes), in order of first arrival.
     pub sizes: Vec<usize>,
+    /// RFC 4733 telephone-events received (4-byte payloads, decrypted when SRTP that
+    /// authenticated), one per payload type and RTP timestamp, in arrival order.
+    pub events: Vec<EventSeen>,
     /// The JSON as written.
     pub raw: String,
+}
+
+/// One telephone-event as received: every packet of one payload type and RTP timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSeen {
+    /// The packets' payload type.
+    pub pt: u8,
+    /// The event code of the first packet (0-9, 10 `*`, 11 `#`, 12-15 A-D).
+    pub code: u8,
+    /// Packets received.
+    pub packets: u64,
+    /// Of those, packets with the end bit set.
+    pub ends: u64,
+}
+
+/// `"key": [[1, 2], [3, 4]]` as rows of numbers (an empty list: none).
+fn number_rows(raw: &str, key: &str) -> Vec<Vec<u64>> {
+    raw.split(&format!("\"{key}\": ["))
+        .nth(1)
+        .and_then(|r| r.split("]]").next())
+        .map(|items| {
+            items
+                .split('[')
+                .map(|row| {
+                    row.split([',', ']'])
+                        .filter_map(|n| n.trim().parse().ok())
+                        .collect::<Vec<u64>>()
+                })
+                .filter(|row| !row.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl RtpResult {
@@ -123,6 +158,18 @@ impl RtpResult {
                     .collect()
             })
             .unwrap_or_default();
+        let events = number_rows(&raw, "events")
+            .iter()
+            .filter_map(|row| match row[..] {
+                [pt, code, packets, ends] => Some(EventSeen {
+                    pt: u8::try_from(pt).ok()?,
+                    code: u8::try_from(code).ok()?,
+                    packets,
+                    ends,
+                }),
+                _ => None,
+            })
+            .collect();
         RtpResult {
             sent: number("sent"),
             rtp: number("rtp"),
@@ -137,6 +184,7 @@ impl RtpResult {
                 .iter()
                 .filter_map(|s| s.parse().ok())
                 .collect(),
+            events,
             raw,
         }
     }
@@ -144,7 +192,7 @@ impl RtpResult {
 
 #[cfg(test)]
 mod tests {
-    use super::RtpResult;
+    use super::{EventSeen, RtpResult};
 
     #[test]
     fn parses_the_tools_output() {
@@ -159,7 +207,30 @@ mod tests {
             r.runs,
             [("f0a0000a".to_owned(), 12), ("f0b0000b".to_owned(), 36)]
         );
-        let empty = RtpResult::parse(r#"{"sent": 5, "rtp": 0, "runs": []}"#.to_owned());
-        assert!(empty.runs.is_empty());
+        assert!(r.events.is_empty(), "no \"events\" key: none");
+        let empty =
+            RtpResult::parse(r#"{"sent": 5, "rtp": 0, "runs": [], "events": []}"#.to_owned());
+        assert!(empty.runs.is_empty() && empty.events.is_empty());
+        let dtmf = RtpResult::parse(
+            r#"{"sent": 64, "runs": [["5eed0001", 64]], "pts": [0, 110], "events": [[110, 5, 7, 3], [110, 12, 6, 2]]}"#
+                .to_owned(),
+        );
+        assert_eq!(
+            dtmf.events,
+            [
+                EventSeen {
+                    pt: 110,
+                    code: 5,
+                    packets: 7,
+                    ends: 3
+                },
+                EventSeen {
+                    pt: 110,
+                    code: 12,
+                    packets: 6,
+                    ends: 2
+                },
+            ]
+        );
     }
 }

@@ -33,8 +33,26 @@ impl UaOutcome {
             self.stderr.trim_end()
         )
     }
+
+    /// The first received message whose start line begins with `start`.
+    pub fn message(&self, start: &str) -> Option<&str> {
+        self.received
+            .iter()
+            .find(|m| m.starts_with(start))
+            .map(String::as_str)
+    }
 }
 
+/// The value of header `name` in a message's header section.
+pub fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
+    let head = message.split("\r\n\r\n").next().unwrap_or(message);
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// `tools/tls_ua.py`.
 pub fn ua_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/tls_ua.py")
 }

@@ -17,13 +17,17 @@
 //!   gave), plain RTP on the PBX side, media both ways.
 //! * Media bypass with forked early media: two Teams endpoints each send a 183 with their
 //!   own key and ICE credentials and nominate with a check; the PBX hears the first that
-//!   streams, then, from the 200 of the other, that one only.
+//!   streams, then, from the 200 of the other, that one only. A digit the PBX keys as
+//!   RFC 4733 telephone-events during the early media reaches the endpoint the SBC
+//!   latched to as SRTP under the SBC's key, at the payload type that endpoint's SDP
+//!   gave telephone-event (not the PBX's), with its event code and end bit.
 
 use std::time::Duration;
 
 use sbc_lab::Ns;
-use sbc_lab::rtp::{RtpResult, rtp_tool, tool_keys};
-use sbc_lab::teams::{FQDN, TeamsLab, finish_ua, header, spawn_ua};
+use sbc_lab::rtp::{EventSeen, RtpResult, rtp_tool, tool_keys};
+use sbc_lab::teams::{FQDN, TeamsLab, spawn_ua};
+use sbc_lab::tls_ua::{finish_ua, header};
 use sbc_lab::topology::{
     CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, SIP_TLS_PORT, sip_addr,
 };
@@ -281,9 +285,19 @@ fn an_outbound_call_from_the_pbx_reaches_teams_with_srtp() {
 /// Media bypass with two Teams endpoints: each sends its own 183 (own To tag, SDES key,
 /// ICE credentials) and nominates its address with an ICE check; the PBX hears the first
 /// endpoint that streams until the other one answers, then the answering one only.
+/// Microsoft: "the SBC must latch to the first endpoint that starts streaming media, and
+/// should send DTMF during this phase": the PBX keys a digit (telephone-event at PT 101)
+/// before anyone answers, and the first endpoint, whose 183 gave telephone-event PT 110
+/// (RFC 3264 §6.1 allows an answer its own numbers), receives it at 110 under the SBC's key.
 #[test]
 fn forked_teams_endpoints_first_streaming_heard_until_the_other_answers() {
     const PACKETS: &str = "200";
+    /// The digit the PBX keys, and its RFC 4733 event code.
+    const DIGIT: (&str, u8) = ("5", 5);
+    /// The telephone-event payload type of the PBX's offer (`early_fork_dtmf_uac.xml`)...
+    const PBX_EVENT_PT: u8 = 101;
+    /// ... and the one of the Teams endpoints' SDP (`tls_ua.py --event-pt`).
+    const TEAMS_EVENT_PT: u8 = 110;
     let mut t = TeamsLab::start();
     let teams_rtp = t.lab.artifacts().unique_path("rtp-teams", ".json");
     let pbx_rtp = t.lab.artifacts().unique_path("rtp-pbx", ".json");
@@ -293,15 +307,17 @@ fn forked_teams_endpoints_first_streaming_heard_until_the_other_answers() {
         "--srtp".into(),
         "--ice".into(),
         "--forks=2".into(),
+        format!("--event-pt={TEAMS_EVENT_PT}"),
         format!("--rtp-tool={}", rtp_tool().display()),
         format!("--rtp-out={}", teams_rtp.display()),
     ]);
     let pbx = t
         .lab
-        .sipp(Ns::Pbx, "early_fork_uac.xml", sip_addr(SBC_INSIDE_IP))
+        .sipp(Ns::Pbx, "early_fork_dtmf_uac.xml", sip_addr(SBC_INSIDE_IP))
         .args(["-s", "+4930123", "-d", "3000"])
         .args(tool_keys(&[("rtp_out", &pbx_rtp)]).expect("tool keys"))
         .args(["-key", "rtp_count", PACKETS])
+        .args(["-key", "dtmf", DIGIT.0])
         .timeout(Duration::from_secs(30))
         .recv_timeout(Duration::from_secs(10))
         .run()
@@ -352,5 +368,27 @@ fn forked_teams_endpoints_first_streaming_heard_until_the_other_answers() {
         "fork b after its answer: {heard_b}\n{report}"
     );
     eprintln!("the PBX heard fork a {heard_a}, then fork b {heard_b} packets");
+
+    // DTMF in the early media: the offer to Teams carried the PBX's telephone-event on,
+    // the endpoints answered theirs at another number, and the digit reached fork a (the
+    // endpoint latched to, the only one signalled while it was keyed) at that number:
+    // one event, every packet of it (RFC 4733 §2.5: 4 growing, then 3 ends), under the
+    // SBC's key (checked above for every packet fork a got).
+    let invite = proxy.message("INVITE ").expect("the INVITE to Teams");
+    assert!(
+        invite.contains(&format!("a=rtpmap:{PBX_EVENT_PT} telephone-event/8000")),
+        "the offer to Teams has the PBX's telephone-event:\n{invite}"
+    );
+    assert_eq!(
+        fork_a.events,
+        [EventSeen {
+            pt: TEAMS_EVENT_PT,
+            code: DIGIT.1,
+            packets: 7,
+            ends: 3
+        }],
+        "fork a got the digit at its own payload type: {report}"
+    );
+    eprintln!("fork a got the digit: {:?}", fork_a.events);
     t.assert_clean();
 }

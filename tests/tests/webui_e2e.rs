@@ -159,7 +159,8 @@ fn webui_setup_login_add_trunk_call_and_lockout() {
 #[test]
 fn webui_shows_a_teams_trunk_its_options_certificate_and_ice() {
     use sbc_lab::rtp::{rtp_tool, tool_keys};
-    use sbc_lab::teams::{FQDN, TeamsLab, finish_ua};
+    use sbc_lab::teams::{FQDN, TeamsLab};
+    use sbc_lab::tls_ua::finish_ua;
     use sbc_lab::topology::SBC_INSIDE_IP;
 
     let t = TeamsLab::start();

@@ -3,7 +3,7 @@
 
   rtp.py --bind IP:PORT --to IP:PORT [--count N] [--interval-ms MS] [--delay S] [--wait S]
          [--ssrc HEX] [--tone HZ] [--alaw] [--echo] [--record FILE] [--srtp-key INLINE]
-         [--srtp-recv-key INLINE] --out FILE
+         [--srtp-recv-key INLINE] [--dtmf DIGITS [--dtmf-pt PT] [--dtmf-at N]] --out FILE
 
 Binds IP:PORT (the address its own SDP announced; RTCP is not sent), waits DELAY seconds,
 then sends COUNT RTP packets (version 2, PCMU, 160-byte payload, sequence numbers from 1,
@@ -25,6 +25,15 @@ own: every RTP packet received goes straight back to where it came from (a peer 
 echoes whatever codec it was sent), until WAIT seconds pass without one (after DELAY
 seconds, at most COUNT * MS milliseconds plus WAIT). `pts` lists the payload types
 received, `sizes` the payload sizes, in order of first arrival.
+
+--dtmf DIGITS keys each digit as RFC 4733 telephone-events at payload type --dtmf-pt
+(default 101) in place of the audio, from packet --dtmf-at (default 20) on: 100 ms per
+digit (marker on the first packet, one RTP timestamp per digit, duration growing by 160
+per packet, volume 10, the last packet sent three times with the end bit), 200 ms apart.
+Every packet received whose payload (decrypted, with --srtp-recv-key, when it
+authenticated) is 4 bytes long is read as a telephone-event, whatever its payload type:
+`events` lists them as `[[pt, event code, packets, end packets], ...]`, one entry per
+payload type and RTP timestamp (one keyed digit) in arrival order.
 
 --ice USERNAME:PWD sends ICE connectivity checks with USE-CANDIDATE to --to before the
 media (counted in `ice_checks`, their Binding success responses in `ice_answers`).
@@ -82,10 +91,48 @@ def payload(seq, tone_hz, law):
                  for i in range(160))
 
 
-def packet(seq, ssrc, tone_hz=None, a_law=False):
+def packet(seq, ssrc, tone_hz=None, a_law=False, frame=None):
+    """RTP packet `seq` carrying audio frame `frame` (default: seq), timestamp frame*160."""
+    frame = seq if frame is None else frame
     pt, law = (8, alaw) if a_law else (0, ulaw)
-    header = struct.pack(">BBHII", 0x80, pt, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc)
-    return header + payload(seq, tone_hz, law)
+    header = struct.pack(">BBHII", 0x80, pt, seq & 0xFFFF, (frame * 160) & 0xFFFFFFFF, ssrc)
+    return header + payload(frame, tone_hz, law)
+
+
+DIGITS = "0123456789*#ABCD"
+
+
+def dtmf_plan(digits, first_frame, frames):
+    """{frame: (event code, packet index within the digit, the digit's first frame)}:
+    5 frames (100 ms) per digit, then 10 frames (200 ms) of audio."""
+    plan = {}
+    for i, digit in enumerate(digits):
+        start = first_frame + i * 15
+        for k in range(5):
+            if start + k <= frames:
+                plan[start + k] = (DIGITS.index(digit.upper()), k, start)
+    return plan
+
+
+def event_packets(seq, ssrc, pt, code, k, start):
+    """The RFC 4733 packets of the k-th frame of a digit keyed from frame `start`: one,
+    or on the last frame (k == 4) three with the end bit (§2.5.1.4)."""
+    end = k == 4
+    body = struct.pack(">BBH", code, (0x80 if end else 0) | 10, (k + 1) * 160)
+    packets = []
+    for _ in range(3 if end else 1):
+        marker = 0x80 if k == 0 and not packets else 0
+        header = struct.pack(">BBHII", 0x80, marker | pt, seq & 0xFFFF,
+                             (start * 160) & 0xFFFFFFFF, ssrc)
+        packets.append(header + body)
+        seq += 1
+    return packets
+
+
+def comfort_noise(seq, slot, ssrc, level):
+    """An RFC 3389 comfort noise packet (static payload type 13): the noise level in -dBov."""
+    header = struct.pack(">BBHII", 0x80, 13, seq & 0xFFFF, (slot * 160) & 0xFFFFFFFF, ssrc)
+    return header + bytes([level])
 
 
 def stun_check(username, pwd, nominate):
@@ -141,17 +188,29 @@ class Srtp:
         return c.update(bytes(length)) + c.finalize()
 
     def authentic(self, srtp):
-        """Whether `srtp` carries a valid tag under this key, with a rollover counter of 0
-        or 1 (a sender's random first sequence number may wrap once in a short test)."""
+        """The rollover counter (0 or 1: a sender's random first sequence number may wrap
+        once in a short test) under which `srtp` carries a valid tag for this key, else
+        None."""
         import hmac
         if len(srtp) < 12 + 10:
-            return False
+            return None
         sealed, tag = srtp[:-10], srtp[-10:]
         for roc in (0, 1):
             mac = hmac.new(self.auth, sealed + struct.pack(">I", roc), "sha1").digest()[:10]
             if hmac.compare_digest(mac, tag):
-                return True
-        return False
+                return roc
+        return None
+
+    def unprotect(self, srtp, roc):
+        """The RTP packet inside an authenticated `srtp` (tag removed, payload decrypted)."""
+        seq = struct.unpack_from(">H", srtp, 2)[0]
+        ssrc = struct.unpack_from(">I", srtp, 8)[0]
+        index = (roc << 16) | seq
+        iv = ((self.salt << 16) ^ (ssrc << 64) ^ (index << 16)).to_bytes(16, "big")
+        head = 12 + 4 * (srtp[0] & 0x0F)
+        body = srtp[head:-10]
+        stream = self._keystream(self.enc, iv, len(body))
+        return srtp[:head] + bytes(a ^ b for a, b in zip(body, stream))
 
     def protect(self, rtp):
         import hmac
@@ -179,6 +238,10 @@ def main():
     p.add_argument("--tone", type=float, default=None,
                    help="send a tone of this many Hz (PCMU) instead of silence")
     p.add_argument("--alaw", action="store_true", help="send PCMA (PT 8) instead of PCMU")
+    p.add_argument("--cn-pause", default=None,
+                   help="AFTER:SLOTS:LEVEL: after AFTER packets go into DTX as RFC 3389 says: "
+                        "one CN packet (PT 13) at LEVEL -dBov, then nothing for the rest of "
+                        "SLOTS 20 ms slots (timestamps run on, sequence numbers do not)")
     p.add_argument("--echo", action="store_true",
                    help="send nothing of its own; echo every RTP packet to its source")
     p.add_argument("--record", default=None,
@@ -190,6 +253,12 @@ def main():
                    help="USERNAME:PWD: before the media, ICE checks nominating this address "
                         "(USERNAME is <their ufrag>:<our ufrag>, PWD their password), again "
                         "every 200 ms until one is answered (at most 10)")
+    p.add_argument("--dtmf", default="",
+                   help="key these digits as RFC 4733 telephone-events in place of audio")
+    p.add_argument("--dtmf-pt", type=int, default=101,
+                   help="the telephone-event payload type --dtmf sends with")
+    p.add_argument("--dtmf-at", type=int, default=20,
+                   help="the packet (from 1) at which the first digit starts")
     p.add_argument("--srtp-recv-key", default=None,
                    help="check the authentication tag of what arrives against this inline "
                         "key||salt (AES_CM_128_HMAC_SHA1_80): counted as \"authenticated\"")
@@ -210,7 +279,8 @@ def main():
     result = {"sent": 0, "received": 0, "rtp": 0, "sources": [], "ssrcs": [],
               "first_seq": None, "last_seq": None, "errors": [], "runs": [],
               "pts": [], "sizes": [], "authenticated": 0, "ice_checks": 0,
-              "ice_answers": 0}
+              "ice_answers": 0, "events": []}
+    events = {}  # (pt, timestamp) -> its entry in result["events"]
 
     def drain(until):
         while True:
@@ -233,8 +303,19 @@ def main():
                 result["sources"].append(source)
             if len(data) >= 12 and data[0] >> 6 == 2:
                 result["rtp"] += 1
-                if srtp_in and srtp_in.authentic(data):
+                roc = srtp_in.authentic(data) if srtp_in else None
+                if roc is not None:
                     result["authenticated"] += 1
+                clear = srtp_in.unprotect(data, roc) if roc is not None else data
+                head = 12 + 4 * (clear[0] & 0x0F)
+                if len(clear) - head == 4:  # an RFC 4733 event payload
+                    pt = clear[1] & 0x7F
+                    key = (pt, struct.unpack_from(">I", clear, 4)[0])
+                    if key not in events:
+                        events[key] = [pt, clear[head], 0, 0]
+                        result["events"].append(events[key])
+                    events[key][2] += 1
+                    events[key][3] += clear[head + 1] >> 7
                 seq = struct.unpack_from(">H", data, 2)[0]
                 their = "%08x" % struct.unpack_from(">I", data, 8)[0]
                 if their not in result["ssrcs"]:
@@ -278,14 +359,30 @@ def main():
             if result["received"] == before and before > 0:
                 break
         args.count = 0
+    pause = None
+    if args.cn_pause:
+        after, slots, level = (int(x) for x in args.cn_pause.split(":"))
+        pause = (after + 1, after + slots, level)
     next_send = time.monotonic()
-    for seq in range(1, args.count + 1):
-        try:
-            data = packet(seq, ssrc, args.tone, args.alaw)
-            sock.sendto(srtp.protect(data) if srtp else data, to)
-            result["sent"] += 1
-        except OSError as e:
-            result["errors"].append(str(e))
+    plan = dtmf_plan(args.dtmf, args.dtmf_at, args.count)
+    seq = 1
+    for frame in range(1, args.count + 1):
+        if pause and frame == pause[0]:
+            datas = [comfort_noise(seq, frame, ssrc, pause[2])]
+        elif pause and pause[0] < frame <= pause[1]:
+            datas = []
+        elif frame in plan:
+            code, k, start = plan[frame]
+            datas = event_packets(seq, ssrc, args.dtmf_pt, code, k, start)
+        else:
+            datas = [packet(seq, ssrc, args.tone, args.alaw, frame)]
+        seq += len(datas)
+        for data in datas:
+            try:
+                sock.sendto(srtp.protect(data) if srtp else data, to)
+                result["sent"] += 1
+            except OSError as e:
+                result["errors"].append(str(e))
         next_send += interval
         drain(next_send)
     drain(time.monotonic() + args.wait)

@@ -32,7 +32,11 @@ key and a=rtcp-mux (answered only when offered); --rtp-tool PATH --rtp-out FILE 
 tools/rtp.py once the other side's SDP is known: 50 packets from --media-port to the
 address that SDP gives, SRTP under our key, and what arrives checked against theirs
 (rtp.py's JSON in FILE); --ice adds ICE credentials and a host candidate to the SDP and
-has rtp.py nominate its address with a connectivity check before the media. `serve
+has rtp.py nominate its address with a connectivity check before the media (rtp.py also
+reads the telephone-events that arrive, see its `events`). `serve` answers an offer with
+telephone-event/8000 with telephone-event too, at the offer's payload type or at
+`--event-pt PT` (a different number is allowed by RFC 3264 §6.1: the SBC must then send
+events with PT). `serve
 --calls 0` ends after answering one OPTIONS; `serve --forks 2` answers an INVITE from two
 endpoints with early media (see Callee.forked).
 
@@ -226,12 +230,17 @@ def new_key():
     return base64.b64encode(secrets.token_bytes(30)).decode()
 
 
-def sdp(ip, session, port, key=None, mux=False, crypto_tag=1, ice=None):
-    """An audio offer/answer: PCMU and PCMA; with `key` RTP/SAVP and its a=crypto line;
-    with `ice` (ufrag, pwd) ICE credentials and a host candidate."""
+def sdp(ip, session, port, key=None, mux=False, crypto_tag=1, ice=None, event_pt=None):
+    """An audio offer/answer: PCMU and PCMA (and telephone-event/8000 at `event_pt`);
+    with `key` RTP/SAVP and its a=crypto line; with `ice` (ufrag, pwd) ICE credentials and
+    a host candidate."""
     proto = "RTP/SAVP" if key else "RTP/AVP"
+    formats = "0 8" + (f" {event_pt}" if event_pt is not None else "")
     body = (f"v=0\r\no={session} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
-            f"m=audio {port} {proto} 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
+            f"m=audio {port} {proto} {formats}\r\na=rtpmap:0 PCMU/8000\r\n"
+            "a=rtpmap:8 PCMA/8000\r\n")
+    if event_pt is not None:
+        body += f"a=rtpmap:{event_pt} telephone-event/8000\r\na=fmtp:{event_pt} 0-15\r\n"
     if mux:
         body += "a=rtcp-mux\r\n"
     if key:
@@ -263,6 +272,25 @@ def media_of(body):
             name, _, value = line[2:].partition(":")
             ice[name] = value
     return ip, port, cryptos, mux, ice
+
+
+def event_pt_of(body):
+    """The payload type of telephone-event/8000 in an SDP, or None."""
+    for line in body.decode("utf-8", "replace").split("\r\n"):
+        if line.startswith("a=rtpmap:") and " " in line:
+            pt, _, codec = line[len("a=rtpmap:"):].partition(" ")
+            if codec.lower() == "telephone-event/8000" and pt.isdigit():
+                return int(pt)
+    return None
+
+
+def answer_event_pt(args, offer_body):
+    """The answer's telephone-event payload type: none when the offer has none, else
+    --event-pt, else the offer's own (RFC 3264 §6.1 says SHOULD, not MUST)."""
+    offered = event_pt_of(offer_body)
+    if offered is None:
+        return None
+    return args.event_pt if args.event_pt is not None else offered
 
 
 class Media:
@@ -476,7 +504,8 @@ class Callee:
             media = Media(self.args, ip, self.args.media_port + 2 * i, ssrc,
                           f"{stem}-{name}{dot}{ext}", count=200)
             tag = f"{self.tag}{name}"
-            body = sdp(ip, f"teams-{name}", media.port, media.key, mux, crypto_tag, media.ice)
+            body = sdp(ip, f"teams-{name}", media.port, media.key, mux, crypto_tag, media.ice,
+                       answer_event_pt(self.args, req.body))
             stream.send(response(req, 183, "Session Progress", tag, contact, body))
             media.start(req.body)
             self.forks.append(media)
@@ -547,7 +576,7 @@ class Callee:
                 _, _, cryptos, mux, _ = media_of(req.body)
                 tag = next((t for (t, suite, _) in cryptos if suite == SUITE), "1")
                 answer = sdp(ip, "tlspbx", self.args.media_port, self.media.key, mux, tag,
-                             self.media.ice)
+                             self.media.ice, answer_event_pt(self.args, req.body))
                 stream.send(response(req, 200, "OK", self.tag, contact, answer))
                 self.media.start(req.body)
             elif method == "BYE":
@@ -583,6 +612,7 @@ def main():
     serve.add_argument("--client-ca")
     serve.add_argument("--calls", type=int, default=1)
     serve.add_argument("--forks", type=int, default=1, choices=(1, 2))
+    serve.add_argument("--event-pt", type=int, default=None)
     options = sub.add_parser("options")
     options.add_argument("--to", required=True)
     options.add_argument("--bind", required=True)

@@ -9,8 +9,8 @@
 //! level the sender gave, which is what a receiver that ignores the spectral information
 //! plays.
 //!
-//! Not yet used by [`crate::transcode`]: playing noise through a pause needs output on a
-//! clock, which the transcoder gets when the media engine drives it.
+//! The transcoder (feature-gated `transcode` module) plays it through a pause: one output
+//! frame per tick of the media engine's clock after a CN payload, until audio resumes.
 
 use crate::CodecError;
 

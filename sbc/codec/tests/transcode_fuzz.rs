@@ -1,5 +1,6 @@
 //! Whatever a peer sends — any sequence numbers, timestamps, markers and payload bytes,
-//! in any order — a transcoded direction never panics, its output sequence numbers have
+//! in any order, audio or RFC 3389 comfort noise, with the engine's comfort noise ticks
+//! in between — a transcoded direction never panics, its output sequence numbers have
 //! no gaps and its timestamps never go backwards (proptest, bounded so it runs in CI).
 #![cfg(all(feature = "opus", feature = "g729"))]
 
@@ -21,6 +22,8 @@ const CODECS: [Codec; 5] = [
 
 #[derive(Debug, Clone)]
 struct Packet {
+    /// 0..=3: audio, 4: a CN payload, 5: a comfort noise tick (no packet).
+    kind: u8,
     seq_step: i8,
     ts_step: i16,
     marker: bool,
@@ -29,12 +32,14 @@ struct Packet {
 
 fn packet() -> impl Strategy<Value = Packet> {
     (
+        0u8..6,
         any::<i8>(),
         any::<i16>(),
         any::<bool>(),
         prop::collection::vec(any::<u8>(), 0..400),
     )
-        .prop_map(|(seq_step, ts_step, marker, payload)| Packet {
+        .prop_map(|(kind, seq_step, ts_step, marker, payload)| Packet {
+            kind,
             seq_step,
             ts_step,
             marker,
@@ -65,10 +70,21 @@ proptest! {
         let mut t = Transcoder::new(config).expect("every pair and these ptimes are served");
         let mut out: Vec<(u16, u32)> = Vec::new();
         let (mut seq, mut ts) = (1000u16, 5000u32);
+        let mut pushed = 0u64;
         for p in &packets {
+            let mut emit = |o: OutPacket<'_>| out.push((o.seq, o.ts));
+            if p.kind == 5 {
+                t.comfort_noise(&mut emit);
+                continue;
+            }
             seq = seq.wrapping_add(p.seq_step as u16);
             ts = ts.wrapping_add(p.ts_step as u32);
-            t.push(seq, ts, p.marker, &p.payload, &mut |o: OutPacket<'_>| out.push((o.seq, o.ts)));
+            if p.kind == 4 {
+                t.push_comfort_noise(seq, ts, p.marker, &p.payload, &mut emit);
+            } else {
+                t.push(seq, ts, p.marker, &p.payload, &mut emit);
+            }
+            pushed += 1;
             let _ = t.output_timestamp(ts);
         }
         t.flush(&mut |o: OutPacket<'_>| out.push((o.seq, o.ts)));
@@ -78,7 +94,7 @@ proptest! {
             prop_assert!(advance > 0 && advance < 0x8000_0000, "timestamp went back after packet {}", i);
         }
         let stats = t.stats();
-        prop_assert_eq!(stats.received, packets.len() as u64);
+        prop_assert_eq!(stats.received, pushed);
         prop_assert_eq!(stats.sent, out.len() as u64);
     }
 }

@@ -107,7 +107,7 @@
 //! | `realm.server_header` | what the SBC calls itself in Server and User-Agent headers towards the realm, one line of printable text, at most 128 bytes; `""`: no such header | `"sbc"` (no version) |
 //! | `realm.registrar` | trunk (on another realm) REGISTERs from this realm are relayed to | none |
 //! | `realm.nat_keepalive` | seconds of registration granted to phones, `10..=3600` | `60` |
-//! | `trunk.codecs` | the codecs of `sbc_core::registry::CODECS`: PCMU, PCMA, G722, opus, G729, telephone-event (any case) | all |
+//! | `trunk.codecs` | the codecs of `sbc_core::registry::CODECS`: PCMU, PCMA, G722, opus, G729, telephone-event, CN (any case) | all |
 //! | `trunk.transcode` | `"when-needed"`: when the two sides share no codec, the offer to the other side lists the codecs the SBC can transcode to (PCMU, PCMA, G722, opus, G729, as that trunk's `codecs` allow) after the shared ones and the answer decides; `"never"`: no shared codec is 488 with a Warning naming the policy | `"when-needed"` |
 //! | `trunk.ptime` | packet time towards the trunk's peers, ms: 10, 20, 30, 40 or 60; the SBC's SDP to them says `a=ptime:<ptime>`, G.711 relayed from a peer that asks for another packet time is re-cut to it, and transcoded legs towards the trunk are cut to it | none (the peers' own `a=ptime` relayed, nothing re-cut) |
 //! | `trunk.g729_annexb` | G.729 Annex B (silence suppression with SID frames) on the G.729 legs the SBC transcodes towards the trunk: `false` makes it offer and answer `annexb=no` and never send SID frames (SID frames it receives are always decoded to comfort noise) | `false` |

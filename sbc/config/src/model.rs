@@ -449,6 +449,8 @@ named_enum! {
         G729 = "G729",
         /// RFC 4733 DTMF events.
         TelephoneEvent = "telephone-event",
+        /// RFC 3389 comfort noise.
+        ComfortNoise = "CN",
     }
 }
 

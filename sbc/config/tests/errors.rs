@@ -226,7 +226,7 @@ fn each_bad_config_reports_its_errors() {
          &["system.state_dir: must not be empty"]),
         ("unknown codec",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ncodecs = [\"pcma\", \"AMR\", \"PCMA\"]")],
-         &[r#"trunk[1].codecs[1]: unknown codec "AMR" (known: PCMU, PCMA, G722, opus, G729, telephone-event)"#,
+         &[r#"trunk[1].codecs[1]: unknown codec "AMR" (known: PCMU, PCMA, G722, opus, G729, telephone-event, CN)"#,
            r#"trunk[1].codecs[2]: codec "PCMA" is listed twice"#]),
         ("bad dtmf and srtp",
          &[("peers = [\"udp:10.0.0.20:5060\"]", "peers = [\"udp:10.0.0.20:5060\"]\ndtmf = \"beep\"\nsrtp = \"maybe\"")],

@@ -25,6 +25,8 @@ pub enum CodecKind {
     Audio,
     /// RFC 4733 named telephone events (DTMF), carried beside an audio codec.
     Events,
+    /// RFC 3389 comfort noise, sent beside an audio codec in its pauses.
+    ComfortNoise,
 }
 
 /// A codec a trunk may allow (`codecs = [...]`).
@@ -99,6 +101,17 @@ pub const CODECS: &[CodecInfo] = &[
         clock_rate: 8000,
         channels: 1,
         static_payload_type: None,
+        relay: Support::Yes,
+        transcode: Support::Yes,
+    },
+    // Relayed as it comes; on a transcoded leg taken as input: the pause after a CN
+    // packet is played out as noise in the other codec (none is sent as CN).
+    CodecInfo {
+        name: "CN",
+        kind: CodecKind::ComfortNoise,
+        clock_rate: 8000,
+        channels: 1,
+        static_payload_type: Some(13),
         relay: Support::Yes,
         transcode: Support::Yes,
     },

@@ -1,7 +1,8 @@
 //! What the control plane tells the media plane about a transcoded direction of a stream
 //! ([`MediaOp::Transcode`](crate::MediaOp::Transcode)): the two payload formats as SDP
 //! negotiated them (the media engine turns them into codecs), the packet duration
-//! towards the receiving peer, and the telephone-event payload types on each leg.
+//! towards the receiving peer, the telephone-event payload types on each leg and the
+//! sending leg's comfort noise payload type.
 
 /// One payload format of a leg, as its SDP says (`a=rtpmap`, `a=fmtp`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,4 +28,8 @@ pub struct Transcoding {
     /// RFC 4733 telephone-event payload types (sending leg's, receiving leg's) when both
     /// legs carry events: they cross renumbered, timed on the output clock.
     pub events: Option<(u8, u8)>,
+    /// The RFC 3389 comfort noise (`CN`) payload type the sending peer may use at the
+    /// input codec's clock rate: its CN packets tell the transcoder to play noise
+    /// through the pause that follows.
+    pub comfort_noise: Option<u8>,
 }

@@ -11,9 +11,10 @@
 //! |---|---|
 //! | audio of the input payload type | the transcoder's packets, output payload type |
 //! | RFC 4733 telephone-events (when both legs carry them) | the same events, renumbered, with the timestamp the transcoder gives their start on the output clock and their duration scaled to it (rtpengine#778) |
+//! | RFC 3389 comfort noise of the negotiated `CN` payload type, or a G.729 packet ending in a SID frame | the pause that follows filled: one frame of comfort noise in this side's codec every ptime (at the CN's level; G.729's own noise after a SID), numbered and timed like audio, until audio resumes (marked) |
 //! | RFC 4733 telephone-events, towards a SIP INFO leg | taken out and reported as digits ([`TranscodeDtmf`]) |
 //! | (a SIP INFO from the other leg, [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit)) | telephone-events on this side's own stream, the audio held back while they play ([`TranscodeDtmf`]) |
-//! | comfort noise, any other payload type | dropped (counted as a failed step) |
+//! | any other payload type | dropped (counted as a failed step) |
 //! | RTCP | consumed: its reports describe a stream this side never sees |
 //!
 //! In their place the step writes the SBC's own RTCP towards this side
@@ -22,8 +23,11 @@
 //! RFC 3550 intervals.
 //!
 //! Packets held in the re-ordering window leave when the window moves on, or
-//! [`FLUSH_AFTER`] after the last packet in (the shard's transform timer). Nothing here
-//! allocates per packet: the transcoder's buffers and the packet being built are sized
+//! [`FLUSH_AFTER`] after the last packet in (the shard's transform timer). The same timer
+//! ticks once per output ptime while the peer is in a pause it described with comfort
+//! noise (DTX), each tick a frame of noise; audio of the input payload type stops it.
+//! A normal packet costs one more comparison (and, for G.729, a length test) for this.
+//! Nothing here allocates per packet: the transcoder's buffers and the packet being built are sized
 //! when the step is made.
 
 use std::time::{Duration, Instant};
@@ -48,6 +52,10 @@ pub const REORDER_DEPTH: usize = 3;
 /// How long packets wait in the re-ordering window once nothing more arrives.
 pub const FLUSH_AFTER: Duration = Duration::from_millis(60);
 
+/// G.729 (RFC 3551 §4.5.6): 10-byte voice frames, a 2-byte SID frame only last.
+const G729_FRAME_BYTES: usize = 10;
+const G729_SID_BYTES: usize = 2;
+
 /// The fixed RTP header the step writes.
 const HEADER: usize = 12;
 
@@ -57,6 +65,9 @@ pub struct TranscodeSpec {
     /// The payload type of the audio the other side's peer sends.
     pub input_pt: u8,
     pub input: Codec,
+    /// The RFC 3389 `CN` payload type the other side's peer may send (at the input
+    /// codec's clock rate).
+    pub comfort_noise_pt: Option<u8>,
     /// The payload type this side's peer expects for `output`.
     pub output_pt: u8,
     pub output: Codec,
@@ -76,6 +87,10 @@ pub struct TranscodeTransform {
     out: Box<[u8]>,
     /// When held packets are flushed, if any may be held.
     flush_at: Option<Instant>,
+    /// The next comfort noise tick, while the other side's peer is in DTX.
+    noise_at: Option<Instant>,
+    /// One output packet's duration.
+    ptime: Duration,
     /// Tells its job from another transform's (a re-INVITE may replace this one while
     /// its job is away).
     owner: u64,
@@ -173,6 +188,8 @@ impl TranscodeTransform {
             },
             out: vec![0u8; MAX_EMITTED].into_boxed_slice(),
             flush_at: None,
+            noise_at: None,
+            ptime: Duration::from_millis(u64::from(spec.ptime_ms)),
             owner,
             job: Some(Box::new(job)),
             pending: Inputs::new(),
@@ -373,10 +390,26 @@ impl Transform for TranscodeTransform {
             self.flush_at = Some(cx.now + FLUSH_AFTER);
             let data = cx.buf.data();
             let payload = payload(data, &h);
+            // A G.729 packet ending in a SID frame starts a pause (Annex B; a SID update
+            // within one keeps the ticks' phase); other audio ends one.
+            let sid = matches!(self.spec.input, Codec::G729 { .. })
+                && payload.len() % G729_FRAME_BYTES == G729_SID_BYTES;
+            self.noise_at = if sid {
+                self.noise_at.or(Some(cx.now + self.ptime))
+            } else {
+                None
+            };
             match &mut self.job {
                 Some(job) => job.inputs.audio(h.seq, h.timestamp, h.marker, payload),
                 None => self.pending.audio(h.seq, h.timestamp, h.marker, payload),
             }
+        } else if Some(h.payload_type) == self.spec.comfort_noise_pt {
+            self.flush_at = Some(cx.now + FLUSH_AFTER);
+            // A CN update within a pause keeps the ticks' phase.
+            self.noise_at = self.noise_at.or(Some(cx.now + self.ptime));
+            let payload = payload(cx.buf.data(), &h);
+            self.inputs()
+                .comfort_noise(h.seq, h.timestamp, h.marker, payload)
         } else if let Some((_, output)) = self.spec.events.filter(|&(i, _)| i == h.payload_type) {
             self.event(cx.buf.data(), &h, output)?
         } else {
@@ -393,10 +426,15 @@ impl Transform for TranscodeTransform {
 
     fn poll_timeout(&self) -> Option<Instant> {
         let digits = self.dtmf.as_ref().and_then(TranscodeDtmf::poll_timeout);
-        [self.flush_at, self.numbering.rtcp.poll_timeout(), digits]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.flush_at,
+            self.noise_at,
+            self.numbering.rtcp.poll_timeout(),
+            digits,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn peer_rtcp(&mut self, now: Instant, rtcp: &[u8]) {
@@ -412,6 +450,17 @@ impl Transform for TranscodeTransform {
         if self.flush_at.is_some_and(|at| now >= at) {
             self.flush_at = None;
             self.inputs().flush();
+            if let Err(e) = self.kick(now, emit) {
+                failed.get_or_insert(e);
+            }
+        }
+        if let Some(at) = self.noise_at.filter(|&at| now >= at) {
+            // One frame per ptime; after a stall, go on from now rather than in a burst.
+            let next = at + self.ptime;
+            self.noise_at = Some(if next <= now { now + self.ptime } else { next });
+            // The tick flushes the re-ordering window itself.
+            self.flush_at = None;
+            self.inputs().comfort_tick();
             if let Err(e) = self.kick(now, emit) {
                 failed.get_or_insert(e);
             }

@@ -30,11 +30,13 @@ const JOB_OUTPUTS: usize = 4 * JOB_INPUTS;
 /// What the transcoder is asked to do, in order.
 #[derive(Debug, Clone, Copy)]
 enum Input {
-    /// Audio of the input payload type: payload at `at..at + len` of the input memory.
+    /// Audio of the input payload type (or, `comfort`, an RFC 3389 comfort noise
+    /// payload): payload at `at..at + len` of the input memory.
     Audio {
         seq: u16,
         ts: u32,
         marker: bool,
+        comfort: bool,
         at: usize,
         len: usize,
     },
@@ -47,6 +49,8 @@ enum Input {
     },
     /// Release what the re-ordering window holds.
     Flush,
+    /// One output ptime passed in a pause the sender described: a frame of comfort noise.
+    ComfortTick,
 }
 
 /// Inputs waiting, with their payloads (preallocated).
@@ -78,6 +82,30 @@ impl Inputs {
 
     /// Queues audio; `false` when full (or the payload does not fit a slot).
     pub(crate) fn audio(&mut self, seq: u16, ts: u32, marker: bool, payload: &[u8]) -> bool {
+        self.payload(seq, ts, marker, false, payload)
+    }
+
+    /// Queues an RFC 3389 comfort noise payload; `false` when full.
+    pub(crate) fn comfort_noise(
+        &mut self,
+        seq: u16,
+        ts: u32,
+        marker: bool,
+        payload: &[u8],
+    ) -> bool {
+        self.payload(seq, ts, marker, true, payload)
+    }
+
+    /// Queues a comfort noise tick; `false` when full (that frame of noise is not made:
+    /// the input clock then shows the time as a pause when audio resumes).
+    pub(crate) fn comfort_tick(&mut self) -> bool {
+        self.room() && {
+            self.list.push(Input::ComfortTick);
+            true
+        }
+    }
+
+    fn payload(&mut self, seq: u16, ts: u32, marker: bool, comfort: bool, payload: &[u8]) -> bool {
         if !self.room() || payload.len() > MAX_EMITTED {
             return false;
         }
@@ -87,6 +115,7 @@ impl Inputs {
             seq,
             ts,
             marker,
+            comfort,
             at,
             len: payload.len(),
         });
@@ -212,11 +241,17 @@ impl TranscodeJob {
                     seq,
                     ts,
                     marker,
+                    comfort,
                     at,
                     len,
                 } => {
                     let payload = &inputs.mem[at..at + len];
-                    transcoder.push(seq, ts, marker, payload, &mut |p| keep(p, *output_pt));
+                    let mut emit = |p: OutPacket<'_>| keep(p, *output_pt);
+                    if comfort {
+                        transcoder.push_comfort_noise(seq, ts, marker, payload, &mut emit);
+                    } else {
+                        transcoder.push(seq, ts, marker, payload, &mut emit);
+                    }
                 }
                 Input::Event {
                     ts,
@@ -237,6 +272,9 @@ impl TranscodeJob {
                     None => untimed += 1,
                 },
                 Input::Flush => transcoder.flush(&mut |p| keep(p, *output_pt)),
+                Input::ComfortTick => {
+                    transcoder.comfort_noise(&mut |p| keep(p, *output_pt));
+                }
             }
         }
         *failed += untimed;

@@ -54,6 +54,7 @@ mod imp {
                 output: codec(stream, &t.output)?,
                 ptime_ms: t.ptime_ms,
                 events: t.events,
+                comfort_noise_pt: t.comfort_noise,
             }),
             None => None,
         };

@@ -37,6 +37,7 @@ fn transcoded_packets_do_not_allocate() {
         output,
         ptime_ms: 20,
         events: None,
+        comfort_noise_pt: None,
     };
     let opus = Codec::Opus {
         bitrate: 24_000,

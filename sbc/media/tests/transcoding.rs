@@ -49,6 +49,7 @@ fn spec(output_pt: u8, output: Codec) -> TranscodeSpec {
         output,
         ptime_ms: 20,
         events: Some((101, 96)),
+        comfort_noise_pt: None,
     }
 }
 
@@ -155,6 +156,7 @@ fn pcma_tone_leaves_as_g722_in_the_sbcs_own_numbering() {
             output: format(9, "G722", 8000),
             ptime_ms: 20,
             events: None,
+            comfort_noise: None,
         }),
     });
     let out = play(&mut b, 50);
@@ -257,6 +259,7 @@ fn formats_the_engine_cannot_transcode_are_refused() {
             output: format(97, "AMR", 8000),
             ptime_ms: 20,
             events: None,
+            comfort_noise: None,
         }),
     };
     let e = b.shard.apply(b.now, op).unwrap_err();
@@ -282,6 +285,7 @@ fn a_relayed_pcma_stream_is_recut_from_30_to_20_ms_keeping_every_byte() {
         output: Codec::Pcma,
         ptime_ms: 20,
         events: None,
+        comfort_noise_pt: None,
     });
     let mut sent = Vec::new();
     let mut out = Vec::new();

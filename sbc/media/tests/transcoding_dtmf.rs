@@ -41,6 +41,7 @@ fn pcma_to_opus() -> TranscodeSpec {
         output: OPUS_CODEC,
         ptime_ms: 20,
         events: None,
+        comfort_noise_pt: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn spec() -> TranscodeSpec {
         output: Codec::G722,
         ptime_ms: 20,
         events: Some((101, 96)),
+        comfort_noise_pt: None,
     }
 }
 

@@ -56,6 +56,7 @@ fn call() -> Bench {
         output,
         ptime_ms: 20,
         events: None,
+        comfort_noise_pt: None,
     };
     b.shard
         .set_transcode(KEY, Side::B, Some(spec(8, Codec::Pcma, 111, OPUS)))

@@ -387,7 +387,7 @@ fn components() -> Value {
             "properties": {"name": s, "cert_pem": s, "key_pem": s}},
         "Registry": {"type": "object", "properties": {
             "codecs": {"type": "array", "items": {"type": "object", "properties": {
-                "name": s, "kind": {"enum": ["audio", "events"]}, "clock_rate": i, "channels": i,
+                "name": s, "kind": {"enum": ["audio", "events", "comfort-noise"]}, "clock_rate": i, "channels": i,
                 "static_payload_type": {"type": ["integer", "null"]},
                 "relay": {"$ref": "#/components/schemas/Support"},
                 "transcode": {"$ref": "#/components/schemas/Support"}}}},

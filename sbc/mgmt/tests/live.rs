@@ -383,7 +383,15 @@ async fn the_registry_says_what_the_sbc_acts_on() {
         .collect();
     assert_eq!(
         names,
-        ["PCMU", "PCMA", "G722", "opus", "G729", "telephone-event"]
+        [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "opus",
+            "G729",
+            "telephone-event",
+            "CN"
+        ]
     );
     assert_eq!(
         r["codecs"][2]["clock_rate"], 8000,

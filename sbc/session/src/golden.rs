@@ -339,8 +339,12 @@ impl Run {
                     let events = t
                         .events
                         .map_or("-".to_owned(), |(i, o)| format!("{i}->{o}"));
+                    // Shown only when negotiated (older scenarios stay as they were).
+                    let cn = t
+                        .comfort_noise
+                        .map_or(String::new(), |pt| format!(" cn={pt}"));
                     format!(
-                        "transcode m{} {toward} {} -> {} ptime={} events={events}",
+                        "transcode m{} {toward} {} -> {} ptime={} events={events}{cn}",
                         stream.index,
                         f(&t.input),
                         f(&t.output),

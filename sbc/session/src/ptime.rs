@@ -99,6 +99,7 @@ pub fn recut(
         output: output.clone(),
         ptime_ms,
         events,
+        comfort_noise: super::transcode::comfort_noise_pt(answer, 8000),
     };
     let to_answerer = target(codecs.ptime, answerer.ptime, answer_maxptime)
         .map(|p| step(&theirs, &chosen, p, both));

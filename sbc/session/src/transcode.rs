@@ -394,20 +394,34 @@ pub fn answer(
     let both = offerer_events
         .zip(answerer_events)
         .filter(|_| codecs.events_only);
+    let comfort_noise = |rate: u32| comfort_noise_pt(m, rate);
     Some(Transcoded {
         to_answerer: Transcoding {
             input: theirs.clone(),
             output: chosen.clone(),
             ptime_ms: ptime(codecs.trunk_ptime.1.or(answer_ptime), &chosen.encoding),
             events: both,
+            comfort_noise: comfort_noise(theirs.clock_rate),
         },
         to_offerer: Transcoding {
             input: chosen.clone(),
             output: theirs.clone(),
             ptime_ms: ptime(codecs.trunk_ptime.0.or(codecs.ptime), &theirs.encoding),
             events: both.map(|(o, a)| (a, o)),
+            comfort_noise: comfort_noise(chosen.clock_rate),
         },
     })
+}
+
+/// The RFC 3389 `CN` payload type at `rate` in an answer's section `m`: what each peer
+/// sends comfort noise as (the offerer takes the answer's payload types, the answerer
+/// echoes the offer's, and the SBC keeps the answer's auxiliary formats).
+pub(super) fn comfort_noise_pt(m: &MediaDescription, rate: u32) -> Option<u8> {
+    m.formats
+        .iter()
+        .filter_map(|f| m.encoding(f))
+        .find(|e| e.encoding.eq_ignore_ascii_case("CN") && e.clock_rate == rate)
+        .map(|e| e.payload_type)
 }
 
 /// The packet duration towards a peer that asked for `wanted` (its `a=ptime`): the

@@ -178,15 +178,39 @@ impl G729Decoder {
         Ok(needed)
     }
 
+    /// Comfort noise for `frames` untransmitted 10 ms frames: what Annex B's decoder
+    /// plays between SID frames (the last SID's level and spectrum, smoothed), for a
+    /// sender that went quiet after one.
+    pub fn untransmitted(&mut self, frames: usize, out: &mut [i16]) -> Result<usize, CodecError> {
+        let needed = frames * FRAME_SAMPLES;
+        if out.len() < needed {
+            return Err(CodecError::OutputTooSmall {
+                codec: NAME,
+                needed,
+                capacity: out.len(),
+            });
+        }
+        for samples in out[..needed].chunks_exact_mut(FRAME_SAMPLES) {
+            // A zero length with the SID flag is Annex B's untransmitted frame.
+            self.raw_frame(&[0u8; FRAME_BYTES], 0, false, true, samples);
+        }
+        Ok(needed)
+    }
+
     fn frame(&mut self, bits: &[u8], erased: bool, samples: &mut [i16]) {
         let sid = bits.len() == SID_BYTES;
-        // SAFETY: `bits` is 10 or 2 bytes and its length is passed; `samples` holds 80;
-        // the context is live.
+        self.raw_frame(bits, bits.len() as u8, erased, sid, samples);
+    }
+
+    fn raw_frame(&mut self, bits: &[u8], len: u8, erased: bool, sid: bool, samples: &mut [i16]) {
+        debug_assert!(usize::from(len) <= bits.len() && samples.len() >= FRAME_SAMPLES);
+        // SAFETY: `bits` holds at least `len` bytes (10, 2 or 0 with a 10-byte buffer
+        // behind it); `samples` holds 80; the context is live.
         unsafe {
             ffi::bcg729Decoder(
                 self.raw.as_ptr(),
                 bits.as_ptr(),
-                bits.len() as u8,
+                len,
                 u8::from(erased),
                 u8::from(sid),
                 0,

@@ -110,6 +110,18 @@ impl AnyDecoder {
     }
 }
 
+impl AnyDecoder {
+    /// Fills `out` (whole, a multiple of 10 ms at 8 kHz) with the comfort noise the
+    /// decoder itself makes after a SID frame (G.729 Annex B); `false` for a decoder that
+    /// has none (the transcoder's RFC 3389 generator plays then).
+    pub(crate) fn comfort(&mut self, out: &mut [i16]) -> bool {
+        match self {
+            AnyDecoder::G729(d) => d.untransmitted(out.len() / G729_FRAME, out).is_ok(),
+            _ => false,
+        }
+    }
+}
+
 /// An encoder of any [`Codec`] from audio at `rate`.
 #[derive(Debug)]
 pub(crate) enum AnyEncoder {

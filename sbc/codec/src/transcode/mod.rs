@@ -19,7 +19,15 @@
 //!    goes into G.722's narrow encoder (no upsampling needed: see `rates`).
 //! 4. **Re-cut**: samples collect in a FIFO and leave in frames of the output `ptime`
 //!    (10–60 ms), so a 30 ms input becomes 20 ms output without losing a sample.
-//! 5. **Encode** and emit with the stream's own SSRC, sequence numbers without gaps
+//! 5. **Comfort noise** (RFC 3389, G.729 Annex B): a CN payload
+//!    ([`Transcoder::push_comfort_noise`]) or a G.729 packet ending in a SID frame puts the
+//!    direction in *DTX*: the sender has gone quiet and says at what noise. Each call of
+//!    [`Transcoder::comfort_noise`] (the engine's timer, once per output ptime) then makes
+//!    one output frame of that noise — G.729's own comfort noise from the SID's level and
+//!    spectrum, else white noise at the CN payload's level ([`crate::cn`]) — and moves the
+//!    input clock on by as much, so that audio resuming finds no gap but what the timer
+//!    did not cover. The first audio packet after DTX carries the marker bit.
+//! 6. **Encode** and emit with the stream's own SSRC, sequence numbers without gaps
 //!    (a frame Annex B or DTX does not send takes none) and timestamps that count every
 //!    sample at the output's RTP clock (G.722: 8000 for 16 kHz audio; Opus: 48000) —
 //!    across a loss they still advance by its duration. A marker bit on the input is
@@ -40,6 +48,7 @@ pub use codec::Codec;
 pub use sdp::OpusDefaults;
 
 use crate::CodecError;
+use crate::cn::ComfortNoise;
 use crate::resample::{Downsampler, Upsampler};
 use codec::{AnyDecoder, AnyEncoder};
 use reorder::{MAX_PAYLOAD, Push, Reorder};
@@ -101,6 +110,21 @@ pub struct TranscoderStats {
     pub sent: u64,
     /// Frames the encoder refused (none in a correct setup; counted, never a panic).
     pub unencodable: u64,
+    /// RFC 3389 comfort noise payloads taken (bad ones count as undecodable).
+    pub comfort_payloads: u64,
+    /// Samples (at the decoding rate) of comfort noise played through pauses.
+    pub comfort_samples: u64,
+}
+
+/// Where the noise of a pause comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dtx {
+    /// Audio is flowing (or nothing said the sender paused).
+    Off,
+    /// After an RFC 3389 payload: white noise at its level.
+    Level,
+    /// After a G.729 SID frame: the decoder's own comfort noise.
+    Decoder,
 }
 
 #[derive(Debug)]
@@ -160,6 +184,10 @@ pub struct Transcoder {
     marker: bool,
     /// The last packet could not be decoded: the gap it leaves is a loss.
     undecoded: bool,
+    /// Whether the sender is in a pause it described (see step 5).
+    dtx: Dtx,
+    /// The RFC 3389 level of the last CN payload.
+    noise: ComfortNoise,
     stats: TranscoderStats,
 }
 
@@ -210,6 +238,8 @@ impl Transcoder {
             clock: 0,
             marker: true,
             undecoded: false,
+            dtx: Dtx::Off,
+            noise: ComfortNoise::new(config.ssrc),
             stats: TranscoderStats::default(),
             config,
         })
@@ -236,6 +266,13 @@ impl Transcoder {
         self.stats
     }
 
+    /// Whether the sender is in a pause it described with comfort noise (an RFC 3389
+    /// payload or a G.729 SID frame, and no audio since): the engine's cue to call
+    /// [`Transcoder::comfort_noise`] once per output ptime.
+    pub fn in_dtx(&self) -> bool {
+        self.dtx != Dtx::Off
+    }
+
     /// Takes one received packet; emits what is ready through `emit`.
     pub fn push(
         &mut self,
@@ -245,9 +282,57 @@ impl Transcoder {
         payload: &[u8],
         emit: &mut impl FnMut(OutPacket<'_>),
     ) {
+        self.push_kind(seq, ts, marker, false, payload, emit);
+    }
+
+    /// Takes one received RFC 3389 comfort noise packet (same sequence number space as
+    /// the audio); from its turn on the direction is in DTX (see step 5).
+    pub fn push_comfort_noise(
+        &mut self,
+        seq: u16,
+        ts: u32,
+        marker: bool,
+        payload: &[u8],
+        emit: &mut impl FnMut(OutPacket<'_>),
+    ) {
+        self.push_kind(seq, ts, marker, true, payload, emit);
+    }
+
+    /// One output frame of comfort noise for a pause, if the direction is in DTX (after
+    /// releasing whatever the re-ordering window held); returns whether it made one.
+    /// Called on the engine's clock once per output ptime while [`Transcoder::in_dtx`].
+    pub fn comfort_noise(&mut self, emit: &mut impl FnMut(OutPacket<'_>)) -> bool {
+        self.flush(emit);
+        if self.dtx == Dtx::Off {
+            return false;
+        }
+        let samples = self.frame * self.decode_rate as usize / self.encode_rate as usize;
+        let out = &mut self.decoded[..samples];
+        if self.dtx != Dtx::Decoder || !self.decoder.comfort(out) {
+            self.noise.generate(out);
+        }
+        if let Some(expected) = self.expected_ts {
+            let in_clock = u64::from(self.config.input.rtp_clock());
+            let duration = samples as u64 * in_clock / u64::from(self.decode_rate);
+            self.expected_ts = Some(expected.wrapping_add(duration as u32));
+        }
+        self.stats.comfort_samples += samples as u64;
+        self.feed_decoded(samples, emit);
+        true
+    }
+
+    fn push_kind(
+        &mut self,
+        seq: u16,
+        ts: u32,
+        marker: bool,
+        comfort: bool,
+        payload: &[u8],
+        emit: &mut impl FnMut(OutPacket<'_>),
+    ) {
         self.stats.received += 1;
         loop {
-            match self.reorder.push(seq, ts, marker, payload) {
+            match self.reorder.push(seq, ts, marker, comfort, payload) {
                 Push::Held => break,
                 Push::Late => {
                     self.stats.late += 1;
@@ -279,15 +364,20 @@ impl Transcoder {
         let Some(packet) = self.reorder.pop(force) else {
             return false;
         };
-        let (ts, marker, lost, len) = (
+        let (ts, marker, comfort, lost, len) = (
             packet.ts,
             packet.marker,
+            packet.comfort,
             packet.lost_before,
             packet.payload.len(),
         );
         self.input[..len].copy_from_slice(packet.payload);
         self.stats.lost += u64::from(lost);
-        if let Some(expected) = self.expected_ts {
+        // A CN or SID update within a pause: the noise played so far stands for the time.
+        let sid_only =
+            matches!(self.config.input, Codec::G729 { .. }) && len == crate::g729::SID_BYTES;
+        let update = (comfort || sid_only) && self.dtx != Dtx::Off;
+        if let Some(expected) = self.expected_ts.filter(|_| !update) {
             let gap = ts.wrapping_sub(expected);
             if gap > 0 && gap < 0x8000_0000 {
                 let after_loss = lost > 0 || std::mem::take(&mut self.undecoded);
@@ -297,8 +387,21 @@ impl Transcoder {
         if marker {
             self.marker = true;
         }
+        if comfort {
+            self.comfort_payload(ts, len);
+            return true;
+        }
         match self.decoder.decode(&self.input[..len], &mut self.decoded) {
             Ok(samples) => {
+                let sid = matches!(self.config.input, Codec::G729 { .. })
+                    && len % crate::g729::FRAME_BYTES == crate::g729::SID_BYTES;
+                if sid {
+                    self.dtx = Dtx::Decoder;
+                } else if self.dtx != Dtx::Off {
+                    // Audio again after a pause: a new talkspurt.
+                    self.dtx = Dtx::Off;
+                    self.marker = true;
+                }
                 let in_clock = u64::from(self.config.input.rtp_clock());
                 let duration = samples as u64 * in_clock / u64::from(self.decode_rate);
                 self.expected_ts = Some(ts.wrapping_add(duration as u32));
@@ -314,6 +417,24 @@ impl Transcoder {
             }
         }
         true
+    }
+
+    /// An RFC 3389 payload (in `self.input[..len]`) at input time `ts`: the noise level
+    /// from here on. It lasts no time itself.
+    fn comfort_payload(&mut self, ts: u32, len: usize) {
+        match self.noise.update(&self.input[..len]) {
+            Ok(_) => {
+                self.stats.comfort_payloads += 1;
+                self.dtx = Dtx::Level;
+                if self.expected_ts.is_none() {
+                    self.expected_ts = Some(ts);
+                }
+            }
+            Err(_) => {
+                self.stats.undecodable += 1;
+                self.undecoded = true;
+            }
+        }
     }
 
     /// A gap of `gap` input clock units before the current packet: conceal (after a

@@ -12,6 +12,8 @@ struct Slot {
     seq: u16,
     ts: u32,
     marker: bool,
+    /// An RFC 3389 comfort noise payload rather than audio.
+    comfort: bool,
     len: usize,
     buf: Box<[u8]>,
 }
@@ -34,6 +36,8 @@ pub(crate) enum Push {
 pub(crate) struct Released<'a> {
     pub(crate) ts: u32,
     pub(crate) marker: bool,
+    /// An RFC 3389 comfort noise payload rather than audio.
+    pub(crate) comfort: bool,
     pub(crate) payload: &'a [u8],
     /// Sequence numbers skipped just before this one (lost, or too late).
     pub(crate) lost_before: u16,
@@ -56,6 +60,7 @@ impl Reorder {
                 seq: 0,
                 ts: 0,
                 marker: false,
+                comfort: false,
                 len: 0,
                 buf: vec![0u8; MAX_PAYLOAD].into_boxed_slice(),
             })
@@ -76,7 +81,14 @@ impl Reorder {
         usize::from(seq) % self.depth()
     }
 
-    pub(crate) fn push(&mut self, seq: u16, ts: u32, marker: bool, payload: &[u8]) -> Push {
+    pub(crate) fn push(
+        &mut self,
+        seq: u16,
+        ts: u32,
+        marker: bool,
+        comfort: bool,
+        payload: &[u8],
+    ) -> Push {
         if payload.len() > MAX_PAYLOAD {
             return Push::TooLarge;
         }
@@ -103,6 +115,7 @@ impl Reorder {
         slot.seq = seq;
         slot.ts = ts;
         slot.marker = marker;
+        slot.comfort = comfort;
         slot.len = payload.len();
         slot.buf[..payload.len()].copy_from_slice(payload);
         self.held += 1;
@@ -138,6 +151,7 @@ impl Reorder {
         Some(Released {
             ts: slot.ts,
             marker: slot.marker,
+            comfort: slot.comfort,
             payload: &slot.buf[..slot.len],
             lost_before: lost,
         })

@@ -246,6 +246,7 @@ fn parse(line: &str) -> Result<MediaOp, String> {
                         .get(8)
                         .map_or(Ok(20), |p| p.parse().map_err(|_| "PTIME_MS?"))?,
                     events: None,
+                    comfort_noise: None,
                 }),
                 None => return Err("too few fields".into()),
             },

@@ -242,6 +242,7 @@ fn wanted(config: &Config) -> HashMap<PeerKey, (ProbeTarget, HealthConfig)> {
             let probe = ProbeTarget {
                 name: trunk.name.clone(),
                 peer: target.peer,
+                host: target.host,
                 advertised: policy::advertised(realm, target.peer.local),
                 sips: trunk.tls.sips,
             };

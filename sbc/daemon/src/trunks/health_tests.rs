@@ -85,3 +85,60 @@ fn reload_keeps_unchanged_peers_and_replaces_changed_ones() {
     assert!(h.report().is_empty());
     assert!(h.keys.is_empty() && h.monitor.peers().next().is_none());
 }
+
+/// A peer given by name is probed by that name (Request-URI and To, as Microsoft's Direct
+/// Routing examples show), at each address it resolved to.
+#[test]
+fn a_peer_by_name_is_probed_by_its_name_at_each_address() {
+    use sbc_config::PeerSpec;
+    use sbc_config::resolved::{NameState, Resolved, ResolvedTarget};
+    let file = config(
+        "options_interval = 10\n[[trunk]]\nname = \"teams\"\nrealm = \"inside\"\n\
+         peers = [\"tcp:sip.pstnhub.example:5061\"]\noptions_interval = 60",
+    );
+    let spec: PeerSpec = "tcp:sip.pstnhub.example:5061".parse().expect("spec");
+    let targets = ["tcp:52.114.148.1:5061", "tcp:52.114.148.2:5061"]
+        .iter()
+        .map(|a| ResolvedTarget {
+            addr: a.parse().expect("addr"),
+            priority: 0,
+            weight: 0,
+            expires: Instant::now(),
+            source: "sip.pstnhub.example A".to_owned(),
+        })
+        .collect();
+    let mut resolved = Resolved::default();
+    resolved.peers.insert(
+        spec,
+        (
+            NameState::Resolved { targets },
+            std::time::SystemTime::now(),
+        ),
+    );
+    let (effective, conflicts) = file.with_resolved(&resolved);
+    assert!(conflicts.is_empty(), "{conflicts:?}");
+    let h = Health::new(Instant::now(), &effective, "sbc/test".into());
+    let mut probes: Vec<(String, String)> = h
+        .ids
+        .values()
+        .filter_map(|&id| h.monitor.target(id))
+        .map(|t| (t.peer.remote.to_string(), t.host.clone()))
+        .collect();
+    probes.sort();
+    assert_eq!(
+        probes,
+        [
+            ("10.0.0.20:5060".to_owned(), "10.0.0.20:5060".to_owned()),
+            ("10.0.0.21:5060".to_owned(), "10.0.0.21:5060".to_owned()),
+            (
+                "52.114.148.1:5061".to_owned(),
+                "sip.pstnhub.example:5061".to_owned()
+            ),
+            (
+                "52.114.148.2:5061".to_owned(),
+                "sip.pstnhub.example:5061".to_owned()
+            ),
+        ],
+        "addresses by address, the name's targets by the name"
+    );
+}

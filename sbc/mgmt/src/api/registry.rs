@@ -37,6 +37,7 @@ pub fn document() -> Value {
                 "kind": match c.kind {
                     registry::CodecKind::Audio => "audio",
                     registry::CodecKind::Events => "events",
+                    registry::CodecKind::ComfortNoise => "comfort-noise",
                 },
                 "clock_rate": c.clock_rate,
                 "channels": c.channels,

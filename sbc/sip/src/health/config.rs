@@ -98,6 +98,10 @@ pub struct ProbeTarget {
     pub name: String,
     /// Transport, the SBC's local listener and the peer's address.
     pub peer: Peer,
+    /// `host[:port]` naming the peer in the Request-URI and To: the name as configured
+    /// for a peer given by name (`sip.pstnhub.microsoft.com:5061`: RFC 3263 resolves only
+    /// the next hop, and Microsoft's examples probe with the name), else its address.
+    pub host: String,
     /// `host[:port]` the SBC advertises on the peer's side, written in Via, From and
     /// Contact (the realm's `public_ip` behind 1:1 NAT, else the listener's address).
     pub advertised: String,

@@ -17,12 +17,13 @@ pub(crate) struct ProbeFields<'a> {
     pub(crate) user_agent: Option<&'a str>,
 }
 
-/// The peer's address as a URI: `sip:` with `;transport=tcp` or `;transport=tls` (RFC 3261
-/// §19.1). Not `sips:` unless the trunk asks for it ([`ProbeTarget::sips`]): that asks for
-/// TLS on every hop behind the peer too (RFC 5630 §3), which carriers and PBXs reached
-/// over TLS commonly refuse or do not honour.
+/// The peer as a URI ([`ProbeTarget::host`]: its name as configured, else its address):
+/// `sip:` with `;transport=tcp` or `;transport=tls` (RFC 3261 §19.1). Not `sips:` unless
+/// the trunk asks for it ([`ProbeTarget::sips`]): that asks for TLS on every hop behind
+/// the peer too (RFC 5630 §3), which carriers and PBXs reached over TLS commonly refuse or
+/// do not honour.
 pub(crate) fn peer_uri(target: &ProbeTarget) -> String {
-    let addr = target.peer.remote;
+    let addr = &target.host;
     match target.peer.transport {
         Transport::Udp => format!("sip:{addr}"),
         Transport::Tcp => format!("sip:{addr};transport=tcp"),
@@ -31,7 +32,8 @@ pub(crate) fn peer_uri(target: &ProbeTarget) -> String {
     }
 }
 
-/// An OPTIONS out of any dialog (§11.1, §8.1.1): Request-URI and To the peer's address,
+/// An OPTIONS out of any dialog (§11.1, §8.1.1): Request-URI and To the peer (by name when
+/// it was configured by one; it is sent to the address that name resolved to),
 /// From the SBC on that side with a tag (no userinfo in any of its URIs: the host is the
 /// resource, RFC 3261 §19.1.1, and Microsoft Teams Direct Routing refuses a user part),
 /// one Via with a fresh branch and `rport` (RFC 3581), Max-Forwards 70, Contact (`sips:`
@@ -104,6 +106,7 @@ mod tests {
                 local: "192.0.2.10:5061".parse().expect("addr"),
                 remote: "52.114.148.0:5061".parse().expect("addr"),
             },
+            host: "52.114.148.0:5061".into(),
             advertised: "sbc1.example.com:5061".into(),
             sips: false,
         };
@@ -133,5 +136,51 @@ mod tests {
                 .is_some_and(|v| v.starts_with("SIP/2.0/TLS sbc1.example.com:5061;"))
         );
         assert!(!text.contains('@') && !text.contains("sips:"), "{text}");
+    }
+
+    /// A peer given by name is probed by that name, as Microsoft's examples show
+    /// (`OPTIONS sip:sip.pstnhub.microsoft.com:5061;transport=tls`), while the request
+    /// goes to the address it resolved to.
+    #[test]
+    fn a_peer_by_name_is_probed_by_its_name() {
+        let peer = Peer {
+            transport: Transport::Tls,
+            local: "192.0.2.10:5061".parse().expect("addr"),
+            remote: "52.114.148.0:5061".parse().expect("addr"),
+        };
+        let target = ProbeTarget {
+            name: "teams".into(),
+            peer,
+            host: "sip.pstnhub.microsoft.com:5061".into(),
+            advertised: "sbc1.example.com:5061".into(),
+            sips: false,
+        };
+        let fields = ProbeFields {
+            call_id: "c1",
+            from_tag: "t1",
+            cseq: 1,
+            branch_random: 7,
+            user_agent: None,
+        };
+        let m = options_request(&target, &fields);
+        let text = String::from_utf8(m.to_bytes()).expect("utf-8");
+        assert!(
+            text.starts_with(
+                "OPTIONS sip:sip.pstnhub.microsoft.com:5061;transport=tls SIP/2.0\r\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            m.header(Known::To),
+            Some("<sip:sip.pstnhub.microsoft.com:5061;transport=tls>")
+        );
+        assert!(
+            !text.contains("52.114.148.0"),
+            "no address in the probe: {text}"
+        );
+        assert_eq!(
+            target.peer.remote, peer.remote,
+            "sent to the resolved address"
+        );
     }
 }

@@ -25,6 +25,7 @@ pub fn target(transport: Transport, port: u16) -> ProbeTarget {
     ProbeTarget {
         name: "pbx".into(),
         peer: peer(transport, port),
+        host: format!("10.91.2.2:{port}"),
         advertised: "10.91.2.1:5060".into(),
         sips: false,
     }
