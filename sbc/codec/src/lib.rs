@@ -9,7 +9,7 @@
 //! | `opus` | Opus, mono (RFC 6716/7587) | 8/12/16/24/48 kHz (RTP clock 48000) | 1 packet | libopus (feature `opus`) |
 //! | `g729` | G.729 Annex A, Annex B SID (RFC 3551) | 8 kHz | 20 bytes (+2 SID) | libbcg729 (feature `g729`) |
 //! | [`resample`] | 8 ↔ 16 kHz, halfband polyphase FIR | | | here |
-//! | [`cn`] | RFC 3389 comfort noise (input: level; white noise, played through pauses by `transcode`) | any | | here |
+//! | [`cn`] | RFC 3389 comfort noise: payloads read (level and spectral shape, played as noise through the all-pole filter they describe) and written (level and LPC analysis) | any | | here |
 //!
 //! `transcode` (with both features) builds one direction of a transcoded RTP stream from
 //! these: re-ordering, loss concealment, re-cutting to the output ptime, and the

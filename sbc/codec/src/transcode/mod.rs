@@ -24,9 +24,9 @@
 //!    direction in *DTX*: the sender has gone quiet and says at what noise. Each call of
 //!    [`Transcoder::comfort_noise`] (the engine's timer, once per output ptime) then makes
 //!    one output frame of that noise — G.729's own comfort noise from the SID's level and
-//!    spectrum, else white noise at the CN payload's level ([`crate::cn`]) — and moves the
-//!    input clock on by as much, so that audio resuming finds no gap but what the timer
-//!    did not cover. The first audio packet after DTX carries the marker bit.
+//!    spectrum, else noise of the CN payload's level and spectral shape ([`crate::cn`]) —
+//!    and moves the input clock on by as much, so that audio resuming finds no gap but
+//!    what the timer did not cover. The first audio packet after DTX carries the marker bit.
 //! 6. **Encode** and emit with the stream's own SSRC, sequence numbers without gaps
 //!    (a frame Annex B or DTX does not send takes none) and timestamps that count every
 //!    sample at the output's RTP clock (G.722: 8000 for 16 kHz audio; Opus: 48000) —
@@ -121,7 +121,7 @@ pub struct TranscoderStats {
 enum Dtx {
     /// Audio is flowing (or nothing said the sender paused).
     Off,
-    /// After an RFC 3389 payload: white noise at its level.
+    /// After an RFC 3389 payload: noise of its level and spectral shape.
     Level,
     /// After a G.729 SID frame: the decoder's own comfort noise.
     Decoder,
