@@ -87,7 +87,7 @@ fn cn_pause(output: Codec) -> (Transcoder, Vec<Out>) {
         t.push(seq, ts, false, &payload, &mut sink(&mut out));
     }
     assert!(!t.in_dtx());
-    // RFC 3389 §4: level 40, and a spectral shape this generator does not use.
+    // RFC 3389 §3: level 40, and a nearly flat spectral shape (k ≈ 0.02, −0.01).
     t.push_comfort_noise(105, 8800, false, &[40, 0x82, 0x7e], &mut sink(&mut out));
     for tick in 0..10 {
         assert!(t.comfort_noise(&mut sink(&mut out)), "tick {tick} in DTX");

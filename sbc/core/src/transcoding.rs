@@ -32,4 +32,8 @@ pub struct Transcoding {
     /// input codec's clock rate: its CN packets tell the transcoder to play noise
     /// through the pause that follows.
     pub comfort_noise: Option<u8>,
+    /// The `CN` payload type the receiving peer negotiated at the output codec's clock
+    /// rate: the SBC sends the pauses it knows of as RFC 3389 packets of its own with it
+    /// (instead of noise frames in the output codec).
+    pub comfort_noise_out: Option<u8>,
 }

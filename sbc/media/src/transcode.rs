@@ -11,7 +11,7 @@
 //! |---|---|
 //! | audio of the input payload type | the transcoder's packets, output payload type |
 //! | RFC 4733 telephone-events (when both legs carry them) | the same events, renumbered, with the timestamp the transcoder gives their start on the output clock and their duration scaled to it (rtpengine#778) |
-//! | RFC 3389 comfort noise of the negotiated `CN` payload type, or a G.729 packet ending in a SID frame | the pause that follows filled: one frame of comfort noise in this side's codec every ptime (at the CN's level; G.729's own noise after a SID), numbered and timed like audio, until audio resumes (marked) |
+//! | RFC 3389 comfort noise of the negotiated `CN` payload type, or a G.729 packet ending in a SID frame | the pause that follows filled: one frame of comfort noise in this side's codec every ptime (the CN's level and spectral shape; G.729's own noise after a SID), numbered and timed like audio, until audio resumes (marked); towards a side that negotiated CN at its codec's clock ([`TranscodeSpec::comfort_noise_out_pt`]), RFC 3389 packets of the SBC's own instead: one when the pause starts, then on a notable change or every 500 ms, in the same numbering |
 //! | RFC 4733 telephone-events, towards a SIP INFO leg | taken out and reported as digits ([`TranscodeDtmf`]) |
 //! | (a SIP INFO from the other leg, [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit)) | telephone-events on this side's own stream, the audio held back while they play ([`TranscodeDtmf`]) |
 //! | any other payload type | dropped (counted as a failed step) |
@@ -68,6 +68,10 @@ pub struct TranscodeSpec {
     /// The RFC 3389 `CN` payload type the other side's peer may send (at the input
     /// codec's clock rate).
     pub comfort_noise_pt: Option<u8>,
+    /// The RFC 3389 `CN` payload type this side's peer negotiated at the output codec's
+    /// clock rate: pauses go out as CN packets of the SBC's own with it, rather than as
+    /// noise frames in the output codec.
+    pub comfort_noise_out_pt: Option<u8>,
     /// The payload type this side's peer expects for `output`.
     pub output_pt: u8,
     pub output: Codec,
@@ -164,7 +168,7 @@ impl TranscodeTransform {
         let ssrc = own_ssrc(key, toward);
         let first_seq = (ssrc >> 16) as u16 & 0x7fff;
         let first_ts = ssrc.rotate_left(11);
-        let transcoder = Transcoder::new(TranscoderConfig {
+        let mut transcoder = Transcoder::new(TranscoderConfig {
             input: spec.input,
             output: spec.output,
             ptime_ms: spec.ptime_ms,
@@ -173,9 +177,19 @@ impl TranscodeTransform {
             first_seq,
             first_ts,
         })?;
+        if spec.comfort_noise_out_pt.is_some() {
+            transcoder.send_comfort_noise_packets();
+        }
         let stats = transcoder.stats();
         let owner = OWNERS.fetch_add(1, Ordering::Relaxed);
-        let job = TranscodeJob::new(key, toward, owner, spec.output_pt, transcoder);
+        let job = TranscodeJob::new(
+            key,
+            toward,
+            owner,
+            spec.output_pt,
+            spec.comfort_noise_out_pt,
+            transcoder,
+        );
         Ok(TranscodeTransform {
             spec,
             numbering: OwnNumbering {
@@ -290,6 +304,7 @@ impl TranscodeTransform {
                 ts,
                 marker,
                 payload,
+                comfort_noise: false,
             };
             if let Err(e) = send(numbering, out, pt, &p, now, emit) {
                 failed.get_or_insert(e);

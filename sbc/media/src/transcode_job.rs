@@ -166,6 +166,9 @@ pub struct TranscodeJob {
     /// Which transform it belongs to (a re-INVITE may replace the transform meanwhile).
     pub(crate) owner: u64,
     pub(crate) output_pt: u8,
+    /// The RFC 3389 `CN` payload type of the output leg, when the transcoder sends its
+    /// pauses as CN packets.
+    pub(crate) comfort_noise_pt: Option<u8>,
     pub(crate) transcoder: Transcoder,
     pub(crate) inputs: Inputs,
     outputs: Vec<Output>,
@@ -182,6 +185,7 @@ impl TranscodeJob {
         toward: Side,
         owner: u64,
         output_pt: u8,
+        comfort_noise_pt: Option<u8>,
         transcoder: Transcoder,
     ) -> Self {
         TranscodeJob {
@@ -190,6 +194,7 @@ impl TranscodeJob {
             toward,
             owner,
             output_pt,
+            comfort_noise_pt,
             transcoder,
             inputs: Inputs::new(),
             outputs: Vec::with_capacity(JOB_OUTPUTS),
@@ -215,10 +220,16 @@ impl TranscodeJob {
             out_used,
             failed,
             output_pt,
+            comfort_noise_pt,
             ..
         } = self;
         let mut untimed = 0;
         let mut keep = |p: OutPacket<'_>, pt: u8| {
+            // The transcoder makes CN packets only when told the leg's CN payload type.
+            let pt = match (p.comfort_noise, *comfort_noise_pt) {
+                (true, Some(cn)) => cn,
+                _ => pt,
+            };
             let at = *out_used;
             let fits = outputs.len() < JOB_OUTPUTS && at + p.payload.len() <= out_mem.len();
             if !fits {
@@ -266,6 +277,7 @@ impl TranscodeJob {
                             ts,
                             marker,
                             payload: &body,
+                            comfort_noise: false,
                         },
                         pt,
                     ),

@@ -55,6 +55,7 @@ mod imp {
                 ptime_ms: t.ptime_ms,
                 events: t.events,
                 comfort_noise_pt: t.comfort_noise,
+                comfort_noise_out_pt: t.comfort_noise_out,
             }),
             None => None,
         };

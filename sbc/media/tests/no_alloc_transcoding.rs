@@ -38,6 +38,7 @@ fn transcoded_packets_do_not_allocate() {
         ptime_ms: 20,
         events: None,
         comfort_noise_pt: None,
+        comfort_noise_out_pt: None,
     };
     let opus = Codec::Opus {
         bitrate: 24_000,

@@ -50,6 +50,7 @@ fn spec(output_pt: u8, output: Codec) -> TranscodeSpec {
         ptime_ms: 20,
         events: Some((101, 96)),
         comfort_noise_pt: None,
+        comfort_noise_out_pt: None,
     }
 }
 
@@ -157,6 +158,7 @@ fn pcma_tone_leaves_as_g722_in_the_sbcs_own_numbering() {
             ptime_ms: 20,
             events: None,
             comfort_noise: None,
+            comfort_noise_out: None,
         }),
     });
     let out = play(&mut b, 50);
@@ -260,6 +262,7 @@ fn formats_the_engine_cannot_transcode_are_refused() {
             ptime_ms: 20,
             events: None,
             comfort_noise: None,
+            comfort_noise_out: None,
         }),
     };
     let e = b.shard.apply(b.now, op).unwrap_err();
@@ -286,6 +289,7 @@ fn a_relayed_pcma_stream_is_recut_from_30_to_20_ms_keeping_every_byte() {
         ptime_ms: 20,
         events: None,
         comfort_noise_pt: None,
+        comfort_noise_out_pt: None,
     });
     let mut sent = Vec::new();
     let mut out = Vec::new();

@@ -40,6 +40,7 @@ fn call(comfort_noise_pt: Option<u8>, offload: bool) -> Bench {
         input_pt: 8,
         input: Codec::Pcma,
         comfort_noise_pt,
+        comfort_noise_out_pt: None,
         output_pt: PCMU_PT,
         output: Codec::Pcmu,
         ptime_ms: 20,

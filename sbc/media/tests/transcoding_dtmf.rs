@@ -42,6 +42,7 @@ fn pcma_to_opus() -> TranscodeSpec {
         ptime_ms: 20,
         events: None,
         comfort_noise_pt: None,
+        comfort_noise_out_pt: None,
     }
 }
 

@@ -35,6 +35,7 @@ fn spec(input: Codec, output: Codec, input_pt: u8, output_pt: u8) -> TranscodeSp
         ptime_ms: 20,
         events: None,
         comfort_noise_pt: None,
+        comfort_noise_out_pt: None,
     }
 }
 

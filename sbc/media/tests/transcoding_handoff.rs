@@ -46,6 +46,7 @@ fn spec() -> TranscodeSpec {
         ptime_ms: 20,
         events: Some((101, 96)),
         comfort_noise_pt: None,
+        comfort_noise_out_pt: None,
     }
 }
 

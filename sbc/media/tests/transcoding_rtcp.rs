@@ -57,6 +57,7 @@ fn call() -> Bench {
         ptime_ms: 20,
         events: None,
         comfort_noise_pt: None,
+        comfort_noise_out_pt: None,
     };
     b.shard
         .set_transcode(KEY, Side::B, Some(spec(8, Codec::Pcma, 111, OPUS)))

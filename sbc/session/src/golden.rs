@@ -340,9 +340,12 @@ impl Run {
                         .events
                         .map_or("-".to_owned(), |(i, o)| format!("{i}->{o}"));
                     // Shown only when negotiated (older scenarios stay as they were).
-                    let cn = t
+                    let mut cn = t
                         .comfort_noise
                         .map_or(String::new(), |pt| format!(" cn={pt}"));
+                    if let Some(pt) = t.comfort_noise_out {
+                        let _ = write!(cn, " cn-out={pt}");
+                    }
                     format!(
                         "transcode m{} {toward} {} -> {} ptime={} events={events}{cn}",
                         stream.index,

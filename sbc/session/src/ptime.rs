@@ -100,6 +100,8 @@ pub fn recut(
         ptime_ms,
         events,
         comfort_noise: super::transcode::comfort_noise_pt(answer, 8000),
+        // Both peers negotiated the CN of the answer: pauses stay CN packets.
+        comfort_noise_out: super::transcode::comfort_noise_pt(answer, 8000),
     };
     let to_answerer = target(codecs.ptime, answerer.ptime, answer_maxptime)
         .map(|p| step(&theirs, &chosen, p, both));

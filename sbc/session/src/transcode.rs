@@ -402,6 +402,7 @@ pub fn answer(
             ptime_ms: ptime(codecs.trunk_ptime.1.or(answer_ptime), &chosen.encoding),
             events: both,
             comfort_noise: comfort_noise(theirs.clock_rate),
+            comfort_noise_out: comfort_noise(chosen.clock_rate),
         },
         to_offerer: Transcoding {
             input: chosen.clone(),
@@ -409,13 +410,15 @@ pub fn answer(
             ptime_ms: ptime(codecs.trunk_ptime.0.or(codecs.ptime), &theirs.encoding),
             events: both.map(|(o, a)| (a, o)),
             comfort_noise: comfort_noise(chosen.clock_rate),
+            comfort_noise_out: comfort_noise(theirs.clock_rate),
         },
     })
 }
 
 /// The RFC 3389 `CN` payload type at `rate` in an answer's section `m`: what each peer
 /// sends comfort noise as (the offerer takes the answer's payload types, the answerer
-/// echoes the offer's, and the SBC keeps the answer's auxiliary formats).
+/// echoes the offer's, and the SBC keeps the answer's auxiliary formats), and what the
+/// SBC sends its own CN packets as towards the peer whose codec runs at `rate`.
 pub(super) fn comfort_noise_pt(m: &MediaDescription, rate: u32) -> Option<u8> {
     m.formats
         .iter()

@@ -27,6 +27,10 @@
 //!    spectrum, else noise of the CN payload's level and spectral shape ([`crate::cn`]) —
 //!    and moves the input clock on by as much, so that audio resuming finds no gap but
 //!    what the timer did not cover. The first audio packet after DTX carries the marker bit.
+//!    Towards a leg that negotiated CN ([`Transcoder::send_comfort_noise_packets`]) the
+//!    pause goes out as RFC 3389 packets of the SBC's own instead (`cn_out.rs`: one when
+//!    it starts, then on a notable change or every 500 ms), numbered like audio, their
+//!    timestamps where the pause stands on the output clock, never marked.
 //! 6. **Encode** and emit with the stream's own SSRC, sequence numbers without gaps
 //!    (a frame Annex B or DTX does not send takes none) and timestamps that count every
 //!    sample at the output's RTP clock (G.722: 8000 for 16 kHz audio; Opus: 48000) —
@@ -40,6 +44,7 @@
 //! `stereo=0; sprop-stereo=0`; G.729 `annexb`, absent meaning yes), for the offer/answer
 //! side that will choose transcoded codecs.
 
+mod cn_out;
 mod codec;
 mod reorder;
 mod sdp;
@@ -50,6 +55,7 @@ pub use sdp::OpusDefaults;
 use crate::CodecError;
 use crate::cn::ComfortNoise;
 use crate::resample::{Downsampler, Upsampler};
+use cn_out::{CnSender, Source};
 use codec::{AnyDecoder, AnyEncoder};
 use reorder::{MAX_PAYLOAD, Push, Reorder};
 
@@ -91,6 +97,8 @@ pub struct OutPacket<'a> {
     pub marker: bool,
     /// The encoded payload.
     pub payload: &'a [u8],
+    /// The payload is RFC 3389 comfort noise (the leg's `CN` payload type), not audio.
+    pub comfort_noise: bool,
 }
 
 /// What a direction counted.
@@ -114,6 +122,8 @@ pub struct TranscoderStats {
     pub comfort_payloads: u64,
     /// Samples (at the decoding rate) of comfort noise played through pauses.
     pub comfort_samples: u64,
+    /// RFC 3389 packets of its own sent through pauses (counted in `sent` too).
+    pub comfort_packets: u64,
 }
 
 /// Where the noise of a pause comes from.
@@ -188,6 +198,8 @@ pub struct Transcoder {
     dtx: Dtx,
     /// The RFC 3389 level of the last CN payload.
     noise: ComfortNoise,
+    /// Pauses go out as RFC 3389 packets (the output leg negotiated CN).
+    cn_out: Option<CnSender>,
     stats: TranscoderStats,
 }
 
@@ -240,6 +252,7 @@ impl Transcoder {
             undecoded: false,
             dtx: Dtx::Off,
             noise: ComfortNoise::new(config.ssrc),
+            cn_out: None,
             stats: TranscoderStats::default(),
             config,
         })
@@ -259,6 +272,15 @@ impl Transcoder {
         let position = self.clock as i64 + self.fifo_len as i64 + offset * rate / in_clock;
         let ticks = position * i64::from(self.config.output.rtp_clock()) / rate;
         Some(self.config.first_ts.wrapping_add(ticks as u32))
+    }
+
+    /// Sends pauses as RFC 3389 packets ([`OutPacket::comfort_noise`]) rather than as
+    /// noise frames in the output codec: for an output leg whose SDP negotiated CN at the
+    /// output codec's RTP clock (see step 5).
+    pub fn send_comfort_noise_packets(&mut self) {
+        let narrowband = |c: Codec| c.fixed_rate() == Some(8000);
+        let spectrum = narrowband(self.config.input) && narrowband(self.config.output);
+        self.cn_out = Some(CnSender::new(spectrum, self.encode_rate));
     }
 
     /// What this direction counted so far.
@@ -317,8 +339,61 @@ impl Transcoder {
             self.expected_ts = Some(expected.wrapping_add(duration as u32));
         }
         self.stats.comfort_samples += samples as u64;
-        self.feed_decoded(samples, emit);
+        if self.cn_out.is_some() {
+            self.comfort_noise_packet(samples, emit);
+        } else {
+            self.feed_decoded(samples, emit);
+        }
         true
+    }
+
+    /// A tick of a pause towards a leg that takes CN: `samples` of noise (decoding rate)
+    /// in `self.decoded` finish the audio frame being built, if any; the rest of the
+    /// tick's time passes without audio, and a CN goes out if one is due.
+    fn comfort_noise_packet(&mut self, samples: usize, emit: &mut impl FnMut(OutPacket<'_>)) {
+        if let (Dtx::Decoder, Some(cn)) = (self.dtx, &mut self.cn_out) {
+            cn.analyser.add(&self.decoded[..samples]);
+        }
+        let start = if self.fifo_len > 0 {
+            // The last audio frame, its tail the first of the noise; what is left of the
+            // noise stands for time only.
+            self.feed_decoded(samples, emit);
+            let at = self.clock;
+            self.clock += self.fifo_len as u64;
+            self.fifo_len = 0;
+            at
+        } else {
+            let at = self.clock;
+            self.clock += self.frame as u64;
+            at
+        };
+        let Some(cn) = &mut self.cn_out else {
+            return;
+        };
+        let source = match self.dtx {
+            Dtx::Level => Source::Payload(self.noise.payload()),
+            Dtx::Decoder | Dtx::Off => Source::Analysis,
+        };
+        let Some(payload) = cn.due(source, start) else {
+            return;
+        };
+        let ts = self.config.first_ts.wrapping_add(
+            (start * u64::from(self.config.output.rtp_clock()) / u64::from(self.encode_rate))
+                as u32,
+        );
+        emit(OutPacket {
+            ssrc: self.config.ssrc,
+            seq: self.seq,
+            ts,
+            marker: false,
+            payload,
+            comfort_noise: true,
+        });
+        self.seq = self.seq.wrapping_add(1);
+        self.stats.sent += 1;
+        self.stats.comfort_packets += 1;
+        // RFC 3551 §4.1: the first audio after the pause starts a talkspurt.
+        self.marker = true;
     }
 
     fn push_kind(
@@ -401,6 +476,9 @@ impl Transcoder {
                     // Audio again after a pause: a new talkspurt.
                     self.dtx = Dtx::Off;
                     self.marker = true;
+                    if let Some(cn) = &mut self.cn_out {
+                        cn.reset();
+                    }
                 }
                 let in_clock = u64::from(self.config.input.rtp_clock());
                 let duration = samples as u64 * in_clock / u64::from(self.decode_rate);
@@ -523,6 +601,7 @@ impl Transcoder {
                         ts,
                         marker: std::mem::take(&mut self.marker),
                         payload: &self.payload[..len],
+                        comfort_noise: false,
                     });
                     self.seq = self.seq.wrapping_add(1);
                     self.stats.sent += 1;

@@ -247,6 +247,7 @@ fn parse(line: &str) -> Result<MediaOp, String> {
                         .map_or(Ok(20), |p| p.parse().map_err(|_| "PTIME_MS?"))?,
                     events: None,
                     comfort_noise: None,
+                    comfort_noise_out: None,
                 }),
                 None => return Err("too few fields".into()),
             },
