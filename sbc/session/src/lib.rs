@@ -55,6 +55,7 @@
 
 mod answer;
 mod check;
+mod comfort_noise;
 mod dtmf;
 mod dtmf_info;
 mod error;

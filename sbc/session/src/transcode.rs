@@ -84,6 +84,10 @@ pub struct SectionCodecs {
     pub offered: Vec<PayloadFormat>,
     /// Payload types the SBC added: codecs it transcodes to.
     pub added: Vec<u8>,
+    /// The offerer's RFC 3389 CN formats (payload type, clock rate).
+    pub offered_comfort_noise: Vec<(u8, u32)>,
+    /// CN payload types the SBC added beside the codecs it added (see `comfort_noise`).
+    pub added_comfort_noise: Vec<u8>,
     /// The offerer's `a=ptime`, ms.
     pub ptime: Option<u32>,
     /// The offerer's `a=maxptime`, ms.
@@ -149,6 +153,8 @@ pub fn offer(
             .filter(|f| transcodable(&f.encoding))
             .collect(),
         added: Vec::new(),
+        offered_comfort_noise: super::comfort_noise::formats(m),
+        added_comfort_noise: Vec::new(),
         ptime: m.attributes.ptime().map(|p| p.round() as u32),
         maxptime: m.attributes.maxptime().map(|p| p.round() as u32),
         annexb: (from.g729_annexb, to.g729_annexb),
@@ -187,6 +193,10 @@ pub fn offer(
     if shared {
         if targets == Targets::AlsoWhenShared && why_not.is_none() && !section.offered.is_empty() {
             section.added = add_targets(m, to);
+            if section.offers_transcoding() {
+                section.added_comfort_noise =
+                    super::comfort_noise::offer(m, to, &section.offered_comfort_noise);
+            }
         }
         return Ok(section);
     }
@@ -220,6 +230,8 @@ pub fn offer(
         .cloned()
         .collect();
     remove_formats(m, &gone);
+    section.added_comfort_noise =
+        super::comfort_noise::offer(m, to, &section.offered_comfort_noise);
     Ok(section)
 }
 
@@ -355,10 +367,16 @@ pub fn answer(
         .find(|f| !is_auxiliary(&f.encoding))?;
     let theirs = codecs.offered.first();
     let (true, Some(theirs)) = (codecs.added.contains(&chosen.pt), theirs) else {
-        let gone: Vec<String> = codecs.added.iter().map(u8::to_string).collect();
+        let gone: Vec<String> = (codecs.added.iter())
+            .chain(&codecs.added_comfort_noise)
+            .map(u8::to_string)
+            .collect();
         remove_formats(m, &gone);
         return None;
     };
+    // What the answerer sends (and takes) comfort noise as, before its answer becomes the
+    // offerer's.
+    let answerer_comfort_noise = comfort_noise_pt(m, chosen.clock_rate);
     let answer_ptime = m.attributes.ptime().map(|p| p.round() as u32);
     // The offerer's answer: its own codec, with what the SBC wants to receive.
     let audio: Vec<String> = m
@@ -394,31 +412,37 @@ pub fn answer(
     let both = offerer_events
         .zip(answerer_events)
         .filter(|_| codecs.events_only);
-    let comfort_noise = |rate: u32| comfort_noise_pt(m, rate);
+    super::comfort_noise::answer(
+        m,
+        &codecs.added_comfort_noise,
+        &codecs.offered_comfort_noise,
+        theirs.clock_rate,
+    );
+    let offerer_comfort_noise = comfort_noise_pt(m, theirs.clock_rate);
     Some(Transcoded {
         to_answerer: Transcoding {
             input: theirs.clone(),
             output: chosen.clone(),
             ptime_ms: ptime(codecs.trunk_ptime.1.or(answer_ptime), &chosen.encoding),
             events: both,
-            comfort_noise: comfort_noise(theirs.clock_rate),
-            comfort_noise_out: comfort_noise(chosen.clock_rate),
+            comfort_noise: offerer_comfort_noise,
+            comfort_noise_out: answerer_comfort_noise,
         },
         to_offerer: Transcoding {
             input: chosen.clone(),
             output: theirs.clone(),
             ptime_ms: ptime(codecs.trunk_ptime.0.or(codecs.ptime), &theirs.encoding),
             events: both.map(|(o, a)| (a, o)),
-            comfort_noise: comfort_noise(chosen.clock_rate),
-            comfort_noise_out: comfort_noise(theirs.clock_rate),
+            comfort_noise: answerer_comfort_noise,
+            comfort_noise_out: offerer_comfort_noise,
         },
     })
 }
 
-/// The RFC 3389 `CN` payload type at `rate` in an answer's section `m`: what each peer
-/// sends comfort noise as (the offerer takes the answer's payload types, the answerer
-/// echoes the offer's, and the SBC keeps the answer's auxiliary formats), and what the
-/// SBC sends its own CN packets as towards the peer whose codec runs at `rate`.
+/// The RFC 3389 `CN` payload type at `rate` in an answer's section `m`: what the peer
+/// whose codec runs at `rate` sends comfort noise as, and what the SBC sends its own CN
+/// packets as towards it (the answerer's from its answer, the offerer's from the answer
+/// the SBC gives it, see `comfort_noise`).
 pub(super) fn comfort_noise_pt(m: &MediaDescription, rate: u32) -> Option<u8> {
     m.formats
         .iter()
