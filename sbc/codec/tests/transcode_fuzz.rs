@@ -56,6 +56,7 @@ proptest! {
         output in 0..CODECS.len(),
         ptime in prop::sample::select(vec![10u32, 20, 40, 60]),
         depth in 1usize..5,
+        cn_packets in any::<bool>(),
         packets in prop::collection::vec(packet(), 1..40),
     ) {
         let config = TranscoderConfig {
@@ -68,6 +69,10 @@ proptest! {
             first_ts: u32::MAX - 10_000,
         };
         let mut t = Transcoder::new(config).expect("every pair and these ptimes are served");
+        if cn_packets {
+            // Pauses as RFC 3389 packets: numbered and timed with the audio all the same.
+            t.send_comfort_noise_packets();
+        }
         let mut out: Vec<(u16, u32)> = Vec::new();
         let (mut seq, mut ts) = (1000u16, 5000u32);
         let mut pushed = 0u64;
