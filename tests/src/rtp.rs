@@ -61,6 +61,10 @@ pub struct RtpResult {
     /// RFC 4733 telephone-events received (4-byte payloads, decrypted when SRTP that
     /// authenticated), one per payload type and RTP timestamp, in arrival order.
     pub events: Vec<EventSeen>,
+    /// RFC 3389 comfort noise packets received (payload type 13), in arrival order.
+    pub comfort_noise: Vec<CnSeen>,
+    /// Packets received with the marker bit: `(sequence number, timestamp)`.
+    pub marked: Vec<(u16, u32)>,
     /// The JSON as written.
     pub raw: String,
 }
@@ -78,10 +82,23 @@ pub struct EventSeen {
     pub ends: u64,
 }
 
+/// One RFC 3389 comfort noise packet as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CnSeen {
+    pub seq: u16,
+    pub ts: u32,
+    /// The noise level byte, −dBov (128: an empty payload).
+    pub level: u8,
+    /// Payload length: 1 for the level alone, more with reflection coefficients.
+    pub len: usize,
+}
+
 /// `"key": [[1, 2], [3, 4]]` as rows of numbers (an empty list: none).
 fn number_rows(raw: &str, key: &str) -> Vec<Vec<u64>> {
     raw.split(&format!("\"{key}\": ["))
         .nth(1)
+        // An empty list ends at once (its "]]" would be the next key's).
+        .filter(|r| !r.trim_start().starts_with(']'))
         .and_then(|r| r.split("]]").next())
         .map(|items| {
             items
@@ -170,6 +187,25 @@ impl RtpResult {
                 _ => None,
             })
             .collect();
+        let comfort_noise = number_rows(&raw, "comfort_noise")
+            .iter()
+            .filter_map(|row| match row[..] {
+                [seq, ts, level, len] => Some(CnSeen {
+                    seq: u16::try_from(seq).ok()?,
+                    ts: u32::try_from(ts).ok()?,
+                    level: u8::try_from(level).ok()?,
+                    len: usize::try_from(len).ok()?,
+                }),
+                _ => None,
+            })
+            .collect();
+        let marked = number_rows(&raw, "marked")
+            .iter()
+            .filter_map(|row| match row[..] {
+                [seq, ts] => Some((u16::try_from(seq).ok()?, u32::try_from(ts).ok()?)),
+                _ => None,
+            })
+            .collect();
         RtpResult {
             sent: number("sent"),
             rtp: number("rtp"),
@@ -185,6 +221,8 @@ impl RtpResult {
                 .filter_map(|s| s.parse().ok())
                 .collect(),
             events,
+            comfort_noise,
+            marked,
             raw,
         }
     }
@@ -192,7 +230,7 @@ impl RtpResult {
 
 #[cfg(test)]
 mod tests {
-    use super::{EventSeen, RtpResult};
+    use super::{CnSeen, EventSeen, RtpResult};
 
     #[test]
     fn parses_the_tools_output() {
@@ -232,5 +270,26 @@ mod tests {
                 },
             ]
         );
+        // Empty lists before others do not take the next key's rows.
+        let cn = RtpResult::parse(
+            r#"{"sent": 3, "events": [], "comfort_noise": [[7, 4000, 40, 1]], "marked": [[1, 0], [8, 12000]]}"#
+                .to_owned(),
+        );
+        assert!(cn.events.is_empty());
+        assert_eq!(
+            cn.comfort_noise,
+            [CnSeen {
+                seq: 7,
+                ts: 4000,
+                level: 40,
+                len: 1
+            }]
+        );
+        assert_eq!(cn.marked, [(1, 0), (8, 12_000)]);
+        let none = RtpResult::parse(
+            r#"{"events": [], "comfort_noise": [], "marked": [[1, 0]]}"#.to_owned(),
+        );
+        assert!(none.comfort_noise.is_empty());
+        assert_eq!(none.marked, [(1, 0)]);
     }
 }

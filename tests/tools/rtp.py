@@ -24,7 +24,9 @@ sender to another and back shows as three runs.
 own: every RTP packet received goes straight back to where it came from (a peer that
 echoes whatever codec it was sent), until WAIT seconds pass without one (after DELAY
 seconds, at most COUNT * MS milliseconds plus WAIT). `pts` lists the payload types
-received, `sizes` the payload sizes, in order of first arrival.
+received, `sizes` the payload sizes, in order of first arrival; `comfort_noise` lists
+every RFC 3389 packet received (payload type 13) as [seq, timestamp, level, payload
+length], `marked` every packet with the marker bit as [seq, timestamp].
 
 --dtmf DIGITS keys each digit as RFC 4733 telephone-events at payload type --dtmf-pt
 (default 101) in place of the audio, from packet --dtmf-at (default 20) on: 100 ms per
@@ -279,7 +281,7 @@ def main():
     result = {"sent": 0, "received": 0, "rtp": 0, "sources": [], "ssrcs": [],
               "first_seq": None, "last_seq": None, "errors": [], "runs": [],
               "pts": [], "sizes": [], "authenticated": 0, "ice_checks": 0,
-              "ice_answers": 0, "events": []}
+              "ice_answers": 0, "events": [], "comfort_noise": [], "marked": []}
     events = {}  # (pt, timestamp) -> its entry in result["events"]
 
     def drain(until):
@@ -326,6 +328,13 @@ def main():
                 else:
                     runs.append([their, 1])
                 pt = data[1] & 0x7F
+                stamp = struct.unpack_from(">I", data, 4)[0]
+                if pt == 13:  # RFC 3389 comfort noise: seq, timestamp, level, length
+                    body = clear[head:]
+                    result["comfort_noise"].append(
+                        [seq, stamp, body[0] if body else 128, len(body)])
+                if data[1] & 0x80:
+                    result["marked"].append([seq, stamp])
                 if pt not in result["pts"]:
                     result["pts"].append(pt)
                 size = len(data) - 12 - 4 * (data[0] & 0x0F)
