@@ -1,8 +1,9 @@
 //! Transcoding does not allocate per packet either: a counting global allocator around
 //! 5,000 PCMA packets (100 s of audio, every 20th one missing, so loss concealment runs)
 //! transcoded to G.722 towards B, and B's G.722 to Opus towards A, with the
-//! flush timer and the draining of what is emitted. Only Rust allocations on the test's
-//! own thread are counted (the C codecs' own memory is theirs, sized at creation).
+//! flush timer and the draining of what is emitted; and pauses sent as RFC 3389 packets
+//! of the SBC's own. Only Rust allocations on the test's own thread are counted (the C
+//! codecs' own memory is theirs, sized at creation).
 #![allow(unsafe_code, clippy::unwrap_used)]
 
 mod common;
@@ -85,4 +86,66 @@ fn transcoded_packets_do_not_allocate() {
     assert_eq!(allocs, 0, "allocations while transcoding");
     // Both directions kept up: about one packet out per 20 ms in, each way.
     assert!(emitted > 2 * 4_700, "{emitted} packets emitted");
+}
+
+/// Pauses sent as CN packets of the SBC's own allocate nothing either: 100 rounds of
+/// 20 PCMA packets, one CN and 600 ms of nothing, towards a PCMU leg with CN.
+#[test]
+fn cn_pauses_do_not_allocate() {
+    let a = "198.51.100.10:4000";
+    let b_addr = "198.51.100.20:5004";
+    let mut b = Bench::open(LatchMode::Never, LatchMode::Never);
+    b.remote(Side::A, Some(a), None);
+    b.remote(Side::B, Some(b_addr), None);
+    b.op(MediaOp::Answered {
+        stream: KEY,
+        fork: None,
+    });
+    let spec = TranscodeSpec {
+        input_pt: 8,
+        input: Codec::Pcma,
+        output_pt: 0,
+        output: Codec::Pcmu,
+        ptime_ms: 20,
+        events: None,
+        comfort_noise_pt: Some(13),
+        comfort_noise_out_pt: Some(13),
+    };
+    b.shard.set_transcode(KEY, Side::B, Some(spec)).unwrap();
+    let sa = b.socket(Side::A, false);
+    let from_a = common::addr(a);
+    let mut audio = rtp(1, 0, 0);
+    let mut cn = rtp(1, 0, 0);
+    cn.truncate(12 + 3);
+    cn[1] = 13;
+    cn[12..].copy_from_slice(&[40, 100, 150]);
+    let mut out = vec![0u8; HEADROOM + MAX_EMITTED + TAILROOM];
+    let mut cn_sent = 0u64;
+    let mut seq = 0u16;
+    b.take_events();
+    let measuring = counting_alloc::Measuring::start();
+    for slot in 1..=5_100u32 {
+        b.now += Duration::from_millis(20);
+        let packet = match slot % 51 {
+            1..=20 => Some(&mut audio),
+            21 => Some(&mut cn),
+            _ => None,
+        };
+        if let Some(p) = packet {
+            seq = seq.wrapping_add(1);
+            p[2..4].copy_from_slice(&seq.to_be_bytes());
+            p[4..8].copy_from_slice(&(slot * 160).to_be_bytes());
+            b.shard.handle_packet(b.now, sa, from_a, p);
+        }
+        while b.shard.poll_timeout().is_some_and(|t| t <= b.now) {
+            b.shard.handle_timeout(b.now);
+        }
+        while let Some(t) = b.shard.poll_transmit(&mut out) {
+            cn_sent += u64::from(out[t.start + 1] & 0x7f == 13);
+        }
+    }
+    let allocs = measuring.stop();
+    assert_eq!(allocs, 0, "allocations while sending CN");
+    // A CN at each pause's start and a refresh 500 ms in: 2 per round.
+    assert!(cn_sent >= 180, "{cn_sent} CN packets");
 }
