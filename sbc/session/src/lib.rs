@@ -31,7 +31,8 @@
 //!   SBC (removed with rtcp-mux), no ICE and no BUNDLE group, none of the peer's SDES
 //!   keys (`sdes.rs`: each leg gets the SBC's own, as its `srtp` policy says; DTLS-SRTP
 //!   sections are rejected), the codecs both trunks allow — or, when they share none
-//!   and both allow it, the codecs the SBC transcodes to (`transcode.rs`; the engine
+//!   and both allow it, the codecs the SBC transcodes to (`transcode.rs`, with RFC 3389
+//!   CN at each of their clocks, `comfort_noise.rs`; the engine
 //!   is told [`MediaOp::Transcode`] for each direction once
 //!   the answer picks one, and the call holds one of `media.max_transcoded` slots from
 //!   that offer until an answer relays it or the call ends; [`MediaHook::with_transcoding`]
