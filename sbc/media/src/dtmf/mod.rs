@@ -32,7 +32,7 @@ pub mod payload;
 pub mod play;
 pub mod receive;
 pub mod tone;
-mod transform;
+pub(crate) mod transform;
 
 use std::time::Instant;
 
