@@ -6,9 +6,9 @@
 //!
 //! | the other side carries | this side wants | what the step does |
 //! |---|---|---|
-//! | RFC 4733 events | SIP INFO | events taken out of the input (never transcoded), each digit reported at its first end packet ([`Delivery::Info`]: the control plane sends the INFO); the audio keeps being transcoded |
+//! | RFC 4733 events | SIP INFO | events taken out of the input (never transcoded), each digit reported at its first end packet ([`Delivery::Info`](sbc_core::dtmf::Delivery::Info): the control plane sends the INFO); the audio keeps being transcoded |
 //! | RFC 4733 events | in-band | events taken out; from an event's first packet to its end the digit's Q.23 tone is encoded in place of the input's audio ([`Output::Pcm`]: 20 ms of tone PCM per frame, at the rate the transcoder encodes from, into whatever codec this side speaks), at least [`MIN_MS`](crate::dtmf::play::MIN_MS) |
-//! | RFC 4733 events | nothing | events taken out, digits reported [`Delivery::Dropped`] |
+//! | RFC 4733 events | nothing | events taken out, digits reported [`Delivery::Dropped`](sbc_core::dtmf::Delivery::Dropped) |
 //! | SIP INFO | RFC 4733 events | digits of [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit) played as events on the transcoder's stream: its SSRC, sequence numbers gapless with its audio, the event's timestamp the stream's timestamp at the digit's start, durations in the output clock (8000 for PCMA/PCMU/G.722, 48000 for Opus), the end packet sent three times (RFC 4733 §2.5.1.4); the transcoded audio is held back while a digit plays (§2.5) |
 //! | SIP INFO | in-band | the INFO's digit encoded as its tone for its `Duration` (at least 40 ms), in place of the input's audio |
 //! | in-band | RFC 4733 events | the detector ([`ToneDetector`](crate::dtmf::detect::ToneDetector), Q.24 limits) hears the decoded input at the decoding rate inside the transcoder (`transcode_inband.rs`); a digit's events start at the output timestamp of the tone's first sample and end with the tone; the audio is held back while they play, so the tone (after detection) does not reach this side as audio too (as on a relayed stream: RFC 4733 §2.5) |
