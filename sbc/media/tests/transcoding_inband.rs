@@ -10,6 +10,8 @@
 //!   with its audio, the timestamp of the tone's start, durations at the output clock,
 //!   three end packets, audio held back meanwhile), or one SIP INFO per digit with the
 //!   audio going on.
+//!
+//! Handed off to transcoding threads (what the daemon runs), the same bytes leave.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -58,7 +60,16 @@ fn spec(input_pt: u8, input: Codec, output_pt: u8, output: Codec) -> TranscodeSp
 
 /// An answered call transcoding A's audio towards B as `s`, then each leg's DTMF.
 fn call(s: TranscodeSpec, a: DtmfLeg, b: DtmfLeg) -> Bench {
-    let mut bench = Bench::open(LatchMode::PrivateOnly, LatchMode::PrivateOnly);
+    call_with(false, s, a, b)
+}
+
+/// [`call`], with the codec work handed off as jobs (`offload`) or run in place.
+fn call_with(offload: bool, s: TranscodeSpec, a: DtmfLeg, b: DtmfLeg) -> Bench {
+    let config = sbc_media::ShardConfig {
+        transcode_offload: offload,
+        ..common::config()
+    };
+    let mut bench = Bench::with(config, LatchMode::PrivateOnly, LatchMode::PrivateOnly);
     bench.remote(Side::A, Some(A), None);
     bench.remote(Side::B, Some(dtmf_util::B), None);
     bench.op(MediaOp::Answered {
@@ -118,18 +129,35 @@ impl G722Source {
     }
 }
 
-/// Moves the clock to `at`, firing every deadline on the way; what left, with when.
+/// Runs every job of codec work handed out (as a transcoding thread would, at once) and
+/// hands it back; what left is added to `out`.
+fn settle(b: &mut Bench, out: &mut Vec<(Duration, Rtp)>) {
+    while let Some(mut job) = b.shard.poll_transcode() {
+        job.run();
+        b.shard.transcoded(b.now, job);
+    }
+    for t in transmits(b) {
+        out.push((b.now - b.t0, t));
+    }
+}
+
+/// Moves the clock to `at`, firing every deadline on the way (and running the jobs they
+/// hand out); what left, with when.
 fn run_until(b: &mut Bench, at: Duration, out: &mut Vec<(Duration, Rtp)>) {
-    dtmf_util::run_until(b, at, out);
+    let end = b.t0 + at;
+    while let Some(due) = b.shard.poll_timeout().filter(|&d| d <= end) {
+        b.now = due.max(b.now);
+        b.shard.handle_timeout(b.now);
+        settle(b, out);
+    }
+    b.now = end;
 }
 
 /// Packet `p` arrives from A at `at`; what left at once is added to `out`.
 fn arrive(b: &mut Bench, at: Duration, p: &[u8], out: &mut Vec<(Duration, Rtp)>) {
     run_until(b, at, out);
     b.recv(Side::A, false, A, p);
-    for t in transmits(b) {
-        out.push((b.now - b.t0, t));
-    }
+    settle(b, out);
 }
 
 /// What a detector at `rate` hears in `pcm`: (digit, ms).
@@ -155,11 +183,12 @@ fn assert_one_gapless_stream(out: &[(Duration, Rtp)]) {
     }
 }
 
-#[test]
-fn events_become_a_tone_in_the_pcma_out_of_a_g722_transcoder() {
-    // A (G.722) keys "5" as telephone-event/8000 for 100 ms, sending no audio meanwhile
-    // (as many senders do, RFC 4733 §2.5); B (PCMA) wants in-band tones.
-    let mut b = call(
+/// A (G.722) keys "5" as telephone-event/8000 for 100 ms, sending no audio meanwhile
+/// (as many senders do, RFC 4733 §2.5); B (PCMA) wants in-band tones. What left towards
+/// B and the bench.
+fn events_to_tone(offload: bool) -> (Vec<(Duration, Rtp)>, Bench) {
+    let mut b = call_with(
+        offload,
         spec(9, Codec::G722, 8, Codec::Pcma),
         leg(DtmfWay::Events, &[(EVENT_A, 8000)], &[G722]),
         leg(DtmfWay::Inband, &[], &[PCMA]),
@@ -191,7 +220,12 @@ fn events_become_a_tone_in_the_pcma_out_of_a_g722_transcoder() {
         arrive(&mut b, MS(20 * u64::from(n)), &src.packet(n), &mut out);
     }
     run_until(&mut b, MS(600), &mut out);
+    (out, b)
+}
 
+#[test]
+fn events_become_a_tone_in_the_pcma_out_of_a_g722_transcoder() {
+    let (out, mut b) = events_to_tone(false);
     let reported = digits(&mut b);
     assert_eq!(reported.len(), 1);
     assert_eq!(reported[0].digit, d('5'));
@@ -395,4 +429,32 @@ fn tones_in_a_g722_input_become_one_info_digit_and_the_audio_goes_on() {
         (d('7'), Heard::Tone, Delivery::Info)
     );
     assert!((100..=140).contains(&r.duration_ms), "{} ms", r.duration_ms);
+}
+
+#[test]
+fn handed_off_to_transcoding_threads_the_same_bytes_leave() {
+    let (inline, mut b) = events_to_tone(false);
+    let (offloaded, mut c) = events_to_tone(true);
+    assert_eq!(offloaded, inline, "events into a tone");
+    assert_eq!(digits(&mut c), digits(&mut b));
+    for to in [
+        leg(DtmfWay::Events, &[(EVENT_B, 8000)], &[PCMA]),
+        leg(DtmfWay::Info, &[], &[PCMA]),
+    ] {
+        let run = |offload| {
+            let mut b = call_with(
+                offload,
+                spec(9, Codec::G722, 8, Codec::Pcma),
+                leg(DtmfWay::Inband, &[], &[G722]),
+                to.clone(),
+            );
+            let out = tones_from_g722(&mut b);
+            (out, digits(&mut b))
+        };
+        let (inline, heard) = run(false);
+        let (offloaded, heard_offloaded) = run(true);
+        assert_eq!(offloaded, inline, "tones heard, towards {:?}", to.way);
+        assert_eq!(heard_offloaded, heard);
+        assert_eq!(heard.len(), 1);
+    }
 }
