@@ -16,6 +16,14 @@
 //!
 //! Events on both legs need no conversion: the transcoder carries them across itself
 //! (renumbered, on the output clock); tones on both legs cross as audio.
+//!
+//! Whether a heard tone is taken out of the audio follows the relayed path
+//! (`dtmf/transform.rs`), for the same reasons: towards an RFC 4733 leg the audio is held
+//! back from detection to the tone's end, because RFC 4733 §2.5 wants no audio beside an
+//! event and a receiver given both the events and the tone may count the digit twice
+//! (what leaks is the 26–40 ms before detection: cutting that too would mean delaying every
+//! packet by a detector's latency); towards a SIP INFO leg the audio goes on untouched,
+//! the digit travelling in signalling and nothing on the stream standing for it.
 
 use std::time::Instant;
 
