@@ -15,8 +15,9 @@
 //! [`MAX_EMITTED`] bytes in, the same room out. Nothing allocates per packet.
 
 use sbc_codec::transcode::{OutPacket, Transcoder};
-use sbc_core::{Side, StreamKey};
+use sbc_core::{Digit, Side, StreamKey};
 
+use crate::transcode_inband::{DigitListener, HeardTone, ToneMaker};
 use crate::transmit::MAX_EMITTED;
 
 /// Packets a direction may have waiting for its transcoder (in the job, or in the
@@ -26,6 +27,8 @@ pub const JOB_INPUTS: usize = 8;
 /// Output packets one job may give (a flush of the re-ordering window re-cut to 10 ms
 /// gives the most).
 const JOB_OUTPUTS: usize = 4 * JOB_INPUTS;
+/// Digits' starts and ends one job may hear in the decoded input.
+const JOB_HEARD: usize = 2 * JOB_INPUTS;
 
 /// What the transcoder is asked to do, in order.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +54,8 @@ enum Input {
     Flush,
     /// One output ptime passed in a pause the sender described: a frame of comfort noise.
     ComfortTick,
+    /// 20 ms of `digit`'s tone in place of the input's audio (`first`: the tone starts).
+    Tone { digit: Digit, first: bool },
 }
 
 /// Inputs waiting, with their payloads (preallocated).
@@ -135,6 +140,14 @@ impl Inputs {
         }
     }
 
+    /// Queues 20 ms of `digit`'s tone; `false` when full.
+    pub(crate) fn tone(&mut self, digit: Digit, first: bool) -> bool {
+        self.room() && {
+            self.list.push(Input::Tone { digit, first });
+            true
+        }
+    }
+
     /// Queues a flush (dropped when full: the packets queued move the window on anyway).
     pub(crate) fn flush(&mut self) {
         if self.room() && !matches!(self.list.last(), Some(Input::Flush)) {
@@ -177,6 +190,10 @@ pub struct TranscodeJob {
     /// Inputs that gave nothing they should have (an event before any audio, outputs
     /// beyond the job's room): counted as failed steps when the job comes home.
     pub(crate) failed: u32,
+    /// Digits heard in the decoded input (with a [`DigitListener`]), for the step at home.
+    heard: Vec<HeardTone>,
+    /// Tones played into the output.
+    tone: ToneMaker,
 }
 
 impl TranscodeJob {
@@ -201,6 +218,31 @@ impl TranscodeJob {
             out_mem: vec![0u8; JOB_OUTPUTS * MAX_EMITTED].into_boxed_slice(),
             out_used: 0,
             failed: 0,
+            heard: Vec::with_capacity(JOB_HEARD),
+            tone: ToneMaker::default(),
+        }
+    }
+
+    /// Listens to the decoded input for tones (`on`), or stops; `false` when the
+    /// detector cannot hear audio at the rate this direction decodes.
+    pub(crate) fn listen(&mut self, on: bool) -> bool {
+        let listening = self
+            .transcoder
+            .listener_mut()
+            .is_some_and(|l| l.as_any_mut().is::<DigitListener>());
+        if on == listening {
+            return true;
+        }
+        if !on {
+            self.transcoder.set_listener(None);
+            return true;
+        }
+        match DigitListener::new(self.transcoder.decode_rate()) {
+            Some(l) => {
+                self.transcoder.set_listener(Some(Box::new(l)));
+                true
+            }
+            None => false,
         }
     }
 
@@ -221,6 +263,8 @@ impl TranscodeJob {
             failed,
             output_pt,
             comfort_noise_pt,
+            heard,
+            tone,
             ..
         } = self;
         let mut untimed = 0;
@@ -287,9 +331,24 @@ impl TranscodeJob {
                 Input::ComfortTick => {
                     transcoder.comfort_noise(&mut |p| keep(p, *output_pt));
                 }
+                Input::Tone { digit, first } => {
+                    tone.frame(transcoder, digit, first, &mut |p| keep(p, *output_pt));
+                }
             }
+            DigitListener::drain(transcoder, |h| {
+                if heard.len() < JOB_HEARD {
+                    heard.push(h);
+                }
+            });
         }
         *failed += untimed;
+    }
+
+    /// Hands each digit heard to `f` and forgets them.
+    pub(crate) fn drain_heard(&mut self, mut f: impl FnMut(HeardTone)) {
+        for h in self.heard.drain(..) {
+            f(h);
+        }
     }
 
     /// Hands each output (payload type, timestamp, marker, payload) to `f` and forgets
