@@ -11,7 +11,7 @@
 //! |---|---|
 //! | audio of the input payload type | the transcoder's packets, output payload type |
 //! | RFC 4733 telephone-events (when both legs carry them) | the same events, renumbered, with the timestamp the transcoder gives their start on the output clock and their duration scaled to it (rtpengine#778) |
-//! | RFC 3389 comfort noise of the negotiated `CN` payload type, or a G.729 packet ending in a SID frame | the pause that follows filled: one frame of comfort noise in this side's codec every ptime (the CN's level and spectral shape; G.729's own noise after a SID), numbered and timed like audio, until audio resumes (marked); towards a side that negotiated CN at its codec's clock ([`TranscodeSpec::comfort_noise_out_pt`]), RFC 3389 packets of the SBC's own instead: one when the pause starts, then on a notable change or every 500 ms, in the same numbering |
+//! | RFC 3389 comfort noise of the negotiated `CN` payload type, or a G.729 packet ending in a SID frame | the pause that follows filled: one frame of comfort noise in this side's codec every ptime (the CN's level and spectral shape; G.729's own noise after a SID), numbered and timed like audio, until audio resumes (marked); towards a side that negotiated CN at its codec's clock ([`TranscodeSpec::comfort_noise_out_pt`]), RFC 3389 packets of the SBC's own instead: one when the pause starts, then on a notable change or every 500 ms, in the same numbering. A digit's tone played in the pause (towards an in-band leg) takes the noise's place for its time, no tick counting it again, and the pause goes on with a CN at once; a CN held back while a digit plays as events goes out at the first tick after them |
 //! | RFC 4733 telephone-events, towards a SIP INFO leg | taken out and reported as digits ([`TranscodeDtmf`]) |
 //! | RFC 4733 telephone-events, towards an in-band leg | taken out; the digit's tone encoded in place of the audio while the event lasts ([`TranscodeDtmf`]) |
 //! | (a SIP INFO from the other leg, [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit)) | telephone-events on this side's own stream, the audio held back while they play, or the digit's tone in place of the audio towards an in-band leg ([`TranscodeDtmf`]) |
@@ -42,7 +42,7 @@ use sbc_core::{Digit, DtmfLeg, DtmfWay, Side, StreamKey};
 
 use crate::dtmf::detect::ToneDetector;
 use crate::dtmf::own_ssrc;
-use crate::dtmf::play::Numberer;
+use crate::dtmf::play::{FRAME, Numberer};
 use crate::packet::{Packet, RtpHeader};
 use crate::rtcp_gen::{NtpAnchor, Reception, RtcpReporter};
 use crate::transcode_dtmf::TranscodeDtmf;
@@ -96,6 +96,9 @@ pub struct TranscodeTransform {
     flush_at: Option<Instant>,
     /// The next comfort noise tick, while the other side's peer is in DTX.
     noise_at: Option<Instant>,
+    /// Until when the frames of tone queued so far fill the output (a tone in a pause
+    /// takes the place of its noise: no tick for that time).
+    tone_until: Option<Instant>,
     /// One output packet's duration.
     ptime: Duration,
     /// Tells its job from another transform's (a re-INVITE may replace this one while
@@ -166,10 +169,11 @@ impl Numberer for OwnNumbering {
 }
 
 /// The side's stream as digits played on it see it: its numbering, and its job's inputs
-/// for frames of tone.
+/// for frames of tone (and until when those fill the output).
 struct ToneStream<'a> {
     numbering: &'a mut OwnNumbering,
     inputs: &'a mut Inputs,
+    tone_until: &'a mut Option<Instant>,
 }
 
 impl Numberer for ToneStream<'_> {
@@ -189,8 +193,11 @@ impl Numberer for ToneStream<'_> {
         self.numbering.sent(now, ts, payload);
     }
 
-    fn tone(&mut self, _now: Instant, digit: Digit, first: bool) -> Result<(), StepError> {
+    fn tone(&mut self, now: Instant, digit: Digit, first: bool) -> Result<(), StepError> {
         if self.inputs.tone(digit, first) {
+            // Frames late after a stall follow one another, each 20 ms of output.
+            let from = self.tone_until.map_or(now, |until| until.max(now));
+            *self.tone_until = Some(from + FRAME);
             Ok(())
         } else {
             Err(StepError::TranscodeQueueFull)
@@ -250,6 +257,7 @@ impl TranscodeTransform {
             out: vec![0u8; MAX_EMITTED].into_boxed_slice(),
             flush_at: None,
             noise_at: None,
+            tone_until: None,
             ptime: Duration::from_millis(u64::from(spec.ptime_ms)),
             owner,
             job: Some(Box::new(job)),
@@ -357,8 +365,10 @@ impl TranscodeTransform {
         // RFC 4733 §2.5: no audio while a digit plays as events on the same stream.
         let hold = self.dtmf.as_ref().is_some_and(TranscodeDtmf::holds_audio);
         let (numbering, out) = (&mut self.numbering, &mut self.out);
+        let mut cn_held = false;
         job.drain_outputs(|pt, ts, marker, payload| {
             if hold {
+                cn_held |= Some(pt) == self.spec.comfort_noise_out_pt;
                 return;
             }
             let p = OutPacket {
@@ -378,6 +388,10 @@ impl TranscodeTransform {
             failed.get_or_insert(StepError::Malformed {
                 what: "transcoder could not place an input (event before any audio, or no room)",
             });
+        }
+        if cn_held {
+            // The pause's CN did not leave: the next tick sends one.
+            job.transcoder.comfort_noise_not_sent();
         }
         self.stats = job.transcoder.stats();
         job.listen(self.listen);
@@ -548,11 +562,19 @@ impl Transform for TranscodeTransform {
             // One frame per ptime; after a stall, go on from now rather than in a burst.
             let next = at + self.ptime;
             self.noise_at = Some(if next <= now { now + self.ptime } else { next });
-            // The tick flushes the re-ordering window itself.
-            self.flush_at = None;
-            self.inputs().comfort_tick();
-            if let Err(e) = self.kick(now, emit) {
-                failed.get_or_insert(e);
+            match self.tone_until.filter(|&until| at < until + self.ptime) {
+                // The tick stands for the ptime before it, which a digit's tone fills
+                // (`Transcoder::insert`): no noise for it, the next tick a ptime after the
+                // tone (the output clock must not run ahead of the call's).
+                Some(until) => self.noise_at = self.noise_at.max(Some(until + self.ptime)),
+                None => {
+                    // The tick flushes the re-ordering window itself.
+                    self.flush_at = None;
+                    self.inputs().comfort_tick();
+                    if let Err(e) = self.kick(now, emit) {
+                        failed.get_or_insert(e);
+                    }
+                }
             }
         }
         if let Some(d) = &mut self.dtmf {
@@ -563,6 +585,7 @@ impl Transform for TranscodeTransform {
             let mut stream = ToneStream {
                 numbering: &mut self.numbering,
                 inputs,
+                tone_until: &mut self.tone_until,
             };
             if let Err(e) = d.on_timeout(now, &mut stream, emit) {
                 failed.get_or_insert(e);

@@ -73,6 +73,12 @@ impl CnSender {
         self.last = None;
     }
 
+    /// What was sent in this pause no longer stands (audio of the SBC's own went out, or
+    /// the CN never left): the next tick sends a CN at once. The noise analysis goes on.
+    pub(super) fn resend(&mut self) {
+        self.last = None;
+    }
+
     /// The payload to send at output clock `clock` (samples), if one is due.
     pub(super) fn due(&mut self, source: Source<'_>, clock: u64) -> Option<&[u8]> {
         let len = match source {
@@ -141,6 +147,12 @@ mod tests {
         assert_eq!(
             cn.due(Source::Payload(&[45, 100]), ms(620)),
             Some(&[45, 100][..])
+        );
+        cn.resend();
+        assert_eq!(
+            cn.due(Source::Payload(&[45, 100]), ms(640)),
+            Some(&[45, 100][..]),
+            "at once after a resend"
         );
         // Without a spectrum towards this leg: the level only.
         let mut level_only = CnSender::new(false, 8000);

@@ -294,6 +294,14 @@ impl Transcoder {
         self.cn_out = Some(CnSender::new(spectrum, self.encode_rate));
     }
 
+    /// The last CN packet of the SBC's own did not reach the leg (the engine held it back
+    /// while a digit played as events): the next tick of the pause sends one at once.
+    pub fn comfort_noise_not_sent(&mut self) {
+        if let Some(cn) = &mut self.cn_out {
+            cn.resend();
+        }
+    }
+
     /// The output timestamp of the decoded sample `back` samples (at the decoding rate)
     /// before the end of what was decoded so far: where a [`Listener`] heard something
     /// lands on the output clock. Exact to the sample across re-cutting, not counting the
@@ -333,10 +341,17 @@ impl Transcoder {
     /// Encodes `pcm` (at [`Transcoder::encode_rate`]) as the next output audio, in place
     /// of the input's for as long: what the re-ordering window holds is released first,
     /// and the input clock moves on by `pcm`'s duration, so input audio for that time
-    /// (which the caller should not push) would find itself behind. Samples beyond the
-    /// room of one call (120 ms at 48 kHz) are left out.
+    /// (which the caller should not push) would find itself behind. In a pause it takes
+    /// the place of the comfort noise likewise (the caller does not tick
+    /// [`Transcoder::comfort_noise`] for that time), and towards a leg taking CN packets
+    /// the pause goes on with a CN of its own at the next tick, since the receiver played
+    /// audio meanwhile. Samples beyond the room of one call (120 ms at 48 kHz) are left
+    /// out.
     pub fn insert(&mut self, pcm: &[i16], emit: &mut impl FnMut(OutPacket<'_>)) {
         self.flush(emit);
+        if let Some(cn) = &mut self.cn_out {
+            cn.resend();
+        }
         let room = self.fifo.len() - self.fifo_len;
         let n = pcm.len().min(room).min(MAX_DECODED);
         self.fifo[self.fifo_len..self.fifo_len + n].copy_from_slice(&pcm[..n]);
