@@ -22,6 +22,12 @@
 //! side's clock, a report block about what the SBC receives from this side's peer, at
 //! RFC 3550 intervals.
 //!
+//! The same step re-cuts a relayed G.722 or G.729 stream to another packet time (the
+//! session layer asks for the same codec in and out): its job then moves octets between
+//! packets ([`Repacketiser`](sbc_codec::transcode::Repacketiser)) instead of decoding,
+//! runs in place (never handed off: it costs a copy), and lets SID frames and RFC 3389
+//! payloads cross (renumbered, timed on the output) instead of playing noise itself.
+//!
 //! Packets held in the re-ordering window leave when the window moves on, or
 //! [`FLUSH_AFTER`] after the last packet in (the shard's transform timer). The same timer
 //! ticks once per output ptime while the peer is in a pause it described with comfort
@@ -35,7 +41,7 @@ use std::time::{Duration, Instant};
 use sbc_codec::CodecError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sbc_codec::transcode::{Codec, OutPacket, Transcoder, TranscoderConfig};
+use sbc_codec::transcode::{Codec, OutPacket, TranscoderConfig};
 use sbc_core::{Digit, DtmfLeg, Side, StreamKey};
 
 use crate::dtmf::own_ssrc;
@@ -43,7 +49,7 @@ use crate::dtmf::play::Numberer;
 use crate::packet::{Packet, RtpHeader};
 use crate::rtcp_gen::{NtpAnchor, Reception, RtcpReporter};
 use crate::transcode_dtmf::{TranscodeDtmf, Unsupported};
-use crate::transcode_job::{Inputs, TranscodeJob};
+use crate::transcode_job::{Inputs, TranscodeJob, Work};
 use crate::transmit::MAX_EMITTED;
 use crate::{Action, Emit, StepError, Transform, TransformCtx};
 
@@ -101,6 +107,9 @@ pub struct TranscodeTransform {
     /// Hand the job off ([`Shard::poll_transcode`](crate::Shard::poll_transcode)) rather
     /// than run it here.
     offload: bool,
+    /// A relayed G.722/G.729 stream re-cut without decoding: no comfort noise of the
+    /// SBC's own (the SID and CN packets cross), and the job runs here (it costs a copy).
+    repack: bool,
     /// Its codecs' counters, as of the job's last visit home.
     stats: sbc_codec::transcode::TranscoderStats,
     /// Digits converted between RFC 4733 and SIP INFO on this side, if any.
@@ -164,7 +173,7 @@ impl TranscodeTransform {
         let ssrc = own_ssrc(key, toward);
         let first_seq = (ssrc >> 16) as u16 & 0x7fff;
         let first_ts = ssrc.rotate_left(11);
-        let transcoder = Transcoder::new(TranscoderConfig {
+        let transcoder = Work::new(TranscoderConfig {
             input: spec.input,
             output: spec.output,
             ptime_ms: spec.ptime_ms,
@@ -175,7 +184,9 @@ impl TranscodeTransform {
         })?;
         let stats = transcoder.stats();
         let owner = OWNERS.fetch_add(1, Ordering::Relaxed);
-        let job = TranscodeJob::new(key, toward, owner, spec.output_pt, transcoder);
+        let repack = transcoder.is_repack();
+        let pts = (spec.output_pt, spec.comfort_noise_pt);
+        let job = TranscodeJob::new(key, toward, owner, pts, transcoder);
         Ok(TranscodeTransform {
             spec,
             numbering: OwnNumbering {
@@ -193,7 +204,8 @@ impl TranscodeTransform {
             owner,
             job: Some(Box::new(job)),
             pending: Inputs::new(),
-            offload,
+            offload: offload && !repack,
+            repack,
             stats,
             dtmf: None,
         })
@@ -393,7 +405,8 @@ impl Transform for TranscodeTransform {
             // A G.729 packet ending in a SID frame starts a pause (Annex B; a SID update
             // within one keeps the ticks' phase); other audio ends one.
             let sid = matches!(self.spec.input, Codec::G729 { .. })
-                && payload.len() % G729_FRAME_BYTES == G729_SID_BYTES;
+                && payload.len() % G729_FRAME_BYTES == G729_SID_BYTES
+                && !self.repack;
             self.noise_at = if sid {
                 self.noise_at.or(Some(cx.now + self.ptime))
             } else {
@@ -405,8 +418,11 @@ impl Transform for TranscodeTransform {
             }
         } else if Some(h.payload_type) == self.spec.comfort_noise_pt {
             self.flush_at = Some(cx.now + FLUSH_AFTER);
-            // A CN update within a pause keeps the ticks' phase.
-            self.noise_at = self.noise_at.or(Some(cx.now + self.ptime));
+            // A CN update within a pause keeps the ticks' phase (a re-cut stream's CN
+            // crosses instead).
+            if !self.repack {
+                self.noise_at = self.noise_at.or(Some(cx.now + self.ptime));
+            }
             let payload = payload(cx.buf.data(), &h);
             self.inputs()
                 .comfort_noise(h.seq, h.timestamp, h.marker, payload)

@@ -11,10 +11,17 @@
 //! ([`Shard::transcoded`](crate::Shard::transcoded)). No locks, no sharing: the codec
 //! state moves with the work, so the engine stays sans-IO and any thread may run any job.
 //!
+//! A relayed G.722 or G.729 stream re-cut to another packet time is a job too, whose
+//! work is a [`Repacketiser`] instead of a [`Transcoder`] ([`Work`]): the same
+//! re-ordering, numbering, RTCP and hand-off, but no codec runs.
+//!
 //! Everything is sized when the job is made: [`JOB_INPUTS`] packets of up to
 //! [`MAX_EMITTED`] bytes in, the same room out. Nothing allocates per packet.
 
-use sbc_codec::transcode::{OutPacket, Transcoder};
+use sbc_codec::CodecError;
+use sbc_codec::transcode::{
+    OutPacket, Payload, Repacketiser, Transcoder, TranscoderConfig, TranscoderStats, repacketises,
+};
 use sbc_core::{Side, StreamKey};
 
 use crate::transmit::MAX_EMITTED;
@@ -157,6 +164,80 @@ struct Output {
     len: usize,
 }
 
+/// What converts one direction's packets: a codec pair, or (the same G.722 or G.729 in
+/// and out) octets moved between packets.
+/// (One per direction, inside a boxed job: the variants' size difference costs nothing
+/// per packet.)
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Work {
+    Transcode(Transcoder),
+    Repack(Repacketiser),
+}
+
+impl Work {
+    /// A [`Repacketiser`] where [`repacketises`] says so, else a [`Transcoder`].
+    pub fn new(config: TranscoderConfig) -> Result<Self, CodecError> {
+        if repacketises(config.input, config.output) {
+            Repacketiser::new(config).map(Work::Repack)
+        } else {
+            Transcoder::new(config).map(Work::Transcode)
+        }
+    }
+
+    /// Whether octets are moved between packets, no codec run.
+    pub fn is_repack(&self) -> bool {
+        matches!(self, Work::Repack(_))
+    }
+
+    /// What it counted so far.
+    pub fn stats(&self) -> TranscoderStats {
+        match self {
+            Work::Transcode(t) => t.stats(),
+            Work::Repack(r) => r.stats(),
+        }
+    }
+
+    fn output_timestamp(&self, input_ts: u32) -> Option<u32> {
+        match self {
+            Work::Transcode(t) => t.output_timestamp(input_ts),
+            Work::Repack(r) => r.output_timestamp(input_ts),
+        }
+    }
+
+    fn push(
+        &mut self,
+        (seq, ts, marker, comfort): (u16, u32, bool, bool),
+        payload: &[u8],
+        emit: &mut impl FnMut(OutPacket<'_>, Payload),
+    ) {
+        let mut audio = |p: OutPacket<'_>| emit(p, Payload::Audio);
+        match self {
+            Work::Transcode(t) if comfort => {
+                t.push_comfort_noise(seq, ts, marker, payload, &mut audio);
+            }
+            Work::Transcode(t) => t.push(seq, ts, marker, payload, &mut audio),
+            Work::Repack(r) if comfort => r.push_comfort_noise(seq, ts, marker, payload, emit),
+            Work::Repack(r) => r.push(seq, ts, marker, payload, emit),
+        }
+    }
+
+    fn flush(&mut self, emit: &mut impl FnMut(OutPacket<'_>, Payload)) {
+        match self {
+            Work::Transcode(t) => t.flush(&mut |p| emit(p, Payload::Audio)),
+            Work::Repack(r) => r.flush(emit),
+        }
+    }
+
+    /// A frame of comfort noise through a pause (a transcoder's; a re-cut stream's
+    /// receiver plays its own from the SID or CN packets that crossed).
+    fn comfort_noise(&mut self, emit: &mut impl FnMut(OutPacket<'_>, Payload)) {
+        if let Work::Transcode(t) = self {
+            t.comfort_noise(&mut |p| emit(p, Payload::Audio));
+        }
+    }
+}
+
 /// The codec work of one direction (see the module docs).
 #[derive(Debug)]
 pub struct TranscodeJob {
@@ -166,7 +247,9 @@ pub struct TranscodeJob {
     /// Which transform it belongs to (a re-INVITE may replace the transform meanwhile).
     pub(crate) owner: u64,
     pub(crate) output_pt: u8,
-    pub(crate) transcoder: Transcoder,
+    /// The payload type comfort noise payloads cross with (re-cut streams only).
+    pub(crate) comfort_pt: Option<u8>,
+    pub(crate) transcoder: Work,
     pub(crate) inputs: Inputs,
     outputs: Vec<Output>,
     out_mem: Box<[u8]>,
@@ -181,8 +264,8 @@ impl TranscodeJob {
         key: StreamKey,
         toward: Side,
         owner: u64,
-        output_pt: u8,
-        transcoder: Transcoder,
+        (output_pt, comfort_pt): (u8, Option<u8>),
+        transcoder: Work,
     ) -> Self {
         TranscodeJob {
             slot: usize::MAX,
@@ -190,6 +273,7 @@ impl TranscodeJob {
             toward,
             owner,
             output_pt,
+            comfort_pt,
             transcoder,
             inputs: Inputs::new(),
             outputs: Vec::with_capacity(JOB_OUTPUTS),
@@ -215,9 +299,16 @@ impl TranscodeJob {
             out_used,
             failed,
             output_pt,
+            comfort_pt,
             ..
         } = self;
         let mut untimed = 0;
+        // Comfort noise payloads only come in when a CN payload type was negotiated.
+        let (audio_pt, comfort_pt) = (*output_pt, comfort_pt.unwrap_or(*output_pt));
+        let pt_of = move |kind: Payload| match kind {
+            Payload::Audio => audio_pt,
+            Payload::ComfortNoise => comfort_pt,
+        };
         let mut keep = |p: OutPacket<'_>, pt: u8| {
             let at = *out_used;
             let fits = outputs.len() < JOB_OUTPUTS && at + p.payload.len() <= out_mem.len();
@@ -246,12 +337,9 @@ impl TranscodeJob {
                     len,
                 } => {
                     let payload = &inputs.mem[at..at + len];
-                    let mut emit = |p: OutPacket<'_>| keep(p, *output_pt);
-                    if comfort {
-                        transcoder.push_comfort_noise(seq, ts, marker, payload, &mut emit);
-                    } else {
-                        transcoder.push(seq, ts, marker, payload, &mut emit);
-                    }
+                    transcoder.push((seq, ts, marker, comfort), payload, &mut |p, k| {
+                        keep(p, pt_of(k))
+                    });
                 }
                 Input::Event {
                     ts,
@@ -271,10 +359,8 @@ impl TranscodeJob {
                     ),
                     None => untimed += 1,
                 },
-                Input::Flush => transcoder.flush(&mut |p| keep(p, *output_pt)),
-                Input::ComfortTick => {
-                    transcoder.comfort_noise(&mut |p| keep(p, *output_pt));
-                }
+                Input::Flush => transcoder.flush(&mut |p, k| keep(p, pt_of(k))),
+                Input::ComfortTick => transcoder.comfort_noise(&mut |p, k| keep(p, pt_of(k))),
             }
         }
         *failed += untimed;
