@@ -20,7 +20,10 @@ where `received` counts every datagram, `rtp` those that parse as RTP version 2,
 received as runs of one SSRC in arrival order, `[["hex", count], ...]`: a switch from one
 sender to another and back shows as three runs.
 
---alaw sends PCMA (payload type 8, A-law) instead of PCMU. --echo sends nothing of its
+--alaw sends PCMA (payload type 8, A-law) instead of PCMU. --g722 sends G.722 (payload
+type 9, 160 octets per 20 ms, timestamps +160 as RFC 3551 says) instead: a counting pattern
+(any octets are valid G.722, and a pattern shows any octet lost, doubled or out of place).
+--echo sends nothing of its
 own: every RTP packet received goes straight back to where it came from (a peer that
 echoes whatever codec it was sent), until WAIT seconds pass without one (after DELAY
 seconds, at most COUNT * MS milliseconds plus WAIT). `pts` lists the payload types
@@ -89,6 +92,12 @@ def payload(seq, tone_hz, law):
     start = (seq - 1) * 160
     return bytes(law(int(8000 * math.sin(2 * math.pi * tone_hz * (start + i) / 8000)))
                  for i in range(160))
+
+
+def g722_packet(seq, ssrc, frame):
+    """RTP packet `seq` carrying G.722 frame `frame`: octets (frame*160 + i) * 7 mod 251."""
+    header = struct.pack(">BBHII", 0x80, 9, seq & 0xFFFF, (frame * 160) & 0xFFFFFFFF, ssrc)
+    return header + bytes(((frame * 160 + i) * 7) % 251 for i in range(160))
 
 
 def packet(seq, ssrc, tone_hz=None, a_law=False, frame=None):
@@ -238,6 +247,8 @@ def main():
     p.add_argument("--tone", type=float, default=None,
                    help="send a tone of this many Hz (PCMU) instead of silence")
     p.add_argument("--alaw", action="store_true", help="send PCMA (PT 8) instead of PCMU")
+    p.add_argument("--g722", action="store_true",
+                   help="send G.722 (PT 9, a counting pattern) instead of PCMU")
     p.add_argument("--cn-pause", default=None,
                    help="AFTER:SLOTS:LEVEL: after AFTER packets go into DTX as RFC 3389 says: "
                         "one CN packet (PT 13) at LEVEL -dBov, then nothing for the rest of "
@@ -374,6 +385,8 @@ def main():
         elif frame in plan:
             code, k, start = plan[frame]
             datas = event_packets(seq, ssrc, args.dtmf_pt, code, k, start)
+        elif args.g722:
+            datas = [g722_packet(seq, ssrc, frame)]
         else:
             datas = [packet(seq, ssrc, args.tone, args.alaw, frame)]
         seq += len(datas)
