@@ -11,11 +11,9 @@
 //! taken: the call goes through with `media.max_transcoded = 0`.
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
 
 use sbc_lab::capture::{Datagram, rtp_ssrc};
-use sbc_lab::rtp::{RtpResult, tool_keys};
-use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
+use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP};
 use sbc_lab::{Lab, Ns, StandardConfig};
 
 /// The RTP packets of `datagrams` from `from` to `to`'s port `port`, as (sequence number,
@@ -57,39 +55,14 @@ fn a_pbx_trunk_with_ptime_30_gets_the_carriers_20_ms_g722_recut_octet_for_octet(
     let pbx_wire = lab
         .capture_udp(Ns::Pbx, "eth0")
         .expect("capture the PBX's wire");
-    let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
-    let carrier_out = lab.artifacts().unique_path("rtp-carrier", ".json");
-    let carrier_heard = lab.artifacts().unique_path("carrier-heard", ".raw");
-    let pbx = lab
-        .sipp(Ns::Pbx, "echo_uas.xml", sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args(["-key", "answer_pt", "9", "-key", "answer_map", "G722/8000"])
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("start sipp callee");
-    std::thread::sleep(Duration::from_millis(300));
-    let carrier = lab
-        .sipp(Ns::Carrier, "g722_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(["-s", "4930123", "-d", "5000"])
-        .args(
-            tool_keys(&[("rtp_out", &carrier_out), ("rtp_rec", &carrier_heard)]).expect("python3"),
-        )
-        .timeout(Duration::from_secs(25))
-        .recv_timeout(Duration::from_secs(10))
+    let call = lab
+        .echo_call("echo_uas.xml", "g722_uac.xml")
+        .pbx_keys(&[("answer_pt", "9"), ("answer_map", "G722/8000")])
+        .record()
         .run()
-        .expect("run sipp caller");
-    let pbx = pbx.finish().expect("sipp callee");
-    assert!(
-        carrier.success() && pbx.success(),
-        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
-        carrier.report(),
-        pbx.report(),
-        sbc.log_tail()
-    );
-    let wait = Duration::from_secs(10);
-    let echoed = RtpResult::wait(&pbx_out, wait).expect("the PBX's echo record");
-    let back = RtpResult::wait(&carrier_out, wait).expect("the carrier's record");
+        .expect("run the call");
+    call.assert_success(&sbc);
+    let (echoed, back) = (call.echoed(), call.back());
     let sent = rtp(
         &carrier_wire.finish().expect("the carrier's capture"),
         CARRIER_IP,
