@@ -183,6 +183,54 @@ fn read_wav_raw(path: &Path) -> Result<(u16, u32, Vec<i16>)> {
     Err(bad("no data chunk"))
 }
 
+/// The DTMF digits Debian's multimon-ng (a decoder independent of the SBC's) hears in
+/// `alaw` (8 kHz A-law), in order; `dir` keeps the files it read. sox resamples to the
+/// 22,050 Hz multimon-ng takes.
+pub fn multimon_dtmf(dir: &Path, alaw: &[u8]) -> Result<String> {
+    let sox = crate::cmd::require_tool("sox", "apt-get install sox (scripts/setup)")?;
+    let multimon =
+        crate::cmd::require_tool("multimon-ng", "apt-get install multimon-ng (scripts/setup)")?;
+    std::fs::create_dir_all(dir).map_err(|e| LabError::io(format!("create {dir:?}"), e))?;
+    let (a, raw) = (dir.join("audio.alaw"), dir.join("audio.raw"));
+    std::fs::write(&a, alaw).map_err(|e| LabError::io(format!("write {a:?}"), e))?;
+    let status = std::process::Command::new(&sox)
+        .args([
+            "-t", "raw", "-e", "a-law", "-b", "8", "-r", "8000", "-c", "1",
+        ])
+        .arg(&a)
+        .args([
+            "-t",
+            "raw",
+            "-e",
+            "signed-integer",
+            "-b",
+            "16",
+            "-r",
+            "22050",
+        ])
+        .args(["-c", "1"])
+        .arg(&raw)
+        .status()
+        .map_err(|e| LabError::io("run sox", e))?;
+    if !status.success() {
+        return Err(LabError::Command {
+            command: format!("sox {a:?} {raw:?}"),
+            status: status.to_string(),
+            stderr: String::new(),
+        });
+    }
+    let out = std::process::Command::new(&multimon)
+        .args(["-q", "-t", "raw", "-a", "DTMF"])
+        .arg(&raw)
+        .output()
+        .map_err(|e| LabError::io("run multimon-ng", e))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("DTMF: "))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

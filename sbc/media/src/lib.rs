@@ -99,6 +99,8 @@ pub mod transcode_dtmf;
 #[cfg(feature = "transcoding")]
 mod transcode_handoff;
 #[cfg(feature = "transcoding")]
+pub mod transcode_inband;
+#[cfg(feature = "transcoding")]
 pub mod transcode_job;
 mod transcode_op;
 pub mod transform;

@@ -13,7 +13,9 @@
 //! | RFC 4733 telephone-events (when both legs carry them) | the same events, renumbered, with the timestamp the transcoder gives their start on the output clock and their duration scaled to it (rtpengine#778) |
 //! | RFC 3389 comfort noise of the negotiated `CN` payload type, or a G.729 packet ending in a SID frame | the pause that follows filled: one frame of comfort noise in this side's codec every ptime (at the CN's level; G.729's own noise after a SID), numbered and timed like audio, until audio resumes (marked) |
 //! | RFC 4733 telephone-events, towards a SIP INFO leg | taken out and reported as digits ([`TranscodeDtmf`]) |
-//! | (a SIP INFO from the other leg, [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit)) | telephone-events on this side's own stream, the audio held back while they play ([`TranscodeDtmf`]) |
+//! | RFC 4733 telephone-events, towards an in-band leg | taken out; the digit's tone encoded in place of the audio while the event lasts ([`TranscodeDtmf`]) |
+//! | (a SIP INFO from the other leg, [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit)) | telephone-events on this side's own stream, the audio held back while they play, or the digit's tone in place of the audio towards an in-band leg ([`TranscodeDtmf`]) |
+//! | audio of an in-band leg, towards an RFC 4733 or SIP INFO leg | transcoded, and heard by the DTMF detector on its decoded PCM inside the job (`transcode_inband.rs`): each digit becomes events on this side's own stream (audio held back while they play) or is reported for an INFO ([`TranscodeDtmf`]) |
 //! | any other payload type | dropped (counted as a failed step) |
 //! | RTCP | consumed: its reports describe a stream this side never sees |
 //!
@@ -42,13 +44,14 @@ use sbc_codec::CodecError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sbc_codec::transcode::{Codec, OutPacket, TranscoderConfig};
-use sbc_core::{Digit, DtmfLeg, Side, StreamKey};
+use sbc_core::{Digit, DtmfLeg, DtmfWay, Side, StreamKey};
 
+use crate::dtmf::detect::ToneDetector;
 use crate::dtmf::own_ssrc;
 use crate::dtmf::play::Numberer;
 use crate::packet::{Packet, RtpHeader};
 use crate::rtcp_gen::{NtpAnchor, Reception, RtcpReporter};
-use crate::transcode_dtmf::{TranscodeDtmf, Unsupported};
+use crate::transcode_dtmf::TranscodeDtmf;
 use crate::transcode_job::{Inputs, TranscodeJob, Work};
 use crate::transmit::MAX_EMITTED;
 use crate::{Action, Emit, StepError, Transform, TransformCtx};
@@ -112,9 +115,19 @@ pub struct TranscodeTransform {
     repack: bool,
     /// Its codecs' counters, as of the job's last visit home.
     stats: sbc_codec::transcode::TranscoderStats,
-    /// Digits converted between RFC 4733 and SIP INFO on this side, if any.
+    /// Digits converted on this side, if any.
     dtmf: Option<TranscodeDtmf>,
+    /// The rate the job decodes the other side's audio at (what a detector hears).
+    decode_rate: u32,
+    /// Whether the job listens to the decoded input for tones (set on the job whenever
+    /// it is home).
+    listen: bool,
 }
+
+/// A DTMF conversion the transcoding step cannot make: the other leg's tones decode at a
+/// rate the detector does not hear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsupported;
 
 /// Sequence numbers of the SBC's own towards the side, shared by audio and events, and
 /// the RTCP that reports on them.
@@ -157,6 +170,39 @@ impl Numberer for OwnNumbering {
     }
 }
 
+/// The side's stream as digits played on it see it: its numbering, and its job's inputs
+/// for frames of tone.
+struct ToneStream<'a> {
+    numbering: &'a mut OwnNumbering,
+    inputs: &'a mut Inputs,
+}
+
+impl Numberer for ToneStream<'_> {
+    fn ssrc(&self) -> u32 {
+        self.numbering.ssrc()
+    }
+
+    fn add(&mut self) -> u16 {
+        self.numbering.add()
+    }
+
+    fn timestamp_at(&mut self, now: Instant) -> u32 {
+        self.numbering.timestamp_at(now)
+    }
+
+    fn sent(&mut self, now: Instant, ts: u32, payload: usize) {
+        self.numbering.sent(now, ts, payload);
+    }
+
+    fn tone(&mut self, _now: Instant, digit: Digit, first: bool) -> Result<(), StepError> {
+        if self.inputs.tone(digit, first) {
+            Ok(())
+        } else {
+            Err(StepError::TranscodeQueueFull)
+        }
+    }
+}
+
 /// Owners of transforms made so far (process-wide, so that no two are the same).
 static OWNERS: AtomicU64 = AtomicU64::new(1);
 
@@ -183,6 +229,7 @@ impl TranscodeTransform {
             first_ts,
         })?;
         let stats = transcoder.stats();
+        let decode_rate = transcoder.decode_rate();
         let owner = OWNERS.fetch_add(1, Ordering::Relaxed);
         let repack = transcoder.is_repack();
         let pts = (spec.output_pt, spec.comfort_noise_pt);
@@ -208,21 +255,30 @@ impl TranscodeTransform {
             repack,
             stats,
             dtmf: None,
+            decode_rate,
+            listen: false,
         })
     }
 
     /// How the other side's leg (`from`) and this side's (`to`) carry digits: sets up
     /// their conversion, or drops it where none is needed (digits in progress carry on).
     pub(crate) fn set_dtmf(&mut self, from: DtmfLeg, to: DtmfLeg) -> Result<(), Unsupported> {
+        if from.way == DtmfWay::Inband && ToneDetector::at_rate(self.decode_rate).is_none() {
+            return Err(Unsupported);
+        }
         let converts = match &mut self.dtmf {
-            Some(d) => d.update(from, to)?,
+            Some(d) => d.update(from, to),
             None => {
-                self.dtmf = TranscodeDtmf::new(from, to, self.numbering.clock)?;
+                self.dtmf = TranscodeDtmf::new(from, to, self.numbering.clock);
                 self.dtmf.is_some()
             }
         };
         if !converts {
             self.dtmf = None;
+        }
+        self.listen = self.dtmf.as_ref().is_some_and(TranscodeDtmf::hears_tones);
+        if let Some(job) = &mut self.job {
+            job.listen(self.listen);
         }
         Ok(())
     }
@@ -289,8 +345,15 @@ impl TranscodeTransform {
     ) -> Result<(), StepError> {
         let mut failed = None;
         let ssrc = self.numbering.ssrc;
+        if let Some(d) = &mut self.dtmf {
+            job.drain_heard(|tone| {
+                if let Err(e) = d.heard(now, tone, emit) {
+                    failed.get_or_insert(e);
+                }
+            });
+        }
         // RFC 4733 §2.5: no audio while a digit plays as events on the same stream.
-        let hold = self.dtmf.as_ref().is_some_and(TranscodeDtmf::playing);
+        let hold = self.dtmf.as_ref().is_some_and(TranscodeDtmf::holds_audio);
         let (numbering, out) = (&mut self.numbering, &mut self.out);
         job.drain_outputs(|pt, ts, marker, payload| {
             if hold {
@@ -314,6 +377,7 @@ impl TranscodeTransform {
             });
         }
         self.stats = job.transcoder.stats();
+        job.listen(self.listen);
         std::mem::swap(&mut job.inputs, &mut self.pending);
         self.job = Some(job);
         let kicked = self.kick(now, emit);
@@ -396,6 +460,17 @@ impl Transform for TranscodeTransform {
             && let Some(done) = d.input(cx.now, cx.buf.data(), &h, &mut cx.emit)
         {
             done?;
+            return Ok(Action::Consume);
+        }
+        let audio = h.payload_type == self.spec.input_pt
+            || Some(h.payload_type) == self.spec.comfort_noise_pt;
+        if audio
+            && self
+                .dtmf
+                .as_ref()
+                .is_some_and(TranscodeDtmf::replaces_audio)
+        {
+            // A digit's tone takes its place.
             return Ok(Action::Consume);
         }
         let queued = if h.payload_type == self.spec.input_pt {
@@ -481,10 +556,22 @@ impl Transform for TranscodeTransform {
                 failed.get_or_insert(e);
             }
         }
-        if let Some(d) = &mut self.dtmf
-            && let Err(e) = d.on_timeout(now, &mut self.numbering, emit)
-        {
-            failed.get_or_insert(e);
+        if let Some(d) = &mut self.dtmf {
+            let inputs = match &mut self.job {
+                Some(job) => &mut job.inputs,
+                None => &mut self.pending,
+            };
+            let mut stream = ToneStream {
+                numbering: &mut self.numbering,
+                inputs,
+            };
+            if let Err(e) = d.on_timeout(now, &mut stream, emit) {
+                failed.get_or_insert(e);
+            }
+            // Frames of tone are the job's to encode.
+            if let Err(e) = self.kick(now, emit) {
+                failed.get_or_insert(e);
+            }
         }
         if let Some(report) = self.numbering.rtcp.poll_report(now)
             && let Err(e) = emit.packet(report, true)
@@ -564,6 +651,6 @@ impl crate::Shard {
 pub(crate) fn unsupported(stream: StreamKey) -> crate::OpError {
     crate::OpError::Unsupported {
         stream,
-        what: "in-band DTMF conversion on a transcoded stream",
+        what: "in-band DTMF heard at a rate the detector does not take",
     }
 }

@@ -1,34 +1,41 @@
 //! DTMF interworking on a transcoded side ([`TranscodeDtmf`], owned by the side's
 //! [`TranscodeTransform`](crate::transcode::TranscodeTransform)): towards a transcoded
 //! side the SBC is the sender, so the digits it converts must join the transcoder's own
-//! stream rather than a relayed one.
+//! stream rather than a relayed one, and tones live in the PCM the transcoder decodes
+//! and encodes.
 //!
 //! | the other side carries | this side wants | what the step does |
 //! |---|---|---|
-//! | RFC 4733 events | SIP INFO | events taken out of the input (never transcoded), each digit reported at its first end packet ([`Delivery::Info`]: the control plane sends the INFO); the audio keeps being transcoded |
-//! | RFC 4733 events | nothing | events taken out, digits reported [`Delivery::Dropped`] |
+//! | RFC 4733 events | SIP INFO | events taken out of the input (never transcoded), each digit reported at its first end packet ([`Delivery::Info`](sbc_core::dtmf::Delivery::Info): the control plane sends the INFO); the audio keeps being transcoded |
+//! | RFC 4733 events | in-band | events taken out; from an event's first packet to its end the digit's Q.23 tone is encoded in place of the input's audio ([`Output::Pcm`]: 20 ms of tone PCM per frame, at the rate the transcoder encodes from, into whatever codec this side speaks), at least [`MIN_MS`](crate::dtmf::play::MIN_MS) |
+//! | RFC 4733 events | nothing | events taken out, digits reported [`Delivery::Dropped`](sbc_core::dtmf::Delivery::Dropped) |
 //! | SIP INFO | RFC 4733 events | digits of [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit) played as events on the transcoder's stream: its SSRC, sequence numbers gapless with its audio, the event's timestamp the stream's timestamp at the digit's start, durations in the output clock (8000 for PCMA/PCMU/G.722, 48000 for Opus), the end packet sent three times (RFC 4733 §2.5.1.4); the transcoded audio is held back while a digit plays (§2.5) |
+//! | SIP INFO | in-band | the INFO's digit encoded as its tone for its `Duration` (at least 40 ms), in place of the input's audio |
+//! | in-band | RFC 4733 events | the detector ([`ToneDetector`](crate::dtmf::detect::ToneDetector), Q.24 limits) hears the decoded input at the decoding rate inside the transcoder (`transcode_inband.rs`); a digit's events start at the output timestamp of the tone's first sample and end with the tone; the audio is held back while they play, so the tone (after detection) does not reach this side as audio too (as on a relayed stream: RFC 4733 §2.5) |
+//! | in-band | SIP INFO | likewise heard; one INFO per digit when its tone ends, with the tone's measured duration; the audio, tone included, keeps being transcoded (as on a relayed stream) |
 //!
 //! Events on both legs need no conversion: the transcoder carries them across itself
-//! (renumbered, on the output clock). In-band tones on a transcoded leg are not
-//! converted: the offer/answer side does not transcode such calls, and the engine
-//! refuses the combination ([`Unsupported`]).
+//! (renumbered, on the output clock); tones on both legs cross as audio.
+//!
+//! Whether a heard tone is taken out of the audio follows the relayed path
+//! (`dtmf/transform.rs`), for the same reasons: towards an RFC 4733 leg the audio is held
+//! back from detection to the tone's end, because RFC 4733 §2.5 wants no audio beside an
+//! event and a receiver given both the events and the tone may count the digit twice
+//! (what leaks is the 26–40 ms before detection: cutting that too would mean delaying every
+//! packet by a detector's latency); towards a SIP INFO leg the audio goes on untouched,
+//! the digit travelling in signalling and nothing on the stream standing for it.
 
 use std::time::Instant;
 
-use sbc_core::dtmf::{Delivery, Heard};
+use sbc_core::dtmf::Heard;
 use sbc_core::{Digit, DtmfLeg, DtmfWay};
 
-use crate::dtmf::payload::EventPayload;
 use crate::dtmf::play::{Numberer, Output, Player};
 use crate::dtmf::receive::EventReceiver;
+use crate::dtmf::transform::{digit_ended, fold_event};
 use crate::packet::RtpHeader;
-use crate::transmit::DigitReport;
+use crate::transcode_inband::HeardTone;
 use crate::{Emit, StepError};
-
-/// A DTMF conversion the transcoding step does not make (in-band tones on either leg).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unsupported;
 
 /// Digits converted on one transcoded side (see the module docs).
 #[derive(Debug)]
@@ -43,10 +50,22 @@ pub struct TranscodeDtmf {
     player: Player,
 }
 
+/// Whether digits from a leg carrying them `from` to a transcoded side wanting them `to`
+/// need converting (events on both legs are carried by the transcoder, tones on both
+/// cross as audio).
+fn converts(from: DtmfWay, to: DtmfWay) -> bool {
+    match from {
+        DtmfWay::Events => to != DtmfWay::Events,
+        DtmfWay::Info => matches!(to, DtmfWay::Events | DtmfWay::Inband),
+        DtmfWay::Inband => matches!(to, DtmfWay::Events | DtmfWay::Info),
+        DtmfWay::None => false,
+    }
+}
+
 impl TranscodeDtmf {
     /// The conversion from `from`'s leg to `to`'s on a side whose transcoded stream runs
-    /// at `clock` Hz; `Ok(None)`: digits need no conversion here.
-    pub fn new(from: DtmfLeg, to: DtmfLeg, clock: u32) -> Result<Option<Self>, Unsupported> {
+    /// at `clock` Hz; `None`: digits need no conversion here.
+    pub fn new(from: DtmfLeg, to: DtmfLeg, clock: u32) -> Option<Self> {
         let mut t = TranscodeDtmf {
             from: to.clone(),
             to: to.clone(),
@@ -54,24 +73,21 @@ impl TranscodeDtmf {
             events: EventReceiver::default(),
             player: Player::default(),
         };
-        Ok(t.update(from, to)?.then_some(t))
+        t.update(from, to).then_some(t)
     }
 
-    /// New legs after an offer/answer (digits in progress carry on); `Ok(false)`: digits
+    /// New legs after an offer/answer (digits in progress carry on); `false`: digits
     /// need no conversion any more.
-    pub fn update(&mut self, from: DtmfLeg, to: DtmfLeg) -> Result<bool, Unsupported> {
-        let converts = match (from.way, to.way) {
-            (DtmfWay::Events, DtmfWay::Info | DtmfWay::None) => true,
-            (DtmfWay::Info, DtmfWay::Events) => true,
-            (DtmfWay::Inband, DtmfWay::Events | DtmfWay::Info) => return Err(Unsupported),
-            (DtmfWay::Info, DtmfWay::Inband) | (DtmfWay::Events, DtmfWay::Inband) => {
-                return Err(Unsupported);
-            }
-            _ => false,
-        };
+    pub fn update(&mut self, from: DtmfLeg, to: DtmfLeg) -> bool {
+        let converts = converts(from.way, to.way);
         self.from = from;
         self.to = to;
-        Ok(converts)
+        converts
+    }
+
+    /// Whether the other side's decoded audio must be listened to for tones.
+    pub fn hears_tones(&self) -> bool {
+        self.from.way == DtmfWay::Inband
     }
 
     /// Whether this side takes digits the SBC plays.
@@ -84,25 +100,34 @@ impl TranscodeDtmf {
         self.player.push(now, digit, Some(ms))
     }
 
-    /// Whether a digit plays now (the transcoded audio waits meanwhile).
-    pub fn playing(&self) -> bool {
-        self.player.playing()
+    /// Whether events play now: the transcoded audio waits meanwhile (RFC 4733 §2.5).
+    pub fn holds_audio(&self) -> bool {
+        matches!(self.player.playing_output(), Some(Output::Events { .. }))
+    }
+
+    /// Whether a tone plays now: it takes the place of the input's audio, which is not
+    /// transcoded meanwhile.
+    pub fn replaces_audio(&self) -> bool {
+        self.player.playing_output() == Some(Output::Pcm)
     }
 
     /// How digits are played towards this side: its telephone-event at the stream's
-    /// clock (else the first it takes).
+    /// clock (else the first it takes), or tones in its audio.
     fn output(&self) -> Option<Output> {
-        if self.to.way != DtmfWay::Events || self.from.way != DtmfWay::Info {
-            return None;
+        match (self.from.way, self.to.way) {
+            (DtmfWay::Info | DtmfWay::Inband, DtmfWay::Events) => {
+                let e = self
+                    .to
+                    .receive_at(self.clock)
+                    .or_else(|| self.to.receive.first().copied())?;
+                Some(Output::Events {
+                    pt: e.pt,
+                    rate: e.clock_rate,
+                })
+            }
+            (DtmfWay::Info | DtmfWay::Events, DtmfWay::Inband) => Some(Output::Pcm),
+            _ => None,
         }
-        let e = self
-            .to
-            .receive_at(self.clock)
-            .or_else(|| self.to.receive.first().copied())?;
-        Some(Output::Events {
-            pt: e.pt,
-            rate: e.clock_rate,
-        })
     }
 
     /// The sender's packet `h` (its bytes `data`) if it is a telephone-event this step
@@ -119,46 +144,42 @@ impl TranscodeDtmf {
             return None;
         }
         let rate = self.from.event(h.payload_type)?.clock_rate;
-        Some(self.event(now, data, h, rate, emit))
-    }
-
-    fn event(
-        &mut self,
-        now: Instant,
-        data: &[u8],
-        h: &RtpHeader,
-        rate: u32,
-        emit: &mut Emit<'_>,
-    ) -> Result<(), StepError> {
         let payload = data
             .get(h.payload_offset..h.payload_offset + h.payload_len)
             .unwrap_or_default();
-        let event = EventPayload::parse(payload).map_err(|_| StepError::Malformed {
-            what: "telephone-event payload shorter than 4 bytes",
-        })?;
-        let digit = Digit::from_code(event.event).ok_or(StepError::Malformed {
-            what: "telephone-event code out of range",
-        })?;
-        let out = self
-            .events
-            .packet(now, h.ssrc, h.timestamp, h.marker, event, digit, rate);
-        for e in out.ended.into_iter().flatten() {
-            self.report(e.digit, e.duration_ms, emit)?;
-        }
-        Ok(())
+        let live = self.output().filter(|_| self.to.way == DtmfWay::Inband);
+        Some(fold_event(
+            (&mut self.events, &mut self.player),
+            self.to.way,
+            live,
+            now,
+            (h, payload, rate),
+            emit,
+        ))
     }
 
-    fn report(&self, digit: Digit, ms: u32, emit: &mut Emit<'_>) -> Result<(), StepError> {
-        let delivery = match self.to.way {
-            DtmfWay::Info => Delivery::Info,
-            _ => Delivery::Dropped,
-        };
-        emit.digit(DigitReport {
-            digit,
-            duration_ms: ms,
-            heard: Heard::Events,
-            delivery,
-        })
+    /// What the detector heard in the other side's decoded audio.
+    pub fn heard(
+        &mut self,
+        now: Instant,
+        tone: HeardTone,
+        emit: &mut Emit<'_>,
+    ) -> Result<(), StepError> {
+        match tone {
+            HeardTone::Started { digit, timestamp } => {
+                if let Some(output) = self.output().filter(|_| self.to.way == DtmfWay::Events) {
+                    self.player.start_live(now, digit, timestamp, output);
+                }
+                Ok(())
+            }
+            HeardTone::Ended { digit, ms } => digit_ended(
+                &mut self.player,
+                self.to.way,
+                now,
+                (digit, ms, Heard::Tone),
+                emit,
+            ),
+        }
     }
 
     /// When [`on_timeout`](Self::on_timeout) must run next.
@@ -170,7 +191,7 @@ impl TranscodeDtmf {
     }
 
     /// An event whose end never came is reported; digits due are played into `emit` on
-    /// `stream` (the transcoder's numbering).
+    /// `stream` (the transcoder's numbering, and its audio for tones).
     pub fn on_timeout(
         &mut self,
         now: Instant,
@@ -178,7 +199,13 @@ impl TranscodeDtmf {
         emit: &mut Emit<'_>,
     ) -> Result<(), StepError> {
         if let Some(e) = self.events.on_timeout(now) {
-            self.report(e.digit, e.duration_ms, emit)?;
+            digit_ended(
+                &mut self.player,
+                self.to.way,
+                now,
+                (e.digit, e.duration_ms, Heard::Events),
+                emit,
+            )?;
         }
         let output = self.output();
         self.player.tick(now, stream, output, emit)

@@ -22,8 +22,9 @@ use sbc_codec::CodecError;
 use sbc_codec::transcode::{
     OutPacket, Payload, Repacketiser, Transcoder, TranscoderConfig, TranscoderStats, repacketises,
 };
-use sbc_core::{Side, StreamKey};
+use sbc_core::{Digit, Side, StreamKey};
 
+use crate::transcode_inband::{DigitListener, HeardTone, ToneMaker};
 use crate::transmit::MAX_EMITTED;
 
 /// Packets a direction may have waiting for its transcoder (in the job, or in the
@@ -33,6 +34,8 @@ pub const JOB_INPUTS: usize = 8;
 /// Output packets one job may give (a flush of the re-ordering window re-cut to 10 ms
 /// gives the most).
 const JOB_OUTPUTS: usize = 4 * JOB_INPUTS;
+/// Digits' starts and ends one job may hear in the decoded input.
+const JOB_HEARD: usize = 2 * JOB_INPUTS;
 
 /// What the transcoder is asked to do, in order.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +61,8 @@ enum Input {
     Flush,
     /// One output ptime passed in a pause the sender described: a frame of comfort noise.
     ComfortTick,
+    /// 20 ms of `digit`'s tone in place of the input's audio (`first`: the tone starts).
+    Tone { digit: Digit, first: bool },
 }
 
 /// Inputs waiting, with their payloads (preallocated).
@@ -142,6 +147,14 @@ impl Inputs {
         }
     }
 
+    /// Queues 20 ms of `digit`'s tone; `false` when full.
+    pub(crate) fn tone(&mut self, digit: Digit, first: bool) -> bool {
+        self.room() && {
+            self.list.push(Input::Tone { digit, first });
+            true
+        }
+    }
+
     /// Queues a flush (dropped when full: the packets queued move the window on anyway).
     pub(crate) fn flush(&mut self) {
         if self.room() && !matches!(self.list.last(), Some(Input::Flush)) {
@@ -195,6 +208,15 @@ impl Work {
         match self {
             Work::Transcode(t) => t.stats(),
             Work::Repack(r) => r.stats(),
+        }
+    }
+
+    /// The rate it decodes the input at (what a tone detector would hear): 0 for a
+    /// re-cut stream, which decodes nothing.
+    pub fn decode_rate(&self) -> u32 {
+        match self {
+            Work::Transcode(t) => t.decode_rate(),
+            Work::Repack(_) => 0,
         }
     }
 
@@ -257,6 +279,10 @@ pub struct TranscodeJob {
     /// Inputs that gave nothing they should have (an event before any audio, outputs
     /// beyond the job's room): counted as failed steps when the job comes home.
     pub(crate) failed: u32,
+    /// Digits heard in the decoded input (with a [`DigitListener`]), for the step at home.
+    heard: Vec<HeardTone>,
+    /// Tones played into the output.
+    tone: ToneMaker,
 }
 
 impl TranscodeJob {
@@ -280,6 +306,34 @@ impl TranscodeJob {
             out_mem: vec![0u8; JOB_OUTPUTS * MAX_EMITTED].into_boxed_slice(),
             out_used: 0,
             failed: 0,
+            heard: Vec::with_capacity(JOB_HEARD),
+            tone: ToneMaker::default(),
+        }
+    }
+
+    /// Listens to the decoded input for tones (`on`), or stops; `false` when the
+    /// detector cannot hear audio at the rate this direction decodes (a re-cut stream
+    /// decodes nothing: it never listens).
+    pub(crate) fn listen(&mut self, on: bool) -> bool {
+        let Work::Transcode(t) = &mut self.transcoder else {
+            return !on;
+        };
+        let listening = t
+            .listener_mut()
+            .is_some_and(|l| l.as_any_mut().is::<DigitListener>());
+        if on == listening {
+            return true;
+        }
+        if !on {
+            t.set_listener(None);
+            return true;
+        }
+        match DigitListener::new(t.decode_rate()) {
+            Some(l) => {
+                t.set_listener(Some(Box::new(l)));
+                true
+            }
+            None => false,
         }
     }
 
@@ -300,9 +354,12 @@ impl TranscodeJob {
             failed,
             output_pt,
             comfort_pt,
+            heard,
+            tone,
             ..
         } = self;
-        let mut untimed = 0;
+        // Inputs that gave nothing: events before any audio, tones on a re-cut stream.
+        let mut lost = 0;
         // Comfort noise payloads only come in when a CN payload type was negotiated.
         let (audio_pt, comfort_pt) = (*output_pt, comfort_pt.unwrap_or(*output_pt));
         let pt_of = move |kind: Payload| match kind {
@@ -357,13 +414,34 @@ impl TranscodeJob {
                         },
                         pt,
                     ),
-                    None => untimed += 1,
+                    None => lost += 1,
                 },
                 Input::Flush => transcoder.flush(&mut |p, k| keep(p, pt_of(k))),
                 Input::ComfortTick => transcoder.comfort_noise(&mut |p, k| keep(p, pt_of(k))),
+                Input::Tone { digit, first } => match transcoder {
+                    Work::Transcode(t) => {
+                        tone.frame(t, digit, first, &mut |p| keep(p, audio_pt));
+                    }
+                    // Never queued for a re-cut stream (in-band DTMF is refused there).
+                    Work::Repack(_) => lost += 1,
+                },
+            }
+            if let Work::Transcode(t) = transcoder {
+                DigitListener::drain(t, |h| {
+                    if heard.len() < JOB_HEARD {
+                        heard.push(h);
+                    }
+                });
             }
         }
-        *failed += untimed;
+        *failed += lost;
+    }
+
+    /// Hands each digit heard to `f` and forgets them.
+    pub(crate) fn drain_heard(&mut self, mut f: impl FnMut(HeardTone)) {
+        for h in self.heard.drain(..) {
+            f(h);
+        }
     }
 
     /// Hands each output (payload type, timestamp, marker, payload) to `f` and forgets

@@ -142,3 +142,76 @@ fn no_digit_in_the_speech_corpus() {
         "{got:?}"
     );
 }
+
+/// `samples` at 8 kHz brought to 16 kHz by the codec crate's anti-aliased upsampler (what
+/// a G.722 leg's decoded audio is like).
+fn at_16khz(samples: &[i16]) -> Vec<i16> {
+    let mut up = sbc_codec::resample::Upsampler::new();
+    let mut out = Vec::with_capacity(samples.len() * 2);
+    let mut buf = vec![0i16; 2 * 160];
+    for chunk in samples.chunks(160) {
+        let n = up.process(chunk, &mut buf).unwrap();
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
+/// The digits a 16 kHz detector hears in `samples` (at 16 kHz), with their durations.
+fn heard_16khz(samples: &[i16]) -> Vec<(char, u32)> {
+    let mut d = ToneDetector::at_rate(16_000).unwrap();
+    assert_eq!(d.rate(), 16_000);
+    let mut out = Vec::new();
+    let mut ms = Vec::new();
+    for chunk in samples
+        .chunks(320)
+        .chain(std::iter::once(&[0i16; 3200][..]))
+    {
+        d.feed(chunk, |x| out.push(x));
+    }
+    for x in out {
+        if let Detection::Ended { digit, samples } = x {
+            ms.push((digit.reveal(), d.ms(samples)));
+        }
+    }
+    ms
+}
+
+#[test]
+fn at_16_khz_the_same_limits_hold_and_the_corpus_gives_no_digit() {
+    assert!(ToneDetector::at_rate(11_025).is_none());
+    assert!(ToneDetector::at_rate(56_000).is_none());
+    // Every digit of 40 ms, whatever its alignment; a 20 ms one is not a digit.
+    for c in "0123456789*#ABCD".chars() {
+        let (l, h) = freqs(c);
+        for offset in [0, 13, 51, 101] {
+            let mut s = silence(30);
+            s.extend(std::iter::repeat_n(0, offset));
+            s.extend(tone(l, h, -7.0, -5.0, 40));
+            s.extend(silence(60));
+            let got = heard_16khz(&at_16khz(&s));
+            assert_eq!(got.len(), 1, "{c} at +{offset}: {got:?}");
+            assert_eq!(got[0].0, c);
+            assert!((25..=55).contains(&got[0].1), "{c}: {} ms", got[0].1);
+        }
+        let mut s = silence(30);
+        s.extend(tone(l, h, -7.0, -5.0, 20));
+        s.extend(silence(60));
+        assert_eq!(heard_16khz(&at_16khz(&s)), [], "{c} for 20 ms");
+    }
+    // Too much twist is refused at 16 kHz too.
+    let (l, h) = freqs('5');
+    let mut s = silence(20);
+    s.extend(tone(l, h, -5.0, -15.0, 100));
+    s.extend(silence(40));
+    assert_eq!(heard_16khz(&at_16khz(&s)), [], "10 dB twist");
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/speech-corpus.alaw");
+    let codes = std::fs::read(path).unwrap();
+    let samples: Vec<i16> = codes.iter().map(|&c| Law::Alaw.decode(c)).collect();
+    assert_eq!(
+        heard_16khz(&at_16khz(&samples)),
+        [],
+        "false digits in {} s of speech at 16 kHz",
+        codes.len() / 8000
+    );
+}

@@ -4,7 +4,7 @@
 //! in the output clock, the end packet three times), and telephone-events received on a
 //! transcoded input reported for an INFO while the audio keeps being transcoded; the
 //! conversion handed between the DTMF step and the transcoding step as transcoding comes
-//! and goes; in-band conversion on a transcoded stream refused.
+//! and goes, in-band conversion included (`transcoding_inband.rs` tests it in full).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -19,8 +19,8 @@ use sbc_codec::Law;
 use sbc_codec::transcode::Codec;
 use sbc_core::dtmf::Delivery;
 use sbc_core::{Digit, DtmfLeg, DtmfWay, LatchMode, MediaOp, Side};
+use sbc_media::Verdict;
 use sbc_media::transcode::TranscodeSpec;
-use sbc_media::{OpError, Verdict};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 const OPUS_CODEC: Codec = Codec::Opus {
@@ -311,29 +311,61 @@ fn the_conversion_moves_between_the_dtmf_step_and_the_transcoder() {
 }
 
 #[test]
-fn in_band_conversion_on_a_transcoded_stream_is_refused_and_transcoding_stays() {
+fn in_band_conversion_moves_to_the_transcoder_when_transcoding_comes() {
+    // A (PCMA) keys in-band, B wants SIP INFO: relayed first (DTMF's own step hears the
+    // tones), then a re-INVITE transcodes towards B (Opus): the transcoder hears them.
     let mut b = Bench::open(LatchMode::PrivateOnly, LatchMode::PrivateOnly);
     b.remote(Side::A, Some(A), None);
     b.remote(Side::B, Some(dtmf_util::B), None);
+    dtmf(&mut b, Side::A, leg(DtmfWay::Inband, &[], &[PCMA]));
+    dtmf(&mut b, Side::B, leg(DtmfWay::Info, &[], &[OPUS]));
     b.shard
         .set_transcode(KEY, Side::B, Some(pcma_to_opus()))
         .unwrap();
-    dtmf(&mut b, Side::A, leg(DtmfWay::Inband, &[], &[PCMA]));
-    let e = b
-        .shard
-        .apply(
-            b.now,
-            MediaOp::Dtmf {
-                stream: KEY,
-                side: Side::B,
-                leg: leg(DtmfWay::Info, &[], &[OPUS]),
-            },
-        )
-        .unwrap_err();
-    assert!(matches!(e, OpError::Unsupported { .. }), "{e}");
+    b.take_events();
+    let (low, high) = d('9').frequencies();
     let mut out = Vec::new();
-    audio_in(&mut b, 0, &mut out);
-    assert_eq!(parse_pts(&out), [OPUS_PT]);
+    for n in 0..20u16 {
+        let payload: Vec<u8> = (0..160)
+            .map(|i| {
+                let t = f64::from(u32::from(n) * 160 + i) / 8000.0;
+                let keyed = (5..11).contains(&n);
+                let v = if keyed {
+                    9_900.0 * (2.0 * PI * f64::from(low) * t).sin()
+                        + 12_500.0 * (2.0 * PI * f64::from(high) * t).sin()
+                } else {
+                    0.0
+                };
+                Law::Alaw.encode(v as i16)
+            })
+            .collect();
+        let p = dtmf_util::packet(
+            8,
+            n == 0,
+            1000 + n,
+            5000 + u32::from(n) * 160,
+            0xca11e4,
+            &payload,
+        );
+        run_until(&mut b, MS(20 * u64::from(n)), &mut out);
+        b.recv(Side::A, false, A, &p);
+        for t in transmits(&mut b) {
+            out.push((b.now - b.t0, t));
+        }
+    }
+    run_until(&mut b, MS(500), &mut out);
+    assert_eq!(parse_pts(&out), [OPUS_PT; 20], "every packet transcoded");
+    let heard = digits(&mut b);
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(
+        (heard[0].digit, heard[0].delivery),
+        (d('9'), Delivery::Info)
+    );
+    assert!(
+        (100..=140).contains(&heard[0].duration_ms),
+        "{}",
+        heard[0].duration_ms
+    );
 }
 
 fn parse_pts(out: &[(Duration, Rtp)]) -> Vec<u8> {

@@ -10,8 +10,7 @@
 //!   of the SBC's choosing (its static one, else a free dynamic one), and the
 //!   destination's auxiliary encodings (telephone-event). Nothing shared and nothing to
 //!   transcode to is a [`MediaError::NoCodec`] naming the policy that stopped it
-//!   (`transcode = "never"`, in-band DTMF conversion, the engine's cap, or the trunks'
-//!   `codecs`).
+//!   (`transcode = "never"`, the engine's cap, or the trunks' `codecs`).
 //! * **Answer** ([`answer`]): if the answerer's first codec is one the SBC added, the
 //!   section is transcoded: the offerer is answered with its own first codec the SBC can
 //!   transcode ([`SectionCodecs::offered`]), and each direction gets a
@@ -24,11 +23,12 @@
 //! Its decoder takes SID frames (comfort noise) whatever was negotiated.
 //!
 //! DTMF: between two RFC 4733 legs the engine carries events across a transcoded stream
-//! ([`Transcoding::events`]); between RFC 4733 and SIP INFO its transcoding step converts
-//! them (events taken out and reported for an INFO one way, an INFO's digit played as
-//! events on the transcoded stream the other). In-band tones are not converted on a
-//! transcoded stream, so a `dtmf = "inband"` leg is transcoded only towards another
-//! in-band leg (its tones then cross as audio).
+//! ([`Transcoding::events`]); otherwise its transcoding step converts them on the stream
+//! it makes: events taken out and reported for an INFO one way, an INFO's digit played as
+//! events on the transcoded stream the other, and in-band tones (a `dtmf = "inband"`
+//! leg, or an `rfc4733` G.711 leg whose answer lacks telephone-event) generated into and
+//! heard in the PCM it decodes and encodes. Two in-band legs need nothing: their tones
+//! cross as audio. No DTMF pairing refuses transcoding.
 
 use sbc_config::DtmfMode;
 use sbc_core::dtmf::EventPt;
@@ -170,11 +170,6 @@ pub fn offer(
     let why_not = if from.transcode_never || to.transcode_never {
         let leg = if from.transcode_never { from } else { to };
         Some(format!("transcode = \"never\" on trunk {}", leg.name))
-    } else if let Some(leg) = inband_converted(from, to) {
-        Some(format!(
-            "dtmf = \"{}\" on trunk {} (in-band digits are not converted on transcoded calls)",
-            leg.dtmf.mode, leg.name
-        ))
     } else if section.offered.is_empty() {
         None
     } else {
@@ -221,18 +216,6 @@ pub fn offer(
         .collect();
     remove_formats(m, &gone);
     Ok(section)
-}
-
-/// The leg whose in-band digits a transcoded call would have to convert, if any: the
-/// media engine converts RFC 4733 <-> SIP INFO on a transcoded stream, not tones (both
-/// legs in-band need nothing: the tones are transcoded as audio).
-fn inband_converted<'l>(from: &'l Leg, to: &'l Leg) -> Option<&'l Leg> {
-    if from.dtmf.mode == to.dtmf.mode {
-        return None;
-    }
-    [from, to]
-        .into_iter()
-        .find(|l| l.dtmf.mode == DtmfMode::Inband)
 }
 
 /// Adds the codecs the SBC can transcode to that `to` allows and the section does not

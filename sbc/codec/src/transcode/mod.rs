@@ -33,6 +33,12 @@
 //!    across a loss they still advance by its duration. A marker bit on the input is
 //!    carried to the next packet out.
 //!
+//! Two seams let the engine work on the audio itself (its DTMF interworking): a
+//! [`Listener`] set with [`Transcoder::set_listener`] hears every decoded sample at the
+//! decoding rate, and [`Transcoder::insert`] encodes samples of the engine's own (a
+//! tone) in place of the input's, the input clock moving on by as much (like comfort
+//! noise: audio that comes later finds no gap but what the insert did not cover).
+//!
 //! No allocation per packet: every buffer is sized when the stream is built.
 //!
 //! G.722 to G.722 and G.729 to G.729 (a relayed stream re-cut to another packet time) are
@@ -48,10 +54,12 @@ mod codec;
 mod reorder;
 mod repack;
 mod sdp;
+mod tap;
 
 pub use codec::Codec;
 pub use repack::{Payload, Repacketiser, repacketises};
 pub use sdp::OpusDefaults;
+pub use tap::Listener;
 
 use crate::CodecError;
 use crate::cn::ComfortNoise;
@@ -194,6 +202,8 @@ pub struct Transcoder {
     dtx: Dtx,
     /// The RFC 3389 level of the last CN payload.
     noise: ComfortNoise,
+    /// Hears the decoded input, if set.
+    listener: Option<Box<dyn Listener>>,
     stats: TranscoderStats,
 }
 
@@ -246,6 +256,7 @@ impl Transcoder {
             undecoded: false,
             dtx: Dtx::Off,
             noise: ComfortNoise::new(config.ssrc),
+            listener: None,
             stats: TranscoderStats::default(),
             config,
         })
@@ -265,6 +276,61 @@ impl Transcoder {
         let position = self.clock as i64 + self.fifo_len as i64 + offset * rate / in_clock;
         let ticks = position * i64::from(self.config.output.rtp_clock()) / rate;
         Some(self.config.first_ts.wrapping_add(ticks as u32))
+    }
+
+    /// The output timestamp of the decoded sample `back` samples (at the decoding rate)
+    /// before the end of what was decoded so far: where a [`Listener`] heard something
+    /// lands on the output clock. Exact to the sample across re-cutting, not counting the
+    /// codecs' and the resampler's delay, nor pauses skipped since.
+    pub fn decoded_timestamp(&self, back: u64) -> u32 {
+        let rate = u64::from(self.encode_rate);
+        let back = back * rate / u64::from(self.decode_rate);
+        let position = (self.clock + self.fifo_len as u64).saturating_sub(back);
+        let ticks = position * u64::from(self.config.output.rtp_clock()) / rate;
+        // Truncation: timestamps wrap modulo 2^32 (RFC 3550 §5.1).
+        self.config.first_ts.wrapping_add(ticks as u32)
+    }
+
+    /// The rate audio is decoded at (what a [`Listener`] hears).
+    pub fn decode_rate(&self) -> u32 {
+        self.decode_rate
+    }
+
+    /// The rate audio is encoded from (what [`Transcoder::insert`] takes).
+    pub fn encode_rate(&self) -> u32 {
+        self.encode_rate
+    }
+
+    /// Sets (or, `None`, removes) what hears the decoded input; returns the one before.
+    pub fn set_listener(
+        &mut self,
+        listener: Option<Box<dyn Listener>>,
+    ) -> Option<Box<dyn Listener>> {
+        std::mem::replace(&mut self.listener, listener)
+    }
+
+    /// The listener set, if any.
+    pub fn listener_mut(&mut self) -> Option<&mut (dyn Listener + 'static)> {
+        self.listener.as_deref_mut()
+    }
+
+    /// Encodes `pcm` (at [`Transcoder::encode_rate`]) as the next output audio, in place
+    /// of the input's for as long: what the re-ordering window holds is released first,
+    /// and the input clock moves on by `pcm`'s duration, so input audio for that time
+    /// (which the caller should not push) would find itself behind. Samples beyond the
+    /// room of one call (120 ms at 48 kHz) are left out.
+    pub fn insert(&mut self, pcm: &[i16], emit: &mut impl FnMut(OutPacket<'_>)) {
+        self.flush(emit);
+        let room = self.fifo.len() - self.fifo_len;
+        let n = pcm.len().min(room).min(MAX_DECODED);
+        self.fifo[self.fifo_len..self.fifo_len + n].copy_from_slice(&pcm[..n]);
+        self.fifo_len += n;
+        if let Some(expected) = self.expected_ts {
+            let in_clock = u64::from(self.config.input.rtp_clock());
+            let duration = n as u64 * in_clock / u64::from(self.encode_rate);
+            self.expected_ts = Some(expected.wrapping_add(duration as u32));
+        }
+        self.encode_frames(emit);
     }
 
     /// What this direction counted so far.
@@ -486,6 +552,9 @@ impl Transcoder {
     /// `samples` of decoded audio in `self.decoded`: resample, queue, encode.
     fn feed_decoded(&mut self, samples: usize, emit: &mut impl FnMut(OutPacket<'_>)) {
         let input = &self.decoded[..samples];
+        if let Some(listener) = &mut self.listener {
+            listener.decoded(input, self.decode_rate);
+        }
         let converted = match &mut self.resampler {
             Resampler::None => {
                 self.fifo[self.fifo_len..self.fifo_len + samples].copy_from_slice(input);

@@ -1,5 +1,8 @@
 //! Hearing DTMF in audio (ITU-T Q.24): the Goertzel algorithm over blocks of
-//! [`BLOCK`] samples at 8 kHz, one filter per Q.23 frequency.
+//! [`BLOCK`] samples at 8 kHz, one filter per Q.23 frequency. Audio at a multiple of
+//! 8 kHz up to 48 kHz (a transcoded leg's decoded audio: 16 kHz from G.722) is heard the
+//! same way ([`ToneDetector::at_rate`]): blocks of as many milliseconds (so the same
+//! filter width in Hz), coefficients for that rate, the same limits.
 //!
 //! A block holds a digit when, with `R` and `C` the strongest row and column powers and
 //! `E` the block's energy:
@@ -26,7 +29,10 @@ use sbc_core::Digit;
 /// Samples per Goertzel block (12.75 ms at 8 kHz: filters 78 Hz wide, narrower than the
 /// 73 Hz between the two closest rows only at their skirts).
 pub const BLOCK: usize = 102;
-const RATE: f32 = 8000.0;
+/// The rate [`BLOCK`] is counted at.
+const BASE_RATE: u32 = 8000;
+/// The highest rate heard, as a multiple of [`BASE_RATE`].
+const MAX_FACTOR: usize = 6;
 const ROWS: [f32; 4] = [697.0, 770.0, 852.0, 941.0];
 const COLS: [f32; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
 
@@ -49,12 +55,13 @@ pub const TONE_SHARE: f32 = 0.8;
 /// below full scale).
 pub const DBM0_PEAK: f32 = 22_400.0;
 
-/// A Goertzel filter's coefficient for frequency `f`.
-fn coefficient(f: f32) -> f32 {
-    2.0 * (2.0 * std::f32::consts::PI * f / RATE).cos()
+/// A Goertzel filter's coefficient for frequency `f` at `rate` Hz.
+fn coefficient(f: f32, rate: f32) -> f32 {
+    2.0 * (2.0 * std::f32::consts::PI * f / rate).cos()
 }
 
-/// A digit heard or ended, at sample positions counted since the detector started.
+/// A digit heard or ended, at sample positions (at the detector's rate) counted since the
+/// detector started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detection {
     /// `digit` has been present since sample `at`.
@@ -66,7 +73,10 @@ pub enum Detection {
 /// The detector of one audio stream.
 #[derive(Debug, Clone)]
 pub struct ToneDetector {
-    block: [f32; BLOCK],
+    block: [f32; BLOCK * MAX_FACTOR],
+    /// Samples per block at this rate.
+    len: usize,
+    rate: u32,
     filled: usize,
     /// Samples taken so far.
     samples: u64,
@@ -87,18 +97,34 @@ impl Default for ToneDetector {
 }
 
 impl ToneDetector {
+    /// A detector of 8 kHz audio.
     pub fn new() -> Self {
+        Self::build(1)
+    }
+
+    /// A detector of audio at `rate` Hz; `None` unless it is 8, 16, 24, 32, 40 or 48 kHz.
+    pub fn at_rate(rate: u32) -> Option<Self> {
+        let factor = usize::try_from(rate / BASE_RATE).ok()?;
+        let fits = rate % BASE_RATE == 0 && (1..=MAX_FACTOR).contains(&factor);
+        fits.then(|| Self::build(factor))
+    }
+
+    fn build(factor: usize) -> Self {
+        let rate = BASE_RATE * factor as u32;
         let mut coefs = [0.0; 8];
         let mut harmonics = [0.0; 8];
         for (i, f) in ROWS.iter().chain(COLS.iter()).enumerate() {
-            coefs[i] = coefficient(*f);
-            harmonics[i] = coefficient(2.0 * *f);
+            coefs[i] = coefficient(*f, rate as f32);
+            harmonics[i] = coefficient(2.0 * *f, rate as f32);
         }
+        let len = BLOCK * factor;
         // A sine of peak A gives a Goertzel power of (A * N / 2)^2 at its frequency.
         let a = DBM0_PEAK * 10f32.powf(MIN_LEVEL_DBM0 / 20.0);
-        let n = BLOCK as f32;
+        let n = len as f32;
         ToneDetector {
-            block: [0.0; BLOCK],
+            block: [0.0; BLOCK * MAX_FACTOR],
+            len,
+            rate,
             filled: 0,
             samples: 0,
             coefs,
@@ -107,6 +133,16 @@ impl ToneDetector {
             on: None,
             min_power: (a * n / 2.0) * (a * n / 2.0),
         }
+    }
+
+    /// The rate of the audio it hears, Hz.
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Milliseconds of `samples` at its rate.
+    pub fn ms(&self, samples: u64) -> u32 {
+        u32::try_from(samples * 1000 / u64::from(self.rate)).unwrap_or(u32::MAX)
     }
 
     /// Samples taken so far.
@@ -126,9 +162,9 @@ impl ToneDetector {
             self.block[self.filled] = f32::from(s);
             self.filled += 1;
             self.samples += 1;
-            if self.filled == BLOCK {
+            if self.filled == self.len {
                 self.filled = 0;
-                let start = self.samples - BLOCK as u64;
+                let start = self.samples - self.len as u64;
                 let digit = self.analyse();
                 self.step(digit, start, &mut found);
             }
@@ -137,13 +173,14 @@ impl ToneDetector {
 
     /// The digit one block holds, if any.
     fn analyse(&self) -> Option<Digit> {
-        let energy: f32 = self.block.iter().map(|x| x * x).sum();
+        let block = &self.block[..self.len];
+        let energy: f32 = block.iter().map(|x| x * x).sum();
         if energy <= 0.0 {
             return None;
         }
         let mut powers = [0.0f32; 8];
         for (p, &c) in powers.iter_mut().zip(self.coefs.iter()) {
-            *p = goertzel(&self.block, c);
+            *p = goertzel(block, c);
         }
         let (row, r) = peak(&powers[..4]);
         let (col, c) = peak(&powers[4..]);
@@ -164,14 +201,14 @@ impl ToneDetector {
         if !clear(&powers[..4], row, r) || !clear(&powers[4..], col, c) {
             return None;
         }
-        let n = BLOCK as f32;
+        let n = self.len as f32;
         // Goertzel power to the energy of a sine over the block: P * 2 / N.
         if (r + c) * 2.0 / n < TONE_SHARE * energy {
             return None;
         }
         // Second harmonics: a DTMF generator makes none worth speaking of. (Only the
         // column's: the rows' lie near the columns, 2 x 697 = 1394 beside 1336.)
-        let h_col = goertzel(&self.block, self.harmonics[4 + col]);
+        let h_col = goertzel(block, self.harmonics[4 + col]);
         if h_col * 10.0 > c {
             return None;
         }
@@ -190,7 +227,7 @@ impl ToneDetector {
                     self.on = Some((d, since, 0));
                 } else if misses + 1 >= MISSES_TO_END {
                     // It ended where the first block without it began.
-                    let end = start - u64::from(misses) * BLOCK as u64;
+                    let end = start - u64::from(misses) * self.len as u64;
                     self.on = None;
                     found(Detection::Ended {
                         digit: d,

@@ -1,5 +1,6 @@
 //! DTMF in the media engine: RFC 4733 events received and played, dual tones heard
-//! (Goertzel, Q.24) and made (Q.23) in G.711 audio, and digits reported for SIP INFO.
+//! (Goertzel, Q.24) and made (Q.23) in G.711 audio (and in a transcoder's PCM at 8 or
+//! 16 kHz), and digits reported for SIP INFO.
 //!
 //! The control plane says how each leg of a stream carries digits
 //! ([`MediaOp::Dtmf`](sbc_core::MediaOp::Dtmf) with a [`DtmfLeg`]); once both legs are
@@ -14,10 +15,12 @@
 //!   ([`Shard::needs_userspace`] names "dtmf"), packets are renumbered gaplessly, digits
 //!   are reported as [`MediaEvent::Digit`] (with the early dialog relayed, for an INFO
 //!   to a fork) and played from [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit);
-//! * on a transcoded side the transcoding step converts digits itself (RFC 4733 <-> SIP
-//!   INFO; `transcode_dtmf.rs`, feature `transcoding`): what it sends is a stream of the
-//!   SBC's own, which events must join. Installing or removing transcoding hands the
-//!   conversion over between the two steps, from the legs kept here.
+//! * on a transcoded side the transcoding step converts digits itself (RFC 4733, SIP
+//!   INFO and in-band tones, the tones on the PCM it decodes and encodes;
+//!   `transcode_dtmf.rs` and `transcode_inband.rs`, feature `transcoding`): what it sends
+//!   is a stream of the SBC's own, which events and tones must join. Installing or
+//!   removing transcoding hands the conversion over between the two steps, from the legs
+//!   kept here.
 //!
 //! Building blocks, each with its tests: [`payload`] (the RFC 4733 payload), [`receive`]
 //! (events folded into digits), [`detect`] (Goertzel detector), [`tone`] (Q.23
@@ -32,7 +35,7 @@ pub mod payload;
 pub mod play;
 pub mod receive;
 pub mod tone;
-mod transform;
+pub(crate) mod transform;
 
 use std::time::Instant;
 

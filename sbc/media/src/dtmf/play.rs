@@ -1,5 +1,7 @@
 //! Playing digits towards a side: RFC 4733 events (§2.5.1) or Q.23 tones in G.711, one
-//! 20 ms frame at a time on the engine's clock ([`MediaTimer::Transform`]).
+//! 20 ms frame at a time on the engine's clock ([`MediaTimer::Transform`]); towards a
+//! transcoded side tones go into its PCM instead ([`Output::Pcm`], [`Numberer::tone`]):
+//! the transcoder encodes them into whatever codec the side speaks.
 //!
 //! Events: every packet of a digit carries its start timestamp and a duration that grows
 //! by a frame per packet (in the stream's clock units: x6 at 48 kHz), the first has the
@@ -52,6 +54,15 @@ pub trait Numberer {
     fn sent(&mut self, now: Instant, ts: u32, payload: usize) {
         let _ = (now, ts, payload);
     }
+    /// [`FRAME`] of `digit`'s tone, to be encoded into the side's audio by the stream
+    /// itself ([`Output::Pcm`]); `first`: the digit's first frame. Default: this stream
+    /// encodes no audio of its own (refused).
+    fn tone(&mut self, now: Instant, digit: Digit, first: bool) -> Result<(), StepError> {
+        let _ = (now, digit, first);
+        Err(StepError::Malformed {
+            what: "a tone for a stream that encodes no audio of its own",
+        })
+    }
 }
 
 /// How digits are played towards the side.
@@ -61,6 +72,8 @@ pub enum Output {
     Events { pt: u8, rate: u32 },
     /// G.711 audio of payload type `pt`.
     Tone { pt: u8, law: Law },
+    /// Tones into the audio a transcoded side encodes itself ([`Numberer::tone`]).
+    Pcm,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -148,6 +161,14 @@ impl Player {
     /// Whether a digit plays now (the side's audio is suppressed meanwhile).
     pub fn playing(&self) -> bool {
         matches!(self.state, State::Playing(_))
+    }
+
+    /// How the digit playing now is played, if one is.
+    pub fn playing_output(&self) -> Option<Output> {
+        match self.state {
+            State::Playing(p) => Some(p.output),
+            _ => None,
+        }
     }
 
     /// Digits waiting or playing.
@@ -272,7 +293,9 @@ fn frame(
             let mut units = (p.frames + 1).saturating_mul(frame_units);
             let done = total.is_some_and(|t| units >= t);
             if let Some(t) = total.filter(|_| done) {
-                units = t;
+                // A live digit heard late may have run past its measured length: its end
+                // never shortens what was sent (durations only grow, RFC 4733 §2.5.1.3).
+                units = t.max(p.frames.saturating_mul(frame_units));
             }
             // A new segment when the duration field would overflow (RFC 4733 §2.5.1.3).
             while units - p.segment_base > u32::from(u16::MAX) {
@@ -321,6 +344,11 @@ fn frame(
             law.encode_into(&samples, &mut packet[12..]);
             emit.packet(&packet, false)?;
             numbering.sent(now, ts, TONE_SAMPLES);
+            let frames = p.total_ms.map(|ms| ms.div_ceil(20));
+            Ok(frames.is_some_and(|f| p.frames + 1 >= f))
+        }
+        Output::Pcm => {
+            numbering.tone(now, p.digit, p.frames == 0)?;
             let frames = p.total_ms.map(|ms| ms.div_ceil(20));
             Ok(frames.is_some_and(|f| p.frames + 1 >= f))
         }

@@ -1,5 +1,5 @@
 //! Making DTMF in audio (ITU-T Q.23): the digit's low-group and high-group sines, summed
-//! at 8 kHz, [`LOW_DBM0`] and [`HIGH_DBM0`] (the high tone 2 dB louder, as telephones
+//! at 8 kHz (or any rate, [`ToneGen::at_rate`]: a transcoded leg's PCM), [`LOW_DBM0`] and [`HIGH_DBM0`] (the high tone 2 dB louder, as telephones
 //! send it to make up for the line's loss). Phases run on across packets, so a digit
 //! split over 20 ms packets is one clean tone.
 
@@ -11,7 +11,6 @@ use super::detect::DBM0_PEAK;
 pub const LOW_DBM0: f64 = -7.0;
 /// Level of the high-group tone, dBm0.
 pub const HIGH_DBM0: f64 = -5.0;
-const RATE: f64 = 8000.0;
 
 /// A dual-tone generator for one digit.
 #[derive(Debug, Clone, Copy)]
@@ -22,12 +21,19 @@ pub struct ToneGen {
 }
 
 impl ToneGen {
+    /// The digit's tone at 8 kHz.
     pub fn new(digit: Digit) -> Self {
+        Self::at_rate(digit, 8000)
+    }
+
+    /// The digit's tone at `rate` Hz (at least 4 kHz: the tones stay below half of it).
+    pub fn at_rate(digit: Digit, rate: u32) -> Self {
+        let rate = f64::from(rate.max(4000));
         let (low, high) = digit.frequencies();
         let tau = 2.0 * std::f64::consts::PI;
         let peak = f64::from(DBM0_PEAK);
         ToneGen {
-            step: [tau * f64::from(low) / RATE, tau * f64::from(high) / RATE],
+            step: [tau * f64::from(low) / rate, tau * f64::from(high) / rate],
             phase: [0.0; 2],
             amplitude: [
                 peak * 10f64.powf(LOW_DBM0 / 20.0),

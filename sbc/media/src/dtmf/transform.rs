@@ -112,16 +112,6 @@ impl DtmfTransform {
         self.player.push(now, digit, Some(ms))
     }
 
-    /// What becomes of a digit heard from the sender.
-    fn delivery(&self) -> Delivery {
-        match self.to.way {
-            DtmfWay::Info => Delivery::Info,
-            DtmfWay::Events => Delivery::Events,
-            DtmfWay::Inband => Delivery::Tone,
-            DtmfWay::None => Delivery::Dropped,
-        }
-    }
-
     /// How a digit is played towards this side now.
     fn output(&self) -> Option<Output> {
         match self.to.way {
@@ -157,17 +147,7 @@ impl DtmfTransform {
         heard: Heard,
         emit: &mut Emit<'_>,
     ) -> Result<(), StepError> {
-        let delivery = self.delivery();
-        if matches!(delivery, Delivery::Tone | Delivery::Events) && !self.player.stop(ms) {
-            // Its start went unheard (the step came mid-digit): play it whole.
-            self.player.push(now, digit, Some(ms))?;
-        }
-        emit.digit(DigitReport {
-            digit,
-            duration_ms: ms,
-            heard,
-            delivery,
-        })
+        digit_ended(&mut self.player, self.to.way, now, (digit, ms, heard), emit)
     }
 
     fn event_packet(
@@ -183,33 +163,16 @@ impl DtmfTransform {
             .data()
             .get(h.payload_offset..h.payload_offset + h.payload_len)
             .unwrap_or_default();
-        let event = EventPayload::parse(payload).map_err(|_| StepError::Malformed {
-            what: "telephone-event payload shorter than 4 bytes",
-        })?;
-        let digit = Digit::from_code(event.event).ok_or(StepError::Malformed {
-            what: "telephone-event code out of range",
-        })?;
-        let out = self
-            .events
-            .packet(cx.now, h.ssrc, h.timestamp, h.marker, event, digit, rate);
-        // The new event's own end (a packet that is a whole event) comes after its start.
-        let mut ends = out.ended;
-        let own_end = if out.started.is_some() && event.end {
-            ends.iter_mut().rev().find_map(Option::take)
-        } else {
-            None
-        };
-        for e in ends.into_iter().flatten() {
-            self.ended(cx.now, e.digit, e.duration_ms, Heard::Events, &mut cx.emit)?;
-        }
-        if let Some(s) = out.started.filter(|_| self.to.way == DtmfWay::Inband) {
-            if let Some(output) = self.output() {
-                self.player.start_live(cx.now, s.digit, s.timestamp, output);
-            }
-        }
-        if let Some(e) = own_end {
-            self.ended(cx.now, e.digit, e.duration_ms, Heard::Events, &mut cx.emit)?;
-        }
+        let live = self.output().filter(|_| self.to.way == DtmfWay::Inband);
+        let way = self.to.way;
+        fold_event(
+            (&mut self.events, &mut self.player),
+            way,
+            live,
+            cx.now,
+            (h, payload, rate),
+            &mut cx.emit,
+        )?;
         Ok(Action::Consume)
     }
 
@@ -253,13 +216,100 @@ impl DtmfTransform {
                     }
                 }
                 Detection::Ended { digit, samples } => {
-                    let ms = u32::try_from(samples / 8).unwrap_or(u32::MAX);
+                    let ms = detector_ms(samples);
                     self.ended(cx.now, digit, ms, Heard::Tone, &mut cx.emit)?;
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Milliseconds of `samples` at 8 kHz.
+fn detector_ms(samples: u64) -> u32 {
+    u32::try_from(samples / 8).unwrap_or(u32::MAX)
+}
+
+/// What becomes of a digit heard from the sender on a side that wants digits `to`.
+pub(crate) fn delivery(to: DtmfWay) -> Delivery {
+    match to {
+        DtmfWay::Info => Delivery::Info,
+        DtmfWay::Events => Delivery::Events,
+        DtmfWay::Inband => Delivery::Tone,
+        DtmfWay::None => Delivery::Dropped,
+    }
+}
+
+/// A digit heard from the sender (`digit`, lasting `ms`, heard as `heard`) ended, on a
+/// side that wants digits `to`: its live tone/events told its length (or, its start
+/// unheard, the digit queued whole), and the digit reported.
+pub(crate) fn digit_ended(
+    player: &mut Player,
+    to: DtmfWay,
+    now: Instant,
+    (digit, ms, heard): (Digit, u32, Heard),
+    emit: &mut Emit<'_>,
+) -> Result<(), StepError> {
+    let delivery = delivery(to);
+    if matches!(delivery, Delivery::Tone | Delivery::Events) && !player.stop(ms) {
+        // Its start went unheard (the step came mid-digit): play it whole.
+        player.push(now, digit, Some(ms))?;
+    }
+    emit.digit(DigitReport {
+        digit,
+        duration_ms: ms,
+        heard,
+        delivery,
+    })
+}
+
+/// One telephone-event packet of the sender (`h`, its `payload`, its clock `rate`)
+/// folded into digits for a side that wants digits `to`: a digit's start played live
+/// as `live` (a tone, while the event lasts), each end handed to [`digit_ended`].
+pub(crate) fn fold_event(
+    (events, player): (&mut EventReceiver, &mut Player),
+    to: DtmfWay,
+    live: Option<Output>,
+    now: Instant,
+    (h, payload, rate): (&RtpHeader, &[u8], u32),
+    emit: &mut Emit<'_>,
+) -> Result<(), StepError> {
+    let event = EventPayload::parse(payload).map_err(|_| StepError::Malformed {
+        what: "telephone-event payload shorter than 4 bytes",
+    })?;
+    let digit = Digit::from_code(event.event).ok_or(StepError::Malformed {
+        what: "telephone-event code out of range",
+    })?;
+    let out = events.packet(now, h.ssrc, h.timestamp, h.marker, event, digit, rate);
+    // The new event's own end (a packet that is a whole event) comes after its start.
+    let mut ends = out.ended;
+    let own_end = if out.started.is_some() && event.end {
+        ends.iter_mut().rev().find_map(Option::take)
+    } else {
+        None
+    };
+    for e in ends.into_iter().flatten() {
+        digit_ended(
+            player,
+            to,
+            now,
+            (e.digit, e.duration_ms, Heard::Events),
+            emit,
+        )?;
+    }
+    if let (Some(s), Some(output)) = (out.started, live) {
+        player.start_live(now, s.digit, s.timestamp, output);
+    }
+    if let Some(e) = own_end {
+        digit_ended(
+            player,
+            to,
+            now,
+            (e.digit, e.duration_ms, Heard::Events),
+            emit,
+        )?;
+    }
+    Ok(())
 }
 
 impl Transform for DtmfTransform {

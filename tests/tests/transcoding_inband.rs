@@ -1,0 +1,323 @@
+//! In-band DTMF across a transcoded call, with real peers (issue 13; the transcoding
+//! step converts on the PCM it decodes and encodes): a sipp carrier whose trunk is
+//! `dtmf = "inband"` and PCMA-only keys digit 5 as Q.23 tones in its audio to a PBX whose
+//! trunk allows only G.722 and which echoes every packet back.
+//!
+//! * PBX in `rfc4733` (answers G.722 and telephone-event/8000): the SBC hears the tone in
+//!   the carrier's decoded audio and sends the PBX telephone-events on its own G.722
+//!   stream (the audio's SSRC, sequence numbers gapless, one timestamp, marker on the
+//!   first packet, the end packet three times); the echo sends them back, and the carrier
+//!   hears them as a tone the SBC encoded into its PCMA (decoded by Debian's multimon-ng).
+//! * PBX in `sip-info` (G.722 only): the tone becomes one INFO (Signal=5, its measured
+//!   duration); the PBX's own INFO for # becomes a tone in the carrier's PCMA, heard by
+//!   multimon-ng after the echo of the carrier's own 5.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sbc_lab::capture::rtp_ssrc;
+use sbc_lab::rtp::tool_keys;
+use sbc_lab::sipp::SippOutcome;
+use sbc_lab::tone::multimon_dtmf;
+use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
+use sbc_lab::{Lab, Ns, SbcProcess, StandardConfig};
+
+/// An RTP packet: payload type, SSRC (0 where the record has none), sequence number,
+/// timestamp, marker, payload.
+#[derive(Debug, Clone)]
+struct Rtp {
+    pt: u8,
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+    marker: bool,
+    payload: Vec<u8>,
+}
+
+fn dtmf_tool() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tools/dtmf_rtp.py")
+        .display()
+        .to_string()
+}
+
+/// The carrier tool's record (`<pt> <marker> <seq> <ts> <payload hex>` per packet).
+fn carrier_record(path: &Path) -> Vec<Rtp> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(path).expect("the DTMF tool's record");
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let hex = f.get(4).copied().unwrap_or("");
+            Some(Rtp {
+                pt: f.first()?.parse().ok()?,
+                ssrc: 0,
+                marker: *f.get(1)? == "1",
+                seq: f.get(2)?.parse().ok()?,
+                ts: f.get(3)?.parse().ok()?,
+                payload: (0..hex.len() / 2)
+                    .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// The call: the PBX's `uas` answering G.722 (with `pbx_keys` for sipp), the carrier
+/// keying 5 in-band; both outcomes and what the PBX's wire carried from the SBC.
+fn call(
+    lab: &Lab,
+    sbc: &SbcProcess,
+    uas: &str,
+    pbx_keys: &[&str],
+    carrier_out: &Path,
+) -> (SippOutcome, SippOutcome, Vec<Rtp>) {
+    let pbx_wire = lab
+        .capture_udp(Ns::Pbx, "eth0")
+        .expect("capture the PBX's wire");
+    let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
+    let pbx = lab
+        .sipp(Ns::Pbx, uas, sip_addr(PBX_IP))
+        .listen()
+        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
+        .args(pbx_keys.iter().copied())
+        .timeout(Duration::from_secs(30))
+        .spawn()
+        .expect("start sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let carrier = lab
+        .sipp(Ns::Carrier, "dtmf_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-d", "4000"])
+        .args(tool_keys(&[("rtp_out", carrier_out)]).expect("python3"))
+        .args([
+            "-key",
+            "dtmf_tool",
+            &dtmf_tool(),
+            "-key",
+            "dtmf_args",
+            "--tones 5 --seconds 3 --start 1",
+        ])
+        .timeout(Duration::from_secs(25))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("run sipp caller");
+    let pbx = pbx.finish().expect("sipp callee");
+    assert!(
+        carrier.success() && pbx.success(),
+        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
+        carrier.report(),
+        pbx.report(),
+        sbc.log_tail()
+    );
+    let to_pbx = pbx_wire
+        .finish()
+        .expect("the PBX's capture")
+        .into_iter()
+        .filter(|d| d.from.ip() == SBC_INSIDE_IP && d.to.ip() == PBX_IP && d.to.port() == 40002)
+        .filter_map(|d| {
+            let p = &d.payload;
+            Some(Rtp {
+                pt: p.get(1)? & 0x7f,
+                marker: p.get(1)? & 0x80 != 0,
+                ssrc: rtp_ssrc(p)?,
+                seq: u16::from_be_bytes([*p.get(2)?, *p.get(3)?]),
+                ts: u32::from_be_bytes([*p.get(4)?, *p.get(5)?, *p.get(6)?, *p.get(7)?]),
+                payload: p.get(12..)?.to_vec(),
+            })
+        })
+        .filter(|p| !(72..=76).contains(&p.pt))
+        .collect();
+    (carrier, pbx, to_pbx)
+}
+
+/// The A-law audio (payload type 8) the carrier received, in order.
+fn carrier_alaw(packets: &[Rtp]) -> Vec<u8> {
+    assert!(
+        packets.iter().all(|p| p.pt == 8),
+        "only PCMA towards the in-band carrier: {:?}",
+        packets.iter().map(|p| p.pt).collect::<Vec<_>>()
+    );
+    packets
+        .iter()
+        .flat_map(|p| p.payload.iter().copied())
+        .collect()
+}
+
+#[test]
+fn inband_tones_and_rfc4733_events_cross_a_pcma_to_g722_call() {
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .carrier_keys("dtmf = \"inband\"\ncodecs = [\"PCMA\"]\n")
+        .pbx_keys("codecs = [\"G722\", \"telephone-event\"]\n")
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let carrier_out = lab.artifacts().unique_path("inband-carrier", ".txt");
+    let (_, _, to_pbx) = call(
+        &lab,
+        &sbc,
+        "echo_te_uas.xml",
+        &[
+            "-key",
+            "answer_pt",
+            "9",
+            "-key",
+            "answer_map",
+            "G722/8000",
+            "-key",
+            "event_pt",
+            "101",
+            "-key",
+            "event_map",
+            "telephone-event/8000",
+        ],
+        &carrier_out,
+    );
+
+    // Towards the PBX: G.722 and the digit's events, one stream of the SBC's own.
+    assert!(
+        to_pbx.iter().all(|p| p.pt == 9 || p.pt == 101),
+        "G.722 and telephone-event only: {:?}",
+        to_pbx.iter().map(|p| p.pt).collect::<Vec<_>>()
+    );
+    let events: Vec<&Rtp> = to_pbx.iter().filter(|p| p.pt == 101).collect();
+    assert!(!events.is_empty(), "no telephone-event reached the PBX");
+    let first = to_pbx.iter().position(|p| p.pt == 101).unwrap_or_default();
+    let before = to_pbx[..first]
+        .iter()
+        .rev()
+        .find(|p| p.pt == 9)
+        .expect("G.722 audio before the digit");
+    let start = events[0].ts;
+    let durations: Vec<u16> = events
+        .iter()
+        .map(|e| u16::from_be_bytes([e.payload[2], e.payload[3]]))
+        .collect();
+    eprintln!(
+        "towards the PBX: {} event packets, start {start}, last audio {} (seq {} -> {}), durations {durations:?}",
+        events.len(),
+        before.ts,
+        before.seq,
+        events[0].seq
+    );
+    assert!(events[0].marker, "marker on the first event packet");
+    assert_eq!(
+        events[0].seq,
+        before.seq.wrapping_add(1),
+        "gapless after the audio"
+    );
+    // The tone began with the carrier's packet 50; the event's timestamp is the first
+    // detector block that held it (at most one block, 102 samples, later) on the G.722
+    // stream's clock: within the last audio packet before it, or a few blocks behind.
+    let offset = start.wrapping_sub(before.ts) as i32;
+    assert!(
+        (-480..160).contains(&offset),
+        "the event starts where the tone began: {offset} units from the last audio packet"
+    );
+    for w in events.windows(2) {
+        assert_eq!(w[1].seq, w[0].seq.wrapping_add(1), "consecutive");
+    }
+    for e in &events {
+        assert_eq!(e.payload[0], 5, "digit 5");
+        assert_eq!(e.ts, start, "one timestamp");
+        assert_eq!(e.ssrc, before.ssrc, "the audio's SSRC");
+    }
+    let ends: Vec<u16> = events
+        .iter()
+        .filter(|e| e.payload[1] & 0x80 != 0)
+        .map(|e| u16::from_be_bytes([e.payload[2], e.payload[3]]))
+        .collect();
+    assert_eq!(ends.len(), 3, "the end packet three times");
+    assert!(
+        (640..=1280).contains(&ends[0]),
+        "about the tone's 100 ms at 8 kHz: {}",
+        ends[0]
+    );
+    let last = to_pbx.iter().rposition(|p| p.pt == 101).unwrap_or_default();
+    assert!(
+        to_pbx[last + 1..].iter().any(|p| p.pt == 9),
+        "audio after the digit"
+    );
+
+    // Back at the carrier: the echoed events as a tone in its PCMA.
+    let back = carrier_record(&carrier_out);
+    let alaw = carrier_alaw(&back);
+    let heard =
+        multimon_dtmf(&lab.artifacts().unique_path("inband-back", ""), &alaw).expect("multimon-ng");
+    eprintln!("multimon-ng heard {heard:?} in what the carrier received");
+    assert!(
+        !heard.is_empty() && heard.chars().all(|c| c == '5'),
+        "the echoed 5 as a tone: {heard:?}; sbc:\n{}",
+        sbc.log_tail()
+    );
+}
+
+/// (signal, duration) of every INFO in a sipp message log, in order.
+fn infos(log: &str) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    for block in log.split("INFO sip:").skip(1) {
+        let value = |key: &str| {
+            block
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(key))
+                .map(|v| v.trim().to_owned())
+        };
+        if let Some(signal) = value("Signal=") {
+            let ms = value("Duration=").and_then(|d| d.parse().ok()).unwrap_or(0);
+            out.push((signal, ms));
+        }
+    }
+    out
+}
+
+#[test]
+fn inband_tones_and_sip_info_cross_a_pcma_to_g722_call() {
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .carrier_keys("dtmf = \"inband\"\ncodecs = [\"PCMA\"]\n")
+        .pbx_keys("codecs = [\"G722\"]\ndtmf = \"sip-info\"\n")
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let carrier_out = lab.artifacts().unique_path("inband-carrier", ".txt");
+    let (_, pbx, to_pbx) = call(
+        &lab,
+        &sbc,
+        "echo_info_uas.xml",
+        &["-key", "answer_pt", "9", "-key", "answer_map", "G722/8000"],
+        &carrier_out,
+    );
+    let got = infos(&pbx.messages);
+    eprintln!("INFOs on the PBX's side: {got:?}");
+    assert_eq!(
+        got.len(),
+        2,
+        "the carrier's 5, then the PBX's own #: {got:?}"
+    );
+    assert_eq!(got[0].0, "5");
+    assert!(
+        (80..=130).contains(&got[0].1),
+        "the tone's measured 100 ms: {}",
+        got[0].1
+    );
+    assert_eq!(got[1], ("#".to_owned(), 300));
+    assert!(!to_pbx.is_empty(), "transcoded audio reached the PBX");
+    assert!(
+        to_pbx.iter().all(|p| p.pt == 9),
+        "only G.722 towards the sip-info PBX"
+    );
+
+    // Back at the carrier: the echo of its own 5 (audio, transcoded twice) and the PBX's
+    // # as a tone the SBC made.
+    let back = carrier_record(&carrier_out);
+    let alaw = carrier_alaw(&back);
+    let heard =
+        multimon_dtmf(&lab.artifacts().unique_path("info-back", ""), &alaw).expect("multimon-ng");
+    assert_eq!(
+        heard,
+        "5#",
+        "multimon-ng heard {heard:?}; sbc:\n{}",
+        sbc.log_tail()
+    );
+}
