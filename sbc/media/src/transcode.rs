@@ -125,7 +125,8 @@ pub struct TranscodeTransform {
 }
 
 /// A DTMF conversion the transcoding step cannot make: the other leg's tones decode at a
-/// rate the detector does not hear.
+/// rate the detector does not hear, or the stream is re-cut without decoding (no PCM to
+/// hear or play tones in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unsupported;
 
@@ -263,7 +264,10 @@ impl TranscodeTransform {
     /// How the other side's leg (`from`) and this side's (`to`) carry digits: sets up
     /// their conversion, or drops it where none is needed (digits in progress carry on).
     pub(crate) fn set_dtmf(&mut self, from: DtmfLeg, to: DtmfLeg) -> Result<(), Unsupported> {
-        if from.way == DtmfWay::Inband && ToneDetector::at_rate(self.decode_rate).is_none() {
+        // A re-cut stream decodes and encodes nothing: it can neither hear nor play a tone
+        // (its decode rate is 0).
+        let hears = ToneDetector::at_rate(self.decode_rate).is_some();
+        if (from.way == DtmfWay::Inband && !hears) || (to.way == DtmfWay::Inband && self.repack) {
             return Err(Unsupported);
         }
         let converts = match &mut self.dtmf {
@@ -651,6 +655,6 @@ impl crate::Shard {
 pub(crate) fn unsupported(stream: StreamKey) -> crate::OpError {
     crate::OpError::Unsupported {
         stream,
-        what: "in-band DTMF heard at a rate the detector does not take",
+        what: "in-band DTMF heard at a rate the detector does not take, or on a re-cut stream",
     }
 }

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use common::{Bench, KEY, addr};
 use sbc_codec::transcode::Codec;
-use sbc_core::{LatchMode, MediaOp, RemoteSpec, Side};
+use sbc_core::dtmf::{AudioPt, EventPt};
+use sbc_core::{DtmfLeg, DtmfWay, LatchMode, MediaOp, RemoteSpec, Side};
 use sbc_media::transcode::{FLUSH_AFTER, TranscodeSpec};
-use sbc_media::{HEADROOM, MAX_EMITTED, TAILROOM};
+use sbc_media::{HEADROOM, MAX_EMITTED, OpError, TAILROOM};
 
 const A: &str = "198.51.100.10:4000";
 const B: &str = "198.51.100.20:5004";
@@ -195,4 +196,71 @@ fn relayed_g729_is_recut_and_its_sid_and_cn_cross() {
     );
     assert_eq!(out[3].5, sid, "the SID last in its packet, as it came");
     assert_eq!(out[4].5, [60], "the CN payload as it came");
+}
+
+/// A leg carrying digits in-band: tones in G.722 audio at 8000 Hz RTP clock.
+fn inband_g722() -> DtmfLeg {
+    DtmfLeg {
+        way: DtmfWay::Inband,
+        receive: Vec::new(),
+        send: Vec::new(),
+        audio: vec![AudioPt {
+            pt: 9,
+            clock_rate: 8000,
+            g711: None,
+        }],
+    }
+}
+
+/// A leg carrying digits as telephone-events (PT 101 at 8000 Hz).
+fn events_g722() -> DtmfLeg {
+    let events = vec![EventPt {
+        pt: 101,
+        clock_rate: 8000,
+    }];
+    DtmfLeg {
+        way: DtmfWay::Events,
+        receive: events.clone(),
+        send: events,
+        ..inband_g722()
+    }
+}
+
+#[test]
+fn in_band_dtmf_on_a_recut_stream_is_refused() {
+    // A re-cut stream decodes and encodes nothing: its step can neither hear a tone in
+    // the input nor play one into the output, so either conversion is refused, whether
+    // the legs are known before the re-cut or told after it.
+    for (a, b_leg) in [
+        (inband_g722(), events_g722()),
+        (events_g722(), inband_g722()),
+    ] {
+        let mut b = Bench::open(LatchMode::PrivateOnly, LatchMode::PrivateOnly);
+        for (side, leg) in [(Side::A, a.clone()), (Side::B, b_leg.clone())] {
+            b.op(MediaOp::Dtmf {
+                stream: KEY,
+                side,
+                leg,
+            });
+        }
+        let e = b
+            .shard
+            .set_transcode(KEY, Side::B, Some(recut(9, Codec::G722, 30)))
+            .unwrap_err();
+        assert!(matches!(e, OpError::Unsupported { .. }), "{e}");
+
+        let mut b = call(recut(9, Codec::G722, 30));
+        b.op(MediaOp::Dtmf {
+            stream: KEY,
+            side: Side::B,
+            leg: b_leg,
+        });
+        let op = MediaOp::Dtmf {
+            stream: KEY,
+            side: Side::A,
+            leg: a,
+        };
+        let e = b.shard.apply(b.now, op).unwrap_err();
+        assert!(matches!(e, OpError::Unsupported { .. }), "{e}");
+    }
 }
