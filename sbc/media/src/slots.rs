@@ -127,3 +127,106 @@ impl Slots {
             .is_some_and(|due| due <= now)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use sbc_core::{LatchMode, StreamKey};
+
+    use super::*;
+    use crate::transform::{Action, Transform, TransformCtx};
+    use crate::{StepError, transmit::Emit};
+
+    /// A transform whose deadline is whatever the test sets.
+    #[derive(Debug)]
+    struct Alarm(Option<Instant>);
+
+    impl Transform for Alarm {
+        fn name(&self) -> &'static str {
+            "alarm"
+        }
+
+        fn packet(&mut self, _: &mut TransformCtx<'_, '_>) -> Result<Action, StepError> {
+            Ok(Action::Forward)
+        }
+
+        fn poll_timeout(&self) -> Option<Instant> {
+            self.0
+        }
+
+        fn on_timeout(&mut self, _: Instant, _: &mut Emit<'_>) -> Result<(), StepError> {
+            Ok(())
+        }
+
+        fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+            Some(self)
+        }
+    }
+
+    fn stream(slot: usize) -> Stream {
+        let key = StreamKey {
+            call: 1,
+            index: slot as u16,
+        };
+        let local = [
+            "10.0.0.1:20000".parse().expect("address"),
+            "10.1.0.1:30000".parse().expect("address"),
+        ];
+        Stream::new(key, slot, 0, local, [LatchMode::Always; 2], 8000)
+    }
+
+    fn set_alarm(slots: &mut Slots, slot: usize, side: usize, at: Option<Instant>) {
+        let s = slots
+            .get_mut(slot)
+            .and_then(Option::as_mut)
+            .expect("stream");
+        s.sides[side].egress.transform = Some(Box::new(Alarm(at)));
+    }
+
+    #[test]
+    fn deadlines_follow_every_mutable_access_and_only_those_are_asked_again() {
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut slots = Slots::with_capacity(4);
+        slots.put(0, stream(0));
+        slots.put(1, stream(1));
+        slots.put(3, stream(3)); // slot 2 stays free
+        assert_eq!(slots.len(), 4);
+        assert!(slots.get(2).is_some_and(Option::is_none));
+        assert_eq!(slots.next_deadline(&[0, 1, 3]), None);
+
+        set_alarm(&mut slots, 0, 0, Some(ms(50)));
+        set_alarm(&mut slots, 1, 1, Some(ms(30)));
+        set_alarm(&mut slots, 3, 0, Some(ms(90)));
+        set_alarm(&mut slots, 3, 1, Some(ms(70)));
+        assert_eq!(slots.next_deadline(&[0, 1, 3]), Some(ms(30)));
+        // Only the slots asked about count.
+        assert_eq!(slots.next_deadline(&[0, 3]), Some(ms(50)));
+        assert_eq!(
+            slots.next_deadline(&[3]),
+            Some(ms(70)),
+            "a stream's earliest side"
+        );
+        assert!(slots.is_due(1, ms(30)) && !slots.is_due(1, ms(29)));
+        assert!(!slots.is_due(2, ms(1000)), "a free slot is never due");
+
+        // A deadline moved through get_mut is seen; one moved earlier too.
+        let s = slots.get_mut(1).and_then(Option::as_mut).expect("stream");
+        let alarm = s.sides[1].egress.transform.as_mut().expect("transform");
+        let alarm = alarm.as_any_mut().expect("any").downcast_mut::<Alarm>();
+        alarm.expect("alarm").0 = Some(ms(10));
+        assert_eq!(slots.next_deadline(&[0, 1, 3]), Some(ms(10)));
+
+        // Removing the transform, or the stream, removes its deadline.
+        set_alarm(&mut slots, 1, 1, None);
+        assert_eq!(slots.next_deadline(&[0, 1, 3]), Some(ms(50)));
+        if let Some(entry) = slots.get_mut(0) {
+            entry.take();
+        }
+        assert_eq!(slots.next_deadline(&[0, 1, 3]), Some(ms(70)));
+        // A new stream in a freed slot starts without one.
+        slots.put(0, stream(0));
+        assert_eq!(slots.next_deadline(&[0, 1, 3]), Some(ms(70)));
+    }
+}
