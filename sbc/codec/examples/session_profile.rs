@@ -11,15 +11,17 @@
 //!
 //! Arguments: the codec on the other leg (`pcmu`, `g722`, `opus`, `g729`; default
 //! `g722`) and seconds of audio (default 10). One session is a pair of `Transcoder`s,
-//! PCMA -> X and X -> PCMA, fed 20 ms packets both ways, as in the `sessions` bench.
+//! PCMA -> X and X -> PCMA, fed 20 ms packets both ways, as in the `sessions` bench; the
+//! other leg's packets are the PCMA audio transcoded to X, except with `g722-wide`: G.722
+//! encoded from 16 kHz audio (both sub-bands in use, as from a wideband phone).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 #[path = "../benches/speechlike.rs"]
 mod speechlike;
 
-use sbc_codec::Law;
 use sbc_codec::transcode::{Codec, OutPacket, Transcoder, TranscoderConfig};
+use sbc_codec::{G722Encoder, Law};
 use std::hint::black_box;
 use std::process::ExitCode;
 
@@ -38,7 +40,7 @@ fn direction(input: Codec, output: Codec) -> Result<Transcoder, sbc_codec::Codec
 fn codec_named(name: &str) -> Option<Codec> {
     Some(match name {
         "pcmu" => Codec::Pcmu,
-        "g722" => Codec::G722,
+        "g722" | "g722-wide" => Codec::G722,
         "opus" => Codec::Opus {
             bitrate: 24_000,
             complexity: 5,
@@ -54,7 +56,7 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "g722".into());
     let Some(codec) = codec_named(&name) else {
-        eprintln!("unknown codec {name:?}: pcmu, g722, opus or g729");
+        eprintln!("unknown codec {name:?}: pcmu, g722, g722-wide, opus or g729");
         return ExitCode::FAILURE;
     };
     let seconds: u32 = match args.next().map(|s| s.parse()) {
@@ -82,14 +84,28 @@ fn main() -> ExitCode {
     // One second of the other leg's packets, encoded once (not part of the profile's
     // session, but of its process: subtract a run with 0 seconds to leave it out).
     let mut other: Vec<Vec<u8>> = Vec::new();
-    for (i, frame) in codes.chunks(160).enumerate() {
-        wire.push(
-            i as u16,
-            i as u32 * 160,
-            false,
-            frame,
-            &mut |o: OutPacket<'_>| other.push(o.payload.to_vec()),
-        );
+    if name == "g722-wide" {
+        let mut encoder = G722Encoder::new();
+        for frame in speechlike::speechlike(16_000).chunks(320) {
+            let mut payload = vec![0u8; 160];
+            match encoder.encode(frame, &mut payload) {
+                Ok(160) => other.push(payload),
+                _ => {
+                    eprintln!("the G.722 encoder refused a frame");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    } else {
+        for (i, frame) in codes.chunks(160).enumerate() {
+            wire.push(
+                i as u16,
+                i as u32 * 160,
+                false,
+                frame,
+                &mut |o: OutPacket<'_>| other.push(o.payload.to_vec()),
+            );
+        }
     }
     let step_x = codec.rtp_clock() / 50;
     let mut sink = |o: OutPacket<'_>| {
