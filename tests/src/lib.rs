@@ -11,7 +11,8 @@
 //!   and removes it on drop, also when the test panics.
 //! * [`Lab::start_sbc`] runs `target/release/sbc` (or `$SBC_BIN`) in the sbc namespace with a
 //!   config such as [`standard_config`] and waits until its listeners are open.
-//! * [`Lab::sipp`] runs sipp scenarios from `tests/scenarios/`; [`Lab::udp_burst`],
+//! * [`Lab::sipp`] runs sipp scenarios from `tests/scenarios/` ([`Lab::echo_call`]: the
+//!   transcoding tests' call of a carrier to a PBX that echoes); [`Lab::udp_burst`],
 //!   [`Lab::tcp_exchange`] and [`Lab::send_datagram_and_collect`] send raw bytes.
 //! * Other real peers: [`Lab::start_kamailio`] (a record-routing proxy: registrar in front of
 //!   a PBX, or a carrier's edge; [`Lab::start_kamailio_tls`]: a TLS server on OpenSSL, the
@@ -32,6 +33,7 @@ pub mod child;
 pub mod cmd;
 pub mod config;
 pub mod dns;
+pub mod echo_call;
 pub mod error;
 pub mod kamailio;
 pub mod kamailio_tls;
@@ -60,6 +62,7 @@ pub mod webui;
 pub use artifacts::Artifacts;
 pub use child::LabChild;
 pub use config::{StandardConfig, standard_config};
+pub use echo_call::{EchoCall, EchoOutcome};
 pub use error::{LabError, Result};
 pub use lab::Lab;
 pub use mgmt::Mgmt;

@@ -8,13 +8,12 @@
 //! `transcode = "never"` trunk, and a call over `media.max_transcoded`, get 488 with a
 //! Warning naming why.
 
-use std::path::Path;
 use std::time::Duration;
 
 use sbc_codec::g711::Law;
-use sbc_lab::rtp::{RtpResult, tool_keys};
+use sbc_lab::rtp::RtpResult;
 use sbc_lab::tone;
-use sbc_lab::topology::{PBX_IP, SBC_OUTSIDE_IP, sip_addr};
+use sbc_lab::topology::{SBC_OUTSIDE_IP, sip_addr};
 use sbc_lab::{Lab, Ns, StandardConfig};
 
 const TONE: f64 = 400.0;
@@ -88,47 +87,14 @@ fn call_with(
     let pbx_wire = lab
         .capture_udp(Ns::Pbx, "eth0")
         .expect("capture the PBX's wire");
-    let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
-    let carrier_out = lab.artifacts().unique_path("rtp-carrier", ".json");
-    let carrier_heard = lab.artifacts().unique_path("carrier-heard", ".raw");
-    let pbx = lab
-        .sipp(Ns::Pbx, "echo_uas.xml", sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args([
-            "-key",
-            "answer_pt",
-            answer_pt,
-            "-key",
-            "answer_map",
-            answer_map,
-        ])
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("start sipp callee");
-    std::thread::sleep(Duration::from_millis(300));
-    let carrier = lab
-        .sipp(Ns::Carrier, "pcma_tone_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(["-s", "4930123", "-d", "5000"])
-        .args(
-            tool_keys(&[("rtp_out", &carrier_out), ("rtp_rec", &carrier_heard)]).expect("python3"),
-        )
-        .timeout(Duration::from_secs(25))
-        .recv_timeout(Duration::from_secs(10))
+    let call = lab
+        .echo_call("echo_uas.xml", "pcma_tone_uac.xml")
+        .pbx_keys(&[("answer_pt", answer_pt), ("answer_map", answer_map)])
+        .record()
         .run()
-        .expect("run sipp caller");
-    let pbx = pbx.finish().expect("sipp callee");
-    assert!(
-        carrier.success() && pbx.success(),
-        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
-        carrier.report(),
-        pbx.report(),
-        sbc.log_tail()
-    );
-    let wait = Duration::from_secs(10);
-    let echoed = RtpResult::wait(&pbx_out, wait).expect("the PBX's echo record");
-    let back = RtpResult::wait(&carrier_out, wait).expect("the carrier's record");
-    let heard = std::fs::read(Path::new(&carrier_heard)).unwrap_or_default();
+        .expect("run the call");
+    call.assert_success(&sbc);
+    let (echoed, back, heard) = (call.echoed(), call.back(), call.heard());
     let mut wire = PbxWire::default();
     for d in pbx_wire.finish().expect("the PBX's capture") {
         match d.to.port() {

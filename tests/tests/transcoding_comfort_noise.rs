@@ -15,14 +15,10 @@
 //!   audio, the first audio after them marked and 50 slots (8000 timestamp units) after
 //!   the first; its echo of them reaches the carrier as CN packets of the SBC's too.
 
-use std::path::Path;
-use std::time::Duration;
-
 use sbc_codec::g711::Law;
-use sbc_lab::rtp::{RtpResult, tool_keys};
+use sbc_lab::rtp::RtpResult;
 use sbc_lab::tone;
-use sbc_lab::topology::{PBX_IP, SBC_OUTSIDE_IP, sip_addr};
-use sbc_lab::{Lab, Ns, StandardConfig};
+use sbc_lab::{Lab, StandardConfig};
 
 /// The carrier's 150 slots less start-up and the echo's end: without comfort noise the
 /// PBX gets the 100 audio packets and at most 10 concealed ones (200 ms).
@@ -43,44 +39,14 @@ fn call(pbx_scenario: &str) -> Call {
         .pbx_keys("codecs = [\"G722\", \"CN\", \"telephone-event\"]\n")
         .render();
     let sbc = lab.start_sbc(&config).expect("start sbc");
-    let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
-    let carrier_out = lab.artifacts().unique_path("rtp-carrier", ".json");
-    let carrier_heard = lab.artifacts().unique_path("carrier-heard", ".raw");
-    let pbx = lab
-        .sipp(Ns::Pbx, pbx_scenario, sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args(["-key", "answer_pt", "9", "-key", "answer_map", "G722/8000"])
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("start sipp callee");
-    std::thread::sleep(Duration::from_millis(300));
-    let carrier = lab
-        .sipp(
-            Ns::Carrier,
-            "pcma_cn_pause_uac.xml",
-            sip_addr(SBC_OUTSIDE_IP),
-        )
-        .args(["-s", "4930123", "-d", "5000"])
-        .args(
-            tool_keys(&[("rtp_out", &carrier_out), ("rtp_rec", &carrier_heard)]).expect("python3"),
-        )
-        .timeout(Duration::from_secs(25))
-        .recv_timeout(Duration::from_secs(10))
+    let call = lab
+        .echo_call(pbx_scenario, "pcma_cn_pause_uac.xml")
+        .pbx_keys(&[("answer_pt", "9"), ("answer_map", "G722/8000")])
+        .record()
         .run()
-        .expect("run sipp caller");
-    let pbx = pbx.finish().expect("sipp callee");
-    assert!(
-        carrier.success() && pbx.success(),
-        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
-        carrier.report(),
-        pbx.report(),
-        sbc.log_tail()
-    );
-    let wait = Duration::from_secs(10);
-    let echoed = RtpResult::wait(&pbx_out, wait).expect("the PBX's echo record");
-    let back = RtpResult::wait(&carrier_out, wait).expect("the carrier's record");
-    let heard = std::fs::read(Path::new(&carrier_heard)).unwrap_or_default();
+        .expect("run the call");
+    call.assert_success(&sbc);
+    let (echoed, back, heard) = (call.echoed(), call.back(), call.heard());
     let samples = tone::decode(Law::Alaw, &heard);
     let heard = tone::listen(&samples, 400.0);
     eprintln!(

@@ -22,8 +22,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use sbc_lab::capture::rtp_ssrc;
-use sbc_lab::rtp::tool_keys;
-use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
+use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP};
 use sbc_lab::{Lab, Ns, StandardConfig};
 
 /// An RTP packet: payload type, SSRC (0 where the record has none), sequence number (0
@@ -124,54 +123,27 @@ fn telephone_events_cross_a_pcma_to_opus_leg_on_each_legs_clock() {
     let pbx_wire = lab
         .capture_udp(Ns::Pbx, "eth0")
         .expect("capture the PBX's wire");
-    let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
-    let carrier_out = lab.artifacts().unique_path("dtmf-carrier", ".txt");
-    let pbx = lab
-        .sipp(Ns::Pbx, "echo_te_uas.xml", sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args([
-            "-key",
-            "answer_pt",
-            "96",
-            "-key",
-            "answer_map",
-            "opus/48000/2",
-            "-key",
-            "event_pt",
-            "101",
-            "-key",
-            "event_map",
-            "telephone-event/48000",
+    let dtmf_tool = dtmf_tool();
+    let call = lab
+        .echo_call("echo_te_uas.xml", "dtmf_uac.xml")
+        .pbx_keys(&[
+            ("answer_pt", "96"),
+            ("answer_map", "opus/48000/2"),
+            ("event_pt", "101"),
+            ("event_map", "telephone-event/48000"),
         ])
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("start sipp callee");
-    std::thread::sleep(Duration::from_millis(300));
-    let carrier = lab
-        .sipp(Ns::Carrier, "dtmf_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(["-s", "4930123", "-d", "4000"])
-        .args(tool_keys(&[("rtp_out", &carrier_out)]).expect("python3"))
-        .args([
-            "-key",
-            "dtmf_tool",
-            &dtmf_tool(),
-            "-key",
-            "dtmf_args",
-            "--events 5 --event-pt 101 --seconds 3 --start 1",
+        .carrier_keys(&[
+            ("dtmf_tool", &dtmf_tool),
+            (
+                "dtmf_args",
+                "--events 5 --event-pt 101 --seconds 3 --start 1",
+            ),
         ])
-        .timeout(Duration::from_secs(25))
-        .recv_timeout(Duration::from_secs(10))
+        .carrier_record("dtmf-carrier", ".txt")
+        .hold_ms(4000)
         .run()
-        .expect("run sipp caller");
-    let pbx = pbx.finish().expect("sipp callee");
-    assert!(
-        carrier.success() && pbx.success(),
-        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
-        carrier.report(),
-        pbx.report(),
-        sbc.log_tail()
-    );
+        .expect("run the call");
+    call.assert_success(&sbc);
     let to_pbx: Vec<Rtp> = pbx_wire
         .finish()
         .expect("the PBX's capture")
@@ -189,7 +161,7 @@ fn telephone_events_cross_a_pcma_to_opus_leg_on_each_legs_clock() {
         })
         .collect();
     let sent = check_digit("towards the PBX (Opus, 48 kHz)", &to_pbx, 96, 101, 960);
-    let back = carrier_record(&carrier_out);
+    let back = carrier_record(&call.carrier_out);
     let got = check_digit("back at the carrier (PCMA, 8 kHz)", &back, 8, 101, 160);
     assert!(
         sent >= 3 && got >= 3,
@@ -225,42 +197,23 @@ fn digits_change_form_between_rfc4733_and_sip_info_on_a_pcma_to_g722_call() {
     let pbx_wire = lab
         .capture_udp(Ns::Pbx, "eth0")
         .expect("capture the PBX's wire");
-    let pbx_out = lab.artifacts().unique_path("echo-info-pbx", ".json");
-    let carrier_out = lab.artifacts().unique_path("dtmf-carrier", ".txt");
-    let pbx = lab
-        .sipp(Ns::Pbx, "echo_info_uas.xml", sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args(["-key", "answer_pt", "9", "-key", "answer_map", "G722/8000"])
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("start sipp callee");
-    std::thread::sleep(Duration::from_millis(300));
-    let carrier = lab
-        .sipp(Ns::Carrier, "dtmf_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(["-s", "4930123", "-d", "4000"])
-        .args(tool_keys(&[("rtp_out", &carrier_out)]).expect("python3"))
-        .args([
-            "-key",
-            "dtmf_tool",
-            &dtmf_tool(),
-            "-key",
-            "dtmf_args",
-            "--events 5 --event-pt 101 --seconds 3 --start 1",
+    let dtmf_tool = dtmf_tool();
+    let call = lab
+        .echo_call("echo_info_uas.xml", "dtmf_uac.xml")
+        .pbx_keys(&[("answer_pt", "9"), ("answer_map", "G722/8000")])
+        .carrier_keys(&[
+            ("dtmf_tool", &dtmf_tool),
+            (
+                "dtmf_args",
+                "--events 5 --event-pt 101 --seconds 3 --start 1",
+            ),
         ])
-        .timeout(Duration::from_secs(25))
-        .recv_timeout(Duration::from_secs(10))
+        .carrier_record("dtmf-carrier", ".txt")
+        .hold_ms(4000)
         .run()
-        .expect("run sipp caller");
-    let pbx = pbx.finish().expect("sipp callee");
-    assert!(
-        carrier.success() && pbx.success(),
-        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
-        carrier.report(),
-        pbx.report(),
-        sbc.log_tail()
-    );
-
+        .expect("run the call");
+    call.assert_success(&sbc);
+    let pbx = &call.pbx;
     // Carrier -> PBX: one INFO for the 5, G.722 and nothing else on the PBX's wire.
     // The log has the INFO the PBX received, then the one it sent itself.
     let got = infos(&pbx.messages);
@@ -289,7 +242,7 @@ fn digits_change_form_between_rfc4733_and_sip_info_on_a_pcma_to_g722_call() {
     );
 
     // PBX -> carrier: the INFO's # as events on the SBC's transcoded PCMA stream.
-    let back = carrier_record(&carrier_out);
+    let back = carrier_record(&call.carrier_out);
     let first = back
         .iter()
         .position(|p| p.pt == 101)

@@ -16,11 +16,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use sbc_lab::capture::rtp_ssrc;
-use sbc_lab::rtp::tool_keys;
-use sbc_lab::sipp::SippOutcome;
 use sbc_lab::tone::multimon_dtmf;
-use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
-use sbc_lab::{Lab, Ns, SbcProcess, StandardConfig};
+use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP};
+use sbc_lab::{EchoOutcome, Lab, Ns, SbcProcess, StandardConfig};
 
 /// An RTP packet: payload type, SSRC (0 where the record has none), sequence number,
 /// timestamp, marker, payload.
@@ -67,51 +65,30 @@ fn carrier_record(path: &Path) -> Vec<Rtp> {
 }
 
 /// The call: the PBX's `uas` answering G.722 (with `pbx_keys` for sipp), the carrier
-/// keying 5 in-band; both outcomes and what the PBX's wire carried from the SBC.
+/// keying 5 in-band (its record under `inband-carrier`); how it went and what the PBX's
+/// wire carried from the SBC.
 fn call(
     lab: &Lab,
     sbc: &SbcProcess,
     uas: &str,
-    pbx_keys: &[&str],
-    carrier_out: &Path,
-) -> (SippOutcome, SippOutcome, Vec<Rtp>) {
+    pbx_keys: &[(&str, &str)],
+) -> (EchoOutcome, Vec<Rtp>) {
     let pbx_wire = lab
         .capture_udp(Ns::Pbx, "eth0")
         .expect("capture the PBX's wire");
-    let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
-    let pbx = lab
-        .sipp(Ns::Pbx, uas, sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args(pbx_keys.iter().copied())
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("start sipp callee");
-    std::thread::sleep(Duration::from_millis(300));
-    let carrier = lab
-        .sipp(Ns::Carrier, "dtmf_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(["-s", "4930123", "-d", "4000"])
-        .args(tool_keys(&[("rtp_out", carrier_out)]).expect("python3"))
-        .args([
-            "-key",
-            "dtmf_tool",
-            &dtmf_tool(),
-            "-key",
-            "dtmf_args",
-            "--tones 5 --seconds 3 --start 1",
+    let dtmf_tool = dtmf_tool();
+    let call = lab
+        .echo_call(uas, "dtmf_uac.xml")
+        .pbx_keys(pbx_keys)
+        .carrier_keys(&[
+            ("dtmf_tool", &dtmf_tool),
+            ("dtmf_args", "--tones 5 --seconds 3 --start 1"),
         ])
-        .timeout(Duration::from_secs(25))
-        .recv_timeout(Duration::from_secs(10))
+        .carrier_record("inband-carrier", ".txt")
+        .hold_ms(4000)
         .run()
-        .expect("run sipp caller");
-    let pbx = pbx.finish().expect("sipp callee");
-    assert!(
-        carrier.success() && pbx.success(),
-        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
-        carrier.report(),
-        pbx.report(),
-        sbc.log_tail()
-    );
+        .expect("run the call");
+    call.assert_success(sbc);
     let to_pbx = pbx_wire
         .finish()
         .expect("the PBX's capture")
@@ -130,7 +107,7 @@ fn call(
         })
         .filter(|p| !(72..=76).contains(&p.pt))
         .collect();
-    (carrier, pbx, to_pbx)
+    (call, to_pbx)
 }
 
 /// The A-law audio (payload type 8) the carrier received, in order.
@@ -154,26 +131,16 @@ fn inband_tones_and_rfc4733_events_cross_a_pcma_to_g722_call() {
         .pbx_keys("codecs = [\"G722\", \"telephone-event\"]\n")
         .render();
     let sbc = lab.start_sbc(&config).expect("start sbc");
-    let carrier_out = lab.artifacts().unique_path("inband-carrier", ".txt");
-    let (_, _, to_pbx) = call(
+    let (call, to_pbx) = call(
         &lab,
         &sbc,
         "echo_te_uas.xml",
         &[
-            "-key",
-            "answer_pt",
-            "9",
-            "-key",
-            "answer_map",
-            "G722/8000",
-            "-key",
-            "event_pt",
-            "101",
-            "-key",
-            "event_map",
-            "telephone-event/8000",
+            ("answer_pt", "9"),
+            ("answer_map", "G722/8000"),
+            ("event_pt", "101"),
+            ("event_map", "telephone-event/8000"),
         ],
-        &carrier_out,
     );
 
     // Towards the PBX: G.722 and the digit's events, one stream of the SBC's own.
@@ -242,7 +209,7 @@ fn inband_tones_and_rfc4733_events_cross_a_pcma_to_g722_call() {
     );
 
     // Back at the carrier: the echoed events as a tone in its PCMA.
-    let back = carrier_record(&carrier_out);
+    let back = carrier_record(&call.carrier_out);
     let alaw = carrier_alaw(&back);
     let heard =
         multimon_dtmf(&lab.artifacts().unique_path("inband-back", ""), &alaw).expect("multimon-ng");
@@ -280,15 +247,13 @@ fn inband_tones_and_sip_info_cross_a_pcma_to_g722_call() {
         .pbx_keys("codecs = [\"G722\"]\ndtmf = \"sip-info\"\n")
         .render();
     let sbc = lab.start_sbc(&config).expect("start sbc");
-    let carrier_out = lab.artifacts().unique_path("inband-carrier", ".txt");
-    let (_, pbx, to_pbx) = call(
+    let (call, to_pbx) = call(
         &lab,
         &sbc,
         "echo_info_uas.xml",
-        &["-key", "answer_pt", "9", "-key", "answer_map", "G722/8000"],
-        &carrier_out,
+        &[("answer_pt", "9"), ("answer_map", "G722/8000")],
     );
-    let got = infos(&pbx.messages);
+    let got = infos(&call.pbx.messages);
     eprintln!("INFOs on the PBX's side: {got:?}");
     assert_eq!(
         got.len(),
@@ -310,7 +275,7 @@ fn inband_tones_and_sip_info_cross_a_pcma_to_g722_call() {
 
     // Back at the carrier: the echo of its own 5 (audio, transcoded twice) and the PBX's
     // # as a tone the SBC made.
-    let back = carrier_record(&carrier_out);
+    let back = carrier_record(&call.carrier_out);
     let alaw = carrier_alaw(&back);
     let heard =
         multimon_dtmf(&lab.artifacts().unique_path("info-back", ""), &alaw).expect("multimon-ng");

@@ -17,9 +17,8 @@
 use std::time::Duration;
 
 use sbc_codec::g711::Law;
-use sbc_lab::rtp::{RtpResult, tool_keys};
 use sbc_lab::tone;
-use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
+use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP};
 use sbc_lab::{Lab, Ns, StandardConfig};
 
 const TONE: f64 = 400.0;
@@ -56,43 +55,19 @@ fn a_reinvite_moves_a_call_from_relayed_to_transcoded_and_back() {
     let pbx_wire = lab
         .capture_udp(Ns::Pbx, "eth0")
         .expect("capture the PBX's wire");
-    let pbx_out = lab.artifacts().unique_path("echo-pbx", ".json");
-    let carrier_out = lab.artifacts().unique_path("rtp-carrier", ".json");
-    let carrier_heard = lab.artifacts().unique_path("carrier-heard", ".raw");
-    let pbx = lab
-        .sipp(Ns::Pbx, "echo_reinvite_uas.xml", sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .timeout(Duration::from_secs(40))
-        .spawn()
-        .expect("start sipp callee");
-    std::thread::sleep(Duration::from_millis(300));
-    let carrier = lab
-        .sipp(
-            Ns::Carrier,
-            "pcma_tone_reinvited_uac.xml",
-            sip_addr(SBC_OUTSIDE_IP),
+    let call = lab
+        .echo_call("echo_reinvite_uas.xml", "pcma_tone_reinvited_uac.xml")
+        .hold_ms(3000)
+        .timeouts(
+            Duration::from_secs(40),
+            Duration::from_secs(35),
+            Duration::from_secs(15),
         )
-        .args(["-s", "4930123", "-d", "3000"])
-        .args(
-            tool_keys(&[("rtp_out", &carrier_out), ("rtp_rec", &carrier_heard)]).expect("python3"),
-        )
-        .timeout(Duration::from_secs(35))
-        .recv_timeout(Duration::from_secs(15))
+        .record()
         .run()
-        .expect("run sipp caller");
-    let pbx = pbx.finish().expect("sipp callee");
-    assert!(
-        carrier.success() && pbx.success(),
-        "call failed:\n--- carrier\n{}\n--- pbx\n{}\n--- sbc\n{}",
-        carrier.report(),
-        pbx.report(),
-        sbc.log_tail()
-    );
-    let wait = Duration::from_secs(10);
-    let echoed = RtpResult::wait(&pbx_out, wait).expect("the PBX's echo record");
-    let back = RtpResult::wait(&carrier_out, wait).expect("the carrier's record");
-    let heard = std::fs::read(&carrier_heard).unwrap_or_default();
+        .expect("run the call");
+    call.assert_success(&sbc);
+    let (echoed, back, heard) = (call.echoed(), call.back(), call.heard());
     let runs = pt_runs(&pbx_wire.finish().expect("the PBX's capture"));
     let h = tone::listen(&tone::decode(Law::Alaw, &heard), TONE);
     eprintln!(

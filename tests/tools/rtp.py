@@ -20,7 +20,13 @@ where `received` counts every datagram, `rtp` those that parse as RTP version 2,
 received as runs of one SSRC in arrival order, `[["hex", count], ...]`: a switch from one
 sender to another and back shows as three runs.
 
---alaw sends PCMA (payload type 8, A-law) instead of PCMU. --echo sends nothing of its
+--alaw sends PCMA (payload type 8, A-law) instead of PCMU. --g722 sends G.722 (payload
+type 9, 160 octets per 20 ms, timestamps +160 as RFC 3551 says) instead: a counting pattern
+(any octets are valid G.722, and a pattern shows any octet lost, doubled or out of place).
+--g729 sends G.729 (payload type 18, two 10-byte frames per 20 ms) the same way; with
+--cn-pause its pause starts with a packet of one voice frame and an Annex B SID frame
+(2 bytes) instead of a CN packet.
+--echo sends nothing of its
 own: every RTP packet received goes straight back to where it came from (a peer that
 echoes whatever codec it was sent), until WAIT seconds pass without one (after DELAY
 seconds, at most COUNT * MS milliseconds plus WAIT). `pts` lists the payload types
@@ -91,6 +97,20 @@ def payload(seq, tone_hz, law):
     start = (seq - 1) * 160
     return bytes(law(int(8000 * math.sin(2 * math.pi * tone_hz * (start + i) / 8000)))
                  for i in range(160))
+
+
+def g722_packet(seq, ssrc, frame):
+    """RTP packet `seq` carrying G.722 frame `frame`: octets (frame*160 + i) * 7 mod 251."""
+    header = struct.pack(">BBHII", 0x80, 9, seq & 0xFFFF, (frame * 160) & 0xFFFFFFFF, ssrc)
+    return header + bytes(((frame * 160 + i) * 7) % 251 for i in range(160))
+
+
+def g729_packet(seq, ssrc, frame, sid=False):
+    """RTP packet `seq` carrying G.729 frame pair `frame`: octets (frame*20 + i) * 7 mod 251;
+    with `sid`, one voice frame and a SID frame (RFC 3551 4.5.6: the SID last)."""
+    header = struct.pack(">BBHII", 0x80, 18, seq & 0xFFFF, (frame * 160) & 0xFFFFFFFF, ssrc)
+    octets = bytes(((frame * 20 + i) * 7) % 251 for i in range(20))
+    return header + (octets[:12] if sid else octets)
 
 
 def packet(seq, ssrc, tone_hz=None, a_law=False, frame=None):
@@ -240,6 +260,10 @@ def main():
     p.add_argument("--tone", type=float, default=None,
                    help="send a tone of this many Hz (PCMU) instead of silence")
     p.add_argument("--alaw", action="store_true", help="send PCMA (PT 8) instead of PCMU")
+    p.add_argument("--g722", action="store_true",
+                   help="send G.722 (PT 9, a counting pattern) instead of PCMU")
+    p.add_argument("--g729", action="store_true",
+                   help="send G.729 (PT 18, a counting pattern) instead of PCMU")
     p.add_argument("--cn-pause", default=None,
                    help="AFTER:SLOTS:LEVEL: after AFTER packets go into DTX as RFC 3389 says: "
                         "one CN packet (PT 13) at LEVEL -dBov, then nothing for the rest of "
@@ -376,13 +400,19 @@ def main():
     plan = dtmf_plan(args.dtmf, args.dtmf_at, args.count)
     seq = 1
     for frame in range(1, args.count + 1):
-        if pause and frame == pause[0]:
+        if pause and frame == pause[0] and args.g729:
+            datas = [g729_packet(seq, ssrc, frame, sid=True)]
+        elif pause and frame == pause[0]:
             datas = [comfort_noise(seq, frame, ssrc, pause[2])]
         elif pause and pause[0] < frame <= pause[1]:
             datas = []
         elif frame in plan:
             code, k, start = plan[frame]
             datas = event_packets(seq, ssrc, args.dtmf_pt, code, k, start)
+        elif args.g722:
+            datas = [g722_packet(seq, ssrc, frame)]
+        elif args.g729:
+            datas = [g729_packet(seq, ssrc, frame)]
         else:
             datas = [packet(seq, ssrc, args.tone, args.alaw, frame)]
         seq += len(datas)

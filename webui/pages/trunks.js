@@ -175,7 +175,7 @@ export async function render(main) {
         h('div', { class: 'span-2' }, field('Sources', sources, { key: 'sources', hint: 'Optional, one per line: networks (52.112.0.0/14) or DNS names whose requests are this trunk\u2019s too, besides its peers. Never called.' })),
         field('Codecs', codecs, { key: 'codecs', hint: `In order of preference, comma separated; empty allows all (${codecNames}).` }),
         field('Transcoding', transcode, { key: 'transcode', hint: choiceHint(TRANSCODE_MODES) }),
-        field('Packet time', ptime, { key: 'ptime', hint: 'Towards this trunk\u2019s peers: the SBC says a=ptime and re-cuts relayed G.711 and its transcoded audio to it. Empty: the peers\u2019 own packet time is relayed.' }),
+        field('Packet time', ptime, { key: 'ptime', hint: 'Towards this trunk\u2019s peers: the SBC says a=ptime and re-cuts relayed G.711, G.722 and G.729 and its transcoded audio to it. Empty: the peers\u2019 own packet time is relayed.' }),
         field('G.729 Annex B', annexB, { key: 'g729_annexb', hint: 'Off: the SBC offers G.729 with annexb=no (no silence suppression). On: Annex B when the peer\u2019s SDP allows it too.' }),
         field('DTMF', dtmf, { key: 'dtmf', hint: choiceHint(registry.dtmf_modes) }),
         field('DTMF INFO body', infoType, { key: 'dtmf_info_type', hint: choiceHint(registry.dtmf_info_types || []) }),

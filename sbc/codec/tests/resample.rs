@@ -47,6 +47,7 @@ fn downsampling_removes_what_would_alias() {
             / 7200.0)
             .sqrt();
         let attenuation = 20.0 * (rms / (amplitude / 2f64.sqrt())).log10();
+        eprintln!("{frequency} Hz downsampled: {attenuation:.1} dB");
         assert!(
             attenuation <= -60.0,
             "{frequency} Hz aliases at {attenuation:.1} dB"

@@ -270,8 +270,8 @@ pub struct TrunkSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub g729_annexb: Option<bool>,
     /// Packet time (ms) towards this trunk's peers: 10, 20, 30, 40 or 60. The SBC's SDP to
-    /// them says `a=ptime:<ptime>`, and G.711 it relays from a peer that packetises
-    /// otherwise is re-cut to it (transcoded legs are cut to it too). Default: none (each
+    /// them says `a=ptime:<ptime>`, and G.711, G.722 or G.729 it relays from a peer that
+    /// packetises otherwise is re-cut to it (transcoded legs are cut to it too). Default: none (each
     /// peer's own `a=ptime` is relayed, packets are not re-cut).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ptime: Option<i64>,

@@ -89,6 +89,7 @@ pub mod rtcp_gen;
 pub mod sdes;
 pub mod shard;
 pub mod side;
+mod slots;
 pub mod stats;
 mod stream;
 pub mod timer;

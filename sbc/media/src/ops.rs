@@ -88,11 +88,7 @@ impl Shard {
                     rate,
                 );
                 let locals = ENDPOINTS.map(|ep| (SocketId::new(slot, ep), s.local_addr(ep)));
-                if slot == self.streams.len() {
-                    self.streams.push(Some(s));
-                } else {
-                    self.streams[slot] = Some(s);
-                }
+                self.streams.put(slot, s);
                 self.by_key.insert(stream, slot);
                 for (socket, local) in locals {
                     match local {

@@ -15,6 +15,7 @@ use crate::calls::Calls;
 use crate::config::{Forwarder, ShardConfig};
 use crate::offload::KernelRelay;
 use crate::packet::Junk;
+use crate::slots::Slots;
 use crate::stream::{SocketId, Stream};
 use crate::transmit::TxQueue;
 
@@ -71,7 +72,7 @@ pub struct StreamReport {
 #[derive(Debug)]
 pub struct Shard {
     pub(crate) config: ShardConfig,
-    pub(crate) streams: Vec<Option<Stream>>,
+    pub(crate) streams: Slots,
     pub(crate) free: Vec<usize>,
     pub(crate) by_key: HashMap<StreamKey, usize>,
     pub(crate) calls: Calls,
@@ -96,7 +97,7 @@ impl Shard {
         let cap = config.capacity;
         Shard {
             calls: Calls::new(cap, config.inactivity, config.hold_inactivity),
-            streams: Vec::with_capacity(cap),
+            streams: Slots::with_capacity(cap),
             free: Vec::with_capacity(cap),
             by_key: HashMap::with_capacity(cap),
             events: VecDeque::with_capacity(64),

@@ -3,8 +3,9 @@
 //! variant of [`MediaTimer`]; [`Shard::poll_timer`] says which one is next.
 //!
 //! Inactivity keeps one lower bound for all calls ([`calls`](crate::calls)). Transform
-//! deadlines are asked of each stream with a transform (the shard keeps their slots), so
-//! `poll_timer` costs one call per such stream and nothing for plain relays.
+//! deadlines are asked again only of the streams touched since the last look (`slots.rs`
+//! keeps each stream's earliest one), so `poll_timer` costs one comparison per stream
+//! with a transform and nothing for plain relays.
 
 use std::time::Instant;
 
@@ -33,19 +34,10 @@ impl Shard {
             .calls
             .poll_timeout()
             .map(|t| (t, MediaTimer::Inactivity));
-        for &slot in &self.timed {
-            let Some(Some(s)) = self.streams.get(slot) else {
-                continue;
-            };
-            let due = s.sides.iter().filter_map(|side| {
-                let t = side.egress.transform.as_ref()?;
-                t.poll_timeout()
-            });
-            for t in due {
-                if next.is_none_or(|(n, _)| t < n) {
-                    next = Some((t, MediaTimer::Transform));
-                }
-            }
+        if let Some(t) = self.streams.next_deadline(&self.timed)
+            && next.is_none_or(|(n, _)| t < n)
+        {
+            next = Some((t, MediaTimer::Transform));
         }
         next
     }
@@ -65,6 +57,9 @@ impl Shard {
             .handle_timeout(now, |call| events.push_back(MediaEvent::Inactive { call }));
         for i in 0..self.timed.len() {
             let slot = self.timed[i];
+            if !self.streams.is_due(slot, now) {
+                continue;
+            }
             let Some(Some(s)) = self.streams.get_mut(slot) else {
                 continue;
             };

@@ -24,6 +24,12 @@
 //! side's clock, a report block about what the SBC receives from this side's peer, at
 //! RFC 3550 intervals.
 //!
+//! The same step re-cuts a relayed G.722 or G.729 stream to another packet time (the
+//! session layer asks for the same codec in and out): its job then moves octets between
+//! packets ([`Repacketiser`](sbc_codec::transcode::Repacketiser)) instead of decoding,
+//! runs in place (never handed off: it costs a copy), and lets SID frames and RFC 3389
+//! payloads cross (renumbered, timed on the output) instead of playing noise itself.
+//!
 //! Packets held in the re-ordering window leave when the window moves on, or
 //! [`FLUSH_AFTER`] after the last packet in (the shard's transform timer). The same timer
 //! ticks once per output ptime while the peer is in a pause it described with comfort
@@ -37,7 +43,7 @@ use std::time::{Duration, Instant};
 use sbc_codec::CodecError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sbc_codec::transcode::{Codec, OutPacket, Transcoder, TranscoderConfig};
+use sbc_codec::transcode::{Codec, OutPacket, TranscoderConfig};
 use sbc_core::{Digit, DtmfLeg, DtmfWay, Side, StreamKey};
 
 use crate::dtmf::detect::ToneDetector;
@@ -46,7 +52,7 @@ use crate::dtmf::play::{FRAME, Numberer};
 use crate::packet::{Packet, RtpHeader};
 use crate::rtcp_gen::{NtpAnchor, Reception, RtcpReporter};
 use crate::transcode_dtmf::TranscodeDtmf;
-use crate::transcode_job::{Inputs, TranscodeJob};
+use crate::transcode_job::{Inputs, TranscodeJob, Work};
 use crate::transmit::MAX_EMITTED;
 use crate::{Action, Emit, StepError, Transform, TransformCtx};
 
@@ -111,6 +117,9 @@ pub struct TranscodeTransform {
     /// Hand the job off ([`Shard::poll_transcode`](crate::Shard::poll_transcode)) rather
     /// than run it here.
     offload: bool,
+    /// A relayed G.722/G.729 stream re-cut without decoding: no comfort noise of the
+    /// SBC's own (the SID and CN packets cross), and the job runs here (it costs a copy).
+    repack: bool,
     /// Its codecs' counters, as of the job's last visit home.
     stats: sbc_codec::transcode::TranscoderStats,
     /// Digits converted on this side, if any.
@@ -123,7 +132,8 @@ pub struct TranscodeTransform {
 }
 
 /// A DTMF conversion the transcoding step cannot make: the other leg's tones decode at a
-/// rate the detector does not hear.
+/// rate the detector does not hear, or the stream is re-cut without decoding (no PCM to
+/// hear or play tones in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unsupported;
 
@@ -221,7 +231,7 @@ impl TranscodeTransform {
         let ssrc = own_ssrc(key, toward);
         let first_seq = (ssrc >> 16) as u16 & 0x7fff;
         let first_ts = ssrc.rotate_left(11);
-        let mut transcoder = Transcoder::new(TranscoderConfig {
+        let mut transcoder = Work::new(TranscoderConfig {
             input: spec.input,
             output: spec.output,
             ptime_ms: spec.ptime_ms,
@@ -236,14 +246,10 @@ impl TranscodeTransform {
         let stats = transcoder.stats();
         let decode_rate = transcoder.decode_rate();
         let owner = OWNERS.fetch_add(1, Ordering::Relaxed);
-        let job = TranscodeJob::new(
-            key,
-            toward,
-            owner,
-            spec.output_pt,
-            spec.comfort_noise_out_pt,
-            transcoder,
-        );
+        let repack = transcoder.is_repack();
+        // Every CN this step sends, made or re-cut, is the receiving leg's.
+        let pts = (spec.output_pt, spec.comfort_noise_out_pt);
+        let job = TranscodeJob::new(key, toward, owner, pts, transcoder);
         Ok(TranscodeTransform {
             spec,
             numbering: OwnNumbering {
@@ -262,7 +268,8 @@ impl TranscodeTransform {
             owner,
             job: Some(Box::new(job)),
             pending: Inputs::new(),
-            offload,
+            offload: offload && !repack,
+            repack,
             stats,
             dtmf: None,
             decode_rate,
@@ -273,7 +280,10 @@ impl TranscodeTransform {
     /// How the other side's leg (`from`) and this side's (`to`) carry digits: sets up
     /// their conversion, or drops it where none is needed (digits in progress carry on).
     pub(crate) fn set_dtmf(&mut self, from: DtmfLeg, to: DtmfLeg) -> Result<(), Unsupported> {
-        if from.way == DtmfWay::Inband && ToneDetector::at_rate(self.decode_rate).is_none() {
+        // A re-cut stream decodes and encodes nothing: it can neither hear nor play a tone
+        // (its decode rate is 0).
+        let hears = ToneDetector::at_rate(self.decode_rate).is_some();
+        if (from.way == DtmfWay::Inband && !hears) || (to.way == DtmfWay::Inband && self.repack) {
             return Err(Unsupported);
         }
         let converts = match &mut self.dtmf {
@@ -497,7 +507,8 @@ impl Transform for TranscodeTransform {
             // A G.729 packet ending in a SID frame starts a pause (Annex B; a SID update
             // within one keeps the ticks' phase); other audio ends one.
             let sid = matches!(self.spec.input, Codec::G729 { .. })
-                && payload.len() % G729_FRAME_BYTES == G729_SID_BYTES;
+                && payload.len() % G729_FRAME_BYTES == G729_SID_BYTES
+                && !self.repack;
             self.noise_at = if sid {
                 self.noise_at.or(Some(cx.now + self.ptime))
             } else {
@@ -509,8 +520,11 @@ impl Transform for TranscodeTransform {
             }
         } else if Some(h.payload_type) == self.spec.comfort_noise_pt {
             self.flush_at = Some(cx.now + FLUSH_AFTER);
-            // A CN update within a pause keeps the ticks' phase.
-            self.noise_at = self.noise_at.or(Some(cx.now + self.ptime));
+            // A CN update within a pause keeps the ticks' phase (a re-cut stream's CN
+            // crosses instead).
+            if !self.repack {
+                self.noise_at = self.noise_at.or(Some(cx.now + self.ptime));
+            }
             let payload = payload(cx.buf.data(), &h);
             self.inputs()
                 .comfort_noise(h.seq, h.timestamp, h.marker, payload)
@@ -673,6 +687,6 @@ impl crate::Shard {
 pub(crate) fn unsupported(stream: StreamKey) -> crate::OpError {
     crate::OpError::Unsupported {
         stream,
-        what: "in-band DTMF heard at a rate the detector does not take",
+        what: "in-band DTMF heard at a rate the detector does not take, or on a re-cut stream",
     }
 }

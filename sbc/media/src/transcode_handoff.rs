@@ -24,7 +24,7 @@ use std::time::Instant;
 use sbc_core::DropKind;
 
 use crate::Shard;
-use crate::stream::Stream;
+use crate::slots::Slots;
 use crate::transcode::TranscodeTransform;
 use crate::transcode_job::TranscodeJob;
 use crate::transmit::Emit;
@@ -60,10 +60,7 @@ impl Shard {
 }
 
 /// The step `job` belongs to, if it is still installed.
-fn owner_of<'s>(
-    streams: &'s mut [Option<Stream>],
-    job: &TranscodeJob,
-) -> Option<&'s mut TranscodeTransform> {
+fn owner_of<'s>(streams: &'s mut Slots, job: &TranscodeJob) -> Option<&'s mut TranscodeTransform> {
     let s = streams.get_mut(job.slot)?.as_mut()?;
     if s.key != job.key {
         return None;

@@ -11,10 +11,17 @@
 //! ([`Shard::transcoded`](crate::Shard::transcoded)). No locks, no sharing: the codec
 //! state moves with the work, so the engine stays sans-IO and any thread may run any job.
 //!
+//! A relayed G.722 or G.729 stream re-cut to another packet time is a job too, whose
+//! work is a [`Repacketiser`] instead of a [`Transcoder`] ([`Work`]): the same
+//! re-ordering, numbering, RTCP and hand-off, but no codec runs.
+//!
 //! Everything is sized when the job is made: [`JOB_INPUTS`] packets of up to
 //! [`MAX_EMITTED`] bytes in, the same room out. Nothing allocates per packet.
 
-use sbc_codec::transcode::{OutPacket, Transcoder};
+use sbc_codec::CodecError;
+use sbc_codec::transcode::{
+    OutPacket, Repacketiser, Transcoder, TranscoderConfig, TranscoderStats, repacketises,
+};
 use sbc_core::{Digit, Side, StreamKey};
 
 use crate::transcode_inband::{DigitListener, HeardTone, ToneMaker};
@@ -170,6 +177,104 @@ struct Output {
     len: usize,
 }
 
+/// What converts one direction's packets: a codec pair, or (the same G.722 or G.729 in
+/// and out) octets moved between packets.
+/// (One per direction, inside a boxed job: the variants' size difference costs nothing
+/// per packet.)
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Work {
+    Transcode(Transcoder),
+    Repack(Repacketiser),
+}
+
+impl Work {
+    /// A [`Repacketiser`] where [`repacketises`] says so, else a [`Transcoder`].
+    pub fn new(config: TranscoderConfig) -> Result<Self, CodecError> {
+        if repacketises(config.input, config.output) {
+            Repacketiser::new(config).map(Work::Repack)
+        } else {
+            Transcoder::new(config).map(Work::Transcode)
+        }
+    }
+
+    /// Whether octets are moved between packets, no codec run.
+    pub fn is_repack(&self) -> bool {
+        matches!(self, Work::Repack(_))
+    }
+
+    /// What it counted so far.
+    pub fn stats(&self) -> TranscoderStats {
+        match self {
+            Work::Transcode(t) => t.stats(),
+            Work::Repack(r) => r.stats(),
+        }
+    }
+
+    /// The rate it decodes the input at (what a tone detector would hear): 0 for a
+    /// re-cut stream, which decodes nothing.
+    pub fn decode_rate(&self) -> u32 {
+        match self {
+            Work::Transcode(t) => t.decode_rate(),
+            Work::Repack(_) => 0,
+        }
+    }
+
+    fn output_timestamp(&self, input_ts: u32) -> Option<u32> {
+        match self {
+            Work::Transcode(t) => t.output_timestamp(input_ts),
+            Work::Repack(r) => r.output_timestamp(input_ts),
+        }
+    }
+
+    fn push(
+        &mut self,
+        (seq, ts, marker, comfort): (u16, u32, bool, bool),
+        payload: &[u8],
+        emit: &mut impl FnMut(OutPacket<'_>),
+    ) {
+        match self {
+            Work::Transcode(t) if comfort => t.push_comfort_noise(seq, ts, marker, payload, emit),
+            Work::Transcode(t) => t.push(seq, ts, marker, payload, emit),
+            Work::Repack(r) if comfort => r.push_comfort_noise(seq, ts, marker, payload, emit),
+            Work::Repack(r) => r.push(seq, ts, marker, payload, emit),
+        }
+    }
+
+    fn flush(&mut self, emit: &mut impl FnMut(OutPacket<'_>)) {
+        match self {
+            Work::Transcode(t) => t.flush(emit),
+            Work::Repack(r) => r.flush(emit),
+        }
+    }
+
+    /// A frame of comfort noise through a pause (a transcoder's; a re-cut stream's
+    /// receiver plays its own from the SID or CN packets that crossed).
+    fn comfort_noise(&mut self, emit: &mut impl FnMut(OutPacket<'_>)) {
+        if let Work::Transcode(t) = self {
+            t.comfort_noise(emit);
+        }
+    }
+
+    /// Towards a leg that negotiated CN: a transcoder sends its pauses as CN packets of
+    /// its own, a re-cut stream lets the sender's CN packets cross (else they are
+    /// dropped: the receiver could not read them).
+    pub fn send_comfort_noise_packets(&mut self) {
+        match self {
+            Work::Transcode(t) => t.send_comfort_noise_packets(),
+            Work::Repack(r) => r.send_comfort_noise_packets(),
+        }
+    }
+
+    /// The last CN packet given did not leave (held back while a digit played as
+    /// events): the next tick sends one.
+    pub fn comfort_noise_not_sent(&mut self) {
+        if let Work::Transcode(t) = self {
+            t.comfort_noise_not_sent();
+        }
+    }
+}
+
 /// The codec work of one direction (see the module docs).
 #[derive(Debug)]
 pub struct TranscodeJob {
@@ -179,10 +284,11 @@ pub struct TranscodeJob {
     /// Which transform it belongs to (a re-INVITE may replace the transform meanwhile).
     pub(crate) owner: u64,
     pub(crate) output_pt: u8,
-    /// The RFC 3389 `CN` payload type of the output leg, when the transcoder sends its
-    /// pauses as CN packets.
+    /// The RFC 3389 `CN` payload type of the output leg, when it negotiated CN: what every
+    /// CN packet this direction sends goes out as (the transcoder's own, or a re-cut
+    /// stream's CN crossing).
     pub(crate) comfort_noise_pt: Option<u8>,
-    pub(crate) transcoder: Transcoder,
+    pub(crate) transcoder: Work,
     pub(crate) inputs: Inputs,
     outputs: Vec<Output>,
     out_mem: Box<[u8]>,
@@ -201,9 +307,8 @@ impl TranscodeJob {
         key: StreamKey,
         toward: Side,
         owner: u64,
-        output_pt: u8,
-        comfort_noise_pt: Option<u8>,
-        transcoder: Transcoder,
+        (output_pt, comfort_noise_pt): (u8, Option<u8>),
+        transcoder: Work,
     ) -> Self {
         TranscodeJob {
             slot: usize::MAX,
@@ -224,22 +329,25 @@ impl TranscodeJob {
     }
 
     /// Listens to the decoded input for tones (`on`), or stops; `false` when the
-    /// detector cannot hear audio at the rate this direction decodes.
+    /// detector cannot hear audio at the rate this direction decodes (a re-cut stream
+    /// decodes nothing: it never listens).
     pub(crate) fn listen(&mut self, on: bool) -> bool {
-        let listening = self
-            .transcoder
+        let Work::Transcode(t) = &mut self.transcoder else {
+            return !on;
+        };
+        let listening = t
             .listener_mut()
             .is_some_and(|l| l.as_any_mut().is::<DigitListener>());
         if on == listening {
             return true;
         }
         if !on {
-            self.transcoder.set_listener(None);
+            t.set_listener(None);
             return true;
         }
-        match DigitListener::new(self.transcoder.decode_rate()) {
+        match DigitListener::new(t.decode_rate()) {
             Some(l) => {
-                self.transcoder.set_listener(Some(Box::new(l)));
+                t.set_listener(Some(Box::new(l)));
                 true
             }
             None => false,
@@ -267,9 +375,11 @@ impl TranscodeJob {
             tone,
             ..
         } = self;
-        let mut untimed = 0;
+        // Inputs that gave nothing: events before any audio, tones on a re-cut stream.
+        let mut lost = 0;
+        let audio_pt = *output_pt;
         let mut keep = |p: OutPacket<'_>, pt: u8| {
-            // The transcoder makes CN packets only when told the leg's CN payload type.
+            // CN packets are made (or cross) only when told the leg's CN payload type.
             let pt = match (p.comfort_noise, *comfort_noise_pt) {
                 (true, Some(cn)) => cn,
                 _ => pt,
@@ -301,12 +411,9 @@ impl TranscodeJob {
                     len,
                 } => {
                     let payload = &inputs.mem[at..at + len];
-                    let mut emit = |p: OutPacket<'_>| keep(p, *output_pt);
-                    if comfort {
-                        transcoder.push_comfort_noise(seq, ts, marker, payload, &mut emit);
-                    } else {
-                        transcoder.push(seq, ts, marker, payload, &mut emit);
-                    }
+                    transcoder.push((seq, ts, marker, comfort), payload, &mut |p| {
+                        keep(p, audio_pt)
+                    });
                 }
                 Input::Event {
                     ts,
@@ -325,23 +432,27 @@ impl TranscodeJob {
                         },
                         pt,
                     ),
-                    None => untimed += 1,
+                    None => lost += 1,
                 },
-                Input::Flush => transcoder.flush(&mut |p| keep(p, *output_pt)),
-                Input::ComfortTick => {
-                    transcoder.comfort_noise(&mut |p| keep(p, *output_pt));
-                }
-                Input::Tone { digit, first } => {
-                    tone.frame(transcoder, digit, first, &mut |p| keep(p, *output_pt));
-                }
+                Input::Flush => transcoder.flush(&mut |p| keep(p, audio_pt)),
+                Input::ComfortTick => transcoder.comfort_noise(&mut |p| keep(p, audio_pt)),
+                Input::Tone { digit, first } => match transcoder {
+                    Work::Transcode(t) => {
+                        tone.frame(t, digit, first, &mut |p| keep(p, audio_pt));
+                    }
+                    // Never queued for a re-cut stream (in-band DTMF is refused there).
+                    Work::Repack(_) => lost += 1,
+                },
             }
-            DigitListener::drain(transcoder, |h| {
-                if heard.len() < JOB_HEARD {
-                    heard.push(h);
-                }
-            });
+            if let Work::Transcode(t) = transcoder {
+                DigitListener::drain(t, |h| {
+                    if heard.len() < JOB_HEARD {
+                        heard.push(h);
+                    }
+                });
+            }
         }
-        *failed += untimed;
+        *failed += lost;
     }
 
     /// Hands each digit heard to `f` and forgets them.

@@ -2,14 +2,16 @@
 //!
 //! * The SBC's SDP to a trunk with `ptime` says `a=ptime:<ptime>` ([`announce`]), in offers
 //!   and answers alike; other `a=ptime` lines are relayed as the peer wrote them.
-//! * A relayed G.711 section is re-cut ([`recut`]) towards a peer only when the SBC must:
+//! * A relayed G.711, G.722 or G.729 section is re-cut ([`recut`]) towards a peer only
+//!   when the SBC must:
 //!   that peer's trunk sets `ptime` and the other peer asks for another (its `a=ptime`,
 //!   20 ms when it says none), or that peer's `a=maxptime` is below the other peer's
 //!   `a=ptime`. A differing `a=ptime` alone stays relayed. The re-cut is the engine's
-//!   transcoding step with the same codec in and out (G.711 decodes and encodes back to
-//!   the same octets), so output timestamps count every sample and sequence numbers stay
-//!   gapless; other codecs are relayed as they come (re-cutting them would be a lossy
-//!   transcode).
+//!   transcoding step with the same codec in and out: G.711 decodes and encodes back to
+//!   the same octets, G.722 and G.729 are not decoded at all (their octets and frames
+//!   move between packets), so every octet arrives, output timestamps count every
+//!   sample and sequence numbers stay gapless; no `media.max_transcoded` slot is taken.
+//!   Opus is relayed as it comes (see `RECUT`).
 //! * A transcoded section is cut to the receiving trunk's `ptime` when it sets one
 //!   (`transcode.rs`).
 
@@ -20,6 +22,13 @@ use sbc_sdp::{Attribute, MediaDescription};
 
 use super::legs::Leg;
 use super::transcode::SectionCodecs;
+
+/// The relayed codecs the engine re-cuts (all at the RTP clock 8000): G.711 through its
+/// transcoding step (decoded and encoded back to the same octets), G.722 and G.729 by
+/// moving octets and frames between packets, undecoded. Opus is not among them: its
+/// frames are not divisible, and joining them needs RFC 6716 §3.2's repacketizer within
+/// one encoder's TOC rules (no 30 ms packet at all), so it stays as it comes.
+const RECUT: [&str; 4] = ["PCMU", "PCMA", "G722", "G729"];
 
 /// Packet durations the engine cuts to, ms.
 pub const PTIMES: [u32; 5] = [10, 20, 30, 40, 60];
@@ -78,10 +87,10 @@ pub fn recut(
     else {
         return out;
     };
-    let g711 = ["PCMU", "PCMA"]
+    let cuttable = RECUT
         .iter()
         .any(|c| chosen.encoding.eq_ignore_ascii_case(c));
-    if !g711 || chosen.clock_rate != 8000 {
+    if !cuttable || chosen.clock_rate != 8000 {
         return out;
     }
     // The offerer's payload type of the same codec (a relayed codec is one it offered).
@@ -94,19 +103,40 @@ pub fn recut(
     let (answer_ptime, answer_maxptime) = of(answer);
     let events = |events: &[EventPt]| events.iter().find(|e| e.clock_rate == 8000).map(|e| e.pt);
     let both = events(offered_events).zip(events(answered_events));
-    let step = |input: &PayloadFormat, output: &PayloadFormat, ptime_ms, events| Transcoding {
+    // CN, when the answer has it: each leg's own payload type (the offerer's as it
+    // offered CN at 8000, else the answer's), taken from the sender and sent as the
+    // receiver's.
+    let answerer_cn = super::transcode::comfort_noise_pt(answer, 8000);
+    let offerer_cn = answerer_cn.map(|a| {
+        codecs
+            .offered_comfort_noise
+            .iter()
+            .find(|&&(_, rate)| rate == 8000)
+            .map_or(a, |&(pt, _)| pt)
+    });
+    let step = |input: &PayloadFormat,
+                output: &PayloadFormat,
+                ptime_ms,
+                events,
+                (comfort_noise, comfort_noise_out)| Transcoding {
         input: input.clone(),
         output: output.clone(),
         ptime_ms,
         events,
-        comfort_noise: super::transcode::comfort_noise_pt(answer, 8000),
-        // Both peers negotiated the CN of the answer: pauses stay CN packets.
-        comfort_noise_out: super::transcode::comfort_noise_pt(answer, 8000),
+        comfort_noise,
+        comfort_noise_out,
     };
     let to_answerer = target(codecs.ptime, answerer.ptime, answer_maxptime)
-        .map(|p| step(&theirs, &chosen, p, both));
-    let to_offerer = target(answer_ptime, offerer.ptime, codecs.maxptime)
-        .map(|p| step(&chosen, &theirs, p, both.map(|(o, a)| (a, o))));
+        .map(|p| step(&theirs, &chosen, p, both, (offerer_cn, answerer_cn)));
+    let to_offerer = target(answer_ptime, offerer.ptime, codecs.maxptime).map(|p| {
+        step(
+            &chosen,
+            &theirs,
+            p,
+            both.map(|(o, a)| (a, o)),
+            (answerer_cn, offerer_cn),
+        )
+    });
     (to_offerer, to_answerer)
 }
 

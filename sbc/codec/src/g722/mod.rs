@@ -18,6 +18,8 @@ mod adpcm;
 #[cfg(test)]
 mod itu_vectors;
 mod qmf;
+#[cfg(test)]
+mod reference;
 mod tables;
 
 use crate::CodecError;

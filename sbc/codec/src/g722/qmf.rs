@@ -95,6 +95,7 @@ impl Synthesis {
     }
 
     /// Takes one (lower, higher) sub-band pair, returns two output samples.
+    #[inline(always)]
     pub(crate) fn merge(&mut self, low: i32, high: i32) -> (i16, i16) {
         let (d, s) = (low - high, low + high);
         self.xd[self.pos] = d;

@@ -45,6 +45,10 @@
 //!
 //! No allocation per packet: every buffer is sized when the stream is built.
 //!
+//! G.722 to G.722 and G.729 to G.729 (a relayed stream re-cut to another packet time) are
+//! not decoded at all: a [`Repacketiser`] moves their octets into packets of the output
+//! ptime ([`repacketises`] says which pairs).
+//!
 //! [`Codec::from_sdp`], [`Codec::rtpmap`] and [`Codec::fmtp`] say what each codec's SDP
 //! parameters mean (Opus `maxaveragebitrate`/`useinbandfec`/`usedtx`, mono as
 //! `stereo=0; sprop-stereo=0`; G.729 `annexb`, absent meaning yes), for the offer/answer
@@ -53,10 +57,12 @@
 mod cn_out;
 mod codec;
 mod reorder;
+mod repack;
 mod sdp;
 mod tap;
 
 pub use codec::Codec;
+pub use repack::{Repacketiser, repacketises};
 pub use sdp::OpusDefaults;
 pub use tap::Listener;
 
