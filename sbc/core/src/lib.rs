@@ -25,6 +25,7 @@
 //! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
 //!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
+pub mod capture;
 mod drops;
 pub mod dtmf;
 mod key;
@@ -37,6 +38,7 @@ pub mod transcoding;
 mod transmit;
 mod transport;
 
+pub use capture::{CaptureBatch, CaptureWay, CapturedPacket};
 pub use drops::{DropCounts, DropKind};
 pub use dtmf::{Digit, DtmfLeg, DtmfWay, HeardDigit};
 pub use key::{MAX_MASTER_KEY, MAX_MASTER_SALT, SrtpKey, SrtpKeyError};
