@@ -82,4 +82,5 @@ pub struct LadderMessage {
     pub message: String,
 }
 
+mod clear_sdp;
 pub mod pcap;

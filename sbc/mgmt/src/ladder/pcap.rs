@@ -12,8 +12,11 @@
 //! order, the same way: UDP between the peer and the SBC's media socket of that leg, as
 //! they were on the wire but in the clear (SRTP decrypted by the SBC). Wireshark's SIP
 //! dissector sets up RTP conversations from the SDP of the messages in the same file, so
-//! `tshark -r call.pcap -Y rtp` shows the streams without `-d udp.port==N,rtp`.
+//! `tshark -r call.pcap -Y rtp` shows the streams without `-d udp.port==N,rtp`; since the
+//! packets are in the clear, the SDP in such a file says `RTP/AVP` where it said
+//! `RTP/SAVP` (`clear_sdp`), or Wireshark would take them for SRTP.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use super::LadderView;
@@ -25,17 +28,29 @@ const MAX_UDP_PAYLOAD: usize = 65_535 - 20 - 8;
 /// The pcap file of `ladder`'s messages. Messages whose addresses do not parse (none the
 /// daemon writes) are left out.
 pub fn pcap(ladder: &LadderView) -> Vec<u8> {
+    // With RTP in the file (decrypted), the SDP says plain RTP too (see `clear_sdp`).
+    let clear = !ladder.media.is_empty();
     let sip = ladder.messages.iter().filter_map(|m| {
         let (Ok(src), Ok(dst)) = (m.src.parse::<SocketAddr>(), m.dst.parse::<SocketAddr>()) else {
             return None;
         };
-        Some((m.unix_us, src, dst, m.message.as_bytes()))
+        let text = if clear {
+            super::clear_sdp::clear_profiles(&m.message)
+        } else {
+            Cow::Borrowed(m.message.as_str())
+        };
+        Some((
+            m.unix_us,
+            src,
+            dst,
+            Cow::Owned(text.into_owned().into_bytes()),
+        ))
     });
     let media = ladder
         .media
         .iter()
-        .map(|p| (p.unix_us, p.src, p.dst, p.bytes.as_slice()));
-    let mut records: Vec<(i64, SocketAddr, SocketAddr, &[u8])> = sip.chain(media).collect();
+        .map(|p| (p.unix_us, p.src, p.dst, Cow::Borrowed(p.bytes.as_slice())));
+    let mut records: Vec<(i64, SocketAddr, SocketAddr, Cow<'_, [u8]>)> = sip.chain(media).collect();
     // Stable: messages and packets of the same microsecond keep their order.
     records.sort_by_key(|r| r.0);
     let mut out = Vec::with_capacity(24 + records.iter().map(|r| r.3.len() + 64).sum::<usize>());
