@@ -21,10 +21,11 @@ use super::Ladders;
 /// How much captured RTP is kept.
 #[derive(Debug, Clone, Copy)]
 pub struct RtpLimits {
-    /// Bytes of packets per call (16 MiB: about 40 minutes of one G.711 stream, both
-    /// legs, both ways).
+    /// Bytes per call: its packets and their records ([`RECORD`] each). 16 MiB hold about
+    /// 5.5 minutes of a G.711 call at 20 ms (four copies of each packet: received and sent
+    /// on each leg, 172 + 88 bytes each, 200 a second: 52 KB/s).
     pub call_bytes: usize,
-    /// Bytes of packets in all calls kept.
+    /// The same, in all calls kept.
     pub total_bytes: usize,
     /// Calls captured at once.
     pub calls: usize,
@@ -39,6 +40,9 @@ impl Default for RtpLimits {
         }
     }
 }
+
+/// What a packet's record costs besides its bytes.
+pub const RECORD: usize = std::mem::size_of::<Record>();
 
 /// One packet in its call's arena.
 #[derive(Debug, Clone, Copy)]
@@ -71,8 +75,9 @@ impl CallRtp {
         }
     }
 
+    /// Memory it holds: the packets and their records.
     pub(super) fn bytes(&self) -> usize {
-        self.data.len()
+        self.data.len() + self.records.len() * RECORD
     }
 
     /// The packets, oldest first.
@@ -131,13 +136,14 @@ impl Ladders {
         for p in &batch.packets {
             let bytes = batch.bytes(p);
             let len = bytes.len();
-            self.make_rtp_room(p.call, len);
+            let cost = len + RECORD;
+            self.make_rtp_room(p.call, cost);
             let total = self.rtp_bytes;
             let limits = self.rtp_limits;
             let Some(c) = self.calls.get_mut(&p.call).filter(|c| c.rtp.picked) else {
                 continue;
             };
-            if c.rtp.data.len() + len > limits.call_bytes || total + len > limits.total_bytes {
+            if c.rtp.bytes() + cost > limits.call_bytes || total + cost > limits.total_bytes {
                 c.rtp.dropped += 1;
                 continue;
             }
@@ -156,7 +162,7 @@ impl Ladders {
                 offset,
                 len,
             });
-            self.rtp_bytes += len;
+            self.rtp_bytes += cost;
         }
     }
 
@@ -184,7 +190,7 @@ impl Ladders {
         }
     }
 
-    /// Bytes of captured RTP kept.
+    /// Memory of captured RTP kept (packets and their records).
     pub fn rtp_bytes(&self) -> usize {
         self.rtp_bytes
     }

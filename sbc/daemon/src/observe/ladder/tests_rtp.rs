@@ -3,7 +3,7 @@ use std::time::{Duration, Instant, SystemTime};
 use sbc_core::{CaptureBatch, CaptureWay, CapturedPacket, Side as Leg};
 use sbc_mgmt::live::CaptureRefused;
 
-use super::rtp::RtpLimits;
+use super::rtp::{RECORD, RtpLimits};
 use super::*;
 
 const SBC_A: &str = "10.0.0.1:20000";
@@ -100,9 +100,10 @@ fn packets_are_kept_with_their_direction_time_and_bytes() {
 
 #[test]
 fn caps_per_call_and_in_all_drop_and_count_the_oldest_ended_call_goes_first() {
+    let each = 100 + RECORD;
     let mut l = ladders(RtpLimits {
-        call_bytes: 1000,
-        total_bytes: 1500,
+        call_bytes: 10 * each,
+        total_bytes: 15 * each,
         calls: 8,
     });
     let t0 = Instant::now();
@@ -118,7 +119,7 @@ fn caps_per_call_and_in_all_drop_and_count_the_oldest_ended_call_goes_first() {
     let r2 = l.view(2, false).expect("kept").rtp;
     assert_eq!((r2.packets, r2.dropped), (8, 0), "the ended call made room");
     assert_eq!((r1.packets, r1.dropped), (0, 12));
-    assert_eq!(l.rtp_bytes(), 800);
+    assert_eq!(l.rtp_bytes(), 8 * each);
     l.capture(3, true).expect("live");
     l.captured(&batch(3, 10, 100, t0), t0, now);
     let r3 = l.view(3, false).expect("kept").rtp;
@@ -127,7 +128,7 @@ fn caps_per_call_and_in_all_drop_and_count_the_oldest_ended_call_goes_first() {
         (7, 3),
         "nothing ended left to evict"
     );
-    assert_eq!(l.rtp_bytes(), 1500);
+    assert_eq!(l.rtp_bytes(), 15 * each);
     l.ended(2);
     l.ended(3);
     for call in 4..=600 {
