@@ -13,13 +13,17 @@
 //! * With `[media] kernel_forwarding = true`: a call the kernel forwards is taken back to
 //!   userspace when picked (logged `why=capture`), its packets are captured, and it goes
 //!   back to the kernel when the capture stops.
+//! * In the browser (e2e.mjs phase `capture`): a live call's ladder page starts the capture,
+//!   shows packets counted, and stops it; the pcap then holds both legs' RTP. Screenshots
+//!   stay in tests/artifacts/<this test>/screenshots/.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use sbc_lab::config::MGMT_LISTEN;
 use sbc_lab::rtp::{RtpResult, tool_keys};
 use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
-use sbc_lab::{Lab, Mgmt, Ns, SbcProcess, StandardConfig, cmd};
+use sbc_lab::{BrowserTest, Lab, Mgmt, Ns, SbcProcess, StandardConfig, cmd};
 use serde_json::Value;
 
 const CALLER_SSRC: &str = "0xca110001";
@@ -163,23 +167,10 @@ fn captured_call(lab: &Lab, sbc: &SbcProcess, mgmt: &Mgmt<'_>, srtp: bool) -> Ca
         .artifacts()
         .unique_path(&format!("carrier-rtp-{tag}"), ".json");
     let pbx = lab
-        .sipp(Ns::Pbx, "echo_te_uas.xml", sip_addr(PBX_IP))
+        .sipp(Ns::Pbx, "capture_uas.xml", sip_addr(PBX_IP))
         .listen()
         .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args([
-            "-key",
-            "answer_pt",
-            "8",
-            "-key",
-            "answer_map",
-            "PCMA/8000",
-            "-key",
-            "event_pt",
-            "101",
-            "-key",
-            "event_map",
-            "telephone-event/8000",
-        ])
+        .args(["-key", "echo_count", "400"])
         .timeout(Duration::from_secs(30))
         .spawn()
         .expect("sipp pbx");
@@ -402,23 +393,10 @@ fn a_kernel_forwarded_call_is_taken_back_while_captured_and_handed_over_after() 
     let pbx_out = lab.artifacts().unique_path("pbx-rtp-kernel", ".json");
     let caller_out = lab.artifacts().unique_path("carrier-rtp-kernel", ".json");
     let pbx = lab
-        .sipp(Ns::Pbx, "echo_te_uas.xml", sip_addr(PBX_IP))
+        .sipp(Ns::Pbx, "capture_uas.xml", sip_addr(PBX_IP))
         .listen()
         .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args([
-            "-key",
-            "answer_pt",
-            "8",
-            "-key",
-            "answer_map",
-            "PCMA/8000",
-            "-key",
-            "event_pt",
-            "101",
-            "-key",
-            "event_map",
-            "telephone-event/8000",
-        ])
+        .args(["-key", "echo_count", "400"])
         .timeout(Duration::from_secs(30))
         .spawn()
         .expect("sipp pbx");
@@ -500,4 +478,90 @@ fn a_kernel_forwarded_call_is_taken_back_while_captured_and_handed_over_after() 
         ways.values().all(|&n| n < carrier.sent as usize),
         "only while picked: {ways:?}"
     );
+}
+
+#[test]
+fn the_ladder_page_of_a_live_call_starts_and_stops_the_capture_in_the_browser() {
+    let lab = Lab::new().expect("create lab");
+    let sbc = lab.start_sbc(&config("", "")).expect("start sbc");
+    let mgmt = Mgmt::login(&lab, &sbc).expect("management login");
+    let pbx_out = lab.artifacts().unique_path("pbx-rtp-browser", ".json");
+    let caller_out = lab.artifacts().unique_path("carrier-rtp-browser", ".json");
+    let pbx = lab
+        .sipp(Ns::Pbx, "capture_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
+        .args(["-key", "echo_count", "2000"])
+        .timeout(Duration::from_secs(60))
+        .spawn()
+        .expect("sipp pbx");
+    std::thread::sleep(Duration::from_millis(300));
+    // 30 s of RTP: time for the browser to log in, start, watch and stop.
+    let caller = lab
+        .sipp(Ns::Carrier, "capture_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(tool_keys(&[("rtp_out", &caller_out)]).expect("python3"))
+        .args([
+            "-key",
+            "proto",
+            "RTP/AVP",
+            "-key",
+            "media_attr",
+            "a=ptime:20",
+        ])
+        .args([
+            "-key",
+            "rtp_args",
+            &format!(
+                "--alaw --ssrc {} --delay 0.2 --count 1500 --wait 1.5",
+                &CALLER_SSRC[2..]
+            ),
+        ])
+        .args(["-s", "4930123", "-d", "31000"])
+        .timeout(Duration::from_secs(60))
+        .spawn()
+        .expect("sipp caller");
+    let call = live_call(&mgmt, &sbc);
+    let browser = BrowserTest::new(&lab)
+        .expect("browser test prerequisites")
+        .env("SBC_URL", format!("https://{MGMT_LISTEN}"))
+        .env("SBC_PASSWORD", sbc_lab::mgmt::PASSWORD)
+        .env("CALL", call.to_string());
+    let run = browser
+        .run("capture")
+        .unwrap_or_else(|e| panic!("{e}\n--- sbc:\n{}", sbc.log_tail()));
+    assert!(run.stdout.contains("passed"), "{}", run.stdout);
+    let ladder: Value = serde_json::from_str(
+        &mgmt
+            .get(&format!("/api/calls/{call}/ladder"))
+            .expect("ladder"),
+    )
+    .expect("JSON");
+    assert_eq!(ladder["rtp"]["capturing"], false, "stopped in the browser");
+    assert!(
+        ladder["rtp"]["packets"].as_u64().is_some_and(|n| n > 0),
+        "{}",
+        ladder["rtp"]
+    );
+    let audit = mgmt.get("/api/audit").expect("audit");
+    assert!(
+        audit.contains(&format!("stop capture call {call}"))
+            && audit.contains(&format!("\"capture call {call}\"")),
+        "{audit}"
+    );
+    let pcap = lab.dir().join(format!("call-{call}-browser.pcap"));
+    mgmt.download(&format!("/api/calls/{call}/pcap"), &pcap)
+        .expect("pcap");
+    let ways = per_way(&read_rtp(&lab, &pcap));
+    assert_eq!(ways.len(), 4, "both legs both ways: {ways:?}");
+    let caller = caller.finish().expect("sipp caller");
+    let pbx = pbx.finish().expect("sipp pbx");
+    assert!(
+        caller.success() && pbx.success(),
+        "{}\n{}",
+        caller.report(),
+        pbx.report()
+    );
+    assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
+    let kept = lab.artifacts().keep().expect("keep artifacts");
+    eprintln!("screenshots: {}", kept.join("screenshots").display());
 }

@@ -13,6 +13,8 @@
 //! * [`MediaOp`] / [`MediaEvent`] — the control plane's commands to the media plane and
 //!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`] with its
 //!   [`DropCounts`] per [`DropKind`]).
+//! * [`capture`] — the RTP/RTCP packets of a call picked for capture, in batches
+//!   ([`CaptureBatch`]) from the media plane to the control plane.
 //! * [`SrtpKey`] — SRTP master key and salt; prints as `<redacted>` (ops are logged).
 //! * [`dtmf`] — a DTMF [`Digit`] (prints masked: digits can be card numbers), how a leg
 //!   carries digits ([`DtmfLeg`], [`DtmfWay`]), and what the media plane heard

@@ -112,6 +112,10 @@ impl Capture {
                 self.batch.dropped.push((p.call, p.dropped));
             }
         }
+        // Nothing picked and nothing to hand over: the batch's memory goes.
+        if self.picked.is_empty() && self.batch.is_empty() {
+            self.batch = CaptureBatch::default();
+        }
     }
 
     /// Copies one packet of `stream` (a captured one).
