@@ -18,7 +18,7 @@
 //! masked.
 //!
 //! Cost and bounds: a stream that is not captured pays one flag test per packet
-//! ([`Stream::capture`](crate::stream::Stream)). The batch's memory is allocated when the
+//! (its `capture` field). The batch's memory is allocated when the
 //! first call is picked: [`BATCH_BYTES`] of packet bytes and [`BATCH_PACKETS`] records; a
 //! full batch drops further copies (counted per call, in the batch's `dropped`), never the
 //! packet itself. No allocation per packet. At most [`MAX_PICKED`] calls per shard are
