@@ -37,7 +37,7 @@ use crate::shard::Shard;
 use crate::stream::{Stream, ix};
 
 /// Bytes of packets a shard copies between two [`Shard::poll_capture`]s (the worker
-/// drains it every time round its loop).
+/// drains it every time round its loop; what it hands over is cut to size).
 pub const BATCH_BYTES: usize = 256 * 1024;
 /// Packets a shard copies between two [`Shard::poll_capture`]s.
 pub const BATCH_PACKETS: usize = 2048;
@@ -160,8 +160,10 @@ impl Capture {
         });
     }
 
-    /// The batch filled since the last take, with the drops per call; a new one of the
-    /// same capacity takes its place. `None` when there is nothing to hand over.
+    /// What was copied since the last take, with the drops per call, in a batch of its
+    /// exact size (the preallocated one is emptied and filled again: a take costs a few
+    /// allocations of what it carries, never a new full-size batch). `None` when there is
+    /// nothing to hand over.
     fn take(&mut self) -> Option<CaptureBatch> {
         for p in &mut self.picked {
             if p.dropped > 0 {
@@ -173,12 +175,18 @@ impl Capture {
         if self.batch.is_empty() {
             return None;
         }
-        let next = if self.picked.is_empty() {
-            CaptureBatch::default()
-        } else {
-            fresh_batch()
+        let out = CaptureBatch {
+            packets: self.batch.packets.clone(),
+            data: self.batch.data.clone(),
+            dropped: std::mem::take(&mut self.batch.dropped),
         };
-        Some(std::mem::replace(&mut self.batch, next))
+        if self.picked.is_empty() {
+            self.batch = CaptureBatch::default();
+        } else {
+            self.batch.packets.clear();
+            self.batch.data.clear();
+        }
+        Some(out)
     }
 }
 
