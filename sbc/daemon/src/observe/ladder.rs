@@ -17,6 +17,9 @@
 //! message. DTMF digits in INFO bodies are masked (`x`, same length, so Content-Length
 //! stays right) unless both legs' `show_digits` allow them.
 //!
+//! Calls picked for RTP capture keep their captured RTP/RTCP here too, with the same
+//! retention and caps of their own ([`rtp`]).
+//!
 //! Each recorded message that can end a leg (BYE, CANCEL, a final failure to an INVITE)
 //! is returned with its Q.850 `Reason` (RFC 3326/6432), for the CDR.
 
@@ -89,6 +92,8 @@ struct CallLadder {
     show_digits: bool,
     /// Started while recording (`[log] ladder`): its messages are kept.
     recorded: bool,
+    /// Its captured RTP/RTCP, if it was picked ([`rtp`]).
+    rtp: rtp::CallRtp,
 }
 
 /// A recorded message that ended (or may end) a leg, with its Q.850 cause if it had one.
@@ -115,6 +120,9 @@ pub struct Ladders {
     /// `[log] ladder`: messages are kept. Off, calls are still followed by Call-ID so
     /// that the messages ending their legs give the CDR its Q.850 causes.
     off: bool,
+    rtp_limits: rtp::RtpLimits,
+    /// Bytes of captured RTP kept in all calls.
+    rtp_bytes: usize,
 }
 
 impl Ladders {
@@ -196,6 +204,7 @@ impl Ladders {
                 ended: false,
                 show_digits,
                 recorded: !self.off,
+                rtp: rtp::CallRtp::default(),
             },
         );
         self.by_call_id
@@ -214,9 +223,12 @@ impl Ladders {
     }
 
     /// The call ended: it is kept among the last ended ones (messages that still come,
-    /// such as the 200 to a BYE, are recorded).
-    pub fn ended(&mut self, call: u64) {
+    /// such as the 200 to a BYE, are recorded). Returns whether it was being captured
+    /// (the media plane is to stop then).
+    pub fn ended(&mut self, call: u64) -> bool {
+        let mut capturing = false;
         if let Some(c) = self.calls.get_mut(&call) {
+            capturing = rtp::ended(&mut c.rtp);
             if !c.ended {
                 c.ended = true;
                 self.ended.push_back(call);
@@ -225,11 +237,16 @@ impl Ladders {
         while self.ended.len() > self.limits.ended_calls {
             self.evict_oldest();
         }
+        capturing
     }
 
-    /// The ladder of `call`, if kept.
-    pub fn view(&self, call: u64) -> Option<LadderView> {
-        let c = self.calls.get(&call).filter(|c| c.recorded)?;
+    /// The ladder of `call`, if kept; with `media`, its captured RTP/RTCP packets too.
+    pub fn view(&self, call: u64, media: bool) -> Option<LadderView> {
+        let c = self
+            .calls
+            .get(&call)
+            .filter(|c| c.recorded || c.rtp.bytes() > 0)?;
+        let (rtp, media) = self.rtp_view(call, media);
         let mut messages: Vec<LadderMessage> = c.entries.iter().map(message_view).collect();
         messages.sort_by_key(|m| m.unix_us);
         Some(LadderView {
@@ -247,6 +264,8 @@ impl Ladders {
                 },
             ],
             messages,
+            rtp,
+            media,
         })
     }
 
@@ -291,6 +310,7 @@ impl Ladders {
         };
         if let Some(c) = self.calls.remove(&call) {
             self.bytes -= c.bytes;
+            self.rtp_bytes -= c.rtp.bytes();
             for id in &c.call_ids {
                 if self.by_call_id.get(id).is_some_and(|(n, _)| *n == call) {
                     self.by_call_id.remove(id);
@@ -443,5 +463,9 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+pub mod rtp;
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rtp;

@@ -273,17 +273,24 @@ impl Observer {
         }
     }
 
-    /// The call ended; `media` is what its legs had negotiated.
-    pub fn call_ended(&mut self, call: u64, reason: &EndReason, media: Option<[LegMedia; 2]>) {
+    /// The call ended; `media` is what its legs had negotiated. Returns whether its RTP
+    /// was being captured (the media plane is to stop).
+    pub fn call_ended(
+        &mut self,
+        call: u64,
+        reason: &EndReason,
+        media: Option<[LegMedia; 2]>,
+    ) -> bool {
         let now = Instant::now();
         if let Some(hep) = &mut self.hep {
             hep.ended(now, call);
         }
         self.views.ended(call);
         self.calls.ended(call, reason);
-        self.ladders.ended(call);
+        let capturing = self.ladders.ended(call);
         self.cdr
             .ended(call, now, sbc_mgmt::clock::unix_now(), reason, media);
+        capturing
     }
 
     /// The call's media was released (also before the engine's end event).
@@ -330,8 +337,24 @@ impl Observer {
     }
 
     /// The ladder of `call`, while it is kept.
-    pub fn ladder(&self, call: u64) -> Option<LadderView> {
-        self.ladders.view(call)
+    pub fn ladder(&self, call: u64, media: bool) -> Option<LadderView> {
+        self.ladders.view(call, media)
+    }
+
+    /// Starts or stops capturing a live call's RTP (management); the `show_digits` for
+    /// the media plane's op with the answer.
+    pub fn capture(
+        &mut self,
+        call: u64,
+        on: bool,
+    ) -> Result<(sbc_mgmt::ladder::RtpCapture, bool), sbc_mgmt::live::CaptureRefused> {
+        self.ladders.capture(call, on)
+    }
+
+    /// Packets the media workers captured.
+    pub fn captured(&mut self, batch: &sbc_core::CaptureBatch) {
+        self.ladders
+            .captured(batch, Instant::now(), std::time::SystemTime::now());
     }
 
     /// Hands finished CDRs to the writer; warns (once a minute at most) when lines were
