@@ -18,7 +18,8 @@
 //! The core task also gathers each call's record ([`cdr`]) and hands the finished line to
 //! the CDR writer thread ([`cdr_file`]): `<state_dir>/cdr.jsonl`, rotated by size. It keeps
 //! every SIP message of live and recently ended calls ([`ladder`]) for the web UI's ladder
-//! and pcap download.
+//! and pcap download. Every copy of a SIP message that leaves the call path (ladders, pcaps,
+//! HEP) has its DTMF digits masked by [`dtmf_mask`] unless the call shows them.
 //!
 //! [`server`] answers `GET /metrics` on `[metrics] listen` for clients in `[metrics]
 //! allow`, rendering ([`metrics`]) those copies in the text format ([`exposition`]). A
@@ -30,6 +31,7 @@ pub mod call_log;
 pub mod calls;
 pub mod cdr;
 pub mod cdr_file;
+pub mod dtmf_mask;
 pub mod exposition;
 pub mod gauges;
 pub mod ladder;

@@ -85,7 +85,7 @@ pub struct RelayedCall<'a> {
     pub callee: Option<std::net::SocketAddr>,
     pub a_call_id: &'a str,
     pub legs: Option<[LegInfo; 2]>,
-    /// Both ends allow digits in the ladder (`show_digits`).
+    /// Both ends allow digits in the ladder and HEP copies (`show_digits`).
     pub show_digits: bool,
 }
 
@@ -246,6 +246,9 @@ impl Observer {
         if let Some([a, b]) = &r.legs {
             self.ladders
                 .started(r.call, &a.call_id, &b.call_id, r.show_digits);
+        }
+        if let (Some(hep), true) = (&mut self.hep, r.show_digits) {
+            hep.shows_digits(r.call);
         }
     }
 
