@@ -15,6 +15,10 @@
 //! Call quality (MOS, loss, jitter, round trip per stream side, from the media plane's
 //! stats) becomes live-view fields, CDR fields and histograms in [`quality`].
 //!
+//! The calls and streams the web UI lists live here too ([`views`]), made into the
+//! management snapshot from the same once-a-second reading as the metrics report
+//! ([`observer`]).
+//!
 //! The core task also gathers each call's record ([`cdr`]) and hands the finished line to
 //! the CDR writer thread ([`cdr_file`]): `<state_dir>/cdr.jsonl`, rotated by size. It keeps
 //! every SIP message of live and recently ended calls ([`ladder`]) for the web UI's ladder
@@ -34,6 +38,7 @@ pub mod cdr_file;
 pub mod dtmf_mask;
 pub mod exposition;
 pub mod gauges;
+mod ice_view;
 pub mod ladder;
 pub mod media;
 pub mod metrics;
@@ -43,6 +48,7 @@ pub mod quality;
 pub mod report;
 pub mod server;
 pub mod sip;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -44,9 +44,9 @@ use super::ladder::{Ending, Ladders, Way, Wire};
 use super::quality::QualityCounters;
 use super::report::{CoreReport, latch_label};
 use super::sip::SipCounters;
+use super::views::{Relayed, Views};
 use crate::hep::HepTap;
 use crate::mgmt::hook::LegMedia;
-use crate::mgmt::views::{Relayed, Views};
 
 /// How often lost CDR lines are warned about, at most.
 const LOSS_WARNING_INTERVAL: Duration = Duration::from_secs(60);
