@@ -5,7 +5,8 @@
 //! chunk lengths, address family, protocol, addresses, ports, timestamp, protocol type 1,
 //! agent id, password) and compares each leg's captures with that leg's sipp message trace:
 //! the same messages each way, and every one carrying the other leg's Call-ID as its
-//! correlation id (chunk 0x0011).
+//! correlation id (chunk 0x0011). Also: RTCP reports as type 5, DTMF digits masked in the
+//! copies unless both trunks show them, and a `[hep]` change applied on reload.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sbc_lab::config::StandardConfig;
 use sbc_lab::rtp::tool_keys;
 use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
-use sbc_lab::{Lab, Ns, SippOutcome, cmd};
+use sbc_lab::{Lab, Ns, Signal, SippOutcome, cmd};
 
 const COLLECTOR_PORT: u16 = 9060;
 
@@ -519,4 +520,126 @@ fn dtmf_infos_reach_the_collector_masked() {
 #[test]
 fn dtmf_infos_reach_the_collector_unmasked_when_both_trunks_show_digits() {
     dtmf_infos_reach_the_collector(true);
+}
+
+/// One sipp call from the carrier to the PBX; the callee's Call-ID.
+fn one_call(lab: &Lab, sbc: &sbc_lab::SbcProcess) -> String {
+    let callee = lab
+        .sipp(Ns::Pbx, "call_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .timeout(Duration::from_secs(20))
+        .spawn()
+        .expect("sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = lab
+        .sipp(Ns::Carrier, "call_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123"])
+        .timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("sipp caller");
+    let callee = callee.finish().expect("sipp callee");
+    assert!(
+        caller.success() && callee.success(),
+        "{}\n{}\n--- sbc:\n{}",
+        caller.report(),
+        callee.report(),
+        sbc.log_tail()
+    );
+    call_id(&callee.messages).expect("B's Call-ID").to_owned()
+}
+
+/// The captures of Call-ID `id` the collector wrote to `out`, waiting (bounded) for `want`.
+fn captures_of(out: &Path, id: &str, want: usize) -> Vec<Hep> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let of: Vec<Hep> = read_packets(out)
+            .into_iter()
+            .filter(|p| call_id(&p.payload) == Some(id))
+            .collect();
+        if of.len() >= want || Instant::now() > deadline {
+            return of;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `[hep]` on reload: a call captured to the first collector; the config rewritten with
+/// another collector port and agent id, SIGHUP; the next call's captures reach the new
+/// collector with the new id and none the old one; `[hep]` removed and reloaded: a third
+/// call reaches neither.
+#[test]
+fn a_reload_moves_the_capture_to_another_collector_and_can_stop_it() {
+    const NEW_PORT: u16 = COLLECTOR_PORT + 4;
+    let lab = Lab::new().expect("create lab");
+    let base = StandardConfig::default();
+    let with_hep = |port: u16, id: u32| {
+        base.clone()
+            .extra(&format!(
+                "\n[hep]\ncollector = \"udp:{PBX_IP}:{port}\"\nid = {id}\n"
+            ))
+            .render()
+    };
+    let sbc = lab
+        .start_sbc(&with_hep(COLLECTOR_PORT, 5))
+        .expect("start sbc");
+    let python = cmd::python().expect("python3").display().to_string();
+    let (_old, old_out) = collector(&lab, &python, "hep-old");
+    let new_out = lab.artifacts().unique_path("hep-new", ".hex");
+    let sink = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/udp_sink.py");
+    let _new = lab
+        .spawn(
+            Ns::Pbx,
+            &[
+                python.as_str(),
+                &sink.display().to_string(),
+                "--bind",
+                &format!("{PBX_IP}:{NEW_PORT}"),
+                "--out",
+                &new_out.display().to_string(),
+            ],
+        )
+        .expect("start the second collector");
+
+    let first = one_call(&lab, &sbc);
+    let got = captures_of(&old_out, &first, 6);
+    assert!(
+        got.len() >= 6 && got.iter().all(|p| p.agent == 5),
+        "{got:#?}"
+    );
+
+    let reloaded = |what: &str, needle: &str| {
+        sbc.signal(Signal::Hup).expect("SIGHUP");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sbc.log().contains(needle) {
+            assert!(Instant::now() < deadline, "{what}: {}", sbc.log_tail());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    sbc.write_config(&with_hep(NEW_PORT, 6))
+        .expect("rewrite config");
+    reloaded("new collector", "reload: HEP capture changed");
+    let second = one_call(&lab, &sbc);
+    let got = captures_of(&new_out, &second, 6);
+    assert!(
+        got.len() >= 6 && got.iter().all(|p| p.agent == 6),
+        "{got:#?}"
+    );
+    assert!(
+        captures_of(&old_out, &second, 1).is_empty(),
+        "the old collector got the second call"
+    );
+
+    sbc.write_config(&base.render()).expect("rewrite config");
+    reloaded("off", "reload: HEP capture off");
+    let third = one_call(&lab, &sbc);
+    // The first call's captures are there by now; the third's never come.
+    std::thread::sleep(Duration::from_secs(2));
+    let stray = [&old_out, &new_out]
+        .iter()
+        .flat_map(|out| read_packets(out))
+        .filter(|p| call_id(&p.payload) == Some(third.as_str()))
+        .count();
+    assert_eq!(stray, 0, "captures of a call after [hep] was removed");
+    assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
 }

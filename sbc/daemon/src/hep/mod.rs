@@ -21,8 +21,11 @@
 //! the Call-ID of the leg they arrived on as correlation id (Homer's join to that leg's
 //! SIP): the media workers pass copies through a bounded channel that [`HepTap::flush`]
 //! drains.
+//!
+//! A reload applies a changed `[hep]` ([`reload`]).
 
 pub mod encode;
+pub mod reload;
 pub mod rtcp;
 pub mod sender;
 
@@ -58,6 +61,7 @@ struct Pending {
 #[derive(Debug)]
 pub struct HepTap {
     sink: HepSink,
+    collector: sbc_core::TransportAddr,
     id: u32,
     password: Option<String>,
     /// Each leg's Call-ID -> the other leg's, and the call's number.
@@ -77,8 +81,18 @@ impl HepTap {
     /// Starts the sender for `[hep]` (on the current tokio runtime); RTCP copies arrive
     /// on `rtcp` (the workers hold its other end).
     pub fn start(hep: &Hep, rtcp: Option<rtcp::RtcpRx>) -> Self {
+        Self::with_counts(hep, rtcp, Default::default())
+    }
+
+    /// Like [`HepTap::start`], counting into `counts` (a tap started again on reload).
+    fn with_counts(
+        hep: &Hep,
+        rtcp: Option<rtcp::RtcpRx>,
+        counts: std::sync::Arc<HepCounts>,
+    ) -> Self {
         HepTap {
-            sink: HepSink::start(hep.collector),
+            sink: HepSink::start_counting(hep.collector, counts),
+            collector: hep.collector,
             id: hep.id,
             password: hep.password.clone(),
             other: HashMap::new(),

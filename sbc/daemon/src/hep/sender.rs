@@ -89,8 +89,13 @@ pub struct HepSink {
 impl HepSink {
     /// Starts the sender task for `collector` (on the current tokio runtime).
     pub fn start(collector: TransportAddr) -> Self {
+        Self::start_counting(collector, Arc::default())
+    }
+
+    /// Starts a sender for `collector` that counts into `counts` (shared with an earlier
+    /// sender's, so a reload does not reset the metric).
+    pub fn start_counting(collector: TransportAddr, counts: Arc<HepCounts>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let counts = Arc::new(HepCounts::default());
         tokio::spawn(run(collector, rx, counts.clone()));
         HepSink { tx, counts }
     }

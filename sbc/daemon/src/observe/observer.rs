@@ -66,6 +66,8 @@ pub struct Observer {
     /// CDR lines lost as of the last warning, and when it was.
     cdr_lost_warned: (u64, Option<Instant>),
     hep: Option<HepTap>,
+    /// What a tap stopped by a reload left for a later one.
+    hep_parked: Option<crate::hep::reload::Parked>,
     ladders: Ladders,
     live: Option<(watch::Sender<Snapshot>, Arc<Demand>)>,
     report: Option<ReportSender>,
@@ -114,6 +116,7 @@ impl Observer {
             cdr_sink: None,
             cdr_lost_warned: (0, None),
             hep: None,
+            hep_parked: None,
             ladders,
             live: None,
             report: None,
@@ -146,9 +149,11 @@ impl Observer {
         self.live.is_some() || self.report.is_some() || self.cdr_sink.is_some()
     }
 
-    /// New realms for the SIP counters; `[log] ladder` for the calls that start now.
+    /// New realms for the SIP counters; `[log] ladder` for the calls that start now;
+    /// `[hep]` changes.
     pub fn reload(&mut self, config: &Config) {
         self.sip.reload(config);
+        crate::hep::reload::apply(&mut self.hep, &mut self.hep_parked, config.hep());
         self.ladders.set_recording(config.ladder());
     }
 
@@ -329,6 +334,8 @@ impl Observer {
     pub fn flush_hep(&mut self, now: Instant) {
         if let Some(hep) = &mut self.hep {
             hep.flush(now);
+        } else if let Some(parked) = &mut self.hep_parked {
+            parked.drain();
         }
     }
 
