@@ -14,8 +14,8 @@
 //! [`Limits::call_bytes`] of messages per call (later ones counted as `dropped`) and
 //! [`Limits::total_bytes`] in all. Over the total, the oldest ended call goes first; with
 //! none left, new messages are dropped (counted). Lookups by Call-ID cost one hash per
-//! message. DTMF digits in INFO bodies are masked (`x`, same length, so Content-Length
-//! stays right) unless both legs' `show_digits` allow them.
+//! message. DTMF digits in INFO bodies are masked ([`super::dtmf_mask`]: `x`, same length,
+//! so Content-Length stays right) unless both legs' `show_digits` allow them.
 //!
 //! Calls picked for RTP capture keep their captured RTP/RTCP here too, with the same
 //! retention and caps of their own ([`rtp`]).
@@ -30,6 +30,8 @@ use sbc_core::Transport;
 use sbc_mgmt::ladder::{LadderLeg, LadderMessage, LadderView};
 use sbc_sip::b2bua::Side;
 use sbc_sip::q850::{self, Cause};
+
+use super::dtmf_mask::mask_digits;
 
 /// INVITEs of no call (yet) kept until the B2BUA relays them: more than the core reads
 /// in one batch before it handles what the engine made of them.
@@ -417,50 +419,6 @@ impl<'a> Head<'a> {
             cause,
         })
     }
-}
-
-/// Masks the digits of a DTMF INFO body (`application/dtmf-relay`: `Signal=`;
-/// `application/dtmf`: the body) with `x`, keeping the length.
-fn mask_digits(bytes: &mut [u8]) {
-    let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return;
-    };
-    let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
-    let kind = head.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        let name = name.trim();
-        (name == "content-type" || name == "c").then(|| value.trim().to_owned())
-    });
-    let body = &mut bytes[end + 4..];
-    match kind.as_deref() {
-        Some(k) if k.starts_with("application/dtmf-relay") => {
-            let lower = body.to_ascii_lowercase();
-            let mut at = 0;
-            while let Some(p) = find(&lower[at..], b"signal") {
-                let mut i = at + p + 6;
-                while i < body.len() && matches!(body[i], b' ' | b'\t' | b'=') {
-                    i += 1;
-                }
-                while i < body.len() && !body[i].is_ascii_whitespace() {
-                    body[i] = b'x';
-                    i += 1;
-                }
-                at = i;
-            }
-        }
-        Some(k) if k.starts_with("application/dtmf") => {
-            for b in body.iter_mut() {
-                if b.is_ascii_alphanumeric() || *b == b'*' || *b == b'#' {
-                    *b = b'x';
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 pub mod rtp;

@@ -44,9 +44,9 @@ use super::ladder::{Ending, Ladders, Way, Wire};
 use super::quality::QualityCounters;
 use super::report::{CoreReport, latch_label};
 use super::sip::SipCounters;
+use super::views::{Relayed, Views};
 use crate::hep::HepTap;
 use crate::mgmt::hook::LegMedia;
-use crate::mgmt::views::{Relayed, Views};
 
 /// How often lost CDR lines are warned about, at most.
 const LOSS_WARNING_INTERVAL: Duration = Duration::from_secs(60);
@@ -66,6 +66,8 @@ pub struct Observer {
     /// CDR lines lost as of the last warning, and when it was.
     cdr_lost_warned: (u64, Option<Instant>),
     hep: Option<HepTap>,
+    /// What a tap stopped by a reload left for a later one.
+    hep_parked: Option<crate::hep::reload::Parked>,
     ladders: Ladders,
     live: Option<(watch::Sender<Snapshot>, Arc<Demand>)>,
     report: Option<ReportSender>,
@@ -85,7 +87,7 @@ pub struct RelayedCall<'a> {
     pub callee: Option<std::net::SocketAddr>,
     pub a_call_id: &'a str,
     pub legs: Option<[LegInfo; 2]>,
-    /// Both ends allow digits in the ladder (`show_digits`).
+    /// Both ends allow digits in the ladder and HEP copies (`show_digits`).
     pub show_digits: bool,
 }
 
@@ -114,6 +116,7 @@ impl Observer {
             cdr_sink: None,
             cdr_lost_warned: (0, None),
             hep: None,
+            hep_parked: None,
             ladders,
             live: None,
             report: None,
@@ -146,9 +149,11 @@ impl Observer {
         self.live.is_some() || self.report.is_some() || self.cdr_sink.is_some()
     }
 
-    /// New realms for the SIP counters; `[log] ladder` for the calls that start now.
+    /// New realms for the SIP counters; `[log] ladder` for the calls that start now;
+    /// `[hep]` changes.
     pub fn reload(&mut self, config: &Config) {
         self.sip.reload(config);
+        crate::hep::reload::apply(&mut self.hep, &mut self.hep_parked, config.hep());
         self.ladders.set_recording(config.ladder());
     }
 
@@ -247,6 +252,9 @@ impl Observer {
             self.ladders
                 .started(r.call, &a.call_id, &b.call_id, r.show_digits);
         }
+        if let (Some(hep), true) = (&mut self.hep, r.show_digits) {
+            hep.shows_digits(r.call);
+        }
     }
 
     /// Both legs exist (the B leg's INVITE was sent).
@@ -333,6 +341,8 @@ impl Observer {
     pub fn flush_hep(&mut self, now: Instant) {
         if let Some(hep) = &mut self.hep {
             hep.flush(now);
+        } else if let Some(parked) = &mut self.hep_parked {
+            parked.drain();
         }
     }
 
