@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Sends one SIP OPTIONS over TCP and prints the status line of the final answer.
 
-usage: sip_options.py HOST PORT TARGET [TIMEOUT]   exit 0 on any final SIP answer, 1 on none
+usage: sip_options.py HOST PORT TARGET [TIMEOUT [CALL_ID]]
+       exit 0 on any final SIP answer, 1 on none
 
-TARGET is the request-URI's host:port: the SBC's own listener address (the forward's
+TARGET is the request-URI's [user@]host:port: the SBC's own listener address (the forward's
 127.0.0.1 is not one of its addresses, and a request for elsewhere is routed, not answered).
+CALL_ID (default: a random one) lets the caller find the request in the appliance's logs.
 
 TCP because image/test reaches the appliance through QEMU's restricted user network, where
 host forwards work for TCP but the guest's UDP replies are dropped (restrict=on drops all
@@ -18,13 +20,13 @@ import sys
 def main() -> int:
     host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 3.0
+    call_id = sys.argv[5] if len(sys.argv) > 5 else f"{random.getrandbits(64):016x}@image-test"
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as e:
         print(f"connect {host}:{port}: {e}", file=sys.stderr)
         return 1
     local_port = sock.getsockname()[1]
-    call_id = f"{random.getrandbits(64):016x}@image-test"
     branch = f"z9hG4bK{random.getrandbits(48):012x}"
     msg = (
         f"OPTIONS sip:{target} SIP/2.0\r\n"

@@ -19,6 +19,8 @@ const READY: Duration = Duration::from_secs(20);
 pub struct Mgmt<'lab> {
     lab: &'lab Lab,
     jar: PathBuf,
+    /// The session's CSRF token (from the login), sent with every request but a GET.
+    csrf: String,
 }
 
 impl<'lab> Mgmt<'lab> {
@@ -47,19 +49,48 @@ impl<'lab> Mgmt<'lab> {
                 _ => std::thread::sleep(Duration::from_millis(100)),
             }
         };
-        let client = Mgmt {
+        let mut client = Mgmt {
             lab,
             jar: lab.artifacts().unique_path("cookies", ".txt"),
+            csrf: String::new(),
         };
         let setup = format!("{{\"token\":\"{token}\",\"password\":\"{PASSWORD}\"}}");
         client.expect("POST", "/api/setup", Some(&setup), 204)?;
         let login = format!("{{\"username\":\"admin\",\"password\":\"{PASSWORD}\"}}");
-        client.expect("POST", "/api/login", Some(&login), 200)?;
+        let session = client.expect("POST", "/api/login", Some(&login), 200)?;
+        client.csrf = session
+            .split("\"csrf\":\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
         Ok(client)
     }
 
     /// `(status, body)` of one request.
     pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> Result<(u16, String)> {
+        self.request_to(method, path, body, None)
+    }
+
+    /// A GET answered 200 whose body is saved to `file` (binary: a pcap).
+    pub fn download(&self, path: &str, file: &std::path::Path) -> Result<()> {
+        let (status, text) = self.request_to("GET", path, None, Some(file))?;
+        if status == 200 {
+            return Ok(());
+        }
+        Err(LabError::BadOutput {
+            tool: format!("GET {path} (wanted 200)"),
+            output: format!("{status}: {text}"),
+        })
+    }
+
+    fn request_to(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        out: Option<&std::path::Path>,
+    ) -> Result<(u16, String)> {
         let jar = self.jar.display().to_string();
         let mut argv: Vec<String> = [
             "curl",
@@ -81,6 +112,12 @@ impl<'lab> Mgmt<'lab> {
             argv.extend(
                 ["-H", "content-type: application/json", "--data-binary", b].map(str::to_owned),
             );
+        }
+        if method != "GET" && !self.csrf.is_empty() {
+            argv.extend(["-H".to_owned(), format!("x-csrf-token: {}", self.csrf)]);
+        }
+        if let Some(file) = out {
+            argv.extend(["-o".to_owned(), file.display().to_string()]);
         }
         argv.push(format!("https://{MGMT_LISTEN}{path}"));
         let out = self.lab.exec_ok(Ns::Sbc, &argv)?;

@@ -11,6 +11,11 @@
 //! while sipp makes calls through the SBC. Every call completes; afterwards `/metrics`
 //! counts the CDR lines lost to the disk and the HEP captures dropped, and each loss was
 //! warned about once (one line a minute at most), not once a call.
+//!
+//! And a HEP collector over UDP with nothing listening: its host answers ICMP port
+//! unreachable, which the SBC's connected socket turns into counted drops (a dead UDP
+//! collector used to show as all sent); calls complete, and once a collector listens there
+//! again it gets the next call's captures.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -244,4 +249,142 @@ fn a_stuck_collector_a_full_disk_and_idle_scrapers_cost_calls_nothing() {
     assert_eq!(count(&log, "capture(s) to"), 1, "{}", sbc.log_tail());
     assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
     drop(collector);
+}
+
+/// `calls` calls from the carrier to the PBX, all answered (the test fails otherwise); the
+/// callee's message log.
+fn calls(lab: &Lab, sbc: &SbcProcess, calls: u32) -> String {
+    let callee = lab
+        .sipp(Ns::Pbx, "call_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .calls(calls)
+        .timeout(Duration::from_secs(60))
+        .spawn()
+        .expect("sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = lab
+        .sipp(Ns::Carrier, "call_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-r", "10"])
+        .calls(calls)
+        .timeout(Duration::from_secs(50))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("sipp caller");
+    let callee = callee.finish().expect("sipp callee");
+    assert!(
+        caller.success() && callee.success(),
+        "calls failed:\n{}\n{}\n--- sbc:\n{}",
+        caller.report(),
+        callee.report(),
+        sbc.log_tail()
+    );
+    callee.messages
+}
+
+#[test]
+fn a_dead_udp_collector_counts_drops_and_gets_captures_once_it_listens() {
+    const UDP_HEP_PORT: u16 = 9062;
+    let lab = Lab::new().expect("create lab");
+    let config = StandardConfig::default()
+        .firewall(true)
+        .extra(&format!(
+            "\n[metrics]\nlisten = \"{SBC_INSIDE_IP}:{METRICS_PORT}\"\nallow = [\"{PBX_IP}/32\"]\n\
+             \n[hep]\ncollector = \"udp:{PBX_IP}:{UDP_HEP_PORT}\"\nid = 4\n"
+        ))
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+
+    // Nothing listens on the collector's port: the PBX's kernel answers each datagram with
+    // ICMP port unreachable (rate-limited), the SBC's next send fails and is counted.
+    calls(&lab, &sbc, CALLS);
+    let dropped = |page: &str| value(page, "sbc_hep_packets_total", &[("result", "dropped-send")]);
+    let deadline = Instant::now() + WAIT;
+    let page = loop {
+        let (code, page) = scrape(&lab);
+        if code == 200 && dropped(&page) > 0 {
+            break page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no refused capture counted: {code}: {page}\n{}",
+            sbc.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let answered = value(&page, "sbc_calls_total", &[("result", "answered")]);
+    assert_eq!(answered, u64::from(CALLS), "{page}");
+    let before = (
+        dropped(&page),
+        value(&page, "sbc_hep_packets_total", &[("result", "sent")]),
+    );
+    assert_eq!(
+        count(&sbc.log(), "capture(s) to"),
+        1,
+        "one warning (at most one a minute): {}",
+        sbc.log_tail()
+    );
+
+    // A collector listens now: the next call's captures reach it.
+    let python = cmd::python().expect("python3").display().to_string();
+    let out = lab.artifacts().unique_path("udp-collector-back", ".hex");
+    let sink = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/udp_sink.py");
+    let _collector = lab
+        .spawn(
+            Ns::Pbx,
+            &[
+                python.as_str(),
+                &sink.display().to_string(),
+                "--bind",
+                &format!("{PBX_IP}:{UDP_HEP_PORT}"),
+                "--out",
+                &out.display().to_string(),
+            ],
+        )
+        .expect("start the collector");
+    // Sending resumes within the sender's 5 s pause after the last refusal: a call at a
+    // time until one's captures arrive.
+    let deadline = Instant::now() + WAIT;
+    let (got, attempts) = (1..)
+        .find_map(|attempt| {
+            let messages = calls(&lab, &sbc, 1);
+            let b_call_id = messages
+                .lines()
+                .find_map(|l| l.strip_prefix("Call-ID:"))
+                .map(|v| v.trim().to_owned())
+                .expect("the callee's Call-ID");
+            let hex: String = b_call_id.bytes().map(|b| format!("{b:02x}")).collect();
+            // The call's captures (its BYE's answer last) follow within the core's round.
+            std::thread::sleep(Duration::from_secs(1));
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            let of_call = text.lines().filter(|l| l.contains(&hex)).count();
+            assert!(
+                Instant::now() < deadline,
+                "the collector that came back got no call's captures ({} lines in all)\n{}",
+                text.lines().count(),
+                sbc.log_tail()
+            );
+            (of_call >= 6).then_some((of_call, attempt))
+        })
+        .expect("an endless range");
+    let deadline = Instant::now() + WAIT;
+    let after = loop {
+        let (code, page) = scrape(&lab);
+        let after = (
+            dropped(&page),
+            value(&page, "sbc_hep_packets_total", &[("result", "sent")]),
+        );
+        if code == 200 && after.1 > before.1 {
+            break after;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{before:?} -> {after:?}: {code}: {page}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    eprintln!(
+        "dead UDP collector: (dropped-send, sent) = {before:?} after {CALLS} calls; \
+         {after:?} once a collector listened again and got {got} captures of call {attempts} after it"
+    );
+    assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
 }

@@ -5,7 +5,8 @@
 //! chunk lengths, address family, protocol, addresses, ports, timestamp, protocol type 1,
 //! agent id, password) and compares each leg's captures with that leg's sipp message trace:
 //! the same messages each way, and every one carrying the other leg's Call-ID as its
-//! correlation id (chunk 0x0011).
+//! correlation id (chunk 0x0011). Also: RTCP reports as type 5, DTMF digits masked in the
+//! copies unless both trunks show them, and a `[hep]` change applied on reload.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -13,8 +14,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sbc_lab::config::StandardConfig;
+use sbc_lab::rtp::tool_keys;
 use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
-use sbc_lab::{Lab, Ns, SippOutcome, cmd};
+use sbc_lab::{Lab, Ns, Signal, SippOutcome, cmd};
 
 const COLLECTOR_PORT: u16 = 9060;
 
@@ -78,6 +80,20 @@ fn decode(p: &[u8]) -> Hep {
         correlation: chunks.get(&0x0011).cloned().map(text),
         payload: text(one(0x000f)),
     }
+}
+
+/// Every packet the collector wrote so far (one hex line each), decoded.
+fn read_packets(out: &Path) -> Vec<Hep> {
+    let text = std::fs::read_to_string(out).unwrap_or_default();
+    text.lines()
+        .map(|l| {
+            let bytes: Vec<u8> = (0..l.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&l[i..i + 2], 16).expect("hex"))
+                .collect();
+            decode(&bytes)
+        })
+        .collect()
 }
 
 fn call_id(message: &str) -> Option<&str> {
@@ -183,17 +199,7 @@ fn every_message_of_both_legs_reaches_the_collector_correlated() {
     let want = a_trace.len() + b_trace.len();
     let deadline = Instant::now() + Duration::from_secs(10);
     let packets = loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        let packets: Vec<Hep> = text
-            .lines()
-            .map(|l| {
-                let bytes: Vec<u8> = (0..l.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&l[i..i + 2], 16).expect("hex"))
-                    .collect();
-                decode(&bytes)
-            })
-            .collect();
+        let packets = read_packets(&out);
         let of_legs = packets
             .iter()
             .filter(|p| call_id(&p.payload).is_some_and(|id| id == a_id || id == b_id))
@@ -334,16 +340,8 @@ fn rtcp_reports_reach_the_collector_as_type_5_on_their_leg() {
     // Reports of both legs (the peers send one every second or so).
     let deadline = Instant::now() + Duration::from_secs(10);
     let reports = loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        let reports: Vec<Hep> = text
-            .lines()
-            .map(|l| {
-                let bytes: Vec<u8> = (0..l.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&l[i..i + 2], 16).expect("hex"))
-                    .collect();
-                decode(&bytes)
-            })
+        let reports: Vec<Hep> = read_packets(&out)
+            .into_iter()
             .filter(|p| p.proto == 5)
             .collect();
         let of = |id: &str| {
@@ -398,5 +396,250 @@ fn rtcp_reports_reach_the_collector_as_type_5_on_their_leg() {
     );
     assert!(per_leg[0] >= 2 && per_leg[1] >= 2, "{per_leg:?}");
     assert!(with_block >= 2, "{with_block}");
+    assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
+}
+
+/// The `Signal=` values of the DTMF INFOs in `text` (a sipp message log or HEP payloads).
+fn signals<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out = Vec::new();
+    for text in texts {
+        for block in text.split("INFO sip:").skip(1) {
+            if let Some(v) = block.lines().find_map(|l| l.trim().strip_prefix("Signal=")) {
+                out.push(v.trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A carrier keying RFC 4733 events "155#" to a PBX in `sip-info` mode (the DTMF lab test's
+/// peers, `tests/tests/dtmf.rs`): the SBC sends the PBX one INFO per digit (`Signal=1`, ...), and the HEP copies of those INFOs carry the
+/// digits masked (`Signal=x`, Content-Length unchanged) unless both trunks have
+/// `show_digits = true`. The PBX always gets the real digits.
+fn dtmf_infos_reach_the_collector(show_digits: bool) {
+    let lab = Lab::new().expect("create lab");
+    let show = if show_digits {
+        "show_digits = true\n"
+    } else {
+        ""
+    };
+    let config = StandardConfig::default()
+        .pbx_keys(&format!("dtmf = \"sip-info\"\n{show}"))
+        .carrier_keys(show)
+        .extra(&format!(
+            "\n[hep]\ncollector = \"udp:{PBX_IP}:{COLLECTOR_PORT}\"\nid = 3\n"
+        ))
+        .render();
+    let sbc = lab.start_sbc(&config).expect("start sbc");
+    let python = cmd::python().expect("python3").display().to_string();
+    let (_collector, out) = collector(&lab, &python, "hep-dtmf");
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/dtmf_rtp.py");
+    let rtp_out = lab.artifacts().unique_path("hep-dtmf-rtp", ".txt");
+    let pbx = lab
+        .sipp(Ns::Pbx, "dtmf_info_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .timeout(Duration::from_secs(30))
+        .spawn()
+        .expect("sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let carrier = lab
+        .sipp(Ns::Carrier, "dtmf_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123", "-d", "3500"])
+        .args(tool_keys(&[("rtp_out", &rtp_out)]).expect("python3"))
+        .args([
+            "-key",
+            "dtmf_tool",
+            &tool.display().to_string(),
+            "-key",
+            "dtmf_args",
+            "--events 155# --seconds 3",
+        ])
+        .timeout(Duration::from_secs(25))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("sipp caller");
+    let pbx = pbx.finish().expect("sipp callee");
+    assert!(
+        carrier.success() && pbx.success(),
+        "{}\n{}\n--- sbc:\n{}",
+        carrier.report(),
+        pbx.report(),
+        sbc.log_tail()
+    );
+    assert_eq!(
+        signals(std::iter::once(pbx.messages.as_str())),
+        ["1", "5", "5", "#"],
+        "the PBX gets the real digits"
+    );
+    let b_id = call_id(&pbx.messages).expect("B's Call-ID").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let infos = loop {
+        let infos: Vec<Hep> = read_packets(&out)
+            .into_iter()
+            .filter(|p| p.payload.starts_with("INFO ") && call_id(&p.payload) == Some(&b_id))
+            .collect();
+        if infos.len() >= 4 || Instant::now() > deadline {
+            break infos;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let want = if show_digits {
+        ["1", "5", "5", "#"]
+    } else {
+        ["x"; 4]
+    };
+    assert_eq!(
+        signals(infos.iter().map(|p| p.payload.as_str())),
+        want,
+        "show_digits = {show_digits}: {infos:#?}"
+    );
+    for p in &infos {
+        let (head, body) = p.payload.split_once("\r\n\r\n").expect("head and body");
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        assert_eq!(
+            length,
+            Some(body.len()),
+            "Content-Length still right: {p:#?}"
+        );
+    }
+    eprintln!(
+        "HEP copies of the SBC's INFOs (show_digits = {show_digits}): {:?}",
+        signals(infos.iter().map(|p| p.payload.as_str()))
+    );
+    assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
+}
+
+#[test]
+fn dtmf_infos_reach_the_collector_masked() {
+    dtmf_infos_reach_the_collector(false);
+}
+
+#[test]
+fn dtmf_infos_reach_the_collector_unmasked_when_both_trunks_show_digits() {
+    dtmf_infos_reach_the_collector(true);
+}
+
+/// One sipp call from the carrier to the PBX; the callee's Call-ID.
+fn one_call(lab: &Lab, sbc: &sbc_lab::SbcProcess) -> String {
+    let callee = lab
+        .sipp(Ns::Pbx, "call_uas.xml", sip_addr(PBX_IP))
+        .listen()
+        .timeout(Duration::from_secs(20))
+        .spawn()
+        .expect("sipp callee");
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = lab
+        .sipp(Ns::Carrier, "call_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(["-s", "4930123"])
+        .timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(10))
+        .run()
+        .expect("sipp caller");
+    let callee = callee.finish().expect("sipp callee");
+    assert!(
+        caller.success() && callee.success(),
+        "{}\n{}\n--- sbc:\n{}",
+        caller.report(),
+        callee.report(),
+        sbc.log_tail()
+    );
+    call_id(&callee.messages).expect("B's Call-ID").to_owned()
+}
+
+/// The captures of Call-ID `id` the collector wrote to `out`, waiting (bounded) for `want`.
+fn captures_of(out: &Path, id: &str, want: usize) -> Vec<Hep> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let of: Vec<Hep> = read_packets(out)
+            .into_iter()
+            .filter(|p| call_id(&p.payload) == Some(id))
+            .collect();
+        if of.len() >= want || Instant::now() > deadline {
+            return of;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `[hep]` on reload: a call captured to the first collector; the config rewritten with
+/// another collector port and agent id, SIGHUP; the next call's captures reach the new
+/// collector with the new id and none the old one; `[hep]` removed and reloaded: a third
+/// call reaches neither.
+#[test]
+fn a_reload_moves_the_capture_to_another_collector_and_can_stop_it() {
+    const NEW_PORT: u16 = COLLECTOR_PORT + 4;
+    let lab = Lab::new().expect("create lab");
+    let base = StandardConfig::default();
+    let with_hep = |port: u16, id: u32| {
+        base.clone()
+            .extra(&format!(
+                "\n[hep]\ncollector = \"udp:{PBX_IP}:{port}\"\nid = {id}\n"
+            ))
+            .render()
+    };
+    let sbc = lab
+        .start_sbc(&with_hep(COLLECTOR_PORT, 5))
+        .expect("start sbc");
+    let python = cmd::python().expect("python3").display().to_string();
+    let (_old, old_out) = collector(&lab, &python, "hep-old");
+    let new_out = lab.artifacts().unique_path("hep-new", ".hex");
+    let sink = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/udp_sink.py");
+    let _new = lab
+        .spawn(
+            Ns::Pbx,
+            &[
+                python.as_str(),
+                &sink.display().to_string(),
+                "--bind",
+                &format!("{PBX_IP}:{NEW_PORT}"),
+                "--out",
+                &new_out.display().to_string(),
+            ],
+        )
+        .expect("start the second collector");
+
+    let first = one_call(&lab, &sbc);
+    let got = captures_of(&old_out, &first, 6);
+    assert!(
+        got.len() >= 6 && got.iter().all(|p| p.agent == 5),
+        "{got:#?}"
+    );
+
+    let reloaded = |what: &str, needle: &str| {
+        sbc.signal(Signal::Hup).expect("SIGHUP");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sbc.log().contains(needle) {
+            assert!(Instant::now() < deadline, "{what}: {}", sbc.log_tail());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    sbc.write_config(&with_hep(NEW_PORT, 6))
+        .expect("rewrite config");
+    reloaded("new collector", "reload: HEP capture changed");
+    let second = one_call(&lab, &sbc);
+    let got = captures_of(&new_out, &second, 6);
+    assert!(
+        got.len() >= 6 && got.iter().all(|p| p.agent == 6),
+        "{got:#?}"
+    );
+    assert!(
+        captures_of(&old_out, &second, 1).is_empty(),
+        "the old collector got the second call"
+    );
+
+    sbc.write_config(&base.render()).expect("rewrite config");
+    reloaded("off", "reload: HEP capture off");
+    let third = one_call(&lab, &sbc);
+    // The first call's captures are there by now; the third's never come.
+    std::thread::sleep(Duration::from_secs(2));
+    let stray = [&old_out, &new_out]
+        .iter()
+        .flat_map(|out| read_packets(out))
+        .filter(|p| call_id(&p.payload) == Some(third.as_str()))
+        .count();
+    assert_eq!(stray, 0, "captures of a call after [hep] was removed");
     assert!(sbc.panics().is_empty(), "{:?}", sbc.panics());
 }

@@ -18,6 +18,8 @@
 //   then opens that call's SIP ladder from it.
 // * ladder: after a call, the Call history page lists it and opens its SIP ladder (both
 //   legs, a message's full text, the pcap download).
+// * capture: while call CALL is up (password already set), its ladder page's RTP capture card
+//   starts the capture ("Capture RTP"), shows it capturing with packets counted, and stops it.
 // * lockout: LOCKOUT_LIMIT wrong passwords are refused ("Wrong user name or password"), the
 //   next attempt (even with the right password) shows the lock with a countdown.
 //
@@ -340,6 +342,42 @@ async function ladder(page) {
   await shot(page, '23-ladder-dark');
 }
 
+// RTP capture of a call in progress from its ladder page: start, packets counted, stop.
+async function capture(page) {
+  const call = env('CALL');
+  await open(page);
+  await login(page, password);
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  await page.goto(`${url}/#/ladder/${call}`);
+  await page.getByRole('heading', { name: `SIP ladder of call ${call}` }).waitFor();
+  const card = page.getByRole('region', { name: 'RTP capture' });
+  await card.getByText('Not captured').waitFor();
+  await shot(page, '40-capture-off');
+  await card.getByRole('button', { name: 'Capture RTP' }).click();
+  await card.getByText(/^Capturing: /).waitFor();
+  log('the capture started from the ladder page');
+  // The counts grow while the call streams: reload the page until some are kept.
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    await page.waitForTimeout(700);
+    await page.reload();
+    const figures = await page.getByRole('region', { name: 'RTP capture' }).locator('[data-capture-figures]').textContent();
+    if (/^[1-9][\d,]* packets/.test(figures)) {
+      log(`capturing: ${figures}`);
+      break;
+    }
+    check(Date.now() < deadline, `no packets counted: ${figures}`);
+  }
+  await shot(page, '41-capturing');
+  await page.getByRole('region', { name: 'RTP capture' }).getByRole('button', { name: 'Stop RTP capture' }).click();
+  await page.getByRole('region', { name: 'RTP capture' }).getByRole('button', { name: 'Capture RTP' }).waitFor();
+  await page.getByRole('region', { name: 'RTP capture' }).getByText('Captured RTP/RTCP is in the pcap.').waitFor();
+  log('the capture stopped');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(300);
+  await shot(page, '42-capture-stopped-dark');
+}
+
 // A Teams trunk (profile "teams") as operators see it, and a call through it.
 async function teams(page) {
   const trunk = env('TRUNK_NAME', 'teams');
@@ -399,7 +437,7 @@ async function teams(page) {
   await shot(page, '31-teams-call-ice');
 }
 
-const phases = { 'setup-and-trunk': setupAndTrunk, dashboard, lockout, ladder, teams };
+const phases = { 'setup-and-trunk': setupAndTrunk, dashboard, lockout, ladder, capture, teams };
 if (!phases[phase]) {
   console.error(`unknown phase ${phase}; one of ${Object.keys(phases).join(', ')}`);
   process.exit(2);

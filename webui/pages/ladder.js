@@ -2,10 +2,52 @@
 // and wrote it (GET /api/calls/<call>/ladder), in time order: leg A (caller <-> SBC) on the
 // left, leg B (SBC <-> callee) on the right, each arrow with its first line, time and the
 // addresses and ports on the wire. A message opens to its full text. The pcap download holds
-// the same messages for Wireshark.
+// the same messages for Wireshark, and the call's RTP/RTCP when it was picked for capture: the
+// "RTP capture" card starts and stops that while the call is up (POST/DELETE
+// /api/calls/<call>/capture) and says what was kept and dropped.
 
 import { api } from '../api.js';
-import { h, replace, pageHeader, banner } from '../ui.js';
+import { h, replace, pageHeader, banner, toast, count } from '../ui.js';
+
+/** The RTP capture card: state, counts, and the start/stop button of a live call. */
+function captureCard(call, ladder, rerender) {
+  const rtp = ladder.rtp || { capturing: false, packets: 0, bytes: 0, dropped: 0 };
+  const state = rtp.capturing
+    ? 'Capturing: every RTP/RTCP packet of both legs is kept (SRTP decrypted, DTMF events masked) and goes into the pcap.'
+    : rtp.packets || rtp.dropped
+      ? 'Captured RTP/RTCP is in the pcap.'
+      : 'Not captured: the pcap holds the SIP messages only.';
+  const figures = `${count(rtp.packets)} packets · ${count(rtp.bytes)} bytes kept` + (rtp.dropped ? ` · ${count(rtp.dropped)} dropped (memory cap)` : '');
+  const toggle = ladder.ended
+    ? null
+    : h(
+        'button',
+        {
+          type: 'button',
+          class: rtp.capturing ? 'button' : 'button primary',
+          onclick: async (e) => {
+            e.currentTarget.disabled = true;
+            try {
+              await api(rtp.capturing ? 'DELETE' : 'POST', `/api/calls/${call}/capture`);
+              toast(rtp.capturing ? 'RTP capture stopped' : 'Capturing the call\'s RTP');
+            } catch (err) {
+              toast(err.message, 'error');
+            }
+            rerender();
+          },
+        },
+        rtp.capturing ? 'Stop RTP capture' : 'Capture RTP',
+      );
+  return h(
+    'section',
+    { class: 'card', 'aria-label': 'RTP capture' },
+    h('h2', {}, 'RTP capture'),
+    h('p', {}, state),
+    h('p', { class: 'small muted', 'data-capture-figures': '' }, figures),
+    rtp.dropped ? banner('warning', `${rtp.dropped} packet(s) not kept: the call's or the SBC's capture memory was used up.`) : null,
+    toggle,
+  );
+}
 
 function lane(messages, leg) {
   const m = messages.find((x) => x.leg === leg);
@@ -14,6 +56,10 @@ function lane(messages, leg) {
 }
 
 export async function render(main) {
+  const rerender = () => {
+    main.replaceChildren();
+    return render(main);
+  };
   const call = (location.hash.split('/')[2] || '').replace(/[^0-9]/g, '');
   const pcap = h('a', { class: 'button', href: `/api/calls/${call}/pcap`, download: `call-${call}.pcap` }, 'Download pcap');
   const back = h('a', { class: 'button', href: '#/cdrs' }, 'Call history');
@@ -66,6 +112,7 @@ export async function render(main) {
     body,
     ladder.dropped ? banner('warning', `${ladder.dropped} message(s) not kept: the call used up its share of memory.`) : null,
     ladder.ended ? null : banner('info', 'The call is still up: reload for newer messages.'),
+    captureCard(call, ladder, rerender),
     h(
       'section',
       { class: 'card ladder', 'aria-label': 'SIP ladder' },

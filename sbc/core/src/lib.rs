@@ -13,6 +13,8 @@
 //! * [`MediaOp`] / [`MediaEvent`] — the control plane's commands to the media plane and
 //!   its reports back ([`StreamKey`], [`LatchMode`], [`StreamStats`] with its
 //!   [`DropCounts`] per [`DropKind`]).
+//! * [`capture`] — the RTP/RTCP packets of a call picked for capture, in batches
+//!   ([`CaptureBatch`]) from the media plane to the control plane.
 //! * [`SrtpKey`] — SRTP master key and salt; prints as `<redacted>` (ops are logged).
 //! * [`dtmf`] — a DTMF [`Digit`] (prints masked: digits can be card numbers), how a leg
 //!   carries digits ([`DtmfLeg`], [`DtmfWay`]), and what the media plane heard
@@ -25,6 +27,7 @@
 //! * [`Pseudonyms`] — the keyed names that replace a peer's RTCP CNAME, the same in SDP
 //!   (rewritten by the signalling plane) and RTCP (by the media plane).
 
+pub mod capture;
 mod drops;
 pub mod dtmf;
 mod key;
@@ -37,6 +40,7 @@ pub mod transcoding;
 mod transmit;
 mod transport;
 
+pub use capture::{CaptureBatch, CaptureWay, CapturedPacket};
 pub use drops::{DropCounts, DropKind};
 pub use dtmf::{Digit, DtmfLeg, DtmfWay, HeardDigit};
 pub use key::{MAX_MASTER_KEY, MAX_MASTER_SALT, SrtpKey, SrtpKeyError};

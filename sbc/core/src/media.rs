@@ -143,6 +143,16 @@ pub enum MediaOp {
         digit: Digit,
         duration_ms: u32,
     },
+    /// Start (`on`) or stop capturing every RTP/RTCP packet of `call`'s streams (those
+    /// open and those opened later), received and sent on both legs, in the clear: the
+    /// copies come back as [`MediaEvent::Captured`]. A captured stream stays in (or is
+    /// taken back to) userspace. Telephone-event payloads are masked in the copies unless
+    /// `show_digits` (both legs allow digits to be shown).
+    Capture {
+        call: u64,
+        on: bool,
+        show_digits: bool,
+    },
 }
 
 /// The SRTP keys of one leg of a stream: what its peer protects with (the media plane
@@ -281,6 +291,8 @@ pub enum MediaEvent {
         a: StreamStats,
         b: StreamStats,
     },
+    /// Packets of calls picked for capture ([`MediaOp::Capture`]).
+    Captured(crate::CaptureBatch),
 }
 
 /// Counters of one side of a stream (what the peer on that side sent).

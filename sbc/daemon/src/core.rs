@@ -65,10 +65,20 @@ pub enum Control {
         drain: bool,
         reply: tokio::sync::oneshot::Sender<()>,
     },
-    /// The SIP messages kept of a call (management's ladder and pcap).
+    /// The SIP messages kept of a call (management's ladder and pcap); with `media` its
+    /// captured RTP too.
     Ladder {
         call: u64,
+        media: bool,
         reply: tokio::sync::oneshot::Sender<Option<sbc_mgmt::ladder::LadderView>>,
+    },
+    /// Start or stop capturing a live call's RTP (management).
+    Capture {
+        call: u64,
+        on: bool,
+        reply: tokio::sync::oneshot::Sender<
+            Result<sbc_mgmt::ladder::RtpCapture, sbc_mgmt::live::CaptureRefused>,
+        >,
     },
     Shutdown,
 }
@@ -255,8 +265,11 @@ impl Core {
                         self.drain.set(drain);
                         let _ = reply.send(());
                     }
-                    Some(Control::Ladder { call, reply }) => {
-                        let _ = reply.send(self.obs.ladder(call));
+                    Some(Control::Ladder { call, media, reply }) => {
+                        let _ = reply.send(self.obs.ladder(call, media));
+                    }
+                    Some(Control::Capture { call, on, reply }) => {
+                        let _ = reply.send(self.capture(call, on));
                     }
                     Some(Control::Shutdown) | None => {
                         if self.stop_at.is_none() {
@@ -465,7 +478,13 @@ impl Core {
             EngineEvent::CallEnded { call, reason } => {
                 self.rewriter.call_ended(call.get());
                 let media = self.hook.take_ended(call.get());
-                self.obs.call_ended(call.get(), &reason, media);
+                if self.obs.call_ended(call.get(), &reason, media) {
+                    self.media.send(MediaOp::Capture {
+                        call: call.get(),
+                        on: false,
+                        show_digits: false,
+                    });
+                }
                 self.dtmf.ended(call);
                 self.trunks.limits.released(call);
                 // The info line with the CDR's essentials comes with the record
@@ -687,7 +706,28 @@ impl Core {
 
     /// What the media workers report. They log every event themselves; the core acts on
     /// those that end a call.
+    /// Starts or stops capturing a live call's RTP (management's `/capture`).
+    fn capture(
+        &mut self,
+        call: u64,
+        on: bool,
+    ) -> Result<sbc_mgmt::ladder::RtpCapture, sbc_mgmt::live::CaptureRefused> {
+        let (state, show_digits) = self.obs.capture(call, on)?;
+        info!(call, on, "media: RTP capture");
+        self.media.send(MediaOp::Capture {
+            call,
+            on,
+            show_digits,
+        });
+        Ok(state)
+    }
+
     fn on_media_event(&mut self, ev: MediaEvent) {
+        if let MediaEvent::Captured(batch) = &ev {
+            self.media.captured(batch);
+            self.obs.captured(batch);
+            return;
+        }
         self.firewall.on_media_event(&ev);
         self.obs.media_event(&ev);
         let now = Instant::now();

@@ -381,8 +381,11 @@ async fn wait_for_signals(
                 MgmtCommand::Drain { drain, reply } => {
                     let _ = control.send(Control::Drain { drain, reply }).await;
                 }
-                MgmtCommand::Ladder { call, reply } => {
-                    let _ = control.send(Control::Ladder { call, reply }).await;
+                MgmtCommand::Ladder { call, media, reply } => {
+                    let _ = control.send(Control::Ladder { call, media, reply }).await;
+                }
+                MgmtCommand::Capture { call, on, reply } => {
+                    let _ = control.send(Control::Capture { call, on, reply }).await;
                 }
                 MgmtCommand::Restart => {
                     info!("management: restarting");

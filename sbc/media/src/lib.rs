@@ -42,7 +42,7 @@
 //! fails drops that packet only, counted; nothing in the path panics on a peer's input.
 //!
 //! Who forwards a stream is decided per stream: [`Shard::needs_userspace`] says why one
-//! must stay here (SRTP, a transform, a payload-type map, a rewrite, T.38), else the
+//! must stay here (SRTP, a transform, a payload-type map, a rewrite, T.38, a capture), else the
 //! kernel fast path may take its RTP ([`offload`]).
 //!
 //! Invariants: each stream has four socket ids ([`SocketId`]: A RTP, A RTCP, B RTP,
@@ -59,6 +59,9 @@
 //! ([`rtcp_gen`]: SR, a block about what the side's peer sends, SDES), each side's jitter
 //! counted in its own codec's clock. It runs inline in the worker that owns the stream.
 //!
+//! RTP capture of picked calls (every packet of their streams copied in the clear, for
+//! the per-call pcap) is in [`capture`].
+//!
 //! Call quality (RTCP SR/RR/XR read on every side, round-trip time on each side of the
 //! SBC, an E-model MOS) is in [`quality`]; every stats report carries it.
 //!
@@ -70,6 +73,7 @@
 
 mod buf;
 pub mod calls;
+pub mod capture;
 mod config;
 mod configure;
 pub mod crypto;

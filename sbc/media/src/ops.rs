@@ -50,6 +50,10 @@ pub enum OpError {
         stream: StreamKey,
         error: sbc_ice::CredentialsError,
     },
+    /// More calls picked for capture than a shard takes
+    /// ([`MAX_PICKED`](crate::capture::MAX_PICKED)).
+    #[error("call {call}: not captured, {max} calls are captured already", max = crate::capture::MAX_PICKED)]
+    CaptureFull { call: u64 },
     /// SRTP keys the engine cannot use.
     #[error("{stream}: SRTP keys refused: {error}")]
     Keys {
@@ -79,7 +83,7 @@ impl Shard {
                     c.streams += 1;
                 }
                 let rate = self.config.default_clock_rate;
-                let s = Stream::new(
+                let mut s = Stream::new(
                     stream,
                     slot,
                     call,
@@ -87,6 +91,7 @@ impl Shard {
                     [latch_a, latch_b],
                     rate,
                 );
+                s.capture = self.capture.picks(stream.call);
                 let locals = ENDPOINTS.map(|ep| (SocketId::new(slot, ep), s.local_addr(ep)));
                 self.streams.put(slot, s);
                 self.by_key.insert(stream, slot);
@@ -249,6 +254,15 @@ impl Shard {
                 toward,
                 spec,
             } => self.transcode_op(stream, toward, spec)?,
+            MediaOp::Capture {
+                call,
+                on,
+                show_digits,
+            } => {
+                if !self.set_capture(call, on, show_digits) {
+                    return Err(OpError::CaptureFull { call });
+                }
+            }
             MediaOp::QueryStats { stream } => {
                 let s = self.stream_mut(stream)?;
                 let [a, b] = crate::quality::assess(s);

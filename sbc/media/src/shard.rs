@@ -90,6 +90,8 @@ pub struct Shard {
     /// ([`quality::copy`](crate::quality::copy)).
     pub(crate) rtcp_copies: VecDeque<crate::quality::copy::RtcpCopy>,
     pub(crate) rtcp_copies_dropped: u64,
+    /// Calls picked for RTP capture and the batch of copies ([`capture`](crate::capture)).
+    pub(crate) capture: crate::capture::Capture,
 }
 
 impl Shard {
@@ -108,6 +110,7 @@ impl Shard {
             timed: Vec::new(),
             rtcp_copies: VecDeque::with_capacity(config.rtcp_copies),
             rtcp_copies_dropped: 0,
+            capture: crate::capture::Capture::default(),
             config,
         }
     }

@@ -91,6 +91,8 @@ pub struct Stream {
     pub udptl: bool,
     /// How each leg carries DTMF (`MediaOp::Dtmf`), A then B.
     pub dtmf: [Option<DtmfLeg>; 2],
+    /// Its call is picked for capture (`MediaOp::Capture`): every packet is copied.
+    pub capture: bool,
 }
 
 pub fn ix(side: Leg) -> usize {
@@ -125,14 +127,19 @@ impl Stream {
             kernel_refused: false,
             udptl: false,
             dtmf: [None, None],
+            capture: false,
         }
     }
 
-    /// Why its packets need the engine: T.38 (the kernel path relays RTP only), or a side's
-    /// SRTP, transform, payload-type map or rewrite. `None`: the kernel could relay it.
+    /// Why its packets need the engine: T.38 (the kernel path relays RTP only), a capture
+    /// (every packet is copied), or a side's SRTP, transform, payload-type map or rewrite.
+    /// `None`: the kernel could relay it.
     pub fn needs_userspace(&self) -> Option<&'static str> {
         if self.udptl {
             return Some("T.38 UDPTL");
+        }
+        if self.capture {
+            return Some("capture");
         }
         self.sides.iter().find_map(Side::needs_userspace)
     }

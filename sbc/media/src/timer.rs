@@ -52,6 +52,7 @@ impl Shard {
     /// afterwards). A transform that fails here is counted (`transform`) and asked again
     /// at its next deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.capture.now = Some(now);
         let events = &mut self.events;
         self.calls
             .handle_timeout(now, |call| events.push_back(MediaEvent::Inactive { call }));

@@ -2,9 +2,11 @@
 //! rendering ([`pcap`]).
 //!
 //! The daemon keeps every SIP message of a recent call's two legs as it was on the wire
-//! (see the daemon's `observe::ladder`); management asks for one call's by
-//! [`crate::live::Command::Ladder`] and serves it as JSON (`GET /api/calls/{call}/ladder`)
-//! or as a pcap file (`GET /api/calls/{call}/pcap`).
+//! (see the daemon's `observe::ladder`), and the RTP/RTCP of calls picked for capture
+//! (`POST /api/calls/{call}/capture`); management asks for one call's by
+//! [`crate::live::Command::Ladder`] and serves it as JSON (`GET /api/calls/{call}/ladder`,
+//! without the RTP packets: only their counts in `rtp`) or as a pcap file
+//! (`GET /api/calls/{call}/pcap`, SIP and RTP merged in time order).
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +22,36 @@ pub struct LadderView {
     /// `a` (the caller's leg) and `b`, each with its Call-ID.
     pub legs: Vec<LadderLeg>,
     pub messages: Vec<LadderMessage>,
+    /// The call's RTP capture, if it was picked for one.
+    #[serde(default)]
+    pub rtp: RtpCapture,
+    /// The captured RTP/RTCP packets, oldest first: filled for the pcap only
+    /// ([`Command::Ladder`](crate::live::Command::Ladder) with `media`), never in the JSON.
+    #[serde(skip)]
+    pub media: Vec<MediaPacket>,
+}
+
+/// What was captured of a call's RTP/RTCP (`POST /api/calls/{call}/capture`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RtpCapture {
+    /// Being captured now.
+    pub capturing: bool,
+    /// Packets and bytes kept (both legs, received and sent).
+    pub packets: u64,
+    pub bytes: u64,
+    /// Packets not kept: over the call's or the capture's memory, or lost on the way
+    /// from a media worker that was ahead of the daemon's core.
+    pub dropped: u64,
+}
+
+/// One captured RTP/RTCP packet as it was on the wire (SRTP in the clear).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaPacket {
+    /// Microseconds since the Unix epoch.
+    pub unix_us: i64,
+    pub src: std::net::SocketAddr,
+    pub dst: std::net::SocketAddr,
+    pub bytes: Vec<u8>,
 }
 
 /// One leg of a laddered call.
@@ -50,4 +82,5 @@ pub struct LadderMessage {
     pub message: String,
 }
 
+mod clear_sdp;
 pub mod pcap;

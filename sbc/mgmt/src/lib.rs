@@ -104,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/calls", get(api::live::calls))
         .route("/api/calls/{call}/ladder", get(api::ladder::ladder))
         .route("/api/calls/{call}/pcap", get(api::ladder::pcap_file))
+        .route(
+            "/api/calls/{call}/capture",
+            post(api::capture::start).delete(api::capture::stop),
+        )
         .route("/api/cdrs", get(api::cdrs::list))
         .route("/api/events", get(api::live::events))
         .route(

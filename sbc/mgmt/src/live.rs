@@ -334,11 +334,31 @@ pub enum Command {
     },
     /// Restart the daemon (stop cleanly, then start again with the saved file).
     Restart,
-    /// The SIP messages kept of call `call` (`None`: none kept).
+    /// The SIP messages kept of call `call` (`None`: none kept); with `media`, also its
+    /// captured RTP/RTCP packets ([`LadderView::media`](crate::ladder::LadderView::media)).
     Ladder {
         call: u64,
+        media: bool,
         reply: oneshot::Sender<Option<crate::ladder::LadderView>>,
     },
+    /// Start (`on`) or stop capturing the RTP/RTCP of live call `call`; the reply is the
+    /// capture's state afterwards.
+    Capture {
+        call: u64,
+        on: bool,
+        reply: oneshot::Sender<Result<crate::ladder::RtpCapture, CaptureRefused>>,
+    },
+}
+
+/// Why a call's RTP capture was not started (or stopped).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaptureRefused {
+    /// No such call in progress (ended, too old, or never was).
+    #[error("call {call} is not in progress")]
+    NotLive { call: u64 },
+    /// As many calls as allowed are captured already.
+    #[error("{max} calls are captured already: stop one first")]
+    Full { max: usize },
 }
 
 /// Why the daemon did not apply a configuration (it keeps running the old one).

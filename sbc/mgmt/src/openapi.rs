@@ -72,7 +72,17 @@ pub const ROUTES: &[RouteDoc] = &[
     r(
         "GET",
         "/api/calls/{call}/pcap",
-        "The same messages as a pcap file (IP/UDP headers synthesized; TCP/TLS written as UDP)",
+        "The same messages as a pcap file (IP/UDP headers synthesized; TCP/TLS written as UDP), merged in time order with the call's captured RTP/RTCP (SRTP decrypted)",
+    ),
+    r(
+        "POST",
+        "/api/calls/{call}/capture",
+        "Capture a call in progress: its RTP/RTCP kept (in userspace, SRTP decrypted, telephone-events masked) for the pcap; 404 not in progress, 409 too many captured",
+    ),
+    r(
+        "DELETE",
+        "/api/calls/{call}/capture",
+        "Stop capturing a call's RTP/RTCP (what was captured stays with its ladder)",
     ),
     r(
         "GET",

@@ -70,7 +70,14 @@ fn daemon(env: &mut Env) -> tokio::task::JoinHandle<Vec<String>> {
                     seen.push(format!("drain {drain}"));
                     let _ = reply.send(());
                 }
-                Command::Ladder { call, reply } => {
+                Command::Capture { call, on, reply } => {
+                    seen.push(format!("capture {call} {on}"));
+                    let _ = reply.send(Ok(sbc_mgmt::ladder::RtpCapture {
+                        capturing: on,
+                        ..Default::default()
+                    }));
+                }
+                Command::Ladder { call, reply, .. } => {
                     seen.push(format!("ladder {call}"));
                     let ladder = sbc_mgmt::ladder::LadderView {
                         call,

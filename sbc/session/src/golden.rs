@@ -355,6 +355,11 @@ impl Run {
                     )
                 }
             },
+            // Picked by an operator through the API, never by offer/answer; rendered so a
+            // scenario that ever sees one shows it.
+            MediaOp::Capture { call, on, .. } => {
+                format!("capture call {call} {}", if *on { "on" } else { "off" })
+            }
         };
         self.replace_ports(&text)
     }

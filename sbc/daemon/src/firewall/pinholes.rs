@@ -188,7 +188,7 @@ impl Pinholes {
                 self.forget(stream)
             }
             MediaEvent::Stats { stream, a, b } => self.stats(stream, &a, &b),
-            MediaEvent::Inactive { .. } | MediaEvent::Digit { .. } => {}
+            MediaEvent::Inactive { .. } | MediaEvent::Digit { .. } | MediaEvent::Captured(_) => {}
         }
     }
 

@@ -11,25 +11,32 @@
 //! path nothing but dropped captures, counted in `sbc_hep_packets_total{result}`.
 //!
 //! Received messages are captured as parsed (re-serialized: the same headers and body, the
-//! folding and header-name case of the wire normalized); sent ones byte for byte.
+//! folding and header-name case of the wire normalized); sent ones byte for byte, except
+//! that DTMF digits in INFO bodies are masked ([`crate::observe::dtmf_mask`], the ladders'
+//! rule) unless both trunks of the call have `show_digits = true`
+//! ([`HepTap::shows_digits`]); a message of no known call is masked.
 //! Timestamps are the wall clock when the core handled the message.
 //!
 //! RTCP reports the peers send go out as protocol type 5 (a JSON report, [`rtcp`]), with
 //! the Call-ID of the leg they arrived on as correlation id (Homer's join to that leg's
 //! SIP): the media workers pass copies through a bounded channel that [`HepTap::flush`]
 //! drains.
+//!
+//! A reload applies a changed `[hep]` ([`reload`]).
 
 pub mod encode;
+pub mod reload;
 pub mod rtcp;
 pub mod sender;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use sbc_config::Hep;
 use sbc_core::Transport;
 
+use crate::observe::dtmf_mask::mask_digits;
 use encode::{Capture, PROTO_RTCP, PROTO_SIP};
 pub use sender::{HepCounts, HepSink};
 
@@ -54,10 +61,13 @@ struct Pending {
 #[derive(Debug)]
 pub struct HepTap {
     sink: HepSink,
+    collector: sbc_core::TransportAddr,
     id: u32,
     password: Option<String>,
-    /// Each leg's Call-ID -> the other leg's.
-    other: HashMap<String, String>,
+    /// Each leg's Call-ID -> the other leg's, and the call's number.
+    other: HashMap<String, (String, u64)>,
+    /// Calls whose DTMF digits are captured as they are (`show_digits` on both trunks).
+    shown: HashSet<u64>,
     /// The Call-ID pair of each call (by the engine's call number).
     calls: HashMap<u64, (String, String)>,
     /// Ended calls, forgotten after [`LINGER`].
@@ -71,11 +81,22 @@ impl HepTap {
     /// Starts the sender for `[hep]` (on the current tokio runtime); RTCP copies arrive
     /// on `rtcp` (the workers hold its other end).
     pub fn start(hep: &Hep, rtcp: Option<rtcp::RtcpRx>) -> Self {
+        Self::with_counts(hep, rtcp, Default::default())
+    }
+
+    /// Like [`HepTap::start`], counting into `counts` (a tap started again on reload).
+    fn with_counts(
+        hep: &Hep,
+        rtcp: Option<rtcp::RtcpRx>,
+        counts: std::sync::Arc<HepCounts>,
+    ) -> Self {
         HepTap {
-            sink: HepSink::start(hep.collector),
+            sink: HepSink::start_counting(hep.collector, counts),
+            collector: hep.collector,
             id: hep.id,
             password: hep.password.clone(),
             other: HashMap::new(),
+            shown: HashSet::new(),
             calls: HashMap::new(),
             ended: VecDeque::new(),
             pending: Vec::new(),
@@ -159,9 +180,15 @@ impl HepTap {
         if a == b || self.calls.contains_key(&call) {
             return;
         }
-        self.other.insert(a.to_owned(), b.to_owned());
-        self.other.insert(b.to_owned(), a.to_owned());
+        self.other.insert(a.to_owned(), (b.to_owned(), call));
+        self.other.insert(b.to_owned(), (a.to_owned(), call));
         self.calls.insert(call, (a.to_owned(), b.to_owned()));
+    }
+
+    /// Both trunks of call `call` have `show_digits = true`: its DTMF digits are captured
+    /// unmasked (without this call, they are masked).
+    pub fn shows_digits(&mut self, call: u64) {
+        self.shown.insert(call);
     }
 
     /// Call `call` ended: its pair is forgotten after [`LINGER`].
@@ -172,19 +199,25 @@ impl HepTap {
     /// Encodes this round's captures and queues them for the sender.
     pub fn flush(&mut self, now: Instant) {
         while self.ended.front().is_some_and(|(at, _)| *at <= now) {
-            if let Some((a, b)) = self
-                .ended
-                .pop_front()
-                .and_then(|(_, c)| self.calls.remove(&c))
-            {
+            let Some((_, call)) = self.ended.pop_front() else {
+                break;
+            };
+            self.shown.remove(&call);
+            if let Some((a, b)) = self.calls.remove(&call) {
                 self.other.remove(&a);
                 self.other.remove(&b);
             }
         }
         self.take_rtcp();
-        for p in std::mem::take(&mut self.pending) {
+        for mut p in std::mem::take(&mut self.pending) {
             let correlation = match p.rtcp {
-                None => call_id(&p.payload).and_then(|id| self.other.get(id)),
+                None => {
+                    let leg = call_id(&p.payload).and_then(|id| self.other.get(id));
+                    if !leg.is_some_and(|(_, call)| self.shown.contains(call)) {
+                        mask_digits(&mut p.payload);
+                    }
+                    leg.map(|(other, _)| other)
+                }
                 Some((call, side)) => self.calls.get(&call).map(|(a, b)| match side {
                     sbc_core::Side::A => a,
                     sbc_core::Side::B => b,
@@ -260,5 +293,78 @@ mod tests {
         assert_eq!(call_id(b"SIP/2.0 200 OK\r\ni: x1\r\n\r\n"), Some("x1"));
         assert_eq!(call_id(b"SIP/2.0 200 OK\r\n\r\n"), None);
         assert_eq!(call_id(&[0xff, 0xfe]), None);
+    }
+
+    fn info(call_id: &str) -> sbc_core::Transmit {
+        let body = "Signal=5\r\nDuration=160\r\n";
+        let payload = format!(
+            "INFO sip:pbx@10.0.0.2 SIP/2.0\r\nCall-ID: {call_id}\r\nCSeq: 2 INFO\r\n\
+             Content-Type: application/dtmf-relay\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        sbc_core::Transmit {
+            transport: Transport::Udp,
+            local: "10.0.0.1:5060".parse().expect("addr"),
+            remote: "10.0.0.2:5060".parse().expect("addr"),
+            payload: payload.into_bytes(),
+        }
+    }
+
+    /// The SIP message in a HEP3 packet (chunk 0x000f).
+    fn payload_of(packet: &[u8]) -> String {
+        let mut at = 6;
+        while at + 6 <= packet.len() {
+            let kind = u16::from_be_bytes([packet[at + 2], packet[at + 3]]);
+            let len = usize::from(u16::from_be_bytes([packet[at + 4], packet[at + 5]]));
+            if kind == 0x000f {
+                return String::from_utf8_lossy(&packet[at + 6..at + len]).into_owned();
+            }
+            at += len;
+        }
+        panic!("no payload chunk")
+    }
+
+    /// DTMF INFOs reach the collector masked, unless the call shows digits; the message
+    /// handed to the socket is never changed.
+    #[tokio::test]
+    async fn dtmf_digits_are_masked_unless_the_call_shows_them() {
+        let collector = tokio::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let hep = Hep {
+            collector: sbc_core::TransportAddr {
+                transport: Transport::Udp,
+                addr: collector.local_addr().expect("addr"),
+            },
+            id: 1,
+            password: None,
+        };
+        let mut tap = HepTap::start(&hep, None);
+        tap.legs(1, "masked-a", "masked-b");
+        tap.legs(2, "shown-a", "shown-b");
+        tap.shows_digits(2);
+        let (masked, shown, unknown) = (info("masked-b"), info("shown-b"), info("no-call"));
+        for t in [&masked, &shown, &unknown] {
+            tap.sent(t);
+        }
+        tap.flush(Instant::now());
+        assert!(masked.payload.ends_with(b"Signal=5\r\nDuration=160\r\n"));
+        let mut got = Vec::new();
+        let mut buf = [0u8; 2048];
+        for _ in 0..3 {
+            let n = tokio::time::timeout(Duration::from_secs(5), collector.recv(&mut buf))
+                .await
+                .expect("in time")
+                .expect("recv");
+            got.push(payload_of(&buf[..n]));
+        }
+        let of = |id: &str| {
+            got.iter()
+                .find(|m| call_id(m.as_bytes()) == Some(id))
+                .unwrap_or_else(|| panic!("{id} captured: {got:?}"))
+        };
+        assert!(of("masked-b").ends_with("Content-Length: 24\r\n\r\nSignal=x\r\nDuration=160\r\n"));
+        assert!(of("shown-b").ends_with("Signal=5\r\nDuration=160\r\n"));
+        assert!(of("no-call").ends_with("Signal=x\r\nDuration=160\r\n"));
     }
 }

@@ -2,7 +2,15 @@
 //! front of it. The core only ever `try_send`s into the queue ([`HepSink::push`]): a full
 //! queue (a slow or dead collector) drops the packet, counted, and never waits.
 //!
-//! UDP: one unconnected socket, one datagram per packet; a send error drops that packet.
+//! UDP: one socket connected to the collector, one datagram per packet. Connected, so the
+//! kernel tells it when the collector's host answers a datagram with ICMP port unreachable
+//! (nothing listening there): the next send fails with `ECONNREFUSED`. Like any send error
+//! (or a socket that cannot be opened: no route yet), that drops the packet and the packets
+//! of the next [`RETRY`], all counted (`dropped-send`), then the next packet is sent again:
+//! a collector that comes back gets captures again within [`RETRY`]. The datagrams sent
+//! before the host's answer (hosts rate-limit them, about one a second) are lost uncounted,
+//! a few per [`RETRY`]; the rest of what a dead collector would lose is counted, where an
+//! unconnected socket showed it as all sent.
 //! TCP: one connection, opened on demand (3 s to connect), each packet written whole (2 s
 //! at most); a failure drops the packet and the connection, and packets arriving in the
 //! next [`RETRY`] are dropped (counted) before a new connection is tried.
@@ -19,11 +27,12 @@ use sbc_core::{Transport, TransportAddr};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// Packets waiting for the sender at most.
 pub const QUEUE: usize = 4096;
-/// A TCP collector that failed is tried again after this.
+/// A TCP collector that failed (or a UDP socket that could not be opened) is tried again
+/// after this.
 const RETRY: Duration = Duration::from_secs(5);
 /// Drops are warned about at most this often.
 pub const WARN_EVERY: Duration = Duration::from_secs(60);
@@ -80,8 +89,13 @@ pub struct HepSink {
 impl HepSink {
     /// Starts the sender task for `collector` (on the current tokio runtime).
     pub fn start(collector: TransportAddr) -> Self {
+        Self::start_counting(collector, Arc::default())
+    }
+
+    /// Starts a sender for `collector` that counts into `counts` (shared with an earlier
+    /// sender's, so a reload does not reset the metric).
+    pub fn start_counting(collector: TransportAddr, counts: Arc<HepCounts>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let counts = Arc::new(HepCounts::default());
         tokio::spawn(run(collector, rx, counts.clone()));
         HepSink { tx, counts }
     }
@@ -103,29 +117,56 @@ async fn run(collector: TransportAddr, mut rx: mpsc::Receiver<Vec<u8>>, counts: 
 }
 
 async fn udp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCounts) {
+    let mut socket: Option<UdpSocket> = None;
+    // When the socket could not be opened or a send failed: packets are dropped (counted)
+    // until RETRY has passed, then the next one is sent again.
+    let mut failed_at: Option<Instant> = None;
+    let mut warning = DropWarning::default();
+    while let Some(p) = rx.recv().await {
+        if failed_at.is_some_and(|t| t.elapsed() < RETRY) {
+            counts.dropped_send.fetch_add(1, Ordering::Relaxed);
+            warning.check(addr, counts);
+            continue;
+        }
+        if socket.is_none() {
+            match connected_udp(addr).await {
+                Ok(s) => socket = Some(s),
+                // The drop warning says so (once a minute at most); the cause at debug.
+                Err(e) => debug!("HEP: no UDP socket to {addr}: {e}"),
+            }
+        }
+        let sent = match &socket {
+            Some(s) => s
+                .send(&p)
+                .await
+                .map_err(|e| debug!("HEP: send to {addr}: {e}")),
+            None => Err(()),
+        };
+        match sent {
+            Ok(_) => {
+                failed_at = None;
+                counts.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            // ECONNREFUSED: the collector's host said nothing listens there.
+            Err(()) => {
+                failed_at = Some(Instant::now());
+                counts.dropped_send.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        warning.check(addr, counts);
+    }
+}
+
+/// A UDP socket of `addr`'s family, connected to it.
+async fn connected_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     let any: SocketAddr = if addr.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
     } else {
         (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
     };
-    let socket = match UdpSocket::bind(any).await {
-        Ok(s) => s,
-        Err(e) => {
-            warn!("HEP: no UDP socket for {addr}: {e}; captures are dropped");
-            while rx.recv().await.is_some() {
-                counts.dropped_send.fetch_add(1, Ordering::Relaxed);
-            }
-            return;
-        }
-    };
-    let mut warning = DropWarning::default();
-    while let Some(p) = rx.recv().await {
-        match socket.send_to(&p, addr).await {
-            Ok(_) => counts.sent.fetch_add(1, Ordering::Relaxed),
-            Err(_) => counts.dropped_send.fetch_add(1, Ordering::Relaxed),
-        };
-        warning.check(addr, counts);
-    }
+    let socket = UdpSocket::bind(any).await?;
+    socket.connect(addr).await?;
+    Ok(socket)
 }
 
 async fn tcp(addr: SocketAddr, rx: &mut mpsc::Receiver<Vec<u8>>, counts: &HepCounts) {
@@ -193,6 +234,42 @@ mod tests {
             sink.push(vec![0; 8]);
         }
         assert!(sink.counts.dropped_queue.load(Ordering::Relaxed) >= 10);
+    }
+
+    /// A UDP collector with nothing listening: its host's ICMP port unreachable makes a
+    /// later send fail, counted as a drop; once a collector listens there again, packets
+    /// reach it (after the RETRY pause).
+    #[tokio::test]
+    async fn a_refusing_udp_collector_counts_drops_and_is_used_again_when_back() {
+        let gone = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let addr = gone.local_addr().expect("addr");
+        drop(gone);
+        let sink = HepSink::start(TransportAddr {
+            transport: Transport::Udp,
+            addr,
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while sink.counts.dropped_send.load(Ordering::Relaxed) == 0 {
+            assert!(Instant::now() < deadline, "no refusal counted");
+            sink.push(vec![2; 8]);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let back = UdpSocket::bind(addr).await.expect("the collector again");
+        // Sends resume after RETRY.
+        let deadline = Instant::now() + RETRY + Duration::from_secs(10);
+        let mut buf = [0u8; 64];
+        let got = loop {
+            sink.push(b"HEP3 back".to_vec());
+            let r = tokio::time::timeout(Duration::from_millis(200), back.recv(&mut buf)).await;
+            if let Ok(r) = r {
+                break r.expect("recv");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nothing reached the collector again"
+            );
+        };
+        assert_eq!(&buf[..got], b"HEP3 back");
     }
 
     #[test]

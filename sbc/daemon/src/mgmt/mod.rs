@@ -1,21 +1,22 @@
 //! The management interface: the HTTPS server of `sbc-mgmt` on `[management] listen`,
-//! and the core's side of its live views.
+//! and the pieces of the live views that are management's own: what a trunk's names,
+//! OPTIONS and certificate look like on the Trunks page ([`names`], `trunk_checks`), and
+//! the session hook's wrapper that remembers what each leg negotiated ([`hook`]). The
+//! calls and streams the UI lists are observation's ([`crate::observe::views`]).
 //!
 //! [`start`] binds the listener, makes the TLS identity ([`cert`]), opens the state
 //! (setup token, admin hash, config versions), logs the setup token while no admin
 //! password exists, and spawns the server. It returns the daemon's ends of the
-//! [`sbc_mgmt::live`] channels: the snapshot sender goes to the core task (which
-//! refreshes it from [`views::Views`] once a second), the command receiver to the
-//! signal loop in `run.rs` (apply = the SIGHUP reload path, [`apply`], whose answer
-//! decides whether management saves the file; unban; restart).
+//! [`sbc_mgmt::live`] channels: the snapshot sender goes to the core task (whose observer
+//! refreshes it from [`crate::observe::views::Views`] once a second), the command
+//! receiver to the signal loop in `run.rs` (apply = the SIGHUP reload path, [`apply`],
+//! whose answer decides whether management saves the file; unban; restart).
 
 pub mod apply;
 pub mod cert;
 pub mod hook;
-mod ice_view;
 pub mod names;
 pub(crate) mod trunk_checks;
-pub mod views;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -14,8 +14,11 @@
 //! [`Limits::call_bytes`] of messages per call (later ones counted as `dropped`) and
 //! [`Limits::total_bytes`] in all. Over the total, the oldest ended call goes first; with
 //! none left, new messages are dropped (counted). Lookups by Call-ID cost one hash per
-//! message. DTMF digits in INFO bodies are masked (`x`, same length, so Content-Length
-//! stays right) unless both legs' `show_digits` allow them.
+//! message. DTMF digits in INFO bodies are masked ([`super::dtmf_mask`]: `x`, same length,
+//! so Content-Length stays right) unless both legs' `show_digits` allow them.
+//!
+//! Calls picked for RTP capture keep their captured RTP/RTCP here too, with the same
+//! retention and caps of their own ([`rtp`]).
 //!
 //! Each recorded message that can end a leg (BYE, CANCEL, a final failure to an INVITE)
 //! is returned with its Q.850 `Reason` (RFC 3326/6432), for the CDR.
@@ -27,6 +30,8 @@ use sbc_core::Transport;
 use sbc_mgmt::ladder::{LadderLeg, LadderMessage, LadderView};
 use sbc_sip::b2bua::Side;
 use sbc_sip::q850::{self, Cause};
+
+use super::dtmf_mask::mask_digits;
 
 /// INVITEs of no call (yet) kept until the B2BUA relays them: more than the core reads
 /// in one batch before it handles what the engine made of them.
@@ -89,6 +94,8 @@ struct CallLadder {
     show_digits: bool,
     /// Started while recording (`[log] ladder`): its messages are kept.
     recorded: bool,
+    /// Its captured RTP/RTCP, if it was picked ([`rtp`]).
+    rtp: rtp::CallRtp,
 }
 
 /// A recorded message that ended (or may end) a leg, with its Q.850 cause if it had one.
@@ -115,6 +122,9 @@ pub struct Ladders {
     /// `[log] ladder`: messages are kept. Off, calls are still followed by Call-ID so
     /// that the messages ending their legs give the CDR its Q.850 causes.
     off: bool,
+    rtp_limits: rtp::RtpLimits,
+    /// Bytes of captured RTP kept in all calls.
+    rtp_bytes: usize,
 }
 
 impl Ladders {
@@ -196,6 +206,7 @@ impl Ladders {
                 ended: false,
                 show_digits,
                 recorded: !self.off,
+                rtp: rtp::CallRtp::default(),
             },
         );
         self.by_call_id
@@ -214,9 +225,12 @@ impl Ladders {
     }
 
     /// The call ended: it is kept among the last ended ones (messages that still come,
-    /// such as the 200 to a BYE, are recorded).
-    pub fn ended(&mut self, call: u64) {
+    /// such as the 200 to a BYE, are recorded). Returns whether it was being captured
+    /// (the media plane is to stop then).
+    pub fn ended(&mut self, call: u64) -> bool {
+        let mut capturing = false;
         if let Some(c) = self.calls.get_mut(&call) {
+            capturing = rtp::ended(&mut c.rtp);
             if !c.ended {
                 c.ended = true;
                 self.ended.push_back(call);
@@ -225,11 +239,16 @@ impl Ladders {
         while self.ended.len() > self.limits.ended_calls {
             self.evict_oldest();
         }
+        capturing
     }
 
-    /// The ladder of `call`, if kept.
-    pub fn view(&self, call: u64) -> Option<LadderView> {
-        let c = self.calls.get(&call).filter(|c| c.recorded)?;
+    /// The ladder of `call`, if kept; with `media`, its captured RTP/RTCP packets too.
+    pub fn view(&self, call: u64, media: bool) -> Option<LadderView> {
+        let c = self
+            .calls
+            .get(&call)
+            .filter(|c| c.recorded || c.rtp.bytes() > 0)?;
+        let (rtp, media) = self.rtp_view(call, media);
         let mut messages: Vec<LadderMessage> = c.entries.iter().map(message_view).collect();
         messages.sort_by_key(|m| m.unix_us);
         Some(LadderView {
@@ -247,6 +266,8 @@ impl Ladders {
                 },
             ],
             messages,
+            rtp,
+            media,
         })
     }
 
@@ -291,6 +312,7 @@ impl Ladders {
         };
         if let Some(c) = self.calls.remove(&call) {
             self.bytes -= c.bytes;
+            self.rtp_bytes -= c.rtp.bytes();
             for id in &c.call_ids {
                 if self.by_call_id.get(id).is_some_and(|(n, _)| *n == call) {
                     self.by_call_id.remove(id);
@@ -399,49 +421,9 @@ impl<'a> Head<'a> {
     }
 }
 
-/// Masks the digits of a DTMF INFO body (`application/dtmf-relay`: `Signal=`;
-/// `application/dtmf`: the body) with `x`, keeping the length.
-fn mask_digits(bytes: &mut [u8]) {
-    let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return;
-    };
-    let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
-    let kind = head.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        let name = name.trim();
-        (name == "content-type" || name == "c").then(|| value.trim().to_owned())
-    });
-    let body = &mut bytes[end + 4..];
-    match kind.as_deref() {
-        Some(k) if k.starts_with("application/dtmf-relay") => {
-            let lower = body.to_ascii_lowercase();
-            let mut at = 0;
-            while let Some(p) = find(&lower[at..], b"signal") {
-                let mut i = at + p + 6;
-                while i < body.len() && matches!(body[i], b' ' | b'\t' | b'=') {
-                    i += 1;
-                }
-                while i < body.len() && !body[i].is_ascii_whitespace() {
-                    body[i] = b'x';
-                    i += 1;
-                }
-                at = i;
-            }
-        }
-        Some(k) if k.starts_with("application/dtmf") => {
-            for b in body.iter_mut() {
-                if b.is_ascii_alphanumeric() || *b == b'*' || *b == b'#' {
-                    *b = b'x';
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
+pub mod rtp;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rtp;

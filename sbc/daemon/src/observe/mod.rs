@@ -15,10 +15,15 @@
 //! Call quality (MOS, loss, jitter, round trip per stream side, from the media plane's
 //! stats) becomes live-view fields, CDR fields and histograms in [`quality`].
 //!
+//! The calls and streams the web UI lists live here too ([`views`]), made into the
+//! management snapshot from the same once-a-second reading as the metrics report
+//! ([`observer`]).
+//!
 //! The core task also gathers each call's record ([`cdr`]) and hands the finished line to
 //! the CDR writer thread ([`cdr_file`]): `<state_dir>/cdr.jsonl`, rotated by size. It keeps
 //! every SIP message of live and recently ended calls ([`ladder`]) for the web UI's ladder
-//! and pcap download.
+//! and pcap download. Every copy of a SIP message that leaves the call path (ladders, pcaps,
+//! HEP) has its DTMF digits masked by [`dtmf_mask`] unless the call shows them.
 //!
 //! [`server`] answers `GET /metrics` on `[metrics] listen` for clients in `[metrics]
 //! allow`, rendering ([`metrics`]) those copies in the text format ([`exposition`]). A
@@ -30,8 +35,10 @@ pub mod call_log;
 pub mod calls;
 pub mod cdr;
 pub mod cdr_file;
+pub mod dtmf_mask;
 pub mod exposition;
 pub mod gauges;
+mod ice_view;
 pub mod ladder;
 pub mod media;
 pub mod metrics;
@@ -41,6 +48,7 @@ pub mod quality;
 pub mod report;
 pub mod server;
 pub mod sip;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -44,9 +44,9 @@ use super::ladder::{Ending, Ladders, Way, Wire};
 use super::quality::QualityCounters;
 use super::report::{CoreReport, latch_label};
 use super::sip::SipCounters;
+use super::views::{Relayed, Views};
 use crate::hep::HepTap;
 use crate::mgmt::hook::LegMedia;
-use crate::mgmt::views::{Relayed, Views};
 
 /// How often lost CDR lines are warned about, at most.
 const LOSS_WARNING_INTERVAL: Duration = Duration::from_secs(60);
@@ -66,6 +66,8 @@ pub struct Observer {
     /// CDR lines lost as of the last warning, and when it was.
     cdr_lost_warned: (u64, Option<Instant>),
     hep: Option<HepTap>,
+    /// What a tap stopped by a reload left for a later one.
+    hep_parked: Option<crate::hep::reload::Parked>,
     ladders: Ladders,
     live: Option<(watch::Sender<Snapshot>, Arc<Demand>)>,
     report: Option<ReportSender>,
@@ -85,7 +87,7 @@ pub struct RelayedCall<'a> {
     pub callee: Option<std::net::SocketAddr>,
     pub a_call_id: &'a str,
     pub legs: Option<[LegInfo; 2]>,
-    /// Both ends allow digits in the ladder (`show_digits`).
+    /// Both ends allow digits in the ladder and HEP copies (`show_digits`).
     pub show_digits: bool,
 }
 
@@ -114,6 +116,7 @@ impl Observer {
             cdr_sink: None,
             cdr_lost_warned: (0, None),
             hep: None,
+            hep_parked: None,
             ladders,
             live: None,
             report: None,
@@ -146,9 +149,11 @@ impl Observer {
         self.live.is_some() || self.report.is_some() || self.cdr_sink.is_some()
     }
 
-    /// New realms for the SIP counters; `[log] ladder` for the calls that start now.
+    /// New realms for the SIP counters; `[log] ladder` for the calls that start now;
+    /// `[hep]` changes.
     pub fn reload(&mut self, config: &Config) {
         self.sip.reload(config);
+        crate::hep::reload::apply(&mut self.hep, &mut self.hep_parked, config.hep());
         self.ladders.set_recording(config.ladder());
     }
 
@@ -247,6 +252,9 @@ impl Observer {
             self.ladders
                 .started(r.call, &a.call_id, &b.call_id, r.show_digits);
         }
+        if let (Some(hep), true) = (&mut self.hep, r.show_digits) {
+            hep.shows_digits(r.call);
+        }
     }
 
     /// Both legs exist (the B leg's INVITE was sent).
@@ -273,17 +281,24 @@ impl Observer {
         }
     }
 
-    /// The call ended; `media` is what its legs had negotiated.
-    pub fn call_ended(&mut self, call: u64, reason: &EndReason, media: Option<[LegMedia; 2]>) {
+    /// The call ended; `media` is what its legs had negotiated. Returns whether its RTP
+    /// was being captured (the media plane is to stop).
+    pub fn call_ended(
+        &mut self,
+        call: u64,
+        reason: &EndReason,
+        media: Option<[LegMedia; 2]>,
+    ) -> bool {
         let now = Instant::now();
         if let Some(hep) = &mut self.hep {
             hep.ended(now, call);
         }
         self.views.ended(call);
         self.calls.ended(call, reason);
-        self.ladders.ended(call);
+        let capturing = self.ladders.ended(call);
         self.cdr
             .ended(call, now, sbc_mgmt::clock::unix_now(), reason, media);
+        capturing
     }
 
     /// The call's media was released (also before the engine's end event).
@@ -326,12 +341,30 @@ impl Observer {
     pub fn flush_hep(&mut self, now: Instant) {
         if let Some(hep) = &mut self.hep {
             hep.flush(now);
+        } else if let Some(parked) = &mut self.hep_parked {
+            parked.drain();
         }
     }
 
     /// The ladder of `call`, while it is kept.
-    pub fn ladder(&self, call: u64) -> Option<LadderView> {
-        self.ladders.view(call)
+    pub fn ladder(&self, call: u64, media: bool) -> Option<LadderView> {
+        self.ladders.view(call, media)
+    }
+
+    /// Starts or stops capturing a live call's RTP (management); the `show_digits` for
+    /// the media plane's op with the answer.
+    pub fn capture(
+        &mut self,
+        call: u64,
+        on: bool,
+    ) -> Result<(sbc_mgmt::ladder::RtpCapture, bool), sbc_mgmt::live::CaptureRefused> {
+        self.ladders.capture(call, on)
+    }
+
+    /// Packets the media workers captured.
+    pub fn captured(&mut self, batch: &sbc_core::CaptureBatch) {
+        self.ladders
+            .captured(batch, Instant::now(), std::time::SystemTime::now());
     }
 
     /// Hands finished CDRs to the writer; warns (once a minute at most) when lines were

@@ -52,6 +52,11 @@
 //! (`sbc_media::offload`), the workers install and remove the kernel relays and fold the
 //! kernel's counters back into the streams' stats.
 //!
+//! Calls picked for RTP capture (`MediaOp::Capture { call, on, show_digits }`) have
+//! their packets copied by the shard; each worker hands its batch to the core as
+//! `MediaEvent::Captured` every time round its loop, within a budget of bytes in flight
+//! ([`capture`]); the core releases each batch with [`MediaHandle::captured`].
+//!
 //! Transcoded streams' codec work runs on separate transcoding threads
 //! ([`transcoders`], `media.transcode_threads`), handed off and taken back by the
 //! workers through bounded queues, so that relaying never waits behind a codec.
@@ -61,6 +66,7 @@
 //! and `scripts/bench/media` use it.
 
 mod batch;
+pub mod capture;
 mod kernel;
 mod sys;
 #[cfg(feature = "transcoding")]
@@ -256,6 +262,8 @@ impl WorkerTx {
 pub struct MediaHandle {
     workers: Arc<[WorkerTx]>,
     pseudonyms: Pseudonyms,
+    /// Captured bytes on their way from the workers ([`capture`]).
+    capture: capture::CaptureBudget,
 }
 
 impl MediaHandle {
@@ -281,6 +289,7 @@ impl MediaHandle {
             | MediaOp::PlayDigit { stream, .. }
             | MediaOp::Transcode { stream, .. }
             | MediaOp::Ice { stream, .. } => stream.call,
+            MediaOp::Capture { call, .. } => *call,
         };
         let worker = &self.workers[shard_of(call, self.workers.len())];
         if !worker.send(Command::Op(op)) {
@@ -297,6 +306,12 @@ impl MediaHandle {
                 m.latch_window,
             ]));
         }
+    }
+
+    /// The core took a batch of captured packets ([`MediaEvent::Captured`]): its bytes
+    /// no longer count against the workers' budget.
+    pub fn captured(&self, batch: &sbc_core::CaptureBatch) {
+        self.capture.release(batch.data.len());
     }
 
     /// How many workers (shards) relay media.
@@ -373,6 +388,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
     let mut workers = Vec::new();
     let mut threads = Vec::new();
     let mut beats = Vec::new();
+    let budget = capture::CaptureBudget::default();
     let kernel = match &config.kernel_table {
         Some(table) => {
             let forwarding = sbc_firewall::Forwarding::Enable {
@@ -393,6 +409,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
         w.realtime = config.realtime;
         w.want_uring = config.io_uring;
         w.hep_rtcp = config.hep_rtcp.clone();
+        w.capture = budget.clone();
         w.tally = config
             .board
             .as_ref()
@@ -418,6 +435,7 @@ pub fn start(config: RelayConfig) -> io::Result<(Relay, MediaEvents)> {
     let handle = MediaHandle {
         workers: workers.into(),
         pseudonyms: config.pseudonyms,
+        capture: budget,
     };
     Ok((
         Relay {

@@ -72,6 +72,8 @@ pub struct Worker {
     pub(super) transcode: Option<super::transcoders::Link>,
     /// Where RTCP reports go for HEP (`[hep]` configured; the shard copies them then).
     pub(super) hep_rtcp: Option<crate::hep::rtcp::RtcpTx>,
+    /// Bytes of captured packets on their way to the core ([`super::capture`]).
+    pub(super) capture: super::capture::CaptureBudget,
 }
 
 /// The longest an idle worker sleeps, so that its beat shows it is alive.
@@ -112,6 +114,7 @@ impl Worker {
             beat: crate::liveness::Beat::new(format!("media worker {id}")),
             tally: None,
             hep_rtcp: None,
+            capture: super::capture::CaptureBudget::default(),
             want_uring: false,
             uring: None,
             #[cfg(feature = "transcoding")]
@@ -300,6 +303,11 @@ impl Worker {
             }
             hep.dropped(self.shard.take_rtcp_copies_dropped());
         }
+        if let Some(batch) = self.shard.poll_capture() {
+            let _ = self
+                .events
+                .send(MediaEvent::Captured(self.capture.admit(batch)));
+        }
         while let Some(ev) = self.shard.poll_event() {
             match &ev {
                 MediaEvent::Latched {
@@ -323,7 +331,7 @@ impl Worker {
                     delivery = digit.delivery.name(),
                     "media: DTMF digit heard"
                 ),
-                MediaEvent::Stats { .. } => {}
+                MediaEvent::Stats { .. } | MediaEvent::Captured(_) => {}
             }
             if let Some(t) = &mut self.tally {
                 t.on_event(&ev);

@@ -61,6 +61,10 @@ impl Shard {
                 needed: len,
                 room,
             }))?;
+        // Captured at the time of the packet or timer that made it (always known then).
+        if let (true, Some(now)) = (stream.capture, self.capture.now) {
+            super::capture_sent(&mut self.capture, stream, now, toward, rtcp, buf.data());
+        }
         super::protect::run(&mut stream.side_mut(toward).egress, &mut buf, rtcp)?;
         let (socket, to) =
             super::destination(stream, toward, rtcp).ok_or(DropReason::NoDestination)?;

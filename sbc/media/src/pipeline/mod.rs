@@ -133,6 +133,9 @@ impl Shard {
             &mut self.events,
         )?;
         latch::accept(stream, &cx, buf.len(), peer)?;
+        if stream.capture {
+            capture_received(&mut self.capture, stream, &cx, buf.data());
+        }
         self.calls.activity(stream.call, now);
         if cx.rtcp {
             let report = crate::quality::rtcp(stream, now, ep.side, buf.data());
@@ -159,6 +162,9 @@ impl Shard {
         transform::run(stream, &cx, &mut buf, &self.config.pseudonyms, &mut self.tx)?;
         let toward = ep.side.other();
         let rtcp = cx.rtcp;
+        if stream.capture {
+            capture_sent(&mut self.capture, stream, now, toward, rtcp, buf.data());
+        }
         protect::run(&mut stream.side_mut(toward).egress, &mut buf, rtcp)?;
         let (socket, to) =
             send::destination(stream, toward, rtcp).ok_or(DropReason::NoDestination)?;
@@ -167,7 +173,55 @@ impl Shard {
         }
         Ok((socket, to, buf.start(), buf.len()))
     }
+}
 
+/// A captured stream's received packet, decrypted (after unprotect).
+#[cold]
+#[inline(never)]
+fn capture_received(
+    capture: &mut crate::capture::Capture,
+    stream: &crate::stream::Stream,
+    cx: &PacketCtx,
+    bytes: &[u8],
+) {
+    let wire = crate::capture::Wire {
+        at: cx.now,
+        side: cx.ingress.side,
+        way: sbc_core::CaptureWay::In,
+        rtcp: cx.rtcp,
+        local: stream.local_addr(cx.ingress),
+        remote: cx.from,
+    };
+    capture.record(stream, wire, bytes);
+}
+
+/// A captured stream's packet on its way to `toward`'s peer, before protect (in the
+/// clear). Not copied when it has nowhere to go (the send phase drops it).
+#[cold]
+#[inline(never)]
+pub(crate) fn capture_sent(
+    capture: &mut crate::capture::Capture,
+    stream: &crate::stream::Stream,
+    now: Instant,
+    toward: sbc_core::Side,
+    rtcp: bool,
+    bytes: &[u8],
+) {
+    let Some((socket, to)) = send::destination(stream, toward, rtcp) else {
+        return;
+    };
+    let wire = crate::capture::Wire {
+        at: now,
+        side: toward,
+        way: sbc_core::CaptureWay::Out,
+        rtcp,
+        local: stream.local_addr(socket.split().1),
+        remote: to,
+    };
+    capture.record(stream, wire, bytes);
+}
+
+impl Shard {
     /// Counts a drop in the shard and, when the socket still has a stream, in the stats of
     /// the side it came from.
     #[cold]

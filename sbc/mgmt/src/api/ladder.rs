@@ -1,6 +1,7 @@
 //! `GET /api/calls/{call}/ladder` (JSON, [`LadderView`]) and `GET /api/calls/{call}/pcap`
-//! (a pcap download): one recent call's SIP messages on both legs, asked of the daemon,
-//! which keeps them for live calls and the last ended ones (404 once they are gone).
+//! (a pcap download): one recent call's SIP messages on both legs and, if it was picked
+//! for RTP capture, its RTP/RTCP, asked of the daemon, which keeps them for live calls and
+//! the last ended ones (404 once they are gone). Picking a call: [`super::capture`].
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use crate::state::AppState;
 /// How long a request waits for the daemon's answer.
 const WAIT: Duration = Duration::from_secs(5);
 
-async fn fetch(state: &AppState, call: u64) -> Result<LadderView, ApiError> {
+async fn fetch(state: &AppState, call: u64, media: bool) -> Result<LadderView, ApiError> {
     let (reply, answer) = oneshot::channel();
     let unavailable =
         || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the daemon did not answer");
@@ -26,7 +27,7 @@ async fn fetch(state: &AppState, call: u64) -> Result<LadderView, ApiError> {
         .0
         .live
         .commands
-        .send(Command::Ladder { call, reply })
+        .send(Command::Ladder { call, media, reply })
         .await
         .map_err(|_| unavailable())?;
     match tokio::time::timeout(WAIT, answer).await {
@@ -43,7 +44,7 @@ pub async fn ladder(
     State(state): State<AppState>,
     Path(call): Path<u64>,
 ) -> Result<Json<LadderView>, ApiError> {
-    fetch(&state, call).await.map(Json)
+    fetch(&state, call, false).await.map(Json)
 }
 
 /// `GET /api/calls/{call}/pcap`
@@ -51,7 +52,7 @@ pub async fn pcap_file(
     State(state): State<AppState>,
     Path(call): Path<u64>,
 ) -> Result<Response, ApiError> {
-    let ladder = fetch(&state, call).await?;
+    let ladder = fetch(&state, call, true).await?;
     let mut r = pcap::pcap(&ladder).into_response();
     let h = r.headers_mut();
     h.insert(

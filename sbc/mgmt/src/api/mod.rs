@@ -1,6 +1,7 @@
 //! The handlers, one module per group of resources.
 
 pub mod auth;
+pub mod capture;
 pub mod cdr_csv;
 pub mod cdrs;
 pub mod certs;

@@ -7,7 +7,16 @@
 //! TLS messages are written as UDP too (TLS decrypted: the SBC has the plain text), so one
 //! filter (`sip`) shows every message of both legs. A message longer than a UDP datagram
 //! can carry (65,507 bytes over IPv4) is cut there.
+//!
+//! The call's captured RTP/RTCP packets ([`LadderView::media`]) are merged in, in time
+//! order, the same way: UDP between the peer and the SBC's media socket of that leg, as
+//! they were on the wire but in the clear (SRTP decrypted by the SBC). Wireshark's SIP
+//! dissector sets up RTP conversations from the SDP of the messages in the same file, so
+//! `tshark -r call.pcap -Y rtp` shows the streams without `-d udp.port==N,rtp`; since the
+//! packets are in the clear, the SDP in such a file says `RTP/AVP` where it said
+//! `RTP/SAVP` (`clear_sdp`), or Wireshark would take them for SRTP.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use super::LadderView;
@@ -19,13 +28,32 @@ const MAX_UDP_PAYLOAD: usize = 65_535 - 20 - 8;
 /// The pcap file of `ladder`'s messages. Messages whose addresses do not parse (none the
 /// daemon writes) are left out.
 pub fn pcap(ladder: &LadderView) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        24 + ladder
-            .messages
-            .iter()
-            .map(|m| m.message.len() + 64)
-            .sum::<usize>(),
-    );
+    // With RTP in the file (decrypted), the SDP says plain RTP too (see `clear_sdp`).
+    let clear = !ladder.media.is_empty();
+    let sip = ladder.messages.iter().filter_map(|m| {
+        let (Ok(src), Ok(dst)) = (m.src.parse::<SocketAddr>(), m.dst.parse::<SocketAddr>()) else {
+            return None;
+        };
+        let text = if clear {
+            super::clear_sdp::clear_profiles(&m.message)
+        } else {
+            Cow::Borrowed(m.message.as_str())
+        };
+        Some((
+            m.unix_us,
+            src,
+            dst,
+            Cow::Owned(text.into_owned().into_bytes()),
+        ))
+    });
+    let media = ladder
+        .media
+        .iter()
+        .map(|p| (p.unix_us, p.src, p.dst, Cow::Borrowed(p.bytes.as_slice())));
+    let mut records: Vec<(i64, SocketAddr, SocketAddr, Cow<'_, [u8]>)> = sip.chain(media).collect();
+    // Stable: messages and packets of the same microsecond keep their order.
+    records.sort_by_key(|r| r.0);
+    let mut out = Vec::with_capacity(24 + records.iter().map(|r| r.3.len() + 64).sum::<usize>());
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
@@ -33,14 +61,12 @@ pub fn pcap(ladder: &LadderView) -> Vec<u8> {
     out.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
     out.extend_from_slice(&262_144u32.to_le_bytes()); // snaplen
     out.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
-    for (n, m) in ladder.messages.iter().enumerate() {
-        let (Ok(src), Ok(dst)) = (m.src.parse::<SocketAddr>(), m.dst.parse::<SocketAddr>()) else {
-            continue;
-        };
-        let payload = &m.message.as_bytes()[..m.message.len().min(MAX_UDP_PAYLOAD)];
+    for (n, (unix_us, src, dst, bytes)) in records.into_iter().enumerate() {
+        let payload = &bytes[..bytes.len().min(MAX_UDP_PAYLOAD)];
+        // The IP identification field wraps: it only needs to differ between neighbours.
         let packet = udp_packet(src, dst, payload, n as u16);
-        let secs = u32::try_from(m.unix_us.div_euclid(1_000_000)).unwrap_or(0);
-        let micros = m.unix_us.rem_euclid(1_000_000) as u32;
+        let secs = u32::try_from(unix_us.div_euclid(1_000_000)).unwrap_or(0);
+        let micros = unix_us.rem_euclid(1_000_000) as u32;
         let len = packet.len() as u32;
         out.extend_from_slice(&secs.to_le_bytes());
         out.extend_from_slice(&micros.to_le_bytes());
@@ -179,6 +205,7 @@ mod tests {
                 1_700_000_000_250_000,
                 "BYE",
             )],
+            ..LadderView::default()
         };
         let file = pcap(&ladder);
         assert_eq!(&file[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
@@ -197,6 +224,49 @@ mod tests {
         let pseudo = [10, 0, 0, 1, 10, 0, 0, 2, 0, 17, 0, 11];
         assert_eq!(checksum(&[&pseudo, &ip[20..]]), 0);
         assert_eq!(&ip[28..], b"BYE");
+    }
+
+    #[test]
+    fn captured_packets_merge_with_the_messages_in_time_order() {
+        let rtp = |unix_us: i64, seq: u8| crate::ladder::MediaPacket {
+            unix_us,
+            src: "10.0.0.9:4000".parse().unwrap_or_else(|_| unreachable!()),
+            dst: "10.0.0.1:20000".parse().unwrap_or_else(|_| unreachable!()),
+            bytes: vec![0x80, 0, 0, seq, 0, 0, 0, 0, 0, 0, 0, 1],
+        };
+        let ladder = LadderView {
+            messages: vec![
+                message("10.0.0.1:5060", "10.0.0.2:5060", 100, "INVITE"),
+                message("10.0.0.2:5060", "10.0.0.1:5060", 300, "BYE"),
+            ],
+            media: vec![rtp(200, 1), rtp(400, 2)],
+            ..LadderView::default()
+        };
+        let file = pcap(&ladder);
+        let mut at = 24;
+        let mut seen = Vec::new();
+        while at < file.len() {
+            let us = u32::from_le_bytes([file[at + 4], file[at + 5], file[at + 6], file[at + 7]]);
+            let len = u32::from_le_bytes([file[at + 8], file[at + 9], file[at + 10], file[at + 11]])
+                as usize;
+            let ip = &file[at + 16..at + 16 + len];
+            assert_eq!(checksum(&[&ip[..20]]), 0);
+            let mut pseudo = ip[12..20].to_vec();
+            pseudo.extend_from_slice(&[0, 17]);
+            pseudo.extend_from_slice(&ip[24..26]);
+            assert_eq!(checksum(&[&pseudo, &ip[20..]]), 0, "UDP checksum");
+            seen.push((us, u16::from_be_bytes([ip[22], ip[23]]), ip[28..].len()));
+            at += 16 + len;
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (100, 5060, 6),
+                (200, 20000, 12),
+                (300, 5060, 3),
+                (400, 20000, 12)
+            ]
+        );
     }
 
     #[test]

@@ -1,15 +1,17 @@
-//! What the UI shows of the core's state, kept by the core task from what passes through
-//! it: relay decisions and call events from the engine, the media ops it sends and the
+//! The calls and streams the web UI lists (the Dashboard's active calls, `/api/calls`),
+//! kept by the [`Observer`](super::observer::Observer) from what passes through the core
+//! task: relay decisions and call events from the engine, the media ops it sends and the
 //! media events it receives (including the per-stream counters answering
-//! `MediaOp::QueryStats`). Sans-IO: time is an argument. The core asks for
-//! [`Views::stats_queries`] and publishes [`Views::snapshot`] once a second.
+//! `MediaOp::QueryStats`), DTMF digits. Sans-IO: time is an argument. The observer asks
+//! for [`Views::stats_queries`] and publishes [`Views::snapshot`] once a second, made from
+//! the same state reading ([`Gauges`]) as the metrics report.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::hook::LegMedia;
-use crate::observe::gauges::Gauges;
+use super::gauges::Gauges;
+use crate::mgmt::hook::LegMedia;
 use sbc_config::Config;
 use sbc_core::{MediaEvent, MediaOp, Side, StreamKey, StreamStats};
 use sbc_mgmt::live::{
@@ -53,7 +55,7 @@ pub struct Views {
     calls: BTreeMap<u64, CallRecord>,
     streams: BTreeMap<StreamKey, StreamRecord>,
     starts: VecDeque<Instant>,
-    cert_checks: super::trunk_checks::CertChecks,
+    cert_checks: crate::mgmt::trunk_checks::CertChecks,
 }
 
 /// One relayed call, as the core knows it when the engine accepts it.
@@ -297,7 +299,7 @@ impl Views {
                         .collect(),
                     active_calls: gauges.trunk_calls(&t.name),
                     down: t.down_reason(),
-                    names: super::names::views(t, now, &up),
+                    names: crate::mgmt::names::views(t, now, &up),
                     profile: t.profile.map(|p| p.as_str().to_owned()),
                     from_profile: profile_view(&profile_values, i),
                     options: gauges.trunk_options(&t.name),
@@ -378,7 +380,7 @@ fn side_view(s: &StreamRecord, i: usize) -> StreamSideView {
             .filter(|(k, _)| k.is_loss())
             .map(|(k, n)| (k.name().to_owned(), n))
             .collect(),
-        quality: crate::observe::quality::view(&st, rate),
+        quality: super::quality::view(&st, rate),
         ice: super::ice_view::view(s.ice[i].as_ref(), &st),
     }
 }
