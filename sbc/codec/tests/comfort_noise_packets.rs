@@ -8,9 +8,11 @@
 
 mod common;
 
+use std::any::Any;
+
 use common::tone;
 use sbc_codec::Law;
-use sbc_codec::transcode::{Codec, OutPacket, Transcoder, TranscoderConfig};
+use sbc_codec::transcode::{Codec, Listener, OutPacket, Transcoder, TranscoderConfig};
 
 const FIRST_SEQ: u16 = 65_533;
 const FIRST_TS: u32 = 4_294_967_000;
@@ -277,4 +279,49 @@ fn a_g729_sid_becomes_a_cn_describing_the_decoders_comfort_noise() {
         "CN says {said} -dBov, the decoder's noise is {level:.1}"
     );
     assert!(reference_before > 0);
+}
+
+/// Counts the samples it hears.
+#[derive(Debug, Default)]
+struct Ears {
+    heard: usize,
+}
+
+impl Listener for Ears {
+    fn decoded(&mut self, pcm: &[i16], _rate: u32) {
+        self.heard += pcm.len();
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+#[test]
+fn a_listener_hears_every_tick_of_a_pause_sent_as_cn_packets() {
+    let mut t = transcoder(Codec::Pcma, Codec::Pcmu);
+    t.set_listener(Some(Box::new(Ears::default())));
+    let mut out = Vec::new();
+    for (seq, ts, payload) in alaw_talk(100, 8000, 5) {
+        t.push(seq, ts, false, &payload, &mut sink(&mut out));
+    }
+    t.push_comfort_noise(105, 8800, false, &[40], &mut sink(&mut out));
+    for _ in 0..30 {
+        assert!(t.comfort_noise(&mut sink(&mut out)));
+    }
+    let heard = t
+        .listener_mut()
+        .and_then(|l| l.as_any_mut().downcast_mut::<Ears>())
+        .map(|e| e.heard);
+    // The in-band detector is such a listener: a tone before the pause must end in it.
+    assert_eq!(
+        heard,
+        Some((5 + 30) * 160),
+        "the talk and every tick of the pause"
+    );
+    assert_eq!(
+        t.stats().comfort_packets,
+        2,
+        "the pause went out as CN packets"
+    );
 }

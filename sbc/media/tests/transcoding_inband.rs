@@ -44,6 +44,8 @@ const OPUS_CODEC: Codec = Codec::Opus {
 };
 /// A's telephone-event, and B's.
 const EVENT_A: u8 = 101;
+/// The RFC 3389 CN payload type of both legs, where they negotiated CN.
+const CN_PT: u8 = 13;
 const EVENT_B: u8 = 100;
 
 fn spec(input_pt: u8, input: Codec, output_pt: u8, output: Codec) -> TranscodeSpec {
@@ -409,6 +411,65 @@ fn tones_in_a_g722_input_become_events_on_the_pcma_stream_of_the_sbc() {
         (reported[0].digit, reported[0].heard, reported[0].delivery),
         (d('7'), Heard::Tone, Delivery::Events)
     );
+}
+
+/// A's G.722 packet `n` of [`G722Source`] renumbered `seq`.
+fn renumbered(src: &mut G722Source, n: u16, seq: u16) -> Vec<u8> {
+    let mut p = src.packet(n);
+    p[2..4].copy_from_slice(&seq.to_be_bytes());
+    p
+}
+
+/// A keys "7" in-band from 200 ms to 320 ms, then goes quiet with one CN for a second
+/// and talks again; B (events) negotiated CN too, so the pause goes out as the SBC's own
+/// CN packets. The tone's end is heard in the pause's noise: the live event ends there,
+/// not when A talks again.
+#[test]
+fn a_tone_just_before_a_cn_pause_ends_in_the_pause() {
+    let mut b = call(
+        TranscodeSpec {
+            comfort_noise_pt: Some(CN_PT),
+            comfort_noise_out_pt: Some(CN_PT),
+            ..spec(9, Codec::G722, 8, Codec::Pcma)
+        },
+        leg(DtmfWay::Inband, &[], &[G722]),
+        leg(DtmfWay::Events, &[(EVENT_B, 8000)], &[PCMA]),
+    );
+    let mut src = G722Source {
+        encoder: G722Encoder::default(),
+        digit: Some((d('7'), 3200..3200 + 1920)),
+    };
+    let mut out = Vec::new();
+    for n in 0..16 {
+        arrive(&mut b, MS(20 * u64::from(n)), &src.packet(n), &mut out);
+    }
+    let cn = dtmf_util::packet(CN_PT, false, 1016, 5000 + 16 * 160, 0xca11e4, &[40]);
+    arrive(&mut b, MS(320), &cn, &mut out);
+    for (k, n) in (66..76u16).enumerate() {
+        let p = renumbered(&mut src, n, 1017 + k as u16);
+        arrive(&mut b, MS(20 * u64::from(n)), &p, &mut out);
+    }
+    run_until(&mut b, MS(1600), &mut out);
+    let events: Vec<&(Duration, Rtp)> = out.iter().filter(|(_, p)| p.pt == EVENT_B).collect();
+    let ends: Vec<(Duration, u16)> = events
+        .iter()
+        .filter(|(_, p)| p.event().1)
+        .map(|(at, p)| (*at, p.event().2))
+        .collect();
+    assert_eq!(ends.len(), 3, "the end packet three times: {events:?}");
+    assert!(
+        ends.iter().all(|&(at, _)| at < MS(500)),
+        "the event ended in the pause, not when A talked again at 1320 ms: {ends:?}"
+    );
+    let ms = u32::from(ends[0].1) / 8;
+    assert!((100..=180).contains(&ms), "{ms} ms of 120");
+    assert!(
+        out.iter().any(|(_, p)| p.pt == CN_PT),
+        "the pause went out as CN packets"
+    );
+    let reported = digits(&mut b);
+    assert_eq!(reported.len(), 1);
+    assert_eq!(reported[0].digit, d('7'));
 }
 
 #[test]

@@ -450,6 +450,12 @@ impl Transcoder {
             self.fifo_len = 0;
             at
         } else {
+            // The noise stands for time only, but a listener hears it as it would hear
+            // the noise frames of a leg without CN: a tone just before the pause ends in
+            // it, not when audio comes again.
+            if let Some(listener) = &mut self.listener {
+                listener.decoded(&self.decoded[..samples], self.decode_rate);
+            }
             let at = self.clock;
             self.clock += self.frame as u64;
             at
