@@ -396,7 +396,7 @@ impl TranscodeTransform {
         if job.failed > 0 {
             job.failed = 0;
             failed.get_or_insert(StepError::Malformed {
-                what: "transcoder could not place an input (event before any audio, or no room)",
+                what: "transcoder could not place an input (event before any audio, or no room for an output or a heard digit)",
             });
         }
         if cn_held {
@@ -538,6 +538,9 @@ impl Transform for TranscodeTransform {
         if !queued {
             return Err(StepError::TranscodeQueueFull);
         }
+        if audio && let Some(d) = &mut self.dtmf {
+            d.audio_in(cx.now);
+        }
         self.kick(cx.now, &mut cx.emit)?;
         Ok(Action::Consume)
     }
@@ -584,7 +587,12 @@ impl Transform for TranscodeTransform {
                 None => {
                     // The tick flushes the re-ordering window itself.
                     self.flush_at = None;
-                    self.inputs().comfort_tick();
+                    if self.inputs().comfort_tick()
+                        && let Some(d) = &mut self.dtmf
+                    {
+                        // The detector hears the tick's noise.
+                        d.audio_in(now);
+                    }
                     if let Err(e) = self.kick(now, emit) {
                         failed.get_or_insert(e);
                     }

@@ -11,8 +11,8 @@
 //! | RFC 4733 events | nothing | events taken out, digits reported [`Delivery::Dropped`](sbc_core::dtmf::Delivery::Dropped) |
 //! | SIP INFO | RFC 4733 events | digits of [`MediaOp::PlayDigit`](sbc_core::MediaOp::PlayDigit) played as events on the transcoder's stream: its SSRC, sequence numbers gapless with its audio, the event's timestamp the stream's timestamp at the digit's start, durations in the output clock (8000 for PCMA/PCMU/G.722, 48000 for Opus), the end packet sent three times (RFC 4733 §2.5.1.4); the transcoded audio is held back while a digit plays (§2.5) |
 //! | SIP INFO | in-band | the INFO's digit encoded as its tone for its `Duration` (at least 40 ms), in place of the input's audio |
-//! | in-band | RFC 4733 events | the detector ([`ToneDetector`](crate::dtmf::detect::ToneDetector), Q.24 limits) hears the decoded input at the decoding rate inside the transcoder (`transcode_inband.rs`); a digit's events start at the output timestamp of the tone's first sample and end with the tone; the audio is held back while they play, so the tone (after detection) does not reach this side as audio too (as on a relayed stream: RFC 4733 §2.5) |
-//! | in-band | SIP INFO | likewise heard; one INFO per digit when its tone ends, with the tone's measured duration; the audio, tone included, keeps being transcoded (as on a relayed stream) |
+//! | in-band | RFC 4733 events | the detector ([`ToneDetector`](crate::dtmf::detect::ToneDetector), Q.24 limits) hears the decoded input at the decoding rate inside the transcoder (`transcode_inband.rs`); a digit's events start at the output timestamp of the tone's first sample and end with the tone, or [`FLUSH_AFTER`] after the sender's audio stops mid-tone (hold, DTX without CN, the end of the stream), or after [`MAX_HEARD`]; the audio is held back while they play, so the tone (after detection) does not reach this side as audio too (as on a relayed stream: RFC 4733 §2.5) |
+//! | in-band | SIP INFO | likewise heard (and ended); one INFO per digit when its tone ends, with the tone's measured duration; the audio, tone included, keeps being transcoded (as on a relayed stream) |
 //!
 //! Events on both legs need no conversion: the transcoder carries them across itself
 //! (renumbered, on the output clock); tones on both legs cross as audio.
@@ -25,7 +25,7 @@
 //! packet by a detector's latency); towards a SIP INFO leg the audio goes on untouched,
 //! the digit travelling in signalling and nothing on the stream standing for it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sbc_core::dtmf::Heard;
 use sbc_core::{Digit, DtmfLeg, DtmfWay};
@@ -34,8 +34,14 @@ use crate::dtmf::play::{Numberer, Output, Player};
 use crate::dtmf::receive::EventReceiver;
 use crate::dtmf::transform::{digit_ended, fold_event};
 use crate::packet::RtpHeader;
+use crate::transcode::FLUSH_AFTER;
 use crate::transcode_inband::HeardTone;
 use crate::{Emit, StepError};
+
+/// The longest a digit heard in the other side's audio may last: its end is reported
+/// then even though its tone goes on (as long as RFC 4733 events' own timeout allows a
+/// sender's events no end packet for).
+pub const MAX_HEARD: Duration = Duration::from_secs(5);
 
 /// Digits converted on one transcoded side (see the module docs).
 #[derive(Debug)]
@@ -48,6 +54,14 @@ pub struct TranscodeDtmf {
     clock: u32,
     events: EventReceiver,
     player: Player,
+    /// A digit heard starting in the other side's audio whose end was not heard yet, and
+    /// when its start was.
+    live: Option<(Digit, Instant)>,
+    /// When decoded audio last came in for the detector (a packet, or a tick of a pause).
+    heard_until: Option<Instant>,
+    /// A digit ended here (no audio came, or it lasted too long) whose end the detector
+    /// has still to say: that end is not reported again.
+    ended_early: Option<Digit>,
 }
 
 /// Whether digits from a leg carrying them `from` to a transcoded side wanting them `to`
@@ -72,6 +86,9 @@ impl TranscodeDtmf {
             clock,
             events: EventReceiver::default(),
             player: Player::default(),
+            live: None,
+            heard_until: None,
+            ended_early: None,
         };
         t.update(from, to).then_some(t)
     }
@@ -88,6 +105,22 @@ impl TranscodeDtmf {
     /// Whether the other side's decoded audio must be listened to for tones.
     pub fn hears_tones(&self) -> bool {
         self.from.way == DtmfWay::Inband
+    }
+
+    /// Audio for the detector came in at `now` (a packet of the other side, or a tick of
+    /// its pause): a digit heard starting lives on while it does (see
+    /// [`on_timeout`](Self::on_timeout)).
+    pub fn audio_in(&mut self, now: Instant) {
+        self.heard_until = Some(now);
+    }
+
+    /// When the live digit heard in the audio ends for want of audio ([`FLUSH_AFTER`]
+    /// after the last, the time the transcoder takes the sender to have stopped), or for
+    /// having lasted [`MAX_HEARD`].
+    fn live_deadline(&self) -> Option<Instant> {
+        let (_, start) = self.live?;
+        let last = self.heard_until.map_or(start, |h| h.max(start));
+        Some((last + FLUSH_AFTER).min(start + MAX_HEARD))
     }
 
     /// Whether this side takes digits the SBC plays.
@@ -167,31 +200,48 @@ impl TranscodeDtmf {
     ) -> Result<(), StepError> {
         match tone {
             HeardTone::Started { digit, timestamp } => {
+                self.ended_early = None;
+                self.live = Some((digit, now));
                 if let Some(output) = self.output().filter(|_| self.to.way == DtmfWay::Events) {
                     self.player.start_live(now, digit, timestamp, output);
                 }
                 Ok(())
             }
-            HeardTone::Ended { digit, ms } => digit_ended(
-                &mut self.player,
-                self.to.way,
-                now,
-                (digit, ms, Heard::Tone),
-                emit,
-            ),
+            HeardTone::Ended { digit, .. } if self.ended_early == Some(digit) => {
+                // Ended here already, for silence or length.
+                self.ended_early = None;
+                Ok(())
+            }
+            HeardTone::Ended { digit, ms } => {
+                self.live = None;
+                digit_ended(
+                    &mut self.player,
+                    self.to.way,
+                    now,
+                    (digit, ms, Heard::Tone),
+                    emit,
+                )
+            }
         }
     }
 
     /// When [`on_timeout`](Self::on_timeout) must run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.events.poll_timeout(), self.player.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.events.poll_timeout(),
+            self.player.poll_timeout(),
+            self.live_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
-    /// An event whose end never came is reported; digits due are played into `emit` on
-    /// `stream` (the transcoder's numbering, and its audio for tones).
+    /// An event whose end never came is reported, and so is a digit heard in the audio
+    /// once no audio came for [`FLUSH_AFTER`] (hold, DTX without CN, the end of the
+    /// stream) or after [`MAX_HEARD`] (its length: up to its last audio); digits due are
+    /// played into `emit` on `stream` (the transcoder's numbering, and its audio for
+    /// tones).
     pub fn on_timeout(
         &mut self,
         now: Instant,
@@ -204,6 +254,21 @@ impl TranscodeDtmf {
                 self.to.way,
                 now,
                 (e.digit, e.duration_ms, Heard::Events),
+                emit,
+            )?;
+        }
+        if let Some((digit, start)) = self.live
+            && self.live_deadline().is_some_and(|at| now >= at)
+        {
+            self.live = None;
+            self.ended_early = Some(digit);
+            let last = self.heard_until.map_or(start, |h| h.clamp(start, now));
+            let ms = u32::try_from(last.duration_since(start).as_millis()).unwrap_or(u32::MAX);
+            digit_ended(
+                &mut self.player,
+                self.to.way,
+                now,
+                (digit, ms, Heard::Tone),
                 emit,
             )?;
         }

@@ -22,7 +22,8 @@ use crate::dtmf::detect::{Detection, ToneDetector};
 use crate::dtmf::tone::ToneGen;
 
 /// Detections a listener keeps until the job looks (a digit needs two blocks, 25 ms, to
-/// start and two to end: one job's inputs give one or two).
+/// start and two to end: one job's inputs give one or two). Beyond it starts give way to
+/// ends ([`keep_ends`]).
 const HELD: usize = 8;
 /// Frames of tone per second (20 ms each, as the player plays them).
 const FRAMES_PER_SECOND: u32 = 50;
@@ -42,8 +43,34 @@ pub enum HeardTone {
 #[derive(Debug)]
 pub struct DigitListener {
     detector: ToneDetector,
-    found: [Option<Detection>; HELD],
-    len: usize,
+    /// Up to [`HELD`] detections (allocated once).
+    found: Vec<Detection>,
+    /// Detections dropped for want of room since the job last looked.
+    dropped: u32,
+}
+
+/// Puts `item` into `list`, which holds at most `cap`; when full, an end takes the place
+/// of the latest start (an end lost leaves a digit playing towards the other leg for
+/// ever; a start lost only makes the digit play whole once its end is known) and a start
+/// is dropped. `false`: something was dropped. Allocates nothing while `list` has `cap`
+/// of capacity.
+pub(crate) fn keep_ends<T>(
+    list: &mut Vec<T>,
+    cap: usize,
+    item: T,
+    is_end: impl Fn(&T) -> bool,
+) -> bool {
+    if list.len() < cap {
+        list.push(item);
+        return true;
+    }
+    if is_end(&item)
+        && let Some(i) = list.iter().rposition(|t| !is_end(t))
+    {
+        list.remove(i);
+        list.push(item);
+    }
+    false
 }
 
 impl Listener for DigitListener {
@@ -51,11 +78,11 @@ impl Listener for DigitListener {
         if rate != self.detector.rate() {
             return;
         }
-        let (found, len) = (&mut self.found, &mut self.len);
+        let (found, dropped) = (&mut self.found, &mut self.dropped);
         self.detector.feed(pcm, |d| {
-            if let Some(slot) = found.get_mut(*len) {
-                *slot = Some(d);
-                *len += 1;
+            let end = |d: &Detection| matches!(d, Detection::Ended { .. });
+            if !keep_ends(found, HELD, d, end) {
+                *dropped += 1;
             }
         });
     }
@@ -70,25 +97,29 @@ impl DigitListener {
     pub fn new(rate: u32) -> Option<Self> {
         Some(DigitListener {
             detector: ToneDetector::at_rate(rate)?,
-            found: [None; HELD],
-            len: 0,
+            found: Vec::with_capacity(HELD),
+            dropped: 0,
         })
     }
 
     /// Hands what the listener of `transcoder` (if it has this one) heard since the last
-    /// call to `f`, starts placed on the output clock.
-    pub fn drain(transcoder: &mut Transcoder, mut f: impl FnMut(HeardTone)) {
+    /// call to `f`, starts placed on the output clock; returns how many detections were
+    /// dropped for want of room meanwhile.
+    pub fn drain(transcoder: &mut Transcoder, mut f: impl FnMut(HeardTone)) -> u32 {
         let Some(l) = transcoder
             .listener_mut()
             .and_then(|l| l.as_any_mut().downcast_mut::<DigitListener>())
         else {
-            return;
+            return 0;
         };
-        if l.len == 0 {
-            return;
+        let dropped = std::mem::take(&mut l.dropped);
+        if l.found.is_empty() {
+            return dropped;
         }
-        let found = std::mem::replace(&mut l.found, [None; HELD]);
-        l.len = 0;
+        let mut found = [None; HELD];
+        for (slot, d) in found.iter_mut().zip(l.found.drain(..)) {
+            *slot = Some(d);
+        }
         let total = l.detector.samples();
         let rate = l.detector.rate();
         for d in found.into_iter().flatten() {
@@ -103,6 +134,7 @@ impl DigitListener {
                 },
             });
         }
+        dropped
     }
 }
 
@@ -140,5 +172,33 @@ impl ToneMaker {
         };
         tone.fill(&mut self.pcm[..n]);
         transcoder.insert(&self.pcm[..n], emit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_ends;
+
+    /// (is an end, which).
+    type Found = (bool, u8);
+
+    #[test]
+    fn when_full_an_end_takes_the_latest_starts_place_and_a_start_is_dropped() {
+        let end = |f: &Found| f.0;
+        let mut list: Vec<Found> = Vec::with_capacity(4);
+        for item in [(false, 1), (true, 1), (false, 2), (true, 2)] {
+            assert!(keep_ends(&mut list, 4, item, end));
+        }
+        // Full: a start goes, an end takes the place of the latest start.
+        assert!(!keep_ends(&mut list, 4, (false, 3), end));
+        assert_eq!(list, [(false, 1), (true, 1), (false, 2), (true, 2)]);
+        assert!(!keep_ends(&mut list, 4, (true, 3), end));
+        assert_eq!(list, [(false, 1), (true, 1), (true, 2), (true, 3)]);
+        assert!(!keep_ends(&mut list, 4, (true, 4), end));
+        assert_eq!(list, [(true, 1), (true, 2), (true, 3), (true, 4)]);
+        // Ends only: the new one is dropped (the oldest are the job's to report first).
+        assert!(!keep_ends(&mut list, 4, (true, 5), end));
+        assert_eq!(list, [(true, 1), (true, 2), (true, 3), (true, 4)]);
+        assert_eq!(list.capacity(), 4, "nothing allocated");
     }
 }

@@ -24,7 +24,7 @@ use sbc_codec::transcode::{
 };
 use sbc_core::{Digit, Side, StreamKey};
 
-use crate::transcode_inband::{DigitListener, HeardTone, ToneMaker};
+use crate::transcode_inband::{DigitListener, HeardTone, ToneMaker, keep_ends};
 use crate::transmit::MAX_EMITTED;
 
 /// Packets a direction may have waiting for its transcoder (in the job, or in the
@@ -34,7 +34,8 @@ pub const JOB_INPUTS: usize = 8;
 /// Output packets one job may give (a flush of the re-ordering window re-cut to 10 ms
 /// gives the most).
 const JOB_OUTPUTS: usize = 4 * JOB_INPUTS;
-/// Digits' starts and ends one job may hear in the decoded input.
+/// Digits' starts and ends one job may hear in the decoded input (beyond it, starts give
+/// way to ends, and what is dropped is counted as failed).
 const JOB_HEARD: usize = 2 * JOB_INPUTS;
 
 /// What the transcoder is asked to do, in order.
@@ -294,7 +295,8 @@ pub struct TranscodeJob {
     out_mem: Box<[u8]>,
     out_used: usize,
     /// Inputs that gave nothing they should have (an event before any audio, outputs
-    /// beyond the job's room): counted as failed steps when the job comes home.
+    /// beyond the job's room, a heard digit's start or end beyond the room for them):
+    /// counted as failed steps when the job comes home.
     pub(crate) failed: u32,
     /// Digits heard in the decoded input (with a [`DigitListener`]), for the step at home.
     heard: Vec<HeardTone>,
@@ -445,11 +447,14 @@ impl TranscodeJob {
                 },
             }
             if let Work::Transcode(t) = transcoder {
-                DigitListener::drain(t, |h| {
-                    if heard.len() < JOB_HEARD {
-                        heard.push(h);
+                let end = |h: &HeardTone| matches!(h, HeardTone::Ended { .. });
+                let mut over = 0;
+                let dropped = DigitListener::drain(t, |h| {
+                    if !keep_ends(heard, JOB_HEARD, h, end) {
+                        over += 1;
                     }
                 });
+                lost += dropped + over;
             }
         }
         *failed += lost;

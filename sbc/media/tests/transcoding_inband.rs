@@ -472,6 +472,82 @@ fn a_tone_just_before_a_cn_pause_ends_in_the_pause() {
     assert_eq!(reported[0].digit, d('7'));
 }
 
+/// The end packets of B's events in `out` (when they left, duration), and the digits
+/// reported.
+fn event_ends(out: &[(Duration, Rtp)], b: &mut Bench) -> (Vec<(Duration, u16)>, usize) {
+    let ends = out
+        .iter()
+        .filter(|(_, p)| p.pt == EVENT_B && p.event().1)
+        .map(|(at, p)| (*at, p.event().2))
+        .collect();
+    (ends, digits(b).len())
+}
+
+/// An answered G.722 → PCMA call from an in-band leg to an events leg.
+fn inband_to_events() -> Bench {
+    call(
+        spec(9, Codec::G722, 8, Codec::Pcma),
+        leg(DtmfWay::Inband, &[], &[G722]),
+        leg(DtmfWay::Events, &[(EVENT_B, 8000)], &[PCMA]),
+    )
+}
+
+/// A keys "7" in-band from 200 ms and its audio stops at 300 ms mid-tone (hold, DTX
+/// without CN, a lost stream); it talks again, no tone, at 1 s. The live event towards B
+/// ends `FLUSH_AFTER` (60 ms) after the last audio came, not when audio comes again, and
+/// the detector's own end of the tone then is not reported again.
+#[test]
+fn a_live_digit_ends_when_the_senders_audio_stops_mid_tone() {
+    let mut b = inband_to_events();
+    let mut src = G722Source {
+        encoder: G722Encoder::default(),
+        digit: Some((d('7'), 3200..16_000)),
+    };
+    let mut out = Vec::new();
+    for n in 0..15 {
+        arrive(&mut b, MS(20 * u64::from(n)), &src.packet(n), &mut out);
+    }
+    src.digit = None;
+    for (k, n) in (50..60u16).enumerate() {
+        let p = renumbered(&mut src, n, 1015 + k as u16);
+        arrive(&mut b, MS(20 * u64::from(n)), &p, &mut out);
+    }
+    run_until(&mut b, MS(1500), &mut out);
+    let (ends, reported) = event_ends(&out, &mut b);
+    assert_eq!(ends.len(), 3, "the end packet three times: {ends:?}");
+    assert!(
+        ends.iter().all(|&(at, _)| at <= MS(380)),
+        "ended 60 ms after the last audio (280 ms), not when A talked again: {ends:?}"
+    );
+    let ms = u32::from(ends[0].1) / 8;
+    assert!((60..=160).contains(&ms), "{ms} ms");
+    assert_eq!(reported, 1, "one digit, its end not told twice");
+}
+
+/// A holds "7" for 6 s: the live event ends after `MAX_HEARD` (5 s), once.
+#[test]
+fn a_live_digit_ends_after_5_s() {
+    let mut b = inband_to_events();
+    let mut src = G722Source {
+        encoder: G722Encoder::default(),
+        digit: Some((d('7'), 3200..3200 + 6 * 16_000)),
+    };
+    let mut out = Vec::new();
+    for n in 0..360 {
+        arrive(&mut b, MS(20 * u64::from(n)), &src.packet(n), &mut out);
+    }
+    run_until(&mut b, MS(7500), &mut out);
+    let (ends, reported) = event_ends(&out, &mut b);
+    assert_eq!(ends.len(), 3, "the end packet three times: {ends:?}");
+    assert!(
+        ends.iter().all(|&(at, _)| at >= MS(5000) && at <= MS(5400)),
+        "{ends:?}"
+    );
+    let ms = u32::from(ends[0].1) / 8;
+    assert!((4900..=5100).contains(&ms), "{ms} ms");
+    assert_eq!(reported, 1, "one digit, its end not told twice");
+}
+
 #[test]
 fn tones_in_a_g722_input_become_one_info_digit_and_the_audio_goes_on() {
     let mut b = call(
