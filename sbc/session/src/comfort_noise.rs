@@ -13,7 +13,9 @@
 //! * **Answer**, transcoded: the CNs the SBC added leave the offerer's answer (RFC 3264
 //!   §6.1: an answer names only what was offered), and the offerer's own CN at its
 //!   codec's rate is put back when the answerer had none at that rate, so the offerer may
-//!   still go quiet with CN (the SBC plays its pauses to the answerer as noise frames).
+//!   still go quiet with CN (the SBC plays its pauses to the answerer as noise frames) —
+//!   with its own payload type only: when the answer uses that one for something else,
+//!   the offerer gets no CN (RFC 3264 §6.1).
 //!   Relayed: the SBC's CNs are removed like its codecs.
 
 use sbc_sdp::{Attribute, MediaDescription, RtpMap};
@@ -77,7 +79,9 @@ pub(super) fn offer(m: &mut MediaDescription, to: &Leg, offered: &[(u8, u32)]) -
 
 /// The offerer's answer section of a transcoded call whose offerer's codec runs at
 /// `rate`: without the CNs the SBC added, with the offerer's own CN at `rate` if the
-/// answerer had none there.
+/// answerer had none there — under the offerer's own payload type only (RFC 3264 §6.1:
+/// an answer names what was offered as it was offered); when the answer uses that payload
+/// type for something else, CN stays out of it.
 pub(super) fn answer(m: &mut MediaDescription, added: &[u8], offered: &[(u8, u32)], rate: u32) {
     let gone: Vec<String> = added.iter().map(u8::to_string).collect();
     remove_formats(m, &gone);
@@ -87,7 +91,36 @@ pub(super) fn answer(m: &mut MediaDescription, added: &[u8], offered: &[(u8, u32
     let Some(&(pt, _)) = offered.iter().find(|&&(_, r)| r == rate) else {
         return;
     };
-    if let Some(pt) = free_pt(m, Some(pt)) {
+    if !m.formats.iter().any(|f| f == &pt.to_string()) {
         add(m, pt, rate);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sbc_sdp::{MediaDescription, SessionDescription};
+
+    use super::{answer, formats};
+
+    fn section(m: &str) -> MediaDescription {
+        let sdp =
+            format!("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n{m}");
+        let mut s = SessionDescription::parse(sdp.as_bytes()).expect("sdp");
+        s.media.remove(0)
+    }
+
+    #[test]
+    fn the_offerers_cn_goes_back_only_with_its_own_payload_type() {
+        let answered = "m=audio 20000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+        // The offerer's CN/8000 was on 101, which the answer uses for its events: CN
+        // stays out rather than come back on a payload type the offerer never offered.
+        let mut m = section(answered);
+        answer(&mut m, &[], &[(101, 8000)], 8000);
+        assert_eq!(formats(&m), []);
+        assert_eq!(m.formats, ["8", "101"]);
+        // On a payload type the answer leaves free, it comes back as offered.
+        let mut m = section(answered);
+        answer(&mut m, &[], &[(13, 8000)], 8000);
+        assert_eq!(formats(&m), [(13, 8000)]);
     }
 }
