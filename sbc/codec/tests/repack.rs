@@ -268,6 +268,30 @@ fn comfort_noise_payloads_cross_on_their_own() {
 }
 
 #[test]
+fn a_marked_cn_keeps_its_marker_from_the_audio_before_it() {
+    let mut r = repacketiser(Codec::G722, 30);
+    r.send_comfort_noise_packets();
+    let mut out = Vec::new();
+    let mut emit = |p: sbc_codec::transcode::OutPacket<'_>| {
+        out.push((p.payload.len(), p.comfort_noise, p.marker))
+    };
+    r.push(1, 0, true, &[1; 240], &mut emit);
+    r.push(2, 240, false, &[2; 160], &mut emit);
+    r.push_comfort_noise(3, 400, true, &[40], &mut emit);
+    r.push(4, 4000, true, &[3; 240], &mut emit);
+    assert_eq!(
+        out,
+        [
+            (240, false, true),
+            (160, false, false),
+            (1, true, true),
+            (240, false, true),
+        ],
+        "the short audio packet before the CN unmarked, the CN marked as it came"
+    );
+}
+
+#[test]
 fn comfort_noise_payloads_end_the_packet_but_stay_without_cn_on_the_receiving_leg() {
     let mut r = repacketiser(Codec::G722, 30);
     let mut out = Vec::new();

@@ -235,9 +235,10 @@ impl Repacketiser {
             _ => self.next_out.wrapping_sub(ts),
         };
         self.offset = Some(offset);
-        self.marker |= marker;
         if comfort {
+            // The audio before it leaves first: a marked CN keeps its marker to itself.
             self.send_partial(emit);
+            self.marker |= marker;
             self.stats.comfort_payloads += 1;
             let out_ts = ts.wrapping_add(offset);
             if self.comfort_noise_out {
@@ -246,6 +247,7 @@ impl Repacketiser {
             self.next_out = out_ts;
             return true;
         }
+        self.marker |= marker;
         if self.len == 0 {
             self.start = ts;
         }
