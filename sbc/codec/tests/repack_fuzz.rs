@@ -3,7 +3,9 @@
 //! noise, with flushes in between — the [`Repacketiser`] never panics, its output sequence
 //! numbers have no gaps, its timestamps never go backwards, no audio packet is longer than
 //! the output ptime (plus a G.729 SID frame) and it sends no more octets than it received
-//! (proptest, bounded so it runs in CI).
+//! (proptest, bounded so it runs in CI). Half the packets follow the one before in time
+//! (the next sequence number, the timestamp moved on by its duration, whole G.729
+//! frames), so packets are filled up to the ptime across inputs too, not only cut short.
 #![cfg(all(feature = "opus", feature = "g729"))]
 
 use proptest::prelude::*;
@@ -13,6 +15,8 @@ use sbc_codec::transcode::{Codec, OutPacket, Repacketiser, TranscoderConfig};
 struct Packet {
     /// 0..=3: audio, 4: a CN payload, 5: a flush (no packet).
     kind: u8,
+    /// Follows the packet before: sequence number + 1, timestamp + its duration.
+    follows: bool,
     seq_step: i8,
     ts_step: i16,
     marker: bool,
@@ -22,18 +26,22 @@ struct Packet {
 fn packet() -> impl Strategy<Value = Packet> {
     (
         0u8..6,
+        any::<bool>(),
         any::<i8>(),
         any::<i16>(),
         any::<bool>(),
         prop::collection::vec(any::<u8>(), 0..400),
     )
-        .prop_map(|(kind, seq_step, ts_step, marker, payload)| Packet {
-            kind,
-            seq_step,
-            ts_step,
-            marker,
-            payload,
-        })
+        .prop_map(
+            |(kind, follows, seq_step, ts_step, marker, payload)| Packet {
+                kind,
+                follows,
+                seq_step,
+                ts_step,
+                marker,
+                payload,
+            },
+        )
 }
 
 proptest! {
@@ -65,19 +73,36 @@ proptest! {
         let mut out: Vec<(u16, u32, usize, bool)> = Vec::new();
         let mut octets_in = 0usize;
         let (mut seq, mut ts) = (1000u16, 5000u32);
+        // Timestamp units the last packet lasted (G.722: one per octet; G.729: 80 per
+        // frame, a SID counting as one).
+        let mut last_units = 0u32;
         for p in &packets {
             let mut emit = |o: OutPacket<'_>| out.push((o.seq, o.ts, o.payload.len(), o.comfort_noise));
             if p.kind == 5 {
                 r.flush(&mut emit);
                 continue;
             }
-            seq = seq.wrapping_add(p.seq_step as u16);
-            ts = ts.wrapping_add(p.ts_step as u32);
-            octets_in += p.payload.len();
-            if p.kind == 4 {
-                r.push_comfort_noise(seq, ts, p.marker, &p.payload, &mut emit);
+            let mut payload = &p.payload[..];
+            if p.follows {
+                seq = seq.wrapping_add(1);
+                ts = ts.wrapping_add(last_units);
+                if g729 && p.kind != 4 {
+                    payload = &payload[..payload.len() - payload.len() % 10];
+                }
             } else {
-                r.push(seq, ts, p.marker, &p.payload, &mut emit);
+                seq = seq.wrapping_add(p.seq_step as u16);
+                ts = ts.wrapping_add(p.ts_step as u32);
+            }
+            octets_in += payload.len();
+            last_units = match (p.kind, g729) {
+                (4, _) => 0,
+                (_, true) => payload.len().div_ceil(10) as u32 * 80,
+                (_, false) => payload.len() as u32,
+            };
+            if p.kind == 4 {
+                r.push_comfort_noise(seq, ts, p.marker, payload, &mut emit);
+            } else {
+                r.push(seq, ts, p.marker, payload, &mut emit);
             }
         }
         r.flush(&mut |o: OutPacket<'_>| out.push((o.seq, o.ts, o.payload.len(), o.comfort_noise)));
