@@ -40,7 +40,7 @@
 
 use std::time::{Duration, Instant};
 
-use sbc_codec::CodecError;
+use sbc_codec::{CodecError, g729};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sbc_codec::transcode::{Codec, OutPacket, TranscoderConfig};
@@ -60,10 +60,6 @@ use crate::{Action, Emit, StepError, Transform, TransformCtx};
 pub const REORDER_DEPTH: usize = 3;
 /// How long packets wait in the re-ordering window once nothing more arrives.
 pub const FLUSH_AFTER: Duration = Duration::from_millis(60);
-
-/// G.729 (RFC 3551 §4.5.6): 10-byte voice frames, a 2-byte SID frame only last.
-const G729_FRAME_BYTES: usize = 10;
-const G729_SID_BYTES: usize = 2;
 
 /// The fixed RTP header the step writes.
 const HEADER: usize = 12;
@@ -507,7 +503,8 @@ impl Transform for TranscodeTransform {
             // A G.729 packet ending in a SID frame starts a pause (Annex B; a SID update
             // within one keeps the ticks' phase); other audio ends one.
             let sid = matches!(self.spec.input, Codec::G729 { .. })
-                && payload.len() % G729_FRAME_BYTES == G729_SID_BYTES
+                // G.729 (RFC 3551 §4.5.6): 10-byte voice frames, a 2-byte SID frame only last.
+                && payload.len() % g729::FRAME_BYTES == g729::SID_BYTES
                 && !self.repack;
             self.noise_at = if sid {
                 self.noise_at.or(Some(cx.now + self.ptime))

@@ -116,23 +116,33 @@ impl DigitListener {
         if l.found.is_empty() {
             return dropped;
         }
-        let mut found = [None; HELD];
-        for (slot, d) in found.iter_mut().zip(l.found.drain(..)) {
-            *slot = Some(d);
-        }
+        // Ends measured by the detector now; starts placed on the output clock once the
+        // listener is let go (`back`: samples before the end of what was decoded).
         let total = l.detector.samples();
-        let rate = l.detector.rate();
-        for d in found.into_iter().flatten() {
-            f(match d {
-                Detection::Started { digit, at } => HeardTone::Started {
-                    digit,
-                    timestamp: transcoder.decoded_timestamp(total.saturating_sub(at)),
-                },
-                Detection::Ended { digit, samples } => HeardTone::Ended {
-                    digit,
-                    ms: u32::try_from(samples * 1000 / u64::from(rate)).unwrap_or(u32::MAX),
-                },
+        let mut found: [Option<(HeardTone, u64)>; HELD] = [None; HELD];
+        for (slot, d) in found.iter_mut().zip(l.found.drain(..)) {
+            *slot = Some(match d {
+                Detection::Started { digit, at } => (
+                    HeardTone::Started {
+                        digit,
+                        timestamp: 0,
+                    },
+                    total.saturating_sub(at),
+                ),
+                Detection::Ended { digit, samples } => (
+                    HeardTone::Ended {
+                        digit,
+                        ms: l.detector.ms(samples),
+                    },
+                    0,
+                ),
             });
+        }
+        for (mut h, back) in found.into_iter().flatten() {
+            if let HeardTone::Started { timestamp, .. } = &mut h {
+                *timestamp = transcoder.decoded_timestamp(back);
+            }
+            f(h);
         }
         dropped
     }

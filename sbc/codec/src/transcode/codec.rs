@@ -1,7 +1,7 @@
 //! The codecs a transcoded stream speaks, as one enum, and decoders/encoders over them
 //! that a stream can hold without knowing which codec is behind.
 
-use crate::g729::{FRAME_SAMPLES as G729_FRAME, G729Decoder, G729Encoder};
+use crate::g729::{FRAME_SAMPLES as G729_FRAME_SAMPLES, G729Decoder, G729Encoder};
 use crate::opus::{OpusDecoder, OpusEncoder, OpusSettings};
 use crate::{CodecError, G722Decoder, G722Encoder, Law};
 
@@ -101,9 +101,9 @@ impl AnyDecoder {
                 d.conceal(out.len(), out)?;
             }
             AnyDecoder::G729(d) => {
-                let frames = out.len() / G729_FRAME;
+                let frames = out.len() / G729_FRAME_SAMPLES;
                 d.conceal(frames, out)?;
-                out[frames * G729_FRAME..].fill(0);
+                out[frames * G729_FRAME_SAMPLES..].fill(0);
             }
         }
         Ok(())
@@ -116,7 +116,7 @@ impl AnyDecoder {
     /// has none (the transcoder's RFC 3389 generator plays then).
     pub(crate) fn comfort(&mut self, out: &mut [i16]) -> bool {
         match self {
-            AnyDecoder::G729(d) => d.untransmitted(out.len() / G729_FRAME, out).is_ok(),
+            AnyDecoder::G729(d) => d.untransmitted(out.len() / G729_FRAME_SAMPLES, out).is_ok(),
             _ => false,
         }
     }

@@ -71,7 +71,7 @@ use crate::cn::ComfortNoise;
 use crate::resample::{Downsampler, Upsampler};
 use cn_out::{CnSender, Source};
 use codec::{AnyDecoder, AnyEncoder};
-use reorder::{MAX_PAYLOAD, Push, Reorder};
+use reorder::{MAX_PAYLOAD, Reorder};
 
 /// Most decoded audio one packet can give: 120 ms at 48 kHz (Opus's longest packet).
 const MAX_DECODED: usize = 5760;
@@ -287,8 +287,16 @@ impl Transcoder {
         // Signed distance from the next expected input timestamp, input clock units.
         let offset = i64::from(input_ts.wrapping_sub(expected) as i32);
         let position = self.clock as i64 + self.fifo_len as i64 + offset * rate / in_clock;
-        let ticks = position * i64::from(self.config.output.rtp_clock()) / rate;
-        Some(self.config.first_ts.wrapping_add(ticks as u32))
+        Some(self.out_ts(position))
+    }
+
+    /// The output timestamp of `position`: samples at the encoding rate since the
+    /// stream's first (negative: before it), on the output's RTP clock.
+    fn out_ts(&self, position: i64) -> u32 {
+        let clock = i64::from(self.config.output.rtp_clock());
+        let ticks = position * clock / i64::from(self.encode_rate);
+        // Truncation: timestamps wrap modulo 2^32 (RFC 3550 §5.1).
+        self.config.first_ts.wrapping_add(ticks as u32)
     }
 
     /// Sends pauses as RFC 3389 packets ([`OutPacket::comfort_noise`]) rather than as
@@ -316,9 +324,7 @@ impl Transcoder {
         let rate = u64::from(self.encode_rate);
         let back = back * rate / u64::from(self.decode_rate);
         let position = (self.clock + self.fifo_len as u64).saturating_sub(back);
-        let ticks = position * u64::from(self.config.output.rtp_clock()) / rate;
-        // Truncation: timestamps wrap modulo 2^32 (RFC 3550 §5.1).
-        self.config.first_ts.wrapping_add(ticks as u32)
+        self.out_ts(position as i64)
     }
 
     /// The rate audio is decoded at (what a [`Listener`] hears).
@@ -460,6 +466,7 @@ impl Transcoder {
             self.clock += self.frame as u64;
             at
         };
+        let ts = self.out_ts(start as i64);
         let Some(cn) = &mut self.cn_out else {
             return;
         };
@@ -470,10 +477,6 @@ impl Transcoder {
         let Some(payload) = cn.due(source, start) else {
             return;
         };
-        let ts = self.config.first_ts.wrapping_add(
-            (start * u64::from(self.config.output.rtp_clock()) / u64::from(self.encode_rate))
-                as u32,
-        );
         emit(OutPacket {
             ssrc: self.config.ssrc,
             seq: self.seq,
@@ -498,27 +501,12 @@ impl Transcoder {
         payload: &[u8],
         emit: &mut impl FnMut(OutPacket<'_>),
     ) {
-        self.stats.received += 1;
-        loop {
-            match self.reorder.push(seq, ts, marker, comfort, payload) {
-                Push::Held => break,
-                Push::Late => {
-                    self.stats.late += 1;
-                    return;
-                }
-                Push::TooLarge => {
-                    self.stats.undecodable += 1;
-                    return;
-                }
-                Push::Ahead => {
-                    if !self.release(true, emit) {
-                        self.stats.late += 1;
-                        return;
-                    }
-                }
-            }
-        }
-        while self.release(false, emit) {}
+        Reorder::admit(
+            self,
+            |t| (&mut t.reorder, &mut t.stats),
+            (seq, ts, marker, comfort, payload),
+            |t, force| t.release(force, emit),
+        );
     }
 
     /// Gives up on whatever is missing and releases every packet held (a pause, or the
@@ -676,13 +664,8 @@ impl Transcoder {
     }
 
     fn encode_frames(&mut self, emit: &mut impl FnMut(OutPacket<'_>)) {
-        let clock_ratio_num = u64::from(self.config.output.rtp_clock());
-        let rate = u64::from(self.encode_rate);
         while self.fifo_len >= self.frame {
-            let ts = self
-                .config
-                .first_ts
-                .wrapping_add((self.clock * clock_ratio_num / rate) as u32);
+            let ts = self.out_ts(self.clock as i64);
             let encoded = self
                 .encoder
                 .encode(&self.fifo[..self.frame], &mut self.payload);

@@ -3,6 +3,8 @@
 //! on a flush), and the next packet goes out saying how many were skipped.
 //! Payloads are copied into buffers allocated once.
 
+use super::TranscoderStats;
+
 /// The largest payload the window holds.
 pub(crate) const MAX_PAYLOAD: usize = 1500;
 
@@ -52,7 +54,46 @@ pub(crate) struct Reorder {
     pending_lost: u16,
 }
 
+/// A received packet offered to a window: sequence number, timestamp, marker, whether it
+/// is an RFC 3389 comfort noise payload, payload.
+pub(crate) type Offered<'a> = (u16, u32, bool, bool, &'a [u8]);
+
 impl Reorder {
+    /// Offers `packet` to the window of `owner` (a transcoder's or a repacketiser's;
+    /// `parts` finds the window and the counters there): counted as received, and as late
+    /// or undecodable when refused; while it lies too far ahead, the earliest packet held
+    /// is released by force (`release(owner, true)`); then every packet whose turn it is
+    /// (`release(owner, false)`, until it says none was).
+    pub(crate) fn admit<T>(
+        owner: &mut T,
+        parts: fn(&mut T) -> (&mut Reorder, &mut TranscoderStats),
+        (seq, ts, marker, comfort, payload): Offered<'_>,
+        mut release: impl FnMut(&mut T, bool) -> bool,
+    ) {
+        parts(owner).1.received += 1;
+        loop {
+            let (window, stats) = parts(owner);
+            match window.push(seq, ts, marker, comfort, payload) {
+                Push::Held => break,
+                Push::Late => {
+                    stats.late += 1;
+                    return;
+                }
+                Push::TooLarge => {
+                    stats.undecodable += 1;
+                    return;
+                }
+                Push::Ahead => {
+                    if !release(owner, true) {
+                        parts(owner).1.late += 1;
+                        return;
+                    }
+                }
+            }
+        }
+        while release(owner, false) {}
+    }
+
     pub(crate) fn new(depth: usize) -> Self {
         let slots = (0..depth.max(1))
             .map(|_| Slot {

@@ -34,15 +34,13 @@
 //! the next one out). A payload that is not whole frames (G.729) is dropped and counted
 //! as undecodable. Nothing allocates per packet.
 
-use super::reorder::{MAX_PAYLOAD, Push, Reorder};
+use super::reorder::{MAX_PAYLOAD, Reorder};
 use super::{Codec, OutPacket, TranscoderConfig, TranscoderStats};
 use crate::CodecError;
+use crate::g729::{FRAME_BYTES, FRAME_SAMPLES, SID_BYTES};
 
-/// G.729: one voice frame, bytes, and its timestamp units (10 ms at 8000 Hz).
-const G729_FRAME: usize = 10;
-const G729_FRAME_UNITS: u32 = 80;
-/// G.729 Annex B: a SID frame, bytes.
-const G729_SID: usize = 2;
+/// G.729: the timestamp units of one frame (10 ms at 8000 Hz).
+const G729_FRAME_UNITS: u32 = FRAME_SAMPLES as u32;
 
 /// Whether `input` → `output` is re-cut by a [`Repacketiser`] rather than transcoded:
 /// the same codec, G.722 or G.729 (G.729's `annexb` is the two peers' business: SID
@@ -182,27 +180,12 @@ impl Repacketiser {
         payload: &[u8],
         emit: &mut impl FnMut(OutPacket<'_>),
     ) {
-        self.stats.received += 1;
-        loop {
-            match self.reorder.push(seq, ts, marker, comfort, payload) {
-                Push::Held => break,
-                Push::Late => {
-                    self.stats.late += 1;
-                    return;
-                }
-                Push::TooLarge => {
-                    self.stats.undecodable += 1;
-                    return;
-                }
-                Push::Ahead => {
-                    if !self.release(true, emit) {
-                        self.stats.late += 1;
-                        return;
-                    }
-                }
-            }
-        }
-        while self.release(false, emit) {}
+        Reorder::admit(
+            self,
+            |r| (&mut r.reorder, &mut r.stats),
+            (seq, ts, marker, comfort, payload),
+            |r, force| r.release(force, emit),
+        );
     }
 
     /// Releases one packet from the window and takes its octets; false if none was ready.
@@ -219,8 +202,8 @@ impl Repacketiser {
         );
         self.input[..len].copy_from_slice(packet.payload);
         // G.729: whole voice frames, then at most one SID frame.
-        let tail = if self.g729 { len % G729_FRAME } else { 0 };
-        if !comfort && (len == 0 || (tail != 0 && tail != G729_SID)) {
+        let tail = if self.g729 { len % FRAME_BYTES } else { 0 };
+        if !comfort && (len == 0 || (tail != 0 && tail != SID_BYTES)) {
             self.stats.undecodable += 1;
             return true;
         }
@@ -251,12 +234,12 @@ impl Repacketiser {
         if self.len == 0 {
             self.start = ts;
         }
-        let voice = len - if tail == G729_SID { G729_SID } else { 0 };
+        let voice = len - if tail == SID_BYTES { SID_BYTES } else { 0 };
         self.append(0..voice);
         while self.len >= self.target {
             self.send(self.target, emit);
         }
-        if tail == G729_SID {
+        if tail == SID_BYTES {
             // A SID frame ends its packet: DTX follows.
             self.append(voice..len);
             self.send_partial(emit);
@@ -279,7 +262,7 @@ impl Repacketiser {
     /// Timestamp units `octets` of the codec last for (a SID frame counts as a frame).
     fn units(&self, octets: usize) -> u32 {
         if self.g729 {
-            octets.div_ceil(G729_FRAME) as u32 * G729_FRAME_UNITS
+            octets.div_ceil(FRAME_BYTES) as u32 * G729_FRAME_UNITS
         } else {
             octets as u32
         }
