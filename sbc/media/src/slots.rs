@@ -23,6 +23,15 @@ fn deadline_of(stream: &Stream) -> Option<Instant> {
         .min()
 }
 
+/// Whether any side of `stream` has a transform (and so may have a deadline).
+#[inline]
+fn has_transform(stream: &Stream) -> bool {
+    stream
+        .sides
+        .iter()
+        .any(|side| side.egress.transform.is_some())
+}
+
 /// Which slots were touched, and the deadlines known of the others.
 #[derive(Debug, Default)]
 struct Marks {
@@ -34,6 +43,7 @@ struct Marks {
 }
 
 impl Marks {
+    #[inline]
     fn touch(&mut self, slot: usize) {
         if slot >= self.is_touched.len() {
             self.is_touched.resize(slot + 1, false);
@@ -92,6 +102,19 @@ impl Slots {
     pub(crate) fn get_mut(&mut self, slot: usize) -> Option<&mut Option<Stream>> {
         let entry = self.streams.get_mut(slot)?;
         self.marks.get_mut().touch(slot);
+        Some(entry)
+    }
+
+    /// The slot for a packet's phases: marked only when one of its sides has a transform.
+    /// A packet can move an existing transform's deadline but never adds or removes one
+    /// (ops do, through [`get_mut`](Self::get_mut) and [`put`](Self::put)), so a stream
+    /// without transforms pays two flag tests here instead of the marking.
+    #[inline]
+    pub(crate) fn get_mut_for_packet(&mut self, slot: usize) -> Option<&mut Option<Stream>> {
+        let entry = self.streams.get_mut(slot)?;
+        if entry.as_ref().is_some_and(has_transform) {
+            self.marks.get_mut().touch(slot);
+        }
         Some(entry)
     }
 

@@ -107,7 +107,7 @@ impl Shard {
         from: SocketAddr,
         mut buf: PacketBuf<'_>,
     ) -> Result<(SocketId, SocketAddr, usize, usize), DropReason> {
-        let Some(Some(stream)) = self.streams.get_mut(slot) else {
+        let Some(Some(stream)) = self.streams.get_mut_for_packet(slot) else {
             return Err(DropReason::NoStream);
         };
         if buf.data().first().is_some_and(|&b| b < 4)
@@ -229,7 +229,7 @@ impl Shard {
     fn count_drop(&mut self, slot: usize, ep: Endpoint, reason: DropReason) {
         let kind = reason.kind();
         self.drops.add(kind);
-        match self.streams.get_mut(slot) {
+        match self.streams.get_mut_for_packet(slot) {
             Some(Some(s)) => s.side_mut(ep.side).stats.drop(kind),
             _ => self.strays += 1,
         }
