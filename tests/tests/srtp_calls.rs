@@ -10,14 +10,16 @@
 //!   the key the SBC gave baresip in its SDP (read from baresip's SIP trace: the SDP crossed
 //!   in TLS) they hold the PBX's tone;
 //! * with SRTP on both legs, the four keys differ and none of the outside ones is in the
-//!   inside's SDP;
+//!   inside's SDP; none of the four is in the call's ladder (JSON) or pcap (the TLS leg
+//!   written decrypted) fetched over the management API, whose `a=crypto` lines hold
+//!   masked keys (issue 15: observation copies never carry SRTP keys);
 //! * linphone-cli (libsrtp2) as the SRTP PBX: a third implementation, audio both ways;
 //! * forked 183s, each fork with its own key (`tools/rtp.py` protecting with Python's
 //!   cryptography): the phone hears each fork's tone.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use sbc_codec::g711::Law;
@@ -29,7 +31,7 @@ use sbc_lab::tone::{self, Heard};
 use sbc_lab::topology::{
     CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, SIP_PORT, SIP_TLS_PORT, sip_addr,
 };
-use sbc_lab::{Lab, Ns, StandardConfig, TestCa};
+use sbc_lab::{Lab, Mgmt, Ns, SbcProcess, StandardConfig, TestCa};
 use sbc_srtp::{Context, Suite};
 
 /// The PBX's tone (tone_uas.xml, or the inside baresip).
@@ -403,6 +405,7 @@ fn srtp_on_both_legs_uses_different_keys_on_each() {
         inside_text.contains("AEAD_AES_128_GCM"),
         "the PBX leg's suite is its trunk's"
     );
+    no_key_in_the_ladder_or_pcap(&lab, &sbc, &keys);
 
     // Both wires carry only ciphertext; the inside one decrypts with the SBC's inside key.
     let to_pbx = rtp_between(&inside, SBC_INSIDE_IP, PBX_IP);
@@ -441,6 +444,49 @@ fn srtp_on_both_legs_uses_different_keys_on_each() {
         clear.has_tone(MIN_TONE_BLOCKS),
         "outside packets ({clear:?})"
     );
+}
+
+/// The call's ladder and pcap over the management API hold its four SDPs with their
+/// `a=crypto` lines, and none of `keys` (`inline:<key>[|...]`, as the peers saw them).
+fn no_key_in_the_ladder_or_pcap(lab: &Lab, sbc: &SbcProcess, keys: &[String]) {
+    let mgmt = Mgmt::login(lab, sbc).expect("management login");
+    // The ended call's number, from its CDR (written within 3 s of the end).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let call = loop {
+        let list: serde_json::Value =
+            serde_json::from_str(&mgmt.get("/api/cdrs?limit=1").expect("GET /api/cdrs"))
+                .expect("JSON");
+        if let Some(call) = list[0]["call"].as_u64() {
+            break call;
+        }
+        assert!(Instant::now() < deadline, "no CDR\n{}", sbc.log_tail());
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let ladder = mgmt
+        .get(&format!("/api/calls/{call}/ladder"))
+        .expect("GET ladder");
+    let pcap_path = lab.dir().join(format!("call-{call}.pcap"));
+    mgmt.download(&format!("/api/calls/{call}/pcap"), &pcap_path)
+        .expect("GET pcap");
+    let pcap = std::fs::read(&pcap_path).expect("read the pcap");
+    let pcap_text = String::from_utf8_lossy(&pcap);
+    // Each leg's offer and answer, received and sent: masked keys, `A`s (base64 of zeros).
+    let masked = format!("inline:{}", "A".repeat(38));
+    for (what, text) in [("ladder", ladder.as_str()), ("pcap", &*pcap_text)] {
+        assert!(
+            text.matches(&masked).count() >= 4,
+            "{what}: the four SDPs with masked a=crypto lines:\n{text}"
+        );
+        for k in keys {
+            let b64 = k
+                .trim_start_matches("inline:")
+                .split('|')
+                .next()
+                .unwrap_or_default();
+            assert!(b64.len() >= 38, "a key as on the wire: {k}");
+            assert!(!text.contains(b64), "{what} holds the key {b64}:\n{text}");
+        }
+    }
 }
 
 /// 30 random bytes (an AES_CM_128_HMAC_SHA1_80 key and salt) as an inline key.

@@ -42,6 +42,15 @@
 //! attributes per section). Parsing stops at the first problem, so it is linear in the
 //! input.
 //!
+//! # Keys stay out of copies
+//!
+//! `a=crypto` lines carry the SRTP master keys of a leg. [`mask_inline_keys`] turns each
+//! key into `A`s of the same length (valid base64 of all-zero bytes): the daemon applies
+//! it to every copy of a message it keeps or sends for observation. Within this crate, a
+//! refused `a=crypto` value is carried in its error masked, and the `Debug` output of
+//! [`KeyParam`] and of a `crypto` [`Attribute`] masks the key, so no log or error text
+//! prints one.
+//!
 //! # Rewriting
 //!
 //! What the B2BUA does to a peer's description before sending it to the other leg:
@@ -104,8 +113,8 @@ mod stream;
 
 pub use address::{AddrType, Address, Connection};
 pub use attr::{
-    Attribute, Attributes, Candidate, Crypto, Direction, Fmtp, ICE_ATTRIBUTES, InlineKey, KeyParam,
-    Rtcp, RtpMap,
+    Attribute, Attributes, Candidate, Crypto, Direction, Fmtp, ICE_ATTRIBUTES, InlineKey, KEY_MASK,
+    KeyParam, Rtcp, RtpMap, mask_inline_keys, masked_inline_keys,
 };
 pub use codec::{Retained, static_rtpmap};
 pub use error::{AttributeError, SdpError, SdpErrorKind};

@@ -137,10 +137,14 @@ fn bad_ip_addresses() {
 fn other_attribute_grammar() {
     let a = |v: &str| with_head(&["m=audio 5000 RTP/AVP 0", v]);
     let bad = |name, v: &str| K::BadAttribute { name, value: s(v) };
+    // The error carries the value with its key masked: it reaches logs and Warnings.
     refused(
-        &a("a=crypto:abc AES inline:x"),
+        &a("a=crypto:abc AES inline:WnD7c+gh5JE6l2c1xMCkSBXdX1OHk4YrC5Hvd7Y4|2^20|1:4"),
         7,
-        bad("crypto", "abc AES inline:x"),
+        bad(
+            "crypto",
+            "abc AES inline:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA|2^20|1:4",
+        ),
     );
     refused(
         &a("a=crypto:1 AES_CM_128_HMAC_SHA1_80"),

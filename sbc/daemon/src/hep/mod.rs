@@ -11,10 +11,11 @@
 //! path nothing but dropped captures, counted in `sbc_hep_packets_total{result}`.
 //!
 //! Received messages are captured as parsed (re-serialized: the same headers and body, the
-//! folding and header-name case of the wire normalized); sent ones byte for byte, except
-//! that DTMF digits in INFO bodies are masked ([`crate::observe::dtmf_mask`], the ladders'
-//! rule) unless both trunks of the call have `show_digits = true`
-//! ([`HepTap::shows_digits`]); a message of no known call is masked.
+//! folding and header-name case of the wire normalized); sent ones byte for byte. Both are
+//! masked as the ladders' copies are ([`crate::observe::redact`]): the SRTP keys of every
+//! `a=crypto` line always, DTMF digits in INFO bodies unless both trunks of the call have
+//! `show_digits = true` ([`HepTap::shows_digits`]; a message of no known call has them
+//! masked).
 //! Timestamps are the wall clock when the core handled the message.
 //!
 //! RTCP reports the peers send go out as protocol type 5 (a JSON report, [`rtcp`]), with
@@ -36,7 +37,7 @@ use std::time::{Duration, Instant, SystemTime};
 use sbc_config::Hep;
 use sbc_core::Transport;
 
-use crate::observe::dtmf_mask::mask_digits;
+use crate::observe::redact::redact;
 use encode::{Capture, PROTO_RTCP, PROTO_SIP};
 pub use sender::{HepCounts, HepSink};
 
@@ -213,9 +214,8 @@ impl HepTap {
             let correlation = match p.rtcp {
                 None => {
                     let leg = call_id(&p.payload).and_then(|id| self.other.get(id));
-                    if !leg.is_some_and(|(_, call)| self.shown.contains(call)) {
-                        mask_digits(&mut p.payload);
-                    }
+                    let shown = leg.is_some_and(|(_, call)| self.shown.contains(call));
+                    redact(&mut p.payload, shown);
                     leg.map(|(other, _)| other)
                 }
                 Some((call, side)) => self.calls.get(&call).map(|(a, b)| match side {
@@ -322,6 +322,66 @@ mod tests {
             at += len;
         }
         panic!("no payload chunk")
+    }
+
+    /// An SRTP call's SDP reaches the collector with its keys masked, whether or not the
+    /// call shows digits; the message handed to the socket keeps its key.
+    #[tokio::test]
+    async fn srtp_keys_are_masked_always() {
+        const KEY: &str = "WnD7c+gh5JE6l2c1xMCkSBXdX1OHk4YrC5Hvd7Y4";
+        let collector = tokio::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let hep = Hep {
+            collector: sbc_core::TransportAddr {
+                transport: Transport::Udp,
+                addr: collector.local_addr().expect("addr"),
+            },
+            id: 1,
+            password: None,
+        };
+        let mut tap = HepTap::start(&hep, None);
+        tap.legs(1, "srtp-a", "srtp-b");
+        tap.legs(2, "shown-a", "shown-b");
+        tap.shows_digits(2);
+        let body = format!(
+            "v=0\r\nm=audio 4000 RTP/SAVP 8\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}|2^20\r\n"
+        );
+        let invite = |call_id: &str| sbc_core::Transmit {
+            transport: Transport::Udp,
+            local: "10.0.0.1:5060".parse().expect("addr"),
+            remote: "10.0.0.2:5060".parse().expect("addr"),
+            payload: format!(
+                "INVITE sip:pbx@10.0.0.2 SIP/2.0\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
+                 Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        };
+        let (sent, shown) = (invite("srtp-b"), invite("shown-b"));
+        tap.sent(&sent);
+        tap.sent(&shown);
+        tap.received(
+            Transport::Udp,
+            "10.0.0.2:5060".parse().expect("addr"),
+            "10.0.0.1:5060".parse().expect("addr"),
+            invite("srtp-a").payload,
+        );
+        tap.flush(Instant::now());
+        assert!(String::from_utf8_lossy(&sent.payload).contains(KEY));
+        let mut buf = [0u8; 2048];
+        for _ in 0..3 {
+            let n = tokio::time::timeout(Duration::from_secs(5), collector.recv(&mut buf))
+                .await
+                .expect("in time")
+                .expect("recv");
+            let m = payload_of(&buf[..n]);
+            assert!(!m.contains(KEY), "{m}");
+            assert!(
+                m.ends_with(&format!("inline:{}|2^20\r\n", "A".repeat(40))),
+                "{m}"
+            );
+        }
     }
 
     /// DTMF INFOs reach the collector masked, unless the call shows digits; the message

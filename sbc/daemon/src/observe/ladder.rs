@@ -14,8 +14,10 @@
 //! [`Limits::call_bytes`] of messages per call (later ones counted as `dropped`) and
 //! [`Limits::total_bytes`] in all. Over the total, the oldest ended call goes first; with
 //! none left, new messages are dropped (counted). Lookups by Call-ID cost one hash per
-//! message. DTMF digits in INFO bodies are masked ([`super::dtmf_mask`]: `x`, same length,
-//! so Content-Length stays right) unless both legs' `show_digits` allow them.
+//! message. Each message is kept as [`super::redact`] leaves it: the SRTP keys of its
+//! `a=crypto` lines masked, always, and DTMF digits in INFO bodies unless both legs'
+//! `show_digits` allow them (same length, so Content-Length stays right). The pcap is
+//! written from these copies, so it holds no key either.
 //!
 //! Calls picked for RTP capture keep their captured RTP/RTCP here too, with the same
 //! retention and caps of their own ([`rtp`]).
@@ -31,7 +33,7 @@ use sbc_mgmt::ladder::{LadderLeg, LadderMessage, LadderView};
 use sbc_sip::b2bua::Side;
 use sbc_sip::q850::{self, Cause};
 
-use super::dtmf_mask::mask_digits;
+use super::redact::redact;
 
 /// INVITEs of no call (yet) kept until the B2BUA relays them: more than the core reads
 /// in one batch before it handles what the engine made of them.
@@ -292,9 +294,7 @@ impl Ladders {
             return;
         }
         let mut bytes = bytes;
-        if !c.show_digits {
-            mask_digits(&mut bytes);
-        }
+        redact(&mut bytes, c.show_digits);
         c.bytes += len;
         self.bytes += len;
         c.entries.push(Entry {

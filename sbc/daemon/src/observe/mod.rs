@@ -23,7 +23,8 @@
 //! the CDR writer thread ([`cdr_file`]): `<state_dir>/cdr.jsonl`, rotated by size. It keeps
 //! every SIP message of live and recently ended calls ([`ladder`]) for the web UI's ladder
 //! and pcap download. Every copy of a SIP message that leaves the call path (ladders, pcaps,
-//! HEP) has its DTMF digits masked by [`dtmf_mask`] unless the call shows them.
+//! HEP) goes through [`redact`]: its SRTP keys masked always, its DTMF digits unless the
+//! call shows them.
 //!
 //! [`server`] answers `GET /metrics` on `[metrics] listen` for clients in `[metrics]
 //! allow`, rendering ([`metrics`]) those copies in the text format ([`exposition`]). A
@@ -35,7 +36,6 @@ pub mod call_log;
 pub mod calls;
 pub mod cdr;
 pub mod cdr_file;
-pub mod dtmf_mask;
 pub mod exposition;
 pub mod gauges;
 mod ice_view;
@@ -45,6 +45,7 @@ pub mod metrics;
 pub mod observer;
 pub mod process;
 pub mod quality;
+pub mod redact;
 pub mod report;
 pub mod server;
 pub mod sip;

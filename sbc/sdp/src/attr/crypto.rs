@@ -22,10 +22,22 @@ pub struct Crypto {
 }
 
 /// `<key-method>:<key-info>`, normally `inline:<base64 key||salt>[|lifetime][|MKI:len]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Its `Debug` output masks the key ([`super::mask_inline_keys`]).
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct KeyParam {
     pub method: String,
     pub info: String,
+}
+
+impl fmt::Debug for KeyParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let printed = super::masked_inline_keys(&format!("{}:{}", self.method, self.info));
+        let info = printed.get(self.method.len() + 1..).unwrap_or_default();
+        f.debug_struct("KeyParam")
+            .field("method", &self.method)
+            .field("info", &info)
+            .finish()
+    }
 }
 
 /// The parts of an `inline:` key-info.
@@ -87,7 +99,8 @@ impl FromStr for Crypto {
     type Err = AttributeError;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let bad = || AttributeError::new("crypto", value);
+        // The error text reaches logs and Warning headers: never with the key in it.
+        let bad = || AttributeError::new("crypto", &super::masked_inline_keys(value));
         let mut fields = value.split([' ', '\t']).filter(|s| !s.is_empty());
         let tag = fields
             .next()

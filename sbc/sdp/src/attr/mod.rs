@@ -11,12 +11,14 @@ mod access;
 mod crypto;
 mod direction;
 mod ice;
+mod key_mask;
 mod rtcp;
 mod rtpmap;
 
 pub use crypto::{Crypto, InlineKey, KeyParam};
 pub use direction::Direction;
 pub use ice::{Candidate, ICE_ATTRIBUTES};
+pub use key_mask::{KEY_MASK, mask_inline_keys, masked_inline_keys};
 pub use rtcp::Rtcp;
 pub(crate) use rtpmap::parse_pt as rtpmap_pt;
 pub use rtpmap::{Fmtp, RtpMap};
@@ -25,11 +27,25 @@ use std::fmt;
 
 use crate::error::AttributeError;
 
-/// One `a=` line: `a=<name>` (a flag such as `sendrecv`) or `a=<name>:<value>`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One `a=` line: `a=<name>` (a flag such as `sendrecv`) or `a=<name>:<value>`. Its
+/// `Debug` output masks the keys of a `crypto` value ([`mask_inline_keys`]).
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Attribute {
     pub name: String,
     pub value: Option<String>,
+}
+
+impl fmt::Debug for Attribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = match &self.value {
+            Some(v) if self.name.eq_ignore_ascii_case("crypto") => Some(masked_inline_keys(v)),
+            other => other.clone(),
+        };
+        f.debug_struct("Attribute")
+            .field("name", &self.name)
+            .field("value", &value)
+            .finish()
+    }
 }
 
 impl Attribute {

@@ -124,6 +124,60 @@ fn dtmf_digits_are_masked_unless_shown() {
 }
 
 #[test]
+fn srtp_keys_are_masked_in_the_ladder_and_its_pcap_even_with_digits_shown() {
+    const CARRIER_KEY: &str = "WnD7c+gh5JE6l2c1xMCkSBXdX1OHk4YrC5Hvd7Y4";
+    const SBC_KEY: &str = "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR";
+    let sdp = |key: &str| {
+        format!(
+            "v=0\r\nm=audio 4000 RTP/SAVP 8\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{key}|2^20|1:4\r\n\
+             a=fingerprint:sha-256 4A:AD:B9\r\n"
+        )
+    };
+    let sdp_type = "Content-Type: application/sdp\r\n";
+    let mut l = Ladders::default();
+    // The INVITE waits among the unclaimed ones until the call starts.
+    let invite = msg(
+        "INVITE sip:1@x SIP/2.0",
+        "a-id",
+        "1 INVITE",
+        sdp_type,
+        &sdp(CARRIER_KEY),
+    );
+    let invite_len = invite.len();
+    l.received(1_000, wire(A, CARRIER), invite);
+    l.started(1, "a-id", "b-id", true);
+    let ok = msg(
+        "SIP/2.0 200 OK",
+        "a-id",
+        "1 INVITE",
+        sdp_type,
+        &sdp(SBC_KEY),
+    );
+    l.sent(2_000, wire(A, CARRIER), &ok);
+    assert!(
+        String::from_utf8_lossy(&ok).contains(SBC_KEY),
+        "the message sent is not changed"
+    );
+    let view = l.view(1, false).expect("kept");
+    assert_eq!(view.messages.len(), 2);
+    assert_eq!(view.messages[0].message.len(), invite_len, "same length");
+    let masked = format!("inline:{}|2^20|1:4\r\n", "A".repeat(40));
+    for m in &view.messages {
+        assert!(m.message.contains(&masked), "{}", m.message);
+        assert!(m.message.contains("a=fingerprint:sha-256 4A:AD:B9\r\n"));
+    }
+    let pcap = sbc_mgmt::ladder::pcap::pcap(&view);
+    for key in [CARRIER_KEY, SBC_KEY] {
+        let json = serde_json::to_string(&view).expect("JSON");
+        assert!(!json.contains(key), "{json}");
+        assert!(
+            !pcap.windows(key.len()).any(|w| w == key.as_bytes()),
+            "key in the pcap"
+        );
+    }
+}
+
+#[test]
 fn bounded_by_ended_calls_call_bytes_and_total_bytes() {
     let limits = Limits {
         ended_calls: 2,

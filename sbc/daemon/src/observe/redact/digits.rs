@@ -1,10 +1,7 @@
 //! DTMF digits in copies of SIP messages: masked unless the call shows them.
 //!
-//! Digits can be card numbers or PINs (issue 12, item 8), so every copy of a SIP message the
-//! SBC keeps or sends elsewhere — the web UI's ladders and pcaps ([`super::ladder`]), the
-//! HEP copies to a collector ([`crate::hep`]) — goes through [`mask_digits`] unless both
-//! trunks of its call have `show_digits = true`. The message on the wire is never changed:
-//! only the copy is.
+//! Digits can be card numbers or PINs (issue 12, item 8), so unless both trunks of the
+//! call have `show_digits = true`, [`super::redact`] masks them with [`mask_digits`].
 //!
 //! Masked: the `Signal=` value of an `application/dtmf-relay` body and every digit of an
 //! `application/dtmf` body (whatever the method: it is the body that carries the digit).
