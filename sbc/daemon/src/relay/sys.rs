@@ -231,6 +231,7 @@ pub fn set_realtime(priority: u8) -> io::Result<()> {
 /// `SCHED_FIFO` priority (on a shared core a busy transcoder would then keep its worker
 /// from running: same-priority FIFO threads never preempt each other). Lowering the
 /// policy needs no privilege.
+#[cfg(feature = "transcoding")]
 pub fn set_normal() -> io::Result<()> {
     let param = libc::sched_param { sched_priority: 0 };
     // SAFETY: pid 0 is the calling thread; `param` is a live sched_param.

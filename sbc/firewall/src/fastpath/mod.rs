@@ -306,19 +306,34 @@ impl FastPath {
         Ok(Snapshot(out))
     }
 
-    /// Deletes the table and puts forwarding back as it was.
+    /// Puts forwarding back as it was, then deletes the table (tried twice).
+    ///
+    /// Forwarding goes first and whatever the deletion does: a table left behind only
+    /// drops (its forward chain's policy), while forwarding left on would let the box route
+    /// between its interfaces with no daemon running. The first error is returned, after
+    /// both were tried.
     pub fn shutdown(self) -> Result<(), FastPathError> {
-        crate::nft::run_text(&self.table, &render::delete(&self.table))?;
-        if let Some((was, memo)) = self.restore_forwarding {
-            sysctl::write(sysctl::FORWARDING, was).map_err(|source| FastPathError::Sysctl {
-                path: sysctl::FORWARDING,
-                source,
-            })?;
-            if let Some(path) = memo {
-                sysctl::remove_memo(&path)
-                    .map_err(|source| FastPathError::Memo { path, source })?;
-            }
-        }
+        let restored = match self.restore_forwarding {
+            Some((was, memo)) => sysctl::write(sysctl::FORWARDING, was)
+                .map_err(|source| FastPathError::Sysctl {
+                    path: sysctl::FORWARDING,
+                    source,
+                })
+                .and_then(|()| match memo {
+                    Some(path) => sysctl::remove_memo(&path)
+                        .map_err(|source| FastPathError::Memo { path, source }),
+                    None => Ok(()),
+                }),
+            None => Ok(()),
+        };
+        let delete = render::delete(&self.table);
+        let deleted = crate::nft::run_text(&self.table, &delete).or_else(|first| {
+            tracing::warn!(table = %self.table, error = %first, "kernel media fast path: removing its table failed, trying again");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            crate::nft::run_text(&self.table, &delete)
+        });
+        restored?;
+        deleted?;
         tracing::info!(table = %self.table, "kernel media fast path table removed");
         Ok(())
     }
