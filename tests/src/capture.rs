@@ -138,6 +138,33 @@ pub fn rtp_ssrc(payload: &[u8]) -> Option<u32> {
     ]))
 }
 
+/// One RTP packet as the lab tests read it: from a capture ([`RtpPacket::parse`]) or from a
+/// peer tool's record (`ssrc` 0 where the record has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtpPacket {
+    pub pt: u8,
+    pub marker: bool,
+    pub ssrc: u32,
+    pub seq: u16,
+    pub ts: u32,
+    pub payload: Vec<u8>,
+}
+
+impl RtpPacket {
+    /// The RTP packet in a datagram's payload, if it is one ([`rtp_ssrc`]'s test).
+    pub fn parse(datagram: &[u8]) -> Option<Self> {
+        let ssrc = rtp_ssrc(datagram)?;
+        Some(Self {
+            pt: datagram[1] & 0x7f,
+            marker: datagram[1] & 0x80 != 0,
+            ssrc,
+            seq: u16::from_be_bytes([datagram[2], datagram[3]]),
+            ts: u32::from_be_bytes([datagram[4], datagram[5], datagram[6], datagram[7]]),
+            payload: datagram[12..].to_vec(),
+        })
+    }
+}
+
 /// The CNAMEs of the SDES packets of an RTCP datagram (empty for anything else).
 pub fn rtcp_cnames(payload: &[u8]) -> Vec<Vec<u8>> {
     let mut names = Vec::new();

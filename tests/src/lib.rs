@@ -33,6 +33,7 @@ pub mod child;
 pub mod cmd;
 pub mod config;
 pub mod dns;
+pub mod dtmf_tool;
 pub mod echo_call;
 pub mod error;
 pub mod kamailio;

@@ -4,20 +4,15 @@
 //! digits, durations, marker and end bits; in-band tones heard from a G.711 carrier (into
 //! INFO) and made towards it (checked by Debian's multimon-ng, a detector of its own).
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use sbc_lab::capture::RtpPacket;
 use sbc_lab::config::StandardConfig;
+use sbc_lab::dtmf_tool::{dtmf_tool, read_record, sip_infos};
 use sbc_lab::rtp::tool_keys;
+use sbc_lab::tone::multimon_dtmf;
 use sbc_lab::topology::{PBX_IP, SBC_OUTSIDE_IP, sip_addr};
 use sbc_lab::{Lab, Ns, SbcProcess, SippOutcome};
-
-fn dtmf_tool() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tools/dtmf_rtp.py")
-        .display()
-        .to_string()
-}
 
 /// A call from the carrier to the PBX: `uas` in the PBX, the carrier keying per
 /// `dtmf_args`; returns both outcomes and the carrier's record of what it received.
@@ -27,7 +22,7 @@ fn call(
     uas: &str,
     dtmf_args: &str,
     talk_ms: u32,
-) -> (SippOutcome, SippOutcome, Vec<Received>) {
+) -> (SippOutcome, SippOutcome, Vec<RtpPacket>) {
     let out = lab.artifacts().unique_path("dtmf-rtp", ".txt");
     let keys = [
         "-key".to_owned(),
@@ -61,60 +56,7 @@ fn call(
         pbx.report(),
         sbc.log_tail()
     );
-    (carrier, pbx, received(&out))
-}
-
-/// One RTP packet the carrier's tool received.
-#[derive(Debug, Clone)]
-struct Received {
-    pt: u8,
-    marker: bool,
-    seq: u16,
-    ts: u32,
-    payload: Vec<u8>,
-}
-
-fn received(path: &Path) -> Vec<Received> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !path.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let text = std::fs::read_to_string(path).expect("the RTP tool's record");
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let payload = f.get(4).map_or_else(Vec::new, |h| {
-                (0..h.len() / 2)
-                    .filter_map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok())
-                    .collect()
-            });
-            Some(Received {
-                pt: f.first()?.parse().ok()?,
-                marker: *f.get(1)? == "1",
-                seq: f.get(2)?.parse().ok()?,
-                ts: f.get(3)?.parse().ok()?,
-                payload,
-            })
-        })
-        .collect()
-}
-
-/// (signal, duration) of every INFO in a sipp message log, in order.
-fn infos(log: &str) -> Vec<(String, u32)> {
-    let mut out = Vec::new();
-    for block in log.split("INFO sip:").skip(1) {
-        let value = |key: &str| {
-            block
-                .lines()
-                .find_map(|l| l.trim().strip_prefix(key))
-                .map(|v| v.trim().to_owned())
-        };
-        if let Some(signal) = value("Signal=") {
-            let ms = value("Duration=").and_then(|d| d.parse().ok()).unwrap_or(0);
-            out.push((signal, ms));
-        }
-    }
-    out
+    (carrier, pbx, read_record(&out))
 }
 
 #[test]
@@ -131,7 +73,7 @@ fn carrier_events_reach_a_sip_info_pbx_as_one_info_per_digit() {
         "--events 155# --seconds 3",
         3500,
     );
-    let got = infos(&pbx.messages);
+    let got = sip_infos(&pbx.messages);
     let signals: Vec<&str> = got.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(
         signals,
@@ -159,7 +101,7 @@ fn pbx_infos_reach_the_carrier_as_rfc4733_events() {
         .render();
     let sbc = lab.start_sbc(&config).expect("start sbc");
     let (_, _, got) = call(&lab, &sbc, "dtmf_info_send_uas.xml", "--seconds 4", 3500);
-    let events: Vec<&Received> = got.iter().filter(|p| p.pt == 101).collect();
+    let events: Vec<&RtpPacket> = got.iter().filter(|p| p.pt == 101).collect();
     let mut digits: Vec<(u32, u8)> = Vec::new();
     for e in &events {
         assert_eq!(e.payload.len(), 4, "{e:?}");
@@ -177,7 +119,7 @@ fn pbx_infos_reach_the_carrier_as_rfc4733_events() {
         "5 then #: {events:?}"
     );
     for (ts, code) in &digits {
-        let of: Vec<&&Received> = events.iter().filter(|e| e.ts == *ts).collect();
+        let of: Vec<&&RtpPacket> = events.iter().filter(|e| e.ts == *ts).collect();
         let ends: Vec<u16> = of
             .iter()
             .filter(|e| e.payload[1] & 0x80 != 0)
@@ -210,7 +152,10 @@ fn inband_tones_from_a_g711_carrier_become_infos() {
         "--tones 7A*9 --seconds 3",
         3500,
     );
-    let signals: Vec<String> = infos(&pbx.messages).into_iter().map(|(s, _)| s).collect();
+    let signals: Vec<String> = sip_infos(&pbx.messages)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(signals, ["7", "A", "*", "9"]);
 }
 
@@ -236,45 +181,11 @@ fn pbx_infos_become_inband_tones_towards_a_g711_carrier() {
     );
     // Debian's multimon-ng, a DTMF decoder of its own, reads what the carrier heard.
     let dir = lab.artifacts().unique_path("tones", "");
-    std::fs::create_dir_all(&dir).expect("dir");
-    let alaw = dir.join("carrier.alaw");
-    let pcm = dir.join("carrier.raw");
-    std::fs::write(&alaw, &audio).expect("write");
-    let sox = std::process::Command::new("sox")
-        .args([
-            "-t", "raw", "-e", "a-law", "-b", "8", "-r", "8000", "-c", "1",
-        ])
-        .arg(&alaw)
-        .args([
-            "-t",
-            "raw",
-            "-e",
-            "signed-integer",
-            "-b",
-            "16",
-            "-r",
-            "22050",
-            "-c",
-            "1",
-        ])
-        .arg(&pcm)
-        .status()
-        .expect("sox (scripts/setup installs it)");
-    assert!(sox.success());
-    let out = std::process::Command::new("multimon-ng")
-        .args(["-q", "-t", "raw", "-a", "DTMF"])
-        .arg(&pcm)
-        .output()
-        .expect("multimon-ng (scripts/setup installs it)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let heard: String = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("DTMF: "))
-        .collect();
+    let heard = multimon_dtmf(&dir, &audio).expect("multimon-ng reads the carrier's audio");
     assert_eq!(
         heard,
         "5#",
-        "multimon-ng heard {text:?}; sbc:\n{}",
+        "multimon-ng heard {heard:?}; sbc:\n{}",
         sbc.log_tail()
     );
 }
@@ -325,6 +236,9 @@ fn baresip_keying_rfc4733_reaches_a_sip_info_pbx() {
         phone.log(),
         sbc.log_tail()
     );
-    let signals: Vec<String> = infos(&pbx.messages).into_iter().map(|(s, _)| s).collect();
+    let signals: Vec<String> = sip_infos(&pbx.messages)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(signals, ["1", "5", "5", "#"], "one INFO per key, in order");
 }

@@ -433,7 +433,7 @@ fn dtmf_infos_reach_the_collector(show_digits: bool) {
     let sbc = lab.start_sbc(&config).expect("start sbc");
     let python = cmd::python().expect("python3").display().to_string();
     let (_collector, out) = collector(&lab, &python, "hep-dtmf");
-    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/dtmf_rtp.py");
+    let tool = sbc_lab::dtmf_tool::dtmf_tool();
     let rtp_out = lab.artifacts().unique_path("hep-dtmf-rtp", ".txt");
     let pbx = lab
         .sipp(Ns::Pbx, "dtmf_info_uas.xml", sip_addr(PBX_IP))
@@ -449,7 +449,7 @@ fn dtmf_infos_reach_the_collector(show_digits: bool) {
         .args([
             "-key",
             "dtmf_tool",
-            &tool.display().to_string(),
+            &tool,
             "-key",
             "dtmf_args",
             "--events 155# --seconds 3",

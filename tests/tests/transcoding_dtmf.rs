@@ -18,59 +18,15 @@
 //! stands, durations in units of 160 up to the INFO's 300 ms (2400), the end packet three
 //! times.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-use sbc_lab::capture::rtp_ssrc;
+use sbc_lab::capture::RtpPacket;
+use sbc_lab::dtmf_tool::{dtmf_tool, read_record, sip_infos};
 use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP};
 use sbc_lab::{Lab, Ns, StandardConfig};
-
-/// An RTP packet: payload type, SSRC (0 where the record has none), sequence number (0
-/// where the capture does not keep it), timestamp, payload.
-#[derive(Debug, Clone)]
-struct Rtp {
-    pt: u8,
-    ssrc: u32,
-    seq: u16,
-    ts: u32,
-    payload: Vec<u8>,
-}
-
-fn dtmf_tool() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tools/dtmf_rtp.py")
-        .display()
-        .to_string()
-}
-
-/// The carrier tool's record (`<pt> <marker> <seq> <ts> <payload hex>` per packet).
-fn carrier_record(path: &Path) -> Vec<Rtp> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !path.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let text = std::fs::read_to_string(path).expect("the DTMF tool's record");
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let hex = f.get(4).copied().unwrap_or("");
-            Some(Rtp {
-                pt: f.first()?.parse().ok()?,
-                ssrc: 0,
-                seq: f.get(2)?.parse().ok()?,
-                ts: f.get(3)?.parse().ok()?,
-                payload: (0..hex.len() / 2)
-                    .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
-                    .collect(),
-            })
-        })
-        .collect()
-}
 
 /// Checks one leg's copy of the digit: event packets of `event_pt` for digit 5 whose
 /// timestamp is one `frame` after the audio packet just before them, whose durations are
 /// multiples of `frame`, the last with the end bit; returns the number of event packets.
-fn check_digit(leg: &str, packets: &[Rtp], audio_pt: u8, event_pt: u8, frame: u32) -> usize {
+fn check_digit(leg: &str, packets: &[RtpPacket], audio_pt: u8, event_pt: u8, frame: u32) -> usize {
     let first = packets
         .iter()
         .position(|p| p.pt == event_pt)
@@ -80,7 +36,7 @@ fn check_digit(leg: &str, packets: &[Rtp], audio_pt: u8, event_pt: u8, frame: u3
         .rev()
         .find(|p| p.pt == audio_pt)
         .unwrap_or_else(|| panic!("{leg}: no audio before the digit"));
-    let events: Vec<&Rtp> = packets.iter().filter(|p| p.pt == event_pt).collect();
+    let events: Vec<&RtpPacket> = packets.iter().filter(|p| p.pt == event_pt).collect();
     let start = events[0].ts;
     eprintln!(
         "{leg}: {} event packets, start {start}, last audio before it {}, durations {:?}",
@@ -144,47 +100,20 @@ fn telephone_events_cross_a_pcma_to_opus_leg_on_each_legs_clock() {
         .run()
         .expect("run the call");
     call.assert_success(&sbc);
-    let to_pbx: Vec<Rtp> = pbx_wire
+    let to_pbx: Vec<RtpPacket> = pbx_wire
         .finish()
         .expect("the PBX's capture")
         .into_iter()
         .filter(|d| d.from.ip() == SBC_INSIDE_IP && d.to.ip() == PBX_IP && d.to.port() == 40002)
-        .filter_map(|d| {
-            let p = &d.payload;
-            Some(Rtp {
-                pt: p.get(1)? & 0x7f,
-                ssrc: rtp_ssrc(p)?,
-                seq: u16::from_be_bytes([*p.get(2)?, *p.get(3)?]),
-                ts: u32::from_be_bytes([*p.get(4)?, *p.get(5)?, *p.get(6)?, *p.get(7)?]),
-                payload: p.get(12..)?.to_vec(),
-            })
-        })
+        .filter_map(|d| RtpPacket::parse(&d.payload))
         .collect();
     let sent = check_digit("towards the PBX (Opus, 48 kHz)", &to_pbx, 96, 101, 960);
-    let back = carrier_record(&call.carrier_out);
+    let back = read_record(&call.carrier_out);
     let got = check_digit("back at the carrier (PCMA, 8 kHz)", &back, 8, 101, 160);
     assert!(
         sent >= 3 && got >= 3,
         "the digit's packets crossed both ways"
     );
-}
-
-/// (signal, duration) of every INFO in a sipp message log, in order.
-fn infos(log: &str) -> Vec<(String, u32)> {
-    let mut out = Vec::new();
-    for block in log.split("INFO sip:").skip(1) {
-        let value = |key: &str| {
-            block
-                .lines()
-                .find_map(|l| l.trim().strip_prefix(key))
-                .map(|v| v.trim().to_owned())
-        };
-        if let Some(signal) = value("Signal=") {
-            let ms = value("Duration=").and_then(|d| d.parse().ok()).unwrap_or(0);
-            out.push((signal, ms));
-        }
-    }
-    out
 }
 
 #[test]
@@ -216,7 +145,7 @@ fn digits_change_form_between_rfc4733_and_sip_info_on_a_pcma_to_g722_call() {
     let pbx = &call.pbx;
     // Carrier -> PBX: one INFO for the 5, G.722 and nothing else on the PBX's wire.
     // The log has the INFO the PBX received, then the one it sent itself.
-    let got = infos(&pbx.messages);
+    let got = sip_infos(&pbx.messages);
     assert_eq!(
         got,
         [("5".to_owned(), 100), ("#".to_owned(), 300)],
@@ -242,7 +171,7 @@ fn digits_change_form_between_rfc4733_and_sip_info_on_a_pcma_to_g722_call() {
     );
 
     // PBX -> carrier: the INFO's # as events on the SBC's transcoded PCMA stream.
-    let back = carrier_record(&call.carrier_out);
+    let back = read_record(&call.carrier_out);
     let first = back
         .iter()
         .position(|p| p.pt == 101)
@@ -252,7 +181,7 @@ fn digits_change_form_between_rfc4733_and_sip_info_on_a_pcma_to_g722_call() {
         .rev()
         .find(|p| p.pt == 8)
         .unwrap_or_else(|| panic!("no transcoded audio before the digit: {back:?}"));
-    let events: Vec<&Rtp> = back.iter().filter(|p| p.pt == 101).collect();
+    let events: Vec<&RtpPacket> = back.iter().filter(|p| p.pt == 101).collect();
     let start = events[0].ts;
     eprintln!(
         "towards the carrier: {} event packets, start {start}, last audio before it {} (seq {}, first event seq {})",

@@ -12,57 +12,11 @@
 //!   duration); the PBX's own INFO for # becomes a tone in the carrier's PCMA, heard by
 //!   multimon-ng after the echo of the carrier's own 5.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-use sbc_lab::capture::rtp_ssrc;
+use sbc_lab::capture::RtpPacket;
+use sbc_lab::dtmf_tool::{dtmf_tool, read_record, sip_infos};
 use sbc_lab::tone::multimon_dtmf;
 use sbc_lab::topology::{PBX_IP, SBC_INSIDE_IP};
 use sbc_lab::{EchoOutcome, Lab, Ns, SbcProcess, StandardConfig};
-
-/// An RTP packet: payload type, SSRC (0 where the record has none), sequence number,
-/// timestamp, marker, payload.
-#[derive(Debug, Clone)]
-struct Rtp {
-    pt: u8,
-    ssrc: u32,
-    seq: u16,
-    ts: u32,
-    marker: bool,
-    payload: Vec<u8>,
-}
-
-fn dtmf_tool() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tools/dtmf_rtp.py")
-        .display()
-        .to_string()
-}
-
-/// The carrier tool's record (`<pt> <marker> <seq> <ts> <payload hex>` per packet).
-fn carrier_record(path: &Path) -> Vec<Rtp> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !path.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let text = std::fs::read_to_string(path).expect("the DTMF tool's record");
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let hex = f.get(4).copied().unwrap_or("");
-            Some(Rtp {
-                pt: f.first()?.parse().ok()?,
-                ssrc: 0,
-                marker: *f.get(1)? == "1",
-                seq: f.get(2)?.parse().ok()?,
-                ts: f.get(3)?.parse().ok()?,
-                payload: (0..hex.len() / 2)
-                    .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
-                    .collect(),
-            })
-        })
-        .collect()
-}
 
 /// The call: the PBX's `uas` answering G.722 (with `pbx_keys` for sipp), the carrier
 /// keying 5 in-band (its record under `inband-carrier`); how it went and what the PBX's
@@ -72,7 +26,7 @@ fn call(
     sbc: &SbcProcess,
     uas: &str,
     pbx_keys: &[(&str, &str)],
-) -> (EchoOutcome, Vec<Rtp>) {
+) -> (EchoOutcome, Vec<RtpPacket>) {
     let pbx_wire = lab
         .capture_udp(Ns::Pbx, "eth0")
         .expect("capture the PBX's wire");
@@ -94,24 +48,14 @@ fn call(
         .expect("the PBX's capture")
         .into_iter()
         .filter(|d| d.from.ip() == SBC_INSIDE_IP && d.to.ip() == PBX_IP && d.to.port() == 40002)
-        .filter_map(|d| {
-            let p = &d.payload;
-            Some(Rtp {
-                pt: p.get(1)? & 0x7f,
-                marker: p.get(1)? & 0x80 != 0,
-                ssrc: rtp_ssrc(p)?,
-                seq: u16::from_be_bytes([*p.get(2)?, *p.get(3)?]),
-                ts: u32::from_be_bytes([*p.get(4)?, *p.get(5)?, *p.get(6)?, *p.get(7)?]),
-                payload: p.get(12..)?.to_vec(),
-            })
-        })
+        .filter_map(|d| RtpPacket::parse(&d.payload))
         .filter(|p| !(72..=76).contains(&p.pt))
         .collect();
     (call, to_pbx)
 }
 
 /// The A-law audio (payload type 8) the carrier received, in order.
-fn carrier_alaw(packets: &[Rtp]) -> Vec<u8> {
+fn carrier_alaw(packets: &[RtpPacket]) -> Vec<u8> {
     assert!(
         packets.iter().all(|p| p.pt == 8),
         "only PCMA towards the in-band carrier: {:?}",
@@ -149,7 +93,7 @@ fn inband_tones_and_rfc4733_events_cross_a_pcma_to_g722_call() {
         "G.722 and telephone-event only: {:?}",
         to_pbx.iter().map(|p| p.pt).collect::<Vec<_>>()
     );
-    let events: Vec<&Rtp> = to_pbx.iter().filter(|p| p.pt == 101).collect();
+    let events: Vec<&RtpPacket> = to_pbx.iter().filter(|p| p.pt == 101).collect();
     assert!(!events.is_empty(), "no telephone-event reached the PBX");
     let first = to_pbx.iter().position(|p| p.pt == 101).unwrap_or_default();
     let before = to_pbx[..first]
@@ -209,7 +153,7 @@ fn inband_tones_and_rfc4733_events_cross_a_pcma_to_g722_call() {
     );
 
     // Back at the carrier: the echoed events as a tone in its PCMA.
-    let back = carrier_record(&call.carrier_out);
+    let back = read_record(&call.carrier_out);
     let alaw = carrier_alaw(&back);
     let heard =
         multimon_dtmf(&lab.artifacts().unique_path("inband-back", ""), &alaw).expect("multimon-ng");
@@ -219,24 +163,6 @@ fn inband_tones_and_rfc4733_events_cross_a_pcma_to_g722_call() {
         "the echoed 5 as a tone: {heard:?}; sbc:\n{}",
         sbc.log_tail()
     );
-}
-
-/// (signal, duration) of every INFO in a sipp message log, in order.
-fn infos(log: &str) -> Vec<(String, u32)> {
-    let mut out = Vec::new();
-    for block in log.split("INFO sip:").skip(1) {
-        let value = |key: &str| {
-            block
-                .lines()
-                .find_map(|l| l.trim().strip_prefix(key))
-                .map(|v| v.trim().to_owned())
-        };
-        if let Some(signal) = value("Signal=") {
-            let ms = value("Duration=").and_then(|d| d.parse().ok()).unwrap_or(0);
-            out.push((signal, ms));
-        }
-    }
-    out
 }
 
 #[test]
@@ -253,7 +179,7 @@ fn inband_tones_and_sip_info_cross_a_pcma_to_g722_call() {
         "echo_info_uas.xml",
         &[("answer_pt", "9"), ("answer_map", "G722/8000")],
     );
-    let got = infos(&call.pbx.messages);
+    let got = sip_infos(&call.pbx.messages);
     eprintln!("INFOs on the PBX's side: {got:?}");
     assert_eq!(
         got.len(),
@@ -275,7 +201,7 @@ fn inband_tones_and_sip_info_cross_a_pcma_to_g722_call() {
 
     // Back at the carrier: the echo of its own 5 (audio, transcoded twice) and the PBX's
     // # as a tone the SBC made.
-    let back = carrier_record(&call.carrier_out);
+    let back = read_record(&call.carrier_out);
     let alaw = carrier_alaw(&back);
     let heard =
         multimon_dtmf(&lab.artifacts().unique_path("info-back", ""), &alaw).expect("multimon-ng");
