@@ -18,12 +18,13 @@
 //!   stay in tests/artifacts/<this test>/screenshots/.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sbc_lab::config::MGMT_LISTEN;
 use sbc_lab::rtp::{RtpResult, tool_keys};
 use sbc_lab::topology::{CARRIER_IP, PBX_IP, SBC_INSIDE_IP, SBC_OUTSIDE_IP, sip_addr};
-use sbc_lab::{BrowserTest, Lab, Mgmt, Ns, SbcProcess, StandardConfig, cmd};
+use sbc_lab::{BrowserTest, Lab, Mgmt, Ns, RunningSipp, SbcProcess, StandardConfig, cmd};
 use serde_json::Value;
 
 const CALLER_SSRC: &str = "0xca110001";
@@ -156,10 +157,26 @@ struct Captured {
     ladder: Value,
 }
 
-/// A call from the carrier to the echoing pbx, picked for capture as soon as it is up;
-/// `srtp`: the carrier's leg keyed with [`CARRIER_KEY`].
-fn captured_call(lab: &Lab, sbc: &SbcProcess, mgmt: &Mgmt<'_>, srtp: bool) -> Captured {
-    let tag = if srtp { "srtp" } else { "plain" };
+/// The two sipp peers of a capture call, running, and where their RTP tools write.
+struct Peers {
+    pbx: RunningSipp,
+    caller: RunningSipp,
+    pbx_out: PathBuf,
+    caller_out: PathBuf,
+}
+
+/// Starts the echoing pbx (`echo` packets back) and then the carrier calling it for
+/// `call_ms`, its RTP tool sending PCMA from [`CALLER_SSRC`] with `rtp_args`, offering
+/// `proto` with `media_attr`; both sipp runs bounded by `timeout`.
+fn start_peers(
+    lab: &Lab,
+    tag: &str,
+    echo: u32,
+    rtp_args: &str,
+    (proto, media_attr): (&str, &str),
+    call_ms: u32,
+    timeout: Duration,
+) -> Peers {
     let pbx_out = lab
         .artifacts()
         .unique_path(&format!("pbx-rtp-{tag}"), ".json");
@@ -170,17 +187,37 @@ fn captured_call(lab: &Lab, sbc: &SbcProcess, mgmt: &Mgmt<'_>, srtp: bool) -> Ca
         .sipp(Ns::Pbx, "capture_uas.xml", sip_addr(PBX_IP))
         .listen()
         .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args(["-key", "echo_count", "400"])
-        .timeout(Duration::from_secs(30))
+        .args(["-key", "echo_count", &echo.to_string()])
+        .timeout(timeout)
         .spawn()
         .expect("sipp pbx");
     std::thread::sleep(Duration::from_millis(300));
+    let rtp_args = format!("--alaw --ssrc {} {rtp_args}", &CALLER_SSRC[2..]);
+    let caller = lab
+        .sipp(Ns::Carrier, "capture_uac.xml", sip_addr(SBC_OUTSIDE_IP))
+        .args(tool_keys(&[("rtp_out", &caller_out)]).expect("python3"))
+        .args(["-key", "proto", proto, "-key", "media_attr", media_attr])
+        .args(["-key", "rtp_args", &rtp_args])
+        .args(["-s", "4930123", "-d", &call_ms.to_string()])
+        .timeout(timeout)
+        .spawn()
+        .expect("sipp caller");
+    Peers {
+        pbx,
+        caller,
+        pbx_out,
+        caller_out,
+    }
+}
+
+/// A call from the carrier to the echoing pbx, picked for capture as soon as it is up;
+/// `srtp`: the carrier's leg keyed with [`CARRIER_KEY`].
+fn captured_call(lab: &Lab, sbc: &SbcProcess, mgmt: &Mgmt<'_>, srtp: bool) -> Captured {
+    let tag = if srtp { "srtp" } else { "plain" };
     // 2.5 s of quiet after the answer (the test picks the call then), 100 packets of
     // PCMA with the digit 1 as events from packet 20.
-    let mut rtp_args = format!(
-        "--alaw --ssrc {} --delay 2.5 --count 100 --dtmf 1 --dtmf-pt 101 --dtmf-at 20 --wait 1.5",
-        &CALLER_SSRC[2..]
-    );
+    let mut rtp_args =
+        "--delay 2.5 --count 100 --dtmf 1 --dtmf-pt 101 --dtmf-at 20 --wait 1.5".to_owned();
     let (proto, attr) = if srtp {
         rtp_args.push_str(&format!(" --srtp-key {CARRIER_KEY}"));
         (
@@ -190,15 +227,20 @@ fn captured_call(lab: &Lab, sbc: &SbcProcess, mgmt: &Mgmt<'_>, srtp: bool) -> Ca
     } else {
         ("RTP/AVP", "a=ptime:20".to_owned())
     };
-    let caller = lab
-        .sipp(Ns::Carrier, "capture_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(tool_keys(&[("rtp_out", &caller_out)]).expect("python3"))
-        .args(["-key", "proto", proto, "-key", "media_attr", &attr])
-        .args(["-key", "rtp_args", &rtp_args])
-        .args(["-s", "4930123", "-d", "6500"])
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("sipp caller");
+    let Peers {
+        pbx,
+        caller,
+        pbx_out,
+        caller_out,
+    } = start_peers(
+        lab,
+        tag,
+        400,
+        &rtp_args,
+        (proto, &attr),
+        6500,
+        Duration::from_secs(30),
+    );
     let call = live_call(mgmt, sbc);
     let (status, body) = mgmt
         .request("POST", &format!("/api/calls/{call}/capture"), None)
@@ -390,41 +432,21 @@ fn a_kernel_forwarded_call_is_taken_back_while_captured_and_handed_over_after() 
         ))
         .expect("start sbc");
     let mgmt = Mgmt::login(&lab, &sbc).expect("management login");
-    let pbx_out = lab.artifacts().unique_path("pbx-rtp-kernel", ".json");
-    let caller_out = lab.artifacts().unique_path("carrier-rtp-kernel", ".json");
-    let pbx = lab
-        .sipp(Ns::Pbx, "capture_uas.xml", sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args(["-key", "echo_count", "400"])
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("sipp pbx");
-    std::thread::sleep(Duration::from_millis(300));
     let mark = sbc.log_mark();
-    let caller = lab
-        .sipp(Ns::Carrier, "capture_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(tool_keys(&[("rtp_out", &caller_out)]).expect("python3"))
-        .args([
-            "-key",
-            "proto",
-            "RTP/AVP",
-            "-key",
-            "media_attr",
-            "a=ptime:20",
-        ])
-        .args([
-            "-key",
-            "rtp_args",
-            &format!(
-                "--alaw --ssrc {} --delay 0.2 --count 300 --wait 1.5",
-                &CALLER_SSRC[2..]
-            ),
-        ])
-        .args(["-s", "4930123", "-d", "7000"])
-        .timeout(Duration::from_secs(30))
-        .spawn()
-        .expect("sipp caller");
+    let Peers {
+        pbx,
+        caller,
+        caller_out,
+        ..
+    } = start_peers(
+        &lab,
+        "kernel",
+        400,
+        "--delay 0.2 --count 300 --wait 1.5",
+        ("RTP/AVP", "a=ptime:20"),
+        7000,
+        Duration::from_secs(30),
+    );
     let call = live_call(&mgmt, &sbc);
     sbc.wait_for_log(
         mark,
@@ -485,41 +507,16 @@ fn the_ladder_page_of_a_live_call_starts_and_stops_the_capture_in_the_browser() 
     let lab = Lab::new().expect("create lab");
     let sbc = lab.start_sbc(&config("", "")).expect("start sbc");
     let mgmt = Mgmt::login(&lab, &sbc).expect("management login");
-    let pbx_out = lab.artifacts().unique_path("pbx-rtp-browser", ".json");
-    let caller_out = lab.artifacts().unique_path("carrier-rtp-browser", ".json");
-    let pbx = lab
-        .sipp(Ns::Pbx, "capture_uas.xml", sip_addr(PBX_IP))
-        .listen()
-        .args(tool_keys(&[("rtp_out", &pbx_out)]).expect("python3"))
-        .args(["-key", "echo_count", "2000"])
-        .timeout(Duration::from_secs(60))
-        .spawn()
-        .expect("sipp pbx");
-    std::thread::sleep(Duration::from_millis(300));
     // 30 s of RTP: time for the browser to log in, start, watch and stop.
-    let caller = lab
-        .sipp(Ns::Carrier, "capture_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(tool_keys(&[("rtp_out", &caller_out)]).expect("python3"))
-        .args([
-            "-key",
-            "proto",
-            "RTP/AVP",
-            "-key",
-            "media_attr",
-            "a=ptime:20",
-        ])
-        .args([
-            "-key",
-            "rtp_args",
-            &format!(
-                "--alaw --ssrc {} --delay 0.2 --count 1500 --wait 1.5",
-                &CALLER_SSRC[2..]
-            ),
-        ])
-        .args(["-s", "4930123", "-d", "31000"])
-        .timeout(Duration::from_secs(60))
-        .spawn()
-        .expect("sipp caller");
+    let Peers { pbx, caller, .. } = start_peers(
+        &lab,
+        "browser",
+        2000,
+        "--delay 0.2 --count 1500 --wait 1.5",
+        ("RTP/AVP", "a=ptime:20"),
+        31000,
+        Duration::from_secs(60),
+    );
     let call = live_call(&mgmt, &sbc);
     let browser = BrowserTest::new(&lab)
         .expect("browser test prerequisites")
