@@ -179,30 +179,7 @@ fn a_stuck_collector_a_full_disk_and_idle_scrapers_cost_calls_nothing() {
     }
 
     // Calls, with every observer misbehaving at once.
-    let callee = lab
-        .sipp(Ns::Pbx, "call_uas.xml", sip_addr(PBX_IP))
-        .listen()
-        .calls(CALLS)
-        .timeout(Duration::from_secs(60))
-        .spawn()
-        .expect("sipp callee");
-    std::thread::sleep(Duration::from_millis(300));
-    let caller = lab
-        .sipp(Ns::Carrier, "call_uac.xml", sip_addr(SBC_OUTSIDE_IP))
-        .args(["-s", "4930123", "-r", "10"])
-        .calls(CALLS)
-        .timeout(Duration::from_secs(50))
-        .recv_timeout(Duration::from_secs(10))
-        .run()
-        .expect("sipp caller");
-    let callee = callee.finish().expect("sipp callee");
-    assert!(
-        caller.success() && callee.success(),
-        "calls failed:\n{}\n{}\n--- sbc:\n{}",
-        caller.report(),
-        callee.report(),
-        sbc.log_tail()
-    );
+    calls(&lab, &sbc, CALLS);
     drop(scrapers);
 
     // Once the idle scrapers are gone, /metrics answers again and counts the losses. The
