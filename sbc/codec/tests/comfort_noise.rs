@@ -8,20 +8,12 @@
 
 mod common;
 
-use common::tone;
+use common::packets::{Out, alaw_talk, sink};
 use sbc_codec::Law;
-use sbc_codec::transcode::{Codec, OutPacket, Transcoder, TranscoderConfig};
+use sbc_codec::transcode::{Codec, Transcoder, TranscoderConfig};
 
 const FIRST_SEQ: u16 = 65_530;
 const FIRST_TS: u32 = 4_294_967_000;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Out {
-    seq: u16,
-    ts: u32,
-    marker: bool,
-    payload: Vec<u8>,
-}
 
 fn transcoder(input: Codec, output: Codec) -> Transcoder {
     Transcoder::new(TranscoderConfig {
@@ -34,29 +26,6 @@ fn transcoder(input: Codec, output: Codec) -> Transcoder {
         first_ts: FIRST_TS,
     })
     .expect("transcoder")
-}
-
-fn sink(out: &mut Vec<Out>) -> impl FnMut(OutPacket<'_>) + '_ {
-    |p| {
-        out.push(Out {
-            seq: p.seq,
-            ts: p.ts,
-            marker: p.marker,
-            payload: p.payload.to_vec(),
-        })
-    }
-}
-
-/// 20 ms PCMA packets of a 400 Hz tone, `count` of them from `seq`/`ts`.
-fn alaw_talk(seq: u16, ts: u32, count: usize) -> Vec<(u16, u32, Vec<u8>)> {
-    let pcm = tone(400.0, 10_000.0, 8000, 160 * count);
-    let mut codes = vec![0u8; pcm.len()];
-    Law::Alaw.encode_into(&pcm, &mut codes);
-    codes
-        .chunks(160)
-        .enumerate()
-        .map(|(i, c)| (seq + i as u16, ts + 160 * i as u32, c.to_vec()))
-        .collect()
 }
 
 fn level_dbov(pcm: &[i16]) -> f64 {

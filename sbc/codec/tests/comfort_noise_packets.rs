@@ -10,21 +10,12 @@ mod common;
 
 use std::any::Any;
 
-use common::tone;
+use common::packets::{Out, alaw_talk, sink};
 use sbc_codec::Law;
-use sbc_codec::transcode::{Codec, Listener, OutPacket, Transcoder, TranscoderConfig};
+use sbc_codec::transcode::{Codec, Listener, Transcoder, TranscoderConfig};
 
 const FIRST_SEQ: u16 = 65_533;
 const FIRST_TS: u32 = 4_294_967_000;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Out {
-    seq: u16,
-    ts: u32,
-    marker: bool,
-    cn: bool,
-    payload: Vec<u8>,
-}
 
 fn transcoder(input: Codec, output: Codec) -> Transcoder {
     let mut t = Transcoder::new(TranscoderConfig {
@@ -39,30 +30,6 @@ fn transcoder(input: Codec, output: Codec) -> Transcoder {
     .expect("transcoder");
     t.send_comfort_noise_packets();
     t
-}
-
-fn sink(out: &mut Vec<Out>) -> impl FnMut(OutPacket<'_>) + '_ {
-    |p| {
-        out.push(Out {
-            seq: p.seq,
-            ts: p.ts,
-            marker: p.marker,
-            cn: p.comfort_noise,
-            payload: p.payload.to_vec(),
-        })
-    }
-}
-
-/// 20 ms PCMA packets of a 400 Hz tone.
-fn alaw_talk(seq: u16, ts: u32, count: usize) -> Vec<(u16, u32, Vec<u8>)> {
-    let pcm = tone(400.0, 10_000.0, 8000, 160 * count);
-    let mut codes = vec![0u8; pcm.len()];
-    Law::Alaw.encode_into(&pcm, &mut codes);
-    codes
-        .chunks(160)
-        .enumerate()
-        .map(|(i, c)| (seq + i as u16, ts + 160 * i as u32, c.to_vec()))
-        .collect()
 }
 
 /// (index in the output, ticks into the pause) → what the CN packets must be.

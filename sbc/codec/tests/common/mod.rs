@@ -11,6 +11,8 @@
 
 use std::f64::consts::PI;
 
+pub mod packets;
+
 /// A sine of `frequency` Hz at `amplitude`, `len` samples at `rate`.
 pub fn tone(frequency: f64, amplitude: f64, rate: u32, len: usize) -> Vec<i16> {
     (0..len)
