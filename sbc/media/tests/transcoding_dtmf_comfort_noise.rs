@@ -19,7 +19,7 @@ use std::f64::consts::PI;
 use std::time::Duration;
 
 use common::{Bench, KEY};
-use dtmf_util::{A, PCMA, PCMU, Rtp, leg, transmits};
+use dtmf_util::{A, PCMA, PCMU, Rtp, arrive, leg, run_until_settled, settle};
 use sbc_codec::Law;
 use sbc_codec::transcode::Codec;
 use sbc_core::dtmf::{Delivery, Heard};
@@ -95,37 +95,6 @@ fn audio(n: u16, seq: u16) -> Vec<u8> {
     )
 }
 
-/// Runs the jobs handed out at once and hands them back; what left joins `out`, with
-/// when (RTCP left out).
-fn settle(b: &mut Bench, out: &mut Vec<(Duration, Rtp)>) {
-    while let Some(mut job) = b.shard.poll_transcode() {
-        job.run();
-        b.shard.transcoded(b.now, job);
-    }
-    for t in transmits(b) {
-        let rtcp = t.marker && (72..=76).contains(&t.pt);
-        if !rtcp {
-            out.push((b.now - b.t0, t));
-        }
-    }
-}
-
-fn run_until(b: &mut Bench, at: Duration, out: &mut Vec<(Duration, Rtp)>) {
-    let end = b.t0 + at;
-    while let Some(due) = b.shard.poll_timeout().filter(|&d| d <= end) {
-        b.now = due.max(b.now);
-        b.shard.handle_timeout(b.now);
-        settle(b, out);
-    }
-    b.now = end;
-}
-
-fn arrive(b: &mut Bench, at: Duration, p: &[u8], out: &mut Vec<(Duration, Rtp)>) {
-    run_until(b, at, out);
-    b.recv(Side::A, false, A, p);
-    settle(b, out);
-}
-
 /// Talk 0–200 ms, a CN at 200 ms, "5" as events 400–500 ms, talk again from 800 ms.
 fn digit_in_a_pause(offload: bool, cn_out: bool) -> (Vec<(Duration, Rtp)>, Bench) {
     let mut b = call(offload, cn_out);
@@ -153,7 +122,7 @@ fn digit_in_a_pause(offload: bool, cn_out: bool) -> (Vec<(Duration, Rtp)>, Bench
         let seq = 1018 + n - 40;
         arrive(&mut b, MS(20 * u64::from(n)), &audio(n, seq), &mut out);
     }
-    run_until(&mut b, MS(1100), &mut out);
+    run_until_settled(&mut b, MS(1100), &mut out);
     (out, b)
 }
 
@@ -275,7 +244,7 @@ fn events_into_a_pause(offload: bool) -> Vec<(Duration, Rtp)> {
     for n in 0..10 {
         arrive(&mut b, MS(20 * u64::from(n)), &audio(n, 1000 + n), &mut out);
     }
-    run_until(&mut b, MS(190), &mut out);
+    run_until_settled(&mut b, MS(190), &mut out);
     b.op(MediaOp::PlayDigit {
         stream: KEY,
         toward: Side::B,
@@ -289,7 +258,7 @@ fn events_into_a_pause(offload: bool) -> Vec<(Duration, Rtp)> {
         let seq = 1011 + n - 20;
         arrive(&mut b, MS(20 * u64::from(n)), &audio(n, seq), &mut out);
     }
-    run_until(&mut b, MS(700), &mut out);
+    run_until_settled(&mut b, MS(700), &mut out);
     out
 }
 

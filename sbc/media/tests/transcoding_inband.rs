@@ -21,7 +21,7 @@ use std::f64::consts::PI;
 use std::time::Duration;
 
 use common::{Bench, KEY};
-use dtmf_util::{A, OPUS, PCMA, Rtp, digits, leg, transmits};
+use dtmf_util::{A, OPUS, PCMA, Rtp, arrive, digits, leg, run_until_settled};
 use sbc_codec::opus::{OpusEncoder, OpusSettings};
 use sbc_codec::transcode::Codec;
 use sbc_codec::{G722Decoder, G722Encoder, Law};
@@ -132,37 +132,6 @@ impl G722Source {
     }
 }
 
-/// Runs every job of codec work handed out (as a transcoding thread would, at once) and
-/// hands it back; what left is added to `out`.
-fn settle(b: &mut Bench, out: &mut Vec<(Duration, Rtp)>) {
-    while let Some(mut job) = b.shard.poll_transcode() {
-        job.run();
-        b.shard.transcoded(b.now, job);
-    }
-    for t in transmits(b) {
-        out.push((b.now - b.t0, t));
-    }
-}
-
-/// Moves the clock to `at`, firing every deadline on the way (and running the jobs they
-/// hand out); what left, with when.
-fn run_until(b: &mut Bench, at: Duration, out: &mut Vec<(Duration, Rtp)>) {
-    let end = b.t0 + at;
-    while let Some(due) = b.shard.poll_timeout().filter(|&d| d <= end) {
-        b.now = due.max(b.now);
-        b.shard.handle_timeout(b.now);
-        settle(b, out);
-    }
-    b.now = end;
-}
-
-/// Packet `p` arrives from A at `at`; what left at once is added to `out`.
-fn arrive(b: &mut Bench, at: Duration, p: &[u8], out: &mut Vec<(Duration, Rtp)>) {
-    run_until(b, at, out);
-    b.recv(Side::A, false, A, p);
-    settle(b, out);
-}
-
 /// What a detector at `rate` hears in `pcm`: (digit, ms).
 fn detected(pcm: &[i16], rate: u32) -> Vec<(char, u32)> {
     let mut det = ToneDetector::at_rate(rate).unwrap();
@@ -222,7 +191,7 @@ fn events_to_tone(offload: bool) -> (Vec<(Duration, Rtp)>, Bench) {
     for n in 15..25 {
         arrive(&mut b, MS(20 * u64::from(n)), &src.packet(n), &mut out);
     }
-    run_until(&mut b, MS(600), &mut out);
+    run_until_settled(&mut b, MS(600), &mut out);
     (out, b)
 }
 
@@ -324,7 +293,7 @@ fn an_info_digit_becomes_a_16_khz_tone_in_g722_out_of_an_opus_transcoder() {
             &mut out,
         );
     }
-    run_until(&mut b, MS(700), &mut out);
+    run_until_settled(&mut b, MS(700), &mut out);
 
     assert!(out.iter().all(|(_, p)| p.pt == 9), "only G.722 reaches B");
     assert_one_gapless_stream(&out);
@@ -351,7 +320,7 @@ fn tones_from_g722(b: &mut Bench) -> Vec<(Duration, Rtp)> {
     for n in 0..30 {
         arrive(b, MS(20 * u64::from(n)), &src.packet(n), &mut out);
     }
-    run_until(b, MS(700), &mut out);
+    run_until_settled(b, MS(700), &mut out);
     out
 }
 
@@ -458,7 +427,7 @@ fn a_tone_just_before_a_cn_pause_ends_in_the_pause() {
         let p = renumbered(&mut src, n, 1017 + k as u16);
         arrive(&mut b, MS(20 * u64::from(n)), &p, &mut out);
     }
-    run_until(&mut b, MS(1600), &mut out);
+    run_until_settled(&mut b, MS(1600), &mut out);
     let events: Vec<&(Duration, Rtp)> = out.iter().filter(|(_, p)| p.pt == EVENT_B).collect();
     let ends: Vec<(Duration, u16)> = events
         .iter()
@@ -521,7 +490,7 @@ fn a_live_digit_ends_when_the_senders_audio_stops_mid_tone() {
         let p = renumbered(&mut src, n, 1015 + k as u16);
         arrive(&mut b, MS(20 * u64::from(n)), &p, &mut out);
     }
-    run_until(&mut b, MS(1500), &mut out);
+    run_until_settled(&mut b, MS(1500), &mut out);
     let (ends, reported) = event_ends(&out, &mut b);
     assert_eq!(ends.len(), 3, "the end packet three times: {ends:?}");
     assert!(
@@ -545,7 +514,7 @@ fn a_live_digit_ends_after_5_s() {
     for n in 0..360 {
         arrive(&mut b, MS(20 * u64::from(n)), &src.packet(n), &mut out);
     }
-    run_until(&mut b, MS(7500), &mut out);
+    run_until_settled(&mut b, MS(7500), &mut out);
     let (ends, reported) = event_ends(&out, &mut b);
     assert_eq!(ends.len(), 3, "the end packet three times: {ends:?}");
     assert!(

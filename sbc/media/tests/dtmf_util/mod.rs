@@ -156,6 +156,45 @@ pub fn run_until(b: &mut Bench, at: Duration, out: &mut Vec<(Duration, Rtp)>) {
     b.now = end;
 }
 
+/// Runs every job of codec work handed out (as a transcoding thread would, at once) and
+/// hands it back; what left, the engine's own RTCP reports aside, is added to `out` with
+/// the time it left.
+#[cfg(feature = "transcoding")]
+pub fn settle(b: &mut Bench, out: &mut Vec<(Duration, Rtp)>) {
+    while let Some(mut job) = b.shard.poll_transcode() {
+        job.run();
+        b.shard.transcoded(b.now, job);
+    }
+    for t in transmits(b) {
+        let rtcp = t.marker && (72..=76).contains(&t.pt);
+        if !rtcp {
+            out.push((b.now - b.t0, t));
+        }
+    }
+}
+
+/// [`run_until`] with codec work: every deadline on the way fired and the jobs it hands
+/// out run ([`settle`]).
+#[cfg(feature = "transcoding")]
+pub fn run_until_settled(b: &mut Bench, at: Duration, out: &mut Vec<(Duration, Rtp)>) {
+    let end = b.t0 + at;
+    while let Some(due) = b.shard.poll_timeout().filter(|&d| d <= end) {
+        b.now = due.max(b.now);
+        b.shard.handle_timeout(b.now);
+        settle(b, out);
+    }
+    b.now = end;
+}
+
+/// Packet `p` arrives from A at `at` (the clock moved there first); what left at once is
+/// added to `out`.
+#[cfg(feature = "transcoding")]
+pub fn arrive(b: &mut Bench, at: Duration, p: &[u8], out: &mut Vec<(Duration, Rtp)>) {
+    run_until_settled(b, at, out);
+    b.recv(Side::A, false, A, p);
+    settle(b, out);
+}
+
 /// The digits reported so far.
 pub fn digits(b: &mut Bench) -> Vec<sbc_core::HeardDigit> {
     b.take_events()
